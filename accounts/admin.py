@@ -1,0 +1,119 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts import services
+from accounts.models import User
+
+
+class UserCreationForm(forms.ModelForm):
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password (again)", widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "phone", "role", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class UserChangeForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "phone", "role", "is_active"]
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ["email", "full_name", "role", "is_active", "last_login", "created_at"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["email", "full_name", "phone"]
+    ordering = ["email"]
+    readonly_fields = ["id", "last_login", "created_at", "updated_at", "password_link"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["email", "full_name", "phone", "role", "is_active", "password1", "password2"]
+        return [
+            "id",
+            "email",
+            "full_name",
+            "phone",
+            "role",
+            "is_active",
+            "password_link",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    @admin.display(description="Password")
+    def password_link(self, obj):
+        url = reverse("admin:accounts_user_password_change", args=[obj.pk])
+        return format_html('<a href="{}">Set a new password</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<id>/password/",
+                self.admin_site.admin_view(self.user_change_password),
+                name="accounts_user_password_change",
+            ),
+            *super().get_urls(),
+        ]
+
+    def user_change_password(self, request, id):
+        from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+        return DjangoUserAdmin.user_change_password(self, request, id)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.user_update(
+                user=obj,
+                data={
+                    field: form.cleaned_data[field] for field in ["full_name", "phone", "role", "is_active"]
+                },
+            )
+        else:
+            created = services.user_create(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data.get("phone", ""),
+                role=form.cleaned_data["role"],
+                is_active=form.cleaned_data.get("is_active", True),
+            )
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj._state.db = created._state.db
+
+
+# Roles replace Django's groups and per-user permissions.
+admin.site.unregister(Group)

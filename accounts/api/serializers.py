@@ -1,0 +1,155 @@
+from django.contrib.auth import authenticate
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User, normalize_email, phone_validator
+from cohortly.serializers import StrictFieldsMixin
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "phone", "role", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    full_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
+    role = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="Self-registration always creates a STUDENT; any other value is refused.",
+    )
+
+    def validate_email(self, value):
+        value = normalize_email(value)
+        if User.objects.filter(email=value).exists():
+            raise serializers.ValidationError("A user with this email already exists.", code="unique")
+        return value
+
+    def validate_role(self, value):
+        if value != User.Role.STUDENT:
+            raise serializers.ValidationError(
+                "Self-registration creates student accounts only.", code="invalid_role"
+            )
+        return value
+
+
+class RegisterResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "phone", "role", "created_at"]
+        read_only_fields = fields
+
+
+class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+    default_error_messages = {"invalid_credentials": "No active account found with these credentials."}
+
+    def validate(self, attrs):
+        user = authenticate(
+            request=self.context.get("request"),
+            email=normalize_email(attrs["email"]),
+            password=attrs["password"],
+        )
+        # Wrong password, unknown email and inactive account look the same.
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(
+                self.error_messages["invalid_credentials"], code="invalid_credentials"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    user = UserSerializer()
+
+
+class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+    def validate_refresh(self, value):
+        try:
+            token = RefreshToken(value)
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(
+                "No active account found for this token.", code="no_active_account"
+            )
+        self.context["token_user"] = user
+        return token
+
+
+class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class PasswordResetRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictFieldsMixin, serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "phone", "role", "is_active", "created_at", "updated_at"]
+        read_only_fields = ["id", "email", "role", "is_active", "created_at", "updated_at"]
+
+
+class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        required=False,
+        help_text="Leave out to create the account without a password (they can set one by reset link).",
+    )
+    full_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_email(self, value):
+        value = normalize_email(value)
+        if User.objects.filter(email=value).exists():
+            raise serializers.ValidationError("A user with this email already exists.", code="unique")
+        return value
+
+
+class UserUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    full_name = serializers.CharField(max_length=150, required=False)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
+    role = serializers.ChoiceField(choices=User.Role.choices, required=False)
+    is_active = serializers.BooleanField(required=False)

@@ -1,0 +1,245 @@
+from django.contrib.auth import user_logged_in
+from django.core.exceptions import ValidationError
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    LoginResponseSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileSerializer,
+    RefreshSerializer,
+    RegisterResponseSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from accounts.filtersets import UserFilterSet
+from accounts.models import User
+from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
+from cohortly.throttling import LoginRateThrottle, PasswordResetRateThrottle, RegisterRateThrottle
+
+AUTH_TAG = ["auth"]
+
+
+class PublicAPIView(GenericAPIView):
+    """Reached without a token; any token sent is ignored rather than checked."""
+
+    authentication_classes = []
+    permission_classes = [RolePermission]
+    read_roles = write_roles = PUBLIC
+
+
+class RegisterView(PublicAPIView):
+    serializer_class = RegisterSerializer
+    throttle_classes = [RegisterRateThrottle]
+
+    @extend_schema(tags=AUTH_TAG, responses={201: RegisterResponseSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_register(
+            email=data["email"],
+            password=data["password"],
+            full_name=data["full_name"],
+            phone=data.get("phone", ""),
+        )
+        return Response(RegisterResponseSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAPIView):
+    serializer_class = LoginSerializer
+    throttle_classes = [LoginRateThrottle]
+
+    @extend_schema(tags=AUTH_TAG, responses={200: LoginResponseSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        user_logged_in.send(sender=User, request=request, user=user)
+        return Response({**services.tokens_for(user), "user": UserSerializer(user).data})
+
+
+class RefreshView(PublicAPIView):
+    serializer_class = RefreshSerializer
+
+    @extend_schema(tags=AUTH_TAG, responses={200: TokenPairSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        old = serializer.validated_data["refresh"]
+        user = serializer.context["token_user"]
+        try:
+            # Rotation: the presented token is blacklisted, a new pair issued.
+            old.blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(services.tokens_for(user))
+
+
+class LogoutView(GenericAPIView):
+    serializer_class = LogoutSerializer
+    permission_classes = [RolePermission]
+    write_roles = ALL_ROLES
+
+    @extend_schema(tags=AUTH_TAG, responses={204: None})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if str(token.payload.get("user_id")) != str(request.user.pk):
+            raise serializers.ValidationError({"refresh": ["This refresh token belongs to another user."]})
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(GenericAPIView):
+    permission_classes = [RolePermission]
+    write_roles = ALL_ROLES
+    serializer_class = None
+
+    @extend_schema(tags=AUTH_TAG, request=None, responses={204: None})
+    def post(self, request):
+        services.user_logout_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(GenericAPIView):
+    serializer_class = PasswordChangeSerializer
+    permission_classes = [RolePermission]
+    write_roles = ALL_ROLES
+    throttle_classes = [LoginRateThrottle]
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        responses={200: OpenApiResponse(TokenPairSerializer, "A fresh token pair for this device")},
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.user_change_password(
+            user=request.user,
+            old_password=serializer.validated_data["old_password"],
+            new_password=serializer.validated_data["new_password"],
+        )
+        return Response(tokens)
+
+
+class PasswordResetRequestView(PublicAPIView):
+    serializer_class = PasswordResetRequestSerializer
+    throttle_classes = [PasswordResetRateThrottle]
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        responses={202: inline_serializer("PasswordResetAccepted", {"detail": serializers.CharField()})},
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If an account has this email, a link to set its password is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(PublicAPIView):
+    serializer_class = PasswordResetConfirmSerializer
+    throttle_classes = [PasswordResetRateThrottle]
+
+    @extend_schema(tags=AUTH_TAG, responses={204: None})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user = User.objects.get(pk=force_str(urlsafe_base64_decode(data["uid"])), is_active=True)
+        except (ValueError, TypeError, OverflowError, User.DoesNotExist, ValidationError):
+            raise serializers.ValidationError({"token": ["This link is invalid or has expired."]}) from None
+        services.password_reset_confirm(user=user, token=data["token"], new_password=data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(GenericAPIView):
+    serializer_class = ProfileSerializer
+    permission_classes = [RolePermission]
+    read_roles = write_roles = ALL_ROLES
+
+    @extend_schema(tags=AUTH_TAG)
+    def get(self, request):
+        return Response(ProfileSerializer(request.user).data)
+
+    @extend_schema(tags=AUTH_TAG)
+    def patch(self, request):
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.profile_update(user=request.user, data=serializer.validated_data)
+        return Response(ProfileSerializer(user).data)
+
+
+@extend_schema(tags=["users"])
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """User administration: ADMIN only."""
+
+    permission_classes = [RolePermission]
+    read_roles = write_roles = ADMIN_ONLY
+    serializer_class = UserSerializer
+    filterset_class = UserFilterSet
+    search_fields = ["email", "full_name"]
+    ordering_fields = ["email", "full_name", "created_at", "role"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.user_list()
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return UserCreateSerializer
+        if self.action in ("update", "partial_update"):
+            return UserUpdateSerializer
+        return UserSerializer
+
+    @extend_schema(responses={201: UserSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.user_create(
+            email=data["email"],
+            password=data.get("password"),
+            full_name=data["full_name"],
+            phone=data.get("phone", ""),
+            role=data["role"],
+            is_active=data.get("is_active", True),
+        )
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: UserSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        user = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=user, data=serializer.validated_data)
+        return Response(UserSerializer(user).data)

@@ -1,0 +1,106 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from cohortly.models import TimeStampedModel
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ().-]{6,32}$",
+    "Enter a phone number: digits, spaces, brackets, dots or dashes, optionally starting with +.",
+)
+
+
+def normalize_email(email: str) -> str:
+    """Emails are stored lower-cased so that uniqueness ignores case."""
+    return (email or "").strip().lower()
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(email=normalize_email(username))
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.STUDENT)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["role"] = User.Role.ADMIN
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, TimeStampedModel):
+    class Role(models.TextChoices):
+        ADMIN = "ADMIN", "Admin"
+        SALES = "SALES", "Sales"
+        INSTRUCTOR = "INSTRUCTOR", "Instructor"
+        MENTOR = "MENTOR", "Mentor"
+        STUDENT = "STUDENT", "Student"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["ADMIN", "SALES", "INSTRUCTOR", "MENTOR", "STUDENT"]),
+                name="accounts_user_role_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    # The Django admin and its permission checks: ADMIN is the only role that
+    # gets into the back office, and it may do everything there.
+    @property
+    def is_staff(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_active and self.role == self.Role.ADMIN
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_active and self.role == self.Role.ADMIN

@@ -1,0 +1,163 @@
+"""Writes for accounts: registration, profiles, passwords and tokens."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User, normalize_email
+from cohortly.emails import send_templated_email
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _save_new_user(user: User) -> User:
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Two registrations of one email racing past full_clean's check.
+        raise ValidationError({"email": ["A user with this email already exists."]}) from exc
+    return user
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    full_name: str,
+    phone: str = "",
+    role: str = User.Role.STUDENT,
+    is_active: bool = True,
+) -> User:
+    """Create a user of any role (ADMIN's path; registration uses user_register)."""
+    user = User(
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        phone=phone.strip(),
+        role=role,
+        is_active=is_active,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
+    return _save_new_user(user)
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
+    """Self-registration: always a STUDENT. Sends a welcome email after commit."""
+    user = user_create(
+        email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
+    )
+    send_templated_email(to=user.email, template="welcome", context={"user": user})
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict) -> User:
+    """Admin update: name, phone, role and active flag."""
+    allowed = {"full_name", "phone", "role", "is_active"}
+    for field, value in data.items():
+        if field not in allowed:
+            raise ValidationError({field: ["This field cannot be changed."]})
+        setattr(user, field, value.strip() if isinstance(value, str) else value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if not user.is_active:
+        user_logout_all(user=user)
+    return user
+
+
+@transaction.atomic
+def profile_update(*, user: User, data: dict) -> User:
+    """A user's own profile: name and phone only (never role, email or active)."""
+    allowed = {"full_name", "phone"}
+    for field, value in data.items():
+        if field not in allowed:
+            raise ValidationError({field: ["This field cannot be changed here."]})
+        setattr(user, field, value.strip())
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=[*data.keys(), "updated_at"])
+    return user
+
+
+def tokens_for(user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def user_logout_all(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of `user` (every device)."""
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> dict:
+    """Change a password; every other device is logged out. Returns a fresh token
+    pair for the device that made the change."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is not correct."]})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    user_logout_all(user=user)
+    return tokens_for(user)
+
+
+def password_reset_link(user: User) -> str:
+    from django.conf import settings
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a set-password link when an active account has this email. Says
+    nothing either way, so the endpoint can't be used to probe for accounts."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    send_templated_email(
+        to=user.email,
+        template="password_reset",
+        context={"user": user, "link": password_reset_link(user)},
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, user: User, token: str, new_password: str) -> None:
+    if not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": ["This link is invalid or has expired."]})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    user_logout_all(user=user)

@@ -1,0 +1,42 @@
+import factory
+
+from accounts.models import User
+
+DEFAULT_PASSWORD = "Correct-Horse-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    role = User.Role.STUDENT
+    is_active = True
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class AdminFactory(UserFactory):
+    role = User.Role.ADMIN
+
+
+class SalesFactory(UserFactory):
+    role = User.Role.SALES
+
+
+class InstructorFactory(UserFactory):
+    role = User.Role.INSTRUCTOR
+
+
+class MentorFactory(UserFactory):
+    role = User.Role.MENTOR
+
+
+class StudentFactory(UserFactory):
+    role = User.Role.STUDENT

@@ -1,0 +1,66 @@
+"""The email layer: every outgoing mail is a task, enqueued after commit.
+
+Rendering happens in the request (so templates fail loudly in tests); sending
+happens in a django-tasks task. In development and tests the immediate backend
+runs it at once; in production the database backend stores it and
+`manage.py db_worker` sends it, retrying with exponential backoff when the
+provider fails. A failing provider never fails the request that caused the mail.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from cohortly.middleware import current_request_id
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def send_email_task(*, to: list[str], subject: str, body: str, request_id: str = "-", attempt: int = 1):
+    try:
+        message = EmailMultiAlternatives(subject=subject, body=body, to=to)
+        message.send()
+    except Exception:
+        logger.exception(
+            "sending email %r to %s failed (attempt %d, request %s)",
+            subject,
+            ", ".join(to),
+            attempt,
+            request_id,
+        )
+        if attempt < settings.EMAIL_MAX_ATTEMPTS and default_task_backend.supports_defer:
+            delay = timedelta(seconds=30 * 2 ** (attempt - 1))
+            send_email_task.using(run_after=timezone.now() + delay).enqueue(
+                to=to, subject=subject, body=body, request_id=request_id, attempt=attempt + 1
+            )
+        return False
+    return True
+
+
+def _enqueue(to, subject, body, request_id):
+    try:
+        send_email_task.enqueue(to=to, subject=subject, body=body, request_id=request_id)
+    except Exception:
+        # The task store itself failing must not fail a committed request.
+        logger.exception("could not enqueue email %r to %s (request %s)", subject, to, request_id)
+
+
+def send_templated_email(*, to: list[str] | str, template: str, context: dict) -> None:
+    """Render templates/emails/<template>_subject.txt and <template>.txt and send
+    them once the current transaction commits (at once outside a transaction)."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    recipients = [address for address in recipients if address]
+    if not recipients:
+        return
+    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    body = render_to_string(f"emails/{template}.txt", context)
+    request_id = current_request_id()
+    transaction.on_commit(lambda: _enqueue(recipients, subject, body, request_id), robust=True)

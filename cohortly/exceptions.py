@@ -1,0 +1,121 @@
+"""One error shape for the whole API.
+
+Every error under /api/ is JSON shaped by drf-standardized-errors:
+    {"type": "validation_error" | "client_error" | "server_error",
+     "errors": [{"code": str, "detail": str, "attr": str | null}]}
+Services raise Django's ValidationError (from full_clean) or the exceptions
+below; they are converted here so the admin, the pages and the API share them.
+"""
+
+import logging
+
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import JsonResponse
+from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
+from drf_standardized_errors.handler import exception_handler  # noqa: F401
+from rest_framework import exceptions, status
+from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but clashes with the current state (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): [
+                exceptions.ErrorDetail(str(message), code=error.code or "invalid")
+                for error in errors
+                for message in error.messages
+            ]
+            for field, errors in exc.error_dict.items()
+        }
+    else:
+        detail = {
+            api_settings.NON_FIELD_ERRORS_KEY: [
+                exceptions.ErrorDetail(str(message), code=error.code or "invalid")
+                for error in exc.error_list
+                for message in error.messages
+            ]
+        }
+    return exceptions.ValidationError(detail)
+
+
+class ExceptionHandler(BaseExceptionHandler):
+    def convert_known_exceptions(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            return django_validation_error_to_drf(exc)
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            logger.error("database unavailable: %s", exc)
+            return ServiceUnavailable()
+        if isinstance(exc, DatabaseError) and "could not connect" in str(exc):
+            return ServiceUnavailable()
+        return super().convert_known_exceptions(exc)
+
+
+def error_body(code: str, detail: str, error_type: str = "client_error") -> dict:
+    return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": None}]}
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if _wants_json(request):
+        return JsonResponse(error_body("error", "A server error occurred.", "server_error"), status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request, exception=None):
+    if _wants_json(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body("payload_too_large", PayloadTooLarge.default_detail), status=413)
+        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("permission_denied", "You do not have permission to perform this action."),
+            status=403,
+        )
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)

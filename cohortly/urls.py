@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from cohortly import views
+
+admin.site.site_header = "Cohortly back office"
+admin.site.site_title = "Cohortly"
+admin.site.index_title = "Bootcamps, people, enrollments and grades"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    re_path(r"^api/v1/", include(("cohortly.api_urls", "api"), namespace="api")),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    # Unknown API paths answer in the API's error shape, in DEBUG too.
+    re_path(r"^api/", views.api_not_found),
+]
+
+handler400 = "cohortly.exceptions.handler400"
+handler403 = "cohortly.exceptions.handler403"
+handler404 = "cohortly.exceptions.handler404"
+handler500 = "cohortly.exceptions.handler500"

@@ -1,0 +1,140 @@
+"""Fixtures shared by every app's tests: users and API clients for each role."""
+
+import contextlib
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+
+ROLES = [role.value for role in User.Role]
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if on_sqlite and "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the shared cache; each test starts from zero."""
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        # Without database access (the cache table lives there) there is nothing to clear.
+        with contextlib.suppress(Exception):
+            cache.clear()
+    yield
+
+
+def auth_client(user: User | None) -> APIClient:
+    """An API client that sends a real JWT access token for `user`."""
+    client = APIClient()
+    if user is not None:
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.user = user
+    return client
+
+
+@pytest.fixture
+def make_user(db):
+    def _make(role=User.Role.STUDENT, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(User.Role.ADMIN, email="admin@example.com", full_name="Ada Admin")
+
+
+@pytest.fixture
+def sales_user(make_user):
+    return make_user(User.Role.SALES, email="sales@example.com", full_name="Sam Sales")
+
+
+@pytest.fixture
+def instructor_user(make_user):
+    return make_user(User.Role.INSTRUCTOR, email="instructor@example.com", full_name="Iris Instructor")
+
+
+@pytest.fixture
+def mentor_user(make_user):
+    return make_user(User.Role.MENTOR, email="mentor@example.com", full_name="Milo Mentor")
+
+
+@pytest.fixture
+def student_user(make_user):
+    return make_user(User.Role.STUDENT, email="student@example.com", full_name="Stella Student")
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return auth_client(admin_user)
+
+
+@pytest.fixture
+def sales_client(sales_user):
+    return auth_client(sales_user)
+
+
+@pytest.fixture
+def instructor_client(instructor_user):
+    return auth_client(instructor_user)
+
+
+@pytest.fixture
+def mentor_client(mentor_user):
+    return auth_client(mentor_user)
+
+
+@pytest.fixture
+def student_client(student_user):
+    return auth_client(student_user)
+
+
+@pytest.fixture
+def client_for(make_user):
+    """client_for("SALES") -> (client, user); client_for(None) -> anonymous client."""
+
+    def _client_for(role, **kwargs):
+        if role is None:
+            return APIClient(), None
+        user = make_user(role, **kwargs)
+        return auth_client(user), user
+
+    return _client_for
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def assert_error(response, status, code=None, attr=None):
+    """The API's one error shape: {"type", "errors": [{"code", "detail", "attr"}]}."""
+    assert response.status_code == status, (response.status_code, getattr(response, "content", b"")[:500])
+    body = response.json()
+    assert set(body) == {"type", "errors"}, body
+    assert body["errors"], body
+    if code is not None:
+        assert code in [e["code"] for e in body["errors"]], body
+    if attr is not None:
+        assert attr in [e["attr"] for e in body["errors"]], body
+    return body
