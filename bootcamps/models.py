@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from cohortly.models import TimeStampedModel
+
+
+class Bootcamp(TimeStampedModel):
+    class DeliveryFormat(models.TextChoices):
+        ONLINE = "ONLINE", "Online"
+        ONSITE = "ONSITE", "On site"
+        HYBRID = "HYBRID", "Hybrid"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        PUBLISHED = "PUBLISHED", "Published"
+        ARCHIVED = "ARCHIVED", "Archived"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True, editable=False)
+    description = models.TextField(blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats.")
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="EUR")
+    delivery_format = models.CharField(
+        max_length=8, choices=DeliveryFormat.choices, default=DeliveryFormat.ONLINE
+    )
+    location = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="bootcamps_taught",
+        blank=True,
+        limit_choices_to={"role": "INSTRUCTOR"},
+    )
+    mentors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="bootcamps_mentored",
+        blank=True,
+        limit_choices_to={"role": "MENTOR"},
+    )
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="bootcamp_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="bootcamp_capacity_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="bootcamp_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["DRAFT", "PUBLISHED", "ARCHIVED"]), name="bootcamp_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery_format__in=["ONLINE", "ONSITE", "HYBRID"]),
+                name="bootcamp_delivery_format_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "start_date"], name="bootcamp_status_start_idx"),
+            models.Index(fields=["start_date"], name="bootcamp_start_idx"),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cohortly.models import TimeStampedModel
+
+
+class Enrollment(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        WAITLISTED = "WAITLISTED", "Waitlisted"
+        CANCELLED = "CANCELLED", "Cancelled"
+        COMPLETED = "COMPLETED", "Completed"
+        DROPPED = "DROPPED", "Dropped"
+
+    #: Enrollments that hold one of the bootcamp's seats.
+    SEAT_HOLDING = (Status.ACTIVE, Status.COMPLETED)
+    #: Enrollments a student may cancel.
+    CANCELLABLE = (Status.ACTIVE, Status.WAITLISTED)
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # Arrival order on the waitlist, assigned under the bootcamp's lock; the
+    # position (1 = next in line) is counted from it, never stored.
+    waitlist_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "bootcamp"], name="enrollment_one_per_student"),
+            models.CheckConstraint(
+                condition=Q(status__in=["ACTIVE", "WAITLISTED", "CANCELLED", "COMPLETED", "DROPPED"]),
+                name="enrollment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="WAITLISTED") & Q(waitlist_seq__isnull=False))
+                | (~Q(status="WAITLISTED") & Q(waitlist_seq__isnull=True)),
+                name="enrollment_waitlist_seq_iff_waitlisted",
+            ),
+            models.UniqueConstraint(
+                fields=["bootcamp", "waitlist_seq"],
+                condition=Q(status="WAITLISTED"),
+                name="enrollment_waitlist_seq_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["bootcamp", "status"], name="enrollment_bootcamp_status_idx"),
+            models.Index(fields=["student", "status"], name="enrollment_student_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.student} in {self.bootcamp} ({self.status})"

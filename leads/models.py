@@ -1,0 +1,144 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cohortly.models import TimeStampedModel
+
+
+class Lead(TimeStampedModel):
+    class Source(models.TextChoices):
+        WEBSITE = "WEBSITE", "Website"
+        REFERRAL = "REFERRAL", "Referral"
+        SOCIAL = "SOCIAL", "Social"
+        EVENT = "EVENT", "Event"
+        ADS = "ADS", "Ads"
+        OTHER = "OTHER", "Other"
+
+    class Status(models.TextChoices):
+        NEW = "NEW", "New"
+        CONTACTED = "CONTACTED", "Contacted"
+        QUALIFIED = "QUALIFIED", "Qualified"
+        CONVERTED = "CONVERTED", "Converted"
+        LOST = "LOST", "Lost"
+
+    #: Statuses a lead is still being worked in; one open lead per email.
+    OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.QUALIFIED)
+
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField(max_length=254, db_index=True)
+    phone = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBSITE)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True, max_length=5000)
+    bootcamp = models.ForeignKey(
+        "bootcamps.Bootcamp",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        help_text="The bootcamp the prospect is interested in.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    lost_reason = models.TextField(blank=True, max_length=1000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_leads",
+        limit_choices_to={"role__in": ["SALES", "ADMIN"]},
+    )
+    next_follow_up_at = models.DateTimeField(null=True, blank=True)
+    converted_student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="converted_leads",
+    )
+    converted_enrollment = models.ForeignKey(
+        "enrollments.Enrollment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="converted_leads",
+    )
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Held by the database, so two simultaneous submissions of one email
+            # can't both create an open lead.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(status__in=["NEW", "CONTACTED", "QUALIFIED"]),
+                name="lead_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST"]),
+                name="lead_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="LOST") | ~Q(lost_reason=""), name="lead_lost_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="CONVERTED")
+                | (Q(converted_student__isnull=False) & Q(converted_enrollment__isnull=False)),
+                name="lead_converted_has_links",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="lead_status_created_idx"),
+            models.Index(fields=["source"], name="lead_source_idx"),
+            models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_follow_up_idx"),
+            models.Index(fields=["next_follow_up_at"], name="lead_follow_up_idx"),
+            models.Index(fields=["bootcamp"], name="lead_bootcamp_idx"),
+            models.Index(fields=["phone"], name="lead_phone_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class LeadActivity(models.Model):
+    """One entry on a lead's timeline. Written by services only, never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "CREATED", "Lead created"
+        SUBMISSION = "SUBMISSION", "Form submission"
+        NOTE = "NOTE", "Note"
+        STATUS_CHANGE = "STATUS_CHANGE", "Status changed"
+        OWNER_CHANGE = "OWNER_CHANGE", "Owner changed"
+        FOLLOW_UP_CHANGE = "FOLLOW_UP_CHANGE", "Follow-up changed"
+        CONTACT_CHANGE = "CONTACT_CHANGE", "Contact details changed"
+        CONVERSION = "CONVERSION", "Converted"
+        USER_LINKED = "USER_LINKED", "Registered as a user"
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_activities",
+        help_text="Who did it; empty for the public form and the system.",
+    )
+    body = models.TextField(blank=True, max_length=10000)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "lead activities"
+        indexes = [models.Index(fields=["lead", "-created_at"], name="leadactivity_lead_created_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.lead}"
