@@ -14,4 +14,8 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^auth/", include(auth_urlpatterns)),
     re_path(r"^", include(router.urls)),
+    re_path(r"^", include("bootcamps.api.urls")),
+    re_path(r"^", include("enrollments.api.urls")),
+    re_path(r"^", include("assignments.api.urls")),
+    re_path(r"^", include("leads.api.urls")),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("sales/", include(("leads.urls", "sales"), namespace="sales")),
     path(settings.ADMIN_URL, admin.site.urls),
     # Unknown API paths answer in the API's error shape, in DEBUG too.
     re_path(r"^api/", views.api_not_found),

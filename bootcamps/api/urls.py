@@ -1,0 +1,5 @@
+from cohortly.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+
+urlpatterns = [*router.urls]
