@@ -60,7 +60,7 @@ def send_templated_email(*, to: list[str] | str, template: str, context: dict) -
     if not recipients:
         return
     context = {"frontend_url": settings.FRONTEND_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    body = render_to_string(f"emails/{template}.txt", context)
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context, using="emails").split())
+    body = render_to_string(f"emails/{template}.txt", context, using="emails")
     request_id = current_request_id()
     transaction.on_commit(lambda: _enqueue(recipients, subject, body, request_id), robust=True)

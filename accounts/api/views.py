@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -41,6 +42,10 @@ class PublicAPIView(GenericAPIView):
     permission_classes = [RolePermission]
     read_roles = write_roles = PUBLIC
 
+    def get_authenticate_header(self, request):
+        # Failed credentials are a 401 (with the scheme to use), not a 403.
+        return 'Bearer realm="api"'
+
 
 class RegisterView(PublicAPIView):
     serializer_class = RegisterSerializer
@@ -64,7 +69,7 @@ class LoginView(PublicAPIView):
     serializer_class = LoginSerializer
     throttle_classes = [LoginRateThrottle]
 
-    @extend_schema(tags=AUTH_TAG, responses={200: LoginResponseSerializer})
+    @extend_schema(tags=AUTH_TAG, responses={200: LoginResponseSerializer, 401: ErrorResponse401Serializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -76,7 +81,7 @@ class LoginView(PublicAPIView):
 class RefreshView(PublicAPIView):
     serializer_class = RefreshSerializer
 
-    @extend_schema(tags=AUTH_TAG, responses={200: TokenPairSerializer})
+    @extend_schema(tags=AUTH_TAG, responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,359 @@
+"""The auth API: register, login, refresh, logout, logout-all, passwords, profile."""
+
+import logging
+
+import pytest
+from django.core import mail
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from cohortly.throttling import LoginRateThrottle, RegisterRateThrottle
+from conftest import assert_error, auth_client
+
+REGISTER = "/api/v1/auth/register"
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+LOGOUT = "/api/v1/auth/logout"
+LOGOUT_ALL = "/api/v1/auth/logout-all"
+ME = "/api/v1/auth/me"
+PASSWORD_CHANGE = "/api/v1/auth/password/change"
+PASSWORD_RESET = "/api/v1/auth/password/reset"
+PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm"
+
+pytestmark = pytest.mark.django_db
+
+NEW_USER = {"email": "New.Person@Example.COM", "password": "Quiet-Harbour-77", "full_name": "New Person"}
+
+
+def login(client, email, password=DEFAULT_PASSWORD):
+    return client.post(LOGIN, {"email": email, "password": password}, format="json")
+
+
+# --- register ---------------------------------------------------------------
+
+
+def test_register_creates_a_student_and_sends_welcome_email(anon_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(REGISTER, {**NEW_USER, "phone": "+44 20 7946 0958"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {"id", "email", "full_name", "phone", "role", "created_at"}
+    assert body["email"] == "new.person@example.com"
+    assert body["role"] == "STUDENT"
+    user = User.objects.get(email="new.person@example.com")
+    assert user.check_password(NEW_USER["password"])
+    assert user.password.startswith("md5$")  # hashed (test hasher), never stored plain
+    assert NEW_USER["password"] not in response.content.decode()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new.person@example.com"]
+    assert "Welcome to Cohortly" in mail.outbox[0].subject
+
+
+def test_welcome_email_is_not_sent_before_commit(anon_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        anon_client.post(REGISTER, NEW_USER, format="json")
+    assert mail.outbox == []
+    assert len(callbacks) == 1
+
+
+def test_register_survives_a_failing_mail_provider(
+    anon_client, django_capture_on_commit_callbacks, caplog, settings
+):
+    settings.EMAIL_BACKEND = "cohortly.tests.failing_email.FailingBackend"
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-mail-1")
+    assert response.status_code == 201
+    assert User.objects.filter(email="new.person@example.com").exists()
+    failure = [r for r in caplog.records if "sending email" in r.getMessage()]
+    assert failure and "req-mail-1" in failure[0].getMessage()
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "SALES", "INSTRUCTOR", "MENTOR", "superuser", ""])
+def test_register_refuses_any_role_but_student(anon_client, role):
+    response = anon_client.post(REGISTER, {**NEW_USER, "role": role}, format="json")
+    assert_error(response, 400, attr="role")
+    assert not User.objects.filter(email="new.person@example.com").exists()
+
+
+def test_register_accepts_explicit_student_role(anon_client):
+    response = anon_client.post(REGISTER, {**NEW_USER, "role": "STUDENT"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["role"] == "STUDENT"
+
+
+def test_register_duplicate_email_in_any_case(anon_client):
+    UserFactory(email="new.person@example.com")
+    response = anon_client.post(REGISTER, {**NEW_USER, "email": "NEW.PERSON@example.com"}, format="json")
+    body = assert_error(response, 400, code="unique", attr="email")
+    assert body["type"] == "validation_error"
+    assert User.objects.filter(email__iexact="new.person@example.com").count() == 1
+
+
+@pytest.mark.parametrize(
+    "payload, attr",
+    [
+        ({"password": "Quiet-Harbour-77", "full_name": "X"}, "email"),
+        ({"email": "a@example.com", "full_name": "X"}, "password"),
+        ({"email": "a@example.com", "password": "Quiet-Harbour-77"}, "full_name"),
+        ({**NEW_USER, "email": "not-an-email"}, "email"),
+        ({**NEW_USER, "password": "short"}, "password"),
+        ({**NEW_USER, "password": "password123"}, "password"),
+        ({**NEW_USER, "password": "12345678901"}, "password"),
+        ({**NEW_USER, "full_name": "x" * 151}, "full_name"),
+        ({**NEW_USER, "email": "a" * 250 + "@example.com"}, "email"),
+        ({**NEW_USER, "phone": "call me maybe"}, "phone"),
+        ({**NEW_USER, "full_name": ["a", "list"]}, "full_name"),
+        ({**NEW_USER, "is_staff": True}, "is_staff"),
+    ],
+)
+def test_register_bad_input(anon_client, payload, attr):
+    response = anon_client.post(REGISTER, payload, format="json")
+    assert_error(response, 400, attr=attr)
+    assert User.objects.count() == 0
+
+
+def test_register_password_similar_to_email_is_refused(anon_client):
+    response = anon_client.post(
+        REGISTER,
+        {"email": "harbourmaster@example.com", "password": "harbourmaster", "full_name": "H"},
+        format="json",
+    )
+    assert_error(response, 400, attr="password")
+
+
+# --- login --------------------------------------------------------------------
+
+
+def test_login_returns_tokens_and_user(anon_client):
+    user = UserFactory(email="ann@example.com", role=User.Role.MENTOR)
+    response = login(anon_client, "ANN@example.com")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh", "user"}
+    assert body["user"]["id"] == str(user.pk)
+    assert body["user"]["role"] == "MENTOR"
+    assert "password" not in body["user"]
+    me = auth_client(None)
+    me.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert me.get(ME).json()["email"] == "ann@example.com"
+
+
+def test_login_failures_are_indistinguishable(anon_client):
+    UserFactory(email="ann@example.com")
+    UserFactory(email="gone@example.com", is_active=False)
+    responses = [
+        login(anon_client, "ann@example.com", "wrong-password"),
+        login(anon_client, "nobody@example.com"),
+        login(anon_client, "gone@example.com"),
+    ]
+    bodies = [assert_error(r, 401, code="invalid_credentials") for r in responses]
+    assert bodies[0] == bodies[1] == bodies[2]
+
+
+def test_login_bad_input(anon_client):
+    assert_error(anon_client.post(LOGIN, {"email": "ann@example.com"}, format="json"), 400, attr="password")
+    assert_error(anon_client.post(LOGIN, "[1, 2]", content_type="application/json"), 400)
+    assert_error(anon_client.post(LOGIN, "{oops", content_type="application/json"), 400, code="parse_error")
+
+
+def test_login_throttle_answers_429_with_retry_after(anon_client, monkeypatch):
+    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    UserFactory(email="ann@example.com")
+    for _ in range(3):
+        assert login(anon_client, "ann@example.com", "wrong").status_code == 401
+    response = login(anon_client, "ann@example.com")
+    assert_error(response, 429, code="throttled")
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_register_throttle(anon_client, monkeypatch):
+    monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/min"})
+    for i in range(2):
+        anon_client.post(REGISTER, {**NEW_USER, "email": f"p{i}@example.com"}, format="json")
+    response = anon_client.post(REGISTER, {**NEW_USER, "email": "p9@example.com"}, format="json")
+    assert_error(response, 429, code="throttled")
+    assert not User.objects.filter(email="p9@example.com").exists()
+
+
+# --- refresh, logout, logout-all -------------------------------------------------
+
+
+def test_refresh_rotates_and_blacklists_the_old_token(anon_client):
+    UserFactory(email="ann@example.com")
+    tokens = login(anon_client, "ann@example.com").json()
+    response = anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 200
+    new = response.json()
+    assert set(new) == {"access", "refresh"}
+    assert new["refresh"] != tokens["refresh"]
+    # The rotated-out token is refused from now on; the new one works.
+    assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
+    assert anon_client.post(REFRESH, {"refresh": new["refresh"]}, format="json").status_code == 200
+
+
+def test_refresh_refuses_garbage_and_access_tokens(anon_client):
+    UserFactory(email="ann@example.com")
+    tokens = login(anon_client, "ann@example.com").json()
+    assert_error(anon_client.post(REFRESH, {"refresh": "not.a.token"}, format="json"), 401)
+    assert_error(anon_client.post(REFRESH, {"refresh": tokens["access"]}, format="json"), 401)
+    assert_error(anon_client.post(REFRESH, {}, format="json"), 400, attr="refresh")
+
+
+def test_refresh_of_deactivated_or_deleted_user_is_refused(anon_client):
+    user = UserFactory(email="ann@example.com")
+    tokens = login(anon_client, "ann@example.com").json()
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
+    OutstandingToken.objects.filter(user=user).delete()
+    User.objects.filter(pk=user.pk).delete()
+    assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
+
+
+def test_logout_blacklists_the_refresh_token(anon_client):
+    user = UserFactory(email="ann@example.com")
+    tokens = login(anon_client, "ann@example.com").json()
+    client = auth_client(user)
+    response = client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 204
+    assert BlacklistedToken.objects.filter(token__user=user).count() == 1
+    assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
+
+
+def test_logout_requires_authentication_and_own_token(anon_client):
+    ann = UserFactory(email="ann@example.com")
+    UserFactory(email="bob@example.com")
+    bob_tokens = login(anon_client, "bob@example.com").json()
+    assert_error(anon_client.post(LOGOUT, {"refresh": bob_tokens["refresh"]}, format="json"), 401)
+    response = auth_client(ann).post(LOGOUT, {"refresh": bob_tokens["refresh"]}, format="json")
+    assert_error(response, 400, attr="refresh")
+    assert anon_client.post(REFRESH, {"refresh": bob_tokens["refresh"]}, format="json").status_code == 200
+
+
+def test_logout_all_refuses_every_device(anon_client):
+    user = UserFactory(email="ann@example.com")
+    laptop = login(anon_client, "ann@example.com").json()
+    phone = login(anon_client, "ann@example.com").json()
+    other = UserFactory(email="bob@example.com")
+    bob = login(anon_client, "bob@example.com").json()
+    response = auth_client(user).post(LOGOUT_ALL)
+    assert response.status_code == 204
+    for tokens in (laptop, phone):
+        assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
+    # Another user's devices are untouched.
+    assert not BlacklistedToken.objects.filter(token__user=other).exists()
+    assert anon_client.post(REFRESH, {"refresh": bob["refresh"]}, format="json").status_code == 200
+
+
+# --- passwords ------------------------------------------------------------------
+
+
+def test_password_change_logs_out_other_devices(anon_client):
+    user = UserFactory(email="ann@example.com")
+    other_device = login(anon_client, "ann@example.com").json()
+    client = auth_client(user)
+    response = client.post(
+        PASSWORD_CHANGE,
+        {"old_password": DEFAULT_PASSWORD, "new_password": "Brand-New-Lantern-5"},
+        format="json",
+    )
+    assert response.status_code == 200
+    fresh = response.json()
+    assert set(fresh) == {"access", "refresh"}
+    assert_error(anon_client.post(REFRESH, {"refresh": other_device["refresh"]}, format="json"), 401)
+    assert anon_client.post(REFRESH, {"refresh": fresh["refresh"]}, format="json").status_code == 200
+    assert login(anon_client, "ann@example.com", "Brand-New-Lantern-5").status_code == 200
+    assert login(anon_client, "ann@example.com").status_code == 401
+
+
+def test_password_change_validates(anon_client):
+    user = UserFactory(email="ann@example.com")
+    client = auth_client(user)
+    wrong = client.post(
+        PASSWORD_CHANGE, {"old_password": "nope", "new_password": "Brand-New-Lantern-5"}, format="json"
+    )
+    assert_error(wrong, 400, attr="old_password")
+    weak = client.post(
+        PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": "abc"}, format="json"
+    )
+    assert_error(weak, 400, attr="new_password")
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert_error(anon_client.post(PASSWORD_CHANGE, {}, format="json"), 401)
+
+
+def test_password_reset_flow(anon_client, django_capture_on_commit_callbacks):
+    user = UserFactory(email="ann@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(PASSWORD_RESET, {"email": "Ann@example.com"}, format="json")
+    assert response.status_code == 202
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    link = next(line for line in body.splitlines() if "reset-password?" in line)
+    query = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+    confirm = anon_client.post(
+        PASSWORD_RESET_CONFIRM,
+        {"uid": query["uid"], "token": query["token"], "new_password": "Fresh-Morning-81"},
+        format="json",
+    )
+    assert confirm.status_code == 204
+    user.refresh_from_db()
+    assert user.check_password("Fresh-Morning-81")
+    # A link works once.
+    again = anon_client.post(
+        PASSWORD_RESET_CONFIRM,
+        {"uid": query["uid"], "token": query["token"], "new_password": "Other-Morning-82"},
+        format="json",
+    )
+    assert_error(again, 400, attr="token")
+
+
+def test_password_reset_does_not_reveal_unknown_emails(anon_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(PASSWORD_RESET, {"email": "nobody@example.com"}, format="json")
+    assert response.status_code == 202
+    assert mail.outbox == []
+
+
+def test_password_reset_confirm_bad_uid(anon_client):
+    response = anon_client.post(
+        PASSWORD_RESET_CONFIRM,
+        {"uid": "!!!", "token": "x", "new_password": "Fresh-Morning-81"},
+        format="json",
+    )
+    assert_error(response, 400, attr="token")
+
+
+# --- me ---------------------------------------------------------------------------
+
+
+def test_me_get_and_patch(student_client, student_user):
+    assert student_client.get(ME).json()["email"] == student_user.email
+    response = student_client.patch(
+        ME, {"full_name": "Stella S. Student", "phone": "+1 555 0100"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["full_name"] == "Stella S. Student"
+    student_user.refresh_from_db()
+    assert student_user.phone == "+1 555 0100"
+
+
+@pytest.mark.parametrize(
+    "field, value", [("role", "ADMIN"), ("email", "x@example.com"), ("is_active", False)]
+)
+def test_me_cannot_change_role_email_or_active(student_client, student_user, field, value):
+    response = student_client.patch(ME, {field: value}, format="json")
+    assert_error(response, 400, attr=field)
+    student_user.refresh_from_db()
+    assert student_user.role == "STUDENT" and student_user.is_active
+    assert student_user.email == "student@example.com"
+
+
+def test_me_requires_authentication(anon_client):
+    assert_error(anon_client.get(ME), 401, code="not_authenticated")
+
+
+def test_deactivated_users_access_token_is_refused(student_client, student_user):
+    assert student_client.get(ME).status_code == 200
+    User.objects.filter(pk=student_user.pk).update(is_active=False)
+    assert_error(student_client.get(ME), 401)

@@ -1,0 +1,88 @@
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_unique_regardless_of_case_in_the_database():
+    UserFactory(email="ann@example.com")
+    with pytest.raises(IntegrityError):
+        User.objects.bulk_create([User(email="ANN@example.com", full_name="Other")])
+
+
+def test_create_user_normalises_email_and_defaults_to_student():
+    user = User.objects.create_user(email="  Bob@Example.COM ", password="Quiet-Harbour-77", full_name="Bob")
+    assert user.email == "bob@example.com"
+    assert user.role == "STUDENT"
+    assert not user.is_staff
+
+
+def test_createsuperuser_by_email_makes_an_admin(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Quiet-Harbour-77")
+    call_command(
+        "createsuperuser",
+        "--no-input",
+        "--email",
+        "Root@Example.com",
+        "--full_name",
+        "Root Person",
+        verbosity=0,
+    )
+    user = User.objects.get(email="root@example.com")
+    assert user.role == "ADMIN" and user.is_staff and user.is_superuser
+
+
+@pytest.mark.parametrize("role", ["SALES", "INSTRUCTOR", "MENTOR", "STUDENT"])
+def test_only_admins_get_into_the_admin(client, role):
+    user = UserFactory(role=role)
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_admin_user_list_search_and_filter(client):
+    admin = UserFactory(role="ADMIN")
+    UserFactory(email="findme@example.com", full_name="Findable Person", role="MENTOR")
+    client.force_login(admin)
+    response = client.get("/admin/accounts/user/", {"q": "findable"})
+    assert response.status_code == 200
+    assert "findme@example.com" in response.text
+    response = client.get("/admin/accounts/user/", {"role__exact": "MENTOR"})
+    assert "findme@example.com" in response.text
+
+
+def test_admin_adds_user_with_validated_password(client):
+    admin = UserFactory(role="ADMIN")
+    client.force_login(admin)
+    data = {
+        "email": "Added@Example.com",
+        "full_name": "Added Person",
+        "phone": "",
+        "role": "SALES",
+        "is_active": "on",
+        "password1": "123",
+        "password2": "123",
+    }
+    response = client.post("/admin/accounts/user/add/", data)
+    assert response.status_code == 200
+    assert "too short" in response.text
+    assert not User.objects.filter(email="added@example.com").exists()
+    data["password1"] = data["password2"] = "Quiet-Harbour-77"
+    response = client.post("/admin/accounts/user/add/", data)
+    assert response.status_code == 302
+    user = User.objects.get(email="added@example.com")
+    assert user.role == "SALES" and user.check_password("Quiet-Harbour-77")
+
+
+def test_admin_login_with_email(client):
+    UserFactory(email="boss@example.com", role="ADMIN")
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "boss@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,188 @@
+"""Cross-cutting behaviour: health, docs, error shape, slashes, request ids, CORS, settings."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError
+
+from conftest import assert_error
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def test_health_checks_the_database(anon_client):
+    response = anon_client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["checks"]["database"] == "ok"
+
+
+def test_health_is_503_when_the_database_fails(anon_client):
+    with mock.patch("cohortly.health.connection.cursor", side_effect=OperationalError("down")):
+        response = anon_client.get("/api/v1/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "unavailable"
+
+
+def test_home_links_docs_and_admin(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "/api/docs" in page.text and "/admin/" in page.text
+    data = client.get("/", HTTP_ACCEPT="application/json").json()
+    assert data["links"]["docs"] == "/api/docs" and data["links"]["admin"] == "/admin/"
+
+
+def test_docs_are_served_without_a_cdn(client):
+    for url in ("/api/docs", "/api/redoc/"):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "drf_spectacular_sidecar" in page.text
+        assert "cdn.jsdelivr" not in page.text and "unpkg.com" not in page.text
+
+
+def test_schema_is_openapi_with_jwt_and_error_responses(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+    login = schema["paths"]["/api/v1/auth/login/"]["post"]
+    assert {"200", "400", "401", "429"} <= set(login["responses"])
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi:")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/register", "/api/v1/auth/register/"])
+def test_routes_answer_with_and_without_trailing_slash_without_redirect(anon_client, path):
+    response = anon_client.post(
+        path, {"email": "slash@example.com", "password": "Quiet-Harbour-77", "full_name": "S"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/"])
+def test_router_routes_answer_both_ways(admin_client, path):
+    assert admin_client.get(path).status_code == 200
+
+
+def test_unknown_api_route_is_json_404(anon_client):
+    assert_error(anon_client.get("/api/v1/does-not-exist/"), 404, code="not_found")
+    assert_error(anon_client.post("/api/v2/anything", {}, format="json"), 404, code="not_found")
+
+
+def test_wrong_method_is_json_405(anon_client):
+    assert_error(anon_client.get("/api/v1/auth/login"), 405, code="method_not_allowed")
+
+
+def test_wrong_content_type_is_json_415(anon_client):
+    response = anon_client.post(
+        "/api/v1/auth/login", "email=a", content_type="application/x-www-form-urlencoded"
+    )
+    assert_error(response, 415, code="unsupported_media_type")
+
+
+@pytest.mark.parametrize("body", ["{not json", "[]", '"a string"', "null", "12"])
+def test_malformed_or_non_object_json_is_400(anon_client, body):
+    response = anon_client.post("/api/v1/auth/register", body, content_type="application/json")
+    assert_error(response, 400)
+
+
+def test_unhandled_exception_is_json_500_without_traceback(anon_client, caplog):
+    anon_client.raise_request_exception = False
+    with (
+        mock.patch(
+            "accounts.api.views.services.password_reset_request", side_effect=RuntimeError("secret detail")
+        ),
+        caplog.at_level(logging.ERROR),
+    ):
+        response = anon_client.post("/api/v1/auth/password/reset", {"email": "a@example.com"}, format="json")
+    body = assert_error(response, 500)
+    assert body["type"] == "server_error"
+    assert "secret detail" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+
+
+def test_request_id_is_kept_or_generated_and_logged(anon_client, caplog):
+    with caplog.at_level(logging.INFO, logger="cohortly.request"):
+        response = anon_client.get("/api/v1/health", HTTP_X_REQUEST_ID="abc-123")
+    assert response["X-Request-ID"] == "abc-123"
+    line = next(r for r in caplog.records if r.name == "cohortly.request")
+    assert line.request_id == "abc-123"
+    assert "GET /api/v1/health 200" in line.getMessage()
+    generated = anon_client.get("/api/v1/health")["X-Request-ID"]
+    assert len(generated) == 32
+    # Header injection or junk is replaced, not echoed.
+    assert anon_client.get("/api/v1/health", HTTP_X_REQUEST_ID="bad id\nx")["X-Request-ID"] != "bad id\nx"
+
+
+def test_request_log_names_the_user(student_client, student_user, caplog):
+    with caplog.at_level(logging.INFO, logger="cohortly.request"):
+        student_client.get("/api/v1/auth/me")
+    line = next(r for r in caplog.records if r.name == "cohortly.request")
+    assert f"user={student_user.pk}" in line.getMessage()
+
+
+def test_cors_allows_only_configured_origins(anon_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    ok = anon_client.get("/api/v1/health", HTTP_ORIGIN="https://app.example.com")
+    assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
+    other = anon_client.get("/api/v1/health", HTTP_ORIGIN="https://evil.example.com")
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_oversized_body_is_413_in_the_error_shape(anon_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    payload = {"email": "big@example.com", "password": "Quiet-Harbour-77", "full_name": "x" * 5000}
+    response = anon_client.post("/api/v1/auth/register", payload, format="json")
+    assert_error(response, 413, code="payload_too_large")
+
+
+def _manage(*args, env):
+    # Only what the documented environment says: nothing leaks in from the test run.
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _production_env():
+    env = {}
+    for line in (BASE_DIR / ".env.production.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            env[key] = value
+    env["SECRET_KEY"] = "k8Jq2w-" + "Zr5vT9xLp3Nc7Hb1Md6Gf4Ks0Wy8Qe2Ua" * 2
+    env["DATABASE_URL"] = "sqlite:////tmp/cohortly-deploy-check.sqlite3"
+    return env
+
+
+def test_deploy_check_is_clean_for_the_documented_production_environment():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
+    env = _production_env()
+    env.pop("SECRET_KEY")
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    env["SECRET_KEY"] = "django-insecure-short"
+    assert _manage("check", env=env).returncode != 0
