@@ -22,26 +22,33 @@ from cohortly.middleware import current_request_id
 logger = logging.getLogger(__name__)
 
 
+class EmailDeliveryError(Exception):
+    """Raised by the task so the attempt is recorded as failed (its retry is queued)."""
+
+
 @task()
 def send_email_task(*, to: list[str], subject: str, body: str, request_id: str = "-", attempt: int = 1):
     try:
-        message = EmailMultiAlternatives(subject=subject, body=body, to=to)
-        message.send()
-    except Exception:
+        EmailMultiAlternatives(subject=subject, body=body, to=to).send()
+    except Exception as exc:
+        will_retry = attempt < settings.EMAIL_MAX_ATTEMPTS and default_task_backend.supports_defer
         logger.exception(
-            "sending email %r to %s failed (attempt %d, request %s)",
+            "sending email %r to %s failed (attempt %d of %d, request %s)%s",
             subject,
             ", ".join(to),
             attempt,
+            settings.EMAIL_MAX_ATTEMPTS,
             request_id,
+            "; retry queued" if will_retry else "",
         )
-        if attempt < settings.EMAIL_MAX_ATTEMPTS and default_task_backend.supports_defer:
+        if will_retry:
+            # Exponential backoff: 30 s, 1 min, 2 min, 4 min ...
             delay = timedelta(seconds=30 * 2 ** (attempt - 1))
             send_email_task.using(run_after=timezone.now() + delay).enqueue(
                 to=to, subject=subject, body=body, request_id=request_id, attempt=attempt + 1
             )
-        return False
-    return True
+        raise EmailDeliveryError(str(exc)) from exc
+    return len(to)
 
 
 def _enqueue(to, subject, body, request_id):
