@@ -158,17 +158,17 @@ def test_login_bad_input(anon_client):
 
 
 def test_login_throttle_answers_429_with_retry_after(anon_client, monkeypatch):
-    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
+    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/hour"})
     UserFactory(email="ann@example.com")
     for _ in range(3):
         assert login(anon_client, "ann@example.com", "wrong").status_code == 401
     response = login(anon_client, "ann@example.com")
     assert_error(response, 429, code="throttled")
-    assert 1 <= int(response["Retry-After"]) <= 60
+    assert 1 <= int(response["Retry-After"]) <= 3600
 
 
 def test_register_throttle(anon_client, monkeypatch):
-    monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/min"})
+    monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
     for i in range(2):
         anon_client.post(REGISTER, {**NEW_USER, "email": f"p{i}@example.com"}, format="json")
     response = anon_client.post(REGISTER, {**NEW_USER, "email": "p9@example.com"}, format="json")
