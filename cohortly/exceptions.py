@@ -73,6 +73,17 @@ class ExceptionHandler(BaseExceptionHandler):
             return ServiceUnavailable()
         if isinstance(exc, DatabaseError) and "could not connect" in str(exc):
             return ServiceUnavailable()
+        if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
+            # simplejwt puts a dict of token details in its errors: one plain error instead.
+            code = (
+                exc.get_codes().get("code", "token_not_valid") if isinstance(exc.get_codes(), dict) else None
+            )
+            flat = exceptions.AuthenticationFailed(
+                str(exc.detail.get("detail", "Given token not valid.")), code=str(code or "token_not_valid")
+            )
+            flat.auth_header = getattr(exc, "auth_header", None)
+            flat.status_code = exc.status_code
+            return flat
         return super().convert_known_exceptions(exc)
 
 
@@ -119,3 +130,13 @@ def handler403(request, exception=None):
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """The API never uses cookies for auth, but a form POST to an unknown /api/
+    path still meets the CSRF check first: answer in the API's shape there."""
+    if _wants_json(request):
+        return JsonResponse(error_body("csrf_failed", f"CSRF verification failed: {reason}"), status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)

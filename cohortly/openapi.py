@@ -17,6 +17,30 @@ class _ErrorResponse(serializers.Serializer):
     errors = _Error(many=True)
 
 
+#: Every code a 401 can carry (DRF's and simplejwt's, and our login's).
+ERROR_CODES_401 = [
+    ("authentication_failed", "Authentication failed"),
+    ("not_authenticated", "Not authenticated"),
+    ("token_not_valid", "Token not valid"),
+    ("invalid_credentials", "Invalid credentials"),
+    ("no_active_account", "No active account"),
+    ("user_not_found", "User not found"),
+    ("user_inactive", "User inactive"),
+    ("bad_authorization_header", "Bad authorization header"),
+]
+
+
+class _Error401(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ERROR_CODES_401)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse401Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[("client_error", "Client Error")])
+    errors = _Error401(many=True)
+
+
 class ErrorResponse409Serializer(_ErrorResponse):
     pass
 

@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 
 class StrictFieldsMixin:
@@ -10,8 +11,14 @@ class StrictFieldsMixin:
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(set(data) - writable)
             if unknown:
+                # Reported as a non-field error: the attr of a field error must
+                # name a documented field, and these are not.
+                names = ", ".join(repr(name)[:60] for name in unknown[:10])
                 raise serializers.ValidationError(
-                    {name: ["This field is not accepted here."] for name in unknown},
-                    code="unknown_field",
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            serializers.ErrorDetail(f"Unknown field(s): {names}.", code="unknown_field")
+                        ]
+                    }
                 )
         return super().to_internal_value(data)

@@ -279,6 +279,7 @@ DRF_STANDARDIZED_ERRORS = {
         "503",
     ],
     "ERROR_SCHEMAS": {
+        "401": "cohortly.openapi.ErrorResponse401Serializer",
         "409": "cohortly.openapi.ErrorResponse409Serializer",
         "413": "cohortly.openapi.ErrorResponse413Serializer",
         "503": "cohortly.openapi.ErrorResponse503Serializer",
@@ -315,10 +316,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ErrorTypeEnum": "cohortly.openapi.ERROR_TYPES",
+        "UserRoleEnum": "cohortly.openapi_enums.USER_ROLE",
+        "BootcampStatusEnum": "cohortly.openapi_enums.BOOTCAMP_STATUS",
+        "EnrollmentStatusEnum": "cohortly.openapi_enums.ENROLLMENT_STATUS",
+        "LeadStatusEnum": "cohortly.openapi_enums.LEAD_STATUS",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode401Enum": "cohortly.openapi.ERROR_CODES_401",
         "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
         "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
         "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
@@ -340,6 +345,10 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 # --- Request limits -------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
+# --- Benchmark ------------------------------------------------------------
+# /bench/minimal, the load benchmark's baseline view (bench/run.py); never in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # --- Security -------------------------------------------------------------
 ADMIN_URL = env("ADMIN_URL", default="admin/")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -356,6 +365,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "cohortly.exceptions.csrf_failure"
 
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -6,6 +6,7 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x7Qm2pL9vR4tY8wZ3nB6cF1hJ5kD0sG" * 2)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from cohortly.settings import *  # noqa: F403
 

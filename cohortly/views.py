@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 
 def home(request):
@@ -19,6 +20,7 @@ def home(request):
     return render(request, "home.html", {"links": links})
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     from cohortly.exceptions import error_body
 

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -30,6 +29,7 @@ from accounts.api.serializers import (
 from accounts.filtersets import UserFilterSet
 from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
+from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import LoginRateThrottle, PasswordResetRateThrottle, RegisterRateThrottle
 
 AUTH_TAG = ["auth"]

@@ -104,7 +104,7 @@ def test_register_duplicate_email_in_any_case(anon_client):
         ({**NEW_USER, "email": "a" * 250 + "@example.com"}, "email"),
         ({**NEW_USER, "phone": "call me maybe"}, "phone"),
         ({**NEW_USER, "full_name": ["a", "list"]}, "full_name"),
-        ({**NEW_USER, "is_staff": True}, "is_staff"),
+        ({**NEW_USER, "is_staff": True}, "non_field_errors"),
     ],
 )
 def test_register_bad_input(anon_client, payload, attr):
@@ -343,7 +343,8 @@ def test_me_get_and_patch(student_client, student_user):
 )
 def test_me_cannot_change_role_email_or_active(student_client, student_user, field, value):
     response = student_client.patch(ME, {field: value}, format="json")
-    assert_error(response, 400, attr=field)
+    body = assert_error(response, 400, code="unknown_field")
+    assert field in body["errors"][0]["detail"]
     student_user.refresh_from_db()
     assert student_user.role == "STUDENT" and student_user.is_active
     assert student_user.email == "student@example.com"
