@@ -11,6 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
+from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 
 
@@ -78,6 +79,7 @@ def user_update(*, user: User, data: dict) -> User:
         setattr(user, field, value.strip() if isinstance(value, str) else value)
     user.full_clean(exclude=["password"])
     user.save()
+    user_cache_invalidate(user.pk)
     if not user.is_active:
         user_logout_all(user=user)
     return user
@@ -93,6 +95,7 @@ def profile_update(*, user: User, data: dict) -> User:
         setattr(user, field, value.strip())
     user.full_clean(exclude=["password"])
     user.save(update_fields=[*data.keys(), "updated_at"])
+    user_cache_invalidate(user.pk)
     return user
 
 
@@ -117,6 +120,8 @@ def user_logout_all(*, user: User) -> int:
 def user_change_password(*, user: User, old_password: str, new_password: str) -> dict:
     """Change a password; every other device is logged out. Returns a fresh token
     pair for the device that made the change."""
+    # The request's user may be a cached copy: check against the stored hash.
+    user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(old_password):
         raise ValidationError({"old_password": ["The current password is not correct."]})
     try:
@@ -125,6 +130,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         raise ValidationError({"new_password": exc.messages}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
+    user_cache_invalidate(user.pk)
     user_logout_all(user=user)
     return tokens_for(user)
 
@@ -160,4 +166,5 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
         raise ValidationError({"new_password": exc.messages}) from exc
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
+    user_cache_invalidate(user.pk)
     user_logout_all(user=user)

@@ -1,5 +1,6 @@
 """OpenAPI: the error responses that drf-standardized-errors does not know of."""
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
@@ -67,3 +68,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "413":
             return status_code not in responses and self.method in ("POST", "PUT", "PATCH")
         return super()._should_add_error_response(responses, status_code)
+
+
+class JWTScheme(SimpleJWTScheme):
+    """Our JWT authentication (simplejwt's, with the cached user) is bearer JWT."""
+
+    target_class = "cohortly.authentication.JWTAuthentication"
+    name = "jwtAuth"

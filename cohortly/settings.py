@@ -141,7 +141,10 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # Seconds the user behind a JWT is cached in Redis (0 = read it on every request).
+    USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
 else:
+    USER_CACHE_SECONDS = 0
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -238,7 +241,7 @@ THROTTLE_RATES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "cohortly.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["cohortly.renderers.JSONRenderer"],

@@ -7,6 +7,7 @@ from django.core import mail
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+from accounts.services import user_update
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from cohortly.throttling import LoginRateThrottle, RegisterRateThrottle
 from conftest import assert_error, auth_client
@@ -356,5 +357,5 @@ def test_me_requires_authentication(anon_client):
 
 def test_deactivated_users_access_token_is_refused(student_client, student_user):
     assert student_client.get(ME).status_code == 200
-    User.objects.filter(pk=student_user.pk).update(is_active=False)
+    user_update(user=student_user, data={"is_active": False})
     assert_error(student_client.get(ME), 401)
