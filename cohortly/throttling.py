@@ -15,8 +15,43 @@ from rest_framework import throttling
 logger = logging.getLogger(__name__)
 
 
+_last_outage_log = 0.0
+_skip_cache_until = 0.0
+OUTAGE_BACKOFF_SECONDS = 5
+
+
+def _log_outage():
+    # One line a minute per process is enough to notice an outage; and for a few
+    # seconds requests don't wait on a cache that is known to be down.
+    global _last_outage_log, _skip_cache_until
+    now = time.monotonic()
+    _skip_cache_until = now + OUTAGE_BACKOFF_SECONDS
+    if now - _last_outage_log > 60:
+        _last_outage_log = now
+        logger.warning("throttle cache unavailable; requests are let through", exc_info=True)
+
+
 class FixedWindowThrottleMixin:
     cache = cache
+
+    def _hit(self, key: str, ttl: int) -> int | None:
+        """Count one request in the window `key`; return the window's count."""
+        get_client = getattr(getattr(self.cache, "client", None), "get_client", None)
+        if get_client is not None:
+            # django-redis: INCR and EXPIRE NX in one round trip.
+            raw_key = self.cache.client.make_key(key)
+            pipe = get_client(write=True).pipeline(transaction=False)
+            pipe.incr(raw_key)
+            pipe.expire(raw_key, ttl, nx=True)
+            count, _ = pipe.execute()
+            return count
+        # add() is a no-op when the key exists, so the expiry is set once.
+        self.cache.add(key, 0, ttl)
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # expired between add() and incr(): a fresh window
+            self.cache.set(key, 1, ttl)
+            return 1
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -27,20 +62,15 @@ class FixedWindowThrottleMixin:
         now = int(time.time())
         window_start = now - now % self.duration
         self.window_ends = window_start + self.duration
-        key = f"{self.key}:{window_start}"
+        if time.monotonic() < _skip_cache_until:
+            return True
         try:
-            # add() is a no-op when the key exists, so the window's expiry is
-            # set once; incr() is atomic on Redis.
-            self.cache.add(key, 0, self.duration + 1)
-            count = self.cache.incr(key)
-        except ValueError:
-            # The key expired between add() and incr(): a fresh window.
-            self.cache.set(key, 1, self.duration + 1)
-            count = 1
+            count = self._hit(f"{self.key}:{window_start}", self.duration + 1)
         except Exception:
-            logger.warning("throttle cache unavailable; request allowed", exc_info=True)
+            _log_outage()
             return True
         if count is None:  # a cache that swallowed an error (IGNORE_EXCEPTIONS)
+            _log_outage()
             return True
         return count <= self.num_requests
 
