@@ -4,14 +4,14 @@ from django.urls import include, re_path
 
 from accounts.api.urls import auth_urlpatterns
 from accounts.api.views import UserViewSet
-from cohortly.health import HealthView
+from cohortly.health import health
 from cohortly.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
-    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^health/?$", health, name="health"),
     re_path(r"^auth/", include(auth_urlpatterns)),
     re_path(r"^", include(router.urls)),
     re_path(r"^", include("bootcamps.api.urls")),

@@ -75,3 +75,39 @@ class JWTScheme(SimpleJWTScheme):
 
     target_class = "cohortly.authentication.JWTAuthentication"
     name = "jwtAuth"
+
+
+_HEALTH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["healthy", "unhealthy"]},
+        "checks": {
+            "type": "object",
+            "description": "database, and cache when Redis is configured: ok or unavailable",
+            "additionalProperties": {"type": "string", "enum": ["ok", "unavailable"]},
+        },
+        "duration_ms": {"type": "number"},
+    },
+    "required": ["status", "checks", "duration_ms"],
+}
+
+
+def add_health_path(result, generator, request, public):
+    """The health view is a plain Django view (it must be cheap); describe it here."""
+    response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+    result.setdefault("components", {}).setdefault("schemas", {})["Health"] = _HEALTH_SCHEMA
+    result["paths"]["/api/v1/health/"] = {
+        "get": {
+            "operationId": "health_retrieve",
+            "summary": "Liveness and readiness",
+            "description": "Checks the database, and Redis when configured. No authentication.",
+            "tags": ["platform"],
+            "security": [{}],
+            "responses": {
+                "200": {**response, "description": "Every dependency answers."},
+                "503": {**response, "description": "A dependency is down."},
+            },
+        }
+    }
+    result["paths"] = dict(sorted(result["paths"].items()))
+    return result

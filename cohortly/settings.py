@@ -337,6 +337,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "cohortly.openapi.add_health_path",
     ],
 }
 

@@ -25,7 +25,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_database_url() -> str:
+def database_url_for_servers() -> str:
     """The URL of the database this test session created (test_<name>)."""
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
@@ -40,7 +40,7 @@ def gunicorn(*, workers: int = 2, env: dict | None = None, timeout: float = 30.0
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
         "DJANGO_SETTINGS_MODULE": "cohortly.settings_test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_servers(),
         "DB_CONN_MAX_AGE": "60",
         "LOG_LEVEL": "WARNING",
         **(env or {}),

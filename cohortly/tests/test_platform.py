@@ -10,7 +10,6 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
 
 from conftest import assert_error
 
@@ -27,7 +26,7 @@ def test_health_checks_the_database(anon_client):
 
 
 def test_health_is_503_when_the_database_fails(anon_client):
-    with mock.patch("cohortly.health.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("cohortly.health._database_ok", return_value=False):
         response = anon_client.get("/api/v1/health/")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "unavailable"
@@ -49,6 +48,10 @@ def test_docs_are_served_without_a_cdn(client):
         assert "cdn.jsdelivr" not in page.text and "unpkg.com" not in page.text
 
 
+def test_health_answers_405_to_other_methods(anon_client):
+    assert anon_client.post("/api/v1/health").status_code == 405
+
+
 def test_schema_is_openapi_with_jwt_and_error_responses(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     schema = json.loads(response.content)
@@ -56,6 +59,7 @@ def test_schema_is_openapi_with_jwt_and_error_responses(client):
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
     login = schema["paths"]["/api/v1/auth/login/"]["post"]
     assert {"200", "400", "401", "429"} <= set(login["responses"])
+    assert set(schema["paths"]["/api/v1/health/"]["get"]["responses"]) == {"200", "503"}
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -1,0 +1,57 @@
+"""A real server losing its database: bounded 503s in the API's shape, then recovery."""
+
+import json
+import time
+
+import pytest
+from django.db import connection
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.tests.factories import UserFactory
+from cohortly.tests.live_servers import database_url_for_servers, gunicorn, request
+from cohortly.tests.tcp_proxy import TCPProxy
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _timed(method, url, **kwargs):
+    started = time.monotonic()
+    status, body = request(method, url, **kwargs)
+    return status, body, time.monotonic() - started
+
+
+def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
+    settings = connection.settings_dict
+    proxy = TCPProxy(settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432))
+    proxy.start()
+    user = UserFactory(role="STUDENT")
+    token = str(AccessToken.for_user(user))
+    db_url = database_url_for_servers().replace(f":{settings['PORT'] or 5432}/", f":{proxy.port}/")
+    assert f":{proxy.port}/" in db_url, db_url
+    env = {"DATABASE_URL": db_url, "DB_CONNECT_TIMEOUT": "2"}
+    try:
+        with gunicorn(workers=1, env=env) as base:
+            assert request("GET", f"{base}/api/v1/auth/me", token=token)[0] == 200
+
+            for mode in ("down", "blackhole"):  # refused at once / never answers
+                proxy.cut(mode)
+                status, body, took = _timed("GET", f"{base}/api/v1/health")
+                assert status == 503, body
+                assert json.loads(body)["checks"]["database"] == "unavailable"
+                assert took < 6, f"health took {took:.1f}s with the database {mode}"
+
+                status, body, took = _timed("GET", f"{base}/api/v1/auth/me", token=token)
+                assert status == 503, body
+                error = json.loads(body)
+                assert error["type"] == "server_error"
+                assert error["errors"][0]["code"] == "service_unavailable"
+                assert took < 6
+
+                proxy.start()
+                deadline = time.monotonic() + 15
+                while request("GET", f"{base}/api/v1/health")[0] != 200:
+                    assert time.monotonic() < deadline, "did not recover"
+                    time.sleep(0.2)
+                assert request("GET", f"{base}/api/v1/auth/me", token=token)[0] == 200
+    finally:
+        proxy.stop()
