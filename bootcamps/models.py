@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -17,14 +18,23 @@ class Bootcamp(TimeStampedModel):
         PUBLISHED = "PUBLISHED", "Published"
         ARCHIVED = "ARCHIVED", "Archived"
 
+    #: Longest description accepted (the database column is unbounded).
+    DESCRIPTION_MAX_LENGTH = 10_000
+
     title = models.CharField(max_length=200)
+    # Generated from the title on creation and kept afterwards, so links stay valid.
     slug = models.SlugField(max_length=220, unique=True, editable=False)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
     start_date = models.DateField()
     end_date = models.DateField()
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats.")
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "Enter an ISO 4217 code of three capital letters.")],
+        help_text="ISO 4217 code, e.g. EUR.",
+    )
     delivery_format = models.CharField(
         max_length=8, choices=DeliveryFormat.choices, default=DeliveryFormat.ONLINE
     )
@@ -66,3 +76,15 @@ class Bootcamp(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        super().clean()
+        # The database constraint holds it too; this puts the error on the field.
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        "The end date cannot be before the start date.", code="end_before_start"
+                    )
+                }
+            )

@@ -6,6 +6,9 @@ class StrictFieldsMixin:
     """Refuse fields the serializer does not accept instead of silently dropping
     them, so `{"role": "ADMIN"}` on a profile is a clear 400, not a quiet no-op."""
 
+    # Declared so the OpenAPI schema documents the code among the non-field errors.
+    default_error_messages = {"unknown_field": "Unknown field(s)."}
+
     def to_internal_value(self, data):
         if isinstance(data, dict):
             writable = {name for name, field in self.fields.items() if not field.read_only}

@@ -19,7 +19,10 @@ class Enrollment(TimeStampedModel):
     CANCELLABLE = (Status.ACTIVE, Status.WAITLISTED)
 
     student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        limit_choices_to={"role": "STUDENT"},
     )
     bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="enrollments")
     status = models.CharField(max_length=10, choices=Status.choices)

@@ -5,20 +5,30 @@ bootcamp row (SELECT ... FOR UPDATE), then count the seats held, then write.
 Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
+Lock order is always bootcamp, then enrollment rows, so paths cannot deadlock.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
 from cohortly.exceptions import Conflict
 from enrollments.models import Enrollment
 
 Status = Enrollment.Status
+
+#: Why a second enrollment of the same pair is refused, by the existing row's status.
+ALREADY_ENROLLED = {
+    Status.ACTIVE: "This student is already enrolled in this bootcamp.",
+    Status.WAITLISTED: "This student is already on this bootcamp's waitlist.",
+    Status.COMPLETED: "This student has already completed this bootcamp.",
+    Status.DROPPED: "This student was dropped from this bootcamp; only an admin or sales can re-enroll them.",
+}
 
 
 def _lock_bootcamp(bootcamp_id: int) -> Bootcamp:
@@ -41,42 +51,77 @@ def _next_waitlist_seq(bootcamp: Bootcamp) -> int:
     return (current or 0) + 1
 
 
-def _notify(enrollment: Enrollment, template: str) -> None:
+def waitlist_position(enrollment: Enrollment) -> int | None:
+    """1 = next in line; None unless WAITLISTED. (Lists annotate it instead:
+    enrollments.selectors.enrollment_annotate_waitlist_position.)"""
+    if enrollment.status != Status.WAITLISTED:
+        return None
+    return Enrollment.objects.filter(
+        bootcamp_id=enrollment.bootcamp_id,
+        status=Status.WAITLISTED,
+        waitlist_seq__lte=enrollment.waitlist_seq,
+    ).count()
+
+
+def _notify(enrollment: Enrollment, template: str, **extra) -> None:
     send_templated_email(
         to=enrollment.student.email,
         template=template,
-        context={"enrollment": enrollment, "student": enrollment.student, "bootcamp": enrollment.bootcamp},
+        context={
+            "enrollment": enrollment,
+            "student": enrollment.student,
+            "bootcamp": enrollment.bootcamp,
+            **extra,
+        },
     )
 
 
-def _check_can_enroll(*, student: User, bootcamp: Bootcamp) -> None:
+def _may_reuse(existing: Enrollment | None, actor: User | None) -> bool:
+    if existing is None or existing.status == Status.CANCELLED:
+        return True
+    # Dropping is a staff decision, so only staff who enroll people may undo it.
+    return existing.status == Status.DROPPED and has_role(actor, SALES_TEAM)
+
+
+def enrollment_check_can_enroll(*, student: User, bootcamp: Bootcamp, actor: User | None = None) -> None:
+    """The rules for enrolling, without the lock: ValidationError (400) for a
+    student or bootcamp that does not qualify, Conflict (409) for a pair that is
+    already enrolled. enrollment_create checks again under the lock; forms call
+    this to show the error on the form."""
     if student.role != User.Role.STUDENT:
-        raise ValidationError({"student": ["Only students can be enrolled."]})
+        raise ValidationError(
+            {"student": ValidationError("Only students can be enrolled.", code="not_a_student")}
+        )
     if not student.is_active:
-        raise ValidationError({"student": ["This student account is deactivated."]})
+        raise ValidationError(
+            {"student": ValidationError("This student account is deactivated.", code="inactive")}
+        )
     if bootcamp.status != Bootcamp.Status.PUBLISHED:
-        raise ValidationError({"bootcamp": ["This bootcamp is not open for enrollment."]})
+        raise ValidationError(
+            {"bootcamp": ValidationError("This bootcamp is not open for enrollment.", code="not_open")}
+        )
     if bootcamp.end_date < timezone.localdate():
-        raise ValidationError({"bootcamp": ["This bootcamp has already ended."]})
+        raise ValidationError({"bootcamp": ValidationError("This bootcamp has already ended.", code="ended")})
+    existing = Enrollment.objects.filter(student=student, bootcamp=bootcamp).first()
+    if not _may_reuse(existing, actor):
+        raise Conflict(ALREADY_ENROLLED[existing.status], code="already_enrolled")
 
 
 @transaction.atomic
-def enrollment_create(*, student: User, bootcamp: Bootcamp) -> Enrollment:
+def enrollment_create(
+    *, student: User, bootcamp: Bootcamp, actor: User | None = None, notify: bool = True
+) -> Enrollment:
     """Enroll `student`: ACTIVE when a seat is free, else at the back of the
     waitlist. A cancelled enrollment of the same pair is reused (one row per
-    student and bootcamp). Already ACTIVE or WAITLISTED -> 409."""
+    student and bootcamp), and so is a dropped one when `actor` is ADMIN or
+    SALES. Already ACTIVE, WAITLISTED or COMPLETED -> Conflict (409).
+    `notify=False` skips the email (demo data)."""
     bootcamp = _lock_bootcamp(bootcamp.pk)
-    _check_can_enroll(student=student, bootcamp=bootcamp)
-
+    enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=actor)
     enrollment = Enrollment.objects.select_for_update().filter(student=student, bootcamp=bootcamp).first()
-    if enrollment is not None and enrollment.status != Status.CANCELLED:
-        messages = {
-            Status.ACTIVE: "This student is already enrolled in this bootcamp.",
-            Status.WAITLISTED: "This student is already on this bootcamp's waitlist.",
-            Status.COMPLETED: "This student has already completed this bootcamp.",
-            Status.DROPPED: "This student was dropped from this bootcamp; ask an admin to re-enroll them.",
-        }
-        raise Conflict(messages[enrollment.status], code="already_enrolled")
+
+    # Nobody jumps the queue: a seat that is free while people wait goes to them first.
+    _promote_waitlist(bootcamp, notify=notify)
 
     if enrollment is None:
         enrollment = Enrollment(student=student, bootcamp=bootcamp)
@@ -89,15 +134,22 @@ def enrollment_create(*, student: User, bootcamp: Bootcamp) -> Enrollment:
         enrollment.waitlist_seq = _next_waitlist_seq(bootcamp)
         template = "enrollment_waitlisted"
     enrollment.bootcamp = bootcamp
+    enrollment.student = student
     if enrollment.pk:
         enrollment.enrolled_at = timezone.now()
     enrollment.full_clean(validate_unique=False, validate_constraints=False)
-    enrollment.save()
-    _notify(enrollment, template)
+    try:
+        with transaction.atomic():
+            enrollment.save()
+    except IntegrityError as exc:
+        # Only reachable if a writer bypassed the lock; still a conflict, never a 500.
+        raise Conflict("This student is already enrolled in this bootcamp.", code="already_enrolled") from exc
+    if notify:
+        _notify(enrollment, template, position=waitlist_position(enrollment))
     return enrollment
 
 
-def _promote_waitlist(bootcamp: Bootcamp) -> list[Enrollment]:
+def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enrollment]:
     """Fill free seats from the head of the waitlist. Caller holds the lock."""
     promoted = []
     free = bootcamp.capacity - bootcamp_seats_taken(bootcamp)
@@ -113,7 +165,8 @@ def _promote_waitlist(bootcamp: Bootcamp) -> list[Enrollment]:
         enrollment.status = Status.ACTIVE
         enrollment.waitlist_seq = None
         enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
-        _notify(enrollment, "enrollment_promoted")
+        if notify:
+            _notify(enrollment, "enrollment_promoted")
         promoted.append(enrollment)
     return promoted
 
@@ -125,9 +178,9 @@ def waitlist_promote(*, bootcamp: Bootcamp) -> list[Enrollment]:
 
 
 @transaction.atomic
-def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
-    """Cancel an ACTIVE or WAITLISTED enrollment. A freed seat goes to the first
-    waitlisted student in the same transaction."""
+def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollment:
+    """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict). A freed seat
+    goes to the first waitlisted student in the same transaction."""
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
     enrollment = Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment.pk)
     if enrollment.status not in Enrollment.CANCELLABLE:
@@ -139,25 +192,41 @@ def enrollment_cancel(*, enrollment: Enrollment) -> Enrollment:
     enrollment.waitlist_seq = None
     enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
     enrollment.bootcamp = bootcamp
-    _notify(enrollment, "enrollment_cancelled")
-    _promote_waitlist(bootcamp)
+    if notify:
+        _notify(enrollment, "enrollment_cancelled")
+    _promote_waitlist(bootcamp, notify=notify)
     return enrollment
 
 
+#: Staff transitions: the target statuses, and which current status allows them.
+STAFF_TARGETS = (Status.COMPLETED, Status.DROPPED)
 STAFF_TRANSITIONS = {Status.ACTIVE: {Status.COMPLETED, Status.DROPPED}}
 
 
 @transaction.atomic
-def enrollment_set_status(*, enrollment: Enrollment, status: str) -> Enrollment:
-    """Staff transitions: ACTIVE -> COMPLETED or DROPPED. Dropping frees the seat,
-    which is offered to the waitlist."""
+def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool = True) -> Enrollment:
+    """Staff transitions: ACTIVE -> COMPLETED or DROPPED. Any other target is a
+    ValidationError (400); an enrollment that is not ACTIVE a Conflict (409).
+    Dropping frees the seat, which goes to the waitlist in the same transaction."""
+    if status not in STAFF_TARGETS:
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    f"Staff can set the status to {' or '.join(STAFF_TARGETS)} only.", code="invalid_choice"
+                )
+            }
+        )
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
     enrollment = Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment.pk)
     if status not in STAFF_TRANSITIONS.get(enrollment.status, set()):
-        raise ValidationError({"status": [f"Cannot change a {enrollment.status} enrollment to {status}."]})
+        raise Conflict(
+            f"A {enrollment.get_status_display().lower()} enrollment cannot become {status.lower()}; "
+            "only active enrollments can.",
+            code="invalid_transition",
+        )
     enrollment.status = status
     enrollment.save(update_fields=["status", "updated_at"])
     enrollment.bootcamp = bootcamp
     if status == Status.DROPPED:
-        _promote_waitlist(bootcamp)
+        _promote_waitlist(bootcamp, notify=notify)
     return enrollment

@@ -16,7 +16,9 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(
+        max_length=254, error_messages={"unique": "A user with this email already exists."}
+    )
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(
@@ -25,7 +27,9 @@ class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
     role = serializers.CharField(
         required=False,
         write_only=True,
+        max_length=16,
         help_text="Self-registration always creates a STUDENT; any other value is refused.",
+        error_messages={"invalid_role": "Self-registration creates student accounts only."},
     )
 
     def validate_email(self, value):
@@ -124,7 +128,9 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(
+        max_length=254, error_messages={"unique": "A user with this email already exists."}
+    )
     password = serializers.CharField(
         max_length=128,
         trim_whitespace=False,

@@ -1,0 +1,174 @@
+"""The back office for bootcamps. Writes go through bootcamps.services, so the
+admin obeys the same rules as the API (slugs, roles, capacity vs seats taken,
+waitlist promotion, no deletes of bootcamps with enrollments)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from bootcamps import services
+from bootcamps.models import Bootcamp
+from bootcamps.selectors import bootcamp_annotate_seats
+from cohortly.exceptions import Conflict
+from enrollments.models import Enrollment
+from enrollments.selectors import enrollment_annotate_waitlist_position
+
+#: The fields a bootcamp form passes to the services.
+SERVICE_FIELDS = [
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "capacity",
+    "price",
+    "currency",
+    "delivery_format",
+    "location",
+    "status",
+    "instructors",
+    "mentors",
+]
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, Conflict):
+        return str(exc.detail)
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class EnrollmentInline(admin.TabularInline):
+    """Who is enrolled, read-only: changes go through the enrollment list's
+    actions so the seat rules and emails hold."""
+
+    model = Enrollment
+    fields = ["student", "status", "waitlist_position", "enrolled_at", "updated_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "Enrollments (change them with the actions of the enrollment list)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("student")
+        return enrollment_annotate_waitlist_position(queryset).order_by(
+            "status", "waitlist_seq", "enrolled_at"
+        )
+
+    @admin.display(description="Waitlist position")
+    def waitlist_position(self, obj):
+        return obj.waitlist_position
+
+
+class BootcampAdminForm(forms.ModelForm):
+    class Meta:
+        model = Bootcamp
+        fields = SERVICE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        capacity = cleaned.get("capacity")
+        if self.instance.pk and capacity is not None:
+            try:
+                services.bootcamp_check_capacity(bootcamp=self.instance, capacity=capacity)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+@admin.register(Bootcamp)
+class BootcampAdmin(admin.ModelAdmin):
+    form = BootcampAdminForm
+    list_display = [
+        "title",
+        "status",
+        "delivery_format",
+        "start_date",
+        "end_date",
+        "capacity",
+        "seats_taken",
+        "seats_left",
+        "price",
+        "currency",
+    ]
+    list_filter = ["status", "delivery_format", "start_date", "end_date"]
+    search_fields = ["title", "description", "slug"]
+    date_hierarchy = "start_date"
+    ordering = ["-start_date", "id"]
+    autocomplete_fields = ["instructors", "mentors"]  # limited to the right role by limit_choices_to
+    readonly_fields = ["slug", "seats_taken", "seats_left", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status", "description"]}),
+        ("Dates and place", {"fields": ["start_date", "end_date", "delivery_format", "location"]}),
+        ("Seats and price", {"fields": ["capacity", "seats_taken", "seats_left", "price", "currency"]}),
+        ("People", {"fields": ["instructors", "mentors"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    # Other apps' inlines (assignments) are appended to this list.
+    inlines = [EnrollmentInline]
+    actions = ["publish_bootcamps", "archive_bootcamps"]
+
+    def get_queryset(self, request):
+        return bootcamp_annotate_seats(super().get_queryset(request))
+
+    @admin.display(description="Seats taken", ordering="seats_taken")
+    def seats_taken(self, obj):
+        return getattr(obj, "seats_taken", 0)
+
+    @admin.display(description="Seats left", ordering="seats_left")
+    def seats_left(self, obj):
+        return getattr(obj, "seats_left", obj.capacity or 0)
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in SERVICE_FIELDS if field in form.cleaned_data}
+        if change:
+            saved = services.bootcamp_update(bootcamp=obj, actor=request.user, data=data)
+        else:
+            saved = services.bootcamp_create(**data)
+        obj.pk, obj.slug = saved.pk, saved.slug
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_related(self, request, form, formsets, change):
+        # Instructors and mentors were set by the service (form.save_m2m is not called).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        try:
+            services.bootcamp_delete(bootcamp=obj)
+        except Conflict as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for bootcamp in queryset:
+            self.delete_model(request, bootcamp)
+
+    def _set_status(self, request, queryset, status):
+        done = 0
+        for bootcamp in queryset:
+            try:
+                services.bootcamp_update(bootcamp=bootcamp, actor=request.user, data={"status": status})
+                done += 1
+            except (Conflict, ValidationError) as exc:
+                self.message_user(request, f"{bootcamp}: {_error_text(exc)}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} bootcamp(s) set to {status.lower()}.", messages.SUCCESS)
+
+    @admin.action(description="Publish selected bootcamps")
+    def publish_bootcamps(self, request, queryset):
+        self._set_status(request, queryset, Bootcamp.Status.PUBLISHED)
+
+    @admin.action(description="Archive selected bootcamps")
+    def archive_bootcamps(self, request, queryset):
+        self._set_status(request, queryset, Bootcamp.Status.ARCHIVED)

@@ -1,0 +1,125 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from accounts.models import User
+from bootcamps.models import Bootcamp
+from cohortly.serializers import StrictFieldsMixin
+
+
+class BootcampPersonSerializer(serializers.Serializer):
+    """An instructor or mentor as the bootcamp shows them."""
+
+    id = serializers.UUIDField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
+
+
+class BootcampSerializer(serializers.ModelSerializer):
+    instructors = BootcampPersonSerializer(many=True, read_only=True)
+    mentors = BootcampPersonSerializer(many=True, read_only=True)
+    seats_taken = serializers.IntegerField(
+        read_only=True, help_text="Seats held by ACTIVE and COMPLETED enrollments."
+    )
+    seats_left = serializers.IntegerField(read_only=True, help_text="capacity - seats_taken, never below 0.")
+
+    class Meta:
+        model = Bootcamp
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "description",
+            "start_date",
+            "end_date",
+            "capacity",
+            "price",
+            "currency",
+            "delivery_format",
+            "location",
+            "status",
+            "instructors",
+            "mentors",
+            "seats_taken",
+            "seats_left",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _user_ids(help_text: str) -> serializers.ManyRelatedField:
+    return serializers.ManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(
+            queryset=User.objects.all(),
+            pk_field=serializers.UUIDField(),
+            # Documented here so the OpenAPI error schema lists every code:
+            # "invalid" comes from the UUID, "invalid_role" from bootcamp services.
+            error_messages={
+                "invalid": "Must be a valid UUID.",
+                "invalid_role": "Only users with the right role can be listed here.",
+            },
+        ),
+        required=False,
+        allow_empty=True,
+        help_text=help_text,
+    )
+
+
+class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Create (every required field) and PATCH (any subset). Instructors and
+    mentors are lists of user ids; their roles are checked by the service."""
+
+    description = serializers.CharField(
+        max_length=Bootcamp.DESCRIPTION_MAX_LENGTH, allow_blank=True, required=False, default=""
+    )
+    capacity = serializers.IntegerField(
+        min_value=1,
+        max_value=100_000,
+        help_text="Seats, at least 1, and never fewer than the seats already taken.",
+        error_messages={"below_seats_taken": "The capacity cannot be lower than the seats already taken."},
+    )
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        max_length=3,
+        required=False,
+        default="EUR",
+        error_messages={"invalid": "Enter an ISO 4217 code of three letters, e.g. EUR."},
+    )
+    location = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    instructors = _user_ids("User ids of INSTRUCTOR users.")
+    mentors = _user_ids("User ids of MENTOR users.")
+
+    class Meta:
+        model = Bootcamp
+        fields = [
+            "title",
+            "description",
+            "start_date",
+            "end_date",
+            "capacity",
+            "price",
+            "currency",
+            "delivery_format",
+            "location",
+            "status",
+            "instructors",
+            "mentors",
+        ]
+        extra_kwargs = {
+            "end_date": {
+                "error_messages": {"end_before_start": "The end date cannot be before the start date."}
+            }
+        }
+
+    def validate_currency(self, value):
+        return value.upper()
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"end_date": ["The end date cannot be before the start date."]}, code="end_before_start"
+            )
+        return attrs

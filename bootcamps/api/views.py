@@ -1,0 +1,72 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.filters import SearchFilter
+from rest_framework.response import Response
+
+from accounts.permissions import RolePermission
+from bootcamps import selectors, services
+from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
+from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
+from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
+
+
+@extend_schema(tags=["bootcamps"])
+class BootcampViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Bootcamps. Anyone (anonymous too) lists and reads the PUBLISHED ones;
+    staff roles see all. ADMIN creates, edits and deletes. An INSTRUCTOR may
+    PATCH description, start_date, end_date and location of a bootcamp they
+    teach: on another bootcamp, or changing any other field, they get 403 (they
+    can see every bootcamp as staff, so a 403 reveals nothing). A bootcamp with
+    enrollments cannot be deleted (409): archive it instead."""
+
+    permission_classes = [RolePermission, IsBootcampEditor]
+    read_roles = BOOTCAMP_READERS
+    write_roles = BOOTCAMP_WRITERS
+    action_roles = {"partial_update": BOOTCAMP_EDITORS}
+    conflict_actions = ("destroy",)
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = BootcampFilterSet
+    search_fields = ["title", "description"]
+    ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
+    ordering = ["start_date", "id"]
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.bootcamp_list_for(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return BootcampWriteSerializer
+        return BootcampSerializer
+
+    def _present(self, bootcamp, status_code=status.HTTP_200_OK):
+        fresh = selectors.bootcamp_get_for(self.request.user, bootcamp.pk)
+        return Response(BootcampSerializer(fresh).data, status=status_code)
+
+    @extend_schema(request=BootcampWriteSerializer, responses={201: BootcampSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bootcamp = services.bootcamp_create(**serializer.validated_data)
+        return self._present(bootcamp, status.HTTP_201_CREATED)
+
+    @extend_schema(request=BootcampWriteSerializer, responses={200: BootcampSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        bootcamp = self.get_object()
+        serializer = self.get_serializer(bootcamp, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        bootcamp = services.bootcamp_update(
+            bootcamp=bootcamp, actor=request.user, data=serializer.validated_data
+        )
+        return self._present(bootcamp)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        services.bootcamp_delete(bootcamp=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

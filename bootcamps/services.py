@@ -1,0 +1,229 @@
+"""Bootcamp writes. Each runs in one transaction and validates with full_clean.
+
+Capacity is counted, not stored, so any write that can change how many seats
+there are takes the bootcamp's row lock (the same lock enrollments use), then
+counts, then writes.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils.text import slugify
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import User
+from accounts.permissions import ADMIN_ONLY, has_role
+from bootcamps.models import Bootcamp
+from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
+from cohortly.exceptions import Conflict
+
+#: Fields bootcamp_update accepts.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "start_date",
+        "end_date",
+        "capacity",
+        "price",
+        "currency",
+        "delivery_format",
+        "location",
+        "status",
+        "instructors",
+        "mentors",
+    }
+)
+PEOPLE_FIELDS = {"instructors": User.Role.INSTRUCTOR, "mentors": User.Role.MENTOR}
+SLUG_ATTEMPTS = 5
+
+
+def _unique_slug(title: str) -> str:
+    """slugify(title), then -2, -3 ... until it is free."""
+    base = slugify(title)[:200].strip("-") or "bootcamp"
+    taken = set(Bootcamp.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _check_people(field: str, people: Iterable[User]) -> list[User]:
+    """Only users of the field's role may be listed (instructors, mentors)."""
+    role = PEOPLE_FIELDS[field]
+    unique = list({person.pk: person for person in people}.values())
+    wrong = [person for person in unique if person.role != role]
+    if wrong:
+        names = ", ".join(sorted(person.full_name or person.email for person in wrong))
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"Only users with the {role.label.lower()} role can be listed here: {names}.",
+                    code="invalid_role",
+                )
+            }
+        )
+    return unique
+
+
+@transaction.atomic
+def bootcamp_create(
+    *,
+    title: str,
+    start_date: date,
+    end_date: date,
+    capacity: int,
+    price: Decimal,
+    currency: str = "EUR",
+    description: str = "",
+    delivery_format: str = Bootcamp.DeliveryFormat.ONLINE,
+    location: str = "",
+    status: str = Bootcamp.Status.DRAFT,
+    instructors: Iterable[User] = (),
+    mentors: Iterable[User] = (),
+) -> Bootcamp:
+    """Create a bootcamp with a unique slug generated from its title."""
+    instructors = _check_people("instructors", instructors)
+    mentors = _check_people("mentors", mentors)
+    bootcamp = Bootcamp(
+        title=title.strip(),
+        description=description.strip(),
+        start_date=start_date,
+        end_date=end_date,
+        capacity=capacity,
+        price=price,
+        currency=currency,
+        delivery_format=delivery_format,
+        location=location.strip(),
+        status=status,
+    )
+    # The slug is generated, so a clash is ours to resolve, not the caller's.
+    bootcamp.full_clean(exclude=["slug"])
+    for attempt in range(SLUG_ATTEMPTS):
+        bootcamp.slug = _unique_slug(bootcamp.title)
+        try:
+            with transaction.atomic():
+                bootcamp.save()
+            break
+        except IntegrityError:
+            # Another request took the same slug between our look-up and insert.
+            if attempt == SLUG_ATTEMPTS - 1:
+                raise
+            bootcamp.pk = None
+            bootcamp._state.adding = True
+    bootcamp.instructors.set(instructors)
+    bootcamp.mentors.set(mentors)
+    return bootcamp
+
+
+def _changed_fields(bootcamp: Bootcamp, data: dict) -> set[str]:
+    changed = set()
+    for field, value in data.items():
+        if field in PEOPLE_FIELDS:
+            current = set(getattr(bootcamp, field).values_list("pk", flat=True))
+            if {person.pk for person in value} != current:
+                changed.add(field)
+        elif getattr(bootcamp, field) != value:
+            changed.add(field)
+    return changed
+
+
+def bootcamp_check_capacity(*, bootcamp: Bootcamp, capacity: int) -> None:
+    """Capacity cannot drop below the seats already held (nobody is unseated)."""
+    from enrollments.services import bootcamp_seats_taken
+
+    if bootcamp.pk is None:
+        return
+    taken = bootcamp_seats_taken(bootcamp)
+    if capacity < taken:
+        raise ValidationError(
+            {
+                "capacity": ValidationError(
+                    f"{taken} seats are already taken; the capacity cannot be lower than that.",
+                    code="below_seats_taken",
+                )
+            }
+        )
+
+
+@transaction.atomic
+def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
+    """Change a bootcamp.
+
+    Who may change what (the rule lives here so every caller obeys it): ADMIN
+    any field; an INSTRUCTOR of this bootcamp only description, start_date,
+    end_date and location -- a request of theirs that *changes* any other field
+    is refused whole (fields sent unchanged are fine); anyone else nothing.
+    A capacity increase offers the new seats to the waitlist in the same
+    transaction; a decrease below the seats taken is refused.
+    """
+    from enrollments.services import waitlist_promote
+
+    unknown = sorted(set(data) - UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    # The enrollments' lock: capacity is checked against a count nobody can change meanwhile.
+    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    changed = _changed_fields(bootcamp, data)
+
+    if not has_role(actor, ADMIN_ONLY):
+        if not (actor.role == User.Role.INSTRUCTOR and bootcamp_is_taught_by(bootcamp, actor)):
+            raise PermissionDenied("You can only edit bootcamps you teach.")
+        forbidden = sorted(changed - INSTRUCTOR_EDITABLE_FIELDS)
+        if forbidden:
+            raise PermissionDenied(
+                "Instructors may only change the description, dates and location; "
+                f"not {', '.join(forbidden)}."
+            )
+
+    old_capacity = bootcamp.capacity
+    people = {}
+    for field in changed:
+        value = data[field]
+        if field in PEOPLE_FIELDS:
+            people[field] = _check_people(field, value)
+        else:
+            setattr(bootcamp, field, value.strip() if isinstance(value, str) else value)
+    if "capacity" in changed and bootcamp.capacity < old_capacity:
+        bootcamp_check_capacity(bootcamp=bootcamp, capacity=bootcamp.capacity)
+    bootcamp.full_clean()
+    bootcamp.save()
+    for field, persons in people.items():
+        getattr(bootcamp, field).set(persons)
+    if bootcamp.capacity > old_capacity:
+        waitlist_promote(bootcamp=bootcamp)
+    return bootcamp
+
+
+@transaction.atomic
+def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
+    """Delete a bootcamp that nothing refers to. One with enrollments (or leads,
+    assignments...) is refused with a Conflict: archive it instead. Nothing is
+    ever cascaded away."""
+    # Taking the enrollments' lock means no enrollment can arrive between the check and the delete.
+    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    enrollments = bootcamp.enrollments.count()
+    if enrollments:
+        noun = "enrollment" if enrollments == 1 else "enrollments"
+        raise Conflict(
+            f"This bootcamp has {enrollments} {noun} and cannot be deleted. "
+            "Archive it instead (set its status to ARCHIVED).",
+            code="has_enrollments",
+        )
+    try:
+        with transaction.atomic():
+            bootcamp.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        kinds = sorted({obj._meta.verbose_name_plural for obj in getattr(exc, "protected_objects", [])})
+        what = ", ".join(kinds) if kinds else "other records"
+        raise Conflict(
+            f"This bootcamp is referred to by {what} and cannot be deleted. "
+            "Archive it instead (set its status to ARCHIVED).",
+            code="protected",
+        ) from exc

@@ -1,0 +1,212 @@
+"""The back office goes through the same services as the API."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import User
+from bootcamps.admin import BootcampAdmin
+from bootcamps.models import Bootcamp
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
+from enrollments.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+Role = User.Role
+CHANGELIST = "/admin/bootcamps/bootcamp/"
+
+
+@pytest.fixture
+def admin_web(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def form_data(bootcamp=None, **overrides):
+    start = timezone.localdate() + timedelta(days=20)
+    data = {
+        "title": "Admin Bootcamp",
+        "description": "",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=30)).isoformat(),
+        "capacity": "5",
+        "price": "100.00",
+        "currency": "EUR",
+        "delivery_format": "ONLINE",
+        "location": "",
+        "status": "PUBLISHED",
+        "instructors": [],
+        "mentors": [],
+        # The read-only enrollments inline still posts its management form.
+        "enrollments-TOTAL_FORMS": "0",
+        "enrollments-INITIAL_FORMS": "0",
+        "enrollments-MIN_NUM_FORMS": "0",
+        "enrollments-MAX_NUM_FORMS": "1000",
+    }
+    if bootcamp is not None:
+        count = bootcamp.enrollments.count()
+        data.update(
+            {
+                "title": bootcamp.title,
+                "start_date": bootcamp.start_date.isoformat(),
+                "end_date": bootcamp.end_date.isoformat(),
+                "capacity": str(bootcamp.capacity),
+                "price": str(bootcamp.price),
+                "status": bootcamp.status,
+                "enrollments-TOTAL_FORMS": str(count),
+                "enrollments-INITIAL_FORMS": str(count),
+            }
+        )
+        for i, enrollment in enumerate(
+            bootcamp.enrollments.order_by("status", "waitlist_seq", "enrolled_at")
+        ):
+            data[f"enrollments-{i}-id"] = str(enrollment.pk)
+            data[f"enrollments-{i}-bootcamp"] = str(bootcamp.pk)
+    data.update(overrides)
+    return data
+
+
+def test_changelist_shows_seats_without_n_plus_one(admin_web, django_assert_max_num_queries):
+    for capacity in (3, 5):
+        bootcamp = BootcampFactory(capacity=capacity)
+        EnrollmentFactory.create_batch(2, bootcamp=bootcamp)
+    with django_assert_max_num_queries(12) as captured:
+        response = admin_web.get(CHANGELIST)
+    small = len(captured.captured_queries)
+    assert response.status_code == 200
+    rows = {row.title: (row.seats_taken, row.seats_left) for row in response.context["cl"].result_list}
+    assert sorted(rows.values()) == [(2, 1), (2, 3)]
+    for _ in range(10):
+        EnrollmentFactory.create_batch(2, bootcamp=BootcampFactory())
+    with django_assert_max_num_queries(small):
+        admin_web.get(CHANGELIST)
+
+
+def test_changelist_filters_search_and_date_hierarchy(admin_web):
+    BootcampFactory(title="Python")
+    DraftBootcampFactory(title="Rust")
+    assert [
+        b.title for b in admin_web.get(CHANGELIST, {"status__exact": "DRAFT"}).context["cl"].result_list
+    ] == ["Rust"]
+    assert [b.title for b in admin_web.get(CHANGELIST, {"q": "pyth"}).context["cl"].result_list] == ["Python"]
+    assert BootcampAdmin.date_hierarchy == "start_date"
+
+
+def test_add_goes_through_the_service(admin_web, make_user):
+    BootcampFactory(slug="admin-bootcamp")
+    instructor = make_user(Role.INSTRUCTOR)
+    response = admin_web.post(f"{CHANGELIST}add/", form_data(instructors=[str(instructor.pk)]))
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    bootcamp = Bootcamp.objects.get(title="Admin Bootcamp")
+    assert bootcamp.slug == "admin-bootcamp-2"
+    assert list(bootcamp.instructors.all()) == [instructor]
+
+
+def test_add_refuses_wrong_roles_and_bad_dates(admin_web, make_user):
+    mentor = make_user(Role.MENTOR)
+    start = timezone.localdate()
+    response = admin_web.post(
+        f"{CHANGELIST}add/",
+        form_data(
+            instructors=[str(mentor.pk)],
+            end_date=(start - timedelta(days=1)).isoformat(),
+            start_date=start.isoformat(),
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "instructors" in errors and "end_date" in errors
+    assert not Bootcamp.objects.exists()
+
+
+def test_growing_capacity_in_the_admin_promotes_the_waitlist(admin_web, make_user):
+    bootcamp = BootcampFactory(capacity=1)
+    students = [make_user(Role.STUDENT) for _ in range(3)]
+    for student in students:
+        enrollment_create(student=student, bootcamp=bootcamp, notify=False)
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/change/", form_data(bootcamp, capacity="2"))
+    assert response.status_code == 302
+    assert [Enrollment.objects.get(student=s).status for s in students] == ["ACTIVE", "ACTIVE", "WAITLISTED"]
+
+
+def test_capacity_below_seats_taken_is_a_form_error(admin_web):
+    bootcamp = BootcampFactory(capacity=3)
+    EnrollmentFactory.create_batch(3, bootcamp=bootcamp)
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/change/", form_data(bootcamp, capacity="2"))
+    assert response.status_code == 200
+    assert "3 seats are already taken" in str(response.context["adminform"].form.errors["capacity"])
+    bootcamp.refresh_from_db()
+    assert bootcamp.capacity == 3
+
+
+def test_change_page_shows_enrollments_read_only(admin_web, make_user):
+    bootcamp = BootcampFactory(capacity=1)
+    first, second = (
+        make_user(Role.STUDENT, full_name="First Student"),
+        make_user(Role.STUDENT, full_name="Second Student"),
+    )
+    enrollment_create(student=first, bootcamp=bootcamp, notify=False)
+    enrollment_create(student=second, bootcamp=bootcamp, notify=False)
+    response = admin_web.get(f"{CHANGELIST}{bootcamp.pk}/change/")
+    content = response.content.decode()
+    assert "First Student" in content and "Second Student" in content
+    formset = response.context["inline_admin_formsets"][0]
+    assert (
+        not formset.has_add_permission
+        and not formset.has_change_permission
+        and not formset.has_delete_permission
+    )
+    assert [e.waitlist_position for e in formset.formset.queryset] == [None, 1]
+
+
+def test_instructor_autocomplete_offers_instructors_only(admin_web, make_user):
+    make_user(Role.INSTRUCTOR, full_name="Ann Teacher")
+    make_user(Role.MENTOR, full_name="Ann Mentor")
+    make_user(Role.STUDENT, full_name="Ann Student")
+    response = admin_web.get(
+        "/admin/autocomplete/",
+        {"app_label": "bootcamps", "model_name": "bootcamp", "field_name": "instructors", "term": "Ann"},
+    )
+    assert [r["text"] for r in response.json()["results"]] == [
+        "Ann Teacher <" + User.objects.get(full_name="Ann Teacher").email + ">"
+    ]
+    response = admin_web.get(
+        "/admin/autocomplete/",
+        {"app_label": "bootcamps", "model_name": "bootcamp", "field_name": "mentors", "term": "Ann"},
+    )
+    assert [r["text"].split(" <")[0] for r in response.json()["results"]] == ["Ann Mentor"]
+
+
+def test_delete_with_enrollments_is_refused(admin_web):
+    bootcamp = BootcampFactory()
+    EnrollmentFactory(bootcamp=bootcamp)
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200  # Django's "cannot delete, protected" page
+    assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+
+
+def test_delete_without_enrollments(admin_web):
+    bootcamp = BootcampFactory()
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+
+
+def test_publish_and_archive_actions(admin_web):
+    draft, other = DraftBootcampFactory(), DraftBootcampFactory()
+    response = admin_web.post(
+        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [draft.pk, other.pk]}, follow=True
+    )
+    assert "2 bootcamp(s) set to published." in [str(m) for m in response.context["messages"]]
+    assert set(Bootcamp.objects.values_list("status", flat=True)) == {"PUBLISHED"}
+    admin_web.post(CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [draft.pk]})
+    assert Bootcamp.objects.get(pk=draft.pk).status == "ARCHIVED"
+
+
+def test_inlines_list_is_extendable():
+    assert isinstance(site._registry[Bootcamp].inlines, list)

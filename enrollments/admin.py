@@ -1,0 +1,156 @@
+"""The back office for enrollments. Every change goes through
+enrollments.services, so seats, the waitlist and the emails behave exactly as
+in the API: cancelling or dropping here promotes the waitlist."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from cohortly.exceptions import Conflict
+from enrollments import services
+from enrollments.models import Enrollment
+from enrollments.selectors import enrollment_annotate_waitlist_position
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, Conflict):
+        return str(exc.detail)
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class EnrollmentAddForm(forms.ModelForm):
+    """Enroll a student: checked with the service's rules, saved by enrollment_create."""
+
+    actor = None  # set by EnrollmentAdmin.get_form
+
+    class Meta:
+        model = Enrollment
+        fields = ["student", "bootcamp"]
+
+    def _get_validation_exclusions(self):
+        # One row per pair is the service's rule, and it reuses a cancelled row,
+        # so the form must not refuse a pair that already exists.
+        return super()._get_validation_exclusions() | {"student", "bootcamp"}
+
+    def clean(self):
+        cleaned = super().clean()
+        student, bootcamp = cleaned.get("student"), cleaned.get("bootcamp")
+        if student and bootcamp:
+            try:
+                services.enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=self.actor)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+            except Conflict as exc:
+                self.add_error(None, _error_text(exc))
+        return cleaned
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    add_form = EnrollmentAddForm
+    list_display = ["student", "bootcamp", "status", "waitlist_position", "enrolled_at", "updated_at"]
+    list_filter = ["status", "bootcamp__status", "bootcamp", "enrolled_at"]
+    list_select_related = ["student", "bootcamp"]
+    search_fields = ["student__email", "student__full_name", "bootcamp__title"]
+    autocomplete_fields = ["student", "bootcamp"]
+    date_hierarchy = "enrolled_at"
+    actions = ["cancel_enrollments", "mark_completed", "mark_dropped"]
+    readonly_fields = [
+        "student",
+        "bootcamp",
+        "status",
+        "waitlist_position",
+        "enrolled_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return enrollment_annotate_waitlist_position(super().get_queryset(request))
+
+    @admin.display(description="Waitlist position", ordering="waitlist_position")
+    def waitlist_position(self, obj):
+        return getattr(obj, "waitlist_position", None)
+
+    # An enrollment is added with the add form and changed with the actions;
+    # its page is read-only and it is never deleted (its history matters).
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["student", "bootcamp"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        try:
+            enrollment = services.enrollment_create(
+                student=form.cleaned_data["student"],
+                bootcamp=form.cleaned_data["bootcamp"],
+                actor=request.user,
+            )
+        except (Conflict, ValidationError) as exc:
+            # Only after a race with another enrollment of the same pair: show
+            # the one that exists.
+            enrollment = Enrollment.objects.filter(student=obj.student, bootcamp=obj.bootcamp).first()
+            if enrollment is None:
+                raise
+            self.message_user(request, _error_text(exc), messages.ERROR)
+        else:
+            verb = "is on the waitlist" if enrollment.status == Enrollment.Status.WAITLISTED else "has a seat"
+            self.message_user(
+                request, f"{enrollment.student} {verb} in {enrollment.bootcamp}.", messages.INFO
+            )
+        obj.pk = enrollment.pk
+        obj.status = enrollment.status
+        obj._state.adding = False
+        obj._state.db = enrollment._state.db
+
+    def _apply(self, request, queryset, operation, done: str):
+        count = 0
+        for enrollment in queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"):
+            try:
+                operation(enrollment)
+                count += 1
+            except (Conflict, ValidationError) as exc:
+                self.message_user(request, f"{enrollment}: {_error_text(exc)}", messages.ERROR)
+        if count:
+            noun = "enrollment" if count == 1 else "enrollments"
+            self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected enrollments (promotes the waitlist)")
+    def cancel_enrollments(self, request, queryset):
+        self._apply(request, queryset, lambda e: services.enrollment_cancel(enrollment=e), "cancelled")
+
+    @admin.action(description="Mark completed")
+    def mark_completed(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.COMPLETED),
+            "marked completed",
+        )
+
+    @admin.action(description="Mark dropped")
+    def mark_dropped(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.DROPPED),
+            "marked dropped",
+        )

@@ -1,0 +1,165 @@
+"""Enrolling, cancelling and status changes from the back office go through the
+services: seats, waitlist promotion and emails behave as in the API."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from enrollments.models import Enrollment
+from enrollments.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+Role = User.Role
+Status = Enrollment.Status
+CHANGELIST = "/admin/enrollments/enrollment/"
+
+
+@pytest.fixture
+def admin_web(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def act(client, action, enrollments):
+    return client.post(
+        CHANGELIST, {"action": action, "_selected_action": [e.pk for e in enrollments]}, follow=True
+    )
+
+
+def test_only_admins_get_in(make_user):
+    for role in (Role.SALES, Role.INSTRUCTOR, Role.MENTOR, Role.STUDENT):
+        client = Client()
+        client.force_login(make_user(role))
+        assert client.get(CHANGELIST).status_code == 302  # to the admin login
+
+
+def test_changelist_filters_search_and_positions(admin_web, enroll, make_user):
+    bootcamp = BootcampFactory(capacity=1)
+    enroll(bootcamp, 3)
+    named = make_user(Role.STUDENT, full_name="Zed Findme")
+    EnrollmentFactory(student=named)
+    response = admin_web.get(CHANGELIST, {"status__exact": "WAITLISTED"})
+    assert sorted(e.waitlist_position for e in response.context["cl"].result_list) == [1, 2]
+    response = admin_web.get(CHANGELIST, {"q": "findme"})
+    assert [e.student for e in response.context["cl"].result_list] == [named]
+    actions = [name for name, _ in response.context["action_form"].fields["action"].choices]
+    assert {"cancel_enrollments", "mark_completed", "mark_dropped"} <= set(actions)
+    assert "delete_selected" not in actions
+
+
+def test_changelist_has_no_n_plus_one(admin_web, enroll, django_assert_max_num_queries):
+    bootcamp = BootcampFactory(capacity=2)
+    enroll(bootcamp, 4)
+    with django_assert_max_num_queries(20) as captured:
+        admin_web.get(CHANGELIST)
+    enroll(BootcampFactory(capacity=2), 20)
+    with django_assert_max_num_queries(len(captured.captured_queries)):
+        assert len(admin_web.get(CHANGELIST).context["cl"].result_list) == 24
+
+
+def test_cancel_action_promotes_the_waitlist(
+    admin_web, enroll, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second = enroll(bootcamp, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_web, "cancel_enrollments", [active])
+    assert "1 enrollment cancelled." in messages_of(response)
+    statuses = [Enrollment.objects.get(pk=e.pk).status for e in (active, first, second)]
+    assert statuses == [Status.CANCELLED, Status.ACTIVE, Status.WAITLISTED]
+    assert [m.to for m in mailoutbox] == [[active.student.email], [first.student.email]]
+
+
+def test_actions_report_refusals_with_messages(admin_web, enroll):
+    bootcamp = BootcampFactory(capacity=1)
+    active, waiting = enroll(bootcamp, 2)
+    response = act(admin_web, "mark_completed", [active, waiting])
+    msgs = messages_of(response)
+    assert "1 enrollment marked completed." in msgs
+    assert any("waitlisted enrollment cannot become completed" in m for m in msgs)
+    assert Enrollment.objects.get(pk=active.pk).status == Status.COMPLETED
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.WAITLISTED
+
+    response = act(admin_web, "cancel_enrollments", [active])
+    assert any("completed enrollment cannot be cancelled" in m for m in messages_of(response))
+
+
+def test_mark_dropped_promotes(admin_web, enroll):
+    bootcamp = BootcampFactory(capacity=1)
+    active, waiting = enroll(bootcamp, 2)
+    response = act(admin_web, "mark_dropped", [active])
+    assert "1 enrollment marked dropped." in messages_of(response)
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
+
+
+def test_add_form_enrolls_through_the_service(
+    admin_web, make_user, enroll, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp = BootcampFactory(capacity=1, title="Design")
+    enroll(bootcamp, 1)
+    student = make_user(Role.STUDENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(
+            f"{CHANGELIST}add/", {"student": str(student.pk), "bootcamp": bootcamp.pk}, follow=True
+        )
+    enrollment = Enrollment.objects.get(student=student)
+    assert (enrollment.status, enrollment.waitlist_seq) == (Status.WAITLISTED, 1)
+    assert any("is on the waitlist in Design" in m for m in messages_of(response))
+    assert [m.subject for m in mailoutbox] == ["You're on the waitlist for Design"]
+
+
+def test_add_form_reuses_a_cancelled_row(admin_web, enroll):
+    bootcamp = BootcampFactory()
+    (enrollment,) = enroll(bootcamp, 1)
+    act(admin_web, "cancel_enrollments", [enrollment])
+    admin_web.post(f"{CHANGELIST}add/", {"student": str(enrollment.student_id), "bootcamp": bootcamp.pk})
+    assert list(Enrollment.objects.values_list("pk", "status")) == [(enrollment.pk, Status.ACTIVE)]
+
+
+def test_add_form_shows_the_rules_as_form_errors(admin_web, make_user, enroll):
+    bootcamp = BootcampFactory()
+    (enrollment,) = enroll(bootcamp, 1)
+    response = admin_web.post(
+        f"{CHANGELIST}add/", {"student": str(enrollment.student_id), "bootcamp": bootcamp.pk}
+    )
+    assert response.status_code == 200
+    assert "already enrolled" in str(response.context["adminform"].form.non_field_errors())
+
+    response = admin_web.post(
+        f"{CHANGELIST}add/",
+        {"student": str(make_user(Role.STUDENT).pk), "bootcamp": DraftBootcampFactory().pk},
+    )
+    assert "not open for enrollment" in str(response.context["adminform"].form.errors["bootcamp"])
+
+    # The student field only offers students.
+    response = admin_web.post(
+        f"{CHANGELIST}add/", {"student": str(make_user(Role.MENTOR).pk), "bootcamp": bootcamp.pk}
+    )
+    assert "student" in response.context["adminform"].form.errors
+    assert Enrollment.objects.count() == 1
+
+
+def test_change_page_is_read_only(admin_web):
+    enrollment = EnrollmentFactory()
+    response = admin_web.get(f"{CHANGELIST}{enrollment.pk}/change/")
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    response = admin_web.post(f"{CHANGELIST}{enrollment.pk}/change/", {"status": "DROPPED"})
+    assert response.status_code == 403
+    assert Enrollment.objects.get(pk=enrollment.pk).status == Status.ACTIVE
+
+
+def test_student_autocomplete_offers_students_only(admin_web, make_user):
+    make_user(Role.STUDENT, full_name="Kim Student")
+    make_user(Role.MENTOR, full_name="Kim Mentor")
+    response = admin_web.get(
+        "/admin/autocomplete/",
+        {"app_label": "enrollments", "model_name": "enrollment", "field_name": "student", "term": "Kim"},
+    )
+    assert [r["text"].split(" <")[0] for r in response.json()["results"]] == ["Kim Student"]

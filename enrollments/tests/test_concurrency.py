@@ -1,0 +1,225 @@
+"""Seat limits under real concurrency, in the manner of pretix's concurrency
+tests: many requests race at a live server, each on its own HTTP connection and
+its own database connection, and the seat count must still hold.
+
+PostgreSQL only: SQLite serialises every writer, so it proves nothing here.
+"""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+import requests
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from bootcamps.models import Bootcamp
+from bootcamps.tests.factories import BootcampFactory
+from enrollments import services
+from enrollments.models import Enrollment
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+Status = Enrollment.Status
+TIMEOUT = 60
+
+
+class RaceServer(ThreadedWSGIServer):
+    # Django's test server listens with a backlog of 10; 25 simultaneous
+    # connections would overflow it and be reset before reaching the app.
+    request_queue_size = 128
+
+
+class RaceServerThread(LiveServerThread):
+    server_class = RaceServer
+
+
+@pytest.fixture
+def race_server(transactional_db):
+    """A threaded live server (one thread and one database connection per
+    request, like pytest-django's) that accepts a burst of connections."""
+    thread = RaceServerThread("127.0.0.1", static_handler=lambda app: app)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    thread.url = f"http://127.0.0.1:{thread.port}"
+    yield thread
+    thread.terminate()
+
+
+def bearer(user):
+    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+def race(calls):
+    """Run every call in its own thread, released together by a barrier.
+    Returns the responses in the order of `calls`."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        with requests.Session() as session:  # one connection per thread
+            barrier.wait()
+            try:
+                results[i] = call(session)
+            except Exception as exc:  # surfaced by the assertions below
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    return results
+
+
+def enroll_call(url, user, bootcamp):
+    headers = bearer(user)
+    return lambda s: s.post(
+        f"{url}/api/v1/enrollments/", json={"bootcamp": bootcamp.pk}, headers=headers, timeout=TIMEOUT
+    )
+
+
+def cancel_call(url, enrollment):
+    headers = bearer(enrollment.student)
+    return lambda s: s.post(
+        f"{url}/api/v1/enrollments/{enrollment.pk}/cancel/", headers=headers, timeout=TIMEOUT
+    )
+
+
+def assert_no_errors(responses, expected_status):
+    codes = Counter(r.status_code if isinstance(r, requests.Response) else repr(r) for r in responses)
+    assert codes == Counter({expected_status: len(responses)}), codes
+
+
+def waitlist(bootcamp, admin, race_server):
+    """The waitlist as the API shows it: [(student id, position)] in position order."""
+    response = requests.get(
+        f"{race_server.url}/api/v1/enrollments/",
+        params={
+            "bootcamp": bootcamp.pk,
+            "status": "WAITLISTED",
+            "ordering": "waitlist_position",
+            "page_size": 100,
+        },
+        headers=bearer(admin),
+        timeout=TIMEOUT,
+    )
+    return [(row["student"]["id"], row["waitlist_position"]) for row in response.json()["results"]]
+
+
+def test_25_concurrent_enrollments_into_5_seats(race_server, make_user, mailoutbox):
+    bootcamp = BootcampFactory(capacity=5, title="Race")
+    students = [make_user(User.Role.STUDENT) for _ in range(25)]
+    admin = make_user(User.Role.ADMIN)
+
+    responses = race([enroll_call(race_server.url, student, bootcamp) for student in students])
+
+    assert_no_errors(responses, 201)
+    bodies = [r.json() for r in responses]
+    assert Counter(b["status"] for b in bodies) == {"ACTIVE": 5, "WAITLISTED": 20}
+    rows = Enrollment.objects.filter(bootcamp=bootcamp)
+    assert rows.count() == 25
+    assert rows.filter(status=Status.ACTIVE).count() == 5
+    waiting = list(rows.filter(status=Status.WAITLISTED).order_by("waitlist_seq"))
+    # Strict arrival order with no gaps: sequence 1..20, enrolled in that order.
+    assert [e.waitlist_seq for e in waiting] == list(range(1, 21))
+    assert [e.enrolled_at for e in waiting] == sorted(e.enrolled_at for e in waiting)
+    assert max(e.enrolled_at for e in rows.filter(status=Status.ACTIVE)) <= waiting[0].enrolled_at
+    # Each waitlisted student was told the position they still hold (nobody left the list).
+    told = {b["student"]["id"]: b["waitlist_position"] for b in bodies if b["status"] == "WAITLISTED"}
+    assert told == {str(e.student_id): e.waitlist_seq for e in waiting}
+    assert waitlist(bootcamp, admin, race_server) == [
+        (str(e.student_id), i) for i, e in enumerate(waiting, 1)
+    ]
+    # One email each, after commit, of the right kind.
+    subjects = Counter(m.subject for m in mailoutbox)
+    assert subjects == {"You're in: Race": 5, "You're on the waitlist for Race": 20}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(s.email for s in students)
+
+
+def test_concurrent_cancels_and_enrollments_never_overfill(race_server, make_user):
+    bootcamp = BootcampFactory(capacity=5)
+    admin = make_user(User.Role.ADMIN)
+    enrolled = [
+        services.enrollment_create(student=make_user(User.Role.STUDENT), bootcamp=bootcamp, notify=False)
+        for _ in range(15)
+    ]
+    active, waiting = enrolled[:5], enrolled[5:]
+    newcomers = [make_user(User.Role.STUDENT) for _ in range(5)]
+
+    # Watch the seat count from a separate connection while the race runs.
+    seen, done = [], threading.Event()
+
+    def watch():
+        try:
+            while not done.is_set():
+                seen.append(
+                    Enrollment.objects.filter(bootcamp=bootcamp, status__in=Enrollment.SEAT_HOLDING).count()
+                )
+                time.sleep(0.002)
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    calls = [cancel_call(race_server.url, e) for e in active]
+    calls += [enroll_call(race_server.url, s, bootcamp) for s in newcomers]
+    try:
+        responses = race(calls)
+    finally:
+        done.set()
+        watcher.join(TIMEOUT)
+
+    assert_no_errors(responses[:5], 200)
+    assert_no_errors(responses[5:], 201)
+    assert seen and max(seen) <= 5
+    assert all(r.json()["status"] == "WAITLISTED" for r in responses[5:])  # nobody jumps the queue
+    # The first five of the waitlist were promoted, in order; the rest moved up without gaps.
+    assert set(Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE)) == set(waiting[:5])
+    order = waitlist(bootcamp, admin, race_server)
+    assert [position for _, position in order] == list(range(1, 11))
+    assert [student for student, _ in order[:5]] == [str(e.student_id) for e in waiting[5:]]
+    assert {student for student, _ in order[5:]} == {str(s.pk) for s in newcomers}
+
+
+def _slow_count(monkeypatch):
+    """Widen the window between counting seats and writing, so that without a
+    lock every racer would count before anyone writes."""
+    count = services.bootcamp_seats_taken
+
+    def slow(bootcamp):
+        taken = count(bootcamp)
+        time.sleep(0.1)
+        return taken
+
+    monkeypatch.setattr(services, "bootcamp_seats_taken", slow)
+
+
+def test_the_lock_holds_even_with_a_wide_race_window(race_server, make_user, monkeypatch):
+    bootcamp = BootcampFactory(capacity=1)
+    students = [make_user(User.Role.STUDENT) for _ in range(10)]
+    _slow_count(monkeypatch)
+    responses = race([enroll_call(race_server.url, s, bootcamp) for s in students])
+    assert_no_errors(responses, 201)
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).count() == 1
+    seqs = Enrollment.objects.filter(bootcamp=bootcamp, status=Status.WAITLISTED).values_list(
+        "waitlist_seq", flat=True
+    )
+    assert sorted(seqs) == list(range(1, 10))
+
+
+def test_control_without_the_lock_the_race_is_real(race_server, make_user, monkeypatch):
+    """The control (as pretix has): with the row lock taken away, the same race
+    overfills the bootcamp -- so the tests above can catch a missing lock."""
+    bootcamp = BootcampFactory(capacity=1)
+    students = [make_user(User.Role.STUDENT) for _ in range(10)]
+    _slow_count(monkeypatch)
+    monkeypatch.setattr(services, "_lock_bootcamp", lambda pk: Bootcamp.objects.get(pk=pk))
+    race([enroll_call(race_server.url, s, bootcamp) for s in students])
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).count() > 1

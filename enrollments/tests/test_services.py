@@ -1,0 +1,265 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import User
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from cohortly.exceptions import Conflict
+from enrollments import services
+from enrollments.models import Enrollment
+from enrollments.selectors import enrollment_list_for
+
+pytestmark = pytest.mark.django_db
+Role = User.Role
+Status = Enrollment.Status
+
+
+def positions(bootcamp, admin):
+    """{student email: waitlist position} as the API computes it."""
+    return {
+        e.student.email: e.waitlist_position
+        for e in enrollment_list_for(admin).filter(bootcamp=bootcamp, status=Status.WAITLISTED)
+    }
+
+
+def test_seats_then_waitlist_in_arrival_order(enroll, admin_user):
+    bootcamp = BootcampFactory(capacity=2)
+    enrollments = enroll(bootcamp, 5)
+    assert [e.status for e in enrollments] == ["ACTIVE", "ACTIVE", "WAITLISTED", "WAITLISTED", "WAITLISTED"]
+    assert [e.waitlist_seq for e in enrollments] == [None, None, 1, 2, 3]
+    assert positions(bootcamp, admin_user) == {e.student.email: i for i, e in enumerate(enrollments[2:], 1)}
+    assert services.bootcamp_seats_taken(bootcamp) == 2
+    assert services.bootcamp_seats_left(bootcamp) == 0
+
+
+def test_completed_holds_a_seat_and_cancelled_or_dropped_do_not(enroll):
+    bootcamp = BootcampFactory(capacity=4)
+    a, b, c, _d = enroll(bootcamp, 4)
+    services.enrollment_set_status(enrollment=a, status=Status.COMPLETED)
+    services.enrollment_set_status(enrollment=b, status=Status.DROPPED)
+    services.enrollment_cancel(enrollment=c)
+    assert services.bootcamp_seats_taken(bootcamp) == 2
+    assert services.bootcamp_seats_left(bootcamp) == 2
+
+
+def test_cancel_active_promotes_the_head_of_the_waitlist(enroll, admin_user):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second, third = enroll(bootcamp, 4)
+    cancelled = services.enrollment_cancel(enrollment=active)
+    assert cancelled.status == Status.CANCELLED and cancelled.waitlist_seq is None
+    first.refresh_from_db()
+    assert (first.status, first.waitlist_seq) == (Status.ACTIVE, None)
+    assert positions(bootcamp, admin_user) == {second.student.email: 1, third.student.email: 2}
+
+
+def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second, third = enroll(bootcamp, 4)
+    services.enrollment_cancel(enrollment=second)
+    assert Enrollment.objects.get(pk=active.pk).status == Status.ACTIVE
+    assert positions(bootcamp, admin_user) == {first.student.email: 1, third.student.email: 2}
+
+
+def test_drop_promotes_and_complete_does_not(enroll):
+    bootcamp = BootcampFactory(capacity=2)
+    a, b, first, second = enroll(bootcamp, 4)
+    services.enrollment_set_status(enrollment=a, status=Status.COMPLETED)
+    assert Enrollment.objects.get(pk=first.pk).status == Status.WAITLISTED
+    services.enrollment_set_status(enrollment=b, status=Status.DROPPED)
+    assert Enrollment.objects.get(pk=first.pk).status == Status.ACTIVE
+    assert Enrollment.objects.get(pk=second.pk).status == Status.WAITLISTED
+
+
+@pytest.mark.parametrize("start", [Status.WAITLISTED, Status.CANCELLED, Status.COMPLETED, Status.DROPPED])
+def test_staff_transitions_only_from_active(enroll, start):
+    bootcamp = BootcampFactory(capacity=1)
+    active, waiting = enroll(bootcamp, 2)
+    enrollment = waiting if start == Status.WAITLISTED else active
+    if start == Status.CANCELLED:
+        services.enrollment_cancel(enrollment=active)
+    elif start in (Status.COMPLETED, Status.DROPPED):
+        services.enrollment_set_status(enrollment=active, status=start)
+    with pytest.raises(Conflict) as info:
+        services.enrollment_set_status(enrollment=enrollment, status=Status.COMPLETED)
+    assert info.value.get_codes() == "invalid_transition"
+
+
+def test_staff_transition_to_other_statuses_is_a_validation_error(enroll):
+    (enrollment,) = enroll(BootcampFactory(), 1)
+    for status in (Status.ACTIVE, Status.WAITLISTED, Status.CANCELLED, "NONSENSE"):
+        with pytest.raises(ValidationError) as info:
+            services.enrollment_set_status(enrollment=enrollment, status=status)
+        assert "status" in info.value.message_dict
+    assert Enrollment.objects.get(pk=enrollment.pk).status == Status.ACTIVE
+
+
+@pytest.mark.parametrize("status", [Status.COMPLETED, Status.DROPPED, Status.CANCELLED])
+def test_only_active_or_waitlisted_can_be_cancelled(enroll, status):
+    (enrollment,) = enroll(BootcampFactory(), 1)
+    if status == Status.CANCELLED:
+        services.enrollment_cancel(enrollment=enrollment)
+    else:
+        services.enrollment_set_status(enrollment=enrollment, status=status)
+    with pytest.raises(Conflict, match="cannot be cancelled"):
+        services.enrollment_cancel(enrollment=enrollment)
+
+
+def test_reenrolling_after_cancel_reuses_the_row_with_a_free_seat(enroll):
+    bootcamp = BootcampFactory(capacity=2)
+    (enrollment,) = enroll(bootcamp, 1)
+    services.enrollment_cancel(enrollment=enrollment)
+    again = services.enrollment_create(student=enrollment.student, bootcamp=bootcamp)
+    assert again.pk == enrollment.pk
+    assert again.status == Status.ACTIVE
+    assert again.enrolled_at > enrollment.enrolled_at
+    assert Enrollment.objects.filter(student=enrollment.student).count() == 1
+
+
+def test_reenrolling_after_cancel_goes_to_the_back_of_the_waitlist(enroll, admin_user):
+    bootcamp = BootcampFactory(capacity=1)
+    _active, first, second = enroll(bootcamp, 3)
+    services.enrollment_cancel(enrollment=first)
+    again = services.enrollment_create(student=first.student, bootcamp=bootcamp)
+    assert (again.pk, again.status) == (first.pk, Status.WAITLISTED)
+    assert positions(bootcamp, admin_user) == {second.student.email: 1, first.student.email: 2}
+
+
+@pytest.mark.parametrize("status", [Status.ACTIVE, Status.WAITLISTED, Status.COMPLETED, Status.DROPPED])
+def test_a_second_enrollment_is_a_conflict(enroll, status):
+    bootcamp = BootcampFactory(capacity=1)
+    active, waiting = enroll(bootcamp, 2)
+    enrollment = waiting if status == Status.WAITLISTED else active
+    if status in (Status.COMPLETED, Status.DROPPED):
+        services.enrollment_set_status(enrollment=active, status=status)
+    with pytest.raises(Conflict) as info:
+        services.enrollment_create(student=enrollment.student, bootcamp=bootcamp)
+    assert info.value.get_codes() == "already_enrolled"
+    assert Enrollment.objects.filter(bootcamp=bootcamp).count() == 2
+
+
+def test_only_admin_or_sales_reenroll_a_dropped_student(enroll, make_user):
+    bootcamp = BootcampFactory(capacity=2)
+    (enrollment,) = enroll(bootcamp, 1)
+    services.enrollment_set_status(enrollment=enrollment, status=Status.DROPPED)
+    with pytest.raises(Conflict):
+        services.enrollment_create(student=enrollment.student, bootcamp=bootcamp, actor=enrollment.student)
+    again = services.enrollment_create(
+        student=enrollment.student, bootcamp=bootcamp, actor=make_user(Role.SALES)
+    )
+    assert (again.pk, again.status) == (enrollment.pk, Status.ACTIVE)
+
+
+@pytest.mark.parametrize(
+    ("bootcamp_kwargs", "message"),
+    [
+        ({"status": "DRAFT"}, "not open for enrollment"),
+        ({"status": "ARCHIVED"}, "not open for enrollment"),
+        (
+            {
+                "start_date": timezone.localdate() - timedelta(days=30),
+                "end_date": timezone.localdate() - timedelta(days=1),
+            },
+            "already ended",
+        ),
+    ],
+)
+def test_only_published_bootcamps_that_have_not_ended(make_user, bootcamp_kwargs, message):
+    bootcamp = BootcampFactory(**bootcamp_kwargs)
+    with pytest.raises(ValidationError, match=message) as info:
+        services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+    assert list(info.value.message_dict) == ["bootcamp"]
+    assert not Enrollment.objects.exists()
+
+
+def test_a_running_bootcamp_still_takes_enrollments(make_user):
+    bootcamp = BootcampFactory(
+        start_date=timezone.localdate() - timedelta(days=3), end_date=timezone.localdate()
+    )
+    assert (
+        services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp).status == Status.ACTIVE
+    )
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SALES, Role.INSTRUCTOR, Role.MENTOR])
+def test_only_students_can_be_enrolled(make_user, role):
+    with pytest.raises(ValidationError) as info:
+        services.enrollment_create(student=make_user(role), bootcamp=BootcampFactory())
+    assert list(info.value.message_dict) == ["student"]
+
+
+def test_a_deactivated_student_cannot_be_enrolled(make_user):
+    with pytest.raises(ValidationError, match="deactivated"):
+        services.enrollment_create(
+            student=make_user(Role.STUDENT, is_active=False), bootcamp=BootcampFactory()
+        )
+
+
+def test_free_seats_go_to_the_waitlist_before_newcomers(enroll, make_user, admin_user):
+    bootcamp = BootcampFactory(capacity=1)
+    _active, waiting = enroll(bootcamp, 2)
+    # A seat freed without the services (a raw edit): the next enrollment must not jump the queue.
+    Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).update(status=Status.CANCELLED)
+    newcomer = services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
+    assert newcomer.status == Status.WAITLISTED
+    assert positions(bootcamp, admin_user) == {newcomer.student.email: 1}
+
+
+def test_waitlist_promote_fills_free_seats(enroll):
+    bootcamp = BootcampFactory(capacity=1)
+    enroll(bootcamp, 4)
+    type(bootcamp).objects.filter(pk=bootcamp.pk).update(capacity=3)
+    promoted = services.waitlist_promote(bootcamp=bootcamp)
+    assert len(promoted) == 2
+    assert services.bootcamp_seats_taken(bootcamp) == 3
+
+
+def test_waitlist_position_helper(enroll):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second = enroll(bootcamp, 3)
+    assert [services.waitlist_position(e) for e in (active, first, second)] == [None, 1, 2]
+
+
+# --- emails -----------------------------------------------------------------------
+
+
+def test_emails_confirmed_waitlisted_promoted_cancelled(
+    make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp = BootcampFactory(capacity=1, title="Data Science")
+    first, second = (
+        make_user(Role.STUDENT, full_name="Ann First"),
+        make_user(Role.STUDENT, full_name="Bo Second"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        seat = services.enrollment_create(student=first, bootcamp=bootcamp)
+        services.enrollment_create(student=second, bootcamp=bootcamp)
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([first.email], "You're in: Data Science"),
+        ([second.email], "You're on the waitlist for Data Science"),
+    ]
+    assert "Hello Ann First" in mailoutbox[0].body
+    assert "number 1 in line" in mailoutbox[1].body
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=seat)
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([first.email], "Your enrollment in Data Science is cancelled"),
+        ([second.email], "A seat opened up: you're in Data Science"),
+    ]
+
+
+def test_no_email_before_commit_nor_after_rollback(make_user, django_capture_on_commit_callbacks, mailoutbox):
+    bootcamp = DraftBootcampFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ValidationError):
+        services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+    assert callbacks == [] and mailoutbox == []
+
+
+def test_notify_false_sends_nothing(make_user, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=BootcampFactory(), notify=False)
+    assert mailoutbox == []
