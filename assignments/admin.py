@@ -1,0 +1,237 @@
+"""The back office for coursework. Writes go through the services, so the rules
+(who authors, late flags, score limits) and the grade email hold here too."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
+from assignments import services
+from assignments.models import Assignment, Submission
+from cohortly.exceptions import Conflict
+
+
+class SubmissionInline(admin.TabularInline):
+    """An assignment's submissions, read-only; each links to its grade form."""
+
+    model = Submission
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["student", "submitted_at", "is_late", "score", "graded_by", "graded_at"]
+    readonly_fields = fields
+    ordering = ["student__full_name", "student__email"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("student", "graded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AssignmentInline(admin.TabularInline):
+    """For the bootcamp admin page: its assignments, read-only, each linking to
+    its own page (adding and editing happen there, through the services, which
+    record the author and re-flag late work)."""
+
+    model = Assignment
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["title", "due_at", "max_score", "is_published", "submission_count"]
+    readonly_fields = fields
+    ordering = ["due_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_submission_count=Count("submissions"))
+
+    @admin.display(description="Submissions")
+    def submission_count(self, obj):
+        return getattr(obj, "_submission_count", None)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AssignmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ["bootcamp", "title", "description", "due_at", "max_score", "is_published"]
+
+    def clean(self):
+        cleaned = super().clean()
+        max_score = cleaned.get("max_score")
+        if self.instance.pk and max_score is not None and "max_score" in self.changed_data:
+            try:
+                services.assignment_check_max_score(assignment=self.instance, max_score=max_score)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+def _copy_into(target, source):
+    """The admin keeps using the object it passed to save_model."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentAdminForm
+    list_display = [
+        "title",
+        "bootcamp",
+        "due_at",
+        "max_score",
+        "is_published",
+        "submission_count",
+        "created_by",
+    ]
+    list_filter = ["bootcamp", "is_published", ("due_at", admin.DateFieldListFilter)]
+    list_select_related = ["bootcamp", "created_by"]
+    search_fields = ["title", "description", "bootcamp__title"]
+    date_hierarchy = "due_at"
+    ordering = ["-due_at", "-id"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    inlines = [SubmissionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_submission_count=Count("submissions"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # An assignment's submissions and grades belong to its bootcamp.
+        return [*self.readonly_fields, "bootcamp"] if obj else self.readonly_fields
+
+    @admin.display(description="Submissions", ordering="_submission_count")
+    def submission_count(self, obj):
+        return obj._submission_count
+
+    def save_model(self, request, obj, form, change):
+        fields = [name for name in services.ASSIGNMENT_EDITABLE_FIELDS if name in form.cleaned_data]
+        if change:
+            saved = services.assignment_update(
+                assignment=obj,
+                updated_by=request.user,
+                data={name: form.cleaned_data[name] for name in fields if name in form.changed_data},
+            )
+        else:
+            saved = services.assignment_create(
+                created_by=request.user,
+                bootcamp=form.cleaned_data["bootcamp"],
+                **{name: form.cleaned_data[name] for name in fields},
+            )
+        _copy_into(obj, saved)
+
+    def delete_model(self, request, obj):
+        try:
+            services.assignment_delete(assignment=obj, deleted_by=request.user)
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset:
+            self.delete_model(request, assignment)
+
+
+class GradedFilter(admin.SimpleListFilter):
+    title = "graded"
+    parameter_name = "graded"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Graded"), ("no", "Awaiting a grade")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(score__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(score__isnull=True)
+        return queryset
+
+
+class SubmissionGradeForm(forms.ModelForm):
+    """The grade form: score and feedback only; the service checks the range too."""
+
+    score = forms.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=True)
+
+    class Meta:
+        model = Submission
+        fields = ["score", "feedback"]
+
+    def clean(self):
+        cleaned = super().clean()
+        score = cleaned.get("score")
+        if score is not None:
+            try:
+                services.submission_check_score(assignment=self.instance.assignment, score=score)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Submissions come from students; here staff read and grade them. Saving
+    the form grades through `submission_grade` (grader, time, email)."""
+
+    form = SubmissionGradeForm
+    list_display = ["student", "assignment", "bootcamp", "submitted_at", "is_late", "score", "graded_at"]
+    list_filter = [GradedFilter, "is_late", "assignment__bootcamp"]
+    list_select_related = ["student", "assignment__bootcamp"]
+    search_fields = ["student__email", "student__full_name", "assignment__title"]
+    date_hierarchy = "submitted_at"
+    ordering = ["-submitted_at", "-id"]
+    fields = [
+        "assignment",
+        "student",
+        "content",
+        "link",
+        "submitted_at",
+        "is_late",
+        "max_score",
+        "score",
+        "feedback",
+        "graded_by",
+        "graded_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "assignment",
+        "student",
+        "content",
+        "link",
+        "submitted_at",
+        "is_late",
+        "max_score",
+        "graded_by",
+        "graded_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="Bootcamp", ordering="assignment__bootcamp__title")
+    def bootcamp(self, obj):
+        return obj.assignment.bootcamp
+
+    @admin.display(description="Max score")
+    def max_score(self, obj):
+        return obj.assignment.max_score
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if {"score", "feedback"} & set(form.changed_data):
+            saved = services.submission_grade(
+                submission=obj,
+                grader=request.user,
+                score=form.cleaned_data["score"],
+                feedback=form.cleaned_data.get("feedback", ""),
+            )
+            _copy_into(obj, saved)

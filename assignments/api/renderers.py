@@ -1,0 +1,48 @@
+import csv
+import io
+
+from rest_framework import renderers
+
+# Spreadsheet programs run cells that start with these as formulas.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value) -> str:
+    """A user-written text cell, defused against CSV formula injection."""
+    value = "" if value is None else str(value)
+    return f"'{value}" if value.startswith(_FORMULA_PREFIXES) else value
+
+
+def _status(cell: dict) -> str:
+    return f"{cell['status']}, late" if cell["is_late"] else cell["status"]
+
+
+def gradebook_csv_rows(data: dict):
+    """The gradebook's JSON body as table rows: a student per row, and per
+    assignment a score column and a status column."""
+    header = ["Student", "Email", "Enrollment"]
+    for assignment in data["assignments"]:
+        title = _text(assignment["title"])
+        header += [f"{title} (score /{assignment['max_score']})", f"{title} (status)"]
+    header += ["Average %", "Graded", "Awaiting grade", "Missing"]
+    yield header
+    for row in data["students"]:
+        line = [_text(row["student"]["full_name"]), _text(row["student"]["email"]), row["enrollment_status"]]
+        for cell in row["grades"]:
+            line += [cell["score"] or "", _status(cell)]
+        line += [row["average"] or "", row["graded_count"], row["submitted_count"], row["missing_count"]]
+        yield line
+
+
+class GradebookCSVRenderer(renderers.BaseRenderer):
+    """`?format=csv`: the gradebook as a CSV download."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerows(gradebook_csv_rows(data))
+        return buffer.getvalue().encode(self.charset)

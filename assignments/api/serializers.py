@@ -1,0 +1,226 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from accounts.models import User
+from assignments import services
+from assignments.models import (
+    CONTENT_MAX_LENGTH,
+    CONTENT_OR_LINK_MESSAGE,
+    CONTENT_OR_LINK_REQUIRED,
+    DESCRIPTION_MAX_LENGTH,
+    FEEDBACK_MAX_LENGTH,
+    LINK_MAX_LENGTH,
+    SCORE_DECIMAL_PLACES,
+    SCORE_MAX_DIGITS,
+    Assignment,
+    Submission,
+    link_validator,
+)
+from bootcamps.models import Bootcamp
+from cohortly.serializers import StrictFieldsMixin
+
+
+class StrictInput(StrictFieldsMixin, serializers.Serializer):
+    """An input serializer that refuses unknown fields. The error codes the
+    services add are declared on the fields (error_messages) so that the OpenAPI
+    schema documents every code a 400 can carry."""
+
+    default_error_messages = {"unknown_field": "Unknown field(s)."}
+
+
+BELOW_GIVEN_SCORE_ERRORS = {
+    services.BELOW_GIVEN_SCORE: "The maximum cannot be lower than a score already given."
+}
+
+
+def _score_field(**kwargs):
+    return serializers.DecimalField(
+        max_digits=SCORE_MAX_DIGITS, decimal_places=SCORE_DECIMAL_PLACES, **kwargs
+    )
+
+
+class CourseworkStaffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "full_name"]
+        read_only_fields = fields
+
+
+class CourseworkStudentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name"]
+        read_only_fields = fields
+
+
+# --- Assignments ----------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    bootcamp_title = serializers.CharField(source="bootcamp.title", read_only=True)
+    created_by = CourseworkStaffSerializer(read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "bootcamp",
+            "bootcamp_title",
+            "title",
+            "description",
+            "due_at",
+            "max_score",
+            "is_published",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentUpdateSerializer(StrictInput):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
+    due_at = serializers.DateTimeField(required=False)
+    max_score = _score_field(
+        min_value=Decimal("0.01"), required=False, error_messages=BELOW_GIVEN_SCORE_ERRORS
+    )
+    is_published = serializers.BooleanField(required=False)
+
+
+class AssignmentCreateSerializer(AssignmentUpdateSerializer):
+    bootcamp = serializers.PrimaryKeyRelatedField(
+        queryset=Bootcamp.objects.all(),
+        help_text="An INSTRUCTOR may only name a bootcamp they teach (else 400 on this field).",
+        error_messages={services.NOT_INSTRUCTOR: "You can only create assignments for a bootcamp you teach."},
+    )
+    title = serializers.CharField(max_length=200)
+    due_at = serializers.DateTimeField()
+    max_score = _score_field(min_value=Decimal("0.01"), error_messages=BELOW_GIVEN_SCORE_ERRORS)
+
+
+# --- Submissions ----------------------------------------------------------------
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    assignment_title = serializers.CharField(source="assignment.title", read_only=True)
+    max_score = _score_field(source="assignment.max_score", read_only=True)
+    student = CourseworkStudentSerializer(read_only=True)
+    graded_by = CourseworkStaffSerializer(read_only=True, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=Submission.Status.choices, read_only=True, help_text="graded once a score is given."
+    )
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "assignment",
+            "assignment_title",
+            "max_score",
+            "student",
+            "content",
+            "link",
+            "submitted_at",
+            "is_late",
+            "status",
+            "score",
+            "feedback",
+            "graded_by",
+            "graded_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SubmitSerializer(StrictInput):
+    """Content, a link, or both (at least one, else 400 on non_field_errors)."""
+
+    default_error_messages = {
+        CONTENT_OR_LINK_REQUIRED: CONTENT_OR_LINK_MESSAGE,
+        services.NOT_PUBLISHED: "This assignment is not published.",
+    }
+
+    content = serializers.CharField(
+        max_length=CONTENT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The work as text.",
+    )
+    link = serializers.URLField(
+        max_length=LINK_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[link_validator],
+        help_text="An http(s) link to the work (a repository, a document).",
+    )
+
+
+class GradeSerializer(StrictInput):
+    score = _score_field(min_value=Decimal("0"), help_text="0 to the assignment's max_score.")
+    feedback = serializers.CharField(
+        max_length=FEEDBACK_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Left out on a regrade, the earlier feedback stays.",
+    )
+
+
+# --- Gradebook ------------------------------------------------------------------
+
+
+class GradebookBootcampSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Bootcamp
+        fields = ["id", "title", "slug", "start_date", "end_date"]
+        read_only_fields = fields
+
+
+class GradebookAssignmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assignment
+        fields = ["id", "title", "due_at", "max_score"]
+        read_only_fields = fields
+
+
+class GradebookCellSerializer(serializers.Serializer):
+    assignment_id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=[("graded", "graded"), ("submitted", "submitted"), ("missing", "missing")],
+        help_text="missing: no submission; submitted: handed in, not graded yet; graded: has a score.",
+    )
+    submission_id = serializers.IntegerField(allow_null=True)
+    score = _score_field(allow_null=True)
+    is_late = serializers.BooleanField()
+
+
+class GradebookRowSerializer(serializers.Serializer):
+    student = CourseworkStudentSerializer()
+    enrollment_status = serializers.CharField(help_text="ACTIVE or COMPLETED.")
+    grades = GradebookCellSerializer(
+        source="cells", many=True, help_text="One per assignment, in their order."
+    )
+    average = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text=(
+            "Mean of score / max_score × 100 over the *graded* assignments only. Missing and "
+            "not-yet-graded work is left out (not counted as zero; see missing_count); null when "
+            "nothing is graded."
+        ),
+    )
+    graded_count = serializers.IntegerField()
+    submitted_count = serializers.IntegerField(help_text="Handed in, awaiting a grade.")
+    missing_count = serializers.IntegerField(help_text="Published assignments with no submission.")
+
+
+class GradebookSerializer(serializers.Serializer):
+    bootcamp = GradebookBootcampSerializer()
+    assignments = GradebookAssignmentSerializer(many=True, help_text="Published assignments, by due date.")
+    students = GradebookRowSerializer(source="rows", many=True, help_text="ACTIVE and COMPLETED students.")
+    generated_at = serializers.DateTimeField()

@@ -1,0 +1,261 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import RolePermission
+from assignments import selectors, services
+from assignments.api.renderers import GradebookCSVRenderer
+from assignments.api.serializers import (
+    AssignmentCreateSerializer,
+    AssignmentSerializer,
+    AssignmentUpdateSerializer,
+    GradebookSerializer,
+    GradeSerializer,
+    SubmissionSerializer,
+    SubmitSerializer,
+)
+from assignments.filtersets import AssignmentFilterSet, SubmissionFilterSet
+from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADERS, SUBMITTERS, can_grade
+from bootcamps.models import Bootcamp
+from cohortly.openapi import AutoSchema
+from cohortly.renderers import JSONRenderer
+
+
+@extend_schema(tags=["assignments"])
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "ADMIN: every assignment. INSTRUCTOR/MENTOR: those of the bootcamps they teach or mentor, "
+            "drafts included. STUDENT: published assignments of bootcamps where their enrollment is "
+            "ACTIVE or COMPLETED. SALES: 403."
+        )
+    ),
+    retrieve=extend_schema(description="An assignment outside the caller's scope is a 404."),
+    destroy=extend_schema(
+        description="An assignment with submissions cannot be deleted (409): unpublish it."
+    ),
+)
+class AssignmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [RolePermission]
+    read_roles = COURSE_MEMBERS
+    write_roles = AUTHORS
+    action_roles = {"submissions": COURSE_MEMBERS, "submit": SUBMITTERS}
+    conflict_actions = ("destroy", "submit")
+    serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilterSet
+    search_fields = ["title", "description"]
+    ordering_fields = ["due_at", "title", "created_at"]
+    ordering = ["due_at", "id"]
+    lookup_value_regex = "[0-9]+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.assignment_list_for(self.request.user)
+
+    @extend_schema(
+        request=AssignmentCreateSerializer,
+        responses={201: AssignmentSerializer},
+        description=(
+            "ADMIN, or an INSTRUCTOR for a bootcamp they teach (another bootcamp: 400 on `bootcamp`)."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = AssignmentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        assignment = services.assignment_create(created_by=request.user, **serializer.validated_data)
+        return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AssignmentUpdateSerializer,
+        responses={200: AssignmentSerializer},
+        description=(
+            "ADMIN, or an INSTRUCTOR of the assignment's bootcamp. The bootcamp cannot change. Moving "
+            "`due_at` re-flags late submissions; `max_score` cannot go below a score already given."
+        ),
+    )
+    def partial_update(self, request, *args, **kwargs):
+        assignment = self.get_object()
+        serializer = AssignmentUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        assignment = services.assignment_update(
+            assignment=assignment, updated_by=request.user, data=serializer.validated_data
+        )
+        return Response(AssignmentSerializer(assignment).data)
+
+    def perform_destroy(self, instance):
+        services.assignment_delete(assignment=instance, deleted_by=self.request.user)
+
+    @extend_schema(
+        tags=["submissions"],
+        responses=SubmissionSerializer(many=True),
+        description=(
+            "Submissions to this assignment: its bootcamp's instructors and mentors and ADMIN see all; "
+            "a student sees only their own."
+        ),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], serializer_class=SubmissionSerializer)
+    def submissions(self, request, pk=None):
+        assignment = self.get_object()
+        queryset = selectors.submission_list_for(request.user).filter(assignment=assignment)
+        page = self.paginate_queryset(queryset.order_by("student__full_name", "student__email", "id"))
+        return self.get_paginated_response(SubmissionSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["submissions"],
+        request=SubmitSerializer,
+        responses={
+            201: OpenApiResponse(SubmissionSerializer, "Handed in for the first time."),
+            200: OpenApiResponse(SubmissionSerializer, "Replaced the earlier, not yet graded, submission."),
+        },
+        description=(
+            "A STUDENT with an ACTIVE enrollment in the bootcamp hands in work (content, link or both). "
+            "Again before grading: replaces it (same submission). After grading: 409. After `due_at`: "
+            "accepted and flagged `is_late`. A COMPLETED student sees the assignment but gets 403. "
+            "The student gets a receipt by email."
+        ),
+    )
+    @submissions.mapping.post
+    def submit(self, request, pk=None):
+        assignment = self.get_object()
+        serializer = SubmitSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        submission, created = services.submission_submit(
+            assignment=assignment, student=request.user, **serializer.validated_data
+        )
+        return Response(
+            SubmissionSerializer(submission).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(tags=["submissions"])
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "ADMIN: every submission. INSTRUCTOR/MENTOR: those to their bootcamps' assignments. "
+            "STUDENT: their own. SALES: 403."
+        )
+    ),
+    retrieve=extend_schema(description="A submission outside the caller's scope is a 404."),
+)
+class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [RolePermission]
+    read_roles = COURSE_MEMBERS
+    action_roles = {"grade": GRADERS}
+    serializer_class = SubmissionSerializer
+    filterset_class = SubmissionFilterSet
+    search_fields = ["student__email", "student__full_name", "assignment__title"]
+    ordering_fields = ["submitted_at", "score", "graded_at"]
+    ordering = ["-submitted_at", "-id"]
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return selectors.submission_list_for(self.request.user)
+
+    @extend_schema(
+        request=GradeSerializer,
+        responses={200: SubmissionSerializer},
+        description=(
+            "ADMIN, or an INSTRUCTOR or MENTOR of the submission's bootcamp. 0 ≤ score ≤ the assignment's "
+            "max_score (else 400 on `score`). Records the grader and the time and emails the student. "
+            "Regrading is allowed: it replaces the score, grader and time, emails the student again, and "
+            "keeps the earlier feedback when `feedback` is left out."
+        ),
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def grade(self, request, pk=None):
+        submission = self.get_object()
+        serializer = GradeSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        submission = services.submission_grade(
+            submission=submission,
+            grader=request.user,
+            score=serializer.validated_data["score"],
+            feedback=serializer.validated_data.get("feedback"),
+        )
+        return Response(SubmissionSerializer(submission).data)
+
+
+class GradebookSchema(AutoSchema):
+    """Errors are JSON even when CSV was asked for (see finalize_response)."""
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        if media_types is None and str(status_code)[0] in "45":
+            media_types = [JSONRenderer.media_type]
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
+
+
+class GradebookView(GenericAPIView):
+    """Every ACTIVE/COMPLETED student against every published assignment of a bootcamp."""
+
+    permission_classes = [RolePermission]
+    read_roles = GRADERS
+    renderer_classes = [JSONRenderer, GradebookCSVRenderer]
+    serializer_class = GradebookSerializer
+    schema = GradebookSchema()
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        tags=["assignments"],
+        operation_id="bootcamps_gradebook",
+        parameters=[
+            OpenApiParameter(
+                "bootcamp_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="A bootcamp's id."
+            ),
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", "csv"],
+                description="`csv` downloads the same table as text/csv (or send `Accept: text/csv`).",
+            ),
+        ],
+        responses={
+            (200, "application/json"): GradebookSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+        description=(
+            "For ADMIN and the bootcamp's instructors and mentors (other roles and other staff: 403; "
+            "no such bootcamp: 404). Rows: every ACTIVE or COMPLETED student. Columns: every "
+            "*published* assignment (drafts are left out: students can neither see nor submit them). "
+            "A cell is `missing` when the student has no submission. The average is the mean of "
+            "score / max_score × 100 over graded assignments only: missing and ungraded work is not "
+            "counted as zero (see the counts). JSON by default; `?format=csv` (or `Accept: text/csv`) "
+            "downloads the same table: one row per student with Student, Email, Enrollment; per "
+            "assignment a score column and a status column (graded, submitted or missing, with "
+            "`, late` when handed in late); then Average %, Graded, Awaiting grade, Missing. Errors are "
+            "always JSON. A fixed number of queries whatever the size."
+        ),
+    )
+    def get(self, request, bootcamp_pk):
+        bootcamp = get_object_or_404(Bootcamp.objects.all(), pk=bootcamp_pk)
+        if not can_grade(request.user, bootcamp):
+            raise PermissionDenied(
+                "Only this bootcamp's instructors and mentors (and admins) see its gradebook."
+            )
+        data = GradebookSerializer(selectors.bootcamp_gradebook(bootcamp=bootcamp)).data
+        response = Response(data)
+        if request.accepted_renderer.format == GradebookCSVRenderer.format:
+            response["Content-Disposition"] = (
+                f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"'
+            )
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Only a gradebook is CSV: errors (and OPTIONS) keep the API's JSON shape.
+        is_gradebook = request.method in ("GET", "HEAD") and response.status_code == status.HTTP_200_OK
+        if isinstance(response.accepted_renderer, GradebookCSVRenderer) and not is_gradebook:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response

@@ -1,0 +1,167 @@
+"""Demo coursework: published and draft assignments in the running and upcoming
+bootcamps, and graded and ungraded submissions from their ACTIVE students.
+
+Runs after the bootcamps and enrollments seeders (it reads context["bootcamps"]
+and does nothing without it). Idempotent: an assignment is found by bootcamp
+and title, a submission by assignment and student.
+
+Assignments are created through the service. Submissions are written directly
+(after full_clean) because demo work is back-dated to look lived-in, which the
+services rightly do not allow, and demo students should not be emailed.
+"""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import User
+from assignments import services
+from assignments.models import Assignment, Submission
+from enrollments.models import Enrollment
+
+# (title, description, days after the start it is due, max score, published)
+ASSIGNMENTS = [
+    (
+        "Week 1: Hello, tooling",
+        "Set up your environment, push a repository with a README and a passing test.",
+        6,
+        Decimal("10"),
+        True,
+    ),
+    (
+        "Week 2: Data structures kata",
+        "Solve the five katas in the starter repository; explain your complexity choices.",
+        13,
+        Decimal("20"),
+        True,
+    ),
+    (
+        "Week 3: Build a REST API",
+        "A small API with tests and a short design note. Link the repository.",
+        20,
+        Decimal("100"),
+        True,
+    ),
+    (
+        "Capstone proposal (draft)",
+        "What you will build, for whom, and how you will know it works. Not published yet.",
+        34,
+        Decimal("50"),
+        False,
+    ),
+]
+
+FEEDBACK = [
+    "Solid work: clear structure and good tests. Look at edge cases next time.",
+    "Nice progress. The README could explain how to run it.",
+    "Good effort; the complexity analysis needs another pass.",
+]
+
+
+def _due_at(anchor, days: int) -> datetime:
+    return timezone.make_aware(datetime.combine(anchor + timedelta(days=days), time(17, 0)))
+
+
+def _author(bootcamp, context):
+    instructor = bootcamp.instructors.order_by("email").first()
+    if instructor is not None:
+        return instructor
+    admin = (context.get("users") or {}).get(User.Role.ADMIN)
+    return admin or User.objects.filter(role=User.Role.ADMIN, is_active=True).order_by("email").first()
+
+
+def _grader(bootcamp, author):
+    return bootcamp.mentors.order_by("email").first() or author
+
+
+def _ensure_assignments(bootcamp, author, anchor) -> list[Assignment]:
+    assignments = []
+    for title, description, days, max_score, published in ASSIGNMENTS:
+        assignment = Assignment.objects.filter(bootcamp=bootcamp, title=title).first()
+        if assignment is None:
+            assignment = services.assignment_create(
+                created_by=author,
+                bootcamp=bootcamp,
+                title=title,
+                description=description,
+                due_at=_due_at(anchor, days),
+                max_score=max_score,
+                is_published=published,
+            )
+        assignments.append(assignment)
+    return assignments
+
+
+def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
+    """Past-due published work: most students handed in (a few late, a few
+    missing); all but the most recent past-due assignment are graded."""
+    created = graded = 0
+    due = [a for a in assignments if a.is_published and a.due_at < now]
+    for a_index, assignment in enumerate(due):
+        for s_index, student in enumerate(students):
+            if (s_index + a_index) % 7 == 6:
+                continue  # missing work, so the gradebook shows a gap
+            if Submission.objects.filter(assignment=assignment, student=student).exists():
+                continue
+            late = (s_index + a_index) % 5 == 4
+            submitted_at = assignment.due_at + (
+                timedelta(hours=20) if late else -timedelta(hours=6 + s_index)
+            )
+            submitted_at = min(submitted_at, now)
+            submission = Submission(
+                assignment=assignment,
+                student=student,
+                content="" if s_index % 2 else f"My notes on {assignment.title.lower()}.",
+                link=f"https://github.com/demo-{student.pk.hex[:8]}/{assignment.pk}" if s_index % 2 else "",
+                submitted_at=submitted_at,
+                is_late=submitted_at > assignment.due_at,
+            )
+            if a_index < len(due) - 1 or (len(due) == 1 and s_index % 2 == 0):
+                percent = Decimal(60 + (s_index * 7 + a_index * 11) % 41) / 100
+                submission.score = (assignment.max_score * percent).quantize(Decimal("0.01"))
+                submission.feedback = FEEDBACK[(s_index + a_index) % len(FEEDBACK)]
+                submission.graded_by = grader
+                submission.graded_at = min(submission.submitted_at + timedelta(days=2), now)
+                graded += 1
+            submission.full_clean()
+            submission.save()
+            created += 1
+    return created, graded
+
+
+def seed(*, stdout, style, context):
+    bootcamps = context.get("bootcamps")
+    if not bootcamps:
+        return
+    today = timezone.localdate()
+    now = timezone.now()
+    current = [b for b in bootcamps if b.end_date >= today]
+    running = [b for b in current if b.start_date <= today]
+    n_assignments = n_submissions = n_graded = 0
+    for bootcamp in current:
+        author = _author(bootcamp, context)
+        if author is None:
+            continue
+        before = Assignment.objects.filter(bootcamp=bootcamp).count()
+        # A running bootcamp gets work due in the past (graded, awaiting a grade)
+        # and in the future, whenever it started; an upcoming one from its start.
+        anchor = today - timedelta(days=14) if bootcamp in running else bootcamp.start_date
+        assignments = _ensure_assignments(bootcamp, author, anchor)
+        n_assignments += len(assignments) - before
+        if bootcamp not in running:
+            continue
+        students = [
+            enrollment.student
+            for enrollment in Enrollment.objects.filter(bootcamp=bootcamp, status=Enrollment.Status.ACTIVE)
+            .select_related("student")
+            .order_by("student__email")
+        ]
+        created, graded = _ensure_submissions(assignments, students, _grader(bootcamp, author), now)
+        n_submissions += created
+        n_graded += graded
+    stdout.write(
+        style.MIGRATE_HEADING("Coursework:")
+        + f" {n_assignments} assignments, {n_submissions} submissions ({n_graded} graded) added"
+        + f" in {len(current)} running or upcoming bootcamps."
+    )

@@ -1,0 +1,51 @@
+import django_filters
+from django import forms
+
+from assignments.models import Assignment, Submission
+
+#: The largest id a bigint primary key can hold.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.Filter):
+    """A row id: a whole number in the primary key's range (else 400, never a
+    database overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class AssignmentFilterSet(django_filters.FilterSet):
+    bootcamp = IdFilter(field_name="bootcamp_id", help_text="A bootcamp's id.")
+    due_before = django_filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="lte", help_text="Due at or before this time (ISO 8601)."
+    )
+    due_after = django_filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
+    )
+    is_published = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Assignment
+        fields = ["bootcamp", "due_before", "due_after", "is_published"]
+
+
+class SubmissionFilterSet(django_filters.FilterSet):
+    assignment = IdFilter(field_name="assignment_id", help_text="An assignment's id.")
+    bootcamp = IdFilter(field_name="assignment__bootcamp_id", help_text="A bootcamp's id.")
+    student = django_filters.UUIDFilter(field_name="student_id", help_text="A student's id.")
+    is_late = django_filters.BooleanFilter()
+    graded = django_filters.BooleanFilter(
+        field_name="score",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: graded; false: awaiting a grade.",
+    )
+
+    class Meta:
+        model = Submission
+        fields = ["assignment", "bootcamp", "student", "is_late", "graded"]

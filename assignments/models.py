@@ -1,0 +1,121 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MinValueValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+
+from cohortly.models import TimeStampedModel
+
+# Scores and maximums: up to 9999.99 points, two decimals.
+SCORE_MAX_DIGITS = 6
+SCORE_DECIMAL_PLACES = 2
+DESCRIPTION_MAX_LENGTH = 10_000
+CONTENT_MAX_LENGTH = 20_000
+FEEDBACK_MAX_LENGTH = 10_000
+LINK_MAX_LENGTH = 2_000
+
+CONTENT_OR_LINK_REQUIRED = "content_or_link_required"
+CONTENT_OR_LINK_MESSAGE = "Send the work as text content, a link, or both."
+
+link_validator = URLValidator(schemes=["http", "https"])
+
+
+class Assignment(TimeStampedModel):
+    bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="assignments")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
+    due_at = models.DateTimeField()
+    max_score = models.DecimalField(
+        max_digits=SCORE_MAX_DIGITS,
+        decimal_places=SCORE_DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="The highest score a submission can get (> 0).",
+    )
+    is_published = models.BooleanField(default=False, help_text="Students see published assignments only.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments_created"
+    )
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_score__gt=0), name="assignment_max_score_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["bootcamp", "due_at"], name="assignment_bootcamp_due_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Submission(TimeStampedModel):
+    """One per student and assignment: resubmitting replaces it until it is graded."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        GRADED = "graded", "Graded"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions"
+    )
+    content = models.TextField(blank=True, max_length=CONTENT_MAX_LENGTH)
+    link = models.URLField(max_length=LINK_MAX_LENGTH, blank=True, validators=[link_validator])
+    submitted_at = models.DateTimeField()
+    is_late = models.BooleanField(default=False, help_text="Submitted after the assignment's due date.")
+    score = models.DecimalField(
+        max_digits=SCORE_MAX_DIGITS,
+        decimal_places=SCORE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    feedback = models.TextField(blank=True, max_length=FEEDBACK_MAX_LENGTH)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submissions_graded",
+    )
+    graded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student"], name="submission_one_per_student"),
+            models.CheckConstraint(condition=~Q(content="") | ~Q(link=""), name="submission_content_or_link"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0), name="submission_score_not_negative"
+            ),
+            # A grade is a score, a grader and a time, all three or none.
+            models.CheckConstraint(
+                condition=(Q(score__isnull=True) & Q(graded_at__isnull=True) & Q(graded_by__isnull=True))
+                | (Q(score__isnull=False) & Q(graded_at__isnull=False) & Q(graded_by__isnull=False)),
+                name="submission_graded_fields_together",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["student", "submitted_at"], name="submission_student_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.student} — {self.assignment}"
+
+    @property
+    def status(self) -> str:
+        return self.Status.GRADED if self.score is not None else self.Status.SUBMITTED
+
+    @property
+    def is_graded(self) -> bool:
+        return self.score is not None
+
+    def clean(self):
+        super().clean()
+        if not (self.content or "").strip() and not (self.link or "").strip():
+            raise ValidationError(
+                {NON_FIELD_ERRORS: ValidationError(CONTENT_OR_LINK_MESSAGE, code=CONTENT_OR_LINK_REQUIRED)}
+            )

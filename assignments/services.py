@@ -1,0 +1,267 @@
+"""Writes for assignments and submissions: authoring, handing in, grading.
+
+Handing in and grading both lock the submission row (SELECT ... FOR UPDATE) so
+that a resubmission and a grade of the same submission cannot interleave: the
+grade is always of the content it was given for, and work is never replaced
+after it was graded.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.models import User
+from assignments.models import Assignment, Submission
+from assignments.permissions import can_author_assignments, can_grade
+from bootcamps.models import Bootcamp
+from cohortly.emails import send_templated_email
+from cohortly.exceptions import Conflict
+from enrollments.models import Enrollment
+
+# Error codes of the rules below (the API serializers declare them, so the
+# OpenAPI schema documents every code a 400 can carry).
+NOT_INSTRUCTOR = "not_instructor"
+BELOW_GIVEN_SCORE = "below_given_score"
+NOT_PUBLISHED = "not_published"
+
+#: The fields of an assignment that can be changed after it is created (its
+#: bootcamp cannot: its submissions and grades belong to that bootcamp).
+ASSIGNMENT_EDITABLE_FIELDS = ("title", "description", "due_at", "max_score", "is_published")
+
+
+def _check_author(*, user: User, bootcamp: Bootcamp) -> None:
+    if not can_author_assignments(user, bootcamp):
+        raise PermissionDenied(
+            "Only an admin or an instructor of this bootcamp can manage its assignments.",
+        )
+
+
+def assignment_check_max_score(*, assignment: Assignment, max_score: Decimal) -> None:
+    """A maximum below a score already given would make that grade impossible."""
+    if assignment.pk is None:
+        return
+    highest = (
+        Submission.objects.filter(assignment=assignment, score__isnull=False)
+        .order_by("-score")
+        .values_list("score", flat=True)
+        .first()
+    )
+    if highest is not None and max_score < highest:
+        raise ValidationError(
+            {
+                "max_score": ValidationError(
+                    f"A submission is already graded {highest}; the maximum cannot be lower.",
+                    code=BELOW_GIVEN_SCORE,
+                )
+            }
+        )
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    created_by: User,
+    bootcamp: Bootcamp,
+    title: str,
+    due_at: datetime,
+    max_score: Decimal,
+    description: str = "",
+    is_published: bool = False,
+) -> Assignment:
+    """Create an assignment. Only ADMIN or an instructor who teaches `bootcamp`:
+    anyone else gets a 400 on `bootcamp` (the bootcamp itself is no secret)."""
+    if not can_author_assignments(created_by, bootcamp):
+        raise ValidationError(
+            {
+                "bootcamp": ValidationError(
+                    "You can only create assignments for a bootcamp you teach.", code=NOT_INSTRUCTOR
+                )
+            }
+        )
+    assignment = Assignment(
+        bootcamp=bootcamp,
+        title=title.strip(),
+        description=description,
+        due_at=due_at,
+        max_score=max_score,
+        is_published=is_published,
+        created_by=created_by,
+    )
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+def _recount_late(assignment: Assignment) -> None:
+    """After the due date moves, `is_late` follows it (an extension clears the flag)."""
+    submissions = Submission.objects.filter(assignment=assignment)
+    submissions.filter(submitted_at__gt=assignment.due_at, is_late=False).update(
+        is_late=True, updated_at=timezone.now()
+    )
+    submissions.filter(submitted_at__lte=assignment.due_at, is_late=True).update(
+        is_late=False, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -> Assignment:
+    """Change any of ASSIGNMENT_EDITABLE_FIELDS. Moving the due date re-flags
+    late submissions; the maximum cannot go below a score already given."""
+    assignment = Assignment.objects.select_for_update().select_related("bootcamp").get(pk=assignment.pk)
+    _check_author(user=updated_by, bootcamp=assignment.bootcamp)
+    for name, value in data.items():
+        if name not in ASSIGNMENT_EDITABLE_FIELDS:
+            raise ValidationError({name: ["This field cannot be changed."]})
+        setattr(assignment, name, value.strip() if name == "title" else value)
+    if "max_score" in data:
+        assignment_check_max_score(assignment=assignment, max_score=assignment.max_score)
+    assignment.full_clean()
+    assignment.save()
+    if "due_at" in data:
+        _recount_late(assignment)
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
+    """Delete an assignment nobody has handed in yet. With submissions -> 409:
+    students' work and grades are never cascaded away (unpublish it instead)."""
+    _check_author(user=deleted_by, bootcamp=assignment.bootcamp)
+    try:
+        assignment.delete()
+    except ProtectedError:
+        raise Conflict(
+            "This assignment has submissions and cannot be deleted; unpublish it instead.",
+            code="has_submissions",
+        ) from None
+
+
+def _check_can_submit(*, assignment: Assignment, student: User) -> None:
+    if student.role != User.Role.STUDENT:
+        raise PermissionDenied("Only students hand in work.")
+    if not assignment.is_published:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: ValidationError("This assignment is not published.", code=NOT_PUBLISHED)}
+        )
+    is_active = Enrollment.objects.filter(
+        student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE
+    ).exists()
+    if not is_active:
+        raise PermissionDenied(
+            "Only students with an active enrollment in this bootcamp can hand in work.",
+        )
+
+
+def _lock_submission(*, assignment: Assignment, student: User) -> Submission | None:
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment", "student")
+        .filter(assignment=assignment, student=student)
+        .first()
+    )
+
+
+@transaction.atomic
+def submission_submit(
+    *, assignment: Assignment, student: User, content: str = "", link: str = ""
+) -> tuple[Submission, bool]:
+    """Hand in work: content, a link, or both. Returns (submission, created).
+
+    The first call creates the submission; later calls replace its content and
+    link (the same row) until it is graded, then 409. After `due_at` the work is
+    accepted and flagged late. The student gets a receipt by email.
+    """
+    _check_can_submit(assignment=assignment, student=student)
+    submission = _lock_submission(assignment=assignment, student=student)
+    now = timezone.now()  # after any wait for the lock: the time it is actually handed in
+    created = False
+    if submission is None:
+        submission = Submission(assignment=assignment, student=student)
+        created = True
+    elif submission.is_graded:
+        raise Conflict(
+            "This submission is already graded and can no longer be replaced.", code="already_graded"
+        )
+    submission.content = (content or "").strip()
+    submission.link = (link or "").strip()
+    submission.submitted_at = now
+    submission.is_late = now > assignment.due_at
+    # Uniqueness is the database's job (a racing first submission is handled below).
+    submission.full_clean(validate_unique=False, validate_constraints=False)
+    if created:
+        try:
+            with transaction.atomic():
+                submission.save()
+        except IntegrityError:
+            if not Submission.objects.filter(assignment=assignment, student=student).exists():
+                raise
+            # Another request created it between our look and our insert: replace
+            # that one instead, under its lock.
+            return submission_submit(assignment=assignment, student=student, content=content, link=link)
+    else:
+        submission.save()
+    send_templated_email(
+        to=student.email,
+        template="submission_received",
+        context={
+            "submission": submission,
+            "assignment": assignment,
+            "student": student,
+            "replaced": not created,
+        },
+    )
+    return submission, created
+
+
+def submission_check_score(*, assignment: Assignment, score) -> None:
+    """0 <= score <= assignment.max_score, a finite number with two decimals at most."""
+    if not isinstance(score, Decimal) or not score.is_finite():
+        raise ValidationError({"score": ValidationError("Enter a number.", code="invalid")})
+    if score < 0 or score > assignment.max_score:
+        code = "min_value" if score < 0 else "max_value"
+        raise ValidationError(
+            {"score": ValidationError(f"The score must be between 0 and {assignment.max_score}.", code=code)}
+        )
+
+
+@transaction.atomic
+def submission_grade(
+    *, submission: Submission, grader: User, score: Decimal, feedback: str | None = None
+) -> Submission:
+    """Grade (or regrade) a submission: ADMIN, or an instructor or mentor of its
+    bootcamp. Records who graded and when; the student is emailed after commit.
+    Regrading replaces the score, grader and time; `feedback=None` keeps the
+    feedback already given."""
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__bootcamp", "student")
+        .get(pk=submission.pk)
+    )
+    assignment = submission.assignment
+    if not can_grade(grader, assignment.bootcamp):
+        raise PermissionDenied("Only an admin or an instructor or mentor of this bootcamp can grade.")
+    submission_check_score(assignment=assignment, score=score)
+    regraded = submission.is_graded
+    submission.score = score
+    if feedback is not None:
+        submission.feedback = feedback.strip()
+    submission.graded_by = grader
+    submission.graded_at = timezone.now()
+    submission.full_clean(validate_unique=False, validate_constraints=False)
+    submission.save(update_fields=["score", "feedback", "graded_by", "graded_at", "updated_at"])
+    send_templated_email(
+        to=submission.student.email,
+        template="grade_released",
+        context={
+            "submission": submission,
+            "assignment": assignment,
+            "student": submission.student,
+            "regraded": regraded,
+        },
+    )
+    return submission

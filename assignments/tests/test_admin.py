@@ -1,0 +1,193 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from assignments.admin import AssignmentInline, SubmissionAdmin
+from assignments.models import Assignment, Submission
+from assignments.tests.factories import (
+    AssignmentFactory,
+    BootcampFactory,
+    GradedSubmissionFactory,
+    SubmissionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_browser(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def _datetime_fields(name, value):
+    local = timezone.localtime(value)
+    return {f"{name}_0": local.strftime("%Y-%m-%d"), f"{name}_1": local.strftime("%H:%M:%S")}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "week"},
+        {"is_published__exact": "1"},
+        {"due_at__gte": "2020-01-01 00:00:00+00:00"},
+    ],
+)
+def test_assignment_changelist(admin_browser, params):
+    SubmissionFactory(assignment=AssignmentFactory(title="Week 1"))
+    response = admin_browser.get(reverse("admin:assignments_assignment_changelist"), params)
+    assert response.status_code == 200
+    assert b"Week 1" in response.content
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"graded": "yes"}, {"graded": "no"}, {"is_late__exact": "0"}, {"q": "grace@example.com"}],
+)
+def test_submission_changelist_filters_and_search(admin_browser, params):
+    graded = GradedSubmissionFactory(student__email="grace@example.com")
+    ungraded = SubmissionFactory(student__email="ungraded@example.com")
+    response = admin_browser.get(reverse("admin:assignments_submission_changelist"), params)
+    assert response.status_code == 200
+    content = response.content.decode()
+    shows_graded = params.get("graded") != "no"
+    shows_ungraded = params.get("graded") != "yes" and "q" not in params
+    assert (graded.student.email in content) == shows_graded
+    assert (ungraded.student.email in content) == shows_ungraded
+
+
+def test_submission_filter_by_bootcamp(admin_browser):
+    here = SubmissionFactory(student__email="here@example.com")
+    SubmissionFactory(student__email="there@example.com")
+    response = admin_browser.get(
+        reverse("admin:assignments_submission_changelist"),
+        {"assignment__bootcamp__id__exact": here.assignment.bootcamp_id},
+    )
+    assert "here@example.com" in response.content.decode()
+    assert "there@example.com" not in response.content.decode()
+
+
+def test_add_assignment_goes_through_the_service(admin_browser, admin_user):
+    bootcamp = BootcampFactory()
+    due = timezone.now() + timedelta(days=5)
+    response = admin_browser.post(
+        reverse("admin:assignments_assignment_add"),
+        {
+            "bootcamp": bootcamp.pk,
+            "title": "  Admin-made  ",
+            "description": "",
+            **_datetime_fields("due_at", due),
+            "max_score": "15",
+            "is_published": "on",
+            "submissions-TOTAL_FORMS": "0",
+            "submissions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = Assignment.objects.get()
+    assert (row.title, row.created_by, row.max_score, row.is_published) == (
+        "Admin-made",
+        admin_user,
+        Decimal("15.00"),
+        True,
+    )
+
+
+def test_change_assignment_max_score_below_a_grade_is_a_form_error(admin_browser):
+    submission = GradedSubmissionFactory(score=Decimal("9"))
+    assignment = submission.assignment
+    response = admin_browser.post(
+        reverse("admin:assignments_assignment_change", args=[assignment.pk]),
+        {
+            "title": assignment.title,
+            "description": assignment.description,
+            **_datetime_fields("due_at", assignment.due_at),
+            "max_score": "5",
+            "is_published": "on",
+            "submissions-TOTAL_FORMS": "1",
+            "submissions-INITIAL_FORMS": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "cannot be lower" in response.content.decode()
+    assert Assignment.objects.get(pk=assignment.pk).max_score == Decimal("10.00")
+
+
+def test_assignment_change_page_shows_submissions_inline(admin_browser):
+    submission = SubmissionFactory(student__email="inline@example.com")
+    response = admin_browser.get(
+        reverse("admin:assignments_assignment_change", args=[submission.assignment_id])
+    )
+    assert response.status_code == 200
+    assert "inline@example.com" in response.content.decode()
+
+
+def test_delete_assignment_with_submissions_is_refused(admin_browser):
+    submission = SubmissionFactory()
+    response = admin_browser.post(
+        reverse("admin:assignments_assignment_delete", args=[submission.assignment_id]), {"post": "yes"}
+    )
+    assert response.status_code == 200  # Django's "cannot delete: protected objects" page
+    assert Assignment.objects.filter(pk=submission.assignment_id).exists()
+
+
+def test_grade_form_grades_through_the_service(
+    admin_browser, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    submission = SubmissionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(
+            reverse("admin:assignments_submission_change", args=[submission.pk]),
+            {"score": "6.5", "feedback": "From the back office."},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.score, row.feedback, row.graded_by) == (Decimal("6.50"), "From the back office.", admin_user)
+    assert row.graded_at is not None
+    assert [m.to for m in mailoutbox] == [[submission.student.email]]
+    assert mailoutbox[0].subject.startswith("Graded:")
+
+
+@pytest.mark.parametrize("score", ["10.01", "-1", "", "abc"])
+def test_grade_form_refuses_bad_scores(admin_browser, score, django_capture_on_commit_callbacks, mailoutbox):
+    submission = SubmissionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(
+            reverse("admin:assignments_submission_change", args=[submission.pk]),
+            {"score": score, "feedback": ""},
+        )
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert Submission.objects.get(pk=submission.pk).score is None
+    assert mailoutbox == []
+
+
+def test_submissions_cannot_be_added_in_the_admin(admin_browser):
+    assert admin_browser.get(reverse("admin:assignments_submission_add")).status_code == 403
+    assert not SubmissionAdmin(Submission, admin.site).has_add_permission(None)
+
+
+@pytest.mark.parametrize("role", [User.Role.INSTRUCTOR, User.Role.MENTOR, User.Role.SALES, User.Role.STUDENT])
+def test_only_admins_get_in(make_user, role):
+    client = Client()
+    client.force_login(make_user(role))
+    response = client.get(reverse("admin:assignments_submission_changelist"))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_assignment_inline_for_the_bootcamp_admin_is_read_only():
+    inline = AssignmentInline(Assignment._meta.get_field("bootcamp").related_model, admin.site)
+    assert inline.model is Assignment
+    assert not inline.has_add_permission(None)
+    assert not inline.has_change_permission(None)
+    assert not inline.can_delete
+    assert inline.show_change_link

@@ -1,0 +1,353 @@
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from accounts.tests.factories import AdminFactory, InstructorFactory, MentorFactory, StudentFactory
+from assignments import services
+from assignments.models import Assignment, Submission
+from assignments.tests.factories import (
+    AssignmentFactory,
+    BootcampFactory,
+    GradedSubmissionFactory,
+    SubmissionFactory,
+    enroll,
+    staffed_bootcamp,
+)
+from cohortly.exceptions import Conflict
+from enrollments.models import Enrollment
+
+pytestmark = pytest.mark.django_db
+
+DUE = timezone.now() + timedelta(days=3)
+
+
+# --- assignment_create / update / delete -----------------------------------------
+
+
+def test_instructor_creates_an_assignment_in_their_bootcamp():
+    bootcamp, instructor, _ = staffed_bootcamp()
+    assignment = services.assignment_create(
+        created_by=instructor, bootcamp=bootcamp, title="  Week 1  ", due_at=DUE, max_score=Decimal("10")
+    )
+    assignment.refresh_from_db()
+    assert (assignment.title, assignment.created_by, assignment.is_published) == ("Week 1", instructor, False)
+
+
+@pytest.mark.parametrize("who", ["other_instructor", "mentor", "student"])
+def test_only_admin_or_the_bootcamps_instructor_creates(who):
+    bootcamp, _, mentor = staffed_bootcamp()
+    user = {"other_instructor": InstructorFactory(), "mentor": mentor, "student": StudentFactory()}[who]
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_create(
+            created_by=user, bootcamp=bootcamp, title="X", due_at=DUE, max_score=Decimal(1)
+        )
+    assert "bootcamp" in exc.value.message_dict
+    assert not Assignment.objects.exists()
+
+
+def test_admin_creates_in_any_bootcamp():
+    assignment = services.assignment_create(
+        created_by=AdminFactory(), bootcamp=BootcampFactory(), title="X", due_at=DUE, max_score=Decimal(1)
+    )
+    assert assignment.pk
+
+
+def test_create_validates_fields():
+    bootcamp, instructor, _ = staffed_bootcamp()
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_create(
+            created_by=instructor, bootcamp=bootcamp, title="", due_at=DUE, max_score=Decimal("0")
+        )
+    assert {"title", "max_score"} <= set(exc.value.message_dict)
+
+
+def test_update_refuses_the_bootcamp_and_other_instructors():
+    assignment = AssignmentFactory()
+    assignment.bootcamp.instructors.add(assignment.created_by)
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_update(
+            assignment=assignment, updated_by=assignment.created_by, data={"bootcamp": BootcampFactory()}
+        )
+    assert "bootcamp" in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        services.assignment_update(
+            assignment=assignment, updated_by=InstructorFactory(), data={"title": "Mine"}
+        )
+    assert Assignment.objects.get(pk=assignment.pk).title == assignment.title
+
+
+def test_max_score_cannot_drop_below_a_given_score():
+    submission = GradedSubmissionFactory(score=Decimal("8"))
+    assignment = submission.assignment
+    with pytest.raises(ValidationError) as exc:
+        services.assignment_update(
+            assignment=assignment, updated_by=AdminFactory(), data={"max_score": Decimal("7")}
+        )
+    assert "max_score" in exc.value.message_dict
+    services.assignment_update(
+        assignment=assignment, updated_by=AdminFactory(), data={"max_score": Decimal("8")}
+    )
+    assert Assignment.objects.get(pk=assignment.pk).max_score == Decimal("8")
+
+
+def test_moving_the_due_date_reflags_late_work():
+    now = timezone.now()
+    assignment = AssignmentFactory(due_at=now - timedelta(days=2))
+    on_time = SubmissionFactory(assignment=assignment, submitted_at=now - timedelta(days=3))
+    late = SubmissionFactory(assignment=assignment, submitted_at=now - timedelta(days=1), is_late=True)
+
+    services.assignment_update(assignment=assignment, updated_by=AdminFactory(), data={"due_at": now})
+    assert [Submission.objects.get(pk=s.pk).is_late for s in (on_time, late)] == [False, False]
+
+    services.assignment_update(
+        assignment=assignment, updated_by=AdminFactory(), data={"due_at": now - timedelta(days=4)}
+    )
+    assert [Submission.objects.get(pk=s.pk).is_late for s in (on_time, late)] == [True, True]
+
+
+def test_delete_with_submissions_is_a_conflict():
+    submission = SubmissionFactory()
+    with pytest.raises(Conflict) as exc:
+        services.assignment_delete(assignment=submission.assignment, deleted_by=AdminFactory())
+    assert exc.value.detail.code == "has_submissions"
+    assert Assignment.objects.filter(pk=submission.assignment_id).exists()
+
+
+def test_delete_without_submissions():
+    assignment = AssignmentFactory()
+    services.assignment_delete(assignment=assignment, deleted_by=AdminFactory())
+    assert not Assignment.objects.filter(pk=assignment.pk).exists()
+
+
+# --- submission_submit ---------------------------------------------------------
+
+
+@pytest.fixture
+def active_student_and_assignment():
+    assignment = AssignmentFactory()
+    student = StudentFactory()
+    enroll(student, assignment.bootcamp)
+    return student, assignment
+
+
+def test_first_submission_then_replacement(active_student_and_assignment):
+    student, assignment = active_student_and_assignment
+    first, created = services.submission_submit(assignment=assignment, student=student, content="v1")
+    assert created
+    second, created = services.submission_submit(
+        assignment=assignment, student=student, link="https://example.com/v2"
+    )
+    assert not created
+    assert second.pk == first.pk
+    row = Submission.objects.get()
+    assert (row.content, row.link) == ("", "https://example.com/v2")
+    assert row.submitted_at >= first.submitted_at
+
+
+def test_submission_needs_content_or_link(active_student_and_assignment):
+    student, assignment = active_student_and_assignment
+    with pytest.raises(ValidationError) as exc:
+        services.submission_submit(assignment=assignment, student=student, content="   ", link="")
+    assert "__all__" in exc.value.message_dict
+    assert not Submission.objects.exists()
+
+
+def test_late_flag_set_after_due(active_student_and_assignment):
+    student, assignment = active_student_and_assignment
+    Assignment.objects.filter(pk=assignment.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    assignment.refresh_from_db()
+    submission, _ = services.submission_submit(assignment=assignment, student=student, content="late")
+    assert Submission.objects.get(pk=submission.pk).is_late is True
+
+
+def test_graded_submission_cannot_be_replaced(active_student_and_assignment):
+    student, assignment = active_student_and_assignment
+    submission = GradedSubmissionFactory(assignment=assignment, student=student, content="original")
+    with pytest.raises(Conflict) as exc:
+        services.submission_submit(assignment=assignment, student=student, content="new")
+    assert exc.value.detail.code == "already_graded"
+    assert Submission.objects.get(pk=submission.pk).content == "original"
+
+
+@pytest.mark.parametrize("status", [Enrollment.Status.COMPLETED, Enrollment.Status.WAITLISTED, None])
+def test_only_active_students_submit(status):
+    assignment = AssignmentFactory()
+    student = StudentFactory()
+    if status:
+        enroll(student, assignment.bootcamp, status=status)
+    with pytest.raises(PermissionDenied):
+        services.submission_submit(assignment=assignment, student=student, content="x")
+    assert not Submission.objects.exists()
+
+
+def test_staff_do_not_submit():
+    assignment = AssignmentFactory()
+    with pytest.raises(PermissionDenied):
+        services.submission_submit(assignment=assignment, student=MentorFactory(), content="x")
+
+
+def test_unpublished_assignment_takes_no_submissions(active_student_and_assignment):
+    student, assignment = active_student_and_assignment
+    Assignment.objects.filter(pk=assignment.pk).update(is_published=False)
+    assignment.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.submission_submit(assignment=assignment, student=student, content="x")
+
+
+# --- submission_grade ------------------------------------------------------------
+
+
+def test_grade_records_grader_and_time():
+    bootcamp, _, mentor = staffed_bootcamp()
+    submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
+    before = timezone.now()
+    services.submission_grade(submission=submission, grader=mentor, score=Decimal("7.5"), feedback=" Nice ")
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.score, row.feedback, row.graded_by) == (Decimal("7.50"), "Nice", mentor)
+    assert row.graded_at >= before
+
+
+def test_regrade_replaces_score_and_keeps_feedback_when_left_out():
+    bootcamp, instructor, mentor = staffed_bootcamp()
+    submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
+    services.submission_grade(
+        submission=submission, grader=mentor, score=Decimal("5"), feedback="Redo part 2"
+    )
+    services.submission_grade(submission=submission, grader=instructor, score=Decimal("9"))
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.score, row.feedback, row.graded_by) == (Decimal("9.00"), "Redo part 2", instructor)
+
+
+@pytest.mark.parametrize(
+    "score", [Decimal("-0.01"), Decimal("10.01"), Decimal("NaN"), Decimal("Infinity"), Decimal("1.001"), 5]
+)
+def test_grade_refuses_scores_out_of_range(score):
+    submission = SubmissionFactory()
+    with pytest.raises(ValidationError) as exc:
+        services.submission_grade(submission=submission, grader=AdminFactory(), score=score)
+    assert "score" in exc.value.message_dict
+    assert Submission.objects.get(pk=submission.pk).score is None
+
+
+@pytest.mark.parametrize("score", [Decimal("0"), Decimal("10")])
+def test_grade_bounds_are_inclusive(score):
+    submission = SubmissionFactory()
+    services.submission_grade(submission=submission, grader=AdminFactory(), score=score)
+    assert Submission.objects.get(pk=submission.pk).score == score
+
+
+def test_only_staff_of_the_bootcamp_grade():
+    submission = SubmissionFactory()
+    for outsider in (InstructorFactory(), MentorFactory(), StudentFactory()):
+        with pytest.raises(PermissionDenied):
+            services.submission_grade(submission=submission, grader=outsider, score=Decimal("1"))
+    assert Submission.objects.get(pk=submission.pk).score is None
+
+
+# --- Locking (PostgreSQL: SQLite has no row locks) ---------------------------------
+
+
+def _in_thread(target, results, key):
+    def run():
+        try:
+            results[key] = target()
+        except Exception as exc:
+            results[key] = exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
+def _race_grade_and_resubmit():
+    """A grade holds the submission's row for 0.5 s while a resubmission arrives."""
+    bootcamp, _, mentor = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    submission = SubmissionFactory(assignment=assignment, student=student, content="graded version")
+    graded = threading.Event()
+    results = {}
+
+    def grade():
+        with transaction.atomic():
+            services.submission_grade(submission=submission, grader=mentor, score=Decimal("9"))
+            graded.set()
+            time.sleep(0.5)  # hold the lock while the resubmission arrives
+
+    def resubmit():
+        graded.wait(5)
+        started = time.monotonic()
+        try:
+            return services.submission_submit(assignment=assignment, student=student, content="sneaky edit")
+        finally:
+            results["waited"] = time.monotonic() - started
+
+    threads = [_in_thread(grade, results, "grade"), _in_thread(resubmit, results, "resubmit")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return results, Submission.objects.get(pk=submission.pk)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_resubmission_waits_for_a_grade_in_progress_and_then_conflicts():
+    """While a grade holds the submission's lock, a resubmission waits; once the
+    grade commits it sees a graded submission and gets 409, so the grade is
+    always of the content it was given for."""
+    results, row = _race_grade_and_resubmit()
+    assert isinstance(results["resubmit"], Conflict), results
+    assert results["waited"] >= 0.3
+    assert (row.content, row.score) == ("graded version", Decimal("9.00"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_lock_the_resubmission_wipes_the_grade(monkeypatch):
+    """The race above is real: reading the submission without FOR UPDATE, the
+    resubmission sees it ungraded and overwrites the grade once it commits."""
+
+    def look_without_lock(*, assignment, student):
+        return Submission.objects.filter(assignment=assignment, student=student).first()
+
+    monkeypatch.setattr(services, "_lock_submission", look_without_lock)
+    results, row = _race_grade_and_resubmit()
+    assert isinstance(results["resubmit"], tuple), results
+    assert (row.content, row.score) == ("sneaky edit", None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_first_submissions_make_one_row():
+    assignment = AssignmentFactory()
+    student = StudentFactory()
+    enroll(student, assignment.bootcamp)
+    barrier = threading.Barrier(4)
+    results = {}
+
+    def submit(n):
+        def run():
+            barrier.wait(5)
+            return services.submission_submit(assignment=assignment, student=student, content=f"v{n}")
+
+        return run
+
+    threads = [_in_thread(submit(n), results, n) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert all(isinstance(result, tuple) for result in results.values()), results
+    assert sum(created for _, created in results.values()) == 1
+    assert Submission.objects.filter(assignment=assignment, student=student).count() == 1
