@@ -65,6 +65,9 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
     user = user_create(
         email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
     )
+    from leads.services import lead_link_registered_user  # leads imports accounts
+
+    lead_link_registered_user(user=user)
     send_templated_email(to=user.email, template="welcome", context={"user": user})
     return user
 

@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import phone_validator
 from cohortly.models import TimeStampedModel
 
 
@@ -26,12 +28,12 @@ class Lead(TimeStampedModel):
 
     full_name = models.CharField(max_length=150)
     email = models.EmailField(max_length=254, db_index=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBSITE)
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
-    message = models.TextField(blank=True, max_length=5000)
+    message = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
     bootcamp = models.ForeignKey(
         "bootcamps.Bootcamp",
         on_delete=models.PROTECT,
@@ -41,7 +43,7 @@ class Lead(TimeStampedModel):
         help_text="The bootcamp the prospect is interested in.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
-    lost_reason = models.TextField(blank=True, max_length=1000)
+    lost_reason = models.TextField(blank=True, max_length=1000, validators=[MaxLengthValidator(1000)])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -76,6 +78,7 @@ class Lead(TimeStampedModel):
                 fields=["email"],
                 condition=Q(status__in=["NEW", "CONTACTED", "QUALIFIED"]),
                 name="lead_one_open_per_email",
+                violation_error_message="An open lead with this email already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST"]),
@@ -97,6 +100,8 @@ class Lead(TimeStampedModel):
             models.Index(fields=["next_follow_up_at"], name="lead_follow_up_idx"),
             models.Index(fields=["bootcamp"], name="lead_bootcamp_idx"),
             models.Index(fields=["phone"], name="lead_phone_idx"),
+            # Sorting the list by name.
+            models.Index(fields=["full_name"], name="lead_full_name_idx"),
         ]
 
     def __str__(self):
@@ -131,7 +136,7 @@ class LeadActivity(models.Model):
         related_name="lead_activities",
         help_text="Who did it; empty for the public form and the system.",
     )
-    body = models.TextField(blank=True, max_length=10000)
+    body = models.TextField(blank=True, max_length=10000, validators=[MaxLengthValidator(10000)])
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -1,0 +1,304 @@
+"""Leads in the back office. Every write goes through leads.services, so the
+admin records the same timeline and keeps the same rules as the API and the
+sales pages. Leads and their activities are never deleted."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from rest_framework.exceptions import APIException
+
+from accounts.models import User
+from leads import services
+from leads.exports import lead_csv_response
+from leads.models import Lead, LeadActivity
+
+
+def _owner_queryset():
+    return User.objects.filter(role__in=services.OWNER_ROLES, is_active=True).order_by("full_name", "email")
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, APIException):
+        return str(exc.detail)
+    return str(exc)
+
+
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        # The admin narrows these per page (get_fields); this is their union.
+        fields = [
+            "full_name",
+            "email",
+            "phone",
+            "source",
+            "bootcamp",
+            "owner",
+            "next_follow_up_at",
+            "message",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = _owner_queryset()
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        status = self.instance.status if self.instance.pk else Lead.Status.NEW
+        if email and status in Lead.OPEN_STATUSES:
+            # A friendly early message; the database constraint is what holds.
+            others = Lead.objects.filter(email=email, status__in=Lead.OPEN_STATUSES)
+            if self.instance.pk:
+                others = others.exclude(pk=self.instance.pk)
+            other = others.first()
+            if other is not None:
+                self.add_error(
+                    "email",
+                    f"Another open lead (#{other.pk}) already has this email"
+                    + ("." if self.instance.pk else "; a submission from it is added to that lead instead."),
+                )
+        return cleaned
+
+
+class AssignOwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="— nobody (unassign) —",
+        help_text="An active sales or admin user.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _owner_queryset()
+
+
+class MarkLostForm(forms.Form):
+    lost_reason = forms.CharField(
+        label="Why were they lost?", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000
+    )
+
+
+class LeadActivityInline(admin.TabularInline):
+    model = LeadActivity
+    verbose_name = "timeline entry"
+    verbose_name_plural = "timeline"
+    fields = ["created_at", "kind", "actor", "body", "data"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    form = LeadAdminForm
+    list_display = [
+        "full_name",
+        "email",
+        "phone",
+        "status",
+        "source",
+        "bootcamp",
+        "owner",
+        "next_follow_up_at",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "source",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        ("bootcamp", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+        "next_follow_up_at",
+    ]
+    search_fields = ["full_name", "email", "phone"]
+    list_select_related = ["owner", "bootcamp"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    list_per_page = 50
+    inlines = [LeadActivityInline]
+    actions = ["assign_owner", "mark_contacted", "mark_lost", "export_csv"]
+
+    ADD_FIELDS = [
+        "full_name",
+        "email",
+        "phone",
+        "source",
+        "bootcamp",
+        "owner",
+        "message",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    ]
+    CHANGE_FIELDS = ["full_name", "email", "phone", "source", "bootcamp", "owner", "next_follow_up_at"]
+    READONLY_ON_CHANGE = [
+        "status",
+        "lost_reason",
+        "message",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "converted_student",
+        "converted_enrollment",
+        "converted_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.ADD_FIELDS
+        return [*self.CHANGE_FIELDS, *self.READONLY_ON_CHANGE]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status and the reason change through the actions (transition rules).
+        return self.READONLY_ON_CHANGE if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {
+                field: form.cleaned_data[field] for field in form.changed_data if field in self.CHANGE_FIELDS
+            }
+            if data:
+                services.lead_update(lead=obj, actor=request.user, data=data)
+            return
+        data = form.cleaned_data
+        lead, _created = services.lead_capture(
+            full_name=data["full_name"],
+            email=data["email"],
+            phone=data.get("phone", ""),
+            source=data.get("source") or Lead.Source.OTHER,
+            utm_source=data.get("utm_source", ""),
+            utm_medium=data.get("utm_medium", ""),
+            utm_campaign=data.get("utm_campaign", ""),
+            message=data.get("message", ""),
+            bootcamp=data.get("bootcamp"),
+            owner=data.get("owner"),
+            actor=request.user,
+        )
+        obj.pk = lead.pk
+        obj._state.adding = False
+        obj._state.db = lead._state.db
+
+    # --- actions -------------------------------------------------------------
+
+    def _apply(self, request, queryset, data: dict, verb: str) -> None:
+        done, failed = 0, []
+        for lead in queryset:
+            try:
+                services.lead_update(lead=lead, actor=request.user, data=data)
+            except (ValidationError, APIException) as exc:
+                failed.append(f"{lead.full_name} (#{lead.pk}): {_error_text(exc)}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} lead(s) {verb}.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, f"Not changed: {failure}", messages.WARNING)
+
+    def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
+        """An action with a form: shown first, applied when submitted valid."""
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                apply(form.cleaned_data)
+                return None  # back to the change list
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "submit": submit,
+            "form": form,
+            "queryset": queryset,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/leads/lead/action_form.html", context)
+
+    @admin.action(description="Assign an owner to the selected leads")
+    def assign_owner(self, request, queryset):
+        return self._intermediate(
+            request,
+            queryset,
+            AssignOwnerForm,
+            title="Assign an owner",
+            submit="Assign",
+            apply=lambda data: self._apply(request, queryset, {"owner": data["owner"]}, "assigned"),
+        )
+
+    @admin.action(description="Mark the selected leads as contacted")
+    def mark_contacted(self, request, queryset):
+        self._apply(request, queryset, {"status": Lead.Status.CONTACTED}, "marked as contacted")
+
+    @admin.action(description="Mark the selected leads as lost (asks for a reason)")
+    def mark_lost(self, request, queryset):
+        return self._intermediate(
+            request,
+            queryset,
+            MarkLostForm,
+            title="Mark as lost",
+            submit="Mark as lost",
+            apply=lambda data: self._apply(
+                request,
+                queryset,
+                {"status": Lead.Status.LOST, "lost_reason": data["lost_reason"]},
+                "marked as lost",
+            ),
+        )
+
+    @admin.action(description="Export the selected leads as CSV")
+    def export_csv(self, request, queryset):
+        return lead_csv_response(
+            queryset.order_by("-created_at", "-id"), filename=f"leads-{timezone.localdate():%Y-%m-%d}.csv"
+        )
+
+
+@admin.register(LeadActivity)
+class LeadActivityAdmin(admin.ModelAdmin):
+    """The timelines, read-only: entries are written by the services."""
+
+    list_display = ["created_at", "lead", "kind", "actor", "body"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["lead__full_name", "lead__email", "body"]
+    list_select_related = ["lead", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,205 @@
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from accounts.models import User, phone_validator
+from accounts.permissions import SALES_TEAM, has_role
+from bootcamps.models import Bootcamp
+from cohortly.serializers import StrictFieldsMixin
+from leads.models import Lead, LeadActivity
+
+#: The error codes the services add, declared on the fields so the OpenAPI
+#: schema documents every code a response can carry.
+OWNER_ERRORS = {"invalid_owner": "A lead's owner must be an active sales or admin user."}
+
+
+class StrictInput(StrictFieldsMixin, serializers.Serializer):
+    default_error_messages = {"unknown_field": "Unknown field(s)."}
+
+
+class LeadUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email"]
+        read_only_fields = fields
+
+
+class LeadBootcampSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Bootcamp
+        fields = ["id", "title", "slug", "start_date"]
+        read_only_fields = fields
+
+
+class LeadEnrollmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    owner = LeadUserSerializer(read_only=True, allow_null=True)
+    bootcamp = LeadBootcampSerializer(read_only=True, allow_null=True)
+    converted_student = LeadUserSerializer(read_only=True, allow_null=True)
+    converted_enrollment = LeadEnrollmentSerializer(read_only=True, allow_null=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "full_name",
+            "email",
+            "phone",
+            "source",
+            "status",
+            "is_open",
+            "lost_reason",
+            "message",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "bootcamp",
+            "owner",
+            "next_follow_up_at",
+            "converted_student",
+            "converted_enrollment",
+            "converted_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+# Named "Lead" so the request bodies are LeadRequest (POST) and
+# PatchedLeadRequest (PATCH), and the status enum is one LeadStatusEnum.
+@extend_schema_serializer(component_name="Lead")
+class LeadCaptureSerializer(StrictInput):
+    """The public form. SALES and ADMIN callers may also set `owner`, and
+    `status` (NEW only: a lead starts its pipeline at the beginning)."""
+
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
+    source = serializers.ChoiceField(choices=Lead.Source.choices, required=False, default=Lead.Source.WEBSITE)
+    utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    bootcamp = serializers.PrimaryKeyRelatedField(
+        queryset=Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED),
+        required=False,
+        allow_null=True,
+        help_text="The bootcamp of interest (a published one for public callers).",
+    )
+    website = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Leave empty. A honeypot for bots: any value and the submission is dropped (201).",
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="SALES and ADMIN only.",
+        error_messages=OWNER_ERRORS,
+    )
+    status = serializers.ChoiceField(
+        choices=Lead.Status.choices,
+        required=False,
+        help_text="SALES and ADMIN only; a new lead is always NEW.",
+    )
+
+    def validate_status(self, value):
+        if value != Lead.Status.NEW:
+            raise serializers.ValidationError("A lead starts as NEW; change its status afterwards.")
+        return value
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and has_role(request.user, SALES_TEAM):
+            # Staff may file a lead for any bootcamp, drafts included.
+            self.fields["bootcamp"].queryset = Bootcamp.objects.all()
+        elif request is not None:
+            # Refused (400 "not accepted") rather than silently ignored.
+            del self.fields["owner"]
+            del self.fields["status"]
+
+
+@extend_schema_serializer(component_name="Lead")
+class LeadUpdateSerializer(StrictInput):
+    status = serializers.ChoiceField(
+        choices=Lead.Status.choices,
+        required=False,
+        help_text="NEW → CONTACTED → QUALIFIED (skipping ahead is fine); any open status → LOST "
+        "(with lost_reason); LOST → NEW or CONTACTED. CONVERTED only by converting.",
+        error_messages={"invalid_transition": "This status change is not allowed."},
+    )
+    lost_reason = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="Required when marking the lead LOST.",
+        error_messages={
+            "reason_required": "Say why the lead was lost.",
+            "reason_without_lost": "A reason is only given when marking a lead as lost.",
+        },
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="An active SALES or ADMIN user; null to unassign.",
+        error_messages=OWNER_ERRORS,
+    )
+    next_follow_up_at = serializers.DateTimeField(required=False, allow_null=True)
+    full_name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        error_messages={"open_lead_exists": "Another open lead already has this email."},
+    )
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
+    )
+    bootcamp = serializers.PrimaryKeyRelatedField(
+        queryset=Bootcamp.objects.all(), required=False, allow_null=True
+    )
+    source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
+
+
+class LeadNoteSerializer(StrictInput):
+    body = serializers.CharField(max_length=10000)
+
+
+class LeadConvertSerializer(StrictInput):
+    default_error_messages = {
+        "not_a_student": "The lead's email belongs to a staff account.",
+        "inactive_student": "The lead's student account is deactivated.",
+    }
+
+    bootcamp = serializers.PrimaryKeyRelatedField(
+        queryset=Bootcamp.objects.all(),
+        help_text="A published bootcamp that has not ended.",
+        error_messages={
+            "not_open": "This bootcamp is not open for enrollment.",
+            "ended": "This bootcamp has already ended.",
+        },
+    )
+
+
+class LeadActivitySerializer(serializers.ModelSerializer):
+    actor = LeadUserSerializer(read_only=True, allow_null=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    data = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LeadActivity
+        fields = ["id", "kind", "kind_display", "body", "data", "actor", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_data(self, obj) -> dict:
+        return obj.data

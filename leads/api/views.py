@@ -1,0 +1,219 @@
+"""The sales pipeline API: /api/v1/leads/.
+
+Thin views: serializers parse, leads.services write, leads.selectors scope,
+leads.filtersets.LeadFilterSet filters (the only filter backend, so the API,
+its CSV export and the sales pages read the same parameters the same way).
+"""
+
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
+from cohortly.throttling import LeadCaptureRateThrottle
+from leads import selectors, services
+from leads.api.serializers import (
+    LeadActivitySerializer,
+    LeadCaptureSerializer,
+    LeadConvertSerializer,
+    LeadNoteSerializer,
+    LeadSerializer,
+    LeadUpdateSerializer,
+)
+from leads.exports import lead_csv_response
+from leads.filtersets import LeadFilterSet
+
+CSV_FORMAT = "csv"
+HONEYPOT_FIELD = "website"
+
+# Either {"id"} alone (public callers; null for a honeypot hit) or the lead.
+CAPTURE_RESULT_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {"id": {"type": "integer", "nullable": True}},
+            "required": ["id"],
+            "additionalProperties": False,
+        },
+        {"$ref": "#/components/schemas/Lead"},
+    ]
+}
+
+_csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The leads as CSV.")}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List leads (SALES, ADMIN)",
+        responses={
+            (200, "application/json"): LeadSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `?format=csv`."),
+        },
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", CSV_FORMAT],
+                description="`csv` downloads the filtered list as CSV, like /leads/export.csv.",
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="A lead (SALES, ADMIN)"),
+)
+@extend_schema(tags=["leads"])
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
+
+    permission_classes = [RolePermission]
+    read_roles = write_roles = SALES_TEAM
+    action_roles = {"create": PUBLIC}
+    conflict_actions = ("create", "partial_update", "convert")
+    serializer_class = LeadSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LeadFilterSet
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.lead_list_for(self.request.user)
+
+    def get_serializer_class(self):
+        return {
+            "create": LeadCaptureSerializer,
+            "partial_update": LeadUpdateSerializer,
+            "notes": LeadNoteSerializer,
+            "convert": LeadConvertSerializer,
+            "activities": LeadActivitySerializer,
+        }.get(self.action, LeadSerializer)
+
+    def get_throttles(self):
+        # The public form is limited per IP; the sales team entering leads by
+        # hand gets the ordinary per-user limit.
+        if self.action == "create" and not has_role(self.request.user, SALES_TEAM):
+            return [LeadCaptureRateThrottle()]
+        return super().get_throttles()
+
+    def filter_queryset(self, queryset):
+        # Filters apply to lists (and their export), never to one lead by id.
+        if self.action not in ("list", "export"):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=csv` picks the CSV export in list(); every other response,
+        # errors included, stays JSON.
+        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
+            renderer = self.get_renderers()[0]
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def _csv(self):
+        queryset = self.filter_queryset(self.get_queryset())
+        return lead_csv_response(queryset, filename=f"leads-{timezone.localdate():%Y-%m-%d}.csv")
+
+    def list(self, request, *args, **kwargs):
+        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
+            return self._csv()
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Capture a lead (public form)",
+        description=(
+            "Open to anonymous callers and throttled per IP. When an open lead with this email "
+            "exists, the submission joins its timeline instead of creating a duplicate. "
+            'Anonymous callers get only `{"id": …}` (201, also when merged); a filled-in honeypot '
+            '`website` field answers `{"id": null}` (201) and stores nothing. SALES and ADMIN get '
+            "the lead: 201 when created, 200 when merged into an open one."
+        ),
+        responses={
+            201: OpenApiResponse(
+                CAPTURE_RESULT_SCHEMA, "Public callers: only the lead's id. SALES and ADMIN: the new lead."
+            ),
+            200: OpenApiResponse(LeadSerializer, "SALES and ADMIN: merged into an existing open lead."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, dict) and request.data.get(HONEYPOT_FIELD) not in (None, ""):
+            return Response({"id": None}, status=status.HTTP_201_CREATED)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop(HONEYPOT_FIELD, None)
+        data.pop("status", None)  # only NEW is accepted, and that is where leads start
+        staff = has_role(request.user, SALES_TEAM)
+        lead, created = services.lead_capture(**data, actor=request.user if staff else None)
+        if not staff:
+            return Response({"id": lead.pk}, status=status.HTTP_201_CREATED)
+        return Response(
+            LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        summary="Update a lead: status, owner, follow-up, contact details",
+        request=LeadUpdateSerializer,
+        responses={200: LeadSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        lead = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_update(lead=lead, actor=request.user, data=serializer.validated_data)
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(summary="Add a note", request=LeadNoteSerializer, responses={201: LeadActivitySerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        lead = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.lead_add_note(lead=lead, actor=request.user, body=serializer.validated_data["body"])
+        return Response(LeadActivitySerializer(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The lead's timeline, newest first", responses={200: LeadActivitySerializer(many=True)}
+    )
+    @action(detail=True, methods=["get"])
+    def activities(self, request, pk=None):
+        lead = self.get_object()
+        page = self.paginate_queryset(selectors.lead_activity_list(lead=lead))
+        return self.get_paginated_response(LeadActivitySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Convert a lead into an enrolled student",
+        description=(
+            "Creates (or reuses, by email) the STUDENT user, enrolls them (ACTIVE, or WAITLISTED when "
+            "the bootcamp is full), marks the lead CONVERTED and emails a set-password link to a new "
+            "student. 409 when the lead is already converted or lost."
+        ),
+        request=LeadConvertSerializer,
+        responses={200: LeadSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        lead = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_convert(
+            lead=lead, actor=request.user, bootcamp=serializer.validated_data["bootcamp"]
+        )
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        summary="Export the filtered leads as CSV (SALES, ADMIN)",
+        description="The list's filters, search and ordering apply; every matching lead, unpaginated.",
+        filters=True,
+        responses=_csv_response,
+    )
+    @action(detail=False, methods=["get"], url_path=r"export\.csv", url_name="export")
+    def export(self, request):
+        return self._csv()

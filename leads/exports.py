@@ -1,0 +1,87 @@
+"""CSV export of leads, streamed row by row (the API and the sales pages)."""
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from leads.models import Lead
+
+COLUMNS = [
+    "id",
+    "full_name",
+    "email",
+    "phone",
+    "source",
+    "status",
+    "bootcamp",
+    "owner",
+    "next_follow_up_at",
+    "created_at",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+]
+
+#: A spreadsheet treats a cell starting with one of these as a formula
+#: (CSV injection); such cells get a leading apostrophe.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+def lead_csv_row(lead: Lead) -> list[str]:
+    return [
+        safe_cell(value)
+        for value in (
+            lead.pk,
+            lead.full_name,
+            lead.email,
+            lead.phone,
+            lead.source,
+            lead.status,
+            lead.bootcamp.title if lead.bootcamp_id else "",
+            lead.owner.full_name if lead.owner_id else "",
+            _when(lead.next_follow_up_at),
+            _when(lead.created_at),
+            lead.utm_source,
+            lead.utm_medium,
+            lead.utm_campaign,
+        )
+    ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def lead_csv_rows(queryset: QuerySet[Lead]) -> Iterator[str]:
+    """The header, then one CSV line per lead (in the queryset's order)."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(COLUMNS)
+    leads: Iterable[Lead] = queryset.select_related("owner", "bootcamp").iterator(chunk_size=2000)
+    for lead in leads:
+        yield writer.writerow(lead_csv_row(lead))
+
+
+def lead_csv_response(queryset: QuerySet[Lead], *, filename: str = "leads.csv") -> StreamingHttpResponse:
+    """Stream `queryset` (already scoped and filtered by the caller) as a CSV
+    download named `filename`."""
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "leads.csv"
+    response = StreamingHttpResponse(lead_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,169 @@
+"""The one lead filterset: the API's list and export and the sales pages' list
+and export all filter through it, so they can't disagree about what a
+filter means.
+
+    ?search=ana&status=NEW&status=CONTACTED&source=WEBSITE&owner=me
+    &bootcamp=3&created_after=2026-01-01&created_before=2026-01-31
+    &follow_up_after=...&follow_up_before=...&ordering=-next_follow_up_at
+
+Date bounds are days in the current time zone and both ends are inclusive.
+"""
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from bootcamps.models import Bootcamp
+from leads.models import Lead
+
+OWNER_ME = ("me", "mine")
+OWNER_UNASSIGNED = "unassigned"
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def owner_choices() -> list[tuple[str, str]]:
+    """Me, unassigned, then every active sales or admin user (evaluated only
+    when a form renders the choices)."""
+    people = User.objects.filter(role__in=[User.Role.SALES, User.Role.ADMIN], is_active=True).order_by(
+        "full_name", "email"
+    )
+    return [
+        ("me", "Me"),
+        (OWNER_UNASSIGNED, "Unassigned"),
+        *[(str(person.pk), person.full_name or person.email) for person in people],
+    ]
+
+
+class OwnerField(forms.ChoiceField):
+    """ "me" / "mine", "unassigned", or any user's id. The choices are for
+    rendering a select; validation accepts any well-formed id without a query."""
+
+    def valid_value(self, value):
+        return value in (*OWNER_ME, OWNER_UNASSIGNED) or _is_uuid(value)
+
+
+class OwnerFilter(django_filters.Filter):
+    field_class = OwnerField
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class LeadOrderingFilter(django_filters.OrderingFilter):
+    """Column sorting; empty values sort last either way, and the id breaks ties
+    so pagination is stable."""
+
+    NULLABLE = frozenset({"next_follow_up_at", "owner__full_name", "bootcamp__title"})
+
+    def filter(self, qs, value):
+        if value in ([], (), {}, "", None):
+            return qs
+        ordering = []
+        for param in value:
+            if not param:
+                continue
+            field = self.get_ordering_value(param)
+            descending = field.startswith("-")
+            name = field.lstrip("-")
+            if name in self.NULLABLE:
+                expression = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+                ordering.append(expression)
+            else:
+                ordering.append(field)
+        return qs.order_by(*ordering, "-id")
+
+
+class LeadFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", help_text="Name, email or phone contains this text."
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
+    owner = OwnerFilter(
+        method="filter_owner",
+        label="Owner",
+        choices=owner_choices,
+        help_text='"me" (or "mine"), "unassigned", or a user id.',
+    )
+    bootcamp = django_filters.ModelChoiceFilter(queryset=Bootcamp.objects.all())
+    created_after = django_filters.DateFilter(
+        method="filter_created_after", label="Created on or after", help_text="A date (YYYY-MM-DD)."
+    )
+    created_before = django_filters.DateFilter(
+        method="filter_created_before", label="Created on or before", help_text="A date (YYYY-MM-DD)."
+    )
+    follow_up_after = django_filters.DateFilter(
+        method="filter_follow_up_after", label="Follow-up on or after", help_text="A date (YYYY-MM-DD)."
+    )
+    follow_up_before = django_filters.DateFilter(
+        method="filter_follow_up_before", label="Follow-up on or before", help_text="A date (YYYY-MM-DD)."
+    )
+    ordering = LeadOrderingFilter(
+        fields=(
+            "created_at",
+            "full_name",
+            "status",
+            "source",
+            "next_follow_up_at",
+            "owner__full_name",
+            "bootcamp__title",
+        ),
+        field_labels={
+            "created_at": "Created",
+            "full_name": "Name",
+            "status": "Status",
+            "source": "Source",
+            "next_follow_up_at": "Next follow-up",
+            "owner__full_name": "Owner",
+            "bootcamp__title": "Bootcamp",
+        },
+    )
+
+    class Meta:
+        model = Lead
+        fields = []
+
+    # A method filter so PostgreSQL trigram similarity can replace it later
+    # without changing the parameter.
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(full_name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value)
+        )
+
+    def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in OWNER_ME:
+            user = getattr(self.request, "user", None)
+            if user is None or not user.is_authenticated:
+                return queryset.none()
+            return queryset.filter(owner=user)
+        if value == OWNER_UNASSIGNED:
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=value)
+
+    def filter_created_after(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_before(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
+
+    def filter_follow_up_after(self, queryset, name, value):
+        return queryset.filter(next_follow_up_at__gte=_day_start(value))
+
+    def filter_follow_up_before(self, queryset, name, value):
+        return queryset.filter(next_follow_up_at__lt=_day_start(value + timedelta(days=1)))

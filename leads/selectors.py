@@ -1,0 +1,58 @@
+"""Lead reads, scoped to the user asking. Outside the scope a lead is simply
+not found (404), in the API and the sales pages alike."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import SALES_TEAM, has_role
+from leads.models import Lead, LeadActivity
+
+
+def lead_list_for(user: User | None) -> QuerySet[Lead]:
+    """Every lead for SALES and ADMIN users; nothing for anyone else. Joins what
+    a list row shows (owner, bootcamp, enrollment) so a page costs one query."""
+    if not has_role(user, SALES_TEAM):
+        return Lead.objects.none()
+    return Lead.objects.select_related("owner", "bootcamp", "converted_enrollment", "converted_student")
+
+
+def lead_get_for(user: User | None, pk) -> Lead:
+    """One lead in the user's scope, or Http404."""
+    try:
+        return lead_list_for(user).get(pk=int(pk))
+    except (Lead.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404("No lead found.") from None
+
+
+def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:
+    """The lead's timeline, newest first."""
+    return LeadActivity.objects.filter(lead=lead).select_related("actor").order_by("-created_at", "-id")
+
+
+def lead_status_counts(queryset: QuerySet[Lead]) -> dict[str, int]:
+    """{status: count} for every status (zeros included, in pipeline order), in
+    one GROUP BY query over `queryset` (filters applied, ordering dropped)."""
+    counts = dict.fromkeys(Lead.Status.values, 0)
+    rows = queryset.order_by().values_list("status").annotate(n=Count("pk"))
+    for status, n in rows:
+        counts[status] = n
+    return counts
+
+
+def end_of_today(now: datetime | None = None) -> datetime:
+    """The start of tomorrow in the current time zone (exclusive bound)."""
+    local = timezone.localtime(now or timezone.now())
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def lead_follow_ups_due(*, user: User, now: datetime | None = None) -> QuerySet[Lead]:
+    """Open leads owned by `user` whose follow-up is today or overdue, oldest first."""
+    return (
+        lead_list_for(user)
+        .filter(owner=user, status__in=Lead.OPEN_STATUSES, next_follow_up_at__lt=end_of_today(now))
+        .order_by("next_follow_up_at", "id")
+    )

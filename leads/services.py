@@ -1,0 +1,517 @@
+"""Lead writes: capture, the pipeline, notes and conversion.
+
+Every change is recorded on the lead's timeline (LeadActivity) by the service
+that makes it, so the API, the sales pages and the admin share one history.
+
+Invariants the database holds (see leads.models):
+- one open lead (NEW, CONTACTED, QUALIFIED) per email: the partial unique
+  constraint `lead_one_open_per_email`. Services insert or reopen inside a
+  savepoint and treat its IntegrityError as "someone else holds the email",
+  so two simultaneous submissions can never both create an open lead;
+- a LOST lead has a reason, a CONVERTED lead has its student and enrollment.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User, normalize_email
+from accounts.services import password_reset_link, user_create
+from bootcamps.models import Bootcamp
+from cohortly.emails import send_templated_email
+from cohortly.exceptions import Conflict
+from enrollments.services import enrollment_create
+from leads.models import Lead, LeadActivity
+
+Status = Lead.Status
+Kind = LeadActivity.Kind
+
+#: Allowed status changes through lead_update. CONVERTED is reached only by
+#: lead_convert and is final; LOST may be reopened as NEW or CONTACTED.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.CONTACTED, Status.QUALIFIED, Status.LOST}),
+    Status.CONTACTED: frozenset({Status.QUALIFIED, Status.LOST}),
+    Status.QUALIFIED: frozenset({Status.LOST}),
+    Status.LOST: frozenset({Status.NEW, Status.CONTACTED}),
+    Status.CONVERTED: frozenset(),
+}
+
+#: Roles that may own leads.
+OWNER_ROLES = (User.Role.SALES, User.Role.ADMIN)
+
+UPDATABLE_FIELDS = frozenset(
+    {
+        "status",
+        "lost_reason",
+        "owner",
+        "next_follow_up_at",
+        "full_name",
+        "email",
+        "phone",
+        "bootcamp",
+        "source",
+    }
+)
+CONTACT_FIELDS = ("full_name", "email", "phone", "bootcamp", "source")
+
+_CAPTURE_ATTEMPTS = 3
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def lead_allowed_transitions(lead: Lead) -> list[str]:
+    """The statuses lead_update accepts from this lead's current status (for forms)."""
+    return [status for status in Status.values if status in TRANSITIONS[lead.status]]
+
+
+def lead_url(lead: Lead) -> str:
+    """Where a sales user opens this lead (the sales workspace's lead page)."""
+    from django.conf import settings
+
+    return settings.FRONTEND_URL + reverse("sales:lead_detail", args=[lead.pk])
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    """A field error with a stable code (documented on the API's serializers)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _activity(lead: Lead, kind: str, *, actor: User | None, body: str = "", data=None) -> LeadActivity:
+    return LeadActivity.objects.create(lead=lead, kind=kind, actor=actor, body=body, data=data or {})
+
+
+def _user_ref(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": str(user.pk), "name": user.full_name or user.email}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Bootcamp):
+        return {"id": value.pk, "title": value.title}
+    return value
+
+
+def _display(value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _clean(lead: Lead) -> None:
+    # Constraints are left to the database (savepoint + IntegrityError), where
+    # they hold under concurrency; full_clean would only check-then-insert.
+    lead.full_clean(validate_constraints=False)
+
+
+def _sales_recipients(lead: Lead) -> list[str]:
+    if lead.owner_id and lead.owner.is_active:
+        return [lead.owner.email]
+    return list(
+        User.objects.filter(role=User.Role.SALES, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
+    send_templated_email(to=lead.email, template="lead_received", context={"lead": lead, "created": created})
+    send_templated_email(
+        to=_sales_recipients(lead),
+        template="lead_new_for_sales",
+        context={"lead": lead, "created": created, "submission": submission, "url": lead_url(lead)},
+    )
+
+
+def _check_owner(owner: User | None) -> None:
+    if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
+        raise _invalid("owner", "A lead's owner must be an active sales or admin user.", "invalid_owner")
+
+
+# --- capture ------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_capture(
+    *,
+    full_name: str,
+    email: str,
+    phone: str = "",
+    source: str = Lead.Source.WEBSITE,
+    utm_source: str = "",
+    utm_medium: str = "",
+    utm_campaign: str = "",
+    message: str = "",
+    bootcamp: Bootcamp | None = None,
+    actor: User | None = None,
+    owner: User | None = None,
+) -> tuple[Lead, bool]:
+    """Record a submission (the public form, or a sales user entering a lead).
+
+    Returns (lead, created). When an open lead with this email exists, the
+    submission is appended to its timeline (SUBMISSION) instead of creating a
+    duplicate — also when two submissions race: the new row is inserted inside
+    a savepoint, and the partial unique constraint's IntegrityError sends the
+    loser to the winner's row (locked with SELECT ... FOR UPDATE). Blank phone
+    and bootcamp on the existing lead are filled in from the submission.
+
+    Emails (after commit): a confirmation to the prospect, a notification to
+    the owner, or to every active SALES user when the lead has none.
+    """
+    _check_owner(owner)
+    candidate = Lead(
+        full_name=(full_name or "").strip(),
+        email=normalize_email(email),
+        phone=(phone or "").strip(),
+        source=source or Lead.Source.WEBSITE,
+        utm_source=(utm_source or "").strip(),
+        utm_medium=(utm_medium or "").strip(),
+        utm_campaign=(utm_campaign or "").strip(),
+        message=(message or "").strip(),
+        bootcamp=bootcamp,
+        owner=owner,
+        status=Status.NEW,
+    )
+    _clean(candidate)
+    submission = {
+        "full_name": candidate.full_name,
+        "phone": candidate.phone,
+        "source": candidate.source,
+        "utm_source": candidate.utm_source,
+        "utm_medium": candidate.utm_medium,
+        "utm_campaign": candidate.utm_campaign,
+        "message": candidate.message,
+        "bootcamp": _json_value(bootcamp),
+    }
+
+    for _attempt in range(_CAPTURE_ATTEMPTS):
+        existing = (
+            Lead.objects.select_for_update()
+            .filter(email=candidate.email, status__in=Lead.OPEN_STATUSES)
+            .first()
+        )
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    candidate.save()
+            except IntegrityError:
+                # Another submission of this email committed between our look
+                # and our insert: append to its lead on the next pass.
+                candidate.pk = None
+                candidate._state.adding = True
+                continue
+            _activity(
+                candidate,
+                Kind.CREATED,
+                actor=actor,
+                body=candidate.message,
+                data={**submission, "owner": _user_ref(owner)},
+            )
+            _notify_capture(candidate, created=True, submission=submission)
+            return candidate, True
+
+        filled = []
+        if not existing.phone and candidate.phone:
+            existing.phone = candidate.phone
+            filled.append("phone")
+        if existing.bootcamp_id is None and bootcamp is not None:
+            existing.bootcamp = bootcamp
+            filled.append("bootcamp")
+        existing.save(update_fields=[*filled, "updated_at"])
+        _activity(
+            existing,
+            Kind.SUBMISSION,
+            actor=actor,
+            body=candidate.message,
+            data={**submission, "filled": filled},
+        )
+        _notify_capture(existing, created=False, submission=submission)
+        return existing, False
+
+    # Only reachable if the open lead keeps appearing and vanishing under us.
+    raise Conflict("This submission collided with concurrent changes; please retry.", code="retry")
+
+
+# --- pipeline -----------------------------------------------------------------
+
+
+def _lock(lead: Lead) -> Lead:
+    # of=("self",): PostgreSQL can't lock the nullable side of the outer joins.
+    return Lead.objects.select_for_update(of=("self",)).select_related("owner", "bootcamp").get(pk=lead.pk)
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
+    """Change a lead's status, owner, follow-up or contact details.
+
+    `data` holds only the keys to change, among UPDATABLE_FIELDS (owner and
+    bootcamp as instances or None). The lead row is locked for the update.
+    Each kind of change writes one timeline entry: STATUS_CHANGE (from/to),
+    OWNER_CHANGE, FOLLOW_UP_CHANGE, CONTACT_CHANGE (every changed contact field).
+
+    Status rules (TRANSITIONS): NEW -> CONTACTED -> QUALIFIED (skipping ahead is
+    fine), any open status -> LOST with a lost_reason, LOST -> NEW or CONTACTED
+    (reopening clears the reason; 409 when another open lead now holds the
+    email). CONVERTED only through lead_convert, and final. Else 400 on status.
+    """
+    unknown = sorted(set(data) - UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {
+                field: ValidationError("This field cannot be changed.", code="unknown_field")
+                for field in unknown
+            }
+        )
+
+    lead = _lock(lead)
+    old = {
+        "status": lead.status,
+        "lost_reason": lead.lost_reason,
+        "owner": lead.owner,
+        "next_follow_up_at": lead.next_follow_up_at,
+        **{field: getattr(lead, field) for field in CONTACT_FIELDS},
+    }
+
+    # Status and the reason that goes with it.
+    new_status = data.get("status", lead.status)
+    reason = data.get("lost_reason")
+    reason = reason.strip() if isinstance(reason, str) else reason
+    status_changed = new_status != lead.status
+    if status_changed:
+        if new_status not in Status.values:
+            raise _invalid("status", f"“{new_status}” is not a lead status.", "invalid_choice")
+        if new_status == Status.CONVERTED:
+            raise _invalid(
+                "status",
+                "A lead becomes converted only by converting it into an enrollment.",
+                "invalid_transition",
+            )
+        if new_status not in TRANSITIONS[lead.status]:
+            raise _invalid(
+                "status",
+                f"A {lead.get_status_display().lower()} lead cannot be moved to {new_status}.",
+                "invalid_transition",
+            )
+    if new_status == Status.LOST:
+        if status_changed and not reason:
+            raise _invalid("lost_reason", "Say why the lead was lost.", "reason_required")
+        if reason is not None and not reason:
+            raise _invalid("lost_reason", "A lost lead needs a reason.", "reason_required")
+        if reason:
+            lead.lost_reason = reason
+    elif reason:
+        raise _invalid(
+            "lost_reason", "A reason is only given when marking a lead as lost.", "reason_without_lost"
+        )
+    else:
+        lead.lost_reason = ""
+    lead.status = new_status
+
+    if "owner" in data:
+        _check_owner(data["owner"])
+        lead.owner = data["owner"]
+    if "next_follow_up_at" in data:
+        lead.next_follow_up_at = data["next_follow_up_at"]
+    for field in CONTACT_FIELDS:
+        if field in data:
+            value = data[field]
+            if field == "email":
+                value = normalize_email(value)
+            elif isinstance(value, str):
+                value = value.strip()
+            setattr(lead, field, value)
+
+    _clean(lead)
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError as exc:
+        other = (
+            Lead.objects.filter(email=lead.email, status__in=Lead.OPEN_STATUSES).exclude(pk=lead.pk).first()
+        )
+        if other is None:
+            raise
+        if lead.email != old["email"]:
+            raise _invalid(
+                "email", f"Another open lead (#{other.pk}) already has this email.", "open_lead_exists"
+            ) from exc
+        raise Conflict(
+            f"Another open lead (#{other.pk}) now holds this email; work on that one instead.",
+            code="open_lead_exists",
+        ) from exc
+
+    if status_changed or (lead.status == Status.LOST and lead.lost_reason != old["lost_reason"]):
+        body = f"{old['status']} → {lead.status}"
+        if lead.status == Status.LOST:
+            body += f": {lead.lost_reason}"
+        _activity(
+            lead,
+            Kind.STATUS_CHANGE,
+            actor=actor,
+            body=body,
+            data={"from": old["status"], "to": lead.status, "lost_reason": lead.lost_reason},
+        )
+    if lead.owner_id != (old["owner"].pk if old["owner"] else None):
+        _activity(
+            lead,
+            Kind.OWNER_CHANGE,
+            actor=actor,
+            body=f"Owner: {_display(old['owner'] and old['owner'].full_name)} → "
+            f"{_display(lead.owner and lead.owner.full_name)}",
+            data={"from": _user_ref(old["owner"]), "to": _user_ref(lead.owner)},
+        )
+    if lead.next_follow_up_at != old["next_follow_up_at"]:
+        _activity(
+            lead,
+            Kind.FOLLOW_UP_CHANGE,
+            actor=actor,
+            body=f"Follow-up: {_display(old['next_follow_up_at'])} → {_display(lead.next_follow_up_at)}",
+            data={"from": _json_value(old["next_follow_up_at"]), "to": _json_value(lead.next_follow_up_at)},
+        )
+    changes = {
+        field: {"from": _json_value(old[field]), "to": _json_value(getattr(lead, field))}
+        for field in CONTACT_FIELDS
+        if getattr(lead, field) != old[field]
+    }
+    if changes:
+        _activity(
+            lead,
+            Kind.CONTACT_CHANGE,
+            actor=actor,
+            body="; ".join(
+                f"{Lead._meta.get_field(field).verbose_name.capitalize()}: "
+                f"{_display(old[field])} → {_display(getattr(lead, field))}"
+                for field in changes
+            ),
+            data={"changes": changes},
+        )
+    return lead
+
+
+@transaction.atomic
+def lead_add_note(*, lead: Lead, actor: User | None, body: str) -> LeadActivity:
+    """A note by a sales user on the lead's timeline."""
+    body = (body or "").strip()
+    if not body:
+        raise _invalid("body", "Write something in the note.", "blank")
+    max_length = LeadActivity._meta.get_field("body").max_length
+    if len(body) > max_length:
+        raise _invalid("body", f"A note has at most {max_length} characters.", "max_length")
+    note = _activity(lead, Kind.NOTE, actor=actor, body=body)
+    # The lead's "last touched" time moves with its timeline.
+    Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now())
+    return note
+
+
+# --- conversion ---------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: bool = True) -> Lead:
+    """Turn a lead into a student enrolled in `bootcamp`, in one transaction.
+
+    Locks the lead; a CONVERTED lead -> 409 (already_converted), a LOST one ->
+    409 (reopen it first). The STUDENT user is reused when one has the lead's
+    email (another role -> 400), else created without a password. Enrolling
+    goes through enrollments.services.enrollment_create, so seat limits and the
+    waitlist hold (a full bootcamp -> WAITLISTED); if it fails, everything
+    rolls back and no user is left behind. A newly created student is emailed
+    a link to set their password (never a password), after commit.
+    `notify=False` sends no email at all (demo data).
+    """
+    lead = _lock(lead)
+    if lead.status == Status.CONVERTED:
+        raise Conflict("This lead has already been converted.", code="already_converted")
+    if lead.status == Status.LOST:
+        raise Conflict("This lead is lost; reopen it before converting it.", code="lead_lost")
+
+    student = User.objects.filter(email=lead.email).first()
+    created = student is None
+    if student is None:
+        phone = lead.phone
+        try:
+            User._meta.get_field("phone").run_validators(phone)
+        except ValidationError:
+            phone = ""
+        student = user_create(
+            email=lead.email, password=None, full_name=lead.full_name, phone=phone, role=User.Role.STUDENT
+        )
+    elif student.role != User.Role.STUDENT:
+        raise ValidationError(
+            f"{lead.email} belongs to a {student.get_role_display().lower()} account, "
+            "which cannot be enrolled as a student.",
+            code="not_a_student",
+        )
+    elif not student.is_active:
+        raise ValidationError(
+            f"The student account of {lead.email} is deactivated; reactivate it first.",
+            code="inactive_student",
+        )
+
+    enrollment = enrollment_create(student=student, bootcamp=bootcamp, actor=actor, notify=notify)
+
+    old_status = lead.status
+    lead.status = Status.CONVERTED
+    lead.converted_student = student
+    lead.converted_enrollment = enrollment
+    lead.converted_at = timezone.now()
+    lead.lost_reason = ""
+    if lead.bootcamp_id is None:
+        lead.bootcamp = enrollment.bootcamp
+    lead.save()
+    _activity(
+        lead,
+        Kind.CONVERSION,
+        actor=actor,
+        body=f"Converted into {enrollment.bootcamp.title} ({enrollment.get_status_display().lower()}).",
+        data={
+            "from": old_status,
+            "student": _user_ref(student),
+            "student_created": created,
+            "enrollment": {"id": enrollment.pk, "status": enrollment.status},
+            "bootcamp": _json_value(enrollment.bootcamp),
+        },
+    )
+    if created and notify:
+        send_templated_email(
+            to=student.email,
+            template="student_invitation",
+            context={
+                "student": student,
+                "enrollment": enrollment,
+                "bootcamp": enrollment.bootcamp,
+                "link": password_reset_link(student),
+            },
+        )
+    return lead
+
+
+@transaction.atomic
+def lead_link_registered_user(*, user: User) -> None:
+    """Called by accounts.services.user_register: when the new account's email
+    has an open lead, the lead's timeline records it (USER_LINKED, with the
+    user's id). The lead keeps its status and converted_student stays empty:
+    registering is not enrolling, and sales still converts it to enroll."""
+    lead = (
+        Lead.objects.select_for_update()
+        .filter(email=normalize_email(user.email), status__in=Lead.OPEN_STATUSES)
+        .first()
+    )
+    if lead is None:
+        return
+    _activity(
+        lead,
+        Kind.USER_LINKED,
+        actor=user,
+        body=f"Registered as {user.email}.",
+        data={"user": _user_ref(user)},
+    )

@@ -1,0 +1,79 @@
+"""The demo seeder: real-looking, deterministic, idempotent and quick."""
+
+import io
+import time
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from enrollments.models import Enrollment
+from leads.models import Lead, LeadActivity
+from leads.selectors import lead_follow_ups_due
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_fills_the_pipeline(django_capture_on_commit_callbacks, mailoutbox):
+    out = io.StringIO()
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=out)
+    elapsed = time.monotonic() - started
+    assert "Demo leads:" in out.getvalue()
+    assert elapsed < 30
+
+    assert 300 <= Lead.objects.count() <= 400
+    assert set(Lead.objects.values_list("status", flat=True)) == set(Lead.Status.values)
+    assert set(Lead.objects.values_list("source", flat=True)) == set(Lead.Source.values)
+    sales = User.objects.filter(role=User.Role.SALES)
+    assert set(Lead.objects.exclude(owner=None).values_list("owner", flat=True)) == set(
+        sales.values_list("pk", flat=True)
+    )
+    assert Lead.objects.filter(owner=None).exists()
+    assert Lead.objects.exclude(bootcamp=None).values("bootcamp").distinct().count() >= 3
+
+    converted = Lead.objects.filter(status=Lead.Status.CONVERTED)
+    assert converted.count() >= 10
+    for lead in converted:
+        assert lead.converted_enrollment.student == lead.converted_student
+        assert lead.converted_enrollment.status in (Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED)
+        assert lead.activities.filter(kind=LeadActivity.Kind.CONVERSION).exists()
+    assert not any("set your Cohortly password" in m.subject for m in mailoutbox)
+
+    # Every lead has a timeline that starts with its creation; worked leads have notes and status changes.
+    assert LeadActivity.objects.filter(kind=LeadActivity.Kind.CREATED).count() == Lead.objects.count()
+    for kind in (LeadActivity.Kind.NOTE, LeadActivity.Kind.STATUS_CHANGE, LeadActivity.Kind.OWNER_CHANGE):
+        assert LeadActivity.objects.filter(kind=kind).exists()
+    lost = Lead.objects.filter(status=Lead.Status.LOST).first()
+    assert (
+        lost.lost_reason
+        and lost.activities.filter(kind=LeadActivity.Kind.STATUS_CHANGE, data__to="LOST").exists()
+    )
+    # History spreads over months, so the dashboard's periods differ.
+    oldest = Lead.objects.order_by("created_at").first().created_at
+    newest = Lead.objects.order_by("-created_at").first().created_at
+    assert (newest - oldest).days > 60
+
+    demo_sales = User.objects.get(email="sales@cohortly.dev")
+    due = list(lead_follow_ups_due(user=demo_sales))
+    assert len(due) >= 5
+
+    # Idempotent.
+    counts = (Lead.objects.count(), LeadActivity.objects.count(), Enrollment.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Lead.objects.count(), LeadActivity.objects.count(), Enrollment.objects.count()) == counts
+
+
+def test_seed_without_bootcamps(db, sales_user):
+    from leads import demo
+
+    out = io.StringIO()
+    demo.seed(
+        stdout=out,
+        style=type("S", (), {"MIGRATE_HEADING": staticmethod(str)})(),
+        context={"sales": [sales_user]},
+    )
+    assert Lead.objects.count() == demo.TOTAL
+    assert not Lead.objects.exclude(bootcamp=None).exists()
+    assert not Lead.objects.filter(status=Lead.Status.CONVERTED).exists()
