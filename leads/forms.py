@@ -1,0 +1,206 @@
+"""Forms of the sales workspace. They parse and present; the rules live in
+leads.services, whose ValidationErrors are mapped back onto these forms."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import SALES_TEAM
+from bootcamps.models import Bootcamp
+from bootcamps.selectors import bootcamp_annotate_seats
+from leads import reports
+from leads.models import Lead
+from leads.services import lead_allowed_transitions
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError beside the matching fields of `form`;
+    errors about anything the form doesn't show become form-wide errors."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            if target is None:
+                messages = [m for error in errors for m in error.messages]
+                form.add_error(None, ValidationError(messages))
+            else:
+                form.add_error(target, ValidationError(errors))
+    else:
+        form.add_error(None, exc)
+
+
+def sales_team_users():
+    return User.objects.filter(role__in=SALES_TEAM, is_active=True).order_by("full_name", "email")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.full_name or obj.email
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form, asking for the email address the accounts use."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        field = self.fields["username"]
+        field.label = "Email"
+        field.widget = forms.EmailInput(
+            attrs={"autocomplete": "email", "autofocus": True, "maxlength": 254, "spellcheck": "false"}
+        )
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password don't match an account. Check both and try again.",
+    }
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Note",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happened, what's next…"}),
+        error_messages={"required": "Write something before saving the note."},
+    )
+
+
+class StatusForm(forms.Form):
+    """Offers the lead's current status and the moves the service allows from
+    it (CONVERTED is reached only through conversion)."""
+
+    status = forms.ChoiceField(label="Status", choices=Lead.Status.choices)
+    lost_reason = forms.CharField(
+        label="Reason it was lost",
+        required=False,
+        max_length=1000,
+        help_text="Required when the status is Lost.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(lead_allowed_transitions(lead))
+        self.fields["status"].choices = [
+            (value, f"{label} (now)" if value == lead.status else label)
+            for value, label in Lead.Status.choices
+            if value == lead.status or value in allowed
+        ]
+
+
+class OwnerForm(forms.Form):
+    owner = UserChoiceField(
+        label="Assigned to", queryset=User.objects.none(), required=False, empty_label="Unassigned"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = sales_team_users()
+
+
+class FollowUpForm(forms.Form):
+    PRESETS = {
+        "tomorrow": "Tomorrow 9:00",
+        "3days": "In 3 days",
+        "nextweek": "Next Monday",
+        "clear": "Clear",
+    }
+
+    next_follow_up_at = forms.DateTimeField(
+        label="Next follow-up",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In your time zone. Leave empty to clear it.",
+    )
+    preset = forms.ChoiceField(choices=list(PRESETS.items()), required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = cleaned.get("preset")
+        if preset:
+            cleaned["next_follow_up_at"] = self.preset_value(preset)
+        return cleaned
+
+    @staticmethod
+    def preset_value(preset: str, now=None):
+        now = timezone.localtime(now)
+        nine = time(9, 0)
+
+        def at_nine(day):
+            return timezone.make_aware(datetime.combine(day, nine))
+
+        today = now.date()
+        if preset == "tomorrow":
+            return at_nine(today + timedelta(days=1))
+        if preset == "3days":
+            return at_nine(today + timedelta(days=3))
+        if preset == "nextweek":
+            return at_nine(today + timedelta(days=7 - today.weekday()))
+        return None
+
+
+class BootcampChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        self.seats_left = {}
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj):
+        seats = self.seats_left.get(obj.pk)
+        start = f"{obj.start_date.day} {obj.start_date:%b %Y}"
+        if seats is None:
+            return f"{obj.title} · starts {start}"
+        if seats == 0:
+            return f"{obj.title} · starts {start} · full: the student will be waitlisted"
+        return f"{obj.title} · starts {start} · {seats} seat{'s' if seats != 1 else ''} left"
+
+
+class ConvertForm(forms.Form):
+    bootcamp = BootcampChoiceField(
+        label="Enroll in bootcamp",
+        queryset=Bootcamp.objects.none(),
+        empty_label="Choose a bootcamp…",
+        error_messages={"required": "Choose the bootcamp to enroll the student in."},
+    )
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        open_bootcamps = Bootcamp.objects.filter(
+            status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
+        ).order_by("start_date", "title")
+        # Seats counted by the database in the same query (never stored).
+        bootcamps = list(bootcamp_annotate_seats(open_bootcamps))
+        field = self.fields["bootcamp"]
+        field.queryset = open_bootcamps
+        field.seats_left = {b.pk: b.seats_left for b in bootcamps}
+        self.options = [{"bootcamp": b, "seats_left": b.seats_left} for b in bootcamps]
+        self.any_full = any(b.seats_left == 0 for b in bootcamps)
+        if lead.bootcamp_id in field.seats_left and not self.is_bound:
+            self.initial.setdefault("bootcamp", lead.bootcamp_id)
+
+
+class DashboardPeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        label="Period", choices=reports.PERIOD_CHOICES, required=False, initial=reports.DEFAULT_PERIOD
+    )
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("period") == reports.CUSTOM:
+            start, end = cleaned.get("start"), cleaned.get("end")
+            if not start:
+                self.add_error("start", "Choose the first day of the period.")
+            if start and end and end < start:
+                self.add_error("end", "The end date must be on or after the start date.")
+        return cleaned
+
+    def get_period(self) -> reports.Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        return reports.period_for(
+            data.get("period") or reports.DEFAULT_PERIOD, start=data.get("start"), end=data.get("end")
+        )

@@ -1,0 +1,116 @@
+"""Template helpers for the sales workspace: relative times, badges, roles."""
+
+from datetime import datetime
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.permissions import SALES_TEAM, has_role
+
+register = template.Library()
+
+EXACT_FORMAT = "D j M Y, H:i T"
+
+
+def relative_phrase(value: datetime, now: datetime) -> str:
+    """'3 h ago', 'in 2 days', 'just now' — or the date when it is far away."""
+    seconds = (value - now).total_seconds()
+    future = seconds > 0
+    seconds = abs(seconds)
+
+    def say(amount: int, unit: str) -> str:
+        text = f"{amount} {unit}"
+        return f"in {text}" if future else f"{text} ago"
+
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return say(int(seconds // 60), "min")
+    if seconds < 86400:
+        return say(int(seconds // 3600), "h")
+    days = int(round(seconds / 86400))
+    if days == 1:
+        return "tomorrow" if future else "yesterday"
+    if days < 14:
+        return say(days, "days")
+    local = timezone.localtime(value)
+    if local.year == timezone.localtime(now).year:
+        return date_filter(local, "j M")
+    return date_filter(local, "j M Y")
+
+
+@register.simple_tag
+def reltime(value, now=None):
+    """<time> with a relative phrase, and the exact local time on hover."""
+    if not value:
+        return ""
+    now = now or timezone.now()
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        date_filter(local, EXACT_FORMAT),
+        relative_phrase(value, now),
+    )
+
+
+@register.filter
+def exact_time(value):
+    if not value:
+        return ""
+    return date_filter(timezone.localtime(value), EXACT_FORMAT)
+
+
+@register.filter
+def is_sales_team(user) -> bool:
+    return has_role(user, SALES_TEAM)
+
+
+@register.filter
+def follow_up_state(lead, now=None) -> str:
+    """'overdue', 'today' or '' for an open lead's next follow-up."""
+    when = getattr(lead, "next_follow_up_at", None)
+    if not when or not lead.is_open:
+        return ""
+    now = now or timezone.now()
+    if when < now:
+        return "overdue"
+    if timezone.localtime(when).date() == timezone.localtime(now).date():
+        return "today"
+    return ""
+
+
+@register.simple_tag
+def status_badge(status, label=None):
+    """A status badge: coloured, but the text always says the status."""
+    if not status:
+        return ""
+    return format_html(
+        '<span class="badge badge--{}">{}</span>', str(status).lower(), label or str(status).title()
+    )
+
+
+@register.filter
+def described_widget(field):
+    """The field's widget, pointing at its help text and errors (aria-describedby)."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    if not ids:
+        return field.as_widget()
+    return field.as_widget(attrs={"aria-describedby": " ".join(ids)})
+
+
+@register.filter
+def status_label(value) -> str:
+    """'CONTACTED' -> 'Contacted' (the lead status's display name)."""
+    from leads.models import Lead
+
+    try:
+        return Lead.Status(value).label
+    except ValueError:
+        return str(value or "")

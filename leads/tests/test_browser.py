@@ -1,0 +1,248 @@
+"""The sales workspace in a real browser (Debian's Chromium through Playwright)
+against a live server: a sales rep's morning, asserting what each page shows.
+Screenshots at laptop and phone widths land in test-artifacts/."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import DEFAULT_PASSWORD, StudentFactory
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
+from leads.models import Lead, LeadActivity
+from leads.services import lead_capture
+from leads.tests.conftest import PHONE
+from leads.tests.factories import BootcampFactory, LeadFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def workspace(transactional_db, sales_user, make_user):
+    """Bootcamps (one full) and a pipeline of leads, one of them Nora's."""
+    olga = make_user("SALES", full_name="Olga Other", email="olga@example.com")
+    web = BootcampFactory(title="Full-Stack Web", capacity=12)
+    full = BootcampFactory(title="UX Design", capacity=1)
+    enrollment_create(student=StudentFactory(), bootcamp=full)
+    now = timezone.now()
+    nora, _ = lead_capture(
+        full_name="Nora Lind",
+        email="nora@example.org",
+        phone="+46 70 123 45 67",
+        source=Lead.Source.REFERRAL,
+        message="Do you have evening classes?",
+        bootcamp=web,
+    )
+    names = [
+        "Alice Alder",
+        "Bob Birch",
+        "Cara Cedar",
+        "Dan Dogwood",
+        "Eve Elm",
+        "Finn Fir",
+        "Gia Gum",
+        "Hal Hazel",
+    ]
+    statuses = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.QUALIFIED, Lead.Status.NEW]
+    sources = list(Lead.Source.values)
+    for index, name in enumerate(names):
+        LeadFactory(
+            full_name=name,
+            email=f"{name.split()[0].lower()}@example.org",
+            status=statuses[index % len(statuses)],
+            source=sources[index % len(sources)],
+            owner=[sales_user, olga, None][index % 3],
+            bootcamp=[web, full, None][index % 3],
+            next_follow_up_at=now + datetime.timedelta(days=index - 3) if index % 2 == 0 else None,
+        )
+    LeadFactory(
+        full_name="Ida Ivy", status=Lead.Status.LOST, lost_reason="Moved abroad", source=Lead.Source.ADS
+    )
+    return {"nora": nora, "web": web, "full": full, "sales": sales_user}
+
+
+def log_in(page, email, password=DEFAULT_PASSWORD):
+    """Keyboard only: the email field has focus, Tab to the password, Enter."""
+    page.goto(page.base_url + "/sales/")
+    assert "/sales/login/" in page.url
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(page.base_url + "/sales/")
+
+
+def test_a_sales_reps_morning(browser_page, workspace, screenshot, chromium):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    nora = workspace["nora"]
+
+    # Log in: the login page has its own title and labelled fields.
+    page.goto(page.base_url + "/sales/")
+    expect(page).to_have_title("Sign in to the sales workspace · Cohortly")
+    expect(page.get_by_label("Email")).to_be_focused()
+    log_in(page, "sales@example.com")
+
+    # The list: every lead, counts per status as tabs, the signed-in user.
+    expect(page).to_have_title("Leads · Cohortly")
+    expect(page.locator(".user-menu")).to_contain_text("Sam Sales")
+    expect(page.locator(".lead-table tbody tr")).to_have_count(10)
+    expect(page.locator(".tabs")).to_contain_text("All 10")
+    expect(page.locator(".tabs")).to_contain_text("Lost 1")
+    expect(page.locator(".lead-row--overdue").first).to_contain_text("Overdue")
+    screenshot(page, "sales-list-1366")
+
+    # Filter: a status tab, then a source and a search; the URL carries them all.
+    page.get_by_role("link", name=re.compile(r"^New \d+")).click()
+    expect(page).to_have_url(re.compile(r"status=NEW"))
+    expect(page.locator(".lead-table .badge")).to_have_text(
+        ["New"] * page.locator(".lead-table .badge").count()
+    )
+    page.get_by_label("Source").select_option("REFERRAL")
+    page.get_by_label("Search").fill("lind")
+    page.get_by_label("Search").press("Enter")
+    expect(page).to_have_url(re.compile(r"search=lind"))
+    assert "source=REFERRAL" in page.url and "status=NEW" in page.url
+    expect(page.locator(".lead-table tbody tr")).to_have_count(1)
+    expect(page.locator(".result-summary")).to_have_text(
+        re.compile(r"Showing 1–1 of 1 lead matching the filters")
+    )
+    export = page.get_by_role("link", name="Export CSV")
+    assert "search=lind" in export.get_attribute("href") and "source=REFERRAL" in export.get_attribute("href")
+    # Sorting by a header keeps the filters.
+    page.get_by_role("link", name=re.compile("^Name")).click()
+    expect(page).to_have_url(re.compile(r"ordering=full_name"))
+    assert "search=lind" in page.url
+
+    # Open the lead.
+    page.get_by_role("link", name="Nora Lind").click()
+    expect(page).to_have_title("Nora Lind · Lead · Cohortly")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nora Lind")
+    expect(page.locator('a[href="mailto:nora@example.org"]')).to_be_visible()
+    expect(page.locator('a[href="tel:+46701234567"]')).to_be_visible()
+    expect(page.locator(".lead-header")).to_contain_text("Full-Stack Web")
+    expect(page.locator(".lead-header")).to_contain_text("12 seats left")
+    expect(page.locator(".timeline__list")).to_contain_text("Lead created")
+
+    # Add a note: confirmation, and it tops the timeline.
+    page.get_by_label("Note").fill("Called her: wants the evening class, sending the syllabus.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator(".messages")).to_contain_text("Note added.")
+    expect(page.locator(".timeline__list li").first).to_contain_text("wants the evening class")
+    expect(page.locator(".timeline__list li").first).to_contain_text("by Sam Sales")
+
+    # Status: Lost asks for a reason (the field appears, the error sits beside it).
+    reason = page.get_by_label("Reason it was lost")
+    expect(reason).to_be_hidden()
+    page.get_by_label("Status", exact=True).select_option("LOST")
+    expect(reason).to_be_visible()
+    page.get_by_role("button", name="Save status").click()
+    expect(page.locator("#id_lost_reason_error")).to_have_text("Say why the lead was lost.")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("LOST")
+    # Change of mind: she is a real prospect.
+    page.get_by_label("Status", exact=True).select_option("CONTACTED")
+    page.get_by_role("button", name="Save status").click()
+    expect(page.locator(".messages")).to_contain_text("Status set to Contacted.")
+    expect(page.locator(".lead-header .badge").first).to_have_text("Contacted")
+    expect(page.locator(".timeline__list li").first).to_contain_text("Status changed")
+    screenshot(page, "sales-lead-1366")
+
+    # Convert into the full bootcamp: the form says plainly she'll be waitlisted.
+    convert = page.locator("#convert_form")
+    expect(convert).to_contain_text("Full: waitlist")
+    option = convert.locator(f'option[value="{workspace["full"].pk}"]')
+    expect(option).to_have_text(re.compile(r"UX Design · starts .* · full: the student will be waitlisted"))
+    page.get_by_label("Enroll in bootcamp").select_option(str(workspace["full"].pk))
+    page.get_by_role("button", name="Convert").click()
+    expect(page.locator(".messages")).to_contain_text("UX Design is full, so Nora Lind is on its waitlist")
+    expect(page.locator(".lead-header .badge").first).to_have_text("Converted")
+    expect(page.locator(".lead-header")).to_contain_text("On the waitlist")
+    expect(page.locator(".timeline__list li").first).to_contain_text("Converted into UX Design (waitlisted)")
+    nora.refresh_from_db()
+    assert nora.status == Lead.Status.CONVERTED
+    assert nora.converted_enrollment.status == Enrollment.Status.WAITLISTED
+    assert LeadActivity.objects.filter(lead=nora, kind=LeadActivity.Kind.NOTE).count() == 1
+
+    # The dashboard: figures first, an inline SVG chart, a period selector.
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page).to_have_title("Dashboard · Last 30 days · Cohortly")
+    expect(page.locator(".kpi").first).to_contain_text("10")
+    expect(page.locator(".kpi").nth(2)).to_contain_text("1")  # converted
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.locator("#funnel-chart-title")).to_have_text("Leads that reached each stage")
+    expect(page.locator(".report").filter(has_text="Leads per owner")).to_contain_text("Olga Other")
+    page.get_by_label("Period", exact=True).select_option("all")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"period=all"))
+    expect(page).to_have_title("Dashboard · All time · Cohortly")
+    screenshot(page, "sales-dashboard-1366")
+
+    # The same pages on a phone: the table becomes cards.
+    phone = chromium.new_context(
+        viewport=PHONE, storage_state=page.context.storage_state(), timezone_id="Europe/Paris"
+    )
+    try:
+        small = phone.new_page()
+        small.goto(page.base_url + "/sales/")
+        expect(small.locator(".lead-table thead")).to_be_hidden()
+        first_card = small.locator(".lead-row").first
+        expect(first_card.locator(".cell-status")).to_be_visible()
+        expect(first_card.locator(".cell-source")).to_be_hidden()
+        assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(small, "sales-list-390")
+        small.goto(page.base_url + f"/sales/leads/{nora.pk}/")
+        expect(small.get_by_role("heading", level=1)).to_have_text("Nora Lind")
+        assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(small, "sales-lead-390")
+        small.goto(page.base_url + "/sales/dashboard/")
+        assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(small, "sales-dashboard-390")
+    finally:
+        phone.close()
+
+    # Log out (a POST form in the header).
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/sales/login/$"))
+    expect(page.locator(".messages")).to_contain_text("You are signed out.")
+
+
+def test_keyboard_users_get_a_skip_link_and_visible_focus(browser_page, workspace):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    log_in(page, "sales@example.com")
+    page.wait_for_load_state("load")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    expect(page.get_by_role("link", name="Skip to content")).to_be_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('brand')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    # Tab on to the search box, type and press Enter: the list filters.
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-search":
+            break
+    page.keyboard.type("alder")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"search=alder"))
+    expect(page.locator(".lead-table tbody tr")).to_have_count(1)
+
+
+def test_a_student_sees_the_403_page(browser_page, transactional_db, make_user):
+    from playwright.sync_api import expect
+
+    make_user("STUDENT", email="stella@example.com")
+    page = browser_page
+    page.goto(page.base_url + "/sales/login/")
+    page.get_by_label("Email").fill("stella@example.com")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    with page.expect_response(page.base_url + "/sales/") as answer:
+        page.get_by_role("button", name="Sign in").click()
+    assert answer.value.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Access denied")
+    expect(page).to_have_title("Access denied · Cohortly")
+    expect(page.locator(".error-page")).to_have_css("text-align", "center")  # the site's stylesheet applies

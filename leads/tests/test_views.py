@@ -1,0 +1,888 @@
+"""The sales workspace (/sales/) through Django's test client: every page and
+form, what the user sees, what lands in the database, and who is refused."""
+
+import csv
+import datetime
+import html
+import io
+import re
+import zoneinfo
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, StudentFactory, UserFactory
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
+from leads.filtersets import LeadFilterSet
+from leads.models import Lead, LeadActivity
+from leads.selectors import lead_list_for
+from leads.services import lead_capture, lead_convert, lead_update
+from leads.tests.factories import BootcampFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Lead.Status
+Kind = LeadActivity.Kind
+
+LIST = "/sales/"
+LOGIN = "/sales/login/"
+LOGOUT = "/sales/logout/"
+FOLLOW_UPS = "/sales/follow-ups/"
+DASHBOARD = "/sales/dashboard/"
+EXPORT = "/sales/leads/export.csv"
+
+
+def detail(lead):
+    return f"/sales/leads/{lead.pk}/"
+
+
+def action(lead, name):
+    return f"/sales/leads/{lead.pk}/{name}/"
+
+
+def text(response) -> str:
+    """The response body as text with tags stripped and spaces collapsed."""
+    body = response.content.decode()
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip())
+
+
+def field_errors(response, field_id):
+    """The error messages shown beside the input with this id."""
+    body = response.content.decode()
+    match = re.search(rf'<ul class="field__errors" id="{field_id}_error">(.*?)</ul>', body, re.S)
+    return (
+        [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+        if match
+        else []
+    )
+
+
+def listed_names(response):
+    """Lead names in the list's table, in order."""
+    return re.findall(r'class="lead-link" href="/sales/leads/\d+/">([^<]+)</a>', response.content.decode())
+
+
+def follow_redirect_page(client, response):
+    assert response.status_code == 302, response.status_code
+    return client.get(response["Location"])
+
+
+@pytest.fixture
+def sales(sales_user, client):
+    client.force_login(sales_user)
+    client.user = sales_user
+    return client
+
+
+@pytest.fixture
+def bootcamp():
+    return BootcampFactory(title="Full-Stack Web", capacity=3)
+
+
+@pytest.fixture
+def lead(bootcamp):
+    lead, _ = lead_capture(
+        full_name="Nora Lind",
+        email="nora@example.org",
+        phone="+46 70 123 45 67",
+        source=Lead.Source.REFERRAL,
+        message="Do you have evening classes?",
+        bootcamp=bootcamp,
+    )
+    return lead
+
+
+# --- Permissions ------------------------------------------------------------------------
+
+
+def all_urls(lead):
+    return [LIST, FOLLOW_UPS, DASHBOARD, EXPORT, detail(lead)]
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, lead):
+    for url in all_urls(lead):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == f"{LOGIN}?next={url}", url
+    for name in ("notes", "status", "owner", "follow-up", "convert"):
+        response = client.post(action(lead, name), {"body": "x"})
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"{LOGIN}?next=")
+    assert lead.activities.filter(kind=Kind.NOTE).count() == 0
+
+
+@pytest.mark.parametrize("role", [User.Role.STUDENT, User.Role.INSTRUCTOR, User.Role.MENTOR])
+def test_other_roles_get_the_styled_403_page(client, make_user, lead, role):
+    client.force_login(make_user(role))
+    for url in all_urls(lead):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        page = text(response)
+        assert "Access denied" in page
+        assert "does not have access to this page" in page
+        assert "/static/css/app.css" in response.content.decode()  # the site's style, not a bare error
+    response = client.post(action(lead, "notes"), {"body": "sneaky"})
+    assert response.status_code == 403
+    assert not lead.activities.filter(kind=Kind.NOTE).exists()
+
+
+def test_sales_and_admin_users_get_in(client, sales_user, admin_user, lead):
+    for user in (sales_user, admin_user):
+        client.force_login(user)
+        for url in all_urls(lead):
+            assert client.get(url).status_code == 200, (user.role, url)
+
+
+def test_a_lead_that_does_not_exist_is_the_styled_404(sales):
+    response = sales.get("/sales/leads/999999/")
+    assert response.status_code == 404
+    assert "Page not found" in text(response)
+    assert sales.post("/sales/leads/999999/notes/", {"body": "hi"}).status_code == 404
+
+
+def test_header_shows_product_links_user_and_a_post_logout(sales):
+    response = sales.get(LIST)
+    body = response.content.decode()
+    assert "<title>Leads · Cohortly</title>" in body
+    for link in ('href="/sales/"', 'href="/sales/follow-ups/"', 'href="/sales/dashboard/"'):
+        assert link in body
+    assert 'aria-current="page">Leads<' in body
+    assert "Sam Sales" in text(response)
+    assert re.search(
+        r'<form method="post" action="/sales/logout/">\s*<input type="hidden" name="csrfmiddlewaretoken"',
+        body,
+    )
+
+
+# --- Login and logout -----------------------------------------------------------------------
+
+
+def test_login_page_asks_for_email_and_password(client):
+    response = client.get(LOGIN)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<label for="id_username">Email</label>' in body
+    assert 'type="email"' in body and 'type="password"' in body
+    assert "csrfmiddlewaretoken" in body
+    assert "<title>Sign in to the sales workspace · Cohortly</title>" in body
+
+
+def test_login_with_the_right_password_opens_the_workspace(client, sales_user):
+    response = client.post(LOGIN, {"username": "SALES@example.com", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/sales/"
+    assert client.get(LIST).status_code == 200
+
+
+def test_login_follows_next(client, sales_user, lead):
+    response = client.post(
+        LOGIN, {"username": sales_user.email, "password": DEFAULT_PASSWORD, "next": detail(lead)}
+    )
+    assert response["Location"] == detail(lead)
+
+
+def test_wrong_password_shows_an_error_and_keeps_the_email(client, sales_user):
+    response = client.post(LOGIN, {"username": "sales@example.com", "password": "nope"})
+    assert response.status_code == 200
+    assert "That email and password don't match an account" in text(response)
+    assert 'value="sales@example.com"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_needs_the_csrf_token(sales_user):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(LOGIN, {"username": sales_user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 403
+    assert "This form has expired" in text(response)
+
+
+def test_logout_is_a_post_and_ends_the_session(sales):
+    assert sales.get(LOGOUT).status_code == 405
+    response = sales.post(LOGOUT)
+    assert response.status_code == 302
+    assert response["Location"] == LOGIN
+    page = sales.get(LOGIN)
+    assert "You are signed out." in text(page)
+    assert sales.get(LIST).status_code == 302
+
+
+# --- The leads list -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pipeline(sales_user, make_user):
+    """A small pipeline: every status, sources, owners, bootcamps, follow-ups."""
+    other = make_user(User.Role.SALES, full_name="Olga Other", email="olga@example.com")
+    python, data = BootcampFactory(title="Python"), BootcampFactory(title="Data")
+    now = timezone.now()
+    rows = [
+        (
+            "Alice Alder",
+            Status.NEW,
+            Lead.Source.WEBSITE,
+            sales_user,
+            python,
+            now - datetime.timedelta(days=2),
+        ),
+        ("Bob Birch", Status.CONTACTED, Lead.Source.ADS, sales_user, data, now + datetime.timedelta(days=3)),
+        ("Cara Cedar", Status.QUALIFIED, Lead.Source.REFERRAL, other, python, None),
+        ("Dan Dogwood", Status.NEW, Lead.Source.ADS, None, None, None),
+        ("Eve Elm", Status.LOST, Lead.Source.EVENT, other, data, None),
+    ]
+    leads = {}
+    for name, status, source, owner, bootcamp, follow_up in rows:
+        leads[name] = LeadFactory(
+            full_name=name,
+            email=f"{name.split()[0].lower()}@example.org",
+            phone="+1 555 0100",
+            status=status,
+            lost_reason="Too expensive" if status == Status.LOST else "",
+            source=source,
+            owner=owner,
+            bootcamp=bootcamp,
+            next_follow_up_at=follow_up,
+        )
+    leads["other"], leads["python"], leads["data"] = other, python, data
+    return leads
+
+
+def expected_names(request_user, query: dict):
+    from django.http import QueryDict
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/sales/", query)
+    request.user = request_user
+    data = QueryDict(mutable=True)
+    for key, value in query.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    filterset = LeadFilterSet(data, queryset=lead_list_for(request_user), request=request)
+    return [lead.full_name for lead in filterset.qs]
+
+
+def test_list_shows_each_lead_with_badge_source_bootcamp_owner_and_follow_up(sales, pipeline):
+    response = sales.get(LIST)
+    page = text(response)
+    assert response.status_code == 200
+    assert set(listed_names(response)) == {"Alice Alder", "Bob Birch", "Cara Cedar", "Dan Dogwood", "Eve Elm"}
+    body = response.content.decode()
+    assert '<span class="badge badge--qualified">Qualified</span>' in body
+    assert '<span class="badge badge--lost">Lost</span>' in body
+    assert "Olga Other" in page and "Unassigned" in page and "Python" in page
+    assert "Showing 1–5 of 5 leads." in page
+
+
+def test_overdue_follow_ups_stand_out(sales, pipeline):
+    body = sales.get(LIST).content.decode()
+    alice_row = re.search(r'<tr class="lead-row lead-row--overdue">.*?</tr>', body, re.S).group(0)
+    assert "Alice Alder" in alice_row
+    assert '<span class="flag flag--overdue">Overdue</span>' in alice_row
+    assert "2 days ago" in alice_row
+    bob_row = re.search(
+        r'<tr class="lead-row">\s*<td class="cell-name">\s*<a[^>]*>Bob Birch.*?</tr>', body, re.S
+    ).group(0)
+    assert "Overdue" not in bob_row and "in 3 days" in bob_row
+
+
+def test_relative_times_carry_the_exact_time_in_the_users_time_zone(sales, pipeline):
+    lead = pipeline["Bob Birch"]
+    lead.next_follow_up_at = datetime.datetime(2031, 1, 10, 8, 30, tzinfo=datetime.UTC)
+    lead.save()
+    sales.cookies["tz"] = "America/New_York"
+    body = sales.get(detail(lead)).content.decode()
+    assert 'title="Fri 10 Jan 2031, 03:30 EST"' in body
+    assert "Times are shown in America/New_York." in text(sales.get(detail(lead)))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "NEW"},
+        {"status": ["NEW", "CONTACTED"]},
+        {"search": "birch"},
+        {"search": "dan@"},
+        {"source": "ADS"},
+        {"owner": "me"},
+        {"owner": "unassigned"},
+        {"bootcamp": "python"},
+        {"source": "ADS", "owner": "me"},
+        {"ordering": "-full_name"},
+        {"ordering": "next_follow_up_at"},
+        {"ordering": "owner__full_name"},
+    ],
+)
+def test_filters_in_the_url_match_the_filterset(sales, pipeline, query):
+    if query.get("bootcamp") == "python":
+        query = {**query, "bootcamp": str(pipeline["python"].pk)}
+    response = sales.get(LIST, query)
+    assert response.status_code == 200
+    expected = expected_names(sales.user, query)
+    assert listed_names(response) == expected
+    assert expected  # every case lists something
+
+
+def test_filters_are_kept_in_the_form(sales, pipeline):
+    body = sales.get(LIST, {"search": "birch", "source": "ADS", "owner": "me"}).content.decode()
+    assert 'name="search" value="birch"' in body
+    assert '<option value="ADS" selected>' in body
+    assert '<option value="me" selected>' in body
+
+
+def test_an_owner_id_filter_lists_that_persons_leads(sales, pipeline):
+    response = sales.get(LIST, {"owner": str(pipeline["other"].pk)})
+    assert sorted(listed_names(response)) == ["Cara Cedar", "Eve Elm"]
+    assert f'<option value="{pipeline["other"].pk}" selected>Olga Other</option>' in response.content.decode()
+
+
+def test_date_range_filters(sales, pipeline):
+    old = pipeline["Eve Elm"]
+    Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=40))
+    cutoff = (timezone.localdate() - datetime.timedelta(days=10)).isoformat()
+    assert listed_names(sales.get(LIST, {"created_before": cutoff})) == ["Eve Elm"]
+    assert "Eve Elm" not in listed_names(sales.get(LIST, {"created_after": cutoff}))
+    today = timezone.localdate().isoformat()
+    assert listed_names(sales.get(LIST, {"follow_up_before": today})) == ["Alice Alder"]
+
+
+def test_a_bad_date_filter_is_shown_beside_its_field(sales, pipeline):
+    response = sales.get(LIST, {"created_after": "not-a-date"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="f-created_after-error"' in body
+    assert "Enter a valid date." in text(response)
+    assert 'value="not-a-date"' in body
+
+
+def test_empty_parameters_redirect_to_a_tidy_url(sales, pipeline):
+    response = sales.get(LIST, {"search": "", "source": "ADS", "owner": "", "page": "2"})
+    assert response.status_code == 302
+    assert response["Location"] == "/sales/?source=ADS"
+
+
+def test_status_tabs_count_every_status_under_the_other_filters(sales, pipeline):
+    response = sales.get(LIST, {"source": "ADS", "status": "NEW"})
+    body = response.content.decode()
+    # ADS leads: Bob (CONTACTED), Dan (NEW); the tabs ignore the status filter.
+    assert re.search(r'href="\?source=ADS"[^>]*>All <span class="tabs__count">2</span>', body)
+    assert re.search(
+        r'href="\?source=ADS&amp;status=NEW" aria-current="page">New <span class="tabs__count">1</span>', body
+    )
+    assert re.search(
+        r'href="\?source=ADS&amp;status=CONTACTED">Contacted <span class="tabs__count">1</span>', body
+    )
+    assert re.search(r'>Qualified <span class="tabs__count">0</span>', body)
+    assert listed_names(response) == ["Dan Dogwood"]
+
+
+def test_column_headers_sort_and_toggle(sales, pipeline):
+    body = sales.get(LIST, {"ordering": "full_name", "source": "ADS"}).content.decode()
+    assert re.search(
+        r'<th scope="col" class="col-full_name" aria-sort="ascending">\s*<a href="\?ordering=-full_name&amp;source=ADS">',
+        body,
+    )
+    assert 'href="?ordering=status&amp;source=ADS"' in body
+    names = listed_names(sales.get(LIST, {"ordering": "-full_name"}))
+    assert names == sorted(names, reverse=True)
+
+
+def test_pagination_keeps_the_filters(sales, pipeline):
+    LeadFactory.create_batch(55, source=Lead.Source.SOCIAL)
+    first = sales.get(LIST, {"source": "SOCIAL", "ordering": "full_name"})
+    assert len(listed_names(first)) == 50
+    body = first.content.decode()
+    assert "Showing 1–50 of 55 leads matching the filters." in text(first)
+    assert 'href="?source=SOCIAL&amp;ordering=full_name&amp;page=2" rel="next"' in body
+    second = sales.get(LIST, {"source": "SOCIAL", "ordering": "full_name", "page": "2"})
+    names = listed_names(second)
+    assert len(names) == 5
+    assert set(names).isdisjoint(listed_names(first))
+    assert "Alice Alder" not in names  # still only SOCIAL leads
+    # Changing a filter from page 2 starts again at page 1.
+    assert 'href="?source=SOCIAL&amp;ordering=-full_name"' in second.content.decode()
+
+
+def test_list_query_count_does_not_grow_with_rows(sales, pipeline, django_assert_max_num_queries):
+    LeadFactory.create_batch(40, owner=pipeline["other"], bootcamp=pipeline["python"])
+    with django_assert_max_num_queries(12):
+        response = sales.get(LIST)
+    assert len(listed_names(response)) == 45
+
+
+def test_empty_result_says_so(sales, pipeline):
+    page = text(sales.get(LIST, {"search": "nobody-has-this-name"}))
+    assert "No leads match these filters." in page
+    assert "Show all leads" in page
+
+
+# --- Export -----------------------------------------------------------------------------------------
+
+
+def read_csv(response):
+    content = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(content)))
+
+
+def test_export_link_carries_the_lists_querystring(sales, pipeline):
+    body = sales.get(LIST, {"source": "ADS", "ordering": "full_name", "page": "1"}).content.decode()
+    assert 'href="/sales/leads/export.csv?source=ADS&amp;ordering=full_name" download>Export CSV</a>' in body
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"source": "ADS"}, {"owner": "me", "ordering": "full_name"}, {"status": "LOST"}]
+)
+def test_export_is_exactly_the_filtered_list(sales, pipeline, query):
+    listed = listed_names(sales.get(LIST, query))
+    response = sales.get(EXPORT, query)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment;" in response["Content-Disposition"]
+    rows = read_csv(response)
+    assert [row["full_name"] for row in rows] == listed
+    assert {row["id"] for row in rows} == {
+        str(pk) for pk in Lead.objects.filter(full_name__in=listed).values_list("pk", flat=True)
+    }
+
+
+# --- My follow-ups ---------------------------------------------------------------------------------------
+
+
+def test_follow_ups_empty_state(sales):
+    response = sales.get(FOLLOW_UPS)
+    assert response.status_code == 200
+    assert "Nothing due — nice." in text(response)
+    assert "<title>My follow-ups · Cohortly</title>" in response.content.decode()
+
+
+def test_follow_ups_lists_my_due_leads_oldest_first(sales, pipeline, sales_user):
+    now = timezone.now()
+    older = LeadFactory(
+        full_name="Zed Zelkova", owner=sales_user, next_follow_up_at=now - datetime.timedelta(days=9)
+    )
+    LeadFactory(
+        full_name="Not Mine", owner=pipeline["other"], next_follow_up_at=now - datetime.timedelta(days=1)
+    )
+    LeadFactory(
+        full_name="Lost One",
+        owner=sales_user,
+        status=Status.LOST,
+        lost_reason="x",
+        next_follow_up_at=now - datetime.timedelta(days=1),
+    )
+    response = sales.get(FOLLOW_UPS)
+    assert listed_names(response) == [older.full_name, "Alice Alder"]  # Bob's follow-up is in 3 days
+    assert "2 follow-ups due." in text(response)
+    assert "Nothing due" not in text(response)
+
+
+# --- The lead page --------------------------------------------------------------------------------------------
+
+
+def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootcamp, sales_user):
+    lead_update(lead=lead, actor=sales_user, data={"status": Status.CONTACTED})
+    response = sales.get(detail(lead))
+    body, page = response.content.decode(), text(response)
+    assert response.status_code == 200
+    assert "<title>Nora Lind · Lead · Cohortly</title>" in body
+    assert '<a href="mailto:nora@example.org">nora@example.org</a>' in body
+    assert '<a href="tel:+46701234567">+46 70 123 45 67</a>' in body
+    assert "Full-Stack Web" in page and "3 seats left" in page
+    assert "Do you have evening classes?" in page
+    # Timeline, newest first: the status change above the creation.
+    assert page.index("Status changed by Sam Sales") < page.index("Lead created from the website form")
+    assert (
+        '<span class="badge badge--new">New</span> <span aria-label="to">→</span> <span class="badge badge--contacted">Contacted</span>'
+        in body
+    )
+    # The action forms, each posting to its own URL with a CSRF token.
+    for name in ("notes", "status", "owner", "follow-up", "convert"):
+        assert re.search(
+            rf'action="{action(lead, name)}"[^>]*>\s*<input type="hidden" name="csrfmiddlewaretoken"', body
+        )
+
+
+def test_a_full_bootcamp_of_interest_says_students_are_waitlisted(sales, lead, bootcamp):
+    for _ in range(3):
+        enrollment_create(student=StudentFactory(), bootcamp=bootcamp)
+    page = text(sales.get(detail(lead)))
+    assert "Full: new students are waitlisted" in page
+    assert "full: the student will be waitlisted" in page  # in the convert form's choice
+    assert "A full bootcamp puts the student on its waitlist" in page
+
+
+# --- Notes -----------------------------------------------------------------------------------------------------------
+
+
+def test_adding_a_note(sales, lead):
+    response = sales.post(action(lead, "notes"), {"body": "Called, she wants the evening class."})
+    assert response.status_code == 302
+    assert response["Location"] == detail(lead) + "#timeline"
+    note = lead.activities.get(kind=Kind.NOTE)
+    assert note.body == "Called, she wants the evening class." and note.actor == sales.user
+    page = text(follow_redirect_page(sales, response))
+    assert "Note added." in page
+    assert "Note by Sam Sales" in page and "Called, she wants the evening class." in page
+    # The message shows once: a refresh doesn't repeat it (and GET never posts again).
+    assert "Note added." not in text(sales.get(detail(lead)))
+    assert lead.activities.filter(kind=Kind.NOTE).count() == 1
+
+
+def test_an_empty_note_shows_the_error_beside_the_field(sales, lead):
+    response = sales.post(action(lead, "notes"), {"body": "   "})
+    assert response.status_code == 200
+    assert field_errors(response, "id_body") == ["Write something before saving the note."]
+    assert "Nothing was saved" in text(response)
+    assert "<title>Error: Nora Lind · Lead · Cohortly</title>" in response.content.decode()
+    assert not lead.activities.filter(kind=Kind.NOTE).exists()
+
+
+def test_a_too_long_note_keeps_what_was_typed(sales, lead):
+    body = "x" * 10001
+    response = sales.post(action(lead, "notes"), {"body": body})
+    assert response.status_code == 200
+    assert field_errors(response, "id_body")
+    assert body in response.content.decode()
+
+
+def test_get_on_an_action_url_is_refused(sales, lead):
+    assert sales.get(action(lead, "notes")).status_code == 405
+
+
+# --- Status ------------------------------------------------------------------------------------------------------------
+
+
+def test_changing_the_status(sales, lead):
+    response = sales.post(action(lead, "status"), {"status": "CONTACTED"})
+    assert response.status_code == 302 and response["Location"] == detail(lead)
+    lead.refresh_from_db()
+    assert lead.status == Status.CONTACTED
+    change = lead.activities.get(kind=Kind.STATUS_CHANGE)
+    assert change.data["from"] == "NEW" and change.data["to"] == "CONTACTED" and change.actor == sales.user
+    page = text(follow_redirect_page(sales, response))
+    assert "Status set to Contacted." in page and "Status changed by Sam Sales" in page
+
+
+def test_status_choices_are_the_allowed_moves(sales, lead):
+    lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
+    body = sales.get(detail(lead)).content.decode()
+    select = re.search(r'<select name="status"[^>]*>(.*?)</select>', body, re.S).group(1)
+    assert re.findall(r'<option value="(\w+)"', select) == ["QUALIFIED", "LOST"]
+
+
+def test_lost_without_a_reason_shows_the_services_error_beside_the_reason(sales, lead):
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": ""})
+    assert response.status_code == 200
+    assert field_errors(response, "id_lost_reason") == ["Say why the lead was lost."]
+    assert '<option value="LOST" selected>' in response.content.decode()  # input kept
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
+    assert not lead.activities.filter(kind=Kind.STATUS_CHANGE).exists()
+
+
+def test_lost_with_a_reason(sales, lead):
+    response = sales.post(
+        action(lead, "status"), {"status": "LOST", "lost_reason": "Chose a university course"}
+    )
+    lead.refresh_from_db()
+    assert lead.status == Status.LOST and lead.lost_reason == "Chose a university course"
+    page = text(follow_redirect_page(sales, response))
+    assert "Status set to Lost." in page
+    assert "Lost because Chose a university course" in page
+    assert "Reason: Chose a university course" in page
+
+
+def test_a_move_the_service_does_not_allow_is_an_error_beside_status(sales, lead):
+    lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
+    response = sales.post(action(lead, "status"), {"status": "NEW"})
+    assert response.status_code == 200
+    assert field_errors(response, "id_status") == [
+        "Select a valid choice. NEW is not one of the available choices."
+    ]
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFIED
+
+
+def test_reopening_a_lost_lead_whose_email_is_taken_is_a_form_error_not_a_500(sales, lead):
+    lead_update(lead=lead, actor=None, data={"status": Status.LOST, "lost_reason": "No budget"})
+    lead_capture(full_name="Nora Again", email="nora@example.org")  # a new open lead with the same email
+    response = sales.post(action(lead, "status"), {"status": "NEW"})
+    assert response.status_code == 200
+    assert "now holds this email" in text(response)
+    assert 'class="form-errors" role="alert"' in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == Status.LOST
+
+
+# --- Owner --------------------------------------------------------------------------------------------------------------
+
+
+def test_changing_the_owner(sales, lead, make_user):
+    olga = make_user(User.Role.SALES, full_name="Olga Other")
+    response = sales.post(action(lead, "owner"), {"owner": str(olga.pk)})
+    lead.refresh_from_db()
+    assert lead.owner == olga
+    assert lead.activities.get(kind=Kind.OWNER_CHANGE).data["to"]["name"] == "Olga Other"
+    assert "The lead is now owned by Olga Other." in text(follow_redirect_page(sales, response))
+
+
+def test_assign_to_me_and_unassign(sales, lead):
+    response = sales.post(action(lead, "owner"), {"owner": str(sales.user.pk)})
+    assert "The lead is now yours." in text(follow_redirect_page(sales, response))
+    response = sales.post(action(lead, "owner"), {"owner": ""})
+    lead.refresh_from_db()
+    assert lead.owner is None
+    assert "The lead is now unassigned." in text(follow_redirect_page(sales, response))
+
+
+def test_owner_choices_are_active_sales_and_admins(sales, lead, make_user, admin_user):
+    student = make_user(User.Role.STUDENT, full_name="Stu Dent")
+    make_user(User.Role.SALES, full_name="Gone Seller", is_active=False)
+    body = sales.get(detail(lead)).content.decode()
+    select = re.search(r'<select name="owner"[^>]*>(.*?)</select>', body, re.S).group(1)
+    assert "Ada Admin" in select and "Sam Sales" in select
+    assert "Stu Dent" not in select and "Gone Seller" not in select
+    response = sales.post(action(lead, "owner"), {"owner": str(student.pk)})
+    assert response.status_code == 200
+    assert field_errors(response, "id_owner") == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+
+
+# --- Follow-up -------------------------------------------------------------------------------------------------------------
+
+
+def test_setting_a_follow_up_in_the_users_time_zone(sales, lead):
+    sales.cookies["tz"] = "Europe/Paris"
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "2031-03-10T09:30"})
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at == datetime.datetime(
+        2031, 3, 10, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")
+    )
+    page = text(follow_redirect_page(sales, response))
+    assert "Follow-up set for Mon 10 Mar 2031, 09:30." in page
+    assert lead.activities.filter(kind=Kind.FOLLOW_UP_CHANGE).count() == 1
+
+
+def test_a_follow_up_preset(sales, lead):
+    sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow"})
+    lead.refresh_from_db()
+    local = timezone.localtime(lead.next_follow_up_at)
+    assert local.date() == timezone.localdate() + datetime.timedelta(days=1)
+    assert (local.hour, local.minute) == (9, 0)
+
+
+def test_clearing_the_follow_up(sales, lead):
+    lead_update(lead=lead, actor=None, data={"next_follow_up_at": timezone.now()})
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": ""})
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
+    assert "Follow-up cleared." in text(follow_redirect_page(sales, response))
+
+
+def test_a_bad_follow_up_date_is_shown_beside_the_field(sales, lead):
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "next tuesday-ish"})
+    assert response.status_code == 200
+    assert field_errors(response, "id_next_follow_up_at") == ["Enter a valid date/time."]
+    assert 'value="next tuesday-ish"' in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
+
+
+# --- Conversion --------------------------------------------------------------------------------------------------------------
+
+
+def test_converting_into_a_bootcamp_with_seats(sales, lead, bootcamp):
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    assert response.status_code == 302 and response["Location"] == detail(lead)
+    lead.refresh_from_db()
+    assert lead.status == Status.CONVERTED
+    assert lead.converted_enrollment.status == Enrollment.Status.ACTIVE
+    assert lead.converted_student.email == "nora@example.org"
+    assert lead.activities.filter(kind=Kind.CONVERSION).exists()
+    page = text(follow_redirect_page(sales, response))
+    assert "Converted. Nora Lind is enrolled in Full-Stack Web." in page
+    assert "Enrollment Full-Stack Web: Active" in page
+    assert "Conversion is final" in page
+    assert f'action="{action(lead, "convert")}"' not in sales.get(detail(lead)).content.decode()
+
+
+def test_converting_into_a_full_bootcamp_waitlists_and_says_so(sales, lead):
+    full = BootcampFactory(title="Tiny Cohort", capacity=1)
+    enrollment_create(student=StudentFactory(), bootcamp=full)
+    page = text(sales.get(detail(lead)))
+    assert "Tiny Cohort · starts" in page and "full: the student will be waitlisted" in page
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(full.pk)})
+    lead.refresh_from_db()
+    assert lead.converted_enrollment.status == Enrollment.Status.WAITLISTED
+    page = text(follow_redirect_page(sales, response))
+    assert "Tiny Cohort is full, so Nora Lind is on its waitlist" in page
+    assert "On the waitlist" in page
+
+
+def test_converting_twice_is_a_form_error_not_a_500(sales, lead, bootcamp):
+    sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    assert response.status_code == 200
+    assert "This lead has already been converted." in text(response)
+    assert Enrollment.objects.filter(bootcamp=bootcamp).count() == 1
+
+
+def test_converting_without_choosing_a_bootcamp(sales, lead):
+    response = sales.post(action(lead, "convert"), {"bootcamp": ""})
+    assert response.status_code == 200
+    assert field_errors(response, "id_bootcamp") == ["Choose the bootcamp to enroll the student in."]
+
+
+def test_converting_a_lead_whose_email_is_a_staff_account_is_a_form_error(sales, lead, bootcamp):
+    UserFactory(email="nora@example.org", role=User.Role.INSTRUCTOR)
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    assert response.status_code == 200
+    assert "belongs to a instructor account" in text(response) or "belongs to an instructor account" in text(
+        response
+    )
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
+
+
+def test_converting_keeps_the_chosen_bootcamp_on_error(sales, lead, bootcamp):
+    other = BootcampFactory(title="Other Camp")
+    UserFactory(email="nora@example.org", role=User.Role.MENTOR)
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(other.pk)})
+    assert f'<option value="{other.pk}" selected>' in response.content.decode()
+
+
+# --- CSRF -----------------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("notes", {"body": "hi"}),
+        ("status", {"status": "CONTACTED"}),
+        ("owner", {"owner": ""}),
+        ("follow-up", {"preset": "tomorrow"}),
+        ("convert", {}),
+    ],
+)
+def test_every_action_needs_the_csrf_token(sales_user, lead, bootcamp, name, data):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sales_user)
+    if name == "convert":
+        data = {"bootcamp": str(bootcamp.pk)}
+    response = client.post(action(lead, name), data)
+    assert response.status_code == 403
+    assert "This form has expired" in text(response)
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW and lead.owner is None and lead.next_follow_up_at is None
+    assert not lead.activities.exclude(kind=Kind.CREATED).exists()
+    # With the token from the page, the same post goes through.
+    page = client.get(detail(lead)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert client.post(action(lead, name), {**data, "csrfmiddlewaretoken": token}).status_code == 302
+
+
+def test_logout_needs_the_csrf_token(sales_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sales_user)
+    assert client.post(LOGOUT).status_code == 403
+    assert client.get(LIST).status_code == 200
+
+
+# --- Dashboard -----------------------------------------------------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_numbers_and_an_svg_chart(sales, pipeline):
+    old = LeadFactory(full_name="Old Timer", source=Lead.Source.ADS)
+    Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=100))
+    response = sales.get(DASHBOARD)
+    body, page = response.content.decode(), text(response)
+    assert response.status_code == 200
+    assert "<title>Dashboard · Last 30 days · Cohortly</title>" in body
+    assert 'aria-current="page">Dashboard<' in body
+    # 5 leads in the last 30 days (the 100-day-old one is outside), none converted, one lost.
+    assert re.search(r'<span class="kpi__value">5</span><span class="kpi__label">Leads created</span>', body)
+    assert re.search(r'<span class="kpi__value">4</span><span class="kpi__label">Still open</span>', body)
+    assert re.search(r'<span class="kpi__value">1</span><span class="kpi__label">Lost</span>', body)
+    assert "<svg" in body and 'role="img"' in body and "<rect" in body
+    assert "Leads that reached each stage" in body
+    # Funnel: NEW reached by the 4 non-lost leads; QUALIFIED by one.
+    assert re.search(r"badge--new\">New</span></th><td class=\"num\">2</td><td class=\"num\">4</td>", body)
+    assert re.search(
+        r"badge--qualified\">Qualified</span></th><td class=\"num\">1</td><td class=\"num\">1</td>", body
+    )
+    assert "Olga Other" in page and "Unassigned" in page
+    assert not re.search(r'(src|href)="(https?:)?//', body)  # nothing loaded from another site
+
+
+def test_dashboard_period_selector(sales, pipeline, bootcamp):
+    Lead.objects.update(created_at=timezone.now() - datetime.timedelta(days=60))
+    last_30 = sales.get(DASHBOARD, {"period": "30d"}).content.decode()
+    assert re.search(
+        r'<span class="kpi__value">0</span><span class="kpi__label">Leads created</span>', last_30
+    )
+    last_90 = sales.get(DASHBOARD, {"period": "90d"}).content.decode()
+    assert re.search(
+        r'<span class="kpi__value">5</span><span class="kpi__label">Leads created</span>', last_90
+    )
+    assert '<option value="90d" selected>Last 90 days</option>' in last_90
+    start = (timezone.localdate() - datetime.timedelta(days=61)).isoformat()
+    end = (timezone.localdate() - datetime.timedelta(days=59)).isoformat()
+    custom = sales.get(DASHBOARD, {"period": "custom", "start": start, "end": end})
+    assert re.search(
+        r'<span class="kpi__value">5</span><span class="kpi__label">Leads created</span>',
+        custom.content.decode(),
+    )
+
+
+def test_dashboard_conversion_by_source_and_bootcamp(sales, pipeline, sales_user):
+    camp = pipeline["python"]
+    lead_convert(lead=pipeline["Alice Alder"], actor=sales_user, bootcamp=camp)
+    body = sales.get(DASHBOARD).content.decode()
+    # WEBSITE: Alice only, converted -> 100%.
+    assert re.search(
+        r'<th scope="row">Website</th><td class="num">1</td><td class="num">1</td><td class="num">100.0%</td>',
+        body,
+    )
+    assert re.search(
+        r'<th scope="row">Ads</th><td class="num">2</td><td class="num">0</td><td class="num">0.0%</td>', body
+    )
+    assert re.search(
+        r'<th scope="row">Python</th><td class="num">2</td><td class="num">1</td><td class="num">50.0%</td>',
+        body,
+    )
+    assert re.search(
+        r'<span class="kpi__value">20.0%</span><span class="kpi__label">Conversion rate</span>', body
+    )
+
+
+def test_dashboard_custom_period_errors_are_beside_the_fields(sales):
+    response = sales.get(DASHBOARD, {"period": "custom", "start": "2030-02-01", "end": "2030-01-01"})
+    assert response.status_code == 200
+    assert field_errors(response, "id_end") == ["The end date must be on or after the start date."]
+    assert 'value="2030-02-01"' in response.content.decode()
+    response = sales.get(DASHBOARD, {"period": "custom"})
+    assert field_errors(response, "id_start") == ["Choose the first day of the period."]
+
+
+def test_dashboard_query_count_is_fixed(sales, pipeline, django_assert_max_num_queries):
+    LeadFactory.create_batch(30, owner=pipeline["other"], bootcamp=pipeline["data"])
+    with django_assert_max_num_queries(10):
+        assert sales.get(DASHBOARD).status_code == 200
+
+
+def test_dashboard_owner_rows_open_the_same_leads_in_the_list(sales, pipeline):
+    body = sales.get(DASHBOARD).content.decode()
+    row = re.search(r'<tr><th scope="row"><a href="([^"]+)"[^>]*>Olga Other</a></th>(.*?)</tr>', body)
+    assert re.match(r'<td class="num">2</td><td class="num">1</td><td class="num">0</td>', row.group(2))
+    listed = listed_names(sales.get(html.unescape(row.group(1))))
+    assert sorted(listed) == ["Cara Cedar", "Eve Elm"]
+
+
+@pytest.mark.parametrize("cookie", ["Not/AZone", "../../etc/passwd", "America", "x" * 500])
+def test_a_bogus_time_zone_cookie_falls_back_to_the_sites(sales, lead, cookie):
+    sales.cookies["tz"] = cookie
+    response = sales.get(detail(lead))
+    assert response.status_code == 200
+    assert "Times are shown in UTC." in text(response)

@@ -1,0 +1,395 @@
+"""The sales workspace: server-rendered pages over the same selectors,
+filterset and services as the leads API, so the two can't disagree.
+
+Views only parse (Django forms), call a selector or a service, and render.
+Every action is Post/Redirect/Get with a django.contrib.messages confirmation;
+a service's ValidationError goes back onto the form beside its field, and a
+Conflict becomes a form error, never a 500.
+"""
+
+import functools
+import zoneinfo
+from urllib.parse import unquote
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views import View
+
+from accounts.permissions import SALES_TEAM, RoleRequiredMixin
+from bootcamps.models import Bootcamp
+from cohortly.exceptions import Conflict
+from enrollments.models import Enrollment
+from enrollments.services import bootcamp_seats_left
+from leads import reports
+from leads.exports import lead_csv_response
+from leads.filtersets import LeadFilterSet, owner_choices
+from leads.forms import (
+    ConvertForm,
+    DashboardPeriodForm,
+    EmailAuthenticationForm,
+    FollowUpForm,
+    NoteForm,
+    OwnerForm,
+    StatusForm,
+    apply_service_errors,
+)
+from leads.models import Lead
+from leads.selectors import (
+    lead_activity_list,
+    lead_follow_ups_due,
+    lead_get_for,
+    lead_list_for,
+    lead_status_counts,
+)
+from leads.services import lead_add_note, lead_convert, lead_update
+
+PAGE_SIZE = 50
+TZ_COOKIE = "tz"
+
+#: Sortable columns of the list: (label, ordering field of LeadFilterSet).
+LIST_COLUMNS = [
+    ("Name", "full_name"),
+    ("Status", "status"),
+    ("Source", "source"),
+    ("Bootcamp", "bootcamp__title"),
+    ("Owner", "owner__full_name"),
+    ("Next follow-up", "next_follow_up_at"),
+    ("Created", "created_at"),
+]
+
+
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _user_timezone(request):
+    """The browser's time zone (static/js/tz.js stores it in a cookie), else the site's.
+    Only names from the tz database are accepted: the cookie is user input."""
+    name = unquote(request.COOKIES.get(TZ_COOKIE, ""))[:64]
+    if name in _known_timezones():
+        return zoneinfo.ZoneInfo(name)
+    return None
+
+
+class SalesMixin(RoleRequiredMixin):
+    """SALES and ADMIN only; pages render in the user's time zone."""
+
+    allowed_roles = SALES_TEAM
+
+    def dispatch(self, request, *args, **kwargs):
+        tz = _user_timezone(request)
+        with timezone.override(tz or timezone.get_default_timezone()):
+            response = super().dispatch(request, *args, **kwargs)
+            # Render inside the override so dates are shown in that zone.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+
+def _render(request, template, context, *, nav="", status=200):
+    context = {"nav": nav, "timezone_name": timezone.get_current_timezone_name(), **context}
+    return render(request, template, context, status=status)
+
+
+# --- Login / logout --------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "sales/login.html"
+    form_class = EmailAuthenticationForm
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("sales:login")
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
+        return response
+
+
+# --- Lists -------------------------------------------------------------------------
+
+
+def _tidy_query(request):
+    """A redirect to the same list without empty parameters (what a GET form sends
+    for untouched fields), so shared and bookmarked URLs stay readable."""
+    if not any(v == "" for values in request.GET.lists() for v in values[1]):
+        return None
+    query = request.GET.copy()
+    for key in list(query):
+        kept = [v for v in query.getlist(key) if v != ""]
+        if kept:
+            query.setlist(key, kept)
+        else:
+            del query[key]
+    query.pop("page", None)
+    suffix = f"?{query.urlencode()}" if query else ""
+    return HttpResponseRedirect(f"{request.path}{suffix}")
+
+
+DATE_FILTERS = [
+    ("created_after", "Created from"),
+    ("created_before", "Created until"),
+    ("follow_up_after", "Follow-up from"),
+    ("follow_up_before", "Follow-up until"),
+]
+
+
+def _page_range(page):
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+def _columns(current: str):
+    current = (current or "").split(",")[0]
+    columns = []
+    for label, field in LIST_COLUMNS:
+        if current == field:
+            direction, next_value = "ascending", f"-{field}"
+        elif current == f"-{field}":
+            direction, next_value = "descending", field
+        else:
+            direction, next_value = "", field
+        columns.append({"label": label, "field": field, "sort": direction, "next": next_value})
+    return columns
+
+
+class LeadListView(SalesMixin, View):
+    template_name = "sales/lead_list.html"
+
+    def get(self, request, *args, **kwargs):
+        tidy = _tidy_query(request)
+        if tidy is not None:
+            return tidy
+        scope = lead_list_for(request.user)
+        filterset = LeadFilterSet(request.GET, queryset=scope, request=request)
+        # The tabs count every status under the other filters.
+        tab_query = request.GET.copy()
+        for key in ("status", "page", "ordering"):
+            tab_query.pop(key, None)
+        counts = lead_status_counts(LeadFilterSet(tab_query, queryset=scope, request=request).qs)
+        selected = request.GET.getlist("status")
+        tabs = [
+            {
+                "status": value,
+                "label": label,
+                "count": counts.get(value, 0),
+                "current": selected == [value],
+            }
+            for value, label in Lead.Status.choices
+        ]
+        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        form = filterset.form
+        columns = _columns(request.GET.get("ordering", ""))
+        context = {
+            "filterset": filterset,
+            "form": form,
+            "page_obj": page,
+            "page_range": _page_range(page),
+            "leads": page.object_list,
+            "tabs": tabs,
+            "total_count": sum(counts.values()),
+            "all_current": not selected,
+            "columns": columns,
+            "sorted_by": next((f"{c['label']} ({c['sort']})" for c in columns if c["sort"]), ""),
+            "owner_choices": owner_choices(),
+            "source_choices": Lead.Source.choices,
+            "bootcamp_choices": _bootcamp_choices(),
+            "selected_statuses": selected,
+            "date_fields": [{"field": form[name], "label": label} for name, label in DATE_FILTERS],
+            "show_more_filters": any(request.GET.get(name) for name, _label in DATE_FILTERS),
+            "has_filters": any(k not in ("page", "ordering") for k in request.GET),
+            "now": timezone.now(),
+        }
+        return _render(request, self.template_name, context, nav="leads")
+
+
+def _bootcamp_choices():
+    return list(Bootcamp.objects.order_by("-start_date", "title").values_list("pk", "title"))
+
+
+class LeadExportView(SalesMixin, View):
+    """The CSV of exactly the list's filters (every page of it)."""
+
+    def get(self, request, *args, **kwargs):
+        filterset = LeadFilterSet(request.GET, queryset=lead_list_for(request.user), request=request)
+        stamp = timezone.localtime().strftime("%Y-%m-%d")
+        return lead_csv_response(filterset.qs, filename=f"leads-{stamp}.csv")
+
+
+class FollowUpListView(SalesMixin, View):
+    template_name = "sales/follow_ups.html"
+
+    def get(self, request, *args, **kwargs):
+        page = Paginator(lead_follow_ups_due(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "page_obj": page,
+            "page_range": _page_range(page),
+            "leads": page.object_list,
+            "now": timezone.now(),
+        }
+        return _render(request, self.template_name, context, nav="follow_ups")
+
+
+# --- The lead page and its actions ----------------------------------------------------
+
+
+def _lead_page(request, lead, *, status=200, **bound_forms):
+    """The lead page; `bound_forms` replace the blank forms (after an error)."""
+    forms = {
+        "note_form": NoteForm(),
+        "status_form": StatusForm(
+            lead=lead, initial={"status": lead.status, "lost_reason": lead.lost_reason}
+        ),
+        "owner_form": OwnerForm(initial={"owner": lead.owner_id}),
+        "follow_up_form": FollowUpForm(initial={"next_follow_up_at": lead.next_follow_up_at}),
+        "convert_form": ConvertForm(lead=lead),
+    }
+    forms.update(bound_forms)
+    context = {
+        "lead": lead,
+        "activities": lead_activity_list(lead=lead),
+        "seats_left": bootcamp_seats_left(lead.bootcamp) if lead.bootcamp_id else None,
+        "enrollment": lead.converted_enrollment,
+        "waitlisted": getattr(lead.converted_enrollment, "status", None) == Enrollment.Status.WAITLISTED,
+        "failed_form": next(iter(bound_forms), None),
+        "follow_up_presets": list(FollowUpForm.PRESETS.items()),
+        "now": timezone.now(),
+        **forms,
+    }
+    return _render(request, "sales/lead_detail.html", context, nav="leads", status=status)
+
+
+class LeadDetailView(SalesMixin, View):
+    def get(self, request, pk):
+        return _lead_page(request, lead_get_for(request.user, pk))
+
+
+class LeadActionView(SalesMixin, View):
+    """POST a form → call a service → redirect back to the lead with a message.
+    On an error the lead page is shown again with this form bound (input kept)."""
+
+    http_method_names = ["post"]
+    form_class = None
+    form_name = ""
+    anchor = ""  # where the redirect lands on the lead page
+
+    def get_form(self, lead):
+        return self.form_class(self.request.POST)
+
+    def perform(self, lead, form) -> str:
+        """Call the service; answer the confirmation message."""
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        lead = lead_get_for(request.user, pk)
+        form = self.get_form(lead)
+        if form.is_valid():
+            try:
+                message = self.perform(lead, form)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except Conflict as exc:
+                form.add_error(None, str(exc.detail))
+            else:
+                messages.success(request, message)
+                return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)
+        lead.refresh_from_db()
+        return _lead_page(request, lead, **{self.form_name: form})
+
+
+class LeadNoteView(LeadActionView):
+    form_class = NoteForm
+    form_name = "note_form"
+    anchor = "#timeline"
+
+    def perform(self, lead, form):
+        lead_add_note(lead=lead, actor=self.request.user, body=form.cleaned_data["body"])
+        return "Note added."
+
+
+class LeadStatusView(LeadActionView):
+    form_class = StatusForm
+    form_name = "status_form"
+
+    def get_form(self, lead):
+        return StatusForm(self.request.POST, lead=lead)
+
+    def perform(self, lead, form):
+        status = form.cleaned_data["status"]
+        if status == lead.status and status != Lead.Status.LOST:
+            return f"The status is still {lead.get_status_display()}."
+        data = {"status": status}
+        if status == Lead.Status.LOST:
+            data["lost_reason"] = form.cleaned_data["lost_reason"]
+        lead = lead_update(lead=lead, actor=self.request.user, data=data)
+        return f"Status set to {lead.get_status_display()}."
+
+
+class LeadOwnerView(LeadActionView):
+    form_class = OwnerForm
+    form_name = "owner_form"
+
+    def perform(self, lead, form):
+        owner = form.cleaned_data["owner"]
+        lead_update(lead=lead, actor=self.request.user, data={"owner": owner})
+        if owner is None:
+            return "The lead is now unassigned."
+        if owner.pk == self.request.user.pk:
+            return "The lead is now yours."
+        return f"The lead is now owned by {owner.full_name or owner.email}."
+
+
+class LeadFollowUpView(LeadActionView):
+    form_class = FollowUpForm
+    form_name = "follow_up_form"
+
+    def perform(self, lead, form):
+        when = form.cleaned_data["next_follow_up_at"]
+        lead_update(lead=lead, actor=self.request.user, data={"next_follow_up_at": when})
+        if when is None:
+            return "Follow-up cleared."
+        local = timezone.localtime(when)
+        return f"Follow-up set for {local:%a} {local.day} {local:%b %Y, %H:%M}."
+
+
+class LeadConvertView(LeadActionView):
+    form_class = ConvertForm
+    form_name = "convert_form"
+
+    def get_form(self, lead):
+        return ConvertForm(self.request.POST, lead=lead)
+
+    def perform(self, lead, form):
+        bootcamp = form.cleaned_data["bootcamp"]
+        lead = lead_convert(lead=lead, actor=self.request.user, bootcamp=bootcamp)
+        enrollment = lead.converted_enrollment
+        if enrollment is not None and enrollment.status == Enrollment.Status.WAITLISTED:
+            return (
+                f"Converted. {bootcamp.title} is full, so {lead.full_name} is on its waitlist; "
+                "they'll get a seat when one frees up."
+            )
+        return f"Converted. {lead.full_name} is enrolled in {bootcamp.title}."
+
+
+# --- Dashboard -------------------------------------------------------------------------
+
+
+class DashboardView(SalesMixin, View):
+    template_name = "sales/dashboard.html"
+
+    def get(self, request, *args, **kwargs):
+        tidy = _tidy_query(request)
+        if tidy is not None:
+            return tidy
+        form = DashboardPeriodForm(request.GET or None, initial={"period": reports.DEFAULT_PERIOD})
+        period = form.get_period() if form.is_bound else reports.period_for(reports.DEFAULT_PERIOD)
+        context = {"form": form, **reports.dashboard(lead_list_for(request.user), period)}
+        return _render(request, self.template_name, context, nav="dashboard")
