@@ -38,3 +38,38 @@ test: lint
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+.PHONY: serve bench profile
+
+# Production-shaped serving on http://127.0.0.1:8000: DEBUG off, gunicorn with
+# gunicorn.conf.py (GUNICORN_* and WEB_CONCURRENCY tune it). Needs SECRET_KEY in
+# the environment or .env. Plain HTTP on loopback: no SSL redirect, no
+# secure-only cookies, unless the environment says otherwise.
+serve: export DEBUG = false
+serve: export SECURE_SSL_REDIRECT ?= false
+serve: export SESSION_COOKIE_SECURE ?= false
+serve: export CSRF_COOKIE_SECURE ?= false
+serve: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: install
+	@if [ -z "$$SECRET_KEY" ] && ! grep -qs '^SECRET_KEY=.' .env; then \
+	  echo "make serve runs with DEBUG off and needs a SECRET_KEY: put one in .env or the environment:" >&2; \
+	  echo "  echo \"SECRET_KEY=\$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')\" >> .env" >&2; \
+	  exit 1; \
+	fi
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
+# The load benchmark (bench/run.py; settings in its docstring): its own PostgreSQL
+# database, scale-1 data, gunicorn on loopback, Debian's wrk (installed when
+# missing). Writes bench/RESULTS.md. Not part of `make test`.
+bench: install
+	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Where one worker's time goes under load: py-spy (installed into .venv here only)
+# on PROFILE (an endpoint name from `bench/run.py --list`); tables in bench/out/.
+PROFILE ?= bootcamps_list
+profile: install
+	$(BIN)/python -m pip install --quiet py-spy==0.4.3
+	BENCH_COMMAND="make profile PROFILE=$(PROFILE)" $(BIN)/python bench/run.py --no-write --only $(PROFILE) --profile $(PROFILE) $(BENCH_ARGS)

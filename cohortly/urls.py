@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from cohortly import views
+from cohortly import bench_views, views
 
 admin.site.site_header = "Cohortly back office"
 admin.site.site_title = "Cohortly"
@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("sales/", include(("leads.urls", "sales"), namespace="sales")),
     path(settings.ADMIN_URL, admin.site.urls),
+    *([path("bench/minimal", bench_views.minimal)] if settings.BENCH_ENDPOINTS else []),
     # Unknown API paths answer in the API's error shape, in DEBUG too.
     re_path(r"^api/", views.api_not_found),
 ]

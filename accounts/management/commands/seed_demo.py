@@ -1,9 +1,13 @@
 """Load demo data so that `make run` shows a living system. Idempotent: running
-it again adds nothing that is already there."""
+it again adds nothing that is already there.
+
+With --scale N it loads benchmark-sized data instead (accounts/scale.py): the
+demo seeders don't run then; run the command once without --scale as well if
+the demo logins are wanted on the same database."""
 
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 # Each app with demo data has a `demo` module with `seed(stdout=, style=, context=)`;
@@ -14,7 +18,26 @@ SEEDERS = ["accounts.demo", "bootcamps.demo", "enrollments.demo", "assignments.d
 class Command(BaseCommand):
     help = "Load demo data: one user of each role (passwords printed) and each app's demo records."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=float,
+            help=(
+                "Load benchmark-sized data instead of the demo records: at 1, 10,000 users, "
+                "1,000 bootcamps, 20,000 enrollments, 5,000 assignments, 100,000 leads "
+                "(fractions allowed). Skipped when scale data is already loaded."
+            ),
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Random seed for --scale (default 1).")
+
+    def handle(self, *args, scale=None, seed=1, **options):
+        if scale is not None:
+            if not 0 < scale <= 100:
+                raise CommandError("--scale must be above 0 and at most 100.")
+            from accounts import scale as scale_data
+
+            scale_data.seed(scale=scale, seed=seed, stdout=self.stdout, style=self.style)
+            return
         context = {}
         with transaction.atomic():
             for name in SEEDERS:

@@ -1,0 +1,912 @@
+#!/usr/bin/env python3
+"""Cohortly's load benchmark: gunicorn on loopback, PostgreSQL, scale-1 data, wrk.
+
+    make bench                      # or: .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py --only minimal,bootcamps_list --duration 5 --no-write
+    .venv/bin/python bench/run.py --profile bootcamps_list     # also py-spy one worker
+
+Steps: install Debian's wrk if missing; create the benchmark database if
+missing; migrate; load `seed_demo --scale N` unless it is loaded; start
+gunicorn (DEBUG off, BENCH_ENDPOINTS=true) on 127.0.0.1 and time it to the first
+200 from /api/v1/health; log in as the benchmark ADMIN and SALES users; then for
+each endpoint a warm-up and a fixed-duration wrk run; then the resident memory
+of the master and each worker. The minimal Django view (/bench/minimal) runs
+first and last, and every endpoint is reported as a fraction of it. Results go
+to bench/RESULTS.md (Markdown) and bench/out/ (JSON, server log, profiles).
+The server is stopped at the end, on errors and on Ctrl-C alike.
+
+Settings (environment; the defaults are the issue's targets' conditions):
+  BENCH_DATABASE_URL   postgres://postgres@127.0.0.1:5432/cohortly_bench (its own database,
+                       never DATABASE_URL, so a developer's database is never loaded with
+                       200,000 rows by accident)
+  BENCH_REDIS_URL      redis://127.0.0.1:6379/14 when Redis answers there ("" for none:
+                       then the database cache holds the throttle counters)
+  BENCH_SCALE 1   BENCH_WORKERS 2   BENCH_THREADS 1 (gunicorn threads per worker)
+  BENCH_CONNECTIONS 32   BENCH_WRK_THREADS 2   BENCH_DURATION 10   BENCH_WARMUP 2
+  BENCH_PORT 8765   BENCH_LEAD_SEARCH martin   BENCH_RATE 1000000/min (throttle rates)
+Only the standard library: it runs before anything is installed, except wrk.
+"""
+
+# A driver of local tools (psql, wrk, gunicorn, apt-get) by their names, with fixed
+# arguments and SQL of its own: the subprocess and SQL-string checks do not apply.
+# ruff: noqa: S603, S607, S608
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+VENV_BIN = ROOT / ".venv" / "bin"
+PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
+GUNICORN = str(VENV_BIN / "gunicorn") if (VENV_BIN / "gunicorn").exists() else "gunicorn"
+HOST = "127.0.0.1"  # loopback only, always
+SITE = [str(path) for path in (ROOT / ".venv" / "lib").glob("python3*/site-packages")]
+
+# The benchmark logins that `seed_demo --scale` creates (accounts/scale.py).
+BENCH_ADMIN = ("bench-admin@cohortly.dev", "Bench-Admin-2026!")
+BENCH_SALES = ("bench-sales@cohortly.dev", "Bench-Sales-2026!")
+
+MB = 1024 * 1024
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    role: str | None = None  # whose bearer token is sent
+    body: str = ""
+    note: str = ""
+    result: dict = field(default_factory=dict)
+    preflight: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+# --- the machine and its tools --------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    log("wrk is not installed: installing Debian's package (apt-get update && apt-get install -y wrk)")
+    if os.geteuid() != 0:
+        raise BenchError("wrk is missing and this is not root: run `sudo apt-get install -y wrk` first.")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        subprocess.run(command, check=True, env=env, timeout=600)
+    path = shutil.which("wrk")
+    if not path:
+        raise BenchError("apt-get install wrk did not give a wrk command.")
+    return path
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As gunicorn binds: the last run's connections in TIME_WAIT don't count.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def redis_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or HOST, parts.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def ensure_database(url: str, *, fresh: bool = False) -> str:
+    """Creates the PostgreSQL database when it is missing (or anew); returns the server version."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise BenchError(f"The benchmark runs on PostgreSQL; BENCH_DATABASE_URL is {url!r}.")
+    if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise BenchError("The benchmark stays on loopback: BENCH_DATABASE_URL must point at 127.0.0.1.")
+    name = parts.path.lstrip("/")
+    args = ["-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    env = {**os.environ}
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    ready = subprocess.run(["pg_isready", "-q", *args[:4]], env=env, timeout=30)
+    if ready.returncode != 0:
+        raise BenchError(f"PostgreSQL is not answering on {parts.hostname}:{parts.port or 5432}.")
+    if fresh:
+        log(f"dropping database {name} (--fresh)")
+        subprocess.run(["dropdb", "--if-exists", *args, name], env=env, check=True, timeout=60)
+    exists = subprocess.run(
+        ["psql", *args, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    if exists.stdout.strip() != "1":
+        log(f"creating database {name}")
+        subprocess.run(["createdb", *args, name], env=env, check=True, timeout=60)
+    version = subprocess.run(
+        ["psql", *args, "-d", name, "-tAc", "SHOW server_version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return version.stdout.strip().split()[0] if version.returncode == 0 else "?"
+
+
+def psql_value(url: str, sql: str) -> str:
+    parts = urlsplit(url)
+    env = {**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})}
+    result = subprocess.run(
+        ["psql", url.split("?")[0], "-tAc", sql], env=env, capture_output=True, text=True, timeout=30
+    )
+    return result.stdout.strip()
+
+
+def machine_facts() -> dict:
+    model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "loadavg_before": os.getloadavg(),
+    }
+
+
+def software_versions() -> str:
+    code = (
+        "import sys, django, rest_framework, gunicorn, psycopg; "
+        "print(f'Python {sys.version.split()[0]}, Django {django.__version__}, "
+        "DRF {rest_framework.__version__}, gunicorn {gunicorn.__version__}, psycopg {psycopg.__version__}')"
+    )
+    result = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60)
+    return result.stdout.strip() or "?"
+
+
+def git_commit() -> str:
+    def git(*args):
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "?"
+    return (
+        f"{commit} + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else commit
+    )
+
+
+# --- the server ------------------------------------------------------------------
+
+
+def server_env(config) -> dict:
+    env = {key: value for key, value in os.environ.items() if key not in {"PORT", "DJANGO_SETTINGS_MODULE"}}
+    rate = config.rate
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": f"{HOST},localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "BENCH_ENDPOINTS": "true",
+            "DATABASE_URL": config.database_url,
+            "REDIS_URL": config.redis_url,
+            "CACHE_KEY_PREFIX": "cohortly-bench",
+            # The limits stay on (their cost is part of each request); only high enough
+            # that one client on loopback is never throttled.
+            "THROTTLE_ANON_RATE": rate,
+            "THROTTLE_USER_RATE": rate,
+            "THROTTLE_LOGIN_RATE": rate,
+            "JWT_ACCESS_TOKEN_LIFETIME_MINUTES": "120",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "GUNICORN_BIND": f"{HOST}:{config.port}",
+            "WEB_CONCURRENCY": str(config.workers),
+            "GUNICORN_THREADS": str(config.threads),
+        }
+    )
+    env.pop("GUNICORN_ACCESSLOG", None)
+    return env
+
+
+def manage(env: dict, *args: str, timeout: int = 600) -> str:
+    log("manage.py " + " ".join(args))
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, timeout=timeout, capture_output=True, text=True
+    )
+    print(result.stdout + result.stderr, end="", flush=True)
+    if result.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(args)} failed ({result.returncode}).")
+    return result.stdout
+
+
+def request(port, method, path, *, token=None, body=None, timeout=10.0):
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+class Server:
+    def __init__(self, config, env):
+        self.config, self.env = config, env
+        self.process = None
+        self.startup_s = None
+
+    def start(self) -> float:
+        OUT.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(OUT / "server.log", "wb")  # noqa: SIM115 (closed in stop())
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [GUNICORN, "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as one
+        )
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited ({self.process.returncode}):\n{self.log_tail()}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                status, _ = request(self.config.port, "GET", "/api/v1/health", timeout=2)
+                if status == 200:
+                    self.startup_s = time.perf_counter() - started
+                    return self.startup_s
+            time.sleep(0.01)
+        raise BenchError(f"no 200 from /api/v1/health within 30 s:\n{self.log_tail()}")
+
+    def log_tail(self, lines=30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join((OUT / "server.log").read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def workers(self) -> list[int]:
+        pid = self.process.pid
+        children = set()
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children.update(int(c) for c in (task / "children").read_text().split())
+        if not children:  # kernels without /proc/<pid>/task/<tid>/children
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError):
+                        stat = (entry / "stat").read_text()
+                        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                            children.add(int(entry.name))
+        return sorted(children)
+
+    def memory(self) -> list[dict]:
+        rows = []
+        for role, pid in [("master", self.process.pid)] + [("worker", p) for p in self.workers()]:
+            status = Path(f"/proc/{pid}/status").read_text()
+            fields = dict(re.findall(r"^(\w+):\s+(\d+) kB", status, re.MULTILINE))
+            pss = None
+            with contextlib.suppress(OSError):
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
+                pss = int(match.group(1)) / 1024 if match else None
+            rows.append(
+                {
+                    "role": role,
+                    "pid": pid,
+                    "rss_mb": int(fields.get("VmRSS", 0)) / 1024,
+                    "hwm_mb": int(fields.get("VmHWM", 0)) / 1024,
+                    "pss_mb": pss,
+                }
+            )
+        return rows
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+            log("server stopped")
+        if getattr(self, "log_file", None):
+            self.log_file.close()
+
+
+# --- the load ----------------------------------------------------------------------
+
+
+def run_wrk(config, endpoint: Endpoint, token: str | None, seconds: int) -> dict:
+    command = [
+        config.wrk,
+        f"-t{config.wrk_threads}",
+        f"-c{config.connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "wrk.lua"),
+        f"http://{HOST}:{config.port}{endpoint.path}",
+    ]
+    env = {**os.environ, "WRK_METHOD": endpoint.method, "WRK_BODY": endpoint.body, "WRK_TOKEN": token or ""}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            data = json.loads(line.removeprefix("BENCH_JSON "))
+            data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+            data["errors_total"] = sum(data["errors"].values())
+            return data
+    raise BenchError(f"wrk gave no result for {endpoint.label}:\n{result.stdout}\n{result.stderr}")
+
+
+def drain(config) -> None:
+    """Waits until the server has worked through requests that wrk left queued.
+
+    wrk closes its connections when its time is up, but a sync worker still
+    answers every request already in the listen queue: without this, a slow
+    endpoint's leftovers would be counted against the next endpoint's run. The
+    queue is first-in first-out, so one answered probe means it is empty.
+    """
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        request(config.port, "GET", "/bench/minimal", timeout=60)
+
+
+def preflight(config, endpoint: Endpoint, token: str | None) -> dict:
+    try:
+        status, body = request(
+            config.port, endpoint.method, endpoint.path, token=token, body=endpoint.body or None
+        )
+    except (OSError, http.client.HTTPException) as exc:
+        return {"status": None, "ok": False, "error": str(exc)}
+    return {
+        "status": status,
+        "ok": 200 <= status < 300,
+        "bytes": len(body),
+        "body": body[:300].decode(errors="replace"),
+    }
+
+
+def login(config, email, password) -> str:
+    status, body = request(
+        config.port, "POST", "/api/v1/auth/login", body=json.dumps({"email": email, "password": password})
+    )
+    if status != 200:
+        raise BenchError(f"login as {email} answered {status}: {body[:300]!r} (is the scale data loaded?)")
+    return json.loads(body)["access"]
+
+
+# --- profiling (optional) ---------------------------------------------------------
+
+
+def profile(config, server: Server, endpoint: Endpoint, token: str | None) -> Path | None:
+    spy = shutil.which("py-spy", path=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+    if not spy:
+        log("py-spy is not installed (make profile installs it into .venv): no profile")
+        return None
+    worker = server.workers()[0]
+    raw = OUT / f"profile-{endpoint.name}.txt"
+    seconds = config.duration
+    log(f"profiling worker {worker} on {endpoint.label} for {seconds}s")
+    spy_process = subprocess.Popen(
+        [spy, "record", "--pid", str(worker), "--duration", str(seconds), "--rate", "200", "--idle"]
+        + ["--nonblocking", "--format", "raw", "--output", str(raw)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(0.5)
+    run_wrk(config, endpoint, token, seconds)
+    _, err = spy_process.communicate(timeout=seconds + 60)
+    drain(config)
+    if not raw.exists():
+        log(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
+        return None
+    summary = OUT / f"profile-{endpoint.name}.summary.txt"
+    summary.write_text(summarize_profile(raw))
+    log(f"profile: {summary.relative_to(ROOT)}")
+    return summary
+
+
+def _area(frame: str) -> str:
+    """Which package a frame's code belongs to: the project's apps, an installed package, or stdlib."""
+    match = re.search(r"\((.*?)(?::\d+)?\)$", frame)
+    path = match.group(1) if match else frame
+    if "site-packages/" in path:  # py-spy gives full paths for some frames
+        path = path.split("site-packages/", 1)[1]
+    path = path.removeprefix(str(ROOT) + "/")
+    top = path.split("/", 1)[0].removesuffix(".py")
+    if (ROOT / top).is_dir() and "/" in path:
+        return f"app:{top}"
+    if any(Path(site).joinpath(top).exists() or Path(site).joinpath(f"{top}.py").exists() for site in SITE):
+        return top
+    return "stdlib"
+
+
+def summarize_profile(raw: Path, top: int = 30) -> str:
+    """py-spy's collapsed stacks as tables: inclusive and self time by function, self time by package."""
+    inclusive, own, areas = Counter(), Counter(), Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        samples = int(count)
+        total += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+        own[frames[-1]] += samples
+        areas[_area(frames[-1])] += samples
+    if not total:
+        return "no samples\n"
+
+    def table(title, counter, limit):
+        lines = [f"## {title}", ""]
+        for frame, samples in counter.most_common(limit):
+            lines.append(f"{100 * samples / total:6.1f}%  {frame}")
+        return "\n".join(lines) + "\n\n"
+
+    header = f"{total} samples (py-spy, --idle: waiting on the database or for a request counts)\n\n"
+    return (
+        header
+        + table("Self time by package (leaf frame)", areas, 25)
+        + table("Inclusive time by function", inclusive, top * 2)
+        + table("Self time by function", own, top)
+    )
+
+
+# --- results -------------------------------------------------------------------------
+
+
+def ms(microseconds) -> str:
+    return f"{microseconds / 1000:.1f}"
+
+
+def evaluate_targets(endpoints: dict, baseline: float | None, startup_s: float | None, memory: list) -> list:
+    def ratio(name):
+        ep = endpoints.get(name)
+        if not ep or not ep.result or not baseline:
+            return None
+        return ep.result["rps"] / baseline
+
+    def clean(name):
+        ep = endpoints.get(name)
+        return bool(ep and ep.result and ep.result["errors_total"] == 0 and ep.preflight.get("ok"))
+
+    def p99(name):
+        ep = endpoints.get(name)
+        return ep.result["latency_us"]["p99"] / 1000 if ep and ep.result else None
+
+    rows = []
+
+    def check(target, measured, ok, name=None):
+        if measured is None:
+            rows.append((target, "not measured", "n/a"))
+            return
+        if name and not clean(name):
+            ok = False
+            measured += " (with errors)"
+        rows.append((target, measured, "PASS" if ok else "FAIL"))
+
+    r = ratio("bootcamps_list")
+    check(
+        "Bootcamp list (page 3, ADMIN) ≥ 25% of minimal (below 12%: not done)",
+        None if r is None else f"{100 * r:.0f}%" + (" (below 12%)" if r < 0.12 else ""),
+        r is not None and r >= 0.25,
+        "bootcamps_list",
+    )
+    p = p99("bootcamps_list")
+    check(
+        "Bootcamp list p99 < 50 ms",
+        None if p is None else f"{p:.1f} ms",
+        p is not None and p < 50,
+        "bootcamps_list",
+    )
+    r = ratio("bootcamp_detail")
+    check(
+        "Bootcamp detail ≥ 35% of minimal",
+        None if r is None else f"{100 * r:.0f}%",
+        r is not None and r >= 0.35,
+        "bootcamp_detail",
+    )
+    r = ratio("health")
+    check(
+        "Health ≥ 80% of minimal",
+        None if r is None else f"{100 * r:.0f}%",
+        r is not None and r >= 0.80,
+        "health",
+    )
+    check(
+        "Startup (process start → first 200 on health) < 1.5 s",
+        None if startup_s is None else f"{startup_s:.2f} s",
+        startup_s is not None and startup_s < 1.5,
+    )
+    workers = [m for m in memory if m["role"] == "worker"]
+    biggest = max((m["rss_mb"] for m in workers), default=None)
+    check(
+        "Each worker < 80 MB resident after the run",
+        None if biggest is None else f"largest {biggest:.0f} MB",
+        biggest is not None and biggest < 80,
+    )
+    p = p99("leads_search")
+    check(
+        "Lead search (100,000 leads, SALES) p99 < 100 ms",
+        None if p is None else f"{p:.1f} ms",
+        p is not None and p < 100,
+        "leads_search",
+    )
+    p = p99("enrollments_list")
+    check(
+        "Enrollment list (page 2, ADMIN) p99 < 100 ms",
+        None if p is None else f"{p:.1f} ms",
+        p is not None and p < 100,
+        "enrollments_list",
+    )
+    return rows
+
+
+def write_results(path: Path, report: dict) -> None:
+    cfg = report["config"]
+    facts = report["machine"]
+    baseline = report["baseline_rps"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `bench/run.py` (`make bench`); rerun it to replace this file. Numbers from a",
+        "shared machine are noisy: compare the ratios to the minimal Django view, measured in the same run.",
+        "",
+        f"- Date: {report['date']}",
+        f"- Commit: {report['commit']}",
+        f"- Command: `{report['command']}`",
+        f"- Machine: {facts['nproc']} CPUs (`nproc`), {facts['cpu_model']}; load average before the run "
+        f"{facts['loadavg_before'][0]:.2f}, after {facts['loadavg_after'][0]:.2f}",
+        f"- Software: {report['software']}",
+        f"- Server: gunicorn, {cfg['workers']} workers × {cfg['threads']} thread(s), DEBUG off, on "
+        f"{HOST}:{cfg['port']}; PostgreSQL {report['postgres']} (`CONN_MAX_AGE` 60 s, health checks); "
+        + ("Redis cache" if cfg["redis_url"] else "database cache (no Redis)"),
+        f"- Load: wrk, {cfg['wrk_threads']} threads, {cfg['connections']} connections, "
+        f"{cfg['warmup']} s warm-up then {cfg['duration']} s per endpoint, "
+        f"on the same {facts['nproc']} CPUs as the server",
+        f"- Data: `seed_demo --scale {cfg['scale']:g}`, {report.get('seed_note', '')}: {report['data']}",
+        f"- Throttles: THROTTLE_USER_RATE, THROTTLE_ANON_RATE and THROTTLE_LOGIN_RATE raised to "
+        f"`{cfg['rate']}` for the run (the throttles still count every request; only the limit is higher)",
+        "",
+        "| Endpoint | Token | Req/s | × minimal | p50 ms | p99 ms | Errors | Notes |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for ep in report["rows"]:
+        pre = ep.preflight
+        if not ep.result:
+            note = f"not run: answered {pre.get('status')} {pre.get('error', '')}".strip()
+            lines.append(f"| `{ep.label}` | {ep.role or '-'} | - | - | - | - | - | {note} |")
+            continue
+        res = ep.result
+        errors = res["errors"]
+        socket_errors = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+        error_text = str(res["errors_total"])
+        if res["errors_total"]:
+            error_text = f"{errors['status']} HTTP ≥400, {socket_errors} socket"
+        ratio = "-"
+        if baseline:
+            ratio = (
+                f"{res['rps'] / baseline:.2f}"
+                if res["rps"] >= baseline / 10
+                else f"{res['rps'] / baseline:.3f}"
+            )
+        note = ep.note
+        if pre.get("status") and not pre.get("ok"):
+            note = f"answered {pre['status']} before the run " + note
+        lines.append(
+            f"| `{ep.label}` | {ep.role or '-'} | {res['rps']:,.0f} | {ratio} "
+            f"| {ms(res['latency_us']['p50'])} | {ms(res['latency_us']['p99'])} | {error_text} | {note} |"
+        )
+    lines += [
+        "",
+        f"Baseline (mean of the two minimal-view runs): {baseline:,.0f} req/s." if baseline else "",
+        f"Startup: {report['startup_s']:.2f} s from process start to the first 200 on /api/v1/health "
+        f"({cfg['workers']} workers, preload_app)."
+        if report["startup_s"]
+        else "",
+        f"PostgreSQL connections opened while the load ran: {report['db_sessions']} for "
+        f"{report['requests']:,} measured requests, warm-ups not counted "
+        "(persistent connections: `CONN_MAX_AGE`)."
+        if report.get("db_sessions") is not None
+        else "",
+        "",
+        "Resident memory after the run (VmRSS; PSS splits pages shared by preload_app's fork):",
+        "",
+        "| Process | PID | RSS MB | Peak RSS MB | PSS MB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for m in report["memory"]:
+        pss = f"{m['pss_mb']:.1f}" if m["pss_mb"] is not None else "-"
+        lines.append(f"| {m['role']} | {m['pid']} | {m['rss_mb']:.1f} | {m['hwm_mb']:.1f} | {pss} |")
+    if report["memory_before_login"]:
+        before = ", ".join(
+            f"{m['role']} {m['rss_mb']:.1f} MB"
+            for m in report["memory_before_login"]
+            if m["role"] == "worker"
+        )
+        lines += [
+            "",
+            f"Before the login run (the only Argon2 hashing; its 100 MiB work area sets the peak): {before}.",
+        ]
+    lines += ["", "## Targets (issue 5)", "", "| Target | Measured | Result |", "| --- | --- | --- |"]
+    lines += [f"| {t} | {m} | {r} |" for t, m, r in report["targets"]]
+    lines.append("")
+    path.write_text("\n".join(line for line in lines if line is not None) + "\n")
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated endpoint names"
+    )
+    parser.add_argument("--duration", type=int, default=env_int("BENCH_DURATION", 10))
+    parser.add_argument("--warmup", type=int, default=env_int("BENCH_WARMUP", 2))
+    parser.add_argument("--connections", type=int, default=env_int("BENCH_CONNECTIONS", 32))
+    parser.add_argument("--wrk-threads", type=int, default=env_int("BENCH_WRK_THREADS", 2))
+    parser.add_argument("--workers", type=int, default=env_int("BENCH_WORKERS", 2))
+    parser.add_argument("--threads", type=int, default=env_int("BENCH_THREADS", 1))
+    parser.add_argument("--port", type=int, default=env_int("BENCH_PORT", 8765))
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    parser.add_argument(
+        "--profile", default="", help="comma-separated endpoint names to py-spy after the run"
+    )
+    parser.add_argument("--fresh", action="store_true", help="drop and recreate the benchmark database")
+    parser.add_argument("--no-write", action="store_true", help="don't replace bench/RESULTS.md")
+    parser.add_argument("--list", action="store_true", help="list the endpoint names and exit")
+    args = parser.parse_args(argv)
+    args.database_url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cohortly_bench"
+    )
+    args.redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    args.rate = os.environ.get("BENCH_RATE", "1000000/min")
+    args.lead_search = os.environ.get("BENCH_LEAD_SEARCH", "martin")
+    return args
+
+
+def endpoints_for(config, bootcamp_id) -> list[Endpoint]:
+    login_body = json.dumps({"email": BENCH_SALES[0], "password": BENCH_SALES[1]})
+    return [
+        Endpoint("minimal", "GET", "/bench/minimal"),
+        Endpoint("health", "GET", "/api/v1/health"),
+        Endpoint("bootcamps_list", "GET", "/api/v1/bootcamps/?page=3", "ADMIN"),
+        Endpoint("bootcamp_detail", "GET", f"/api/v1/bootcamps/{bootcamp_id}/", "ADMIN"),
+        Endpoint("enrollments_list", "GET", "/api/v1/enrollments/?page=2", "ADMIN"),
+        Endpoint("leads_search", "GET", f"/api/v1/leads/?search={quote(config.lead_search)}", "SALES"),
+        Endpoint("login", "POST", "/api/v1/auth/login", None, login_body),
+        Endpoint("minimal_again", "GET", "/bench/minimal"),
+    ]
+
+
+ENDPOINT_NOTES = {
+    "minimal": "baseline: plain JsonResponse, middleware only",
+    "minimal_again": "baseline, measured again last",
+    "login": "Argon2 password check per request, by design",
+}
+
+
+def main(argv=None) -> int:
+    config = parse_args(argv)
+    if config.list:
+        print("\n".join(ep.name for ep in endpoints_for(config, 1)))
+        return 0
+    only = {name.strip() for name in config.only.split(",") if name.strip()}
+    profiles = {name.strip() for name in config.profile.split(",") if name.strip()}
+    command = os.environ.get("BENCH_COMMAND") or " ".join(["python", "bench/run.py", *(argv or sys.argv[1:])])
+    facts = machine_facts()
+    config.wrk = ensure_wrk()
+    if config.redis_url and not redis_answers(config.redis_url):
+        log(f"Redis does not answer at {config.redis_url}: using the database cache")
+        config.redis_url = ""
+    if not port_is_free(config.port):
+        raise BenchError(f"port {config.port} on {HOST} is taken (set BENCH_PORT)")
+    postgres = ensure_database(config.database_url, fresh=config.fresh)
+    env = server_env(config)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "createcachetable")
+    # WhiteNoise indexes the collected files when a worker starts, as in production.
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    seeding = time.perf_counter()
+    seeded = manage(env, "seed_demo", "--scale", f"{config.scale:g}", timeout=900)
+    seeding = time.perf_counter() - seeding
+    seed_note = "already loaded" if "already loaded" in seeded else f"loaded by this run in {seeding:.0f} s"
+    data = ", ".join(
+        f"{int(psql_value(config.database_url, f'SELECT count(*) FROM {table}') or 0):,} {label}"
+        for table, label in (
+            ("accounts_user", "users"),
+            ("bootcamps_bootcamp", "bootcamps"),
+            ("enrollments_enrollment", "enrollments"),
+            ("leads_lead", "leads"),
+        )
+    )
+
+    server = Server(config, env)
+    try:
+        log(f"starting gunicorn ({config.workers} workers) on {HOST}:{config.port}")
+        startup = server.start()
+        log(f"first 200 on /api/v1/health after {startup:.2f}s")
+        tokens = {"ADMIN": login(config, *BENCH_ADMIN), "SALES": login(config, *BENCH_SALES)}
+
+        memory_before_login = None
+        db_sessions = None
+        bootcamp_id = None
+        status, body = request(config.port, "GET", "/api/v1/bootcamps/?page=3", token=tokens["ADMIN"])
+        with contextlib.suppress(ValueError, KeyError, IndexError, TypeError):
+            bootcamp_id = json.loads(body)["results"][0]["id"]
+        if bootcamp_id is None:
+            bootcamp_id = psql_value(
+                config.database_url,
+                "SELECT id FROM bootcamps_bootcamp ORDER BY start_date, id OFFSET 40 LIMIT 1",
+            )
+        sessions_sql = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        sessions_before = psql_value(config.database_url, sessions_sql)
+        endpoints = [
+            ep
+            for ep in endpoints_for(config, bootcamp_id)
+            if not only or ep.name in only | {"minimal", "minimal_again"}
+        ]
+        for ep in endpoints:
+            ep.note = ENDPOINT_NOTES.get(ep.name, "")
+            token = tokens.get(ep.role) if ep.role else None
+            ep.preflight = preflight(config, ep, token)
+            if not ep.preflight["ok"]:
+                log(
+                    f"{ep.label}: answered {ep.preflight.get('status')}, not loaded: "
+                    f"{ep.preflight.get('body', '')[:120]}"
+                )
+                continue
+            if ep.name == "login":
+                memory_before_login = server.memory()
+            if config.warmup:
+                run_wrk(config, ep, token, config.warmup)
+                drain(config)
+            ep.result = run_wrk(config, ep, token, config.duration)
+            drain(config)
+            res = ep.result
+            log(
+                f"{ep.label:<48} {res['rps']:8,.0f} req/s  p50 {ms(res['latency_us']['p50'])} ms  "
+                f"p99 {ms(res['latency_us']['p99'])} ms  errors {res['errors_total']}"
+            )
+        sessions_after = psql_value(config.database_url, sessions_sql)
+        with contextlib.suppress(ValueError):
+            # Each reading is a psql session of its own: the second one counts itself.
+            db_sessions = int(sessions_after) - int(sessions_before) - 1
+        memory = server.memory()
+        for m in memory_before_login or []:
+            log(f"before login: {m['role']:<6} pid {m['pid']}: RSS {m['rss_mb']:.1f} MB")
+        for m in memory:
+            log(f"{m['role']:<6} pid {m['pid']}: RSS {m['rss_mb']:.1f} MB (peak {m['hwm_mb']:.1f} MB)")
+        for ep in endpoints:
+            if ep.name in profiles and ep.result:
+                profile(config, server, ep, tokens.get(ep.role) if ep.role else None)
+    finally:
+        server.stop()
+
+    baseline_runs = [ep.result["rps"] for ep in endpoints if ep.name.startswith("minimal") and ep.result]
+    baseline = sum(baseline_runs) / len(baseline_runs) if baseline_runs else None
+    by_name = {ep.name: ep for ep in endpoints}
+    facts["loadavg_after"] = os.getloadavg()
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_commit(),
+        "software": software_versions(),
+        "command": command,
+        "machine": facts,
+        "postgres": postgres,
+        "seed_note": seed_note,
+        "data": data,
+        "config": {
+            key: getattr(config, key)
+            for key in (
+                "workers",
+                "threads",
+                "connections",
+                "wrk_threads",
+                "duration",
+                "warmup",
+                "port",
+                "scale",
+                "rate",
+                "redis_url",
+            )
+        },
+        "startup_s": server.startup_s,
+        "baseline_rps": baseline,
+        "rows": endpoints,
+        "memory": memory,
+        "memory_before_login": memory_before_login,
+        "db_sessions": db_sessions,
+        "requests": sum(ep.result["requests"] for ep in endpoints if ep.result),
+    }
+    report["targets"] = evaluate_targets(by_name, baseline, server.startup_s, memory)
+    (OUT / "results.json").write_text(
+        json.dumps(
+            {
+                **report,
+                "rows": [
+                    {
+                        "name": ep.name,
+                        "label": ep.label,
+                        "role": ep.role,
+                        "preflight": ep.preflight,
+                        "result": ep.result,
+                    }
+                    for ep in endpoints
+                ],
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    for target, measured, verdict in report["targets"]:
+        log(f"{verdict:<4} {target}: {measured}")
+    if config.no_write:
+        log("results: bench/out/results.json (bench/RESULTS.md left as it was)")
+    else:
+        write_results(RESULTS, report)
+        log(f"results: {RESULTS.relative_to(ROOT)} and bench/out/results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"[bench] error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("[bench] interrupted", file=sys.stderr)
+        sys.exit(130)

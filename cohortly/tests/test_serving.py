@@ -1,0 +1,438 @@
+"""Production serving and the benchmark's tools: gunicorn's settings, the deploy
+files, the scale seeder and the baseline view (the load run itself is `make bench`)."""
+
+import importlib
+import importlib.util
+import json
+import os
+import runpy
+from collections import Counter
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.test import override_settings
+from django.urls import clear_url_caches
+from gunicorn.config import Config
+
+from accounts import scale
+from accounts.models import User
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+GUNICORN_ENV = (
+    "PORT",
+    "GUNICORN_BIND",
+    "WEB_CONCURRENCY",
+    "GUNICORN_WORKERS",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_GRACEFUL_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_MAX_REQUESTS_JITTER",
+    "GUNICORN_ACCESSLOG",
+    "GUNICORN_LOGLEVEL",
+    "GUNICORN_PRELOAD",
+    "GUNICORN_CONTROL_SOCKET",
+)
+
+
+# --- gunicorn.conf.py ---------------------------------------------------------------
+
+
+@pytest.fixture
+def gunicorn_conf(monkeypatch):
+    """Reads gunicorn.conf.py under the given environment, as gunicorn would."""
+    for name in GUNICORN_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+    def load(**env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        namespace = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+        return {k: v for k, v in namespace.items() if not k.startswith("_") and not callable(v)}
+
+    return load
+
+
+def test_gunicorn_defaults_suit_one_machine_on_loopback(gunicorn_conf):
+    conf = gunicorn_conf()
+    assert conf["bind"] == ["127.0.0.1:8000"]
+    assert conf["workers"] == len(os.sched_getaffinity(0))
+    assert conf["threads"] == 1
+    assert conf["preload_app"] is True
+    assert conf["accesslog"] is None  # the request middleware logs each request
+    assert conf["max_requests"] == 0
+    assert conf["control_socket_disable"] is True
+    assert conf["wsgi_app"] == "cohortly.wsgi:application"
+    if os.path.isdir("/dev/shm"):
+        assert conf["worker_tmp_dir"] == "/dev/shm"
+
+
+def test_gunicorn_listens_on_the_platform_port(gunicorn_conf):
+    assert gunicorn_conf(PORT="10000")["bind"] == ["0.0.0.0:10000"]
+
+
+def test_gunicorn_bind_wins_over_port(gunicorn_conf):
+    assert gunicorn_conf(PORT="10000", GUNICORN_BIND="127.0.0.1:9000")["bind"] == ["127.0.0.1:9000"]
+
+
+def test_gunicorn_reads_workers_threads_and_limits(gunicorn_conf):
+    conf = gunicorn_conf(
+        GUNICORN_WORKERS="5",
+        GUNICORN_THREADS="4",
+        GUNICORN_TIMEOUT="60",
+        GUNICORN_KEEPALIVE="2",
+        GUNICORN_MAX_REQUESTS="1000",
+        GUNICORN_ACCESSLOG="-",
+        GUNICORN_PRELOAD="false",
+        GUNICORN_CONTROL_SOCKET="/tmp/cohortly-gunicorn.ctl",
+    )
+    assert (conf["workers"], conf["threads"], conf["timeout"], conf["keepalive"]) == (5, 4, 60, 2)
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+    assert conf["accesslog"] == "-"
+    assert conf["preload_app"] is False
+    assert conf["control_socket"] == "/tmp/cohortly-gunicorn.ctl"
+    assert "control_socket_disable" not in conf
+
+
+def test_web_concurrency_wins_over_gunicorn_workers(gunicorn_conf):
+    assert gunicorn_conf(WEB_CONCURRENCY="3", GUNICORN_WORKERS="5")["workers"] == 3
+
+
+def test_every_setting_is_one_gunicorn_knows_and_accepts(gunicorn_conf):
+    conf = gunicorn_conf(PORT="10000", GUNICORN_MAX_REQUESTS="500", GUNICORN_ACCESSLOG="-")
+    config = Config()
+    unknown = {name for name in conf if name not in config.settings and name != "os"}
+    assert not unknown, f"not gunicorn settings (typos?): {unknown}"
+    for name, value in conf.items():
+        if name in config.settings:
+            config.set(name, value)  # runs gunicorn's own validator
+    assert config.address == [("0.0.0.0", 10000)]
+
+
+# --- deploy files ---------------------------------------------------------------
+
+
+def test_procfile_runs_web_release_and_the_task_worker():
+    processes = dict(
+        line.split(": ", 1) for line in (BASE_DIR / "Procfile").read_text().splitlines() if line.strip()
+    )
+    assert processes["web"].startswith("gunicorn -c gunicorn.conf.py")
+    assert "migrate --no-input" in processes["release"]
+    assert "createcachetable" in processes["release"]
+    assert processes["worker"] == "python manage.py db_worker"
+
+
+def test_render_blueprint_wires_web_worker_redis_and_a_generated_secret():
+    blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
+    services = {service["name"]: service for service in blueprint["services"]}
+    web, worker = services["cohortly-web"], services["cohortly-worker"]
+    assert web["type"] == "web" and web["healthCheckPath"] == "/api/v1/health"
+    assert "migrate" in web["preDeployCommand"]
+    assert worker["type"] == "worker" and worker["dockerCommand"] == "python manage.py db_worker"
+    assert services["cohortly-redis"]["type"] == "keyvalue"
+    settings = {var["key"]: var for var in blueprint["envVarGroups"][0]["envVars"]}
+    assert settings["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
+    assert settings["DEBUG"]["value"] == "false"
+    assert settings["TASKS_BACKEND"]["value"] == "database"
+    assert settings["DATABASE_URL"]["sync"] is False  # never committed
+    for service in (web, worker):
+        assert {"fromGroup": "cohortly-settings"} in service["envVars"]
+        assert any(var.get("key") == "REDIS_URL" for var in service["envVars"])
+
+
+def test_dockerfile_runs_gunicorn_as_an_unprivileged_user():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "collectstatic --no-input" in dockerfile
+    assert "\nUSER cohortly\n" in dockerfile
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "cohortly.wsgi"]' in dockerfile
+    ignored = (BASE_DIR / ".dockerignore").read_text().split()
+    assert {".env", ".venv", ".git", "db.sqlite3"} <= set(ignored)
+    railway = json.loads((BASE_DIR / "railway.json").read_text())
+    assert railway["deploy"]["healthcheckPath"] == "/api/v1/health"
+
+
+# --- the baseline view -------------------------------------------------------------
+
+
+@pytest.fixture
+def bench_urls():
+    """Reloads the URLconf under BENCH_ENDPOINTS, and back afterwards."""
+    import cohortly.urls
+
+    def load(enabled: bool):
+        with override_settings(BENCH_ENDPOINTS=enabled):
+            importlib.reload(cohortly.urls)
+        clear_url_caches()
+
+    yield load
+    load(False)
+
+
+def test_minimal_view_is_not_mounted_by_default(client, settings):
+    assert settings.BENCH_ENDPOINTS is False
+    assert client.get("/bench/minimal").status_code == 404
+
+
+def test_minimal_view_answers_without_auth_or_queries_when_enabled(client, bench_urls):
+    # No database access in this test: a single query would fail it.
+    bench_urls(True)
+    response = client.get("/bench/minimal")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["X-Request-ID"]  # the same middleware as every request
+    bench_urls(False)
+    assert client.get("/bench/minimal").status_code == 404
+
+
+# --- the scale seeder --------------------------------------------------------------
+
+
+def _seed(value=0.01, seed=1):
+    out = StringIO()
+    call_command("seed_demo", "--scale", str(value), "--seed", str(seed), stdout=out)
+    return out.getvalue()
+
+
+def test_counts_scale_with_at_least_one_of_each_role():
+    assert scale.counts_for(1) == {
+        "admins": 10,
+        "sales": 50,
+        "instructors": 300,
+        "mentors": 200,
+        "users": 10_000,
+        "bootcamps": 1_000,
+        "enrollments": 20_000,
+        "assignments": 5_000,
+        "leads": 100_000,
+        "students": 9_440,
+    }
+    tiny = scale.counts_for(0.001)
+    assert min(tiny.values()) >= 1
+    assert (
+        tiny["users"]
+        == tiny["admins"] + tiny["sales"] + tiny["instructors"] + tiny["mentors"] + tiny["students"]
+    )
+
+
+@pytest.mark.django_db
+def test_scale_seeder_creates_the_proportions_and_keeps_the_rules():
+    from assignments.models import Assignment
+    from bootcamps.models import Bootcamp
+    from enrollments.models import Enrollment
+    from leads.models import Lead, LeadActivity
+
+    output = _seed(0.01)
+    n = scale.counts_for(0.01)
+
+    roles = Counter(User.objects.values_list("role", flat=True))
+    assert roles == {
+        "ADMIN": n["admins"],
+        "SALES": n["sales"],
+        "INSTRUCTOR": n["instructors"],
+        "MENTOR": n["mentors"],
+        "STUDENT": n["students"],
+    }
+    assert Bootcamp.objects.count() == n["bootcamps"]
+    assert Enrollment.objects.count() == n["enrollments"]
+    assert Assignment.objects.count() == n["assignments"]
+    assert Lead.objects.count() == n["leads"]
+    assert LeadActivity.objects.filter(kind="CREATED").count() == n["leads"]
+
+    # 1-3 instructors (and only instructors) on every bootcamp; mentors are mentors.
+    for bootcamp in Bootcamp.objects.prefetch_related("instructors", "mentors"):
+        assert 1 <= len(bootcamp.instructors.all()) <= 3
+        assert {u.role for u in bootcamp.instructors.all()} == {"INSTRUCTOR"}
+        assert {u.role for u in bootcamp.mentors.all()} <= {"MENTOR"}
+
+    # Seats: holders never above capacity; a waitlist only in a full bootcamp, numbered 1..n.
+    camps = Bootcamp.objects.annotate(
+        seats=Count("enrollments", filter=Q(enrollments__status__in=["ACTIVE", "COMPLETED"])),
+        waiting=Count("enrollments", filter=Q(enrollments__status="WAITLISTED")),
+    )
+    for bootcamp in camps:
+        assert bootcamp.seats <= bootcamp.capacity
+        if bootcamp.waiting:
+            assert bootcamp.seats == bootcamp.capacity
+            seqs = sorted(
+                bootcamp.enrollments.filter(status="WAITLISTED").values_list("waitlist_seq", flat=True)
+            )
+            assert seqs == list(range(1, bootcamp.waiting + 1))
+    assert not Enrollment.objects.exclude(student__role="STUDENT").exists()
+    assert not Enrollment.objects.filter(bootcamp__status="DRAFT").exists()
+
+    # Leads: every source and status; the model's rules hold.
+    assert set(Lead.objects.values_list("source", flat=True)) == set(Lead.Source.values)
+    assert set(Lead.objects.values_list("status", flat=True)) == set(Lead.Status.values)
+    assert not Lead.objects.filter(status="LOST", lost_reason="").exists()
+    converted = Lead.objects.filter(status="CONVERTED")
+    assert converted.exists()
+    for lead in converted.select_related("converted_enrollment"):
+        assert lead.converted_enrollment.student_id == lead.converted_student_id
+        assert lead.converted_enrollment.status in ("ACTIVE", "COMPLETED")
+        assert lead.email == lead.converted_student.email
+    open_emails = Lead.objects.filter(status__in=Lead.OPEN_STATUSES).values_list("email", flat=True)
+    assert len(open_emails) == len(set(open_emails))
+    assert all(
+        email.rsplit("@", 1)[1] in scale.DOMAINS for email in Lead.objects.values_list("email", flat=True)
+    )
+
+    # Timestamps are spread out, and auto_now is back on for everything else.
+    assert Lead.objects.values("created_at").distinct().count() > n["leads"] // 2
+    assert Lead._meta.get_field("created_at").auto_now_add is True
+    assert Enrollment._meta.get_field("enrolled_at").auto_now_add is True
+
+    # The benchmark's logins work with the printed passwords; everyone else shares one.
+    assert scale.BENCH_ADMIN_PASSWORD in output and scale.BENCH_SALES_PASSWORD in output
+    admin = authenticate(email=scale.BENCH_ADMIN_EMAIL, password=scale.BENCH_ADMIN_PASSWORD)
+    sales = authenticate(email=scale.BENCH_SALES_EMAIL, password=scale.BENCH_SALES_PASSWORD)
+    assert admin.role == "ADMIN" and sales.role == "SALES"
+    student = User.objects.filter(role="STUDENT", is_active=True).first()
+    assert authenticate(email=student.email, password=scale.SCALE_PASSWORD) == student
+
+
+@pytest.mark.django_db
+def test_scale_seeder_adds_nothing_the_second_time():
+    _seed(0.01)
+    users = User.objects.count()
+    output = _seed(0.01)
+    assert "already loaded" in output
+    assert User.objects.count() == users
+
+
+class _Rollback(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_scale_seeder_is_deterministic():
+    from leads.models import Lead
+
+    def snapshot():
+        return (
+            sorted(User.objects.values_list("id", "email", "role")),
+            sorted(Lead.objects.values_list("email", "status", "source", "phone")),
+        )
+
+    snapshots = []
+    for _ in range(2):
+        with pytest.raises(_Rollback), transaction.atomic():
+            _seed(0.005, seed=7)
+            snapshots.append(snapshot())
+            raise _Rollback
+    assert snapshots[0] == snapshots[1]
+    assert snapshots[0][0]
+
+
+def test_scale_must_be_positive():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--scale", "0")
+
+
+# --- the benchmark driver's report -------------------------------------------------
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_run", BASE_DIR / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_report_is_a_table_with_ratios_and_verdicts(tmp_path):
+    bench = _bench_module()
+
+    def result(rps, p50_ms, p99_ms, status_errors=0):
+        return {
+            "rps": rps,
+            "requests": int(rps * 10),
+            "errors_total": status_errors,
+            "errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0, "status": status_errors},
+            "latency_us": {"p50": p50_ms * 1000, "p99": p99_ms * 1000},
+        }
+
+    rows = bench.endpoints_for(bench.parse_args([]), 42)
+    numbers = {
+        "minimal": result(4000, 7, 12),
+        "health": result(3400, 8, 14),
+        "bootcamps_list": result(1200, 25, 45),
+        "bootcamp_detail": result(1000, 30, 60),
+        "enrollments_list": result(400, 70, 120),
+        "leads_search": result(500, 60, 90),
+        "login": result(20, 1500, 2500, status_errors=3),
+        "minimal_again": result(4000, 7, 12),
+    }
+    for row in rows:
+        row.preflight = {"status": 200, "ok": True}
+        row.result = numbers[row.name]
+    memory = [
+        {"role": "master", "pid": 1, "rss_mb": 60.0, "hwm_mb": 60.0, "pss_mb": 20.0},
+        {"role": "worker", "pid": 2, "rss_mb": 70.0, "hwm_mb": 90.0, "pss_mb": 40.0},
+    ]
+    targets = bench.evaluate_targets({r.name: r for r in rows}, 4000, 0.8, memory)
+    assert [v for t, _m, v in targets if t.startswith("Bootcamp list")] == ["PASS", "PASS"]  # 30%, 45 ms
+    assert [v for t, _m, v in targets if t.startswith("Bootcamp detail")] == ["FAIL"]  # 25% < 35%
+    assert [v for t, _m, v in targets if t.startswith("Enrollment list")] == ["FAIL"]  # p99 120 ms
+    assert [v for t, _m, v in targets if t.startswith("Health")] == ["PASS"]
+    report = {
+        "date": "2026-01-01 00:00 UTC",
+        "commit": "abc123",
+        "software": "Python 3.11",
+        "command": "make bench",
+        "machine": {
+            "nproc": 2,
+            "cpu_model": "test",
+            "loadavg_before": (0.1, 0, 0),
+            "loadavg_after": (1, 0, 0),
+        },
+        "postgres": "15",
+        "data": "10000 users",
+        "config": {
+            "workers": 2,
+            "threads": 1,
+            "connections": 32,
+            "wrk_threads": 2,
+            "duration": 10,
+            "warmup": 2,
+            "port": 8765,
+            "scale": 1.0,
+            "rate": "1000000/min",
+            "redis_url": "redis://127.0.0.1:6379/14",
+        },
+        "startup_s": 0.8,
+        "baseline_rps": 4000,
+        "rows": rows,
+        "memory": memory,
+        "memory_before_login": None,
+        "targets": targets,
+    }
+    path = tmp_path / "RESULTS.md"
+    bench.write_results(path, report)
+    text = path.read_text()
+    assert "| `GET /api/v1/bootcamps/?page=3` | ADMIN | 1,200 | 0.30 | 25.0 | 45.0 | 0 |" in text
+    assert "3 HTTP ≥400" in text
+    assert "2 CPUs (`nproc`)" in text and "`make bench`" in text
+    assert "| Each worker < 80 MB resident after the run | largest 70 MB | PASS |" in text
+
+
+def test_profile_summary_counts_inclusive_and_self_time(tmp_path):
+    bench = _bench_module()
+    raw = tmp_path / "profile.txt"
+    raw.write_text(
+        "handle (gunicorn/workers/sync.py:1);get (bootcamps/api/views.py:5);execute (psycopg/cursor.py:9) 30\n"
+        "handle (gunicorn/workers/sync.py:1);get (bootcamps/api/views.py:5) 10\n"
+    )
+    summary = bench.summarize_profile(raw)
+    assert "40 samples" in summary
+    assert "100.0%  get (bootcamps/api/views.py:5)" in summary
+    assert "75.0%  execute (psycopg/cursor.py:9)" in summary

@@ -1,0 +1,87 @@
+"""Gunicorn settings, read from the environment (`gunicorn -c gunicorn.conf.py cohortly.wsgi`).
+
+Every value has a default that suits one machine; hosts set only what differs.
+
+  GUNICORN_BIND            where to listen (default 127.0.0.1:8000, or 0.0.0.0:$PORT when the host
+                           sets PORT, as Render and Railway do)
+  WEB_CONCURRENCY          worker processes (alias GUNICORN_WORKERS; default: the CPU count)
+  GUNICORN_THREADS         threads per worker (default 1: sync workers; more switches to gthread)
+  GUNICORN_TIMEOUT         seconds before a silent worker is killed and replaced (default 30)
+  GUNICORN_GRACEFUL_TIMEOUT  seconds a worker gets to finish on restart/shutdown (default 30)
+  GUNICORN_KEEPALIVE       seconds to hold an idle keep-alive connection (gthread only; default 5)
+  GUNICORN_MAX_REQUESTS    recycle a worker after this many requests (default 0: never), with
+  GUNICORN_MAX_REQUESTS_JITTER  a random spread so workers don't restart together (default 10%)
+  GUNICORN_ACCESSLOG       an access log file, "-" for stdout (default: none; the app's request
+                           middleware already logs one line per request with its request id)
+  GUNICORN_LOGLEVEL        gunicorn's own log level (default info)
+  GUNICORN_PRELOAD         import the app once in the master before forking (default true)
+  GUNICORN_CONTROL_SOCKET  a path for gunicorn's control socket (default: none, see below)
+  FORWARDED_ALLOW_IPS      read by gunicorn itself: proxies trusted for X-Forwarded-* headers
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in {"1", "true", "yes", "on"}
+
+
+def _cpu_count() -> int:
+    # The CPUs this process may run on (a container's limit), not the host's.
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _bind() -> str:
+    if os.environ.get("GUNICORN_BIND"):
+        return os.environ["GUNICORN_BIND"]
+    if os.environ.get("PORT"):
+        # A platform (Render, Railway, Heroku-style) routes its load balancer to $PORT.
+        return f"0.0.0.0:{os.environ['PORT']}"
+    return "127.0.0.1:8000"
+
+
+wsgi_app = "cohortly.wsgi:application"
+bind = [_bind()]
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", _cpu_count()))
+threads = _int("GUNICORN_THREADS", 1)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 10)
+
+# Django, DRF and every app module are imported once in the master; workers
+# share those pages copy-on-write, start in milliseconds, and a broken import
+# fails the deploy at once instead of in a crash-looping worker. No database
+# connection is opened at import time, so none is shared across the fork.
+preload_app = _bool("GUNICORN_PRELOAD", True)
+
+# The worker heartbeat file: in memory where the host has /dev/shm (a disk-backed
+# /tmp, as in some containers, can stall workers on fsync and get them killed).
+_SHM = "/dev/shm"  # noqa: S108 (gunicorn's own files, not shared temporary data)
+if os.path.isdir(_SHM):
+    worker_tmp_dir = _SHM
+
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+proc_name = "cohortly"
+
+# Gunicorn's control socket defaults to one path per user ($HOME/.gunicorn),
+# which two servers on one machine (or a read-only home in a container) would
+# fight over; it is opt-in here.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
