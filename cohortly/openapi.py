@@ -55,6 +55,13 @@ class ErrorResponse503Serializer(_ErrorResponse):
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
+    def _get_extra_validation_errors(self):
+        errors = super()._get_extra_validation_errors()
+        # Every paginated list refuses an out-of-range page_size with a 400 on it.
+        if self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
+            errors = {**errors, "page_size": {"invalid"}}
+        return errors
+
     """409 where a view says an action may conflict (`conflict_actions`), 413 on
     requests with a body, 503 everywhere (the database may be down)."""
 
