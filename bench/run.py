@@ -246,6 +246,8 @@ def server_env(config) -> dict:
             "GUNICORN_THREADS": str(config.threads),
         }
     )
+    # Prepared statements on a direct connection, as README's production advice says.
+    env.setdefault("DB_PREPARED_STATEMENTS", "true")
     env.pop("GUNICORN_ACCESSLOG", None)
     return env
 

@@ -1,5 +1,8 @@
 """Bootcamp reads: querysets scoped to a user, with seats counted (never stored)."""
 
+import uuid
+
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
@@ -54,3 +57,83 @@ def bootcamp_list_for(user) -> QuerySet[Bootcamp]:
 def bootcamp_get_for(user, pk) -> Bootcamp:
     """One bootcamp in `user`'s scope (Bootcamp.DoesNotExist otherwise)."""
     return bootcamp_list_for(user).get(pk=pk)
+
+
+# --- The read path of the API's list and detail -----------------------------
+# The two most requested endpoints read plain rows (values()) and their people
+# in one more query, instead of model instances, prefetches and a
+# ModelSerializer: the same data for a fraction of the cost.
+# bootcamps.api.presenters turns them into exactly what BootcampSerializer
+# renders (a test holds the two to each other).
+
+BOOTCAMP_COLUMNS = (
+    "id",
+    "title",
+    "slug",
+    "description",
+    "start_date",
+    "end_date",
+    "capacity",
+    "price",
+    "currency",
+    "delivery_format",
+    "location",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
+
+def bootcamp_values(queryset: QuerySet[Bootcamp]) -> QuerySet:
+    """A (filtered, ordered) bootcamp queryset as plain dicts: no seats, no people
+    (bootcamp_page_details adds both for the rows of one page)."""
+    return queryset.values(*BOOTCAMP_COLUMNS)
+
+
+def bootcamp_page_details(bootcamp_ids) -> dict[int, dict]:
+    """For the bootcamps of one page, in one query: the seats held (ACTIVE and
+    COMPLETED enrollments, counted) and the instructors and mentors by name:
+    {bootcamp id: {"seats_taken": n, "instructors": [(user id, name)], "mentors": [...]}}.
+
+    Raw SQL on purpose: this runs on every list and detail request, its shape
+    never changes, and building it with the ORM (a union of three querysets)
+    took longer than the database took to answer it.
+    """
+    from enrollments.models import Enrollment
+
+    details = {pk: {"seats_taken": 0, "instructors": [], "mentors": []} for pk in bootcamp_ids}
+    if not details:
+        return details
+    ids = list(details)
+    marks = ", ".join(["%s"] * len(ids))
+    user_table = User._meta.db_table
+    branches, params = [], []
+    for relation in ("instructors", "mentors"):
+        through = getattr(Bootcamp, relation).through._meta.db_table
+        branches.append(
+            # Table names come from _meta and the values are parameters.
+            f"SELECT t.bootcamp_id, '{relation}', t.user_id, u.full_name, 0 "  # noqa: S608
+            f"FROM {through} t JOIN {user_table} u ON u.id = t.user_id WHERE t.bootcamp_id IN ({marks})"
+        )
+        params += ids
+    seat_marks = ", ".join(["%s"] * len(Enrollment.SEAT_HOLDING))
+    branches.append(
+        f"SELECT bootcamp_id, 'seats', NULL, NULL, COUNT(*) FROM {Enrollment._meta.db_table} "  # noqa: S608
+        f"WHERE bootcamp_id IN ({marks}) AND status IN ({seat_marks}) GROUP BY bootcamp_id"
+    )
+    params += [*ids, *Enrollment.SEAT_HOLDING]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    people = []
+    for bootcamp_id, kind, user_id, full_name, count in rows:
+        if kind == "seats":
+            details[bootcamp_id]["seats_taken"] = count
+        else:
+            # PostgreSQL returns a UUID, SQLite its 32 hex digits.
+            user_id = str(user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(user_id))
+            people.append((full_name, user_id, bootcamp_id, kind))
+    # Each list ordered by name, then id, like the serializer's prefetch.
+    for full_name, user_id, bootcamp_id, kind in sorted(people):
+        details[bootcamp_id][kind].append((user_id, full_name))
+    return details

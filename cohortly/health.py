@@ -54,12 +54,27 @@ def _cache_ok() -> bool:
         return False
 
 
-@require_GET
-def health(request):
-    started = time.perf_counter()
+_last = {"at": float("-inf"), "checks": None}
+
+
+def _checks() -> dict:
+    """The dependencies' state, probed at most once per HEALTH_CHECK_INTERVAL
+    seconds in each worker: balancers poll every few seconds each, and an
+    answer a second old says as much about PostgreSQL as a fresh one."""
+    now = time.monotonic()
+    if _last["checks"] is not None and now - _last["at"] < settings.HEALTH_CHECK_INTERVAL:
+        return _last["checks"]
     checks = {"database": "ok" if _database_ok() else "unavailable"}
     if settings.REDIS_URL:
         checks["cache"] = "ok" if _cache_ok() else "unavailable"
+    _last.update(at=now, checks=checks)
+    return checks
+
+
+@require_GET
+def health(request):
+    started = time.perf_counter()
+    checks = _checks()
     healthy = all(value == "ok" for value in checks.values())
     body = {
         "status": "healthy" if healthy else "unhealthy",

@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
-    "anymail",
     "django_tasks",
     "django_tasks_db",
     "accounts",
@@ -115,6 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
     )
+    # Server-side parameter binding with prepared statements: a query the app
+    # sends over and over is parsed and planned once per connection. Needs a
+    # direct connection or a pooler that supports prepared statements (PgBouncer
+    # >= 1.21 with max_prepared_statements, as on Neon).
+    if env.bool("DB_PREPARED_STATEMENTS", default=False):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
@@ -143,8 +148,16 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Seconds the user behind a JWT is cached in Redis (0 = read it on every request).
     USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
+    # Seconds a bootcamp list/detail response is kept in Redis (bootcamps.caching;
+    # every write moves its version, this only bounds writes that bypass the ORM).
+    BOOTCAMP_CACHE_SECONDS = env.int("BOOTCAMP_CACHE_SECONDS", default=60)
+    # Seconds an exact list count (e.g. leads matching a search) is kept in Redis
+    # (cohortly.counting; every write to the model invalidates it at once).
+    COUNT_CACHE_SECONDS = env.int("COUNT_CACHE_SECONDS", default=300)
 else:
     USER_CACHE_SECONDS = 0
+    BOOTCAMP_CACHE_SECONDS = 0
+    COUNT_CACHE_SECONDS = 0
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -249,7 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cohortly.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "cohortly.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -345,6 +358,10 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# --- Health ---------------------------------------------------------------
+# /api/v1/health probes the database and Redis at most this often per worker (seconds).
+HEALTH_CHECK_INTERVAL = env.float("HEALTH_CHECK_INTERVAL", default=1.0)
 
 # --- Request limits -------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)

@@ -7,6 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x7Qm2pL9vR4tY8wZ3nB6cF
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("HEALTH_CHECK_INTERVAL", "0")  # every health request probes
 
 from cohortly.settings import *  # noqa: F403
 

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from cohortly import bench_views, views
+from cohortly import bench_views, docs_views, views
 
 admin.site.site_header = "Cohortly back office"
 admin.site.site_title = "Cohortly"
@@ -12,9 +11,9 @@ admin.site.index_title = "Bootcamps, people, enrollments and grades"
 urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^api/v1/", include(("cohortly.api_urls", "api"), namespace="api")),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^api/schema/?$", docs_views.schema, name="schema"),
+    re_path(r"^api/docs/?$", docs_views.swagger, name="swagger-ui"),
+    re_path(r"^api/redoc/?$", docs_views.redoc, name="redoc"),
     path("sales/", include(("leads.urls", "sales"), namespace="sales")),
     path(settings.ADMIN_URL, admin.site.urls),
     *([path("bench/minimal", bench_views.minimal)] if settings.BENCH_ENDPOINTS else []),

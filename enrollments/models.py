@@ -53,6 +53,8 @@ class Enrollment(TimeStampedModel):
         indexes = [
             models.Index(fields=["bootcamp", "status"], name="enrollment_bootcamp_status_idx"),
             models.Index(fields=["student", "status"], name="enrollment_student_status_idx"),
+            # The list's default order: a page is read off this index, not sorted.
+            models.Index(fields=["-enrolled_at", "-id"], name="enrollment_recent_first_idx"),
         ]
 
     def __str__(self):

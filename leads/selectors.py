@@ -13,11 +13,15 @@ from leads.models import Lead, LeadActivity
 
 
 def lead_list_for(user: User | None) -> QuerySet[Lead]:
-    """Every lead for SALES and ADMIN users; nothing for anyone else. Joins what
-    a list row shows (owner, bootcamp, enrollment) so a page costs one query."""
+    """Every lead for SALES and ADMIN users; nothing for anyone else. Joins the
+    owner and bootcamp a list row shows; the conversion's student and enrollment
+    (few leads have them) come in a query of their own only when a page has
+    some: planning the search over four joins cost more than running it."""
     if not has_role(user, SALES_TEAM):
         return Lead.objects.none()
-    return Lead.objects.select_related("owner", "bootcamp", "converted_enrollment", "converted_student")
+    return Lead.objects.select_related("owner", "bootcamp").prefetch_related(
+        "converted_enrollment", "converted_student"
+    )
 
 
 def lead_get_for(user: User | None, pk) -> Lead:
@@ -56,3 +60,63 @@ def lead_follow_ups_due(*, user: User, now: datetime | None = None) -> QuerySet[
         .filter(owner=user, status__in=Lead.OPEN_STATUSES, next_follow_up_at__lt=end_of_today(now))
         .order_by("next_follow_up_at", "id")
     )
+
+
+#: What a row of the API's lead list shows (owner and bootcamp joined).
+LEAD_ROW_COLUMNS = (
+    "id",
+    "full_name",
+    "email",
+    "phone",
+    "source",
+    "status",
+    "lost_reason",
+    "message",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "next_follow_up_at",
+    "converted_at",
+    "created_at",
+    "updated_at",
+    "bootcamp__id",
+    "bootcamp__title",
+    "bootcamp__slug",
+    "bootcamp__start_date",
+    "owner__id",
+    "owner__full_name",
+    "owner__email",
+    "converted_student_id",
+    "converted_enrollment_id",
+)
+
+
+def lead_rows(queryset: QuerySet[Lead]) -> QuerySet:
+    """A (filtered, ordered) lead_list_for queryset as plain rows for the API's
+    list; lead_conversions() adds the few converted ones' student and enrollment."""
+    return queryset.prefetch_related(None).values(*LEAD_ROW_COLUMNS)
+
+
+def lead_conversions(rows) -> tuple[dict, dict]:
+    """({user id: (full_name, email)}, {enrollment id: status}) for the converted
+    leads among `rows`; no query when there are none."""
+    from enrollments.models import Enrollment
+
+    student_ids = {row["converted_student_id"] for row in rows if row["converted_student_id"]}
+    enrollment_ids = {row["converted_enrollment_id"] for row in rows if row["converted_enrollment_id"]}
+    students = (
+        {
+            pk: (name, email)
+            for pk, name, email in User.objects.filter(pk__in=student_ids).values_list(
+                "pk", "full_name", "email"
+            )
+        }
+        if student_ids
+        else {}
+    )
+    enrollments = (
+        dict(Enrollment.objects.filter(pk__in=enrollment_ids).values_list("pk", "status"))
+        if enrollment_ids
+        else {}
+    )
+    return students, enrollments

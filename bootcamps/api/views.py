@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
@@ -6,9 +5,18 @@ from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
 from bootcamps import selectors, services
+from bootcamps.api.presenters import bootcamp_json, bootcamps_json
 from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
+from bootcamps.caching import cached_response
 from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
-from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
+from bootcamps.permissions import (
+    BOOTCAMP_EDITORS,
+    BOOTCAMP_READERS,
+    BOOTCAMP_WRITERS,
+    IsBootcampEditor,
+    can_see_all_bootcamps,
+)
+from cohortly.filters import FilterBackend
 
 
 @extend_schema(tags=["bootcamps"])
@@ -29,7 +37,7 @@ class BootcampViewSet(
     write_roles = BOOTCAMP_WRITERS
     action_roles = {"partial_update": BOOTCAMP_EDITORS}
     conflict_actions = ("destroy",)
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = BootcampFilterSet
     search_fields = ["title", "description"]
     ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
@@ -48,6 +56,32 @@ class BootcampViewSet(
     def _present(self, bootcamp, status_code=status.HTTP_200_OK):
         fresh = selectors.bootcamp_get_for(self.request.user, bootcamp.pk)
         return Response(BootcampSerializer(fresh).data, status=status_code)
+
+    # Reads: plain rows and one query for seats and people (bootcamps.selectors),
+    # cached per scope and URL when Redis is there (bootcamps.caching).
+    def _scope(self):
+        return "all" if can_see_all_bootcamps(self.request.user) else "published"
+
+    def list(self, request, *args, **kwargs):
+        def build():
+            queryset = self.filter_queryset(selectors.bootcamp_scope_for(request.user))
+            rows = self.paginate_queryset(selectors.bootcamp_values(queryset))
+            details = selectors.bootcamp_page_details([row["id"] for row in rows])
+            return self.get_paginated_response(bootcamps_json(rows, details)).data
+
+        return cached_response(self._scope(), request.build_absolute_uri(), build)
+
+    def retrieve(self, request, *args, **kwargs):
+        def build():
+            queryset = selectors.bootcamp_scope_for(request.user).filter(pk=kwargs["pk"])
+            row = selectors.bootcamp_values(queryset).first()
+            return (
+                None
+                if row is None
+                else bootcamp_json(row, selectors.bootcamp_page_details([row["id"]])[row["id"]])
+            )
+
+        return cached_response(self._scope(), request.build_absolute_uri(), build)
 
     @extend_schema(request=BootcampWriteSerializer, responses={201: BootcampSerializer})
     def create(self, request, *args, **kwargs):

@@ -48,6 +48,18 @@ def test_docs_are_served_without_a_cdn(client):
         assert "cdn.jsdelivr" not in page.text and "unpkg.com" not in page.text
 
 
+def test_health_probes_at_most_once_per_interval(anon_client, settings):
+    settings.HEALTH_CHECK_INTERVAL = 60
+    from cohortly import health
+
+    health._last.update(at=float("-inf"), checks=None)
+    with mock.patch("cohortly.health._database_ok", return_value=True) as probe:
+        for _ in range(3):
+            assert anon_client.get("/api/v1/health").status_code == 200
+    assert probe.call_count == 1
+    health._last.update(at=float("-inf"), checks=None)
+
+
 def test_health_answers_405_to_other_methods(anon_client):
     assert anon_client.post("/api/v1/health").status_code == 405
 

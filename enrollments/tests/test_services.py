@@ -253,9 +253,9 @@ def test_emails_confirmed_waitlisted_promoted_cancelled(
 
 
 def test_no_email_before_commit_nor_after_rollback(make_user, django_capture_on_commit_callbacks, mailoutbox):
-    bootcamp = DraftBootcampFactory()
+    bootcamp, student = DraftBootcampFactory(), make_user(Role.STUDENT)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ValidationError):
-        services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+        services.enrollment_create(student=student, bootcamp=bootcamp)
     assert callbacks == [] and mailoutbox == []
 
 

@@ -6,7 +6,6 @@ its CSV export and the sales pages read the same parameters the same way).
 """
 
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,8 +19,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
+from cohortly.counting import cached_count_pagination
+from cohortly.filters import FilterBackend
 from cohortly.throttling import LeadCaptureRateThrottle
 from leads import selectors, services
+from leads.api.presenters import lead_row_json
 from leads.api.serializers import (
     LeadActivitySerializer,
     LeadCaptureSerializer,
@@ -32,6 +34,7 @@ from leads.api.serializers import (
 )
 from leads.exports import lead_csv_response
 from leads.filtersets import LeadFilterSet
+from leads.models import Lead
 
 CSV_FORMAT = "csv"
 HONEYPOT_FIELD = "website"
@@ -74,12 +77,13 @@ _csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, descriptio
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
 
+    pagination_class = cached_count_pagination(Lead)
     permission_classes = [RolePermission]
     read_roles = write_roles = SALES_TEAM
     action_roles = {"create": PUBLIC}
     conflict_actions = ("create", "partial_update", "convert")
     serializer_class = LeadSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = LeadFilterSet
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -124,7 +128,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def list(self, request, *args, **kwargs):
         if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
             return self._csv()
-        return super().list(request, *args, **kwargs)
+        rows = self.paginate_queryset(selectors.lead_rows(self.filter_queryset(self.get_queryset())))
+        students, enrollments = selectors.lead_conversions(rows)
+        return self.get_paginated_response([lead_row_json(row, students, enrollments) for row in rows])
 
     @extend_schema(
         summary="Capture a lead (public form)",
