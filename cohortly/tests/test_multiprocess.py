@@ -1,4 +1,4 @@
-"""Limits that must hold across processes: throttles shared through Redis."""
+"""Limits that must hold across processes: seats, and throttles shared through Redis."""
 
 import os
 import uuid
@@ -8,14 +8,10 @@ import pytest
 
 from cohortly.tests.live_servers import gunicorn, request
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)"),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
 def test_login_throttle_holds_across_workers_and_servers():
     """Two servers with two workers each share one Redis: the login limit is
     counted once for the client, not per process."""
@@ -31,3 +27,52 @@ def test_login_throttle_holds_across_workers_and_servers():
             statuses = list(pool.map(lambda url: request("POST", url, json_body=body)[0], urls))
     assert statuses.count(401) == 6, statuses
     assert statuses.count(429) == 14, statuses
+
+
+def test_seat_limits_hold_across_worker_processes(make_user):
+    """Enrollments and cancels racing through two gunicorn worker processes:
+    never more ACTIVE than seats, the waitlist contiguous and in order, no 5xx."""
+    import json
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from enrollments.models import Enrollment
+    from enrollments.selectors import enrollment_annotate_waitlist_position
+    from enrollments.tests.factories import BootcampFactory
+
+    bootcamp = BootcampFactory(capacity=5)
+    students = [make_user(User.Role.STUDENT) for _ in range(24)]
+    tokens = {s.pk: str(AccessToken.for_user(s)) for s in students}
+    env = {"THROTTLE_USER_RATE": "100000/min", "THROTTLE_ANON_RATE": "100000/min"}
+    with gunicorn(workers=2, env=env) as base:
+        url = f"{base}/api/v1/enrollments/"
+
+        def enroll(student):
+            return request("POST", url, json_body={"bootcamp": bootcamp.pk}, token=tokens[student.pk])
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            first = list(pool.map(enroll, students[:16]))
+        assert all(status == 201 for status, _ in first), first
+        active = [json.loads(body)["id"] for status, body in first if json.loads(body)["status"] == "ACTIVE"]
+        assert len(active) == 5
+
+        # Cancel three seat holders while eight more students enroll.
+        by_id = {e.pk: e.student_id for e in Enrollment.objects.filter(pk__in=active)}
+
+        def cancel(enrollment_id):
+            return request("POST", f"{url}{enrollment_id}/cancel", token=tokens[by_id[enrollment_id]])
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            results = [pool.submit(cancel, pk) for pk in active[:3]]
+            results += [pool.submit(enroll, s) for s in students[16:]]
+            statuses = [future.result()[0] for future in results]
+    assert all(status < 500 for status in statuses), statuses
+    assert all(status in (200, 201) for status in statuses), statuses
+
+    rows = enrollment_annotate_waitlist_position(Enrollment.objects.filter(bootcamp=bootcamp))
+    assert rows.filter(status="ACTIVE").count() == 5
+    assert rows.filter(status="CANCELLED").count() == 3
+    waiting = list(rows.filter(status="WAITLISTED").order_by("waitlist_seq"))
+    assert [e.waitlist_position for e in waiting] == list(range(1, len(waiting) + 1))
+    assert len(waiting) == 24 - 5 - 3
