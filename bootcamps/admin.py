@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
@@ -114,8 +115,7 @@ class BootcampAdmin(admin.ModelAdmin):
         ("People", {"fields": ["instructors", "mentors"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    # Other apps' inlines (assignments) are appended to this list.
-    inlines = [EnrollmentInline]
+    inlines = [EnrollmentInline, AssignmentInline]
     actions = ["publish_bootcamps", "archive_bootcamps"]
 
     def get_queryset(self, request):

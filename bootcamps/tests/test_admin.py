@@ -47,6 +47,10 @@ def form_data(bootcamp=None, **overrides):
         "enrollments-INITIAL_FORMS": "0",
         "enrollments-MIN_NUM_FORMS": "0",
         "enrollments-MAX_NUM_FORMS": "1000",
+        "assignments-TOTAL_FORMS": "0",
+        "assignments-INITIAL_FORMS": "0",
+        "assignments-MIN_NUM_FORMS": "0",
+        "assignments-MAX_NUM_FORMS": "1000",
     }
     if bootcamp is not None:
         count = bootcamp.enrollments.count()
@@ -210,3 +214,14 @@ def test_publish_and_archive_actions(admin_web):
 
 def test_inlines_list_is_extendable():
     assert isinstance(site._registry[Bootcamp].inlines, list)
+
+
+def test_bootcamp_page_shows_its_assignments_inline(client, make_user):
+    from assignments.tests.factories import AssignmentFactory
+
+    admin_user = make_user("ADMIN")
+    client.force_login(admin_user)
+    assignment = AssignmentFactory(title="Build a CLI")
+    response = client.get(f"/admin/bootcamps/bootcamp/{assignment.bootcamp_id}/change/")
+    assert response.status_code == 200
+    assert "Build a CLI" in response.text
