@@ -15,20 +15,7 @@ from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
 #: The fields a bootcamp form passes to the services.
-SERVICE_FIELDS = [
-    "title",
-    "description",
-    "start_date",
-    "end_date",
-    "capacity",
-    "price",
-    "currency",
-    "delivery_format",
-    "location",
-    "status",
-    "instructors",
-    "mentors",
-]
+SERVICE_FIELDS = list(services.WRITABLE_FIELDS)
 
 
 def _error_text(exc: Exception) -> str:

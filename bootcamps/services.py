@@ -21,23 +21,23 @@ from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
 from cohortly.exceptions import Conflict
 
-#: Fields bootcamp_update accepts.
-UPDATABLE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "start_date",
-        "end_date",
-        "capacity",
-        "price",
-        "currency",
-        "delivery_format",
-        "location",
-        "status",
-        "instructors",
-        "mentors",
-    }
+#: The fields bootcamp_create and bootcamp_update take (the API and the admin
+#: forms offer exactly these).
+WRITABLE_FIELDS = (
+    "title",
+    "description",
+    "start_date",
+    "end_date",
+    "capacity",
+    "price",
+    "currency",
+    "delivery_format",
+    "location",
+    "status",
+    "instructors",
+    "mentors",
 )
+UPDATABLE_FIELDS = frozenset(WRITABLE_FIELDS)
 PEOPLE_FIELDS = {"instructors": User.Role.INSTRUCTOR, "mentors": User.Role.MENTOR}
 SLUG_ATTEMPTS = 5
 

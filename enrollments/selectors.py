@@ -34,6 +34,25 @@ def enrollment_annotate_waitlist_position(queryset: QuerySet[Enrollment]) -> Que
     )
 
 
+#: What a row of the API's enrollment list shows.
+ENROLLMENT_ROW_COLUMNS = (
+    "id",
+    "status",
+    "waitlist_position",
+    "enrolled_at",
+    "updated_at",
+    "student__id",
+    "student__full_name",
+    "student__email",
+    "bootcamp__id",
+    "bootcamp__title",
+    "bootcamp__slug",
+    "bootcamp__start_date",
+    "bootcamp__end_date",
+    "bootcamp__status",
+)
+
+
 def enrollment_list_for(user) -> QuerySet[Enrollment]:
     """The enrollments `user` may see. ADMIN and SALES: all; INSTRUCTOR: those of
     the bootcamps they teach; MENTOR: of the bootcamps they mentor; STUDENT:
@@ -52,23 +71,9 @@ def enrollment_list_for(user) -> QuerySet[Enrollment]:
     else:
         return queryset.none()
     # Only the columns the API shows: no password hashes, no descriptions.
+    shown = [column for column in ENROLLMENT_ROW_COLUMNS if column != "waitlist_position"]
     queryset = queryset.select_related("student", "bootcamp").only(
-        "id",
-        "status",
-        "waitlist_seq",
-        "enrolled_at",
-        "updated_at",
-        "student_id",
-        "bootcamp_id",
-        "student__id",
-        "student__full_name",
-        "student__email",
-        "bootcamp__id",
-        "bootcamp__title",
-        "bootcamp__slug",
-        "bootcamp__start_date",
-        "bootcamp__end_date",
-        "bootcamp__status",
+        *shown, "waitlist_seq", "student_id", "bootcamp_id"
     )
     return enrollment_annotate_waitlist_position(queryset)
 
@@ -76,25 +81,6 @@ def enrollment_list_for(user) -> QuerySet[Enrollment]:
 def enrollment_get_for(user, pk) -> Enrollment:
     """One enrollment in `user`'s scope (Enrollment.DoesNotExist otherwise)."""
     return enrollment_list_for(user).get(pk=pk)
-
-
-#: What a row of the API's enrollment list shows.
-ENROLLMENT_ROW_COLUMNS = (
-    "id",
-    "status",
-    "waitlist_position",
-    "enrolled_at",
-    "updated_at",
-    "student__id",
-    "student__full_name",
-    "student__email",
-    "bootcamp__id",
-    "bootcamp__title",
-    "bootcamp__slug",
-    "bootcamp__start_date",
-    "bootcamp__end_date",
-    "bootcamp__status",
-)
 
 
 def enrollment_rows(queryset: QuerySet[Enrollment]) -> QuerySet:

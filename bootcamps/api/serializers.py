@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from bootcamps.services import WRITABLE_FIELDS
 from cohortly.serializers import StrictFieldsMixin
 
 
@@ -92,20 +93,7 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Bootcamp
-        fields = [
-            "title",
-            "description",
-            "start_date",
-            "end_date",
-            "capacity",
-            "price",
-            "currency",
-            "delivery_format",
-            "location",
-            "status",
-            "instructors",
-            "mentors",
-        ]
+        fields = list(WRITABLE_FIELDS)
         extra_kwargs = {
             "end_date": {
                 "error_messages": {"end_before_start": "The end date cannot be before the start date."}
