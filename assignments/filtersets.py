@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 
 from assignments.models import Assignment, Submission
+from cohortly.filters import FilterSet
 
 #: The largest id a bigint primary key can hold.
 MAX_ID = 2**63 - 1
@@ -19,7 +20,7 @@ class IdFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
-class AssignmentFilterSet(django_filters.FilterSet):
+class AssignmentFilterSet(FilterSet):
     bootcamp = IdFilter(field_name="bootcamp_id", help_text="A bootcamp's id.")
     due_before = django_filters.IsoDateTimeFilter(
         field_name="due_at", lookup_expr="lte", help_text="Due at or before this time (ISO 8601)."
@@ -34,7 +35,7 @@ class AssignmentFilterSet(django_filters.FilterSet):
         fields = ["bootcamp", "due_before", "due_after", "is_published"]
 
 
-class SubmissionFilterSet(django_filters.FilterSet):
+class SubmissionFilterSet(FilterSet):
     assignment = IdFilter(field_name="assignment_id", help_text="An assignment's id.")
     bootcamp = IdFilter(field_name="assignment__bootcamp_id", help_text="A bootcamp's id.")
     student = django_filters.UUIDFilter(field_name="student_id", help_text="A student's id.")

@@ -2,9 +2,10 @@ import django_filters
 from rest_framework.filters import OrderingFilter
 
 from bootcamps.models import Bootcamp
+from cohortly.filters import FilterSet
 
 
-class BootcampFilterSet(django_filters.FilterSet):
+class BootcampFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Bootcamp.Status.choices, help_text="One or more statuses (repeat the parameter)."
     )

@@ -3,6 +3,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from cohortly.filters import FilterSet
 from enrollments.models import Enrollment
 
 
@@ -13,7 +14,7 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class EnrollmentFilterSet(django_filters.FilterSet):
+class EnrollmentFilterSet(FilterSet):
     bootcamp = IdFilter(field_name="bootcamp_id", help_text="Enrollments in this bootcamp (its id).")
     student = django_filters.UUIDFilter(
         field_name="student_id", help_text="Enrollments of this student (user id)."

@@ -14,11 +14,12 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from cohortly.filters import FilterSet
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -86,7 +87,7 @@ class LeadOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-id")
 
 
-class LeadFilterSet(django_filters.FilterSet):
+class LeadFilterSet(FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label="Search", help_text="Name, email or phone contains this text."
     )
@@ -142,9 +143,8 @@ class LeadFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(full_name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value)
-        )
+        # Name, email and phone, any case: one LIKE on the generated search_text.
+        return queryset.filter(search_text__contains=value.upper())
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in OWNER_ME:

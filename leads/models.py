@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Upper
 
 from accounts.models import phone_validator
 from cohortly.models import TimeStampedModel
@@ -68,6 +69,17 @@ class Lead(TimeStampedModel):
         related_name="converted_leads",
     )
     converted_at = models.DateTimeField(null=True, blank=True)
+    # What the list's search box looks in: name, email and phone in one upper-
+    # cased column, kept by the database, so a search is one LIKE on one column
+    # (a trigram index serves it on PostgreSQL) instead of three on three.
+    search_text = models.GeneratedField(
+        expression=Upper(
+            Concat("full_name", Value(" "), "email", Value(" "), "phone", output_field=models.TextField())
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
