@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    # django-anymail is used as an EMAIL_BACKEND; its app (inbound webhooks and
+    # tracking) isn't needed for sending, so it isn't installed.
     "django_tasks",
     "django_tasks_db",
     "accounts",
