@@ -141,3 +141,16 @@ def assert_error(response, status, code=None, attr=None):
     if attr is not None:
         assert attr in [e["attr"] for e in body["errors"]], body
     return body
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The caches production has with Redis (the user behind a token, bootcamp
+    responses, list counts), on a local-memory stand-in; each test turns on
+    the ones it checks by setting its *_SECONDS."""
+    settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.USER_CACHE_SECONDS = 0
+    settings.BOOTCAMP_CACHE_SECONDS = 0
+    settings.COUNT_CACHE_SECONDS = 0
+    return settings

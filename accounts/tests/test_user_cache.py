@@ -15,11 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def user_cache(settings):
-    settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
-    settings.USER_CACHE_SECONDS = 60
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    yield cache
+def user_cache(shared_cache):
+    shared_cache.USER_CACHE_SECONDS = 60
+    return cache
 
 
 def _user_queries(client):

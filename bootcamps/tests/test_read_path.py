@@ -57,12 +57,8 @@ def test_list_and_detail_render_exactly_what_the_serializer_renders(
 
 
 @pytest.fixture
-def shared_cache(settings):
-    """The cache as production has it (Redis), stood in for by local memory."""
-    settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
-    settings.BOOTCAMP_CACHE_SECONDS = 60
-    settings.USER_CACHE_SECONDS = 0
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def bootcamp_cache(shared_cache):
+    shared_cache.BOOTCAMP_CACHE_SECONDS = 60
 
 
 def _bootcamp_queries(client, url=URL, **params):
@@ -71,7 +67,7 @@ def _bootcamp_queries(client, url=URL, **params):
     return response, [q["sql"] for q in captured.captured_queries if "bootcamps_bootcamp" in q["sql"]]
 
 
-def test_a_repeated_request_is_served_from_the_cache(shared_cache, admin_client, world):
+def test_a_repeated_request_is_served_from_the_cache(bootcamp_cache, admin_client, world):
     first, queries = _bootcamp_queries(admin_client)
     assert queries
     second, queries = _bootcamp_queries(admin_client)
@@ -79,7 +75,7 @@ def test_a_repeated_request_is_served_from_the_cache(shared_cache, admin_client,
     assert second.json() == first.json()
 
 
-def test_scopes_are_cached_apart(shared_cache, admin_client, student_client, anon_client, world):
+def test_scopes_are_cached_apart(bootcamp_cache, admin_client, student_client, anon_client, world):
     staff = admin_client.get(URL).json()
     assert staff["count"] == 4
     assert student_client.get(URL).json()["count"] == 3
@@ -97,7 +93,7 @@ def test_permissions_and_throttles_still_run_on_a_cached_response(
     assert anon_client.delete(f"{URL}{world[0].pk}/").status_code == 401
 
 
-def test_an_edit_is_seen_at_once(shared_cache, admin_client, world):
+def test_an_edit_is_seen_at_once(bootcamp_cache, admin_client, world):
     admin_client.get(URL)
     response = admin_client.patch(f"{URL}{world[1].pk}/", {"title": "Renamed camp"}, format="json")
     assert response.status_code == 200
@@ -106,7 +102,7 @@ def test_an_edit_is_seen_at_once(shared_cache, admin_client, world):
     assert admin_client.get(f"{URL}{world[1].pk}/").json()["title"] == "Renamed camp"
 
 
-def test_a_new_enrollment_changes_the_seats_shown(shared_cache, admin_client, make_user, world):
+def test_a_new_enrollment_changes_the_seats_shown(bootcamp_cache, admin_client, make_user, world):
     camp = world[1]
     assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 0
     enrollment_create(student=make_user(User.Role.STUDENT), bootcamp=camp, notify=False)
@@ -114,7 +110,7 @@ def test_a_new_enrollment_changes_the_seats_shown(shared_cache, admin_client, ma
     assert body["seats_taken"] == 1 and body["seats_left"] == camp.capacity - 1
 
 
-def test_instructor_changes_and_renames_are_seen(shared_cache, admin_client, admin_user, make_user, world):
+def test_instructor_changes_and_renames_are_seen(bootcamp_cache, admin_client, admin_user, make_user, world):
     camp = world[2]
     admin_client.get(f"{URL}{camp.pk}/")
     teacher = make_user(User.Role.INSTRUCTOR, full_name="New Teacher")
@@ -128,7 +124,7 @@ def test_instructor_changes_and_renames_are_seen(shared_cache, admin_client, adm
     ]
 
 
-def test_a_login_does_not_empty_the_cache(shared_cache, admin_client, anon_client, world):
+def test_a_login_does_not_empty_the_cache(bootcamp_cache, admin_client, anon_client, world):
     User.objects.create_user(email="someone@example.com", password="Quiet-Harbour-77", full_name="Some One")
     admin_client.get(URL)
     version = caching.cache.get(caching.VERSION_KEY)

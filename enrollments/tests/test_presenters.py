@@ -28,13 +28,10 @@ def test_the_list_renders_exactly_what_the_serializer_renders(
     assert sorted(r["waitlist_position"] for r in body["results"] if r["waitlist_position"]) == [1, 2]
 
 
-def test_the_cached_count_follows_renames_of_the_students_searched(settings, admin_client, make_user):
+def test_the_cached_count_follows_renames_of_the_students_searched(shared_cache, admin_client, make_user):
     from accounts.services import profile_update
 
-    settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
-    settings.COUNT_CACHE_SECONDS = 300
-    settings.USER_CACHE_SECONDS = 0
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    shared_cache.COUNT_CACHE_SECONDS = 300
     student = make_user(User.Role.STUDENT, full_name="Stella Unique")
     enrollment_create(student=student, bootcamp=BootcampFactory(), notify=False)
     assert admin_client.get("/api/v1/enrollments/", {"search": "unique"}).json()["count"] == 1
