@@ -95,12 +95,24 @@ def on_user_saved(sender, instance, update_fields=None, **kwargs):
         listing_changed()
 
 
+def on_people_changed(sender, **kwargs):
+    listing_changed()
+    # The list's count depends on instructors and mentors too (?instructor=).
+    from bootcamps.models import Bootcamp
+    from cohortly.counting import model_changed
+
+    model_changed(Bootcamp)
+
+
 def connect_signals():
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from accounts.models import User
     from bootcamps.models import Bootcamp
+    from cohortly.counting import connect_signals as connect_count_signals
     from enrollments.models import Enrollment
+
+    connect_count_signals(Bootcamp)
 
     for model in (Bootcamp, Enrollment):
         post_save.connect(on_row_changed, sender=model, dispatch_uid=f"bootcamp-cache-{model.__name__}-save")

@@ -9,6 +9,7 @@ from bootcamps.api.presenters import bootcamp_json, bootcamps_json
 from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
 from bootcamps.caching import cached_response
 from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
+from bootcamps.models import Bootcamp
 from bootcamps.permissions import (
     BOOTCAMP_EDITORS,
     BOOTCAMP_READERS,
@@ -16,6 +17,7 @@ from bootcamps.permissions import (
     IsBootcampEditor,
     can_see_all_bootcamps,
 )
+from cohortly.counting import cached_count_pagination
 from cohortly.filters import FilterBackend
 
 
@@ -43,6 +45,8 @@ class BootcampViewSet(
     ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
     ordering = ["start_date", "id"]
     lookup_value_regex = r"[0-9]+"
+    # Counted over bootcamps and their people (cohortly.counting, bootcamps.caching).
+    pagination_class = cached_count_pagination(Bootcamp)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

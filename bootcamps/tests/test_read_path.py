@@ -134,3 +134,23 @@ def test_a_login_does_not_empty_the_cache(bootcamp_cache, admin_client, anon_cli
     assert response.status_code == 200
     assert caching.cache.get(caching.VERSION_KEY) == version
     assert _bootcamp_queries(admin_client)[1] == []
+
+
+def test_the_list_count_is_cached_and_follows_new_bootcamps_and_people(
+    shared_cache, admin_client, admin_user, make_user, world
+):
+    shared_cache.COUNT_CACHE_SECONDS = 300  # the response cache stays off: only the count is cached
+    teacher = make_user(User.Role.INSTRUCTOR)
+
+    def count(**params):
+        with CaptureQueriesContext(connection) as captured:
+            body = admin_client.get(URL, params).json()
+        return body["count"], sum(q["sql"].startswith("SELECT COUNT(*)") for q in captured.captured_queries)
+
+    assert count() == (4, 1)
+    assert count() == (4, 0)
+    BootcampFactory()
+    assert count() == (5, 1)
+    assert count(instructor=str(teacher.pk)) == (0, 1)
+    bootcamp_update(bootcamp=world[1], actor=admin_user, data={"instructors": [teacher]})
+    assert count(instructor=str(teacher.pk)) == (1, 1)
