@@ -7,6 +7,7 @@ a service's ValidationError goes back onto the form beside its field, and a
 Conflict becomes a form error, never a 500.
 """
 
+import abc
 import functools
 import zoneinfo
 from urllib.parse import unquote
@@ -272,9 +273,11 @@ class LeadDetailView(SalesMixin, View):
         return _lead_page(request, lead_get_for(request.user, pk))
 
 
-class LeadActionView(SalesMixin, View):
+class LeadActionView(SalesMixin, View, abc.ABC):
     """POST a form → call a service → redirect back to the lead with a message.
-    On an error the lead page is shown again with this form bound (input kept)."""
+    On an error the lead page is shown again with this form bound (input kept).
+    Each action (note, status, owner, follow-up, convert) says what it does in
+    `perform`."""
 
     http_method_names = ["post"]
     form_class = None
@@ -284,9 +287,9 @@ class LeadActionView(SalesMixin, View):
     def get_form(self, lead):
         return self.form_class(self.request.POST)
 
+    @abc.abstractmethod
     def perform(self, lead, form) -> str:
         """Call the service; answer the confirmation message."""
-        raise NotImplementedError
 
     def post(self, request, pk):
         lead = lead_get_for(request.user, pk)
