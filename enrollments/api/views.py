@@ -70,7 +70,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         is_student = actor.role == User.Role.STUDENT
         named = request.data.get("student") if isinstance(request.data, dict) else None
         if is_student and named is not None and str(named) != str(actor.pk):
-            # Checked before validation, so an unknown id can't be told from another student's.
+            # enrollment_create holds this rule; it is also checked here, before
+            # validation, so that an unknown id can't be told from another student's.
             raise PermissionDenied("Students can only enroll themselves.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -263,3 +263,16 @@ def test_notify_false_sends_nothing(make_user, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=BootcampFactory(), notify=False)
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("role", [Role.STUDENT, Role.INSTRUCTOR, Role.MENTOR])
+def test_only_admin_and_sales_enroll_someone_else(make_user, role):
+    from rest_framework.exceptions import PermissionDenied
+
+    bootcamp, student = BootcampFactory(), make_user(Role.STUDENT)
+    with pytest.raises(PermissionDenied):
+        services.enrollment_create(student=student, bootcamp=bootcamp, actor=make_user(role))
+    assert not Enrollment.objects.filter(student=student).exists()
+    for allowed in (make_user(Role.SALES), make_user(Role.ADMIN), student):
+        enrollment = services.enrollment_create(student=student, bootcamp=BootcampFactory(), actor=allowed)
+        assert enrollment.student == student
