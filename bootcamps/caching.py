@@ -26,11 +26,11 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from cohortly.counting import bump_version
 from cohortly.renderers import JSONRenderer
 
 VERSION_KEY = "bootcamps:listing-version"
@@ -40,20 +40,10 @@ def caching_enabled() -> bool:
     return bool(settings.REDIS_URL) and settings.BOOTCAMP_CACHE_SECONDS > 0
 
 
-def _bump() -> None:
-    try:
-        cache.add(VERSION_KEY, 0, None)
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, None)
-
-
 def listing_changed() -> None:
     """Make every cached bootcamp response stale, now and again after commit."""
-    if not caching_enabled():
-        return
-    _bump()
-    transaction.on_commit(_bump, robust=True)
+    if caching_enabled():
+        bump_version(VERSION_KEY)
 
 
 def cached_response(scope: str, url: str, build):

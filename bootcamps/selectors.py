@@ -54,11 +54,6 @@ def bootcamp_list_for(user) -> QuerySet[Bootcamp]:
     )
 
 
-def bootcamp_get_for(user, pk) -> Bootcamp:
-    """One bootcamp in `user`'s scope (Bootcamp.DoesNotExist otherwise)."""
-    return bootcamp_list_for(user).get(pk=pk)
-
-
 # --- The read path of the API's list and detail -----------------------------
 # The two most requested endpoints read plain rows (values()) and their people
 # in one more query, instead of model instances, prefetches and a

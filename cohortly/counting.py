@@ -30,12 +30,19 @@ def _version_key(model) -> str:
     return f"count-version:{model._meta.label_lower}"
 
 
-def _bump(key: str) -> None:
-    try:
-        cache.add(key, 0, None)
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, None)
+def bump_version(key: str) -> None:
+    """Move the version number stored at `key` now and again when the current
+    transaction commits (a reader in between may have cached what is changing)."""
+
+    def bump():
+        try:
+            cache.add(key, 0, None)
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, None)
+
+    bump()
+    transaction.on_commit(bump, robust=True)
 
 
 def model_changed(sender, update_fields=None, **kwargs):
@@ -44,9 +51,7 @@ def model_changed(sender, update_fields=None, **kwargs):
         return
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login changes no row anyone counts by
-    key = _version_key(sender)
-    _bump(key)  # entries record the versions they were counted at
-    transaction.on_commit(lambda: _bump(key), robust=True)
+    bump_version(_version_key(sender))  # entries record the versions they were counted at
 
 
 def connect_signals(*models):

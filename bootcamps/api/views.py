@@ -57,12 +57,19 @@ class BootcampViewSet(
             return BootcampWriteSerializer
         return BootcampSerializer
 
-    def _present(self, bootcamp, status_code=status.HTTP_200_OK):
-        fresh = selectors.bootcamp_get_for(self.request.user, bootcamp.pk)
-        return Response(BootcampSerializer(fresh).data, status=status_code)
-
     # Reads: plain rows and one query for seats and people (bootcamps.selectors),
     # cached per scope and URL when Redis is there (bootcamps.caching).
+    def _bootcamp_data(self, pk) -> dict | None:
+        """One bootcamp in the caller's scope as the API shows it, or None."""
+        queryset = selectors.bootcamp_scope_for(self.request.user).filter(pk=pk)
+        row = selectors.bootcamp_values(queryset).first()
+        if row is None:
+            return None
+        return bootcamp_json(row, selectors.bootcamp_page_details([row["id"]])[row["id"]])
+
+    def _present(self, bootcamp, status_code=status.HTTP_200_OK):
+        return Response(self._bootcamp_data(bootcamp.pk), status=status_code)
+
     def _scope(self):
         return "all" if can_see_all_bootcamps(self.request.user) else "published"
 
@@ -76,16 +83,9 @@ class BootcampViewSet(
         return cached_response(self._scope(), request.build_absolute_uri(), build)
 
     def retrieve(self, request, *args, **kwargs):
-        def build():
-            queryset = selectors.bootcamp_scope_for(request.user).filter(pk=kwargs["pk"])
-            row = selectors.bootcamp_values(queryset).first()
-            return (
-                None
-                if row is None
-                else bootcamp_json(row, selectors.bootcamp_page_details([row["id"]])[row["id"]])
-            )
-
-        return cached_response(self._scope(), request.build_absolute_uri(), build)
+        return cached_response(
+            self._scope(), request.build_absolute_uri(), lambda: self._bootcamp_data(kwargs["pk"])
+        )
 
     @extend_schema(request=BootcampWriteSerializer, responses={201: BootcampSerializer})
     def create(self, request, *args, **kwargs):
