@@ -538,34 +538,21 @@ def evaluate_targets(endpoints: dict, baseline: float | None, startup_s: float |
             measured += " (with errors)"
         rows.append((target, measured, "PASS" if ok else "FAIL"))
 
-    r = ratio("bootcamps_list")
-    check(
-        "Bootcamp list (page 3, ADMIN) ≥ 25% of minimal (below 12%: not done)",
-        None if r is None else f"{100 * r:.0f}%" + (" (below 12%)" if r < 0.12 else ""),
-        r is not None and r >= 0.25,
-        "bootcamps_list",
-    )
-    p = p99("bootcamps_list")
-    check(
-        "Bootcamp list p99 < 50 ms",
-        None if p is None else f"{p:.1f} ms",
-        p is not None and p < 50,
-        "bootcamps_list",
-    )
-    r = ratio("bootcamp_detail")
-    check(
-        "Bootcamp detail ≥ 35% of minimal",
-        None if r is None else f"{100 * r:.0f}%",
-        r is not None and r >= 0.35,
-        "bootcamp_detail",
-    )
-    r = ratio("health")
-    check(
-        "Health ≥ 80% of minimal",
-        None if r is None else f"{100 * r:.0f}%",
-        r is not None and r >= 0.80,
-        "health",
-    )
+    def at_least(name, target, share):
+        r = ratio(name)
+        below_done = " (below 12%)" if name == "bootcamps_list" and r is not None and r < 0.12 else ""
+        check(
+            target, None if r is None else f"{100 * r:.0f}%{below_done}", r is not None and r >= share, name
+        )
+
+    def p99_under(name, target, limit_ms):
+        p = p99(name)
+        check(target, None if p is None else f"{p:.1f} ms", p is not None and p < limit_ms, name)
+
+    at_least("bootcamps_list", "Bootcamp list (page 3, ADMIN) ≥ 25% of minimal (below 12%: not done)", 0.25)
+    p99_under("bootcamps_list", "Bootcamp list p99 < 50 ms", 50)
+    at_least("bootcamp_detail", "Bootcamp detail ≥ 35% of minimal", 0.35)
+    at_least("health", "Health ≥ 80% of minimal", 0.80)
     check(
         "Startup (process start → first 200 on health) < 1.5 s",
         None if startup_s is None else f"{startup_s:.2f} s",
@@ -578,20 +565,8 @@ def evaluate_targets(endpoints: dict, baseline: float | None, startup_s: float |
         None if biggest is None else f"largest {biggest:.0f} MB",
         biggest is not None and biggest < 80,
     )
-    p = p99("leads_search")
-    check(
-        "Lead search (100,000 leads, SALES) p99 < 100 ms",
-        None if p is None else f"{p:.1f} ms",
-        p is not None and p < 100,
-        "leads_search",
-    )
-    p = p99("enrollments_list")
-    check(
-        "Enrollment list (page 2, ADMIN) p99 < 100 ms",
-        None if p is None else f"{p:.1f} ms",
-        p is not None and p < 100,
-        "enrollments_list",
-    )
+    p99_under("leads_search", "Lead search (100,000 leads, SALES) p99 < 100 ms", 100)
+    p99_under("enrollments_list", "Enrollment list (page 2, ADMIN) p99 < 100 ms", 100)
     return rows
 
 
