@@ -65,8 +65,13 @@ def workspace(transactional_db, sales_user, make_user):
 
 def log_in(page, email, password=DEFAULT_PASSWORD):
     """Keyboard only: the email field has focus, Tab to the password, Enter."""
+    from playwright.sync_api import expect
+
     page.goto(page.base_url + "/sales/")
     assert "/sales/login/" in page.url
+    # Type only once the page has put the focus in the email field: keys sent
+    # earlier (a busy machine) would land nowhere.
+    expect(page.get_by_label("Email")).to_be_focused()
     page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
