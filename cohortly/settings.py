@@ -108,6 +108,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a faster timestamptz reader (cohortly/postgresql).
+    DATABASES["default"]["ENGINE"] = "cohortly.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # A dead database answers within seconds instead of hanging a worker.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
