@@ -7,11 +7,13 @@ from rest_framework import serializers
 _decimal_2 = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-def datetime_str(value) -> str | None:
-    """What DRF's DateTimeField renders: local time, ISO 8601, "Z" for UTC."""
+def datetime_str(value, tz=None) -> str | None:
+    """What DRF's DateTimeField renders: local time, ISO 8601, "Z" for UTC.
+    `tz`: the current time zone, looked up once per list by the caller rather
+    than once per value (the lookup cost more than the formatting)."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

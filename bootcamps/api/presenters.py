@@ -5,6 +5,8 @@ other); building the dicts directly skips DRF's per-field machinery on the
 busiest read endpoints.
 """
 
+from django.utils import timezone
+
 from cohortly.presenters import datetime_str, decimal_str
 
 
@@ -12,8 +14,9 @@ def _people(pairs) -> list[dict]:
     return [{"id": user_id, "full_name": full_name} for user_id, full_name in pairs]
 
 
-def bootcamp_json(row: dict, details: dict) -> dict:
-    """`row` from bootcamps.selectors.bootcamp_values, `details` from bootcamp_page_details."""
+def bootcamp_json(row: dict, details: dict, tz=None) -> dict:
+    """`row` from bootcamps.selectors.bootcamp_values, `details` from
+    bootcamp_page_details, `tz` as for datetime_str."""
     seats_taken = details["seats_taken"]
     return {
         "id": row["id"],
@@ -32,10 +35,11 @@ def bootcamp_json(row: dict, details: dict) -> dict:
         "mentors": _people(details["mentors"]),
         "seats_taken": seats_taken,
         "seats_left": max(0, row["capacity"] - seats_taken),
-        "created_at": datetime_str(row["created_at"]),
-        "updated_at": datetime_str(row["updated_at"]),
+        "created_at": datetime_str(row["created_at"], tz),
+        "updated_at": datetime_str(row["updated_at"], tz),
     }
 
 
 def bootcamps_json(rows: list[dict], details: dict[int, dict]) -> list[dict]:
-    return [bootcamp_json(row, details[row["id"]]) for row in rows]
+    tz = timezone.get_current_timezone()
+    return [bootcamp_json(row, details[row["id"]], tz) for row in rows]

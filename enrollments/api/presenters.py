@@ -4,8 +4,8 @@ held to it by test_presenters), built directly for the busy list endpoint."""
 from cohortly.presenters import date_str, datetime_str
 
 
-def enrollment_row_json(row: dict) -> dict:
-    """`row` from enrollments.selectors.enrollment_rows."""
+def enrollment_row_json(row: dict, tz=None) -> dict:
+    """`row` from enrollments.selectors.enrollment_rows; `tz` as for datetime_str."""
     return {
         "id": row["id"],
         "student": {
@@ -23,6 +23,6 @@ def enrollment_row_json(row: dict) -> dict:
         },
         "status": row["status"],
         "waitlist_position": row["waitlist_position"],
-        "enrolled_at": datetime_str(row["enrolled_at"]),
-        "updated_at": datetime_str(row["updated_at"]),
+        "enrolled_at": datetime_str(row["enrolled_at"], tz),
+        "updated_at": datetime_str(row["updated_at"], tz),
     }

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -58,7 +59,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(selectors.enrollment_rows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response([enrollment_row_json(row) for row in rows])
+        tz = timezone.get_current_timezone()
+        return self.get_paginated_response([enrollment_row_json(row, tz) for row in rows])
 
     def _present(self, enrollment, status_code=status.HTTP_200_OK):
         fresh = selectors.enrollment_get_for(self.request.user, enrollment.pk)

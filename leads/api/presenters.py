@@ -5,8 +5,9 @@ from cohortly.presenters import date_str, datetime_str
 from leads.models import Lead
 
 
-def lead_row_json(row: dict, students: dict, enrollments: dict) -> dict:
-    """`row` from leads.selectors.lead_rows; the dicts from lead_conversions."""
+def lead_row_json(row: dict, students: dict, enrollments: dict, tz=None) -> dict:
+    """`row` from leads.selectors.lead_rows; the dicts from lead_conversions;
+    `tz` as for datetime_str."""
     student_id, enrollment_id = row["converted_student_id"], row["converted_enrollment_id"]
     student = students.get(student_id) if student_id else None
     return {
@@ -37,14 +38,14 @@ def lead_row_json(row: dict, students: dict, enrollments: dict) -> dict:
             "full_name": row["owner__full_name"],
             "email": row["owner__email"],
         },
-        "next_follow_up_at": datetime_str(row["next_follow_up_at"]),
+        "next_follow_up_at": datetime_str(row["next_follow_up_at"], tz),
         "converted_student": None
         if student is None
         else {"id": str(student_id), "full_name": student[0], "email": student[1]},
         "converted_enrollment": None
         if enrollment_id is None
         else {"id": enrollment_id, "status": enrollments[enrollment_id]},
-        "converted_at": datetime_str(row["converted_at"]),
-        "created_at": datetime_str(row["created_at"]),
-        "updated_at": datetime_str(row["updated_at"]),
+        "converted_at": datetime_str(row["converted_at"], tz),
+        "created_at": datetime_str(row["created_at"], tz),
+        "updated_at": datetime_str(row["updated_at"], tz),
     }

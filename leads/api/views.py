@@ -130,7 +130,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return self._csv()
         rows = self.paginate_queryset(selectors.lead_rows(self.filter_queryset(self.get_queryset())))
         students, enrollments = selectors.lead_conversions(rows)
-        return self.get_paginated_response([lead_row_json(row, students, enrollments) for row in rows])
+        tz = timezone.get_current_timezone()
+        return self.get_paginated_response([lead_row_json(row, students, enrollments, tz) for row in rows])
 
     @extend_schema(
         summary="Capture a lead (public form)",
