@@ -1,5 +1,7 @@
-"""Exact page counts without recounting: the count of a filtered list, cached
-in Redis under a version of the model that every write moves.
+"""The busy API lists, paginated without redoing work that can't have changed.
+
+Counts. The count of a filtered list is cached in Redis under a version of
+the models it depends on, which every write moves.
 
 Counting every lead that matches a search costs far more than reading the page
 of 20 that is shown (the matches are spread over the whole table). The count
@@ -9,14 +11,28 @@ and delete through the ORM (signals, connected for the models listed in
 COUNTED_MODELS), immediately and again after commit, so a cached count is
 never older than the last committed write; writes that bypass the ORM are
 seen after COUNT_CACHE_SECONDS. Without Redis every count is run.
+
+Page queries. Building a list's queryset (the caller's scope, the filterset,
+search, ordering) and compiling it to SQL cost the ORM more than PostgreSQL
+takes to run the query. Under the same versions, the same caller (id and role),
+time zone and query parameters give the same SQL, parameters and all, so each
+worker keeps the compiled SQL of the last few hundred such lists and runs a
+page of it with LIMIT/OFFSET as parameters. The queryset is still built, and
+the filters validated, whenever one is not kept: on the first request of its
+kind in a worker and after any write to the models the list depends on. The
+rows are what QuerySet.values() returns (the backend's converters applied).
+Without Redis there are no versions to key on, and every page is built.
 """
 
 import hashlib
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models.query import ValuesIterable
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from cohortly.pagination import PageNumberPagination
@@ -73,6 +89,8 @@ class CachedCountPaginator(Paginator):
     #: What identifies the counted rows: set by the pagination from the request
     #: (the view, the user whose scope it is, the filter parameters).
     count_key: str | None = None
+    #: The versions of `depends_on` the count was read at (None: not known).
+    versions: tuple | None = None
 
     @cached_property
     def count(self):
@@ -84,6 +102,7 @@ class CachedCountPaginator(Paginator):
         key = f"count:{model._meta.label_lower}:{self.count_key}"
         found = cache.get_many([*version_keys, key])  # one round trip
         versions = tuple(found.get(k) or 0 for k in version_keys)
+        self.versions = versions
         entry = found.get(key)
         if entry is not None and entry[0] == versions:
             return entry[1]
@@ -101,24 +120,142 @@ def cached_count_pagination(*depends_on):
     return type("CachedCountPagination", (CachedCountPagination,), {"django_paginator_class": paginator})
 
 
+def list_key(request, view, *, ignore=frozenset({"page", "page_size", "format"})) -> str:
+    """What fixes a list's rows and their order: the view, the caller (their
+    scope, and filters such as owner=me), the time zone (date filters) and the
+    query parameters. Cheaper to key on than the SQL, which would have to be
+    compiled to be hashed."""
+    user = request.user
+    params = sorted(
+        (name, tuple(values)) for name, values in request.query_params.lists() if name not in ignore
+    )
+    ident = repr(
+        (
+            type(view).__name__,
+            getattr(user, "pk", None),
+            getattr(user, "role", None),
+            timezone.get_current_timezone_name(),
+            params,
+        )
+    )
+    return hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
+
+
+class CompiledPage:
+    """One list's SQL without LIMIT/OFFSET, and how to turn its rows into what
+    QuerySet.values() gives."""
+
+    def __init__(self, queryset):
+        if queryset._iterable_class is not ValuesIterable:
+            raise TypeError("CompiledPage takes a values() queryset.")
+        self.using = queryset.db
+        query = queryset.query
+        compiler = query.get_compiler(using=self.using)
+        self.sql, self.params = compiler.as_sql()
+        # The column names in row order, as ValuesIterable names them.
+        if query.selected:
+            self.names = tuple(query.selected)
+        else:
+            self.names = (*query.extra_select, *query.values_select, *query.annotation_select)
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        self.converters = list(compiler.get_converters(fields).items())
+
+    def rows(self, offset: int, limit: int) -> list[dict]:
+        if limit <= 0:
+            return []
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.sql} LIMIT %s OFFSET %s", (*self.params, limit, offset))
+            rows = cursor.fetchall()
+        names = self.names
+        if not self.converters:
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        result = []
+        for row in rows:
+            row = list(row)
+            for position, (converters, expression) in self.converters:
+                value = row[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                row[position] = value
+            result.append(dict(zip(names, row, strict=True)))
+        return result
+
+
+class CompiledPages:
+    """A worker's compiled list queries, the most recently used few hundred."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key, entry) -> None:
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+compiled_pages = CompiledPages()
+
+
+class ListRows:
+    """What a list view hands the paginator instead of a queryset: `build()`
+    makes the (scoped, filtered, ordered) values() queryset, and is called
+    only when its count or its compiled SQL isn't already known (so a filter
+    error still surfaces as the 400 it is, the first time)."""
+
+    ordered = True
+
+    def __init__(self, model, build, key: str):
+        self.model, self._build, self.key = model, build, key
+        self.paginator: CachedCountPaginator | None = None
+
+    @cached_property
+    def queryset(self):
+        return self._build()
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        versions = self.paginator.versions if self.paginator is not None else None
+        key = (self.key, versions)
+        compiled = compiled_pages.get(key) if versions is not None else None
+        if compiled is None:
+            compiled = CompiledPage(self.queryset)
+            if versions is not None:
+                compiled_pages.put(key, compiled)
+        return compiled.rows(offset=page.start, limit=page.stop - page.start)
+
+
 class CachedCountPagination(PageNumberPagination):
     django_paginator_class = CachedCountPaginator
 
     def paginate_queryset(self, queryset, request, view=None):
-        # The rows counted are fixed by the view, the user (their scope, and
-        # filters such as owner=me) and the filter parameters: cheaper to key on
-        # than the SQL, which would have to be compiled to be hashed.
-        params = sorted(
-            (name, tuple(values)) for name, values in request.query_params.lists() if name not in NOT_COUNTED
-        )
-        ident = repr((type(view).__name__, getattr(request.user, "pk", None), params))
-        count_key = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
+        count_key = list_key(request, view, ignore=NOT_COUNTED)
         paginator_class = type(self).django_paginator_class
 
-        def paginator(*args, **kwargs):
-            instance = paginator_class(*args, **kwargs)
+        def paginator(object_list, *args, **kwargs):
+            instance = paginator_class(object_list, *args, **kwargs)
             instance.count_key = count_key
+            if isinstance(object_list, ListRows):
+                object_list.paginator = instance
             return instance
 
         self.django_paginator_class = paginator  # for this request's pagination only
         return super().paginate_queryset(queryset, request, view)
+
+    def paginate_rows(self, model, build, request, view) -> list[dict]:
+        """A page of `build()`'s rows (a values() queryset), with its SQL
+        compiled once per kind of list (see the module's docstring)."""
+        return self.paginate_queryset(ListRows(model, build, list_key(request, view)), request, view)

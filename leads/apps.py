@@ -6,8 +6,10 @@ class LeadsConfig(AppConfig):
     name = "leads"
 
     def ready(self):
+        from bootcamps.models import Bootcamp
         from cohortly.counting import connect_signals
         from leads.models import Lead
 
-        # Lead list counts are cached per lead version (cohortly.counting).
-        connect_signals(Lead)
+        # Lead lists are counted and compiled per version of leads and of
+        # bootcamps (the bootcamp filter checks the bootcamp exists).
+        connect_signals(Lead, Bootcamp)

@@ -58,7 +58,12 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return EnrollmentSerializer
 
     def list(self, request, *args, **kwargs):
-        rows = self.paginate_queryset(selectors.enrollment_rows(self.filter_queryset(self.get_queryset())))
+        rows = self.paginator.paginate_rows(
+            Enrollment,
+            lambda: selectors.enrollment_rows(self.filter_queryset(self.get_queryset())),
+            request,
+            self,
+        )
         tz = timezone.get_current_timezone()
         return self.get_paginated_response([enrollment_row_json(row, tz) for row in rows])
 

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
+from bootcamps.models import Bootcamp
 from cohortly.counting import cached_count_pagination
 from cohortly.filters import FilterBackend
 from cohortly.throttling import LeadCaptureRateThrottle
@@ -77,7 +78,7 @@ _csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, descriptio
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
 
-    pagination_class = cached_count_pagination(Lead)
+    pagination_class = cached_count_pagination(Lead, Bootcamp)
     permission_classes = [RolePermission]
     read_roles = write_roles = SALES_TEAM
     action_roles = {"create": PUBLIC}
@@ -128,7 +129,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def list(self, request, *args, **kwargs):
         if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
             return self._csv()
-        rows = self.paginate_queryset(selectors.lead_rows(self.filter_queryset(self.get_queryset())))
+        rows = self.paginator.paginate_rows(
+            Lead, lambda: selectors.lead_rows(self.filter_queryset(self.get_queryset())), request, self
+        )
         students, enrollments = selectors.lead_conversions(rows)
         tz = timezone.get_current_timezone()
         return self.get_paginated_response([lead_row_json(row, students, enrollments, tz) for row in rows])

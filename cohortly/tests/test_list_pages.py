@@ -1,0 +1,170 @@
+"""cohortly.counting: list pages run from SQL compiled once per kind of list
+give exactly the rows a fresh build gives, and never outlive a write."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from cohortly import counting
+from enrollments.api.views import EnrollmentViewSet
+from enrollments.services import enrollment_cancel, enrollment_create
+from enrollments.tests.factories import BootcampFactory
+from leads.api.views import LeadViewSet
+from leads.tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kept(shared_cache):
+    """Counts and versions in the (stand-in) shared cache: page queries are kept."""
+    shared_cache.COUNT_CACHE_SECONDS = 300
+    return shared_cache
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times each list view built its queryset."""
+    counts = {"enrollments": 0, "leads": 0}
+
+    def counting_get_queryset(name, original):
+        def get_queryset(self):
+            counts[name] += 1
+            return original(self)
+
+        return get_queryset
+
+    monkeypatch.setattr(
+        EnrollmentViewSet,
+        "get_queryset",
+        counting_get_queryset("enrollments", EnrollmentViewSet.get_queryset),
+    )
+    monkeypatch.setattr(LeadViewSet, "get_queryset", counting_get_queryset("leads", LeadViewSet.get_queryset))
+    return counts
+
+
+@pytest.fixture
+def enrollments(make_user):
+    bootcamps = [BootcampFactory(title="Data Science", capacity=2), BootcampFactory(title="Web Development")]
+    made = [
+        enrollment_create(
+            student=make_user(User.Role.STUDENT, full_name=f"Student {i}"), bootcamp=b, notify=False
+        )
+        for i, b in enumerate(bootcamps * 3)
+    ]
+    enrollment_cancel(enrollment=made[0], notify=False)
+    return made
+
+
+ENROLLMENT_QUERIES = [
+    {},
+    {"page_size": 2, "page": 2},
+    {"ordering": "waitlist_position"},
+    {"ordering": "-updated_at", "page_size": 3},
+    {"search": "data"},
+    {"status": "WAITLISTED"},
+    {"search": "student 1", "ordering": "status"},
+]
+
+
+@pytest.mark.parametrize("params", ENROLLMENT_QUERIES, ids=str)
+def test_a_kept_page_query_gives_what_a_fresh_build_gives(settings, admin_client, enrollments, params):
+    settings.COUNT_CACHE_SECONDS = 0  # nothing kept: built and compiled on each request
+    fresh = admin_client.get("/api/v1/enrollments/", params)
+    assert fresh.status_code == 200
+    assert counting.compiled_pages.entries == {}
+
+    settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.COUNT_CACHE_SECONDS = 300
+    first = admin_client.get("/api/v1/enrollments/", params)
+    kept = admin_client.get("/api/v1/enrollments/", params)
+    assert len(counting.compiled_pages.entries) == 1
+    assert first.json() == kept.json() == fresh.json()
+
+
+def test_a_repeated_list_is_neither_rebuilt_nor_recounted(kept, builds, admin_client, enrollments):
+    first = admin_client.get("/api/v1/enrollments/", {"search": "student"}).json()
+    assert builds["enrollments"] == 1
+    for _ in range(3):
+        assert admin_client.get("/api/v1/enrollments/", {"search": "student"}).json() == first
+    assert builds["enrollments"] == 1
+    # Another page of the same list is the same SQL with another OFFSET.
+    second_page = admin_client.get("/api/v1/enrollments/", {"search": "student", "page_size": 2, "page": 2})
+    assert [row["id"] for row in second_page.json()["results"]] == [
+        row["id"] for row in first["results"][2:4]
+    ]
+    assert builds["enrollments"] == 1
+
+
+def test_a_write_makes_the_kept_queries_stale(kept, builds, admin_client, enrollments, make_user):
+    before = admin_client.get("/api/v1/enrollments/").json()
+    newcomer = make_user(User.Role.STUDENT, full_name="Newest Student")
+    enrollment_create(student=newcomer, bootcamp=enrollments[1].bootcamp, notify=False)
+    after = admin_client.get("/api/v1/enrollments/").json()
+    assert after["count"] == before["count"] + 1
+    assert after["results"][0]["student"]["full_name"] == "Newest Student"
+    assert builds["enrollments"] == 2
+
+
+def test_each_caller_keeps_their_own_scope(kept, client_for):
+    bootcamp = BootcampFactory()
+    clients = []
+    for name in ("Ada", "Grace"):
+        client, student = client_for(User.Role.STUDENT, full_name=name)
+        enrollment_create(student=student, bootcamp=bootcamp, notify=False)
+        clients.append(client)
+    for _ in range(2):
+        for client, name in zip(clients, ("Ada", "Grace"), strict=True):
+            rows = client.get("/api/v1/enrollments/").json()["results"]
+            assert [row["student"]["full_name"] for row in rows] == [name]
+
+
+def test_a_bad_filter_is_a_400_every_time_and_nothing_is_kept(kept, sales_client):
+    for _ in range(2):
+        response = sales_client.get("/api/v1/leads/", {"status": "NOT_A_STATUS"})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "status"
+    assert counting.compiled_pages.entries == {}
+
+
+def test_date_filters_follow_the_current_time_zone(kept, settings, sales_client):
+    lead = LeadFactory(full_name="Late Night")
+    type(lead).objects.filter(pk=lead.pk).update(created_at=dt.datetime(2026, 1, 1, 23, 30, tzinfo=dt.UTC))
+    params = {"created_after": "2026-01-02"}
+    settings.TIME_ZONE = "UTC"
+    assert sales_client.get("/api/v1/leads/", params).json()["count"] == 0
+    settings.TIME_ZONE = "Asia/Tokyo"  # 08:30 on 2 January there
+    with timezone.override("Asia/Tokyo"):
+        assert [row["full_name"] for row in sales_client.get("/api/v1/leads/", params).json()["results"]] == [
+            "Late Night"
+        ]
+
+
+def test_deleting_a_bootcamp_makes_its_lead_filter_a_400_again(kept, sales_client):
+    bootcamp = BootcampFactory()  # no leads: a bootcamp with leads can't be deleted
+    params = {"bootcamp": bootcamp.pk}
+    LeadFactory()
+    assert sales_client.get("/api/v1/leads/", params).json()["count"] == 0
+    assert sales_client.get("/api/v1/leads/", params).json()["count"] == 0
+    bootcamp.delete()
+    response = sales_client.get("/api/v1/leads/", params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "bootcamp"
+
+
+def test_the_worker_keeps_only_the_most_recently_used():
+    pages = counting.CompiledPages(size=2)
+    pages.put("a", 1)
+    pages.put("b", 2)
+    assert pages.get("a") == 1  # now the most recent
+    pages.put("c", 3)
+    assert list(pages.entries) == ["a", "c"]
+    assert pages.get("b") is None
+
+
+def test_only_values_querysets_are_compiled():
+    with pytest.raises(TypeError, match="values"):
+        counting.CompiledPage(User.objects.all())
