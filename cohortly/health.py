@@ -24,15 +24,12 @@ logger = logging.getLogger(__name__)
 def _database_ok() -> bool:
     try:
         if connection.connection is not None:
-            if connection.health_check_enabled and not connection.health_check_done:
-                # Django's per-request ping of a reused connection; closes it if dead.
-                connection.close_if_health_check_failed()
-                if connection.connection is not None:
-                    return True
-            elif connection.is_usable():
+            # A real ping, whatever cohortly.postgresql's health-check delay would
+            # skip; it stands for this request's health check too.
+            if connection.is_usable():
+                connection.health_check_done = True
                 return True
-            else:
-                connection.close()
+            connection.close()
         # No connection (or a dead one just closed): a successful connect is proof enough.
         connection.ensure_connection()
         return True

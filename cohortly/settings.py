@@ -106,6 +106,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: a connection that served a request without error this many
+# seconds ago skips the next health check (cohortly/postgresql/base.py).
+DATABASES["default"]["HEALTH_CHECK_DELAY"] = env.float("DB_HEALTH_CHECK_DELAY", default=1.0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend with a faster timestamptz reader (cohortly/postgresql).

@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend with a faster reader for timestamptz columns.
+"""Django's PostgreSQL backend with a faster reader for timestamptz columns,
+and persistent connections' health checks spaced out under load.
 
 Django reads every `timestamptz` value through psycopg's pure-Python loader
 (it subclasses it to attach the connection's time zone), which parses the text
@@ -8,9 +9,18 @@ parses in C, so that is tried first; anything it does not take (another
 DateStyle, BC dates, 'infinity') goes to Django's loader as before. The result
 is the same datetime, with the same tzinfo, as Django's.
 
+Health checks (CONN_HEALTH_CHECKS) cost a `SELECT 1` round trip at the start of
+every request that uses the database. Like PgBouncer's server_check_delay, a
+connection that served a request without an error less than
+HEALTH_CHECK_DELAY seconds ago (DB_HEALTH_CHECK_DELAY) is used without that
+check; an idle one is checked as before. Should the server drop it in that
+window, that one request fails with the API's 503, Django closes the broken
+connection when the request ends, and the next request connects anew.
+
 Used as the ENGINE when DATABASE_URL names PostgreSQL (cohortly.settings).
 """
 
+import time
 from datetime import datetime
 
 from django.db.backends.postgresql import base
@@ -32,6 +42,37 @@ def register_fast_tzloader(tz, context) -> None:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: When a request last finished with this connection used and no error.
+        self.last_good_use: float | None = None
+
+    def close_if_unusable_or_obsolete(self):
+        # Runs as each request starts and ends. `health_check_done` is set once
+        # the request has taken a cursor, so at the end of a request it means
+        # the connection was used; errors_occurred, that a query failed.
+        if self.connection is not None and self.health_check_done and not self.errors_occurred:
+            self.last_good_use = time.monotonic()
+        super().close_if_unusable_or_obsolete()
+
+    def close_if_health_check_failed(self):
+        delay = self.settings_dict.get("HEALTH_CHECK_DELAY") or 0
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.errors_occurred
+            and self.last_good_use is not None
+            and time.monotonic() - self.last_good_use < delay
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+
+    def close(self):
+        super().close()
+        self.last_good_use = None
+
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         register_fast_tzloader(self.timezone, connection)

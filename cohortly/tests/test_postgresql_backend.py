@@ -5,7 +5,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from django.utils import timezone
 
@@ -72,3 +72,66 @@ def test_orm_reads_aware_datetimes_in_the_current_time_zone():
     stored = type(lead).objects.values_list("created_at", flat=True).get(pk=lead.pk)
     assert stored == lead.created_at
     assert timezone.is_aware(stored)
+
+
+@pytest.fixture
+def health_checks(monkeypatch):
+    """Counts the backend's health checks (a `SELECT 1` each)."""
+    checks = []
+    db = connections["default"]
+    db.ensure_connection()
+    monkeypatch.setattr(db, "is_usable", lambda: checks.append(1) or True)
+    monkeypatch.setitem(db.settings_dict, "HEALTH_CHECK_DELAY", 5.0)
+    enabled = db.health_check_enabled
+    db.health_check_enabled = True
+    yield checks
+    db.health_check_enabled = enabled
+
+
+def _request(*, fails=False):
+    """What Django does around one request that runs a query."""
+    connection.close_if_unusable_or_obsolete()  # request_started
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    connection.errors_occurred = fails
+    connection.close_if_unusable_or_obsolete()  # request_finished
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_used_without_error_just_now_skips_the_next_health_check(health_checks):
+    _request()  # the first use after connecting needs no check either
+    _request()
+    _request()
+    assert health_checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_connection_is_checked_before_use(health_checks):
+    _request()
+    connection.last_good_use -= 10  # idle for longer than HEALTH_CHECK_DELAY
+    _request()
+    assert len(health_checks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_an_error_the_connection_is_checked_and_a_broken_one_replaced(health_checks, monkeypatch):
+    db = connections["default"]
+    _request()
+    _request(fails=True)
+    assert len(health_checks) == 1  # Django checks it as that request ends
+    broken = db.connection
+    monkeypatch.setattr(db, "is_usable", lambda: health_checks.append(1) and False)
+    _request(fails=True)
+    assert db.connection is None  # failed its check: closed, and no delay applies
+    assert db.last_good_use is None
+    _request()
+    assert db.connection is not None and db.connection is not broken
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_delay_every_request_checks(health_checks, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "HEALTH_CHECK_DELAY", 0)
+    _request()
+    _request()
+    _request()
+    assert len(health_checks) == 3
