@@ -27,3 +27,9 @@ def test_drf_compat_leaves_requests_and_pygments_until_something_uses_them():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_redis_replies_are_parsed_by_hiredis():
+    from redis.utils import HIREDIS_AVAILABLE
+
+    assert HIREDIS_AVAILABLE, "hiredis (requirements.txt) is not installed: redis-py falls back to Python"
