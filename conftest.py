@@ -27,10 +27,11 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in the shared cache; each test starts from zero."""
-    from cohortly import counting, throttling
+    from cohortly import authentication, counting, throttling
 
     throttling._skip_cache_until = 0.0
     counting.compiled_pages.clear()
+    authentication._validated.clear()
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:

@@ -84,3 +84,59 @@ def test_malformed_authorization_headers(header):
     client = APIClient()
     response = client.get(ME, HTTP_AUTHORIZATION=header)
     assert_error(response, 401)
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times a token's signature was checked."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    calls = []
+    original = TokenBackend.decode
+
+    def decode(self, token, verify=True):
+        calls.append(token)
+        return original(self, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", decode)
+    return calls
+
+
+def test_a_worker_checks_a_tokens_signature_once(decodes):
+    token = str(AccessToken.for_user(UserFactory()))
+    for _ in range(3):
+        assert _call(token).status_code == 200
+    assert len(decodes) == 1
+
+
+def test_a_kept_token_is_refused_once_it_expires(monkeypatch):
+    from cohortly import authentication
+
+    token = AccessToken.for_user(UserFactory())
+    token.set_exp(lifetime=timedelta(minutes=1))
+    raw = str(token)
+    assert _call(raw).status_code == 200
+    later = authentication.aware_utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: later)
+    assert_error(_call(raw), 401, code="token_not_valid")
+    assert raw.encode() not in authentication._validated
+
+
+def test_a_kept_token_with_one_byte_changed_is_checked_in_full(decodes):
+    token = str(AccessToken.for_user(UserFactory()))
+    assert _call(token).status_code == 200
+    header, payload, signature = token.split(".")
+    forged = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    assert_error(_call(f"{header}.{payload}.{forged}"), 401)
+    assert len(decodes) == 2
+
+
+def test_each_request_gets_its_own_copy_of_a_kept_token():
+    from cohortly.authentication import JWTAuthentication
+
+    raw = str(AccessToken.for_user(UserFactory())).encode()
+    first = JWTAuthentication().get_validated_token(raw)
+    first.payload["role"] = "ADMIN"
+    second = JWTAuthentication().get_validated_token(raw)
+    assert "role" not in second.payload and second is not first
