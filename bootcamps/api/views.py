@@ -75,8 +75,14 @@ class BootcampViewSet(
 
     def list(self, request, *args, **kwargs):
         def build():
-            queryset = self.filter_queryset(selectors.bootcamp_scope_for(request.user))
-            rows = self.paginate_queryset(selectors.bootcamp_values(queryset))
+            rows = self.paginator.paginate_rows(
+                Bootcamp,
+                lambda: selectors.bootcamp_values(
+                    self.filter_queryset(selectors.bootcamp_scope_for(request.user))
+                ),
+                request,
+                self,
+            )
             details = selectors.bootcamp_page_details([row["id"] for row in rows])
             return self.get_paginated_response(bootcamps_json(rows, details)).data
 
