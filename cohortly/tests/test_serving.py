@@ -380,10 +380,10 @@ def test_bench_report_is_a_table_with_ratios_and_verdicts(tmp_path):
         {"role": "worker", "pid": 2, "rss_mb": 70.0, "hwm_mb": 90.0, "pss_mb": 40.0},
     ]
     targets = bench.evaluate_targets({r.name: r for r in rows}, 4000, 0.8, memory)
-    assert [v for t, _m, v in targets if t.startswith("Bootcamp list")] == ["PASS", "PASS"]  # 30%, 45 ms
-    assert [v for t, _m, v in targets if t.startswith("Bootcamp detail")] == ["FAIL"]  # 25% < 35%
-    assert [v for t, _m, v in targets if t.startswith("Enrollment list")] == ["FAIL"]  # p99 120 ms
-    assert [v for t, _m, v in targets if t.startswith("Health")] == ["PASS"]
+    assert [v for t, _m, v, _x in targets if t.startswith("Bootcamp list")] == ["PASS", "PASS"]  # 30%, 45 ms
+    assert [v for t, _m, v, _x in targets if t.startswith("Bootcamp detail")] == ["FAIL"]  # 25% < 35%
+    assert [v for t, _m, v, _x in targets if t.startswith("Enrollment list")] == ["FAIL"]  # p99 120 ms
+    assert [v for t, _m, v, _x in targets if t.startswith("Health")] == ["PASS"]
     report = {
         "date": "2026-01-01 00:00 UTC",
         "commit": "abc123",
@@ -422,7 +422,9 @@ def test_bench_report_is_a_table_with_ratios_and_verdicts(tmp_path):
     assert "| `GET /api/v1/bootcamps/?page=3` | ADMIN | 1,200 | 0.30 | 25.0 | 45.0 | 0 |" in text
     assert "3 HTTP ≥400" in text
     assert "2 CPUs (`nproc`)" in text and "`make bench`" in text
-    assert "| Each worker < 80 MB resident after the run | largest 70 MB | PASS |" in text
+    assert "| Each worker < 80 MB resident after the run | largest 70 MB | PASS | - |" in text
+    # A p99 is also scaled to the machine (bare view at 3,500-4,400 req/s; here 4,000).
+    assert "| Enrollment list (page 2, ADMIN) p99 < 100 ms | 120.0 ms | FAIL | 109–137 ms |" in text
 
 
 def test_profile_summary_counts_inclusive_and_self_time(tmp_path):
