@@ -17,7 +17,7 @@ search, ordering) and compiling it to SQL cost the ORM more than PostgreSQL
 takes to run the query. Under the same versions, the same caller (id and role),
 time zone and query parameters give the same SQL, parameters and all, so each
 worker keeps the compiled SQL of the last few hundred such lists and runs a
-page of it with LIMIT/OFFSET as parameters. The queryset is still built, and
+page of it with its LIMIT/OFFSET. The queryset is still built, and
 the filters validated, whenever one is not kept: on the first request of its
 kind in a worker and after any write to the models the list depends on. The
 rows are what QuerySet.values() returns (the backend's converters applied).
@@ -165,7 +165,9 @@ class CompiledPage:
             return []
         connection = connections[self.using]
         with connection.cursor() as cursor:
-            cursor.execute(f"{self.sql} LIMIT %s OFFSET %s", (*self.params, limit, offset))
+            # Whole numbers written into the text, as Django does: a list without
+            # other parameters is then planned once per connection when prepared.
+            cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", self.params)
             rows = cursor.fetchall()
         names = self.names
         if not self.converters:

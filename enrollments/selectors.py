@@ -19,25 +19,32 @@ class WaitlistPosition(Expression):
 
     output_field = IntegerField()
 
-    # Only quoted identifiers from the model go into the text; values are parameters.
+    # Only quoted identifiers from the model and the WAITLISTED constant go into
+    # the text. The constant is written as a literal, not a parameter: a query
+    # without parameters is planned once per connection when prepared
+    # (DB_PREPARED_STATEMENTS), where PostgreSQL re-planned the parameterised
+    # one on every run.
     template = (
-        "CASE WHEN {outer}.{status} = %s THEN (SELECT COUNT(*) FROM {table} waitlist_ahead"
-        " WHERE waitlist_ahead.{bootcamp} = {outer}.{bootcamp} AND waitlist_ahead.{status} = %s"
+        "CASE WHEN {outer}.{status} = {waitlisted} THEN (SELECT COUNT(*) FROM {table} waitlist_ahead"
+        " WHERE waitlist_ahead.{bootcamp} = {outer}.{bootcamp} AND waitlist_ahead.{status} = {waitlisted}"
         " AND waitlist_ahead.{seq} <= {outer}.{seq}) END"
     )
 
     def as_sql(self, compiler, connection):
         quote = connection.ops.quote_name
         meta = Enrollment._meta
+        waitlisted = Enrollment.Status.WAITLISTED.value
+        if not waitlisted.isalpha():  # a model constant; never anything that needs escaping
+            raise ValueError(f"Unexpected status value {waitlisted!r}")
         sql = self.template.format(
             outer=compiler.quote_name_unless_alias(compiler.query.base_table),
             table=quote(meta.db_table),
             status=quote(meta.get_field("status").column),
             bootcamp=quote(meta.get_field("bootcamp").column),
             seq=quote(meta.get_field("waitlist_seq").column),
+            waitlisted=f"'{waitlisted}'",
         )
-        waitlisted = Enrollment.Status.WAITLISTED.value
-        return sql, (waitlisted, waitlisted)
+        return sql, ()
 
 
 def enrollment_annotate_waitlist_position(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
