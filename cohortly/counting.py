@@ -25,6 +25,7 @@ Without Redis there are no versions to key on, and every page is built.
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 
 from django.conf import settings
@@ -190,21 +191,25 @@ class CompiledPages:
     def __init__(self, size: int = 256):
         self.size = size
         self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()  # a gthread worker's threads share it
 
     def get(self, key):
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
-        return entry
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
 
     def put(self, key, entry) -> None:
-        self.entries[key] = entry
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
 
     def clear(self) -> None:
-        self.entries.clear()
+        with self.lock:
+            self.entries.clear()
 
 
 compiled_pages = CompiledPages()
