@@ -12,6 +12,15 @@ from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
 
+class BootcampStatusFilter(admin.ChoicesFieldListFilter):
+    """The bootcamp's status, titled so that it can't be mistaken for the
+    enrollment's own status filter beside it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "bootcamp status"
+
+
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, Conflict):
         return str(exc.detail)
@@ -51,7 +60,7 @@ class EnrollmentAddForm(forms.ModelForm):
 class EnrollmentAdmin(admin.ModelAdmin):
     add_form = EnrollmentAddForm
     list_display = ["student", "bootcamp", "status", "waitlist_position", "enrolled_at", "updated_at"]
-    list_filter = ["status", "bootcamp__status", "bootcamp", "enrolled_at"]
+    list_filter = ["status", ("bootcamp__status", BootcampStatusFilter), "bootcamp", "enrolled_at"]
     list_select_related = ["student", "bootcamp"]
     search_fields = ["student__email", "student__full_name", "bootcamp__title"]
     autocomplete_fields = ["student", "bootcamp"]

@@ -46,6 +46,10 @@ def test_changelist_filters_search_and_positions(admin_web, enroll, make_user):
     EnrollmentFactory(student=named)
     response = admin_web.get(CHANGELIST, {"status__exact": "WAITLISTED"})
     assert sorted(e.waitlist_position for e in response.context["cl"].result_list) == [1, 2]
+    titles = [str(spec.title) for spec in response.context["cl"].filter_specs]
+    assert titles[:2] == ["status", "bootcamp status"]
+    drafts = admin_web.get(CHANGELIST, {"bootcamp__status__exact": "DRAFT"})
+    assert drafts.status_code == 200 and list(drafts.context["cl"].result_list) == []
     response = admin_web.get(CHANGELIST, {"q": "findme"})
     assert [e.student for e in response.context["cl"].result_list] == [named]
     actions = [name for name, _ in response.context["action_form"].fields["action"].choices]
