@@ -16,8 +16,6 @@ byte is a different key and is verified in full.
 """
 
 import copy
-import threading
-from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,10 +25,10 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import aware_utcnow
 
-#: Tokens this worker has validated (raw bytes -> token), most recent last.
-VALIDATED_TOKENS_KEPT = 512
-_validated: OrderedDict = OrderedDict()
-_validated_lock = threading.Lock()  # gthread workers share it
+from cohortly.recent import RecentlyUsed
+
+#: Tokens this worker has validated (raw bytes -> token).
+_validated = RecentlyUsed(512)
 
 
 def _fresh_copy(token, now):
@@ -60,23 +58,16 @@ def _caching_enabled() -> bool:
 class JWTAuthentication(authentication.JWTAuthentication):
     def get_validated_token(self, raw_token):
         key, now = bytes(raw_token), aware_utcnow()
-        with _validated_lock:
-            known = _validated.get(key)
-            if known is not None:
-                _validated.move_to_end(key)
+        known = _validated.get(key)
         if known is not None:
             try:
                 known.check_exp(current_time=now)
             except TokenError:
-                with _validated_lock:
-                    _validated.pop(key, None)  # expired: the full check below refuses it
+                _validated.pop(key)  # expired: the full check below refuses it
             else:
                 return _fresh_copy(known, now)
         token = super().get_validated_token(raw_token)
-        with _validated_lock:
-            _validated[key] = token
-            while len(_validated) > VALIDATED_TOKENS_KEPT:
-                _validated.popitem(last=False)
+        _validated.put(key, token)
         return _fresh_copy(token, now)
 
     def get_user(self, validated_token):

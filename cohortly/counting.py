@@ -25,8 +25,6 @@ Without Redis there are no versions to key on, and every page is built.
 """
 
 import hashlib
-import threading
-from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +35,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from cohortly.pagination import PageNumberPagination
+from cohortly.recent import RecentlyUsed
 
 
 def _enabled() -> bool:
@@ -185,34 +184,8 @@ class CompiledPage:
         return result
 
 
-class CompiledPages:
-    """A worker's compiled list queries, the most recently used few hundred."""
-
-    def __init__(self, size: int = 256):
-        self.size = size
-        self.entries: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()  # a gthread worker's threads share it
-
-    def get(self, key):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
-
-    def put(self, key, entry) -> None:
-        with self.lock:
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-compiled_pages = CompiledPages()
+#: This worker's compiled list queries, the most recently used few hundred.
+compiled_pages = RecentlyUsed(256)
 
 
 class ListRows:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohortly import counting
+from cohortly.recent import RecentlyUsed
 from enrollments.api.views import EnrollmentViewSet
 from enrollments.services import enrollment_cancel, enrollment_create
 from enrollments.tests.factories import BootcampFactory
@@ -156,7 +157,7 @@ def test_deleting_a_bootcamp_makes_its_lead_filter_a_400_again(kept, sales_clien
 
 
 def test_the_worker_keeps_only_the_most_recently_used():
-    pages = counting.CompiledPages(size=2)
+    pages = RecentlyUsed(size=2)
     pages.put("a", 1)
     pages.put("b", 2)
     assert pages.get("a") == 1  # now the most recent
