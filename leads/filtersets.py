@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from accounts.models import User
@@ -143,8 +144,10 @@ class LeadFilterSet(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # Name, email and phone, any case: one LIKE on the generated search_text.
-        return queryset.filter(search_text__contains=value.upper())
+        # Name, email and phone, any case: one LIKE on the generated search_text,
+        # upper-cased by the database's UPPER() as the column is (SQLite's, for
+        # one, leaves non-ASCII letters as they are: "Zoë" is stored as "ZOë").
+        return queryset.filter(search_text__contains=Upper(Value(value, output_field=TextField())))
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in OWNER_ME:
