@@ -22,6 +22,14 @@ the filters validated, whenever one is not kept: on the first request of its
 kind in a worker and after any write to the models the list depends on. The
 rows are what QuerySet.values() returns (the backend's converters applied).
 Without Redis there are no versions to key on, and every page is built.
+
+On PostgreSQL the kept SQL carries its parameters as quoted literals, rendered
+by the backend's own compose_sql() (psycopg's quoting, as Django's default
+client-side cursors do for every query). A statement without parameters is
+planned once per connection when prepared (DB_PREPARED_STATEMENTS) and its
+plan fits its own values; one with a search pattern as a parameter was planned
+afresh on every run (PostgreSQL's generic plan can't know how many rows
+'%term%' matches), which cost lead search as much as running it did.
 """
 
 import hashlib
@@ -152,6 +160,11 @@ class CompiledPage:
         query = queryset.query
         compiler = query.get_compiler(using=self.using)
         self.sql, self.params = compiler.as_sql()
+        connection = connections[self.using]
+        if connection.vendor == "postgresql" and self.params:
+            # Quoted by psycopg; `%` is then literal text, so the query runs with no
+            # parameters at all (None, not an empty tuple, keeps it unparsed).
+            self.sql, self.params = connection.ops.compose_sql(self.sql, self.params), None
         # The column names in row order, as ValuesIterable names them.
         if query.selected:
             self.names = tuple(query.selected)

@@ -169,3 +169,32 @@ def test_the_worker_keeps_only_the_most_recently_used():
 def test_only_values_querysets_are_compiled():
     with pytest.raises(TypeError, match="values"):
         counting.CompiledPage(User.objects.all())
+
+
+# Search text that quoting must carry through intact: the kept query holds its
+# values as literals on PostgreSQL, so each must find its own lead and only it.
+TRICKY_SEARCHES = ["O'Brien", "back\\slash", "100%", "under_score", "'; DROP TABLE leads_lead; --", "Zoë"]
+
+
+@pytest.mark.parametrize("term", TRICKY_SEARCHES)
+def test_a_kept_search_finds_exactly_what_it_says(kept, sales_client, term):
+    wanted = LeadFactory(full_name=f"Lead {term} here")
+    LeadFactory(full_name="Lead 100 under score backslash OBrien")  # near misses
+    for _ in range(3):  # built, then kept
+        response = sales_client.get("/api/v1/leads/", {"search": term})
+        assert response.status_code == 200
+        assert [row["id"] for row in response.json()["results"]] == [wanted.pk]
+    assert len(counting.compiled_pages.entries) == 1
+    assert sales_client.get("/api/v1/leads/").json()["count"] == 2  # the table is there
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_kept_query_has_its_values_inlined(kept, sales_client):
+    from leads.models import Lead
+
+    LeadFactory(full_name="Martina Example")
+    queryset = Lead.objects.filter(full_name__icontains="martin", created_at__lte=timezone.now()).values("id")
+    page = counting.CompiledPage(queryset)
+    assert page.params is None
+    assert "'%martin%'" in page.sql.lower()
+    assert [row["id"] for row in page.rows(offset=0, limit=20)] == list(queryset.values_list("id", flat=True))
