@@ -476,7 +476,10 @@ class _Seeder:
                 lead.owner_id = rng.choice(self.sales).pk
             lead.updated_at = max(created, min(self.now, created + timedelta(days=rng.randint(0, 30))))
             rows.append(lead)
-        rng.shuffle(rows)
+        # Stored in the order they came in, as a live table grows: ids and the
+        # table's physical order follow created_at (a list newest first reads
+        # neighbouring pages, as it would in production).
+        rows.sort(key=lambda lead: lead.created_at)
         leads = self.bulk(Lead, rows)
         self.bulk(
             LeadActivity,

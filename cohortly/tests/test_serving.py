@@ -287,6 +287,9 @@ def test_scale_seeder_creates_the_proportions_and_keeps_the_rules():
 
     # Timestamps are spread out, and auto_now is back on for everything else.
     assert Lead.objects.values("created_at").distinct().count() > n["leads"] // 2
+    # Leads were stored as they came in: by id, oldest first.
+    created = list(Lead.objects.order_by("id").values_list("created_at", flat=True))
+    assert created == sorted(created)
     assert Lead._meta.get_field("created_at").auto_now_add is True
     assert Enrollment._meta.get_field("enrolled_at").auto_now_add is True
 
