@@ -2,10 +2,8 @@ import django_filters
 from django import forms
 
 from assignments.models import Assignment, Submission
-from cohortly.filters import FilterSet
-
-#: The largest id a bigint primary key can hold.
-MAX_ID = 2**63 - 1
+from cohortly.filters import FilterSet, IsoDateTimeFilter
+from cohortly.models import MAX_ID
 
 
 class IdFilter(django_filters.Filter):
@@ -22,10 +20,10 @@ class IdFilter(django_filters.Filter):
 
 class AssignmentFilterSet(FilterSet):
     bootcamp = IdFilter(field_name="bootcamp_id", help_text="A bootcamp's id.")
-    due_before = django_filters.IsoDateTimeFilter(
+    due_before = IsoDateTimeFilter(
         field_name="due_at", lookup_expr="lte", help_text="Due at or before this time (ISO 8601)."
     )
-    due_after = django_filters.IsoDateTimeFilter(
+    due_after = IsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
     )
     is_published = django_filters.BooleanFilter()

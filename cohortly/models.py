@@ -1,5 +1,8 @@
 from django.db import models
 
+#: The largest id a bigint primary key holds.
+MAX_ID = 2**63 - 1
+
 
 class TimeStampedModel(models.Model):
     """created_at / updated_at for every business record."""

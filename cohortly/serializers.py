@@ -1,5 +1,9 @@
+import re
+
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+
+from cohortly.models import MAX_ID
 
 
 class StrictFieldsMixin:
@@ -24,4 +28,26 @@ class StrictFieldsMixin:
                         ]
                     }
                 )
+        return super().to_internal_value(data)
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by its integer id: a JSON integer or a string of digits.
+
+    DRF's field hands the value to the database lookup as it comes, so 1.5
+    became object 1 (Django's int() truncates) and 1e400 a 500 (infinity has no
+    int()). Anything but a whole number is refused as `incorrect_type`, and a
+    number no bigint id can have as `does_not_exist`: the codes DRF's field
+    already answers (and the schema documents) for those inputs."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and _ASCII_DIGITS.fullmatch(data.strip()):
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)

@@ -18,7 +18,7 @@ from assignments.models import (
     link_validator,
 )
 from bootcamps.models import Bootcamp
-from cohortly.serializers import StrictFieldsMixin
+from cohortly.serializers import IdRelatedField, StrictFieldsMixin
 
 
 class StrictInput(StrictFieldsMixin, serializers.Serializer):
@@ -90,7 +90,7 @@ class AssignmentUpdateSerializer(StrictInput):
 
 
 class AssignmentCreateSerializer(AssignmentUpdateSerializer):
-    bootcamp = serializers.PrimaryKeyRelatedField(
+    bootcamp = IdRelatedField(
         queryset=Bootcamp.objects.all(),
         help_text="An INSTRUCTOR may only name a bootcamp they teach (else 400 on this field).",
         error_messages={services.NOT_INSTRUCTOR: "You can only create assignments for a bootcamp you teach."},

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_scope_for
-from cohortly.serializers import StrictFieldsMixin
+from cohortly.serializers import IdRelatedField, StrictFieldsMixin
 from enrollments.models import Enrollment
 from enrollments.services import STAFF_TARGETS
 
@@ -40,7 +40,7 @@ class EnrollmentCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
     # The extra error codes are raised by enrollments.services (and the view);
     # they are listed here so the OpenAPI error schema documents them.
-    bootcamp = serializers.PrimaryKeyRelatedField(
+    bootcamp = IdRelatedField(
         queryset=Bootcamp.objects.none(),
         help_text="The bootcamp's id (a PUBLISHED one that has not ended).",
         error_messages={

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.models import User, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
-from cohortly.serializers import StrictFieldsMixin
+from cohortly.serializers import IdRelatedField, StrictFieldsMixin
 from leads.models import Lead, LeadActivity
 
 #: The error codes the services add, declared on the fields so the OpenAPI
@@ -86,7 +86,7 @@ class LeadCaptureSerializer(StrictInput):
     utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
     utm_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    bootcamp = serializers.PrimaryKeyRelatedField(
+    bootcamp = IdRelatedField(
         queryset=Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED),
         required=False,
         allow_null=True,
@@ -164,9 +164,7 @@ class LeadUpdateSerializer(StrictInput):
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
-    bootcamp = serializers.PrimaryKeyRelatedField(
-        queryset=Bootcamp.objects.all(), required=False, allow_null=True
-    )
+    bootcamp = IdRelatedField(queryset=Bootcamp.objects.all(), required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
 
 
@@ -180,7 +178,7 @@ class LeadConvertSerializer(StrictInput):
         "inactive_student": "The lead's student account is deactivated.",
     }
 
-    bootcamp = serializers.PrimaryKeyRelatedField(
+    bootcamp = IdRelatedField(
         queryset=Bootcamp.objects.all(),
         help_text="A published bootcamp that has not ended.",
         error_messages={
