@@ -2,10 +2,13 @@
 for the busiest lists."""
 
 import copy
+from datetime import UTC
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django_filters import utils
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 
 
@@ -62,3 +65,22 @@ class FilterBackend(DjangoFilterBackend):
         if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(filterset.errors)
         return filterset.qs
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, handed on in UTC. PostgreSQL refuses offsets past
+    ±15:59 that Python parses (-18:00: a 500), and a time at the edge of the
+    calendar may have no UTC equivalent at all (a 400 here)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

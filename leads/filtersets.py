@@ -10,16 +10,15 @@ Date bounds are days in the current time zone and both ends are inclusive.
 """
 
 import uuid
-from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Upper
-from django.utils import timezone
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from cohortly.dates import day_end, day_start
 from cohortly.filters import FilterSet
 from leads.models import Lead
 
@@ -58,10 +57,6 @@ class OwnerField(forms.ChoiceField):
 
 class OwnerFilter(django_filters.Filter):
     field_class = OwnerField
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class LeadOrderingFilter(django_filters.OrderingFilter):
@@ -160,13 +155,15 @@ class LeadFilterSet(FilterSet):
         return queryset.filter(owner_id=value)
 
     def filter_created_after(self, queryset, name, value):
-        return queryset.filter(created_at__gte=_day_start(value))
+        return queryset.filter(created_at__gte=day_start(value))
 
     def filter_created_before(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
+        end = day_end(value)
+        return queryset if end is None else queryset.filter(created_at__lt=end)
 
     def filter_follow_up_after(self, queryset, name, value):
-        return queryset.filter(next_follow_up_at__gte=_day_start(value))
+        return queryset.filter(next_follow_up_at__gte=day_start(value))
 
     def filter_follow_up_before(self, queryset, name, value):
-        return queryset.filter(next_follow_up_at__lt=_day_start(value + timedelta(days=1)))
+        end = day_end(value)
+        return queryset if end is None else queryset.filter(next_follow_up_at__lt=end)

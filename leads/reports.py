@@ -6,11 +6,12 @@ of queries doesn't grow with the number of leads.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from cohortly.dates import day_end, day_start
 from leads.models import Lead
 
 Status = Lead.Status
@@ -39,7 +40,9 @@ class Period:
     @property
     def last_day(self) -> date | None:
         """The period's last (included) local day."""
-        return timezone.localtime(self.end - timedelta(microseconds=1)).date() if self.end else None
+        if self.end is None:  # all time, or a custom period up to the last date there is
+            return None if self.start is None else date.max
+        return timezone.localtime(self.end - timedelta(microseconds=1)).date()
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         if self.start is not None:
@@ -49,21 +52,17 @@ class Period:
         return queryset
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def period_for(key: str, *, start: date | None = None, end: date | None = None, today=None) -> Period:
     """The period `key` in the current time zone; days are whole local days."""
     today = today or timezone.localdate()
     labels = dict(PERIOD_CHOICES)
     if key in _PERIOD_DAYS:
         first = today - timedelta(days=_PERIOD_DAYS[key] - 1)
-        return Period(key, labels[key], _start_of(first), _start_of(today + timedelta(days=1)))
+        return Period(key, labels[key], day_start(first), day_end(today))
     if key == CUSTOM and start:
         last = end or today
         label = f"{start.day} {start:%b %Y} – {last.day} {last:%b %Y}"
-        return Period(key, label, _start_of(start), _start_of(last + timedelta(days=1)))
+        return Period(key, label, day_start(start), day_end(last))
     return Period("all", labels["all"], None, None)
 
 

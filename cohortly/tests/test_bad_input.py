@@ -112,3 +112,134 @@ def test_public_lead_form_refuses_bad_json_and_nul_bytes(anon_client, payload):
     response = anon_client.post("/api/v1/leads/", payload, content_type="application/json")
     assert_error(response, 400)
     assert not Lead.objects.exists()
+
+
+# --- found by fuzzing the API with schemathesis --------------------------------------
+
+NESTED = "[" * 5000 + "]" * 5000  # past Python's recursion limit: once a 500
+
+
+@pytest.mark.parametrize(
+    "client_name, url",
+    [
+        ("anon_client", "/api/v1/leads/"),
+        ("anon_client", "/api/v1/auth/register"),
+        ("admin_client", "/api/v1/bootcamps/"),
+        ("student_client", "/api/v1/enrollments/"),
+    ],
+)
+def test_json_nested_too_deeply_is_a_400(request, client_name, url):
+    client = request.getfixturevalue(client_name)
+    response = client.post(url, NESTED, content_type="application/json")
+    body = assert_error(response, 400, code="parse_error")
+    assert "nested too deeply" in body["errors"][0]["detail"]
+    assert not Lead.objects.exists() and not Bootcamp.objects.exists()
+
+
+@pytest.fixture
+def open_bootcamp():
+    from enrollments.tests.factories import BootcampFactory
+
+    return BootcampFactory()
+
+
+def _raw_json(template: str, bootcamp_id) -> str:
+    return template.replace("ID", str(bootcamp_id))
+
+
+@pytest.mark.parametrize(
+    "bootcamp_value, code",
+    [
+        ("ID.5", "incorrect_type"),  # once truncated to bootcamp ID
+        ("ID.0", "incorrect_type"),
+        ("1e400", "incorrect_type"),  # infinity: once a 500
+        ("true", "incorrect_type"),
+        ('"ID.5"', "incorrect_type"),
+        ('"\u0661"', "incorrect_type"),  # an Arabic-Indic 1: int() would take it
+        ("[ID]", "incorrect_type"),
+        ("0", "does_not_exist"),
+        ("-ID", "does_not_exist"),
+        (str(2**63), "does_not_exist"),
+    ],
+)
+def test_an_id_that_is_not_a_whole_number_in_range_stores_nothing(
+    student_client, anon_client, open_bootcamp, bootcamp_value, code
+):
+    from enrollments.models import Enrollment
+
+    value = _raw_json(bootcamp_value, open_bootcamp.pk)
+    response = student_client.post(
+        "/api/v1/enrollments/", f'{{"bootcamp": {value}}}', content_type="application/json"
+    )
+    assert_error(response, 400, code=code, attr="bootcamp")
+    assert not Enrollment.objects.exists()
+    lead = f'{{"full_name": "Ada", "email": "ada@example.com", "bootcamp": {value}}}'
+    response = anon_client.post("/api/v1/leads/", lead, content_type="application/json")
+    assert_error(response, 400, code=code, attr="bootcamp")
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("bootcamp_value", ["ID", '"ID"'])
+def test_an_id_as_a_number_or_a_string_of_digits_is_taken(student_client, open_bootcamp, bootcamp_value):
+    from enrollments.models import Enrollment
+
+    value = _raw_json(bootcamp_value, open_bootcamp.pk)
+    response = student_client.post(
+        "/api/v1/enrollments/", f'{{"bootcamp": {value}}}', content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert Enrollment.objects.get().bootcamp == open_bootcamp
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/leads/?created_before=9999-12-31",
+        "/api/v1/leads/?follow_up_before=9999-12-31&created_after=0001-01-01",
+        "/api/v1/leads/?format=csv&created_before=9999-12-31",
+        "/api/v1/leads/export.csv?created_before=9999-12-31",
+    ],
+)
+def test_the_last_date_there_is_means_no_upper_bound(sales_client, url):
+    from leads.tests.factories import LeadFactory
+
+    lead = LeadFactory(full_name="Last Day", next_follow_up_at="2030-01-01T09:00:00Z")
+    response = sales_client.get(url)
+    assert response.status_code == 200
+    if "csv" in url:
+        assert "Last Day" in b"".join(response.streaming_content).decode()
+    else:
+        assert [row["id"] for row in response.json()["results"]] == [lead.pk]
+
+
+def test_the_sales_pages_take_the_last_date_there_is(client, sales_user):
+    from leads.tests.factories import LeadFactory
+
+    LeadFactory(full_name="Last Day")
+    client.force_login(sales_user)
+    page = client.get("/sales/", {"created_before": "9999-12-31"})
+    assert page.status_code == 200 and "Last Day" in page.content.decode()
+    dashboard = client.get(
+        "/sales/dashboard/", {"period": "custom", "start": "2026-01-01", "end": "9999-12-31"}
+    )
+    assert dashboard.status_code == 200
+    assert "31 Dec 9999" in dashboard.content.decode()
+
+
+def test_due_date_filters_take_any_offset_python_does(admin_client):
+    from assignments.tests.factories import AssignmentFactory
+
+    assignment = AssignmentFactory(due_at="2026-01-01T12:00:00Z")
+
+    def ids(value):
+        response = admin_client.get("/api/v1/assignments/", {"due_before": value})
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids("2026-01-01T00:00:00-18:00") == [assignment.pk]  # 18:00 UTC: PostgreSQL refused it
+    assert ids("2026-01-01T00:00:00+14:00") == []  # 10:00 UTC the day before
+
+
+def test_a_due_date_with_no_utc_equivalent_is_a_400(admin_client):
+    response = admin_client.get("/api/v1/assignments/", {"due_after": "0001-01-01T00:00:00+10:00"})
+    assert_error(response, 400, code="invalid", attr="due_after")
