@@ -1,21 +1,7 @@
 import django_filters
-from django import forms
 
 from assignments.models import Assignment, Submission
-from cohortly.filters import FilterSet, IsoDateTimeFilter
-from cohortly.models import MAX_ID
-
-
-class IdFilter(django_filters.Filter):
-    """A row id: a whole number in the primary key's range (else 400, never a
-    database overflow)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
+from cohortly.filters import FilterSet, IdFilter, IsoDateTimeFilter
 
 
 class AssignmentFilterSet(FilterSet):

@@ -5,11 +5,16 @@ import copy
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django_filters import utils
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from cohortly.models import MAX_ID
 
 
 class FilterSet(django_filters.FilterSet):
@@ -84,3 +89,16 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number in the primary key's range ("1.5" is a 400, not
+    row 1; a number past bigint is a 400, never a database overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)

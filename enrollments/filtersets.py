@@ -1,17 +1,7 @@
 import django_filters
-from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from cohortly.filters import FilterSet
+from cohortly.filters import FilterSet, IdFilter
 from enrollments.models import Enrollment
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A whole-number id: "1.5" is a 400, not bootcamp 1."""
-
-    field_class = forms.IntegerField
 
 
 class EnrollmentFilterSet(FilterSet):

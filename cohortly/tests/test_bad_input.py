@@ -45,6 +45,10 @@ def test_page_numbers_and_sizes_out_of_range(admin_client, url, params, status, 
         ("/api/v1/leads/", {"created_after": "0000-00-00"}),
         ("/api/v1/assignments/", {"due_before": "not a date"}),
         ("/api/v1/bootcamps/", {"status": "DELETED"}),
+        ("/api/v1/enrollments/", {"bootcamp": "-25549984220115951616"}),  # a 500 on SQLite once
+        ("/api/v1/enrollments/", {"bootcamp": str(2**63)}),
+        ("/api/v1/enrollments/", {"bootcamp": "1.5"}),
+        ("/api/v1/assignments/", {"bootcamp": "0"}),
     ],
 )
 def test_filters_out_of_range_are_400(admin_client, url, params):
