@@ -96,6 +96,7 @@ class UserAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             services.user_update(
+                actor=request.user,
                 user=obj,
                 data={
                     field: form.cleaned_data[field] for field in ["full_name", "phone", "role", "is_active"]

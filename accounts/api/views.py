@@ -246,5 +246,5 @@ class UserViewSet(
         user = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=user, data=serializer.validated_data)
+        user = services.user_update(actor=request.user, user=user, data=serializer.validated_data)
         return Response(UserSerializer(user).data)

@@ -357,7 +357,7 @@ def test_me_requires_authentication(anon_client):
     assert_error(anon_client.get(ME), 401, code="not_authenticated")
 
 
-def test_deactivated_users_access_token_is_refused(student_client, student_user):
+def test_deactivated_users_access_token_is_refused(student_client, student_user, admin_user):
     assert student_client.get(ME).status_code == 200
-    user_update(user=student_user, data={"is_active": False})
+    user_update(actor=admin_user, user=student_user, data={"is_active": False})
     assert_error(student_client.get(ME), 401)

@@ -1,10 +1,11 @@
 """/api/v1/users/: user administration for ADMIN only."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import UserFactory
-from conftest import assert_error
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from conftest import assert_error, auth_client
 
 USERS = "/api/v1/users/"
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,93 @@ def test_user_cannot_raise_own_role_anywhere(student_client, student_user):
     )
     student_user.refresh_from_db()
     assert student_user.role == "STUDENT"
+
+
+# --- nobody locks themself, or Cohortly, out ----------------------------------------
+
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+ME = "/api/v1/auth/me"
+
+
+def _logged_in(anon_client, user):
+    """Log `user` in through the API: an access token on the client, and the refresh token."""
+    tokens = anon_client.post(
+        LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+    ).json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return anon_client, tokens["refresh"]
+
+
+def _still_logged_in(client, refresh):
+    assert client.get(ME).status_code == 200
+    assert client.post(REFRESH, {"refresh": refresh}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change, attr, detail",
+    [
+        ({"is_active": False}, "is_active", "You can't deactivate your own account."),
+        ({"role": "SALES"}, "role", "You can't change your own role."),
+        ({"full_name": "Ada Renamed", "role": "STUDENT"}, "role", "You can't change your own role."),
+    ],
+)
+def test_admin_cannot_deactivate_or_demote_themself(anon_client, admin_user, change, attr, detail):
+    UserFactory(role="ADMIN")  # not the last admin: the rule is about one's own account
+    client, refresh = _logged_in(anon_client, admin_user)
+    before = User.objects.filter(pk=admin_user.pk).values().get()
+
+    body = assert_error(
+        client.patch(f"{USERS}{admin_user.pk}/", change, format="json"), 400, code="own_account", attr=attr
+    )
+
+    assert body["type"] == "validation_error"
+    assert body["errors"] == [{"code": "own_account", "detail": detail, "attr": attr}]
+    assert User.objects.filter(pk=admin_user.pk).values().get() == before
+    _still_logged_in(client, refresh)
+
+
+def test_admin_may_edit_their_own_name_and_resend_their_own_role(admin_client, admin_user):
+    response = admin_client.patch(
+        f"{USERS}{admin_user.pk}/",
+        {"full_name": "Ada Renamed", "role": "ADMIN", "is_active": True},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    admin_user.refresh_from_db()
+    assert admin_user.full_name == "Ada Renamed" and admin_user.role == "ADMIN" and admin_user.is_active
+
+
+def test_admin_deactivates_and_demotes_another_admin(admin_client):
+    other = UserFactory(role="ADMIN")
+    response = admin_client.patch(f"{USERS}{other.pk}/", {"role": "SALES"}, format="json")
+    assert response.status_code == 200, response.content
+    response = admin_client.patch(f"{USERS}{other.pk}/", {"is_active": False}, format="json")
+    assert response.status_code == 200, response.content
+    other.refresh_from_db()
+    assert other.role == "SALES" and not other.is_active
+
+
+@pytest.mark.parametrize("change, attr", [({"is_active": False}, "is_active"), ({"role": "MENTOR"}, "role")])
+def test_the_last_active_admin_stays(anon_client, shared_cache, change, attr):
+    """The rule counts the stored rows, not the caller's copy: here the caller
+    was deactivated behind the API's back (a raw update) and still holds a
+    cached copy that authenticates, as it may for USER_CACHE_SECONDS."""
+    shared_cache.USER_CACHE_SECONDS = 60
+    caller, last = UserFactory(role="ADMIN"), UserFactory(role="ADMIN")
+    UserFactory(role="ADMIN", is_active=False)  # an inactive admin doesn't count
+    client = auth_client(caller)
+    assert client.get(ME).status_code == 200  # caches the caller
+    User.objects.filter(pk=caller.pk).update(is_active=False)
+    last_client, last_refresh = _logged_in(APIClient(), last)
+    before = User.objects.filter(pk=last.pk).values().get()
+
+    body = assert_error(
+        client.patch(f"{USERS}{last.pk}/", change, format="json"), 400, code="last_admin", attr=attr
+    )
+
+    assert body["errors"] == [
+        {"code": "last_admin", "detail": "Cohortly needs at least one active admin.", "attr": attr}
+    ]
+    assert User.objects.filter(pk=last.pk).values().get() == before
+    _still_logged_in(last_client, last_refresh)
