@@ -1,6 +1,8 @@
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.utils.html import escape
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -86,3 +88,53 @@ def test_admin_login_with_email(client):
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def _change_form(user, **changes):
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "phone": user.phone,
+        "role": user.role,
+        "is_active": "on" if user.is_active else "",
+    }
+    return {key: value for key, value in {**data, **changes}.items() if value != ""}
+
+
+def test_admin_changes_another_users_role_and_active_flag(client):
+    admin = UserFactory(role="ADMIN")
+    other = UserFactory(role="MENTOR")
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/accounts/user/{other.pk}/change/", _change_form(other, role="SALES", is_active="")
+    )
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert other.role == "SALES" and not other.is_active
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"is_active": ""}, "You can't deactivate your own account."),
+        ({"role": "SALES"}, "You can't change your own role."),
+        ({"role": "STUDENT", "full_name": "Renamed Too"}, "You can't change your own role."),
+    ],
+)
+def test_admin_change_view_refuses_locking_yourself_out(client, changes, message):
+    admin = UserFactory(role="ADMIN", full_name="Ada Admin")
+    UserFactory(role="ADMIN")
+    client.force_login(admin)
+    url = f"/admin/accounts/user/{admin.pk}/change/"
+    before = User.objects.filter(pk=admin.pk).values().get()
+
+    response = client.post(url, _change_form(admin, **changes), follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(url, 302)]
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert escape(message) in response.text
+    assert "was changed successfully" not in response.text
+    assert User.objects.filter(pk=admin.pk).values().get() == before
+    assert not LogEntry.objects.exists()
+    assert client.get("/admin/").status_code == 200  # still in
