@@ -202,3 +202,16 @@ def test_the_last_active_admin_stays(anon_client, shared_cache, change, attr):
     ]
     assert User.objects.filter(pk=last.pk).values().get() == before
     _still_logged_in(last_client, last_refresh)
+
+
+def test_the_lockout_refusals_are_documented():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/users/{id}/"]["patch"]
+    assert "400" in operation["responses"]
+    assert "last active ADMIN" in operation["description"]
+    components = schema["components"]["schemas"]
+    for field in ("IsActive", "Role"):
+        codes = components[f"UsersPartialUpdate{field}ErrorComponent"]["properties"]["code"]["enum"]
+        assert {"own_account", "last_admin"} <= set(codes)
