@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.models import User
-from accounts.tests.factories import AdminFactory, UserFactory
+from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES, AdminFactory, UserFactory
 
 
 def _stored(user):
@@ -110,6 +110,36 @@ def test_promoting_and_reactivating_need_no_other_admin():
     services.user_update(actor=admin, user=inactive, data={"role": "ADMIN", "is_active": True})
     inactive.refresh_from_db()
     assert inactive.role == "ADMIN" and inactive.is_active
+
+
+# --- names and phones: the model's validators, on every write ------------------------
+
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", JUNK)
+def test_user_create_refuses_junk_names_and_phones(field, value):
+    data = {"email": "new@example.com", "full_name": "New Person", "phone": "", field: value}
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_create(password=None, role="SALES", **data)
+    assert list(exc_info.value.message_dict) == [field]
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", JUNK)
+def test_profile_and_admin_updates_refuse_junk_names_and_phones(field, value):
+    admin = AdminFactory()
+    user = UserFactory(full_name="Stella Student", phone="+1 555 0100")
+    before = _stored(user)
+    with pytest.raises(ValidationError) as exc_info:
+        services.profile_update(user=User.objects.get(pk=user.pk), data={field: value})
+    assert list(exc_info.value.message_dict) == [field]
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=admin, user=User.objects.get(pk=user.pk), data={field: value})
+    assert list(exc_info.value.message_dict) == [field]
+    assert _stored(user) == before
 
 
 # --- two admins demoting each other at the same moment (PostgreSQL) ---------------

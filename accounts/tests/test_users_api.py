@@ -4,10 +4,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, JUNK_NAMES, JUNK_PHONES, UserFactory
 from conftest import assert_error, auth_client
 
 USERS = "/api/v1/users/"
+ME = "/api/v1/auth/me"
 pytestmark = pytest.mark.django_db
 
 
@@ -99,6 +100,24 @@ def test_admin_updates_role_and_active(admin_client):
     assert admin_client.delete(f"{USERS}{user.pk}/").status_code == 405
 
 
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.parametrize("field, value", JUNK)
+def test_admin_create_and_update_refuse_junk_names_and_phones(admin_client, field, value):
+    payload = {"email": "new@example.com", "full_name": "New Person", "role": "SALES", field: value}
+    assert_error(admin_client.post(USERS, payload, format="json"), 400, code="invalid", attr=field)
+    assert not User.objects.filter(email="new@example.com").exists()
+
+    user = UserFactory(full_name="Stella Student", phone="+1 555 0100")
+    student = auth_client(user)
+    before = User.objects.filter(pk=user.pk).values().get()
+    response = admin_client.patch(f"{USERS}{user.pk}/", {field: value, "role": "MENTOR"}, format="json")
+    assert_error(response, 400, code="invalid", attr=field)
+    assert User.objects.filter(pk=user.pk).values().get() == before
+    assert student.get(ME).status_code == 200
+
+
 def test_invalid_and_unknown_ids_are_404(admin_client):
     assert_error(admin_client.get(f"{USERS}not-a-uuid/"), 404)
     assert_error(admin_client.get(f"{USERS}00000000-0000-0000-0000-000000000000/"), 404)
@@ -118,7 +137,6 @@ def test_user_cannot_raise_own_role_anywhere(student_client, student_user):
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
-ME = "/api/v1/auth/me"
 
 
 def _logged_in(anon_client, user):
