@@ -7,9 +7,21 @@ from django.db.models.functions import Lower
 
 from cohortly.models import TimeStampedModel
 
+# At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
+# not $, which would let a trailing line break through.
 phone_validator = RegexValidator(
-    r"^\+?[0-9 ().-]{6,32}$",
-    "Enter a phone number: digits, spaces, brackets, dots or dashes, optionally starting with +.",
+    r"^(?=(?:[^0-9]*[0-9]){6})\+?[0-9 ().-]{6,32}\Z",
+    "Enter a phone number with at least 6 digits: digits, spaces, brackets, dots or dashes, "
+    "optionally starting with +.",
+)
+
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F: line breaks,
+# tabs, escape sequences that repaint a terminal. Cf (the joiners some scripts'
+# names are written with) is allowed. A positive match, not inverse_match: the
+# OpenAPI schema copies the pattern as one a valid name must match.
+name_validator = RegexValidator(
+    r"^[^\x00-\x1f\x7f-\x9f]*\Z",
+    "A name can't contain control characters such as line breaks or tabs.",
 )
 
 
@@ -52,7 +64,7 @@ class User(AbstractBaseUser, TimeStampedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[name_validator])
     phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
     is_active = models.BooleanField(default=True)

@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -72,14 +73,69 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
     return user
 
 
+def _user_lock_for_update(*, user: User, changes: dict) -> tuple[User, list[User]]:
+    """Lock the stored row of `user` and return it with the other active ADMINs.
+
+    When the change could take an ADMIN away (a role other than ADMIN, or
+    deactivation), the active ADMIN rows are locked too, in the same query and
+    ordered by pk: two admins demoting each other at once then queue up, and
+    the second sees the first's change instead of both counting the other as
+    still there. Other changes lock the one row only (they use up no admins).
+    """
+    demotes = changes.get("role", User.Role.ADMIN) != User.Role.ADMIN
+    deactivates = not changes.get("is_active", True)
+    wanted = Q(pk=user.pk)
+    if demotes or deactivates:
+        wanted |= Q(role=User.Role.ADMIN, is_active=True)
+    rows = list(User.objects.select_for_update().filter(wanted).order_by("pk"))
+    stored = next((row for row in rows if row.pk == user.pk), None)
+    if stored is None:
+        raise User.DoesNotExist("The user to update no longer exists.")
+    other_admins = [row for row in rows if row.pk != user.pk]
+    return stored, other_admins
+
+
+def _check_no_lockout(*, actor: User, stored: User, other_admins: list[User], changes: dict) -> None:
+    """Refuse what would lock Cohortly out: changing one's own role or active
+    flag, and leaving no active ADMIN (whoever asks)."""
+    deactivates = stored.is_active and not changes.get("is_active", True)
+    new_role = changes.get("role", stored.role)
+    if actor.pk == stored.pk:
+        if deactivates:
+            raise ValidationError(
+                {"is_active": ValidationError("You can't deactivate your own account.", code="own_account")}
+            )
+        if new_role != stored.role:
+            raise ValidationError(
+                {"role": ValidationError("You can't change your own role.", code="own_account")}
+            )
+    is_active_admin = stored.role == User.Role.ADMIN and stored.is_active
+    if is_active_admin and (deactivates or new_role != User.Role.ADMIN) and not other_admins:
+        field = "is_active" if deactivates else "role"
+        raise ValidationError(
+            {field: ValidationError("Cohortly needs at least one active admin.", code="last_admin")}
+        )
+
+
 @transaction.atomic
-def user_update(*, user: User, data: dict) -> User:
-    """Admin update: name, phone, role and active flag."""
+def user_update(*, actor: User, user: User, data: dict) -> User:
+    """An ADMIN (`actor`) changes a user's name, phone, role or active flag.
+
+    Nobody may deactivate themself or change their own role, and no change may
+    leave Cohortly without an active ADMIN: both are checked on locked rows
+    before anything is written, so a refusal saves nothing and revokes no tokens.
+    `user` may already carry the new values (the admin's form sets them); the
+    checks compare with the stored row.
+    """
     allowed = {"full_name", "phone", "role", "is_active"}
-    for field, value in data.items():
+    for field in data:
         if field not in allowed:
             raise ValidationError({field: ["This field cannot be changed."]})
-        setattr(user, field, value.strip() if isinstance(value, str) else value)
+    changes = {field: value.strip() if isinstance(value, str) else value for field, value in data.items()}
+    stored, other_admins = _user_lock_for_update(user=user, changes=changes)
+    _check_no_lockout(actor=actor, stored=stored, other_admins=other_admins, changes=changes)
+    for field, value in changes.items():
+        setattr(user, field, value)
     user.full_clean(exclude=["password"])
     user.save()
     user_cache_invalidate(user.pk)

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Upper
 
-from accounts.models import phone_validator
+from accounts.models import name_validator, phone_validator
 from cohortly.models import TimeStampedModel
 
 
@@ -27,7 +27,7 @@ class Lead(TimeStampedModel):
     #: Statuses a lead is still being worked in; one open lead per email.
     OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.QUALIFIED)
 
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[name_validator])
     email = models.EmailField(max_length=254, db_index=True)
     phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBSITE)

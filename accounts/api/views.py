@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -199,6 +200,8 @@ class MeView(GenericAPIView):
 
 
 @extend_schema(tags=["users"])
+@extend_validation_errors(["own_account", "last_admin"], field_name="is_active", actions=["partial_update"])
+@extend_validation_errors(["own_account", "last_admin"], field_name="role", actions=["partial_update"])
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -241,10 +244,18 @@ class UserViewSet(
         )
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: UserSerializer})
+    @extend_schema(
+        responses={200: UserSerializer},
+        description=(
+            "Change a user's name, phone, role or active flag. Deactivating a user logs them out "
+            "everywhere. Refused with a 400, saving nothing: deactivating yourself (`own_account` "
+            "on `is_active`), changing your own role (`own_account` on `role`), and deactivating or "
+            "demoting the last active ADMIN (`last_admin` on `is_active` or `role`)."
+        ),
+    )
     def partial_update(self, request, *args, **kwargs):
         user = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=user, data=serializer.validated_data)
+        user = services.user_update(actor=request.user, user=user, data=serializer.validated_data)
         return Response(UserSerializer(user).data)

@@ -40,3 +40,10 @@ class MentorFactory(UserFactory):
 
 class StudentFactory(UserFactory):
     role = User.Role.STUDENT
+
+
+# Names and phones every path must refuse: control characters (Unicode Cc:
+# line breaks, tabs, terminal escapes, C1 controls, DEL) and phones without
+# at least six digits.
+JUNK_NAMES = ["a\nb\u001b[31m", "Ann\tLee", "Zoe\u0085Smith", "Max\x7fPower"]
+JUNK_PHONES = ["------", "((((((", "+ (.) - .", "12345 --"]

@@ -8,7 +8,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import User
 from accounts.services import user_update
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, JUNK_NAMES, JUNK_PHONES, UserFactory
 from cohortly.throttling import LoginRateThrottle, RegisterRateThrottle
 from conftest import assert_error, auth_client
 
@@ -70,6 +70,18 @@ def test_register_survives_a_failing_mail_provider(
     assert User.objects.filter(email="new.person@example.com").exists()
     failure = [r for r in caplog.records if "sending email" in r.getMessage()]
     assert failure and "req-mail-1" in failure[0].getMessage()
+
+
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.parametrize("field, value", JUNK)
+def test_register_refuses_control_characters_in_names_and_phones_without_digits(anon_client, field, value):
+    response = anon_client.post(REGISTER, {**NEW_USER, field: value}, format="json")
+    body = assert_error(response, 400, code="invalid", attr=field)
+    assert body["type"] == "validation_error"
+    assert not User.objects.filter(email="new.person@example.com").exists()
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize("role", ["ADMIN", "SALES", "INSTRUCTOR", "MENTOR", "superuser", ""])
@@ -341,6 +353,21 @@ def test_me_get_and_patch(student_client, student_user):
     assert student_user.phone == "+1 555 0100"
 
 
+@pytest.mark.parametrize("field, value", JUNK)
+def test_me_refuses_control_characters_in_names_and_phones_without_digits(
+    anon_client, student_user, field, value
+):
+    tokens = login(anon_client, student_user.email).json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    before = User.objects.filter(pk=student_user.pk).values().get()
+
+    assert_error(anon_client.patch(ME, {field: value}, format="json"), 400, code="invalid", attr=field)
+
+    assert User.objects.filter(pk=student_user.pk).values().get() == before
+    assert anon_client.get(ME).status_code == 200
+    assert anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
 @pytest.mark.parametrize(
     "field, value", [("role", "ADMIN"), ("email", "x@example.com"), ("is_active", False)]
 )
@@ -357,7 +384,7 @@ def test_me_requires_authentication(anon_client):
     assert_error(anon_client.get(ME), 401, code="not_authenticated")
 
 
-def test_deactivated_users_access_token_is_refused(student_client, student_user):
+def test_deactivated_users_access_token_is_refused(student_client, student_user, admin_user):
     assert student_client.get(ME).status_code == 200
-    user_update(user=student_user, data={"is_active": False})
+    user_update(actor=admin_user, user=student_user, data={"is_active": False})
     assert_error(student_client.get(ME), 401)

@@ -1,9 +1,15 @@
+import sys
+import unicodedata
+
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.utils.html import escape
 
-from accounts.models import User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.models import User, name_validator, phone_validator
+from accounts.tests.factories import DEFAULT_PASSWORD, JUNK_NAMES, JUNK_PHONES, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +92,109 @@ def test_admin_login_with_email(client):
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def _change_form(user, **changes):
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "phone": user.phone,
+        "role": user.role,
+        "is_active": "on" if user.is_active else "",
+    }
+    return {key: value for key, value in {**data, **changes}.items() if value != ""}
+
+
+def test_admin_changes_another_users_role_and_active_flag(client):
+    admin = UserFactory(role="ADMIN")
+    other = UserFactory(role="MENTOR")
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/accounts/user/{other.pk}/change/", _change_form(other, role="SALES", is_active="")
+    )
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert other.role == "SALES" and not other.is_active
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"is_active": ""}, "You can't deactivate your own account."),
+        ({"role": "SALES"}, "You can't change your own role."),
+        ({"role": "STUDENT", "full_name": "Renamed Too"}, "You can't change your own role."),
+    ],
+)
+def test_admin_change_view_refuses_locking_yourself_out(client, changes, message):
+    admin = UserFactory(role="ADMIN", full_name="Ada Admin")
+    UserFactory(role="ADMIN")
+    client.force_login(admin)
+    url = f"/admin/accounts/user/{admin.pk}/change/"
+    before = User.objects.filter(pk=admin.pk).values().get()
+
+    response = client.post(url, _change_form(admin, **changes), follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(url, 302)]
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert escape(message) in response.text
+    assert "was changed successfully" not in response.text
+    assert User.objects.filter(pk=admin.pk).values().get() == before
+    assert not LogEntry.objects.exists()
+    assert client.get("/admin/").status_code == 200  # still in
+
+
+# --- names and phones ----------------------------------------------------------------
+
+
+def test_names_refuse_every_control_character_and_nothing_else():
+    controls = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"]
+    assert len(controls) == 65 and "\t" in controls and "\n" in controls
+    for char in controls:
+        with pytest.raises(ValidationError):
+            name_validator(f"Ada{char}Lovelace")
+    for fine in ["Ada Lovelace", "Zoë Ñúñez-O'Brien", "محمد\u200fعلي", "Kṛṣṇa\u200d", "李小龍"]:
+        name_validator(fine)  # letters, marks and format characters (Cf) pass
+
+
+@pytest.mark.parametrize("phone", JUNK_PHONES + ["+1 555 0100\n", "abc123456", "1" * 33])
+def test_phones_need_six_digits_and_only_phone_characters(phone):
+    with pytest.raises(ValidationError):
+        phone_validator(phone)
+
+
+@pytest.mark.parametrize("phone", ["123456", "+44 20 7946 0958", "(555) 123-4567", "+351 21.123.4567"])
+def test_real_phones_pass(phone):
+    phone_validator(phone)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("full_name", name) for name in JUNK_NAMES] + [("phone", p) for p in JUNK_PHONES]
+)
+def test_admin_change_form_refuses_junk_names_and_phones(client, field, value):
+    admin = UserFactory(role="ADMIN")
+    other = UserFactory(role="MENTOR", full_name="Milo Mentor", phone="+44 20 7946 0958")
+    client.force_login(admin)
+    before = User.objects.filter(pk=other.pk).values().get()
+
+    response = client.post(f"/admin/accounts/user/{other.pk}/change/", _change_form(other, **{field: value}))
+
+    assert response.status_code == 200  # the form again, with the error beside the field
+    assert field in response.context["adminform"].form.errors
+    assert User.objects.filter(pk=other.pk).values().get() == before
+
+
+def test_the_schema_documents_names_and_phones_as_patterns_valid_values_match():
+    """drf-spectacular copies a RegexValidator's regex as the field's pattern,
+    which a valid value must match (an inverse_match regex would be documented
+    backwards and fail every response's conformance check)."""
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    profile = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["Profile"]
+    name = re.compile(profile["properties"]["full_name"]["pattern"].replace(r"\u00", r"\x"))
+    phone = re.compile(profile["properties"]["phone"]["oneOf"][0]["pattern"])
+    assert name.search("Zoë Ñúñez-O'Brien") and phone.search("+44 20 7946 0958")
+    assert not any(name.search(junk) for junk in JUNK_NAMES)
+    assert not any(phone.search(junk) for junk in JUNK_PHONES)

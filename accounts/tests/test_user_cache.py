@@ -33,9 +33,9 @@ def test_second_request_does_not_read_the_user(user_cache, student_client):
     assert second.status_code == 200 and reads == []
 
 
-def test_deactivation_through_the_service_is_immediate(user_cache, student_client, student_user):
+def test_deactivation_through_the_service_is_immediate(user_cache, student_client, student_user, admin_user):
     assert student_client.get(ME).status_code == 200
-    user_update(user=student_user, data={"is_active": False})
+    user_update(actor=admin_user, user=student_user, data={"is_active": False})
     assert_error(student_client.get(ME), 401)
 
 

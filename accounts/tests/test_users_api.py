@@ -1,12 +1,14 @@
 """/api/v1/users/: user administration for ADMIN only."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import UserFactory
-from conftest import assert_error
+from accounts.tests.factories import DEFAULT_PASSWORD, JUNK_NAMES, JUNK_PHONES, UserFactory
+from conftest import assert_error, auth_client
 
 USERS = "/api/v1/users/"
+ME = "/api/v1/auth/me"
 pytestmark = pytest.mark.django_db
 
 
@@ -98,6 +100,24 @@ def test_admin_updates_role_and_active(admin_client):
     assert admin_client.delete(f"{USERS}{user.pk}/").status_code == 405
 
 
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.parametrize("field, value", JUNK)
+def test_admin_create_and_update_refuse_junk_names_and_phones(admin_client, field, value):
+    payload = {"email": "new@example.com", "full_name": "New Person", "role": "SALES", field: value}
+    assert_error(admin_client.post(USERS, payload, format="json"), 400, code="invalid", attr=field)
+    assert not User.objects.filter(email="new@example.com").exists()
+
+    user = UserFactory(full_name="Stella Student", phone="+1 555 0100")
+    student = auth_client(user)
+    before = User.objects.filter(pk=user.pk).values().get()
+    response = admin_client.patch(f"{USERS}{user.pk}/", {field: value, "role": "MENTOR"}, format="json")
+    assert_error(response, 400, code="invalid", attr=field)
+    assert User.objects.filter(pk=user.pk).values().get() == before
+    assert student.get(ME).status_code == 200
+
+
 def test_invalid_and_unknown_ids_are_404(admin_client):
     assert_error(admin_client.get(f"{USERS}not-a-uuid/"), 404)
     assert_error(admin_client.get(f"{USERS}00000000-0000-0000-0000-000000000000/"), 404)
@@ -111,3 +131,105 @@ def test_user_cannot_raise_own_role_anywhere(student_client, student_user):
     )
     student_user.refresh_from_db()
     assert student_user.role == "STUDENT"
+
+
+# --- nobody locks themself, or Cohortly, out ----------------------------------------
+
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+
+
+def _logged_in(anon_client, user):
+    """Log `user` in through the API: an access token on the client, and the refresh token."""
+    tokens = anon_client.post(
+        LOGIN, {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+    ).json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return anon_client, tokens["refresh"]
+
+
+def _still_logged_in(client, refresh):
+    assert client.get(ME).status_code == 200
+    assert client.post(REFRESH, {"refresh": refresh}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change, attr, detail",
+    [
+        ({"is_active": False}, "is_active", "You can't deactivate your own account."),
+        ({"role": "SALES"}, "role", "You can't change your own role."),
+        ({"full_name": "Ada Renamed", "role": "STUDENT"}, "role", "You can't change your own role."),
+    ],
+)
+def test_admin_cannot_deactivate_or_demote_themself(anon_client, admin_user, change, attr, detail):
+    UserFactory(role="ADMIN")  # not the last admin: the rule is about one's own account
+    client, refresh = _logged_in(anon_client, admin_user)
+    before = User.objects.filter(pk=admin_user.pk).values().get()
+
+    body = assert_error(
+        client.patch(f"{USERS}{admin_user.pk}/", change, format="json"), 400, code="own_account", attr=attr
+    )
+
+    assert body["type"] == "validation_error"
+    assert body["errors"] == [{"code": "own_account", "detail": detail, "attr": attr}]
+    assert User.objects.filter(pk=admin_user.pk).values().get() == before
+    _still_logged_in(client, refresh)
+
+
+def test_admin_may_edit_their_own_name_and_resend_their_own_role(admin_client, admin_user):
+    response = admin_client.patch(
+        f"{USERS}{admin_user.pk}/",
+        {"full_name": "Ada Renamed", "role": "ADMIN", "is_active": True},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    admin_user.refresh_from_db()
+    assert admin_user.full_name == "Ada Renamed" and admin_user.role == "ADMIN" and admin_user.is_active
+
+
+def test_admin_deactivates_and_demotes_another_admin(admin_client):
+    other = UserFactory(role="ADMIN")
+    response = admin_client.patch(f"{USERS}{other.pk}/", {"role": "SALES"}, format="json")
+    assert response.status_code == 200, response.content
+    response = admin_client.patch(f"{USERS}{other.pk}/", {"is_active": False}, format="json")
+    assert response.status_code == 200, response.content
+    other.refresh_from_db()
+    assert other.role == "SALES" and not other.is_active
+
+
+@pytest.mark.parametrize("change, attr", [({"is_active": False}, "is_active"), ({"role": "MENTOR"}, "role")])
+def test_the_last_active_admin_stays(anon_client, shared_cache, change, attr):
+    """The rule counts the stored rows, not the caller's copy: here the caller
+    was deactivated behind the API's back (a raw update) and still holds a
+    cached copy that authenticates, as it may for USER_CACHE_SECONDS."""
+    shared_cache.USER_CACHE_SECONDS = 60
+    caller, last = UserFactory(role="ADMIN"), UserFactory(role="ADMIN")
+    UserFactory(role="ADMIN", is_active=False)  # an inactive admin doesn't count
+    client = auth_client(caller)
+    assert client.get(ME).status_code == 200  # caches the caller
+    User.objects.filter(pk=caller.pk).update(is_active=False)
+    last_client, last_refresh = _logged_in(APIClient(), last)
+    before = User.objects.filter(pk=last.pk).values().get()
+
+    body = assert_error(
+        client.patch(f"{USERS}{last.pk}/", change, format="json"), 400, code="last_admin", attr=attr
+    )
+
+    assert body["errors"] == [
+        {"code": "last_admin", "detail": "Cohortly needs at least one active admin.", "attr": attr}
+    ]
+    assert User.objects.filter(pk=last.pk).values().get() == before
+    _still_logged_in(last_client, last_refresh)
+
+
+def test_the_lockout_refusals_are_documented():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/users/{id}/"]["patch"]
+    assert "400" in operation["responses"]
+    assert "last active ADMIN" in operation["description"]
+    components = schema["components"]["schemas"]
+    for field in ("IsActive", "Role"):
+        codes = components[f"UsersPartialUpdate{field}ErrorComponent"]["properties"]["code"]["enum"]
+        assert {"own_account", "last_admin"} <= set(codes)

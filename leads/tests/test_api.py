@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES
 from cohortly.throttling import LeadCaptureRateThrottle
 from conftest import assert_error
 from enrollments.models import Enrollment
@@ -205,6 +206,25 @@ def test_capture_validation(anon_client, change, attr):
     response = anon_client.post(LEADS, {**FORM, **change}, format="json")
     assert_error(response, 400, attr=attr)
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES],
+)
+def test_capture_and_patch_refuse_control_characters_and_phones_without_digits(
+    anon_client, sales_client, field, value
+):
+    response = anon_client.post(LEADS, {**FORM, field: value}, format="json")
+    assert_error(response, 400, code="invalid", attr=field)
+    assert not Lead.objects.exists()
+
+    lead = LeadFactory(full_name="Bea Costa")
+    before = Lead.objects.filter(pk=lead.pk).values().get()
+    assert_error(
+        sales_client.patch(detail(lead), {field: value}, format="json"), 400, code="invalid", attr=field
+    )
+    assert Lead.objects.filter(pk=lead.pk).values().get() == before
 
 
 @pytest.mark.parametrize(

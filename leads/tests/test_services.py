@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES
 from bootcamps.models import Bootcamp
 from cohortly.exceptions import Conflict
 from enrollments.models import Enrollment
@@ -114,6 +115,26 @@ def test_capture_validates_fields(db, field, value):
         services.lead_capture(**data)
     assert field in exc.value.message_dict
     assert not Lead.objects.exists()
+
+
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.parametrize(("field", "value"), JUNK)
+def test_capture_and_update_refuse_control_characters_and_phones_without_digits(db, sales_user, field, value):
+    data = {"full_name": "Ana", "email": "ana@example.org", field: value}
+    with pytest.raises(ValidationError) as exc:
+        services.lead_capture(**data)
+    assert list(exc.value.message_dict) == [field]
+    assert not Lead.objects.exists()
+
+    lead = LeadFactory(full_name="Bea Costa")
+    before = Lead.objects.filter(pk=lead.pk).values().get()
+    with pytest.raises(ValidationError) as exc:
+        services.lead_update(lead=lead, actor=sales_user, data={field: value})
+    assert list(exc.value.message_dict) == [field]
+    assert Lead.objects.filter(pk=lead.pk).values().get() == before
+    assert not lead.activities.exists()
 
 
 def test_second_submission_of_an_open_lead_joins_its_timeline(

@@ -1,0 +1,220 @@
+"""accounts.services: the rules every path (API, admin, scripts) goes through."""
+
+import threading
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import services
+from accounts.models import User
+from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES, AdminFactory, UserFactory
+
+
+def _stored(user):
+    return User.objects.filter(pk=user.pk).values().get()
+
+
+def _refused(exc_info, field, code, message):
+    assert exc_info.value.message_dict == {field: [message]}
+    assert [error.code for error in exc_info.value.error_dict[field]] == [code]
+
+
+# --- user_update: nobody locks themself, or Cohortly, out ----------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"is_active": False}, "is_active", "You can't deactivate your own account."),
+        ({"role": "INSTRUCTOR"}, "role", "You can't change your own role."),
+        ({"role": "SALES", "is_active": False}, "is_active", "You can't deactivate your own account."),
+    ],
+)
+def test_nobody_deactivates_or_changes_the_role_of_their_own_account(data, field, message):
+    admin, _other_admin = AdminFactory(), AdminFactory()
+    RefreshToken.for_user(admin)  # an outstanding token, which must stay valid
+    before = _stored(admin)
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=admin, user=admin, data=data)
+
+    _refused(exc_info, field, "own_account", message)
+    assert _stored(admin) == before
+    assert not BlacklistedToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_own_name_phone_and_unchanged_role_and_flag_are_fine():
+    admin = AdminFactory()
+    data = {"full_name": "Ada Renamed", "phone": "+44 20 7946 0958", "role": "ADMIN", "is_active": True}
+    services.user_update(actor=admin, user=admin, data=data)
+    admin.refresh_from_db()
+    assert (admin.full_name, admin.phone, admin.role, admin.is_active) == (
+        "Ada Renamed",
+        "+44 20 7946 0958",
+        "ADMIN",
+        True,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data, field", [({"is_active": False}, "is_active"), ({"role": "STUDENT"}, "role")])
+def test_the_last_active_admin_is_neither_deactivated_nor_demoted_by_anyone(data, field):
+    last = AdminFactory()
+    AdminFactory(is_active=False)  # an inactive admin doesn't count
+    actor = UserFactory(role="SALES")  # whoever asks: a script, a stale session
+    RefreshToken.for_user(last)
+    before = _stored(last)
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=actor, user=last, data=data)
+
+    _refused(exc_info, field, "last_admin", "Cohortly needs at least one active admin.")
+    assert _stored(last) == before
+    assert not BlacklistedToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_goes_while_another_active_admin_stays():
+    first, second = AdminFactory(), AdminFactory()
+    RefreshToken.for_user(second)
+    services.user_update(actor=first, user=second, data={"role": "MENTOR", "is_active": False})
+    second.refresh_from_db()
+    assert second.role == "MENTOR" and not second.is_active
+    assert BlacklistedToken.objects.filter(token__user=second).count() == 1  # logged out everywhere
+
+
+@pytest.mark.django_db
+def test_the_rules_compare_with_the_stored_row_not_the_instance_handed_in():
+    """The admin's form sets the new values on the instance before the service
+    runs: the rule must still see that this is the last active admin."""
+    last = AdminFactory()
+    actor = UserFactory(role="SALES")
+    edited = User.objects.get(pk=last.pk)
+    edited.is_active = False  # what the change form did already
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=actor, user=edited, data={"is_active": False})
+    _refused(exc_info, "is_active", "last_admin", "Cohortly needs at least one active admin.")
+    assert User.objects.get(pk=last.pk).is_active
+
+
+@pytest.mark.django_db
+def test_promoting_and_reactivating_need_no_other_admin():
+    admin = AdminFactory()
+    inactive = UserFactory(role="MENTOR", is_active=False)
+    services.user_update(actor=admin, user=inactive, data={"role": "ADMIN", "is_active": True})
+    inactive.refresh_from_db()
+    assert inactive.role == "ADMIN" and inactive.is_active
+
+
+# --- names and phones: the model's validators, on every write ------------------------
+
+JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", JUNK)
+def test_user_create_refuses_junk_names_and_phones(field, value):
+    data = {"email": "new@example.com", "full_name": "New Person", "phone": "", field: value}
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_create(password=None, role="SALES", **data)
+    assert list(exc_info.value.message_dict) == [field]
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field, value", JUNK)
+def test_profile_and_admin_updates_refuse_junk_names_and_phones(field, value):
+    admin = AdminFactory()
+    user = UserFactory(full_name="Stella Student", phone="+1 555 0100")
+    before = _stored(user)
+    with pytest.raises(ValidationError) as exc_info:
+        services.profile_update(user=User.objects.get(pk=user.pk), data={field: value})
+    assert list(exc_info.value.message_dict) == [field]
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=admin, user=User.objects.get(pk=user.pk), data={field: value})
+    assert list(exc_info.value.message_dict) == [field]
+    assert _stored(user) == before
+
+
+# --- two admins demoting each other at the same moment (PostgreSQL) ---------------
+
+
+def _race(calls):
+    """Run every call in its own thread (its own connection, its own
+    transaction), released together. Returns what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[i] = call()
+        except Exception as exc:
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.fixture
+def slow_saves(monkeypatch):
+    """Widen the window between checking and writing, so that both racers have
+    looked before either one commits."""
+    original_save = User.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.2)
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(User, "save", slow_save)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("field, value", [("role", "SALES"), ("is_active", False)])
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(slow_saves, field, value):
+    first, second = AdminFactory(), AdminFactory()
+    outcomes = _race(
+        [
+            lambda: services.user_update(actor=first, user=second, data={field: value}),
+            lambda: services.user_update(actor=second, user=first, data={field: value}),
+        ]
+    )
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(refused) == 1, outcomes
+    assert [e.code for e in refused[0].error_dict[field]] == ["last_admin"]
+    assert sum(isinstance(o, User) for o in outcomes) == 1, outcomes
+    assert User.objects.filter(role="ADMIN", is_active=True).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_the_check_without_the_lock_loses_the_race(slow_saves):
+    """The control: the same check and write without locking the admin rows
+    lets both through and leaves no admin, so the test above really races."""
+
+    @transaction.atomic
+    def naive_demote(*, actor, user):
+        if User.objects.filter(role="ADMIN", is_active=True).exclude(pk=user.pk).exists():
+            user.role = User.Role.SALES
+            user.save()
+        return user
+
+    first, second = AdminFactory(), AdminFactory()
+    outcomes = _race(
+        [lambda: naive_demote(actor=first, user=second), lambda: naive_demote(actor=second, user=first)]
+    )
+    assert all(isinstance(o, User) for o in outcomes), outcomes
+    assert not User.objects.filter(role="ADMIN", is_active=True).exists()
