@@ -7,6 +7,8 @@ import django_filters
 from django.http import QueryDict
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 
 class FilterSet(django_filters.FilterSet):
@@ -62,3 +64,19 @@ class FilterBackend(DjangoFilterBackend):
         if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(filterset.errors)
         return filterset.qs
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's ?search=, with a refused term reported on `search` (DRF raises a
+    bare list, which the error handler turns into attr null), as the leads
+    list's filterset reports it. `error_codes` are what it can answer; the
+    OpenAPI schema documents them (cohortly.openapi.AutoSchema)."""
+
+    #: DRF checks the term with a plain CharField: only a NUL character fails it.
+    error_codes = frozenset({"null_characters_not_allowed"})
+
+    def get_search_terms(self, request):
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as exc:
+            raise ValidationError({self.search_param: exc.detail}) from exc

@@ -4,6 +4,8 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
+from cohortly.filters import SearchFilter
+
 ERROR_TYPES = [("client_error", "Client Error"), ("server_error", "Server Error")]
 
 
@@ -55,15 +57,22 @@ class ErrorResponse503Serializer(_ErrorResponse):
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
+    """409 where a view says an action may conflict (`conflict_actions`), 413 on
+    requests with a body, 503 everywhere (the database may be down); and the
+    400s of the query parameters drf-standardized-errors does not inspect."""
+
     def _get_extra_validation_errors(self):
         errors = super()._get_extra_validation_errors()
+        if self.method != "GET" or not self._is_list_view():
+            return errors
         # Every paginated list refuses an out-of-range page_size with a 400 on it.
-        if self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
+        if self._get_paginator() is not None:
             errors = {**errors, "page_size": {"invalid"}}
+        # ?search= answers its refusals on `search` (cohortly.filters.SearchFilter).
+        for backend in self.get_filter_backends():
+            if issubclass(backend, SearchFilter):
+                errors = {**errors, backend.search_param: set(backend.error_codes)}
         return errors
-
-    """409 where a view says an action may conflict (`conflict_actions`), 413 on
-    requests with a body, 503 everywhere (the database may be down)."""
 
     def _should_add_error_response(self, responses, status_code):
         if status_code == "409":
