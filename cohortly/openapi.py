@@ -4,6 +4,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
+from accounts.permissions import RolePermission, has_role, roles_for_view
 from cohortly.filters import SearchFilter
 
 ERROR_TYPES = [("client_error", "Client Error"), ("server_error", "Server Error")]
@@ -73,6 +74,21 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             if issubclass(backend, SearchFilter):
                 errors = {**errors, backend.search_param: set(backend.error_codes)}
         return errors
+
+    def get_auth(self):
+        """The view's authentication, plus `{}` (no credentials needed) where
+        its declared roles let anonymous callers in: the same declaration
+        RolePermission enforces and the access policy prints."""
+        auths = super().get_auth()
+        if {} not in auths and self._open_to_anyone():
+            auths.append({})
+        return auths
+
+    def _open_to_anyone(self) -> bool:
+        if not any(isinstance(p, RolePermission) for p in self.view.get_permissions()):
+            return False
+        # Only a PUBLIC declaration admits a caller with no user at all.
+        return has_role(None, roles_for_view(self.view, self.method))
 
     def _should_add_error_response(self, responses, status_code):
         if status_code == "409":

@@ -1,9 +1,12 @@
 """The OpenAPI schema tells the truth: what each operation really answers,
 who may call it, and the limits of its parameters."""
 
+import re
+
 import pytest
 
-from cohortly.tests.openapi_checks import assert_documented
+from cohortly.policy import api_operations
+from cohortly.tests.openapi_checks import api_schema, assert_documented
 from conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -26,3 +29,29 @@ def test_a_refused_search_term_is_a_documented_400_on_search(client_for, path, r
     response = client.get(path, {"search": "a\x00b"})
     assert_error(response, 400, code="null_characters_not_allowed", attr="search")
     assert_documented(response)
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{\w+\}", "{}", path)
+
+
+def test_exactly_the_operations_open_to_anyone_document_anonymous_access():
+    """`{}` in an operation's security (no credentials needed) where the view
+    declares PUBLIC, and only there: the access policy and the schema agree."""
+    public = {(op.method, _shape(op.display_path)): op.public for op in api_operations()}
+    documented = {}
+    for path, methods in api_schema()["paths"].items():
+        for method, spec in methods.items():
+            documented[(method.upper(), _shape(path))] = {} in spec.get("security", [])
+    assert set(documented) <= set(public), set(documented) - set(public)
+    wrong = {key for key, anonymous in documented.items() if anonymous != public[key]}
+    assert not wrong, f"security that disagrees with the declared roles: {sorted(wrong)}"
+    opened = {key for key, anonymous in documented.items() if anonymous}
+    assert {
+        ("GET", "/api/v1/bootcamps/"),
+        ("GET", "/api/v1/bootcamps/{}/"),
+        ("POST", "/api/v1/leads/"),
+        ("POST", "/api/v1/auth/login/"),
+        ("GET", "/api/v1/health/"),
+    } <= opened
+    assert ("POST", "/api/v1/bootcamps/") not in opened
