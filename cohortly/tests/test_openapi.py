@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from cohortly.pagination import PageNumberPagination
 from cohortly.policy import api_operations
 from cohortly.tests.openapi_checks import api_schema, assert_documented
 from conftest import assert_error
@@ -55,3 +56,30 @@ def test_exactly_the_operations_open_to_anyone_document_anonymous_access():
         ("GET", "/api/v1/health/"),
     } <= opened
     assert ("POST", "/api/v1/bootcamps/") not in opened
+
+
+def test_page_and_page_size_are_documented_with_their_limits():
+    lists = 0
+    for path, methods in api_schema()["paths"].items():
+        for method, spec in methods.items():
+            parameters = {p["name"]: p["schema"] for p in spec.get("parameters", []) if p["in"] == "query"}
+            if "page" not in parameters:
+                continue
+            lists += 1
+            assert parameters["page"] == {"type": "integer", "minimum": 1}, (method, path)
+            assert parameters["page_size"] == {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": PageNumberPagination.max_page_size,
+            }, (method, path)
+    assert lists >= 7
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"page_size": 100}, 200), ({"page_size": 101}, 400), ({"page_size": 0}, 400), ({"page": 0}, 404)],
+)
+def test_the_documented_page_limits_are_the_real_ones(admin_client, params, status):
+    response = admin_client.get("/api/v1/users/", params)
+    assert response.status_code == status
+    assert_documented(response)
