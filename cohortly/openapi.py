@@ -138,6 +138,13 @@ def add_health_path(result, generator, request, public):
             "responses": {
                 "200": {**response, "description": "Every dependency answers."},
                 "503": {**response, "description": "A dependency is down."},
+                # Any other method, in the API's error shape like every other 405.
+                "405": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse405"}}
+                    },
+                    "description": "Only GET.",
+                },
             },
         }
     }
