@@ -220,7 +220,7 @@ def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
         with transaction.atomic():
             bootcamp.delete()
     except (ProtectedError, IntegrityError) as exc:
-        kinds = sorted({obj._meta.verbose_name_plural for obj in getattr(exc, "protected_objects", [])})
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in getattr(exc, "protected_objects", [])})
         what = ", ".join(kinds) if kinds else "other records"
         raise Conflict(
             f"This bootcamp is referred to by {what} and cannot be deleted. "

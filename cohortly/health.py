@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PUBLIC
 
@@ -68,8 +68,22 @@ def _checks() -> dict:
     return checks
 
 
-@require_GET
+def _method_not_allowed(request) -> JsonResponse:
+    from cohortly.exceptions import error_body  # only on this rare path: the view stays lean
+
+    response = JsonResponse(
+        error_body("method_not_allowed", f'Method "{request.method}" not allowed.'), status=405
+    )
+    response["Allow"] = "GET"
+    return response
+
+
+# It only ever reads, and CSRF would otherwise answer every other method 403
+# before the view could say 405.
+@csrf_exempt
 def health(request):
+    if request.method != "GET":
+        return _method_not_allowed(request)
     started = time.perf_counter()
     checks = _checks()
     healthy = all(value == "ok" for value in checks.values())

@@ -4,6 +4,9 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
+from accounts.permissions import RolePermission, has_role, roles_for_view
+from cohortly.filters import SearchFilter
+
 ERROR_TYPES = [("client_error", "Client Error"), ("server_error", "Server Error")]
 
 
@@ -55,15 +58,37 @@ class ErrorResponse503Serializer(_ErrorResponse):
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
+    """409 where a view says an action may conflict (`conflict_actions`), 413 on
+    requests with a body, 503 everywhere (the database may be down); and the
+    400s of the query parameters drf-standardized-errors does not inspect."""
+
     def _get_extra_validation_errors(self):
         errors = super()._get_extra_validation_errors()
+        if self.method != "GET" or not self._is_list_view():
+            return errors
         # Every paginated list refuses an out-of-range page_size with a 400 on it.
-        if self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
+        if self._get_paginator() is not None:
             errors = {**errors, "page_size": {"invalid"}}
+        # ?search= answers its refusals on `search` (cohortly.filters.SearchFilter).
+        for backend in self.get_filter_backends():
+            if issubclass(backend, SearchFilter):
+                errors = {**errors, backend.search_param: set(backend.error_codes)}
         return errors
 
-    """409 where a view says an action may conflict (`conflict_actions`), 413 on
-    requests with a body, 503 everywhere (the database may be down)."""
+    def get_auth(self):
+        """The view's authentication, plus `{}` (no credentials needed) where
+        its declared roles let anonymous callers in: the same declaration
+        RolePermission enforces and the access policy prints."""
+        auths = super().get_auth()
+        if {} not in auths and self._open_to_anyone():
+            auths.append({})
+        return auths
+
+    def _open_to_anyone(self) -> bool:
+        if not any(isinstance(p, RolePermission) for p in self.view.get_permissions()):
+            return False
+        # Only a PUBLIC declaration admits a caller with no user at all.
+        return has_role(None, roles_for_view(self.view, self.method))
 
     def _should_add_error_response(self, responses, status_code):
         if status_code == "409":
@@ -113,6 +138,13 @@ def add_health_path(result, generator, request, public):
             "responses": {
                 "200": {**response, "description": "Every dependency answers."},
                 "503": {**response, "description": "A dependency is down."},
+                # Any other method, in the API's error shape like every other 405.
+                "405": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse405"}}
+                    },
+                    "description": "Only GET.",
+                },
             },
         }
     }

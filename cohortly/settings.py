@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "cohortly.filters.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "cohortly.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [

@@ -111,6 +111,10 @@ class SubmissionSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=Submission.Status.choices, read_only=True, help_text="graded once a score is given."
     )
+    # Declared so the schema says what the responses hold: a URL, or "" when
+    # only content was handed in (the model's blank=True; read-only fields
+    # built from the model lose allow_blank).
+    link = serializers.URLField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Submission

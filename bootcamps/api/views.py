@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
@@ -18,7 +17,7 @@ from bootcamps.permissions import (
     can_see_all_bootcamps,
 )
 from cohortly.counting import cached_count_pagination
-from cohortly.filters import FilterBackend
+from cohortly.filters import FilterBackend, SearchFilter
 
 
 @extend_schema(tags=["bootcamps"])

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from assignments.tests.factories import AssignmentFactory
 from bootcamps.models import Bootcamp
 from bootcamps.tests.factories import ArchivedBootcampFactory, BootcampFactory, DraftBootcampFactory
 from conftest import assert_error
@@ -546,3 +547,11 @@ def test_delete_with_enrollments_is_409(admin_client):
     )
     assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
     assert Enrollment.objects.filter(bootcamp=bootcamp).count() == 2
+
+
+def test_delete_with_assignments_is_409(admin_client):
+    bootcamp = BootcampFactory()
+    AssignmentFactory(bootcamp=bootcamp)
+    body = assert_error(admin_client.delete(detail(bootcamp)), 409, code="protected")
+    assert body["errors"][0]["detail"].startswith("This bootcamp is referred to by assignments and cannot")
+    assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()

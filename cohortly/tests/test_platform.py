@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from conftest import assert_error
 
@@ -60,8 +61,14 @@ def test_health_probes_at_most_once_per_interval(anon_client, settings):
     health._last.update(at=float("-inf"), checks=None)
 
 
-def test_health_answers_405_to_other_methods(anon_client):
-    assert anon_client.post("/api/v1/health").status_code == 405
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_health_answers_405_to_other_methods(method):
+    # As a real client meets it: CSRF checked (the test client skips that by default).
+    client = APIClient(enforce_csrf_checks=True)
+    for path in ("/api/v1/health", "/api/v1/health/"):
+        response = getattr(client, method)(path, {}, format="json")
+        assert_error(response, 405, code="method_not_allowed")
+        assert response["Allow"] == "GET"
 
 
 def test_schema_is_openapi_with_jwt_and_error_responses(client):
@@ -71,7 +78,7 @@ def test_schema_is_openapi_with_jwt_and_error_responses(client):
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
     login = schema["paths"]["/api/v1/auth/login/"]["post"]
     assert {"200", "400", "401", "429"} <= set(login["responses"])
-    assert set(schema["paths"]["/api/v1/health/"]["get"]["responses"]) == {"200", "503"}
+    assert set(schema["paths"]["/api/v1/health/"]["get"]["responses"]) == {"200", "405", "503"}
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, PermissionDenied
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -11,7 +10,7 @@ from accounts.permissions import RolePermission
 from bootcamps.filtersets import StableOrderingFilter
 from bootcamps.models import Bootcamp
 from cohortly.counting import cached_count_pagination
-from cohortly.filters import FilterBackend
+from cohortly.filters import FilterBackend, SearchFilter
 from enrollments import selectors, services
 from enrollments.api.presenters import enrollment_row_json
 from enrollments.api.serializers import (

@@ -9,7 +9,12 @@ from leads.models import Lead, LeadActivity
 
 #: The error codes the services add, declared on the fields so the OpenAPI
 #: schema documents every code a response can carry.
-OWNER_ERRORS = {"invalid_owner": "A lead's owner must be an active sales or admin user."}
+OWNER_ERRORS = {
+    # A user id is a UUID (pk_field): anything else is "invalid", like the other user-id fields.
+    "invalid": "Must be a valid UUID.",
+    "invalid_owner": "A lead's owner must be an active sales or admin user.",
+}
+NOT_NEW_ERRORS = {"invalid": "A lead starts as NEW; change its status afterwards."}
 
 
 class StrictInput(StrictFieldsMixin, serializers.Serializer):
@@ -100,6 +105,7 @@ class LeadCaptureSerializer(StrictInput):
     )
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
+        pk_field=serializers.UUIDField(),
         required=False,
         allow_null=True,
         help_text="SALES and ADMIN only.",
@@ -109,11 +115,12 @@ class LeadCaptureSerializer(StrictInput):
         choices=Lead.Status.choices,
         required=False,
         help_text="SALES and ADMIN only; a new lead is always NEW.",
+        error_messages=NOT_NEW_ERRORS,
     )
 
     def validate_status(self, value):
         if value != Lead.Status.NEW:
-            raise serializers.ValidationError("A lead starts as NEW; change its status afterwards.")
+            self.fields["status"].fail("invalid")
         return value
 
     def __init__(self, *args, **kwargs):
@@ -149,6 +156,7 @@ class LeadUpdateSerializer(StrictInput):
     )
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
+        pk_field=serializers.UUIDField(),
         required=False,
         allow_null=True,
         help_text="An active SALES or ADMIN user; null to unassign.",

@@ -101,6 +101,15 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             "activities": LeadActivitySerializer,
         }.get(self.action, LeadSerializer)
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):
+            # The schema describes the form for every caller, whoever fetches it:
+            # without a request, LeadCaptureSerializer keeps the staff-only
+            # fields (their help text says so) instead of dropping them.
+            context["request"] = None
+        return context
+
     def get_throttles(self):
         # The public form is limited per IP; the sales team entering leads by
         # hand gets the ordinary per-user limit.

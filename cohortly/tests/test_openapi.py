@@ -1,0 +1,85 @@
+"""The OpenAPI schema tells the truth: what each operation really answers,
+who may call it, and the limits of its parameters."""
+
+import re
+
+import pytest
+
+from cohortly.pagination import PageNumberPagination
+from cohortly.policy import api_operations
+from cohortly.tests.openapi_checks import api_schema, assert_documented
+from conftest import assert_error
+
+pytestmark = pytest.mark.django_db
+
+#: Lists searched with ?search= (by cohortly.filters.SearchFilter, or for leads by its
+#: filterset), and a role that may read them.
+SEARCHED_LISTS = [
+    ("/api/v1/leads/", "SALES"),
+    ("/api/v1/users/", "ADMIN"),
+    ("/api/v1/bootcamps/", None),
+    ("/api/v1/enrollments/", "ADMIN"),
+    ("/api/v1/assignments/", "ADMIN"),
+    ("/api/v1/submissions/", "ADMIN"),
+]
+
+
+@pytest.mark.parametrize(("path", "role"), SEARCHED_LISTS, ids=[p for p, _ in SEARCHED_LISTS])
+def test_a_refused_search_term_is_a_documented_400_on_search(client_for, path, role):
+    client, _ = client_for(role)
+    response = client.get(path, {"search": "a\x00b"})
+    assert_error(response, 400, code="null_characters_not_allowed", attr="search")
+    assert_documented(response)
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{\w+\}", "{}", path)
+
+
+def test_exactly_the_operations_open_to_anyone_document_anonymous_access():
+    """`{}` in an operation's security (no credentials needed) where the view
+    declares PUBLIC, and only there: the access policy and the schema agree."""
+    public = {(op.method, _shape(op.display_path)): op.public for op in api_operations()}
+    documented = {}
+    for path, methods in api_schema()["paths"].items():
+        for method, spec in methods.items():
+            documented[(method.upper(), _shape(path))] = {} in spec.get("security", [])
+    assert set(documented) <= set(public), set(documented) - set(public)
+    wrong = {key for key, anonymous in documented.items() if anonymous != public[key]}
+    assert not wrong, f"security that disagrees with the declared roles: {sorted(wrong)}"
+    opened = {key for key, anonymous in documented.items() if anonymous}
+    assert {
+        ("GET", "/api/v1/bootcamps/"),
+        ("GET", "/api/v1/bootcamps/{}/"),
+        ("POST", "/api/v1/leads/"),
+        ("POST", "/api/v1/auth/login/"),
+        ("GET", "/api/v1/health/"),
+    } <= opened
+    assert ("POST", "/api/v1/bootcamps/") not in opened
+
+
+def test_page_and_page_size_are_documented_with_their_limits():
+    lists = 0
+    for path, methods in api_schema()["paths"].items():
+        for method, spec in methods.items():
+            parameters = {p["name"]: p["schema"] for p in spec.get("parameters", []) if p["in"] == "query"}
+            if "page" not in parameters:
+                continue
+            lists += 1
+            assert parameters["page"] == {"type": "integer", "minimum": 1}, (method, path)
+            assert parameters["page_size"] == {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": PageNumberPagination.max_page_size,
+            }, (method, path)
+    assert lists >= 7
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"page_size": 100}, 200), ({"page_size": 101}, 400), ({"page_size": 0}, 400), ({"page": 0}, 404)],
+)
+def test_the_documented_page_limits_are_the_real_ones(admin_client, params, status):
+    response = admin_client.get("/api/v1/users/", params)
+    assert response.status_code == status
+    assert_documented(response)
