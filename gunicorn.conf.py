@@ -17,8 +17,12 @@ Every value has a default that suits one machine; hosts set only what differs.
   GUNICORN_PRELOAD         import the app once in the master before forking (default true)
   GUNICORN_CONTROL_SOCKET  a path for gunicorn's control socket (default: none, see below)
   FORWARDED_ALLOW_IPS      read by gunicorn itself: proxies trusted for X-Forwarded-* headers
+
+Sync workers also collect the previous request's garbage as each request starts (see
+pre_request below).
 """
 
+import gc
 import os
 
 
@@ -85,3 +89,19 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+# Every request leaves its objects in reference cycles (DRF's request, view and response
+# point at each other; so do Django's request and its messages storage), which only
+# Python's cyclic collector frees. Whatever is alive when a collection runs in the middle
+# of a request moves to an older generation, and that garbage piles up there until a
+# rare full collection: 10-15 MB more per worker under load, kept by the allocator
+# afterwards. Collecting the two young generations as the next request starts, when the
+# last one's objects are all unreachable, frees them at once (about 50 us). Sync workers
+# only: with threads, another request's live objects would be moved to the oldest
+# generation instead, which is the problem made worse.
+if threads == 1:
+
+    def pre_request(worker, req):
+        gc.collect(1)
+        worker.log.debug("%s %s", req.method, req.path)  # gunicorn's own pre_request
