@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -104,6 +105,34 @@ class UserAdmin(admin.ModelAdmin):
             # back, so nothing was saved or logged. Say why, back on the form.
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj=None):
+        # No delete button on your own account (user_delete refuses it anyway).
+        if obj is not None and obj.pk == request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:  # the last active admin: rolled back, nothing deleted
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[object_id]))
+
+    def response_action(self, request, queryset):
+        # The bulk "Delete selected users" action goes through delete_queryset.
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request, obj):
+        services.user_delete(actor=request.user, users=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.user_delete(actor=request.user, users=list(queryset))
 
     def save_model(self, request, obj, form, change):
         if change:

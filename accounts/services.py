@@ -145,6 +145,29 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
 
 
 @transaction.atomic
+def user_delete(*, actor: User, users) -> int:
+    """An ADMIN (`actor`) deletes users (the admin's delete page and action).
+
+    The same lockout rules as user_update, on locked rows before anything is
+    deleted: nobody deletes their own account, and no deletion may leave
+    Cohortly without an active ADMIN. Deactivating is the usual way out; the
+    database refuses to delete someone whose work other records keep (the
+    assignments they set, the work they submitted). Returns how many users went.
+    """
+    pks = {user.pk for user in users}
+    if actor.pk in pks:
+        raise ValidationError("You can't delete your own account.", code="own_account")
+    wanted = Q(pk__in=pks) | Q(role=User.Role.ADMIN, is_active=True)
+    rows = list(User.objects.select_for_update().filter(wanted).order_by("pk"))
+    active_admins = {row.pk for row in rows if row.role == User.Role.ADMIN and row.is_active}
+    if active_admins & pks and not active_admins - pks:
+        raise ValidationError("Cohortly needs at least one active admin.", code="last_admin")
+    # The cached copies go too (accounts.apps: on every delete, whatever the path).
+    _total, by_model = User.objects.filter(pk__in=pks).delete()
+    return by_model.get(User._meta.label, 0)
+
+
+@transaction.atomic
 def profile_update(*, user: User, data: dict) -> User:
     """A user's own profile: name and phone only (never role, email or active)."""
     allowed = {"full_name", "phone"}

@@ -144,6 +144,45 @@ def test_admin_change_view_refuses_locking_yourself_out(client, changes, message
     assert client.get("/admin/").status_code == 200  # still in
 
 
+def test_admin_deletes_another_user_from_the_delete_page(client):
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
+    client.force_login(admin)
+    response = client.post(f"/admin/accounts/user/{other.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=other.pk).exists()
+
+
+def test_admin_has_no_way_to_delete_their_own_account(client):
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="ADMIN")
+    client.force_login(admin)
+    change_page = client.get(f"/admin/accounts/user/{admin.pk}/change/")
+    assert f"/admin/accounts/user/{admin.pk}/delete/" not in change_page.text  # no button
+    assert client.post(f"/admin/accounts/user/{admin.pk}/delete/", {"post": "yes"}).status_code == 403
+    action = {"action": "delete_selected", "_selected_action": [admin.pk, other.pk], "post": "yes"}
+    assert client.post("/admin/accounts/user/", action).status_code == 403
+    assert User.objects.filter(pk__in=[admin.pk, other.pk]).count() == 2
+    assert not LogEntry.objects.exists()
+
+
+def test_a_refused_bulk_delete_says_why_and_keeps_everything(client, monkeypatch):
+    """Two admins deleting each other at once: the second finds itself the last
+    active admin. The service refuses on locked rows; the admin says so."""
+    from accounts import services
+
+    def refuse(**kwargs):
+        raise ValidationError("Cohortly needs at least one active admin.", code="last_admin")
+
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="ADMIN")
+    client.force_login(admin)
+    monkeypatch.setattr(services, "user_delete", refuse)
+    action = {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"}
+    response = client.post("/admin/accounts/user/", action, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == ["Cohortly needs at least one active admin."]
+    assert User.objects.filter(pk=other.pk).exists()
+    assert not LogEntry.objects.exists()  # the deletion log written before it rolled back
+
+
 # --- names and phones ----------------------------------------------------------------
 
 

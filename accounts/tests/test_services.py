@@ -112,6 +112,40 @@ def test_promoting_and_reactivating_need_no_other_admin():
     assert inactive.role == "ADMIN" and inactive.is_active
 
 
+# --- user_delete: the same lockout rules ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nobody_deletes_their_own_account():
+    admin, other = AdminFactory(), UserFactory(role="MENTOR")
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_delete(actor=admin, users=[other, admin])
+    assert exc_info.value.messages == ["You can't delete your own account."]
+    assert exc_info.value.code == "own_account"
+    assert User.objects.filter(pk__in=[admin.pk, other.pk]).count() == 2  # neither went
+
+
+@pytest.mark.django_db
+def test_the_last_active_admin_is_not_deleted_by_anyone():
+    last = AdminFactory()
+    AdminFactory(is_active=False)  # an inactive admin doesn't count
+    actor = UserFactory(role="SALES")  # whoever asks: a script, a stale session
+    bystander = UserFactory(role="STUDENT")
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_delete(actor=actor, users=[bystander, last])
+    assert exc_info.value.messages == ["Cohortly needs at least one active admin."]
+    assert exc_info.value.code == "last_admin"
+    assert User.objects.filter(pk__in=[last.pk, bystander.pk]).count() == 2
+
+
+@pytest.mark.django_db
+def test_admins_delete_others_while_an_active_admin_stays():
+    actor, other_admin = AdminFactory(), AdminFactory()
+    student, keep = UserFactory(role="STUDENT"), UserFactory(role="MENTOR")
+    assert services.user_delete(actor=actor, users=[other_admin, student]) == 2
+    assert set(User.objects.values_list("pk", flat=True)) == {actor.pk, keep.pk}
+
+
 # --- names and phones: the model's validators, on every write ------------------------
 
 JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from accounts.services import profile_update, user_update
+from accounts.services import profile_update, user_delete, user_update
 from cohortly.authentication import user_cache_key
 from conftest import assert_error
 
@@ -36,6 +36,20 @@ def test_second_request_does_not_read_the_user(user_cache, student_client):
 def test_deactivation_through_the_service_is_immediate(user_cache, student_client, student_user, admin_user):
     assert student_client.get(ME).status_code == 200
     user_update(actor=admin_user, user=student_user, data={"is_active": False})
+    assert_error(student_client.get(ME), 401)
+
+
+def test_a_deleted_users_token_stops_working_at_once(user_cache, student_client, student_user, admin_user):
+    assert student_client.get(ME).status_code == 200
+    assert cache.get(user_cache_key(student_user.pk)) is not None
+    user_delete(actor=admin_user, users=[student_user])
+    assert cache.get(user_cache_key(student_user.pk)) is None
+    assert_error(student_client.get(ME), 401)
+
+
+def test_any_delete_drops_the_cached_user(user_cache, student_client, student_user):
+    assert student_client.get(ME).status_code == 200
+    User.objects.filter(pk=student_user.pk).delete()  # a script, a cascade: not the service
     assert_error(student_client.get(ME), 401)
 
 
