@@ -109,6 +109,6 @@ def connect_signals():
         post_delete.connect(on_row_changed, sender=model, dispatch_uid=f"bootcamp-cache-{model.__name__}-del")
     for relation in (Bootcamp.instructors.through, Bootcamp.mentors.through):
         m2m_changed.connect(
-            on_row_changed, sender=relation, dispatch_uid=f"bootcamp-cache-{relation.__name__}"
+            on_people_changed, sender=relation, dispatch_uid=f"bootcamp-cache-{relation.__name__}"
         )
     post_save.connect(on_user_saved, sender=User, dispatch_uid="bootcamp-cache-user")

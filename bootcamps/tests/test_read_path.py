@@ -154,3 +154,6 @@ def test_the_list_count_is_cached_and_follows_new_bootcamps_and_people(
     assert count(instructor=str(teacher.pk)) == (0, 1)
     bootcamp_update(bootcamp=world[1], actor=admin_user, data={"instructors": [teacher]})
     assert count(instructor=str(teacher.pk)) == (1, 1)
+    assert count(instructor=str(teacher.pk)) == (1, 0)
+    world[2].instructors.add(teacher)  # people alone, the bootcamp row untouched (a script)
+    assert count(instructor=str(teacher.pk)) == (2, 1)
