@@ -834,6 +834,13 @@ def test_dashboard_period_selector(sales, pipeline, bootcamp):
         r'<span class="kpi__value">5</span><span class="kpi__label">Leads created</span>',
         custom.content.decode(),
     )
+    first, last = (datetime.date.fromisoformat(day) for day in (start, end))
+    dates = f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+    # The chosen range, said once; a preset names itself and then gives its days.
+    assert f"Leads created in <strong>{dates}</strong>." in custom.content.decode()
+    today, month_ago = timezone.localdate(), timezone.localdate() - datetime.timedelta(days=29)
+    preset = f"{month_ago.day} {month_ago:%b %Y} – {today.day} {today:%b %Y}"
+    assert f"Leads created in <strong>the last 30 days</strong> ({preset})." in last_30
 
 
 def test_dashboard_conversion_by_source_and_bootcamp(sales, pipeline, sales_user):
