@@ -157,3 +157,32 @@ def test_the_list_count_is_cached_and_follows_new_bootcamps_and_people(
     assert count(instructor=str(teacher.pk)) == (1, 0)
     world[2].instructors.add(teacher)  # people alone, the bootcamp row untouched (a script)
     assert count(instructor=str(teacher.pk)) == (2, 1)
+
+
+@pytest.mark.postgres
+def test_page_details_are_one_statement_whatever_the_page(world):
+    """One array parameter per branch on PostgreSQL: the same SQL for every page,
+    which psycopg converts once (it re-parses a query of over 50 parameters every
+    time) and the server keeps prepared."""
+    from bootcamps.selectors import bootcamp_page_details
+
+    extra = [BootcampFactory(instructors=world[0].instructors.all()) for _ in range(20)]
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    ids = [camp.pk for camp in (*world, *extra)]
+    with connection.execute_wrapper(spy):
+        full_page = bootcamp_page_details(ids[:20])
+        one = bootcamp_page_details(ids[:1])
+    assert seen[0][0] == seen[1][0]
+    assert len(seen[0][1]) == len(seen[1][1]) < 10
+    assert full_page[world[0].pk] == one[world[0].pk]  # same answer for a bootcamp either way
+    assert full_page[world[0].pk]["seats_taken"] == 2
+    assert [name for _id, name in full_page[world[0].pk]["instructors"]] == [
+        "Amy Alpha",
+        "Amy Alpha",
+        "Zed Zulu",
+    ]
