@@ -199,7 +199,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(LeadActivitySerializer(note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="The lead's timeline, newest first", responses={200: LeadActivitySerializer(many=True)}
+        summary="The lead's timeline, newest first",
+        responses={200: LeadActivitySerializer(many=True)},
+        filters=False,  # paginated, but the list's filters don't apply (filter_queryset)
     )
     @action(detail=True, methods=["get"])
     def activities(self, request, pk=None):
