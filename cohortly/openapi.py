@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.permissions import RolePermission, has_role, roles_for_view
 from cohortly.filters import SearchFilter
+from cohortly.serializers import StrictFieldsMixin
 
 ERROR_TYPES = [("client_error", "Client Error"), ("server_error", "Server Error")]
 
@@ -74,6 +75,14 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             if issubclass(backend, SearchFilter):
                 errors = {**errors, backend.search_param: set(backend.error_codes)}
         return errors
+
+    def _map_basic_serializer(self, serializer, direction):
+        result = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictFieldsMixin):
+            # These refuse any other field (a 400 `unknown_field`): say so, so a
+            # client validating against the schema catches a typo before sending.
+            result["additionalProperties"] = False
+        return result
 
     def get_auth(self):
         """The view's authentication, plus `{}` (no credentials needed) where

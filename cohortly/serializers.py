@@ -31,6 +31,12 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
+class StrictInput(StrictFieldsMixin, serializers.Serializer):
+    """An input serializer that refuses unknown fields. The error codes the
+    services add are declared on the fields (error_messages) so that the OpenAPI
+    schema documents every code a 400 can carry."""
+
+
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 

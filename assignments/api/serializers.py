@@ -18,16 +18,7 @@ from assignments.models import (
     link_validator,
 )
 from bootcamps.models import Bootcamp
-from cohortly.serializers import IdRelatedField, StrictFieldsMixin
-
-
-class StrictInput(StrictFieldsMixin, serializers.Serializer):
-    """An input serializer that refuses unknown fields. The error codes the
-    services add are declared on the fields (error_messages) so that the OpenAPI
-    schema documents every code a 400 can carry."""
-
-    default_error_messages = {"unknown_field": "Unknown field(s)."}
-
+from cohortly.serializers import IdRelatedField, StrictInput
 
 BELOW_GIVEN_SCORE_ERRORS = {
     services.BELOW_GIVEN_SCORE: "The maximum cannot be lower than a score already given."

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from accounts.models import User, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
-from cohortly.serializers import IdRelatedField, StrictFieldsMixin
+from cohortly.serializers import IdRelatedField, StrictInput
 from leads.models import Lead, LeadActivity
 
 #: The error codes the services add, declared on the fields so the OpenAPI
@@ -15,10 +15,6 @@ OWNER_ERRORS = {
     "invalid_owner": "A lead's owner must be an active sales or admin user.",
 }
 NOT_NEW_ERRORS = {"invalid": "A lead starts as NEW; change its status afterwards."}
-
-
-class StrictInput(StrictFieldsMixin, serializers.Serializer):
-    default_error_messages = {"unknown_field": "Unknown field(s)."}
 
 
 class LeadUserSerializer(serializers.ModelSerializer):
