@@ -8,7 +8,7 @@ key, so stale entries are never read again (they expire on their own):
 
 - a bootcamp saved or deleted, its instructors or mentors changed;
 - an enrollment saved or deleted (seats taken and left);
-- a user's name changed (instructors and mentors are listed by name).
+- a user's name changed, or a user deleted (instructors and mentors are listed by name).
 
 These are caught with model signals rather than calls in each service, because
 the admin, the services and the seeders all write these rows and a missed call
@@ -112,3 +112,6 @@ def connect_signals():
             on_people_changed, sender=relation, dispatch_uid=f"bootcamp-cache-{relation.__name__}"
         )
     post_save.connect(on_user_saved, sender=User, dispatch_uid="bootcamp-cache-user")
+    # Deleting a user deletes their instructor and mentor rows by cascade, which
+    # sends neither m2m_changed nor (for these auto-created tables) post_delete.
+    post_delete.connect(on_people_changed, sender=User, dispatch_uid="bootcamp-cache-user-delete")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import profile_update
+from accounts.services import profile_update, user_delete
 from bootcamps import caching
 from bootcamps.api.serializers import BootcampSerializer
 from bootcamps.selectors import bootcamp_list_for
@@ -122,6 +122,25 @@ def test_instructor_changes_and_renames_are_seen(bootcamp_cache, admin_client, a
     assert [p["full_name"] for p in admin_client.get(f"{URL}{camp.pk}/").json()["instructors"]] == [
         "Renamed Teacher"
     ]
+
+
+def test_a_deleted_instructor_leaves_the_bootcamp_and_its_counts(
+    bootcamp_cache, shared_cache, admin_client, admin_user, make_user, world
+):
+    shared_cache.COUNT_CACHE_SECONDS = 300
+    camp = world[2]
+    teacher = make_user(User.Role.INSTRUCTOR, full_name="Gone Teacher")
+    bootcamp_update(bootcamp=camp, actor=admin_user, data={"instructors": [teacher]})
+    assert [p["full_name"] for p in admin_client.get(f"{URL}{camp.pk}/").json()["instructors"]] == [
+        "Gone Teacher"
+    ]
+    assert admin_client.get(URL, {"instructor": str(teacher.pk)}).json()["count"] == 1  # now cached
+
+    user_delete(actor=admin_user, users=[teacher])  # their instructor rows go by cascade
+
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["instructors"] == []
+    body = admin_client.get(URL, {"instructor": str(teacher.pk)}).json()
+    assert (body["count"], body["results"]) == (0, [])
 
 
 def test_a_login_does_not_empty_the_cache(bootcamp_cache, admin_client, anon_client, world):

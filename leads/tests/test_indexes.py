@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def _plan(params, user, *, bitmap_only=False) -> str:
     request = RequestFactory().get("/api/v1/leads/", params)
     request.user = user
-    queryset = LeadFilterSet(params, queryset=Lead.objects.all(), request=request).qs
+    filterset = LeadFilterSet(request.GET, queryset=Lead.objects.all(), request=request)
+    assert filterset.is_valid(), filterset.errors  # an invalid filter would explain the unfiltered list
+    queryset = filterset.qs
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         if bitmap_only:  # a GIN index is read by bitmap scans only
@@ -29,6 +31,9 @@ def _plan(params, user, *, bitmap_only=False) -> str:
 @pytest.fixture
 def leads(sales_user):
     LeadFactory.create_batch(30, owner=sales_user)
+    # Most leads elsewhere (another status, no owner, no follow-up), so each filter
+    # is selective and the plan shows which index serves it.
+    Lead.objects.bulk_create(LeadFactory.build_batch(300, status=Lead.Status.CONTACTED, owner=None))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE leads_lead")
 
@@ -41,14 +46,17 @@ def test_search_uses_the_trigram_indexes(leads, sales_user, term):
 
 
 @pytest.mark.parametrize(
-    "params, index",
+    "params, indexes",
     [
-        ({"status": "NEW"}, "lead_status_created_idx"),
-        ({"owner": "mine"}, "lead_owner_follow_up_idx"),
-        ({"follow_up_before": "2030-01-01"}, "lead_follow_up_idx"),
+        ({"status": "NEW"}, ["lead_status_created_idx"]),
+        # The foreign key's own index, or the pair (owner, follow-up) led by it.
+        ({"owner": "mine"}, ["leads_lead_owner_id_", "lead_owner_follow_up_idx"]),
+        ({"follow_up_before": "2030-01-01"}, ["lead_follow_up_idx"]),
     ],
 )
-def test_list_filters_use_an_index(leads, sales_user, params, index):
+def test_list_filters_use_an_index(leads, sales_user, params, indexes):
     plan = _plan(params, sales_user)
     assert "Seq Scan on leads_lead" not in plan, plan
-    assert index in plan or "Index" in plan, plan
+    # One on the filtered column: with sequential scans off, any index (the one
+    # for the default order, say) would keep "Seq Scan" out of the plan.
+    assert any(index in plan for index in indexes), plan
