@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -150,9 +150,10 @@ def user_delete(*, actor: User, users) -> int:
 
     The same lockout rules as user_update, on locked rows before anything is
     deleted: nobody deletes their own account, and no deletion may leave
-    Cohortly without an active ADMIN. Deactivating is the usual way out; the
-    database refuses to delete someone whose work other records keep (the
-    assignments they set, the work they submitted). Returns how many users went.
+    Cohortly without an active ADMIN. Deactivating is the usual way out:
+    anyone another record refers to (an enrollment, a lead they own or came
+    from, coursework, a timeline entry) is refused (`protected`), as the
+    database would. Returns how many users went.
     """
     pks = {user.pk for user in users}
     if actor.pk in pks:
@@ -163,7 +164,16 @@ def user_delete(*, actor: User, users) -> int:
     if active_admins & pks and not active_admins - pks:
         raise ValidationError("Cohortly needs at least one active admin.", code="last_admin")
     # The cached copies go too (accounts.apps: on every delete, whatever the path).
-    _total, by_model = User.objects.filter(pk__in=pks).delete()
+    try:
+        with transaction.atomic():
+            _total, by_model = User.objects.filter(pk__in=pks).delete()
+    except (ProtectedError, RestrictedError) as exc:
+        # The admin's confirmation page lists these first; this is the race where
+        # a record appeared in between (or a caller that skipped that page).
+        raise ValidationError(
+            "Other records refer to this user (enrollments, leads, coursework): deactivate them instead.",
+            code="protected",
+        ) from exc
     return by_model.get(User._meta.label, 0)
 
 

@@ -139,6 +139,20 @@ def test_the_last_active_admin_is_not_deleted_by_anyone():
 
 
 @pytest.mark.django_db
+def test_a_user_other_records_refer_to_is_refused_not_a_500(make_user):
+    from bootcamps.tests.factories import BootcampFactory
+    from enrollments.services import enrollment_create
+
+    admin, student, bystander = AdminFactory(), make_user(User.Role.STUDENT), UserFactory(role="MENTOR")
+    enrollment_create(student=student, bootcamp=BootcampFactory(), notify=False)
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_delete(actor=admin, users=[bystander, student])
+    assert exc_info.value.code == "protected"
+    assert "deactivate them instead" in exc_info.value.messages[0]
+    assert User.objects.filter(pk__in=[student.pk, bystander.pk]).count() == 2  # neither went
+
+
+@pytest.mark.django_db
 def test_admins_delete_others_while_an_active_admin_stays():
     actor, other_admin = AdminFactory(), AdminFactory()
     student, keep = UserFactory(role="STUDENT"), UserFactory(role="MENTOR")
