@@ -50,6 +50,8 @@ serve: export SECURE_SSL_REDIRECT ?= false
 serve: export SESSION_COOKIE_SECURE ?= false
 serve: export CSRF_COOKIE_SECURE ?= false
 serve: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+# Loopback even when the shell has a PORT (gunicorn.conf.py binds 0.0.0.0:$PORT for platforms).
+serve: export GUNICORN_BIND ?= 127.0.0.1:8000
 serve: install
 	@if [ -z "$$SECRET_KEY" ] && ! grep -qs '^SECRET_KEY=.' .env; then \
 	  echo "make serve runs with DEBUG off and needs a SECRET_KEY: put one in .env or the environment:" >&2; \

@@ -108,9 +108,11 @@ class _Node:
     pass
 
 
-def test_sync_workers_free_the_last_requests_cycles_as_the_next_starts(gunicorn_conf):
-    pre_request = gunicorn_conf()["pre_request"]
-    worker = SimpleNamespace(log=SimpleNamespace(debug=lambda *args: None))
+def _garbage_after_a_request(pre_request, worker_class):
+    """Whether a request's cyclic garbage survives the next request's pre_request."""
+    worker = SimpleNamespace(
+        log=SimpleNamespace(debug=lambda *args: None), cfg=SimpleNamespace(worker_class_str=worker_class)
+    )
     gc.disable()  # no automatic collection may run between the steps
     try:
         node = _Node()
@@ -121,15 +123,27 @@ def test_sync_workers_free_the_last_requests_cycles_as_the_next_starts(gunicorn_
         gc.collect(0)
         assert alive() is not None, "the young generation alone never reaches it"
         pre_request(worker, SimpleNamespace(method="GET", path="/api/v1/health"))
-        assert alive() is None
+        return alive() is not None
     finally:
         gc.enable()
+        gc.collect()
+
+
+def test_sync_workers_free_the_last_requests_cycles_as_the_next_starts(gunicorn_conf):
+    assert not _garbage_after_a_request(gunicorn_conf()["pre_request"], "sync")
 
 
 def test_threaded_workers_leave_collection_to_python(gunicorn_conf):
     # Another thread's request is alive during the hook; collecting would promote it.
-    assert "pre_request" not in gunicorn_conf(GUNICORN_THREADS="4")
-    assert "pre_request" in gunicorn_conf(GUNICORN_THREADS="1")
+    assert _garbage_after_a_request(gunicorn_conf(GUNICORN_THREADS="4")["pre_request"], "gthread")
+
+
+def test_the_hook_sees_threads_however_they_were_set(gunicorn_conf):
+    config = Config()
+    config.set("threads", 4)  # as --threads or GUNICORN_CMD_ARGS would, past gunicorn.conf.py
+    assert config.worker_class_str == "gthread"
+    config.set("threads", 1)
+    assert config.worker_class_str == "sync"
 
 
 def test_web_concurrency_wins_over_gunicorn_workers(gunicorn_conf):
