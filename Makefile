@@ -74,4 +74,4 @@ bench: install
 PROFILE ?= bootcamps_list
 profile: install
 	$(BIN)/python -m pip install --quiet py-spy==0.4.3
-	BENCH_COMMAND="make profile PROFILE=$(PROFILE)" $(BIN)/python bench/run.py --no-write --only $(PROFILE) --profile $(PROFILE) $(BENCH_ARGS)
+	BENCH_COMMAND="make profile PROFILE=$(PROFILE)" $(BIN)/python bench/run.py --no-write --no-uncached --only $(PROFILE) --profile $(PROFILE) $(BENCH_ARGS)

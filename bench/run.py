@@ -279,14 +279,14 @@ def request(port, method, path, *, token=None, body=None, timeout=10.0):
 
 
 class Server:
-    def __init__(self, config, env):
-        self.config, self.env = config, env
+    def __init__(self, config, env, log_name="server.log"):
+        self.config, self.env, self.log_name = config, env, log_name
         self.process = None
         self.startup_s = None
 
     def start(self) -> float:
         OUT.mkdir(parents=True, exist_ok=True)
-        self.log_file = open(OUT / "server.log", "wb")  # noqa: SIM115 (closed in stop())
+        self.log_file = open(OUT / self.log_name, "wb")  # noqa: SIM115 (closed in stop())
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [GUNICORN, "-c", "gunicorn.conf.py"],
@@ -310,7 +310,7 @@ class Server:
 
     def log_tail(self, lines=30) -> str:
         with contextlib.suppress(OSError):
-            return "\n".join((OUT / "server.log").read_text(errors="replace").splitlines()[-lines:])
+            return "\n".join((OUT / self.log_name).read_text(errors="replace").splitlines()[-lines:])
         return ""
 
     def workers(self) -> list[int]:
@@ -415,6 +415,51 @@ def preflight(config, endpoint: Endpoint, token: str | None) -> dict:
         "bytes": len(body),
         "body": body[:300].decode(errors="replace"),
     }
+
+
+def load(config, ep: Endpoint, token: str | None) -> None:
+    """Warm-up, then the measured wrk run of `ep` (its result and preflight set)."""
+    ep.preflight = preflight(config, ep, token)
+    if not ep.preflight["ok"]:
+        answer = f"{ep.preflight.get('status')}, not loaded: {ep.preflight.get('body', '')[:120]}"
+        log(f"{ep.label}: answered {answer}")
+        return
+    if config.warmup:
+        run_wrk(config, ep, token, config.warmup)
+        drain(config)
+    ep.result = run_wrk(config, ep, token, config.duration)
+    drain(config)
+    res = ep.result
+    log(
+        f"{ep.label:<48} {res['rps']:8,.0f} req/s  p50 {ms(res['latency_us']['p50'])} ms  "
+        f"p99 {ms(res['latency_us']['p99'])} ms  errors {res['errors_total']}"
+    )
+
+
+#: The endpoints run again with the bootcamp response cache off (bootcamps/caching.py).
+UNCACHED = ("bootcamps_list", "bootcamp_detail")
+UNCACHED_NOTE = "response cache off (`BOOTCAMP_CACHE_SECONDS=0`): every request queries"
+
+
+def run_uncached(config, env, endpoints) -> list[Endpoint]:
+    """The bootcamp list and detail on a second server with their response cache
+    off: what a request that misses the cache costs."""
+    wanted = [ep for ep in endpoints if ep.name in UNCACHED and ep.result]
+    if not wanted or config.no_uncached:
+        return []
+    server = Server(config, {**env, "BOOTCAMP_CACHE_SECONDS": "0"}, log_name="server-uncached.log")
+    rows = []
+    try:
+        log("restarting gunicorn with the bootcamp response cache off (BOOTCAMP_CACHE_SECONDS=0)")
+        server.start()
+        token = login(config, *BENCH_ADMIN)
+        for ep in wanted:
+            row = Endpoint(f"{ep.name}_uncached", ep.method, ep.path, ep.role, ep.body, note=UNCACHED_NOTE)
+            load(config, row, token)
+            rows.append(row)
+    finally:
+        server.stop()
+    return rows
 
 
 def login(config, email, password) -> str:
@@ -581,6 +626,15 @@ def evaluate_targets(endpoints: dict, baseline: float | None, startup_s: float |
     return rows
 
 
+def uncached_targets(rows: list[Endpoint], baseline: float | None) -> list:
+    """The bootcamp targets measured on the runs with the response cache off."""
+    by_name = {ep.name.removesuffix("_uncached"): ep for ep in rows}
+    if not by_name:
+        return []
+    targets = evaluate_targets(by_name, baseline, None, [])
+    return [row for row in targets if row[0].startswith("Bootcamp")]
+
+
 def write_results(path: Path, report: dict) -> None:
     cfg = report["config"]
     facts = report["machine"]
@@ -682,6 +736,21 @@ def write_results(path: Path, report: dict) -> None:
         "| --- | --- | --- | --- |",
     ]
     lines += [f"| {t} | {m} | {r} | {x} |" for t, m, r, x in report["targets"]]
+    if report.get("targets_uncached"):
+        lines += [
+            "",
+            "## Without the bootcamp response cache",
+            "",
+            "The bootcamp rows above are repeated requests, answered from the Redis response cache",
+            "(`bootcamps/caching.py`) after authentication, permissions and the throttle have run. The",
+            "same requests were run again on a second server with that cache off"
+            " (`BOOTCAMP_CACHE_SECONDS=0`,",
+            "the `_uncached` rows of the first table): what a request that misses the cache costs.",
+            "",
+            "| Target | Measured, cache off | Result | p99 at the issue's machine speed |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [f"| {t} | {m} | {r} | {x} |" for t, m, r, x in report["targets_uncached"]]
     lines.append("")
     path.write_text("\n".join(line for line in lines if line is not None) + "\n")
 
@@ -707,6 +776,11 @@ def parse_args(argv):
     )
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the benchmark database")
     parser.add_argument("--no-write", action="store_true", help="don't replace bench/RESULTS.md")
+    parser.add_argument(
+        "--no-uncached",
+        action="store_true",
+        help="skip the second server that runs the bootcamp list and detail with their response cache off",
+    )
     parser.add_argument("--list", action="store_true", help="list the endpoint names and exit")
     args = parser.parse_args(argv)
     args.database_url = os.environ.get(
@@ -801,26 +875,9 @@ def main(argv=None) -> int:
         ]
         for ep in endpoints:
             ep.note = ENDPOINT_NOTES.get(ep.name, "")
-            token = tokens.get(ep.role) if ep.role else None
-            ep.preflight = preflight(config, ep, token)
-            if not ep.preflight["ok"]:
-                log(
-                    f"{ep.label}: answered {ep.preflight.get('status')}, not loaded: "
-                    f"{ep.preflight.get('body', '')[:120]}"
-                )
-                continue
             if ep.name == "login":
                 memory_before_login = server.memory()
-            if config.warmup:
-                run_wrk(config, ep, token, config.warmup)
-                drain(config)
-            ep.result = run_wrk(config, ep, token, config.duration)
-            drain(config)
-            res = ep.result
-            log(
-                f"{ep.label:<48} {res['rps']:8,.0f} req/s  p50 {ms(res['latency_us']['p50'])} ms  "
-                f"p99 {ms(res['latency_us']['p99'])} ms  errors {res['errors_total']}"
-            )
+            load(config, ep, tokens.get(ep.role) if ep.role else None)
         sessions_after = psql_value(config.database_url, sessions_sql)
         with contextlib.suppress(ValueError):
             # Each reading is a psql session of its own: the second one counts itself.
@@ -835,6 +892,7 @@ def main(argv=None) -> int:
                 profile(config, server, ep, tokens.get(ep.role) if ep.role else None)
     finally:
         server.stop()
+    uncached = run_uncached(config, env, endpoints)
 
     baseline_runs = [ep.result["rps"] for ep in endpoints if ep.name.startswith("minimal") and ep.result]
     baseline = sum(baseline_runs) / len(baseline_runs) if baseline_runs else None
@@ -866,13 +924,14 @@ def main(argv=None) -> int:
         },
         "startup_s": server.startup_s,
         "baseline_rps": baseline,
-        "rows": endpoints,
+        "rows": endpoints + uncached,
         "memory": memory,
         "memory_before_login": memory_before_login,
         "db_sessions": db_sessions,
         "requests": sum(ep.result["requests"] for ep in endpoints if ep.result),
     }
     report["targets"] = evaluate_targets(by_name, baseline, server.startup_s, memory)
+    report["targets_uncached"] = uncached_targets(uncached, baseline)
     (OUT / "results.json").write_text(
         json.dumps(
             {
@@ -885,7 +944,7 @@ def main(argv=None) -> int:
                         "preflight": ep.preflight,
                         "result": ep.result,
                     }
-                    for ep in endpoints
+                    for ep in endpoints + uncached
                 ],
             },
             indent=2,
@@ -895,6 +954,8 @@ def main(argv=None) -> int:
     for target, measured, verdict, scaled in report["targets"]:
         at_reference = "" if scaled == "-" else f" (at the issue's machine speed: {scaled})"
         log(f"{verdict:<4} {target}: {measured}{at_reference}")
+    for target, measured, verdict, _scaled in report["targets_uncached"]:
+        log(f"{verdict:<4} {target}, response cache off: {measured}")
     if config.no_write:
         log("results: bench/out/results.json (bench/RESULTS.md left as it was)")
     else:

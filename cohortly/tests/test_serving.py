@@ -479,6 +479,34 @@ def test_bench_report_is_a_table_with_ratios_and_verdicts(tmp_path):
     assert "| Each worker < 80 MB resident after the run | largest 70 MB | PASS | - |" in text
     # A p99 is also scaled to the machine (bare view at 3,500-4,400 req/s; here 4,000).
     assert "| Enrollment list (page 2, ADMIN) p99 < 100 ms | 120.0 ms | FAIL | 109–137 ms |" in text
+    assert "Without the bootcamp response cache" not in text  # none were run
+
+    # The list and detail again with the response cache off: rows, and the bootcamp targets on them.
+    by_label = {row.name: row for row in rows}
+    uncached = []
+    for name, numbers_off in (
+        ("bootcamps_list", result(800, 35, 55)),
+        ("bootcamp_detail", result(1500, 20, 30)),
+    ):
+        original = by_label[name]
+        row = bench.Endpoint(f"{name}_uncached", original.method, original.path, original.role)
+        row.note, row.preflight, row.result = bench.UNCACHED_NOTE, {"status": 200, "ok": True}, numbers_off
+        uncached.append(row)
+    report["rows"] = rows + uncached
+    report["targets_uncached"] = bench.uncached_targets(uncached, 4000)
+    assert [(t, v) for t, _m, v, _x in report["targets_uncached"]] == [
+        ("Bootcamp list (page 3, ADMIN) ≥ 25% of minimal (below 12%: not done)", "FAIL"),  # 20%
+        ("Bootcamp list p99 < 50 ms", "FAIL"),  # 55 ms
+        ("Bootcamp detail ≥ 35% of minimal", "PASS"),  # 38%
+    ]
+    bench.write_results(path, report)
+    text = path.read_text()
+    assert "## Without the bootcamp response cache" in text
+    assert (
+        "| `GET /api/v1/bootcamps/?page=3` | ADMIN | 800 | 0.20 | 35.0 | 55.0 | 0 | response cache off"
+        in text
+    )
+    assert "| Bootcamp list p99 < 50 ms | 55.0 ms | FAIL |" in text.split("## Without")[1]
 
 
 def test_profile_summary_counts_inclusive_and_self_time(tmp_path):
