@@ -744,8 +744,9 @@ def write_results(path: Path, report: dict) -> None:
             "The bootcamp rows above are repeated requests, answered from the Redis response cache",
             "(`bootcamps/caching.py`) after authentication, permissions and the throttle have run. The",
             "same requests were run again on a second server with that cache off"
-            " (`BOOTCAMP_CACHE_SECONDS=0`,",
-            "the `_uncached` rows of the first table): what a request that misses the cache costs.",
+            " (`BOOTCAMP_CACHE_SECONDS=0`;",
+            'the rows noted "response cache off" in the first table): what a request that misses the',
+            "cache costs.",
             "",
             "| Target | Measured, cache off | Result | p99 at the issue's machine speed |",
             "| --- | --- | --- | --- |",
@@ -808,7 +809,7 @@ def endpoints_for(config, bootcamp_id) -> list[Endpoint]:
 
 ENDPOINT_NOTES = {
     "minimal": "baseline: plain JsonResponse, middleware only",
-    "minimal_again": "baseline, measured again last",
+    "minimal_again": "baseline again, after the endpoints above",
     "login": "Argon2 password check per request, by design",
 }
 
