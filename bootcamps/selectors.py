@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import can_see_all_bootcamps
+from cohortly.counting import CompiledLookup
 
 
 def bootcamp_annotate_seats(queryset: QuerySet[Bootcamp]) -> QuerySet[Bootcamp]:
@@ -83,6 +84,22 @@ def bootcamp_values(queryset: QuerySet[Bootcamp]) -> QuerySet:
     """A (filtered, ordered) bootcamp queryset as plain dicts: no seats, no people
     (bootcamp_page_details adds both for the rows of one page)."""
     return queryset.values(*BOOTCAMP_COLUMNS)
+
+
+#: This worker's compiled lookup of one bootcamp, per database and scope.
+_row_lookups: dict[tuple[str, bool], CompiledLookup] = {}
+
+
+def bootcamp_row_for(user, pk: int) -> dict | None:
+    """The bootcamp `pk` in `user`'s scope as bootcamp_values() gives it, or None
+    (not there, or not for them). Its SQL is compiled once per scope."""
+    everything = can_see_all_bootcamps(user)
+    key = (Bootcamp.objects.db, everything)
+    lookup = _row_lookups.get(key)
+    if lookup is None:
+        lookup = CompiledLookup(lambda pk: bootcamp_values(bootcamp_scope_for(user).filter(pk=pk)))
+        _row_lookups[key] = lookup
+    return lookup.get(pk)
 
 
 def bootcamp_page_details(bootcamp_ids) -> dict[int, dict]:

@@ -42,6 +42,7 @@ from django.db.models.query import ValuesIterable
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from cohortly.models import MAX_ID
 from cohortly.pagination import PageNumberPagination
 from cohortly.recent import RecentlyUsed
 
@@ -149,6 +150,34 @@ def list_key(request, view, *, ignore=frozenset({"page", "page_size", "format"})
     return hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
 
 
+def _values_shape(queryset, compiler):
+    """The column names in row order, as ValuesIterable names them, and the
+    backend's converters for them."""
+    query = queryset.query
+    if query.selected:
+        names = tuple(query.selected)
+    else:
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    fields = [column[0] for column in compiler.select[: compiler.col_count]]
+    return names, list(compiler.get_converters(fields).items())
+
+
+def _values_rows(connection, names, converters, rows) -> list[dict]:
+    """Database rows as QuerySet.values() gives them."""
+    if not converters:
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    result = []
+    for row in rows:
+        row = list(row)
+        for position, (row_converters, expression) in converters:
+            value = row[position]
+            for converter in row_converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        result.append(dict(zip(names, row, strict=True)))
+    return result
+
+
 class CompiledPage:
     """One list's SQL without LIMIT/OFFSET, and how to turn its rows into what
     QuerySet.values() gives."""
@@ -157,21 +186,14 @@ class CompiledPage:
         if queryset._iterable_class is not ValuesIterable:
             raise TypeError("CompiledPage takes a values() queryset.")
         self.using = queryset.db
-        query = queryset.query
-        compiler = query.get_compiler(using=self.using)
+        compiler = queryset.query.get_compiler(using=self.using)
         self.sql, self.params = compiler.as_sql()
         connection = connections[self.using]
         if connection.vendor == "postgresql" and self.params:
             # Quoted by psycopg; `%` is then literal text, so the query runs with no
             # parameters at all (None, not an empty tuple, keeps it unparsed).
             self.sql, self.params = connection.ops.compose_sql(self.sql, self.params), None
-        # The column names in row order, as ValuesIterable names them.
-        if query.selected:
-            self.names = tuple(query.selected)
-        else:
-            self.names = (*query.extra_select, *query.values_select, *query.annotation_select)
-        fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        self.converters = list(compiler.get_converters(fields).items())
+        self.names, self.converters = _values_shape(queryset, compiler)
 
     def rows(self, offset: int, limit: int) -> list[dict]:
         if limit <= 0:
@@ -182,19 +204,48 @@ class CompiledPage:
             # other parameters is then planned once per connection when prepared.
             cursor.execute(f"{self.sql} LIMIT {int(limit)} OFFSET {int(offset)}", self.params)
             rows = cursor.fetchall()
-        names = self.names
-        if not self.converters:
-            return [dict(zip(names, row, strict=True)) for row in rows]
-        result = []
-        for row in rows:
-            row = list(row)
-            for position, (converters, expression) in self.converters:
-                value = row[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
-                row[position] = value
-            result.append(dict(zip(names, row, strict=True)))
-        return result
+        return _values_rows(connection, self.names, self.converters, rows)
+
+
+#: Stands for the primary key while a lookup is compiled: no row has it.
+_PK_PLACEHOLDER = -(2**62) - 12345
+
+
+class CompiledLookup:
+    """One row of a values() queryset by primary key, compiled to SQL once.
+
+    `build(pk)` returns the (scoped) values() queryset filtered on pk; it is
+    called once, with a placeholder, and get() runs that SQL with the real
+    key in the placeholder's place: the same row QuerySet.first() would give,
+    without building and compiling the queryset on every request (that cost
+    the ORM twice what the query itself takes).
+    """
+
+    def __init__(self, build):
+        queryset = build(_PK_PLACEHOLDER)
+        if queryset._iterable_class is not ValuesIterable:
+            raise TypeError("CompiledLookup takes a values() queryset.")
+        self.using = queryset.db
+        compiler = queryset.query.get_compiler(using=self.using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.slots = [i for i, value in enumerate(self.params) if value == _PK_PLACEHOLDER]
+        if not self.slots:
+            raise ValueError("build(pk) must filter on the primary key it is given.")
+        self.names, self.converters = _values_shape(queryset, compiler)
+
+    def get(self, pk: int) -> dict | None:
+        if not 1 <= pk <= MAX_ID:
+            return None  # no row has it, and the database would refuse the number
+        params = list(self.params)
+        for slot in self.slots:
+            params[slot] = pk
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchmany(1)
+        found = _values_rows(connection, self.names, self.converters, rows)
+        return found[0] if found else None
 
 
 #: This worker's compiled list queries, the most recently used few hundred.

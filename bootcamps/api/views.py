@@ -60,8 +60,7 @@ class BootcampViewSet(
     # cached per scope and URL when Redis is there (bootcamps.caching).
     def _bootcamp_data(self, pk) -> dict | None:
         """One bootcamp in the caller's scope as the API shows it, or None."""
-        queryset = selectors.bootcamp_scope_for(self.request.user).filter(pk=pk)
-        row = selectors.bootcamp_values(queryset).first()
+        row = selectors.bootcamp_row_for(self.request.user, int(pk))
         if row is None:
             return None
         return bootcamp_json(row, selectors.bootcamp_page_details([row["id"]])[row["id"]])

@@ -198,3 +198,45 @@ def test_on_postgresql_a_kept_query_has_its_values_inlined(kept, sales_client):
     assert page.params is None
     assert "'%martin%'" in page.sql.lower()
     assert [row["id"] for row in page.rows(offset=0, limit=20)] == list(queryset.values_list("id", flat=True))
+
+
+# --- one row by id: CompiledLookup ----------------------------------------------------
+
+
+def test_a_compiled_lookup_gives_what_first_gives_for_any_id(make_user, django_assert_num_queries):
+    from bootcamps.models import Bootcamp
+    from bootcamps.selectors import bootcamp_scope_for, bootcamp_values
+    from bootcamps.tests.factories import DraftBootcampFactory
+
+    published, draft = BootcampFactory(), DraftBootcampFactory()
+    student = make_user(User.Role.STUDENT)
+    built = []
+
+    def build(pk):
+        built.append(pk)
+        return bootcamp_values(bootcamp_scope_for(student).filter(pk=pk))
+
+    lookup = counting.CompiledLookup(build)
+    for pk in (published.pk, draft.pk, published.pk + draft.pk + 1000):
+        expected = bootcamp_values(bootcamp_scope_for(student).filter(pk=pk)).first()
+        with django_assert_num_queries(1):
+            assert lookup.get(pk) == expected
+    assert lookup.get(published.pk)["created_at"] == Bootcamp.objects.get(pk=published.pk).created_at
+    assert lookup.get(draft.pk) is None  # outside a student's scope
+    assert len(built) == 1  # compiled once, whatever the id
+
+
+@pytest.mark.parametrize("pk", [0, -1, 2**63, 10**30])
+def test_a_compiled_lookup_answers_none_for_ids_no_row_can_have(pk, django_assert_num_queries):
+    from bootcamps.models import Bootcamp
+
+    lookup = counting.CompiledLookup(lambda key: Bootcamp.objects.filter(pk=key).values("id"))
+    with django_assert_num_queries(0):
+        assert lookup.get(pk) is None
+
+
+def test_a_compiled_lookup_must_filter_on_the_key_it_is_given():
+    from bootcamps.models import Bootcamp
+
+    with pytest.raises(ValueError, match="primary key"):
+        counting.CompiledLookup(lambda key: Bootcamp.objects.values("id"))
