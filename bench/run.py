@@ -213,9 +213,9 @@ def git_commit() -> str:
         return result.stdout.strip() if result.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "?"
-    return (
-        f"{commit} + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else commit
-    )
+    # The previous run's RESULTS.md, not yet committed, changes nothing measured.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
+    return f"{commit} + uncommitted changes" if changed else commit
 
 
 # --- the server ------------------------------------------------------------------
