@@ -208,28 +208,28 @@ class CompiledPage:
 
 
 #: Stands for the primary key while a lookup is compiled: no row has it.
-_PK_PLACEHOLDER = -(2**62) - 12345
+_STAND_IN_PK = -(2**62) - 12345
 
 
 class CompiledLookup:
     """One row of a values() queryset by primary key, compiled to SQL once.
 
     `build(pk)` returns the (scoped) values() queryset filtered on pk; it is
-    called once, with a placeholder, and get() runs that SQL with the real
-    key in the placeholder's place: the same row QuerySet.first() would give,
+    called once, with a stand-in key no row has, and get() runs that SQL with
+    the real key in its slots: the same row QuerySet.first() would give,
     without building and compiling the queryset on every request (that cost
     the ORM twice what the query itself takes).
     """
 
     def __init__(self, build):
-        queryset = build(_PK_PLACEHOLDER)
+        queryset = build(_STAND_IN_PK)
         if queryset._iterable_class is not ValuesIterable:
             raise TypeError("CompiledLookup takes a values() queryset.")
         self.using = queryset.db
         compiler = queryset.query.get_compiler(using=self.using)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
-        self.slots = [i for i, value in enumerate(self.params) if value == _PK_PLACEHOLDER]
+        self.slots = [i for i, value in enumerate(self.params) if value == _STAND_IN_PK]
         if not self.slots:
             raise ValueError("build(pk) must filter on the primary key it is given.")
         self.names, self.converters = _values_shape(queryset, compiler)
