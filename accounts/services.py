@@ -165,8 +165,8 @@ def user_delete(*, actor: User, users) -> int:
         raise ValidationError("Cohortly needs at least one active admin.", code="last_admin")
     # The cached copies go too (accounts.apps: on every delete, whatever the path).
     try:
-        with transaction.atomic():
-            _total, by_model = User.objects.filter(pk__in=pks).delete()
+        # Refused while Django collects what would go, before anything is deleted.
+        _total, by_model = User.objects.filter(pk__in=pks).delete()
     except (ProtectedError, RestrictedError) as exc:
         # The admin's confirmation page lists these first; this is the race where
         # a record appeared in between (or a caller that skipped that page).
