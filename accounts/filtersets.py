@@ -1,10 +1,9 @@
 import django_filters
 
 from accounts.models import User
-from cohortly.filters import FilterSet
 
 
-class UserFilterSet(FilterSet):
+class UserFilterSet(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=User.Role.choices)
     is_active = django_filters.BooleanFilter()
 

@@ -1,10 +1,10 @@
 import django_filters
 
 from assignments.models import Assignment, Submission
-from cohortly.filters import FilterSet, IdFilter, IsoDateTimeFilter
+from cohortly.filters import IdFilter, IsoDateTimeFilter
 
 
-class AssignmentFilterSet(FilterSet):
+class AssignmentFilterSet(django_filters.FilterSet):
     bootcamp = IdFilter(field_name="bootcamp_id", help_text="A bootcamp's id.")
     due_before = IsoDateTimeFilter(
         field_name="due_at", lookup_expr="lte", help_text="Due at or before this time (ISO 8601)."
@@ -19,7 +19,7 @@ class AssignmentFilterSet(FilterSet):
         fields = ["bootcamp", "due_before", "due_after", "is_published"]
 
 
-class SubmissionFilterSet(FilterSet):
+class SubmissionFilterSet(django_filters.FilterSet):
     assignment = IdFilter(field_name="assignment_id", help_text="An assignment's id.")
     bootcamp = IdFilter(field_name="assignment__bootcamp_id", help_text="A bootcamp's id.")
     student = django_filters.UUIDFilter(field_name="student_id", help_text="A student's id.")

@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class BootcampsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "bootcamps"
-
-    def ready(self):
-        from bootcamps.caching import connect_signals
-
-        connect_signals()

@@ -2,10 +2,9 @@ import django_filters
 from rest_framework.filters import OrderingFilter
 
 from bootcamps.models import Bootcamp
-from cohortly.filters import FilterSet
 
 
-class BootcampFilterSet(FilterSet):
+class BootcampFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Bootcamp.Status.choices, help_text="One or more statuses (repeat the parameter)."
     )

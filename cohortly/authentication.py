@@ -7,36 +7,14 @@ so deactivation takes effect on the next request. A change that bypasses the
 services (a raw UPDATE) takes effect within USER_CACHE_SECONDS — far inside one
 access-token lifetime. Without Redis the cache would itself be a database
 query, so the user is read from the database as usual.
-
-Checking a token's signature gives the same answer for the same bytes every
-time, so each worker remembers the last few hundred tokens it validated and
-only re-checks their expiry when they come back (a frontend sends the same
-access token with every call until it expires). A token differing by one
-byte is a different key and is verified in full.
 """
-
-import copy
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.utils import aware_utcnow
-
-from cohortly.recent import RecentlyUsed
-
-#: Tokens this worker has validated (raw bytes -> token).
-_validated = RecentlyUsed(512)
-
-
-def _fresh_copy(token, now):
-    """A request's own copy: what it does to its token stays its own."""
-    token = copy.copy(token)
-    token.payload = dict(token.payload)
-    token.current_time = now
-    return token
 
 
 def user_cache_key(user_id) -> str:
@@ -56,20 +34,6 @@ def _caching_enabled() -> bool:
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    def get_validated_token(self, raw_token):
-        key, now = bytes(raw_token), aware_utcnow()
-        known = _validated.get(key)
-        if known is not None:
-            try:
-                known.check_exp(current_time=now)
-            except TokenError:
-                _validated.pop(key)  # expired: the full check below refuses it
-            else:
-                return _fresh_copy(known, now)
-        token = super().get_validated_token(raw_token)
-        _validated.put(key, token)
-        return _fresh_copy(token, now)
-
     def get_user(self, validated_token):
         if not _caching_enabled():
             return super().get_user(validated_token)

@@ -1,76 +1,16 @@
-"""Filtering shared by the API and the pages: django-filter, made cheap enough
-for the busiest lists."""
+"""Filters shared by the API and the pages' filtersets (django-filter)."""
 
-import copy
 from datetime import UTC
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
-from django_filters import utils
 from django_filters.fields import IsoDateTimeField
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
 
 from cohortly.models import MAX_ID
-
-
-class FilterSet(django_filters.FilterSet):
-    """django-filter's FilterSet, cheaper to build on every request.
-
-    - The filters are copied shallowly (with their own `extra` kwargs) instead
-      of deep-copied: what each copy changes (model, parent, its form field, the
-      kwargs that field is built from) is its own; the rest is never mutated.
-    - With `only_given` set (the API does, the pages don't since they render
-      the whole form), the form holds only the filters the request names:
-      filters left out would have been empty and changed nothing.
-    """
-
-    only_given = False
-
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        if queryset is None:
-            queryset = self._meta.model._default_manager.all()
-        self.is_bound = data is not None
-        self.data = data or QueryDict()
-        self.queryset = queryset
-        self.request = request
-        self.form_prefix = prefix
-        self.filters = {}
-        for name, base in self.base_filters.items():
-            filter_ = copy.copy(base)
-            filter_.extra = dict(base.extra)
-            if getattr(base, "_method", None) is not None:
-                filter_.method = base._method  # rebinds its FilterMethod to this copy
-            filter_.model = queryset.model
-            filter_.parent = self
-            self.filters[name] = filter_
-
-    def get_form_class(self):
-        if not self.only_given:
-            return super().get_form_class()
-        fields = {name: f.field for name, f in self.filters.items() if name in self.data}
-        return type(f"{type(self).__name__}Form", (self._meta.form,), fields)
-
-
-class FilterBackend(DjangoFilterBackend):
-    """django-filter for the API: skipped when the request names none of the
-    filters (it would change nothing), and with only the named ones validated."""
-
-    def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return queryset
-        if not any(name in request.query_params for name in filterset_class.base_filters):
-            return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        filterset.only_given = True
-        if not filterset.is_valid() and self.raise_exception:
-            raise utils.translate_validation(filterset.errors)
-        return filterset.qs
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

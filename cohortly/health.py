@@ -24,10 +24,9 @@ logger = logging.getLogger(__name__)
 def _database_ok() -> bool:
     try:
         if connection.connection is not None:
-            # A real ping, whatever cohortly.postgresql's health-check delay would
-            # skip; it stands for this request's health check too.
+            # A real ping on the persistent connection (Django's own health
+            # check runs only when a query takes a cursor, which this doesn't).
             if connection.is_usable():
-                connection.health_check_done = True
                 return True
             connection.close()
         # No connection (or a dead one just closed): a successful connect is proof enough.

@@ -106,13 +106,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL: a connection that served a request without error this many
-# seconds ago skips the next health check (cohortly/postgresql/base.py).
-DATABASES["default"]["HEALTH_CHECK_DELAY"] = env.float("DB_HEALTH_CHECK_DELAY", default=1.0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with a faster timestamptz reader (cohortly/postgresql).
-    DATABASES["default"]["ENGINE"] = "cohortly.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # A dead database answers within seconds instead of hanging a worker.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
@@ -155,16 +150,8 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Seconds the user behind a JWT is cached in Redis (0 = read it on every request).
     USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
-    # Seconds a bootcamp list/detail response is kept in Redis (bootcamps.caching;
-    # every write moves its version, this only bounds writes that bypass the ORM).
-    BOOTCAMP_CACHE_SECONDS = env.int("BOOTCAMP_CACHE_SECONDS", default=60)
-    # Seconds an exact list count (e.g. leads matching a search) is kept in Redis
-    # (cohortly.counting; every write to the model invalidates it at once).
-    COUNT_CACHE_SECONDS = env.int("COUNT_CACHE_SECONDS", default=300)
 else:
     USER_CACHE_SECONDS = 0
-    BOOTCAMP_CACHE_SECONDS = 0
-    COUNT_CACHE_SECONDS = 0
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -172,6 +159,30 @@ else:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="cohortly"),
         }
     }
+
+# The read path's cache (cohortly/caching.py): django-cachalot keeps the results
+# of SELECTs on the tables below in Redis and drops them per table on every
+# write it sees. Only with Redis: without it the cache would itself be a database
+# query, and per-process memory can't see another worker's writes.
+CACHALOT_ENABLED = bool(REDIS_URL) and env.bool("QUERY_CACHE", default=True)
+if CACHALOT_ENABLED:
+    INSTALLED_APPS.append("cachalot")
+CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=600)
+CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
+    {
+        "accounts_user",
+        "bootcamps_bootcamp",
+        "bootcamps_bootcamp_instructors",
+        "bootcamps_bootcamp_mentors",
+        "enrollments_enrollment",
+        "assignments_assignment",
+        "assignments_submission",
+        "leads_lead",
+    }
+)
+# Seconds a rendered bootcamp list or detail response is kept; never longer than
+# the query cache, whose invalidation stamps the entries.
+RESPONSE_CACHE_SECONDS = min(env.int("RESPONSE_CACHE_SECONDS", default=60), CACHALOT_TIMEOUT)
 
 # --- Accounts and passwords ---------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -269,7 +280,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cohortly.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "cohortly.filters.FilterBackend",
+        "django_filters.rest_framework.DjangoFilterBackend",
         "cohortly.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

@@ -1,10 +1,10 @@
 import django_filters
 
-from cohortly.filters import FilterSet, IdFilter
+from cohortly.filters import IdFilter
 from enrollments.models import Enrollment
 
 
-class EnrollmentFilterSet(FilterSet):
+class EnrollmentFilterSet(django_filters.FilterSet):
     bootcamp = IdFilter(field_name="bootcamp_id", help_text="Enrollments in this bootcamp (its id).")
     student = django_filters.UUIDFilter(
         field_name="student_id", help_text="Enrollments of this student (user id)."

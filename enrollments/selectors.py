@@ -52,25 +52,6 @@ def enrollment_annotate_waitlist_position(queryset: QuerySet[Enrollment]) -> Que
     return queryset.annotate(waitlist_position=WaitlistPosition())
 
 
-#: What a row of the API's enrollment list shows.
-ENROLLMENT_ROW_COLUMNS = (
-    "id",
-    "status",
-    "waitlist_position",
-    "enrolled_at",
-    "updated_at",
-    "student__id",
-    "student__full_name",
-    "student__email",
-    "bootcamp__id",
-    "bootcamp__title",
-    "bootcamp__slug",
-    "bootcamp__start_date",
-    "bootcamp__end_date",
-    "bootcamp__status",
-)
-
-
 def enrollment_list_for(user) -> QuerySet[Enrollment]:
     """The enrollments `user` may see. ADMIN and SALES: all; INSTRUCTOR: those of
     the bootcamps they teach; MENTOR: of the bootcamps they mentor; STUDENT:
@@ -88,10 +69,10 @@ def enrollment_list_for(user) -> QuerySet[Enrollment]:
         queryset = queryset.filter(student=user)
     else:
         return queryset.none()
-    # Only the columns the API shows: no password hashes, no descriptions.
-    shown = [column for column in ENROLLMENT_ROW_COLUMNS if column != "waitlist_position"]
-    queryset = queryset.select_related("student", "bootcamp").only(
-        *shown, "waitlist_seq", "student_id", "bootcamp_id"
+    queryset = queryset.select_related("student", "bootcamp").defer(
+        # Never shown with an enrollment: no password hashes or descriptions loaded.
+        "student__password",
+        "bootcamp__description",
     )
     return enrollment_annotate_waitlist_position(queryset)
 
@@ -99,9 +80,3 @@ def enrollment_list_for(user) -> QuerySet[Enrollment]:
 def enrollment_get_for(user, pk) -> Enrollment:
     """One enrollment in `user`'s scope (Enrollment.DoesNotExist otherwise)."""
     return enrollment_list_for(user).get(pk=pk)
-
-
-def enrollment_rows(queryset: QuerySet[Enrollment]) -> QuerySet:
-    """A (filtered, ordered) enrollment_list_for queryset as plain rows for the
-    API's list: no model instances to build for a page of 20."""
-    return queryset.values(*ENROLLMENT_ROW_COLUMNS)

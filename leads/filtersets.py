@@ -19,7 +19,6 @@ from django.db.models.functions import Upper
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
-from cohortly.filters import FilterSet
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -83,7 +82,7 @@ class LeadOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-id")
 
 
-class LeadFilterSet(FilterSet):
+class LeadFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label="Search", help_text="Name, email or phone contains this text."
     )

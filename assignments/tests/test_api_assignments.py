@@ -124,7 +124,7 @@ def test_filters(client_for, bootcamp, other_bootcamp):
     assert_error(client.get(URL, {"bootcamp": "abc"}), 400, attr="bootcamp")
 
 
-def test_list_runs_a_fixed_number_of_queries(client_for, django_assert_num_queries):
+def test_list_runs_a_fixed_number_of_queries(client_for, django_assert_num_queries, no_query_cache):
     client, _ = client_for(Role.ADMIN)
     AssignmentFactory()
     warm_up(client, URL)

@@ -308,7 +308,7 @@ def test_list_filters(client_for, bootcamp, other_bootcamp, assignment):
         assert_error(client.get(url, {"bootcamp": bad}), 400, attr="bootcamp")
 
 
-def test_list_runs_a_fixed_number_of_queries(client_for, django_assert_num_queries):
+def test_list_runs_a_fixed_number_of_queries(client_for, django_assert_num_queries, no_query_cache):
     client, _ = client_for(Role.ADMIN)
     GradedSubmissionFactory()
     warm_up(client, "/api/v1/submissions/")

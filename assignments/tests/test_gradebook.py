@@ -260,7 +260,9 @@ def _populate(bootcamp, n_students, n_assignments):
 
 
 @pytest.mark.parametrize("params", [{}, {"format": "csv"}], ids=["json", "csv"])
-def test_fixed_number_of_queries_at_any_size(member_client, django_assert_num_queries, params):
+def test_fixed_number_of_queries_at_any_size(
+    member_client, django_assert_num_queries, params, no_query_cache
+):
     """Two gradebooks, 1 x 1 and 12 x 6, cost the same number of queries."""
     small, large = BootcampFactory(), BootcampFactory()
     client, instructor = member_client(Role.INSTRUCTOR, small)

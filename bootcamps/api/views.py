@@ -1,23 +1,15 @@
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
 from bootcamps import selectors, services
-from bootcamps.api.presenters import bootcamp_json, bootcamps_json
 from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
-from bootcamps.caching import cached_response
 from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
-from bootcamps.models import Bootcamp
-from bootcamps.permissions import (
-    BOOTCAMP_EDITORS,
-    BOOTCAMP_READERS,
-    BOOTCAMP_WRITERS,
-    IsBootcampEditor,
-    can_see_all_bootcamps,
-)
-from cohortly.counting import cached_count_pagination
-from cohortly.filters import FilterBackend, SearchFilter
+from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
+from cohortly.caching import cached_json_response
+from cohortly.filters import SearchFilter
 
 
 @extend_schema(tags=["bootcamps"])
@@ -38,58 +30,43 @@ class BootcampViewSet(
     write_roles = BOOTCAMP_WRITERS
     action_roles = {"partial_update": BOOTCAMP_EDITORS}
     conflict_actions = ("destroy",)
-    filter_backends = [FilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = BootcampFilterSet
     search_fields = ["title", "description"]
     ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
     ordering = ["start_date", "id"]
     lookup_value_regex = r"[0-9]+"
-    # Counted over bootcamps and their people (cohortly.counting, bootcamps.caching).
-    pagination_class = cached_count_pagination(Bootcamp)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.bootcamp_list_for(self.request.user)
+        return selectors.bootcamp_list_for(self.request.user).queryset
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
             return BootcampWriteSerializer
         return BootcampSerializer
 
-    # Reads: plain rows and one query for seats and people (bootcamps.selectors),
-    # cached per scope and URL when Redis is there (bootcamps.caching).
-    def _bootcamp_data(self, pk) -> dict | None:
-        """One bootcamp in the caller's scope as the API shows it, or None."""
-        row = selectors.bootcamp_row_for(self.request.user, int(pk))
-        if row is None:
-            return None
-        return bootcamp_json(row, selectors.bootcamp_page_details([row["id"]])[row["id"]])
-
-    def _present(self, bootcamp, status_code=status.HTTP_200_OK):
-        return Response(self._bootcamp_data(bootcamp.pk), status=status_code)
-
-    def _scope(self):
-        return "all" if can_see_all_bootcamps(self.request.user) else "published"
-
+    # What a bootcamp response shows depends only on the caller's scope and the
+    # URL, so it is cached per scope (cohortly.caching).
     def list(self, request, *args, **kwargs):
-        def build():
-            rows = self.paginator.paginate_rows(
-                Bootcamp,
-                lambda: selectors.bootcamp_values(
-                    self.filter_queryset(selectors.bootcamp_scope_for(request.user))
-                ),
-                request,
-                self,
-            )
-            details = selectors.bootcamp_page_details([row["id"] for row in rows])
-            return self.get_paginated_response(bootcamps_json(rows, details)).data
-
-        return cached_response(self._scope(), request.build_absolute_uri(), build)
+        build = super().list
+        return cached_json_response(
+            selectors.bootcamp_list_for(request.user),
+            request.build_absolute_uri(),
+            lambda: build(request, *args, **kwargs).data,
+        )
 
     def retrieve(self, request, *args, **kwargs):
-        return cached_response(
-            self._scope(), request.build_absolute_uri(), lambda: self._bootcamp_data(kwargs["pk"])
+        build = super().retrieve
+        return cached_json_response(
+            selectors.bootcamp_list_for(request.user),
+            request.build_absolute_uri(),
+            lambda: build(request, *args, **kwargs).data,
         )
+
+    def _present(self, bootcamp, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=bootcamp.pk)
+        return Response(BootcampSerializer(fresh).data, status=status_code)
 
     @extend_schema(request=BootcampWriteSerializer, responses={201: BootcampSerializer})
     def create(self, request, *args, **kwargs):

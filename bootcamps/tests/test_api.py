@@ -152,9 +152,8 @@ def test_list_runs_a_fixed_number_of_queries(
     django_assert_num_queries,
     no_throttle,
     role,
-    settings,
+    no_query_cache,
 ):
-    settings.COUNT_CACHE_SECONDS = settings.BOOTCAMP_CACHE_SECONDS = 0  # the query shape, not the caches
     # count, the page, its seats and people (one query); + the user behind a token
     client, _ = client_for(role)
     _with_people(5, make_user)

@@ -65,7 +65,7 @@ class EnrollmentCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         # A bootcamp the caller cannot see does not exist for them.
-        self.fields["bootcamp"].queryset = bootcamp_scope_for(request.user if request else None)
+        self.fields["bootcamp"].queryset = bootcamp_scope_for(request.user if request else None).queryset
 
 
 class EnrollmentTransitionSerializer(StrictFieldsMixin, serializers.Serializer):

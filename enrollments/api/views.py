@@ -1,4 +1,4 @@
-from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -8,18 +8,14 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import RolePermission
 from bootcamps.filtersets import StableOrderingFilter
-from bootcamps.models import Bootcamp
-from cohortly.counting import cached_count_pagination
-from cohortly.filters import FilterBackend, SearchFilter
+from cohortly.filters import SearchFilter
 from enrollments import selectors, services
-from enrollments.api.presenters import enrollment_row_json
 from enrollments.api.serializers import (
     EnrollmentCreateSerializer,
     EnrollmentSerializer,
     EnrollmentTransitionSerializer,
 )
 from enrollments.filtersets import EnrollmentFilterSet
-from enrollments.models import Enrollment
 from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, STATUS_SETTERS
 
 
@@ -36,9 +32,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     action_roles = {"cancel": CANCELLERS, "set_status": STATUS_SETTERS}
     conflict_actions = ("create", "cancel", "set_status")
     serializer_class = EnrollmentSerializer
-    # Counted over enrollments, searched by student and bootcamp (cohortly.counting).
-    pagination_class = cached_count_pagination(Enrollment, User, Bootcamp)
-    filter_backends = [FilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = EnrollmentFilterSet
     search_fields = ["student__full_name", "student__email", "bootcamp__title"]
     ordering_fields = ["enrolled_at", "updated_at", "status", "waitlist_position"]
@@ -55,16 +49,6 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if self.action == "set_status":
             return EnrollmentTransitionSerializer
         return EnrollmentSerializer
-
-    def list(self, request, *args, **kwargs):
-        rows = self.paginator.paginate_rows(
-            Enrollment,
-            lambda: selectors.enrollment_rows(self.filter_queryset(self.get_queryset())),
-            request,
-            self,
-        )
-        tz = timezone.get_current_timezone()
-        return self.get_paginated_response([enrollment_row_json(row, tz) for row in rows])
 
     def _present(self, enrollment, status_code=status.HTTP_200_OK):
         fresh = selectors.enrollment_get_for(self.request.user, enrollment.pk)

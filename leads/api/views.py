@@ -6,6 +6,7 @@ its CSV export and the sales pages read the same parameters the same way).
 """
 
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,12 +20,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
-from bootcamps.models import Bootcamp
-from cohortly.counting import cached_count_pagination
-from cohortly.filters import FilterBackend
 from cohortly.throttling import LeadCaptureRateThrottle
 from leads import selectors, services
-from leads.api.presenters import lead_row_json
 from leads.api.serializers import (
     LeadActivitySerializer,
     LeadCaptureSerializer,
@@ -35,7 +32,6 @@ from leads.api.serializers import (
 )
 from leads.exports import lead_csv_response
 from leads.filtersets import LeadFilterSet
-from leads.models import Lead
 
 CSV_FORMAT = "csv"
 HONEYPOT_FIELD = "website"
@@ -78,13 +74,12 @@ _csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, descriptio
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
 
-    pagination_class = cached_count_pagination(Lead, Bootcamp)
     permission_classes = [RolePermission]
     read_roles = write_roles = SALES_TEAM
     action_roles = {"create": PUBLIC}
     conflict_actions = ("create", "partial_update", "convert")
     serializer_class = LeadSerializer
-    filter_backends = [FilterBackend]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = LeadFilterSet
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -138,12 +133,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def list(self, request, *args, **kwargs):
         if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
             return self._csv()
-        rows = self.paginator.paginate_rows(
-            Lead, lambda: selectors.lead_rows(self.filter_queryset(self.get_queryset())), request, self
-        )
-        students, enrollments = selectors.lead_conversions(rows)
-        tz = timezone.get_current_timezone()
-        return self.get_paginated_response([lead_row_json(row, students, enrollments, tz) for row in rows])
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Capture a lead (public form)",

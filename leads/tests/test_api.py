@@ -370,9 +370,8 @@ def test_list_costs_a_fixed_number_of_queries(sales_client, sales_user, django_a
 
 @pytest.mark.usefixtures("no_throttles")
 def test_converted_lead_queries_stay_fixed(
-    sales_client, sales_user, django_assert_num_queries, django_assert_max_num_queries, settings
+    sales_client, sales_user, django_assert_num_queries, django_assert_max_num_queries, no_query_cache
 ):
-    settings.COUNT_CACHE_SECONDS = 0  # the query shape, not the count cache (tested on its own)
     from leads import services
 
     def convert(n):

@@ -1,0 +1,69 @@
+"""The read path's one cache seam.
+
+Queries. django-cachalot caches the result of every SELECT on the tables in
+CACHALOT_ONLY_CACHABLE_TABLES (settings) and drops them, table by table, on
+every write it sees: a save or delete, QuerySet.update(), bulk_create, raw SQL
+through Django's cursor, the admin, migrations; a write inside a transaction is
+seen by other processes when it commits. A paginated list's COUNT is one of
+those SELECTs, so list counts are cached the same way. It is on only with Redis
+(CACHALOT_ENABLED), the cache every worker shares.
+
+Responses. A response whose body depends only on the caller's scope and the URL
+(the bootcamp list and detail) is kept rendered, under a key made of the scope
+key its selector returned (`Scoped.key`) and the URL, stamped with cachalot's
+last invalidation of the tables the selector reads (`Scoped.tables`). An entry
+stamped with anything else is rebuilt. The stamp is read before the rows are,
+so a write that commits while an entry is being built makes that entry stale,
+never the other way round. Authentication, permissions and throttles run before
+the cache is consulted.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cachalot.api import get_last_invalidation
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Model, QuerySet
+from django.http import HttpResponse
+from rest_framework.response import Response
+
+from cohortly.renderers import JSONRenderer
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """What a selector returns: the rows a user may see, and what identifies them.
+
+    Two callers with the same `key` see the same rows for the same request, so a
+    response built for one may be served to the other. `tables` are the models
+    (or auto-created through models) whose rows the queryset reads.
+    """
+
+    queryset: QuerySet
+    key: str
+    tables: tuple[type[Model], ...]
+
+
+def response_cache_enabled() -> bool:
+    return settings.CACHALOT_ENABLED and settings.RESPONSE_CACHE_SECONDS > 0
+
+
+def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
+    """The JSON response for `url` in `scoped`'s scope: `build()` returns its data
+    (or raises, e.g. Http404: errors are never cached)."""
+    if not response_cache_enabled():
+        return Response(build())
+    stamp = get_last_invalidation(*scoped.tables)
+    digest = hashlib.blake2b(url.encode(), digest_size=16).hexdigest()
+    key = f"response:{scoped.queryset.model._meta.label_lower}:{scoped.key}:{digest}"
+    entry = cache.get(key) if stamp else None
+    if entry is not None and entry[0] == stamp:
+        return HttpResponse(entry[1], content_type="application/json")
+    body = JSONRenderer().render(build())
+    if stamp:
+        # No stamp: cachalot has not seen these tables yet (a cold cache); the
+        # build just read them, so the next request has one to check against.
+        cache.set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")

@@ -1,0 +1,296 @@
+"""The read path's cache seam (cohortly.caching): django-cachalot's query cache
+and the bootcamp response cache stamped by it. Every way of writing a row is
+seen by the next read, in this process and in another."""
+
+import subprocess
+import sys
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import profile_update, user_delete
+from bootcamps.models import Bootcamp
+from bootcamps.services import bootcamp_update
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.test_admin import form_data
+from cohortly.tests.live_servers import BASE_DIR, database_url_for_servers, gunicorn, request
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
+
+URL = "/api/v1/bootcamps/"
+needs_query_cache = pytest.mark.skipif(
+    not apps.is_installed("cachalot"), reason="the query cache runs only with Redis (set REDIS_URL)"
+)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(make_user):
+    """Bootcamps with people (names that sort unlike their ids), seats and odd prices."""
+    people = [
+        make_user(User.Role.INSTRUCTOR, full_name=name) for name in ("Zed Zulu", "Amy Alpha", "Amy Alpha")
+    ]
+    mentors = [make_user(User.Role.MENTOR, full_name=name) for name in ("Moe Mentor", "Bea Mentor")]
+    camps = [
+        BootcampFactory(instructors=people, mentors=mentors, price=Decimal("0.50"), capacity=2),
+        BootcampFactory(instructors=people[:1], price=Decimal("12345678.90"), location="Lisbon"),
+        BootcampFactory(description="", start_date=timezone.localdate() + timedelta(days=3)),
+        DraftBootcampFactory(mentors=mentors[:1]),
+    ]
+    for _ in range(3):  # the third waits: seats_left never goes below zero
+        enrollment_create(student=make_user(User.Role.STUDENT), bootcamp=camps[0], notify=False)
+    return camps
+
+
+def _bootcamp_queries(client, url=URL, **params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    return response, [q["sql"] for q in captured.captured_queries if "bootcamps_bootcamp" in q["sql"]]
+
+
+def _titles(client, **params):
+    return sorted(row["title"] for row in client.get(URL, {"page_size": 100, **params}).json()["results"])
+
+
+def test_a_bootcamp_shows_its_seats_and_people_by_name(admin_client, world):
+    body = admin_client.get(f"{URL}{world[0].pk}/").json()
+    assert (body["seats_taken"], body["seats_left"], body["price"]) == (2, 0, "0.50")
+    assert [p["full_name"] for p in body["instructors"]] == ["Amy Alpha", "Amy Alpha", "Zed Zulu"]
+    assert [p["full_name"] for p in body["mentors"]] == ["Bea Mentor", "Moe Mentor"]
+    listed = {row["id"]: row for row in admin_client.get(URL).json()["results"]}
+    assert listed[world[0].pk] == body
+
+
+# --- the response cache ---------------------------------------------------------
+
+
+@pytest.fixture
+def response_cache(settings):
+    settings.RESPONSE_CACHE_SECONDS = 60
+
+
+@needs_query_cache
+def test_a_repeated_request_is_served_from_the_cache(response_cache, admin_client, world):
+    first, queries = _bootcamp_queries(admin_client)
+    assert queries
+    second, queries = _bootcamp_queries(admin_client)
+    assert queries == []
+    assert second.json() == first.json()
+
+
+@needs_query_cache
+def test_scopes_are_cached_apart(response_cache, admin_client, student_client, anon_client, world):
+    assert admin_client.get(URL).json()["count"] == 4
+    assert student_client.get(URL).json()["count"] == 3
+    assert anon_client.get(URL).json()["count"] == 3
+    draft = world[3]
+    assert admin_client.get(f"{URL}{draft.pk}/").status_code == 200
+    assert student_client.get(f"{URL}{draft.pk}/").status_code == 404
+
+
+def test_the_cache_key_is_the_selectors_scope(admin_user, instructor_user, student_user):
+    from bootcamps.selectors import bootcamp_list_for
+
+    assert bootcamp_list_for(admin_user).key == bootcamp_list_for(instructor_user).key == "all"
+    assert bootcamp_list_for(student_user).key == bootcamp_list_for(None).key == "published"
+
+
+@needs_query_cache
+def test_permissions_and_throttles_still_run_on_a_cached_response(
+    response_cache, admin_client, anon_client, world
+):
+    admin_client.get(f"{URL}{world[3].pk}/")  # cached for staff
+    assert anon_client.get(f"{URL}{world[3].pk}/").status_code == 404
+    assert anon_client.delete(f"{URL}{world[0].pk}/").status_code == 401
+
+
+# --- every write path is seen by the next read ------------------------------------
+
+
+@needs_query_cache
+def test_an_api_edit_is_seen_at_once(response_cache, admin_client, world):
+    admin_client.get(URL)
+    response = admin_client.patch(f"{URL}{world[1].pk}/", {"title": "Renamed camp"}, format="json")
+    assert response.status_code == 200
+    assert "Renamed camp" in _titles(admin_client)
+    assert admin_client.get(f"{URL}{world[1].pk}/").json()["title"] == "Renamed camp"
+
+
+@needs_query_cache
+def test_queryset_update_is_seen(response_cache, admin_client, world):
+    assert "Bulk renamed" not in _titles(admin_client)
+    Bootcamp.objects.filter(pk=world[1].pk).update(title="Bulk renamed")
+    assert "Bulk renamed" in _titles(admin_client)
+
+
+@needs_query_cache
+def test_bulk_create_is_seen_in_rows_and_counts(response_cache, admin_client, world):
+    assert admin_client.get(URL).json()["count"] == 4
+    template = world[1]
+    Bootcamp.objects.bulk_create(
+        [
+            Bootcamp(
+                title=f"Bulk {n}",
+                slug=f"bulk-{n}",
+                start_date=template.start_date,
+                end_date=template.end_date,
+                capacity=5,
+                price=Decimal("10.00"),
+                status=Bootcamp.Status.PUBLISHED,
+            )
+            for n in range(2)
+        ]
+    )
+    assert admin_client.get(URL).json()["count"] == 6
+
+
+@needs_query_cache
+def test_raw_sql_is_seen(response_cache, admin_client, world):
+    admin_client.get(f"{URL}{world[2].pk}/")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE bootcamps_bootcamp SET location = %s WHERE id = %s", ["Raw City", world[2].pk])
+    assert admin_client.get(f"{URL}{world[2].pk}/").json()["location"] == "Raw City"
+
+
+@needs_query_cache
+def test_an_admin_edit_is_seen(response_cache, admin_client, admin_user, world, client):
+    camp = world[1]
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["capacity"] == camp.capacity
+    client.force_login(admin_user)
+    data = form_data(camp, capacity=str(camp.capacity + 7))
+    response = client.post(f"/admin/bootcamps/bootcamp/{camp.pk}/change/", data)
+    assert response.status_code == 302
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["capacity"] == camp.capacity + 7
+
+
+@needs_query_cache
+def test_a_transaction_is_seen_once_it_commits_and_never_if_rolled_back(response_cache, admin_client, world):
+    camp = world[1]
+    admin_client.get(f"{URL}{camp.pk}/")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Bootcamp.objects.filter(pk=camp.pk).update(title="Rolled back")
+        raise RuntimeError
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["title"] == camp.title
+    with transaction.atomic():
+        Bootcamp.objects.filter(pk=camp.pk).update(title="Committed")
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["title"] == "Committed"
+
+
+@needs_query_cache
+def test_seats_people_and_names_are_seen(response_cache, admin_client, admin_user, make_user, world):
+    camp = world[1]
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 0
+    enrollment_create(student=make_user(User.Role.STUDENT), bootcamp=camp, notify=False)
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 1
+    Enrollment.objects.filter(bootcamp=camp).update(status=Enrollment.Status.DROPPED)
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 0
+
+    teacher = make_user(User.Role.INSTRUCTOR, full_name="New Teacher")
+    bootcamp_update(bootcamp=camp, actor=admin_user, data={"instructors": [teacher]})
+    assert [p["full_name"] for p in admin_client.get(f"{URL}{camp.pk}/").json()["instructors"]] == [
+        "New Teacher"
+    ]
+    profile_update(user=teacher, data={"full_name": "Renamed Teacher"})
+    assert [p["full_name"] for p in admin_client.get(f"{URL}{camp.pk}/").json()["instructors"]] == [
+        "Renamed Teacher"
+    ]
+    world[2].mentors.add(teacher)  # the through table alone, the bootcamp row untouched
+    assert [p["id"] for p in admin_client.get(f"{URL}{world[2].pk}/").json()["mentors"]] == [str(teacher.pk)]
+
+
+@needs_query_cache
+def test_a_deleted_instructor_leaves_the_bootcamp_and_its_counts(
+    response_cache, admin_client, admin_user, make_user, world
+):
+    camp = world[2]
+    teacher = make_user(User.Role.INSTRUCTOR, full_name="Gone Teacher")
+    bootcamp_update(bootcamp=camp, actor=admin_user, data={"instructors": [teacher]})
+    assert admin_client.get(URL, {"instructor": str(teacher.pk)}).json()["count"] == 1  # now cached
+
+    user_delete(actor=admin_user, users=[teacher])  # their instructor rows go by cascade
+
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["instructors"] == []
+    body = admin_client.get(URL, {"instructor": str(teacher.pk)}).json()
+    assert (body["count"], body["results"]) == (0, [])
+
+
+@needs_query_cache
+def test_list_counts_come_from_the_query_cache_until_a_write(admin_client, world):
+    def count(**params):
+        with CaptureQueriesContext(connection) as captured:
+            body = admin_client.get(URL, params).json()
+        return body["count"], sum(q["sql"].startswith("SELECT COUNT(*)") for q in captured.captured_queries)
+
+    assert count() == (4, 1)
+    assert count() == (4, 0)
+    BootcampFactory()
+    assert count() == (5, 1)
+
+
+# --- across processes ------------------------------------------------------------
+
+WRITER = """
+import django, sys
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("UPDATE bootcamps_bootcamp SET title = %s WHERE id = %s", [sys.argv[1], int(sys.argv[2])])
+"""
+
+
+@needs_query_cache
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_writes_in_one_process_are_seen_by_another(settings, make_user):
+    """A gunicorn server and this process share Redis: a write here is seen
+    there at once, and a raw UPDATE from a third process is seen by both."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    settings.RESPONSE_CACHE_SECONDS = 60
+    admin = make_user(User.Role.ADMIN)
+    camp = BootcampFactory(title="First title")
+    token = str(RefreshToken.for_user(admin).access_token)
+    env = {"REDIS_URL": settings.REDIS_URL, "RESPONSE_CACHE_SECONDS": "60"}
+
+    def title_there(base):
+        status, body = request("GET", f"{base}{URL}{camp.pk}/", token=token)
+        assert status == 200, body
+        import json
+
+        return json.loads(body)["title"]
+
+    with gunicorn(workers=1, env=env) as base:
+        assert title_there(base) == "First title"
+        assert title_there(base) == "First title"  # now cached there
+        Bootcamp.objects.filter(pk=camp.pk).update(title="Written here")
+        assert title_there(base) == "Written here"
+
+        from rest_framework.test import APIClient
+
+        here = APIClient()
+        here.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert here.get(f"{URL}{camp.pk}/").json()["title"] == "Written here"  # cached here too
+        writer_env = {
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "cohortly.settings_test",
+            "DATABASE_URL": database_url_for_servers(),
+            "REDIS_URL": settings.REDIS_URL,
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", WRITER, "Written elsewhere", str(camp.pk)],
+            cwd=BASE_DIR,
+            env=writer_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert here.get(f"{URL}{camp.pk}/").json()["title"] == "Written elsewhere"
+        assert title_there(base) == "Written elsewhere"
