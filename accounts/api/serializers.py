@@ -8,6 +8,24 @@ from accounts.models import User, normalize_email, phone_validator
 from cohortly.serializers import StrictFieldsMixin
 
 
+class PersonSerializer(serializers.ModelSerializer):
+    """A user as other resources show them: a bootcamp's instructors, who graded."""
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """A user as the staff see them on others' records: a lead's owner, an enrolled student."""
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "email"]
+        read_only_fields = fields
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.api.serializers import ContactSerializer, PersonSerializer
 from assignments import services
 from assignments.models import (
     CONTENT_MAX_LENGTH,
@@ -31,26 +31,12 @@ def _score_field(**kwargs):
     )
 
 
-class CourseworkStaffSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "full_name"]
-        read_only_fields = fields
-
-
-class CourseworkStudentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "email", "full_name"]
-        read_only_fields = fields
-
-
 # --- Assignments ----------------------------------------------------------------
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
     bootcamp_title = serializers.CharField(source="bootcamp.title", read_only=True)
-    created_by = CourseworkStaffSerializer(read_only=True)
+    created_by = PersonSerializer(read_only=True)
 
     class Meta:
         model = Assignment
@@ -97,8 +83,8 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
 class SubmissionSerializer(serializers.ModelSerializer):
     assignment_title = serializers.CharField(source="assignment.title", read_only=True)
     max_score = _score_field(source="assignment.max_score", read_only=True)
-    student = CourseworkStudentSerializer(read_only=True)
-    graded_by = CourseworkStaffSerializer(read_only=True, allow_null=True)
+    student = ContactSerializer(read_only=True)
+    graded_by = PersonSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(
         choices=Submission.Status.choices, read_only=True, help_text="graded once a score is given."
     )
@@ -194,7 +180,7 @@ class GradebookCellSerializer(serializers.Serializer):
 
 
 class GradebookRowSerializer(serializers.Serializer):
-    student = CourseworkStudentSerializer()
+    student = ContactSerializer()
     enrollment_status = serializers.CharField(help_text="ACTIVE or COMPLETED.")
     grades = GradebookCellSerializer(
         source="cells", many=True, help_text="One per assignment, in their order."

@@ -2,22 +2,16 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from accounts.api.serializers import PersonSerializer
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.services import WRITABLE_FIELDS
 from cohortly.serializers import StrictFieldsMixin
 
 
-class BootcampPersonSerializer(serializers.Serializer):
-    """An instructor or mentor as the bootcamp shows them."""
-
-    id = serializers.UUIDField(read_only=True)
-    full_name = serializers.CharField(read_only=True)
-
-
 class BootcampSerializer(serializers.ModelSerializer):
-    instructors = BootcampPersonSerializer(many=True, read_only=True)
-    mentors = BootcampPersonSerializer(many=True, read_only=True)
+    instructors = PersonSerializer(many=True, read_only=True)
+    mentors = PersonSerializer(many=True, read_only=True)
     seats_taken = serializers.IntegerField(
         read_only=True, help_text="Seats held by ACTIVE and COMPLETED enrollments."
     )
@@ -25,26 +19,7 @@ class BootcampSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Bootcamp
-        fields = [
-            "id",
-            "title",
-            "slug",
-            "description",
-            "start_date",
-            "end_date",
-            "capacity",
-            "price",
-            "currency",
-            "delivery_format",
-            "location",
-            "status",
-            "instructors",
-            "mentors",
-            "seats_taken",
-            "seats_left",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "slug", *WRITABLE_FIELDS, "seats_taken", "seats_left", "created_at", "updated_at"]
         read_only_fields = fields
 
 

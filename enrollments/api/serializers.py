@@ -1,18 +1,12 @@
 from rest_framework import serializers
 
+from accounts.api.serializers import ContactSerializer
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_scope_for
 from cohortly.serializers import IdRelatedField, StrictFieldsMixin
 from enrollments.models import Enrollment
 from enrollments.services import STAFF_TARGETS
-
-
-class EnrollmentStudentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "full_name", "email"]
-        read_only_fields = fields
 
 
 class EnrollmentBootcampSerializer(serializers.ModelSerializer):
@@ -23,7 +17,7 @@ class EnrollmentBootcampSerializer(serializers.ModelSerializer):
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
-    student = EnrollmentStudentSerializer(read_only=True)
+    student = ContactSerializer(read_only=True)
     bootcamp = EnrollmentBootcampSerializer(read_only=True)
     waitlist_position = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="1 = next in line; null unless WAITLISTED."

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.api.serializers import ContactSerializer
 from accounts.models import User, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
@@ -17,13 +18,6 @@ OWNER_ERRORS = {
 NOT_NEW_ERRORS = {"invalid": "A lead starts as NEW; change its status afterwards."}
 
 
-class LeadUserSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "full_name", "email"]
-        read_only_fields = fields
-
-
 class LeadBootcampSerializer(serializers.ModelSerializer):
     class Meta:
         model = Bootcamp
@@ -37,9 +31,9 @@ class LeadEnrollmentSerializer(serializers.Serializer):
 
 
 class LeadSerializer(serializers.ModelSerializer):
-    owner = LeadUserSerializer(read_only=True, allow_null=True)
+    owner = ContactSerializer(read_only=True, allow_null=True)
     bootcamp = LeadBootcampSerializer(read_only=True, allow_null=True)
-    converted_student = LeadUserSerializer(read_only=True, allow_null=True)
+    converted_student = ContactSerializer(read_only=True, allow_null=True)
     converted_enrollment = LeadEnrollmentSerializer(read_only=True, allow_null=True)
     is_open = serializers.BooleanField(read_only=True)
 
@@ -193,7 +187,7 @@ class LeadConvertSerializer(StrictInput):
 
 
 class LeadActivitySerializer(serializers.ModelSerializer):
-    actor = LeadUserSerializer(read_only=True, allow_null=True)
+    actor = ContactSerializer(read_only=True, allow_null=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     data = serializers.SerializerMethodField()
 
