@@ -7,21 +7,25 @@ of real objects (two bootcamps with their own instructors, mentors, students
 and coursework, a draft and an archived one, leads of different owners), and
 for every read route each caller's list holds exactly the rows in their scope,
 each row in scope opens (200, that id) and each row outside it is a 404, as if
-it didn't exist.
+it didn't exist. Writes on one object are checked the same way: outside the
+caller's scope they are a 404 and change nothing.
 
 SCOPE below is written by hand from the rules in README.md ("Roles: who may do
 what") and the selectors' docstrings; it is not computed from the selectors,
-so it can catch them. The routes come from the URL resolver: a new read route
-fails test_every_read_route_is_checked until it is declared here.
+so it can catch them. The routes come from the URL resolver: a new read route,
+or a new write on one object, fails test_every_read_route_is_checked (or its
+write twin) until it is declared here.
 """
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.forms.models import model_to_dict
 from django.urls import URLPattern
 from django.utils import timezone
 
@@ -542,6 +546,137 @@ def test_each_caller_sees_exactly_the_rows_in_scope(path, world):
         for probe in READ_ROUTES[path].probes(world, identity, path):
             problems += check_probe(client, probe, _name(identity))
     assert not problems, "\n".join(problems)
+
+
+# --- The API's writes on one row ----------------------------------------------------------
+#
+# Which rows a write may reach is the read scope of its kind (a row you can't
+# see is a 404 to write too), except where a table here says otherwise. Only
+# the rows *outside* it are tried: each must be refused and leave the database
+# as it was. (Who passes the gate at all is test_access_matrix's; what a write
+# in scope does is each app's own tests'.)
+
+
+@dataclass(frozen=True)
+class Write:
+    kind: str
+    body: dict | None = None
+    scope: dict | None = None  # who may write which rows, when narrower than who reads them
+    refused_with: int = 404
+
+
+#: Instructors see every bootcamp but edit only those they teach: a 403 there
+#: leaks nothing (declared by IsBootcampEditor).
+EDITABLE_BOOTCAMPS = {ADMIN: ALL, INSTRUCTOR: {"a", "archived"}}
+
+WRITE_ROUTES = {
+    ("DELETE", "/api/v1/assignments/{pk}/"): Write("assignments"),
+    ("PATCH", "/api/v1/assignments/{pk}/"): Write("assignments", {"title": "Taken over"}),
+    ("POST", "/api/v1/assignments/{pk}/submissions/"): Write(
+        "assignments", {"content": "Not mine to hand in"}
+    ),
+    ("DELETE", "/api/v1/bootcamps/{pk}/"): Write("bootcamps"),
+    ("PATCH", "/api/v1/bootcamps/{pk}/"): Write(
+        "bootcamps", {"location": "Elsewhere"}, EDITABLE_BOOTCAMPS, refused_with=403
+    ),
+    ("POST", "/api/v1/enrollments/{pk}/cancel/"): Write("enrollments"),
+    ("POST", "/api/v1/enrollments/{pk}/status/"): Write("enrollments", {"status": "COMPLETED"}),
+    ("PATCH", "/api/v1/leads/{pk}/"): Write("leads", {"status": "CONTACTED"}),
+    ("POST", "/api/v1/leads/{pk}/convert/"): Write("leads"),
+    ("POST", "/api/v1/leads/{pk}/notes/"): Write("leads", {"body": "Not my lead"}),
+    ("POST", "/api/v1/submissions/{pk}/grade/"): Write("submissions", {"score": "1.00"}),
+    ("PATCH", "/api/v1/users/{pk}/"): Write("users", {"full_name": "Renamed"}),
+}
+
+ONE_ROW_WRITES = {key: op for key, op in _operations(False).items() if "{" in key[1]}
+
+
+def _database(world: World) -> dict:
+    """Every row of every model of the world, to see that nothing changed."""
+    models = [User, Bootcamp, Enrollment, Assignment, Submission, Lead, type(world.activities["sales"])]
+    return {model.__name__: [model_to_dict(row) for row in model.objects.order_by("pk")] for model in models}
+
+
+def test_every_write_on_one_row_is_checked():
+    routes = set(ONE_ROW_WRITES)
+    assert routes - set(WRITE_ROUTES) == set(), "declare in WRITE_ROUTES which rows these writes may reach"
+    assert set(WRITE_ROUTES) - routes == set(), "WRITE_ROUTES names routes that no longer exist"
+
+
+@pytest.mark.parametrize("key", sorted(WRITE_ROUTES), ids=[f"{m} {p}" for m, p in sorted(WRITE_ROUTES)])
+def test_a_write_cannot_reach_a_row_out_of_scope(key, world):
+    method, path = key
+    operation = ONE_ROW_WRITES[key]
+    write = WRITE_ROUTES[key]
+    table = write.scope or SCOPE[write.kind]
+    before = _database(world)
+    tried = 0
+    for identity in IDENTITIES:
+        if _refusal(operation, identity):
+            continue  # refused at the gate, whatever the row
+        assert identity in table, f"{method} {path}: declare which rows {_name(identity)} may write"
+        reachable = set(world.rows(write.kind)) if table[identity] == ALL else table[identity]
+        client = auth_client(world.viewer(identity))
+        for name, row in world.rows(write.kind).items():
+            if name in reachable:
+                continue
+            tried += 1
+            url = path.format(pk=row.pk)
+            response = client.generic(
+                method, url, data=json.dumps(write.body or {}), content_type="application/json"
+            )
+            assert response.status_code == write.refused_with, (
+                f"{_name(identity)} {method} {url} ({write.kind} {name}): {response.status_code}"
+                f" {response.content[:200]!r}"
+            )
+            assert_error(response, write.refused_with)
+    assert _database(world) == before, "a refused write changed the database"
+    # The writes of the sales team (every lead), of ADMIN only (every user, any
+    # bootcamp deleted) have no row out of reach; the others must have tried some.
+    if all(table.get(i) == ALL for i in IDENTITIES if not _refusal(operation, i)):
+        assert tried == 0
+    else:
+        assert tried > 0
+
+
+# --- Creates that name another row -------------------------------------------------------
+
+
+def _create_cases(world: World):
+    """(who, url, body, field): a create naming a row the caller can't use is a
+    400 on that field, like an id that doesn't exist where the row is out of
+    the caller's sight."""
+    b, draft, archived = world.bootcamps["b"], world.bootcamps["draft"], world.bootcamps["archived"]
+    due = (timezone.now() + timedelta(days=3)).isoformat()
+    lead = {"full_name": "Nosy Parker", "email": "nosy@example.org", "phone": "+33 6 12 34 56 78"}
+    return [
+        (STUDENT, "/api/v1/enrollments/", {"bootcamp": draft.pk}, "bootcamp", True),
+        (STUDENT, "/api/v1/enrollments/", {"bootcamp": archived.pk}, "bootcamp", True),
+        (ANON, "/api/v1/leads/", {**lead, "bootcamp": draft.pk}, "bootcamp", True),
+        (STUDENT, "/api/v1/leads/", {**lead, "bootcamp": draft.pk}, "bootcamp", True),
+        # Instructors see every bootcamp, so saying why reveals nothing.
+        (
+            INSTRUCTOR,
+            "/api/v1/assignments/",
+            {"bootcamp": b.pk, "title": "Not my camp", "due_at": due, "max_score": "10"},
+            "bootcamp",
+            False,
+        ),
+    ]
+
+
+def test_a_create_cannot_name_a_row_out_of_scope(world):
+    before = _database(world)
+    for identity, url, body, attr, hidden in _create_cases(world):
+        client = auth_client(world.viewer(identity))
+        response = client.post(url, body, format="json")
+        errors = assert_error(response, 400, attr=attr)["errors"]
+        if hidden:
+            unknown = client.post(url, {**body, attr: 999999}, format="json").json()["errors"]
+            assert [{**e, "detail": e["detail"].replace(str(body[attr]), "N")} for e in errors] == [
+                {**e, "detail": e["detail"].replace("999999", "N")} for e in unknown
+            ], (_name(identity), url, "a row out of sight must look like no row at all")
+    assert _database(world) == before
 
 
 # --- The sales pages ---------------------------------------------------------------------
