@@ -751,3 +751,62 @@ def test_sales_pages_show_exactly_the_leads_in_scope(name, world):
                 for other, note in world.activities.items():
                     assert (note.body in page) == (note.lead_id == lead.pk), (probe.url, other)
     assert not problems, "\n".join(problems)
+
+
+# --- A scope that changes -------------------------------------------------------------------
+
+
+def _listed(client, url) -> set[str]:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return {str(row["id"]) for row in response.json()["results"]}
+
+
+def test_a_changed_scope_is_seen_on_the_next_read(world):
+    """Scopes hang on rows that change (who teaches a bootcamp, an enrollment's
+    status, a user's role), and lists, counts and the user behind a token are
+    cached: the read after the change already sees the new scope."""
+    users, camps, enrollments = world.users, world.bootcamps, world.enrollments
+    admin = auth_client(users["admin"])
+    instructor, student, sales = (auth_client(users[n]) for n in ("instructor_a", "student_a", "sales"))
+
+    def ids_of(kind, *names):
+        return set(labelled(world, kind, names))
+
+    # Read once first, so that whatever is cached is warm.
+    assert _listed(instructor, "/api/v1/enrollments/") == ids_of(
+        "enrollments", "a_student_a", "a_student_a2", "a_student_b", "archived_student_a"
+    )
+    assert _listed(student, "/api/v1/assignments/") == ids_of(
+        "assignments", "a_published", "archived_published"
+    )
+    assert sales.get("/api/v1/leads/").status_code == 200
+    assert _listed(sales, "/api/v1/bootcamps/") == ids_of("bootcamps", *camps)
+
+    # instructor_a no longer teaches a: its rows leave their scope.
+    response = admin.patch(
+        f"/api/v1/bootcamps/{camps['a'].pk}/", {"instructors": [str(users["instructor_b"].pk)]}
+    )
+    assert response.status_code == 200, response.content
+    assert _listed(instructor, "/api/v1/enrollments/") == ids_of("enrollments", "archived_student_a")
+    assert _listed(instructor, "/api/v1/assignments/") == ids_of("assignments", "archived_published")
+    assert instructor.get(f"/api/v1/enrollments/{enrollments['a_student_a'].pk}/").status_code == 404
+    assert instructor.get(f"/api/v1/bootcamps/{camps['a'].pk}/gradebook/").status_code == 403
+
+    # student_b leaves b: student_a, first on its waitlist, takes the seat and
+    # b's published assignment comes into their scope.
+    response = auth_client(users["student_b"]).post(
+        f"/api/v1/enrollments/{enrollments['b_student_b'].pk}/cancel/"
+    )
+    assert response.status_code == 200, response.content
+    assert _listed(student, "/api/v1/assignments/") == ids_of(
+        "assignments", "a_published", "b_published", "archived_published"
+    )
+
+    # sales is made a STUDENT: the pipeline is gone, drafts are hidden, and
+    # their enrollments are their own (none).
+    response = admin.patch(f"/api/v1/users/{users['sales'].pk}/", {"role": STUDENT})
+    assert response.status_code == 200, response.content
+    assert_error(sales.get("/api/v1/leads/"), 403)
+    assert _listed(sales, "/api/v1/bootcamps/") == ids_of("bootcamps", "a", "b")
+    assert _listed(sales, "/api/v1/enrollments/") == set()
