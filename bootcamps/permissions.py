@@ -21,12 +21,13 @@ def can_see_all_bootcamps(user) -> bool:
 
 
 def bootcamp_is_taught_by(bootcamp, user) -> bool:
-    """True when `user` is one of the bootcamp's instructors (uses a prefetch when present)."""
+    """True when `user` is one of the bootcamp's instructors (from the list the
+    selectors prefetch, when the bootcamp came from one)."""
     if not (user and user.is_authenticated):
         return False
-    cache = getattr(bootcamp, "_prefetched_objects_cache", {})
-    if "instructors" in cache:
-        return any(person.pk == user.pk for person in cache["instructors"])
+    instructors = getattr(bootcamp, "instructors_by_name", None)
+    if instructors is not None:
+        return any(person.pk == user.pk for person in instructors)
     return bootcamp.instructors.filter(pk=user.pk).exists()
 
 

@@ -10,8 +10,8 @@ from cohortly.serializers import StrictFieldsMixin
 
 
 class BootcampSerializer(serializers.ModelSerializer):
-    instructors = PersonSerializer(many=True, read_only=True)
-    mentors = PersonSerializer(many=True, read_only=True)
+    instructors = PersonSerializer(many=True, read_only=True, source="instructors_by_name")
+    mentors = PersonSerializer(many=True, read_only=True, source="mentors_by_name")
     seats_taken = serializers.IntegerField(
         read_only=True, help_text="Seats held by ACTIVE and COMPLETED enrollments."
     )
