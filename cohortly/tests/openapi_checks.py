@@ -24,6 +24,11 @@ def _loaded():
     return schemathesis.openapi.from_dict(api_schema())
 
 
+def documented_fields(component: str) -> set[str]:
+    """The property names the schema documents for a component, e.g. "Lead"."""
+    return set(api_schema()["components"]["schemas"][component]["properties"])
+
+
 def operation(method: str, path: str) -> dict:
     """The schema's operation for a path template, e.g. ("get", "/api/v1/users/")."""
     return api_schema()["paths"][path][method.lower()]
