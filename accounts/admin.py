@@ -1,16 +1,14 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts import services
 from accounts.models import User
+from cohortly.admin import ServiceErrorsMixin
 
 
 class UserCreationForm(forms.ModelForm):
@@ -42,7 +40,7 @@ class UserChangeForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -96,37 +94,11 @@ class UserAdmin(admin.ModelAdmin):
 
         return DjangoUserAdmin.user_change_password(self, request, id)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # A rule the services check on locked rows as they save (one's own
-            # account, the last active admin): the admin's transaction has rolled
-            # back, so nothing was saved or logged. Say why, back on the form.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
     def has_delete_permission(self, request, obj=None):
         # No delete button on your own account (user_delete refuses it anyway).
         if obj is not None and obj.pk == request.user.pk:
             return False
         return super().has_delete_permission(request, obj)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ValidationError as exc:  # the last active admin: rolled back, nothing deleted
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[object_id]))
-
-    def response_action(self, request, queryset):
-        # The bulk "Delete selected users" action goes through delete_queryset.
-        try:
-            with transaction.atomic():
-                return super().response_action(request, queryset)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         services.user_delete(actor=request.user, users=[obj])

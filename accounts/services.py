@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User, normalize_email
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
+from cohortly.errors import NotFound
 
 
 def _check_password(password: str, user: User) -> None:
@@ -90,7 +91,7 @@ def _user_lock_for_update(*, user: User, changes: dict) -> tuple[User, list[User
     rows = list(User.objects.select_for_update().filter(wanted).order_by("pk"))
     stored = next((row for row in rows if row.pk == user.pk), None)
     if stored is None:
-        raise User.DoesNotExist("The user to update no longer exists.")
+        raise NotFound("The user to update no longer exists.")
     other_admins = [row for row in rows if row.pk != user.pk]
     return stored, other_admins
 

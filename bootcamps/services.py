@@ -13,13 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict, NotAllowed
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
 #: forms offer exactly these).
@@ -174,10 +173,10 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
 
     if not has_role(actor, ADMIN_ONLY):
         if not (actor.role == User.Role.INSTRUCTOR and bootcamp_is_taught_by(bootcamp, actor)):
-            raise PermissionDenied("You can only edit bootcamps you teach.")
+            raise NotAllowed("You can only edit bootcamps you teach.")
         forbidden = sorted(changed - INSTRUCTOR_EDITABLE_FIELDS)
         if forbidden:
-            raise PermissionDenied(
+            raise NotAllowed(
                 "Instructors may only change the description, dates and location; "
                 f"not {', '.join(forbidden)}."
             )

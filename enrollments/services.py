@@ -12,13 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict, NotAllowed
 from enrollments.models import Enrollment
 
 Status = Enrollment.Status
@@ -89,9 +88,9 @@ def enrollment_check_can_enroll(*, student: User, bootcamp: Bootcamp, actor: Use
     student or bootcamp that does not qualify, Conflict (409) for a pair that is
     already enrolled. enrollment_create checks again under the lock; forms call
     this to show the error on the form. Only ADMIN and SALES enroll someone
-    else; any other actor may enroll only themself (PermissionDenied, 403)."""
+    else; any other actor may enroll only themself (NotAllowed, 403)."""
     if actor is not None and actor.pk != student.pk and not has_role(actor, SALES_TEAM):
-        raise PermissionDenied("Only admins and sales can enroll someone else.")
+        raise NotAllowed("Only admins and sales can enroll someone else.")
     if student.role != User.Role.STUDENT:
         raise ValidationError(
             {"student": ValidationError("Only students can be enrolled.", code="not_a_student")}

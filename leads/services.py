@@ -23,7 +23,7 @@ from accounts.models import User, normalize_email
 from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict
 from enrollments.services import enrollment_create
 from leads.models import Lead, LeadActivity
 

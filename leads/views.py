@@ -3,8 +3,9 @@ filterset and services as the leads API, so the two can't disagree.
 
 Views only parse (Django forms), call a selector or a service, and render.
 Every action is Post/Redirect/Get with a django.contrib.messages confirmation;
-a service's ValidationError goes back onto the form beside its field, and a
-Conflict becomes a form error, never a 500.
+a service's refusal goes back onto the form (leads.forms.apply_service_errors):
+a ValidationError beside its field, a domain error (conflict, not allowed,
+busy) as a form error, never a 500.
 """
 
 import abc
@@ -14,7 +15,6 @@ from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -24,7 +24,7 @@ from django.views import View
 
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin
 from bootcamps.models import Bootcamp
-from cohortly.exceptions import Conflict
+from cohortly.errors import SERVICE_ERRORS
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left
 from leads import reports
@@ -297,10 +297,8 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         if form.is_valid():
             try:
                 message = self.perform(lead, form)
-            except ValidationError as exc:
+            except SERVICE_ERRORS as exc:
                 apply_service_errors(form, exc)
-            except Conflict as exc:
-                form.add_error(None, str(exc.detail))
             else:
                 messages.success(request, message)
                 return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)

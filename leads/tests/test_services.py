@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES
 from bootcamps.models import Bootcamp
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict
 from enrollments.models import Enrollment
 from leads import selectors, services
 from leads.models import Lead, LeadActivity
@@ -377,8 +377,8 @@ def test_reopening_fails_when_another_open_lead_holds_the_email(db, sales_user):
     newer = LeadFactory(email="ana@example.org")
     with pytest.raises(Conflict) as exc:
         services.lead_update(lead=lost, actor=sales_user, data={"status": Status.NEW})
-    assert exc.value.get_codes() == "open_lead_exists"
-    assert f"#{newer.pk}" in str(exc.value.detail)
+    assert exc.value.code == "open_lead_exists"
+    assert f"#{newer.pk}" in str(exc.value)
     lost.refresh_from_db()
     assert lost.status == Status.LOST and not lost.activities.exists()
 
@@ -586,7 +586,7 @@ def test_converting_twice_is_a_conflict(db, sales_user):
     lead = _converted_lead(sales_user)
     with pytest.raises(Conflict) as exc:
         services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
-    assert exc.value.get_codes() == "already_converted"
+    assert exc.value.code == "already_converted"
     assert Enrollment.objects.count() == 1
 
 
@@ -594,7 +594,7 @@ def test_a_lost_lead_must_be_reopened_before_converting(db, sales_user):
     lead = _lead_in(Status.LOST)
     with pytest.raises(Conflict) as exc:
         services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
-    assert exc.value.get_codes() == "lead_lost"
+    assert exc.value.code == "lead_lost"
     assert not User.objects.filter(email=lead.email).exists()
 
 
