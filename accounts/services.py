@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
+from accounts.signals import user_registered
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
@@ -63,13 +64,13 @@ def user_create(
 
 @transaction.atomic
 def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
-    """Self-registration: always a STUDENT. Sends a welcome email after commit."""
+    """Self-registration: always a STUDENT. Sends a welcome email after commit.
+    Apps that react to a new user (leads links it to an open lead) do so on
+    accounts.signals.user_registered, in this transaction."""
     user = user_create(
         email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
     )
-    from leads.services import lead_link_registered_user  # leads imports accounts
-
-    lead_link_registered_user(user=user)
+    user_registered.send(sender=User, user=user)
     send_templated_email(to=user.email, template="welcome", context={"user": user})
     return user
 

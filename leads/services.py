@@ -497,7 +497,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
 
 @transaction.atomic
 def lead_link_registered_user(*, user: User) -> None:
-    """Called by accounts.services.user_register: when the new account's email
+    """On accounts.signals.user_registered (leads.apps): when the new account's email
     has an open lead, the lead's timeline records it (USER_LINKED, with the
     user's id). The lead keeps its status and converted_student stays empty:
     registering is not enrolling, and sales still converts it to enroll."""
