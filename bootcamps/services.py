@@ -2,7 +2,9 @@
 
 Capacity is counted, not stored, so any write that can change how many seats
 there are takes the bootcamp's row lock (the same lock enrollments use), then
-counts, then writes.
+counts, then writes. What a capacity change means for enrollments (the
+waitlist moving up) is enrollments' business: bootcamp_update sends
+bootcamps.signals.capacity_changed under that lock and enrollments reacts.
 """
 
 from collections.abc import Iterable
@@ -18,6 +20,8 @@ from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
+from bootcamps.selectors import bootcamp_annotate_seats
+from bootcamps.signals import capacity_changed
 from cohortly.errors import Conflict, NotAllowed
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
@@ -134,12 +138,14 @@ def _changed_fields(bootcamp: Bootcamp, data: dict) -> set[str]:
 
 
 def bootcamp_check_capacity(*, bootcamp: Bootcamp, capacity: int) -> None:
-    """Capacity cannot drop below the seats already held (nobody is unseated)."""
-    from enrollments.services import bootcamp_seats_taken
-
+    """Capacity cannot drop below the seats already held (nobody is unseated).
+    The count is a read (bootcamps.selectors), so this rule stays with the
+    bootcamp and holds wherever a capacity is changed."""
     if bootcamp.pk is None:
         return
-    taken = bootcamp_seats_taken(bootcamp)
+    taken = bootcamp_annotate_seats(Bootcamp.objects.filter(pk=bootcamp.pk)).values_list(
+        "seats_taken", flat=True
+    )[0]
     if capacity < taken:
         raise ValidationError(
             {
@@ -159,11 +165,10 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     any field; an INSTRUCTOR of this bootcamp only description, start_date,
     end_date and location -- a request of theirs that *changes* any other field
     is refused whole (fields sent unchanged are fine); anyone else nothing.
-    A capacity increase offers the new seats to the waitlist in the same
-    transaction; a decrease below the seats taken is refused.
+    A decrease below the seats taken is refused; any capacity change is sent
+    as capacity_changed in this transaction, under the lock (enrollments
+    offers new seats to the waitlist).
     """
-    from enrollments.services import waitlist_promote
-
     unknown = sorted(set(data) - UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
@@ -195,8 +200,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     bootcamp.save()
     for field, persons in people.items():
         getattr(bootcamp, field).set(persons)
-    if bootcamp.capacity > old_capacity:
-        waitlist_promote(bootcamp=bootcamp)
+    if bootcamp.capacity != old_capacity:
+        capacity_changed.send(sender=Bootcamp, bootcamp=bootcamp, old_capacity=old_capacity)
     return bootcamp
 
 

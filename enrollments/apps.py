@@ -14,3 +14,8 @@ class EnrollmentsConfig(AppConfig):
         # Enrollment list counts are cached per version of what they count and
         # search (cohortly.counting).
         connect_signals(Enrollment, User, Bootcamp)
+
+        from bootcamps.signals import capacity_changed
+        from enrollments.services import on_capacity_changed
+
+        capacity_changed.connect(on_capacity_changed, dispatch_uid="enrollments-capacity-changed")

@@ -180,6 +180,13 @@ def waitlist_promote(*, bootcamp: Bootcamp) -> list[Enrollment]:
     return _promote_waitlist(_lock_bootcamp(bootcamp.pk))
 
 
+def on_capacity_changed(sender, *, bootcamp: Bootcamp, old_capacity: int, **kwargs) -> None:
+    """bootcamps.signals.capacity_changed (connected in enrollments.apps): seats
+    a larger capacity adds go to the waitlist at once, in the same transaction."""
+    if bootcamp.capacity > old_capacity:
+        waitlist_promote(bootcamp=bootcamp)
+
+
 @transaction.atomic
 def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollment:
     """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict). A freed seat

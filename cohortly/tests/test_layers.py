@@ -87,3 +87,11 @@ def test_accounts_imports_no_domain_app():
     seen = project_closure(modules)
     reached = sorted(name for name in seen if name.split(".")[0] in DOMAIN_APPS)
     assert reached == [], "\n".join(chain(seen, name) for name in reached)
+
+
+def test_bootcamps_services_leave_the_waitlist_to_enrollments():
+    """A capacity change reaches the waitlist through bootcamps.signals, which
+    enrollments connects to: bootcamps' writes never call enrollments' writes."""
+    seen = project_closure(["bootcamps.services"])
+    assert "enrollments.services" not in seen, chain(seen, "enrollments.services")
+    assert "bootcamps.signals" in seen
