@@ -211,6 +211,21 @@ def user_logout_all(*, user: User) -> int:
 
 
 @transaction.atomic
+def user_set_password(*, user: User, password: str | None) -> User:
+    """Store a new password (None: no password logs in any more) and log every
+    device out. The caller has validated the password against the user (the
+    API's serializers and the admin's form show those errors on their field)."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    user_cache_invalidate(user.pk)
+    user_logout_all(user=user)
+    return user
+
+
+@transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> dict:
     """Change a password; every other device is logged out. Returns a fresh token
     pair for the device that made the change."""
@@ -222,10 +237,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    user_cache_invalidate(user.pk)
-    user_logout_all(user=user)
+    user_set_password(user=user, password=new_password)
     return tokens_for(user)
 
 
@@ -258,7 +270,4 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    user_cache_invalidate(user.pk)
-    user_logout_all(user=user)
+    user_set_password(user=user, password=new_password)
