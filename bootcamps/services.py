@@ -23,6 +23,7 @@ from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught
 from bootcamps.selectors import bootcamp_annotate_seats
 from bootcamps.signals import capacity_changed
 from cohortly.errors import Conflict, NotAllowed
+from cohortly.locking import lock_row
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
 #: forms offer exactly these).
@@ -43,6 +44,20 @@ WRITABLE_FIELDS = (
 UPDATABLE_FIELDS = frozenset(WRITABLE_FIELDS)
 PEOPLE_FIELDS = {"instructors": User.Role.INSTRUCTOR, "mentors": User.Role.MENTOR}
 SLUG_ATTEMPTS = 5
+
+
+def bootcamp_lock(bootcamp_id: int) -> Bootcamp:
+    """The seat lock: the bootcamp's row, locked for the rest of the transaction.
+
+    Every write that uses seats up or changes how many there are takes it
+    first (enrollments.services too), so a seat count read under it holds
+    until commit. A wait longer than cohortly.locking.LOCK_TIMEOUT raises Busy.
+    """
+    return lock_row(
+        Bootcamp.objects,
+        pk=bootcamp_id,
+        busy_message="This bootcamp's seats are being changed by another request; try again in a moment.",
+    )
 
 
 def _unique_slug(title: str) -> str:
@@ -172,8 +187,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     unknown = sorted(set(data) - UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
-    # The enrollments' lock: capacity is checked against a count nobody can change meanwhile.
-    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    # Capacity is checked against a count nobody can change meanwhile.
+    bootcamp = bootcamp_lock(bootcamp.pk)
     changed = _changed_fields(bootcamp, data)
 
     if not has_role(actor, ADMIN_ONLY):
@@ -210,8 +225,8 @@ def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
     """Delete a bootcamp that nothing refers to. One with enrollments (or leads,
     assignments...) is refused with a Conflict: archive it instead. Nothing is
     ever cascaded away."""
-    # Taking the enrollments' lock means no enrollment can arrive between the check and the delete.
-    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    # No enrollment can arrive between the check and the delete.
+    bootcamp = bootcamp_lock(bootcamp.pk)
     enrollments = bootcamp.enrollments.count()
     if enrollments:
         noun = "enrollment" if enrollments == 1 else "enrollments"

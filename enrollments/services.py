@@ -6,6 +6,9 @@ Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
 Lock order is always bootcamp, then enrollment rows, so paths cannot deadlock.
+Waiting for the bootcamp's lock is bounded (cohortly.locking): when another
+transaction keeps it too long, the request fails with Busy (the API's 503)
+instead of holding a worker until it is released.
 """
 
 from django.core.exceptions import ValidationError
@@ -16,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
+from bootcamps.services import bootcamp_lock
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict, NotAllowed
 from enrollments.models import Enrollment
@@ -32,8 +36,9 @@ ALREADY_ENROLLED = {
 
 
 def _lock_bootcamp(bootcamp_id: int) -> Bootcamp:
-    """Take the bootcamp's row lock for the rest of the transaction."""
-    return Bootcamp.objects.select_for_update().get(pk=bootcamp_id)
+    """Take the seat lock (bootcamps.services.bootcamp_lock): Busy when another
+    transaction keeps it longer than cohortly.locking.LOCK_TIMEOUT."""
+    return bootcamp_lock(bootcamp_id)
 
 
 def bootcamp_seats_taken(bootcamp: Bootcamp) -> int:
