@@ -201,13 +201,8 @@ class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     # --- actions -------------------------------------------------------------
 
-    def _apply(self, request, queryset, data: dict, verb: str) -> None:
-        self.apply_each(
-            request,
-            queryset,
-            lambda lead: services.lead_update(lead=lead, actor=request.user, data=data),
-            done=lambda count: f"{count} lead(s) {verb}.",
-        )
+    def _apply(self, request, queryset, operation, verb: str) -> None:
+        self.apply_each(request, queryset, operation, done=lambda count: f"{count} lead(s) {verb}.")
 
     def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
         """An action with a form: shown first, applied when submitted valid."""
@@ -239,12 +234,24 @@ class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             AssignOwnerForm,
             title="Assign an owner",
             submit="Assign",
-            apply=lambda data: self._apply(request, queryset, {"owner": data["owner"]}, "assigned"),
+            apply=lambda data: self._apply(
+                request,
+                queryset,
+                lambda lead: services.lead_assign(lead=lead, actor=request.user, owner=data["owner"]),
+                "assigned",
+            ),
         )
 
     @admin.action(description="Mark the selected leads as contacted")
     def mark_contacted(self, request, queryset):
-        self._apply(request, queryset, {"status": Lead.Status.CONTACTED}, "marked as contacted")
+        self._apply(
+            request,
+            queryset,
+            lambda lead: services.lead_set_status(
+                lead=lead, actor=request.user, status=Lead.Status.CONTACTED
+            ),
+            "marked as contacted",
+        )
 
     @admin.action(description="Mark the selected leads as lost (asks for a reason)")
     def mark_lost(self, request, queryset):
@@ -257,7 +264,9 @@ class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             apply=lambda data: self._apply(
                 request,
                 queryset,
-                {"status": Lead.Status.LOST, "lost_reason": data["lost_reason"]},
+                lambda lead: services.lead_set_status(
+                    lead=lead, actor=request.user, status=Lead.Status.LOST, lost_reason=data["lost_reason"]
+                ),
                 "marked as lost",
             ),
         )

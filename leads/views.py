@@ -48,7 +48,7 @@ from leads.selectors import (
     lead_list_for,
     lead_status_counts,
 )
-from leads.services import lead_add_note, lead_convert, lead_update
+from leads.services import lead_add_note, lead_assign, lead_convert, lead_set_follow_up, lead_set_status
 
 PAGE_SIZE = 50
 TZ_COOKIE = "tz"
@@ -327,10 +327,8 @@ class LeadStatusView(LeadActionView):
         status = form.cleaned_data["status"]
         if status == lead.status and status != Lead.Status.LOST:
             return f"The status is still {lead.get_status_display()}."
-        data = {"status": status}
-        if status == Lead.Status.LOST:
-            data["lost_reason"] = form.cleaned_data["lost_reason"]
-        lead = lead_update(lead=lead, actor=self.request.user, data=data)
+        reason = form.cleaned_data["lost_reason"] if status == Lead.Status.LOST else None
+        lead = lead_set_status(lead=lead, actor=self.request.user, status=status, lost_reason=reason)
         return f"Status set to {lead.get_status_display()}."
 
 
@@ -340,7 +338,7 @@ class LeadOwnerView(LeadActionView):
 
     def perform(self, lead, form):
         owner = form.cleaned_data["owner"]
-        lead_update(lead=lead, actor=self.request.user, data={"owner": owner})
+        lead_assign(lead=lead, actor=self.request.user, owner=owner)
         if owner is None:
             return "The lead is now unassigned."
         if owner.pk == self.request.user.pk:
@@ -354,7 +352,7 @@ class LeadFollowUpView(LeadActionView):
 
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]
-        lead_update(lead=lead, actor=self.request.user, data={"next_follow_up_at": when})
+        lead_set_follow_up(lead=lead, actor=self.request.user, when=when)
         if when is None:
             return "Follow-up cleared."
         local = timezone.localtime(when)

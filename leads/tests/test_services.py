@@ -481,6 +481,48 @@ def test_one_entry_per_kind_of_change(db, sales_user):
     )
 
 
+def test_each_kind_of_change_has_its_own_service(db, sales_user, admin_user):
+    lead = LeadFactory(owner=None)
+    when = timezone.now() + datetime.timedelta(days=1)
+    services.lead_set_status(lead=lead, actor=sales_user, status=Status.CONTACTED)
+    services.lead_assign(lead=lead, actor=sales_user, owner=admin_user)
+    services.lead_set_follow_up(lead=lead, actor=sales_user, when=when)
+    services.lead_set_status(lead=lead, actor=sales_user, status=Status.LOST, lost_reason=" Too far ")
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason, lead.owner, lead.next_follow_up_at) == (
+        Status.LOST,
+        "Too far",
+        admin_user,
+        when,
+    )
+    entries = lead.activities.order_by("created_at", "id")
+    assert [(e.kind, e.actor) for e in entries] == [
+        (Kind.STATUS_CHANGE, sales_user),
+        (Kind.OWNER_CHANGE, sales_user),
+        (Kind.FOLLOW_UP_CHANGE, sales_user),
+        (Kind.STATUS_CHANGE, sales_user),
+    ]
+    assert entries.last().body == "CONTACTED → LOST: Too far"
+    # Giving what is already there changes nothing and records nothing.
+    services.lead_assign(lead=lead, actor=sales_user, owner=admin_user)
+    services.lead_set_follow_up(lead=lead, actor=sales_user, when=when)
+    assert lead.activities.count() == 4
+
+
+def test_a_mixed_update_is_taken_whole_or_not_at_all(db, sales_user, admin_user):
+    lead = LeadFactory(owner=None, phone="")
+    with pytest.raises(ValidationError) as exc:
+        services.lead_update(
+            lead=lead,
+            actor=sales_user,
+            data={"owner": admin_user, "phone": "+1 555 0100", "status": Status.LOST},
+        )
+    assert exc.value.message_dict == {"lost_reason": ["Say why the lead was lost."]}
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner, lead.phone) == (Status.NEW, None, "")
+    assert not lead.activities.exists()
+
+
 def test_email_taken_by_another_open_lead_is_a_400_on_email(db, sales_user):
     LeadFactory(email="taken@example.org")
     lead = LeadFactory(email="ana@example.org")
