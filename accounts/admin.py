@@ -1,16 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts import services
 from accounts.models import User
+from cohortly.admin import ServiceErrorsMixin
 
 
 class UserCreationForm(forms.ModelForm):
@@ -42,7 +45,7 @@ class UserChangeForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -92,41 +95,44 @@ class UserAdmin(admin.ModelAdmin):
         ]
 
     def user_change_password(self, request, id):
-        from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-
-        return DjangoUserAdmin.user_change_password(self, request, id)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # A rule the services check on locked rows as they save (one's own
-            # account, the last active admin): the admin's transaction has rolled
-            # back, so nothing was saved or logged. Say why, back on the form.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        """Set a user's password with Django's admin form and page; the new
+        password is stored by the service, which logs every device out."""
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404("No such user.")
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        form = self.change_password_form(user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            keep_usable = form.cleaned_data["set_usable_password"]
+            if not keep_usable and "unset-password" not in request.POST:
+                # "Disable" chosen but the "Change password" button pressed (no JavaScript).
+                self.message_user(request, "Conflicting form data; please try again.", messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+            password = form.cleaned_data["password1"] if keep_usable else None
+            services.user_set_password(user=user, password=password)
+            self.log_change(request, user, "Changed password.")
+            self.message_user(
+                request,
+                "Password changed." if keep_usable else "Password-based authentication was disabled.",
+                messages.SUCCESS,
+            )
+            update_session_auth_hash(request, user)  # an admin changing their own stays signed in
+            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change password: {user.email}",
+            "form": form,
+            "opts": self.opts,
+            "original": user,
+        }
+        return TemplateResponse(request, "admin/auth/user/change_password.html", context)
 
     def has_delete_permission(self, request, obj=None):
         # No delete button on your own account (user_delete refuses it anyway).
         if obj is not None and obj.pk == request.user.pk:
             return False
         return super().has_delete_permission(request, obj)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ValidationError as exc:  # the last active admin: rolled back, nothing deleted
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[object_id]))
-
-    def response_action(self, request, queryset):
-        # The bulk "Delete selected users" action goes through delete_queryset.
-        try:
-            with transaction.atomic():
-                return super().response_action(request, queryset)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         services.user_delete(actor=request.user, users=[obj])

@@ -12,8 +12,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
+from accounts.signals import user_registered
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
+from cohortly.errors import NotFound
 
 
 def _check_password(password: str, user: User) -> None:
@@ -62,13 +64,13 @@ def user_create(
 
 @transaction.atomic
 def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
-    """Self-registration: always a STUDENT. Sends a welcome email after commit."""
+    """Self-registration: always a STUDENT. Sends a welcome email after commit.
+    Apps that react to a new user (leads links it to an open lead) do so on
+    accounts.signals.user_registered, in this transaction."""
     user = user_create(
         email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
     )
-    from leads.services import lead_link_registered_user  # leads imports accounts
-
-    lead_link_registered_user(user=user)
+    user_registered.send(sender=User, user=user)
     send_templated_email(to=user.email, template="welcome", context={"user": user})
     return user
 
@@ -90,7 +92,7 @@ def _user_lock_for_update(*, user: User, changes: dict) -> tuple[User, list[User
     rows = list(User.objects.select_for_update().filter(wanted).order_by("pk"))
     stored = next((row for row in rows if row.pk == user.pk), None)
     if stored is None:
-        raise User.DoesNotExist("The user to update no longer exists.")
+        raise NotFound("The user to update no longer exists.")
     other_admins = [row for row in rows if row.pk != user.pk]
     return stored, other_admins
 
@@ -209,6 +211,21 @@ def user_logout_all(*, user: User) -> int:
 
 
 @transaction.atomic
+def user_set_password(*, user: User, password: str | None) -> User:
+    """Store a new password (None: no password logs in any more) and log every
+    device out. The caller has validated the password against the user (the
+    API's serializers and the admin's form show those errors on their field)."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    user_cache_invalidate(user.pk)
+    user_logout_all(user=user)
+    return user
+
+
+@transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> dict:
     """Change a password; every other device is logged out. Returns a fresh token
     pair for the device that made the change."""
@@ -220,10 +237,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    user_cache_invalidate(user.pk)
-    user_logout_all(user=user)
+    user_set_password(user=user, password=new_password)
     return tokens_for(user)
 
 
@@ -256,7 +270,4 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    user_cache_invalidate(user.pk)
-    user_logout_all(user=user)
+    user_set_password(user=user, password=new_password)

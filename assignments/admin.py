@@ -2,13 +2,13 @@
 (who authors, late flags, score limits) and the grade email hold here too."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from assignments import services
 from assignments.models import Assignment, Submission
-from cohortly.exceptions import Conflict
+from cohortly.admin import ServiceErrorsMixin
 
 
 class SubmissionInline(admin.TabularInline):
@@ -82,7 +82,7 @@ def _copy_into(target, source):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = AssignmentAdminForm
     list_display = [
         "title",
@@ -129,14 +129,11 @@ class AssignmentAdmin(admin.ModelAdmin):
         _copy_into(obj, saved)
 
     def delete_model(self, request, obj):
-        try:
-            services.assignment_delete(assignment=obj, deleted_by=request.user)
-        except Conflict as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)
+        services.assignment_delete(assignment=obj, deleted_by=request.user)
 
     def delete_queryset(self, request, queryset):
         for assignment in queryset:
-            self.delete_model(request, assignment)
+            services.assignment_delete(assignment=assignment, deleted_by=request.user)
 
 
 class GradedFilter(admin.SimpleListFilter):
@@ -175,7 +172,7 @@ class SubmissionGradeForm(forms.ModelForm):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     """Submissions come from students; here staff read and grade them. Saving
     the form grades through `submission_grade` (grader, time, email)."""
 

@@ -13,14 +13,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from assignments.models import Assignment, Submission
 from assignments.permissions import can_author_assignments, can_grade
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict, NotAllowed
 from enrollments.models import Enrollment
 
 # Error codes of the rules below (the API serializers declare them, so the
@@ -36,7 +35,7 @@ ASSIGNMENT_EDITABLE_FIELDS = ("title", "description", "due_at", "max_score", "is
 
 def _check_author(*, user: User, bootcamp: Bootcamp) -> None:
     if not can_author_assignments(user, bootcamp):
-        raise PermissionDenied(
+        raise NotAllowed(
             "Only an admin or an instructor of this bootcamp can manage its assignments.",
         )
 
@@ -143,7 +142,7 @@ def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
 
 def _check_can_submit(*, assignment: Assignment, student: User) -> None:
     if student.role != User.Role.STUDENT:
-        raise PermissionDenied("Only students hand in work.")
+        raise NotAllowed("Only students hand in work.")
     if not assignment.is_published:
         raise ValidationError(
             {NON_FIELD_ERRORS: ValidationError("This assignment is not published.", code=NOT_PUBLISHED)}
@@ -152,7 +151,7 @@ def _check_can_submit(*, assignment: Assignment, student: User) -> None:
         student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE
     ).exists()
     if not is_active:
-        raise PermissionDenied(
+        raise NotAllowed(
             "Only students with an active enrollment in this bootcamp can hand in work.",
         )
 
@@ -244,7 +243,7 @@ def submission_grade(
     )
     assignment = submission.assignment
     if not can_grade(grader, assignment.bootcamp):
-        raise PermissionDenied("Only an admin or an instructor or mentor of this bootcamp can grade.")
+        raise NotAllowed("Only an admin or an instructor or mentor of this bootcamp can grade.")
     submission_check_score(assignment=assignment, score=score)
     regraded = submission.is_graded
     submission.score = score

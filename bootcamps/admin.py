@@ -3,27 +3,19 @@ admin obeys the same rules as the API (slugs, roles, capacity vs seats taken,
 waitlist promotion, no deletes of bootcamps with enrollments)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
-from cohortly.exceptions import Conflict
+from cohortly.admin import ServiceErrorsMixin
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
 #: The fields a bootcamp form passes to the services.
 SERVICE_FIELDS = list(services.WRITABLE_FIELDS)
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, Conflict):
-        return str(exc.detail)
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 class EnrollmentInline(admin.TabularInline):
@@ -75,7 +67,7 @@ class BootcampAdminForm(forms.ModelForm):
 
 
 @admin.register(Bootcamp)
-class BootcampAdmin(admin.ModelAdmin):
+class BootcampAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = BootcampAdminForm
     list_display = [
         "title",
@@ -132,25 +124,19 @@ class BootcampAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
-        try:
-            services.bootcamp_delete(bootcamp=obj)
-        except Conflict as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
+        services.bootcamp_delete(bootcamp=obj)
 
     def delete_queryset(self, request, queryset):
         for bootcamp in queryset:
-            self.delete_model(request, bootcamp)
+            services.bootcamp_delete(bootcamp=bootcamp)
 
     def _set_status(self, request, queryset, status):
-        done = 0
-        for bootcamp in queryset:
-            try:
-                services.bootcamp_update(bootcamp=bootcamp, actor=request.user, data={"status": status})
-                done += 1
-            except (Conflict, ValidationError) as exc:
-                self.message_user(request, f"{bootcamp}: {_error_text(exc)}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} bootcamp(s) set to {status.lower()}.", messages.SUCCESS)
+        self.apply_each(
+            request,
+            queryset,
+            lambda obj: services.bootcamp_update(bootcamp=obj, actor=request.user, data={"status": status}),
+            done=lambda count: f"{count} bootcamp(s) set to {status.lower()}.",
+        )
 
     @admin.action(description="Publish selected bootcamps")
     def publish_bootcamps(self, request, queryset):

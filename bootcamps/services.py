@@ -2,7 +2,9 @@
 
 Capacity is counted, not stored, so any write that can change how many seats
 there are takes the bootcamp's row lock (the same lock enrollments use), then
-counts, then writes.
+counts, then writes. What a capacity change means for enrollments (the
+waitlist moving up) is enrollments' business: bootcamp_update sends
+bootcamps.signals.capacity_changed under that lock and enrollments reacts.
 """
 
 from collections.abc import Iterable
@@ -13,13 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
-from cohortly.exceptions import Conflict
+from bootcamps.selectors import bootcamp_annotate_seats
+from bootcamps.signals import capacity_changed
+from cohortly.errors import Conflict, NotAllowed
+from cohortly.locking import lock_row
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
 #: forms offer exactly these).
@@ -40,6 +44,20 @@ WRITABLE_FIELDS = (
 UPDATABLE_FIELDS = frozenset(WRITABLE_FIELDS)
 PEOPLE_FIELDS = {"instructors": User.Role.INSTRUCTOR, "mentors": User.Role.MENTOR}
 SLUG_ATTEMPTS = 5
+
+
+def bootcamp_lock(bootcamp_id: int) -> Bootcamp:
+    """The seat lock: the bootcamp's row, locked for the rest of the transaction.
+
+    Every write that uses seats up or changes how many there are takes it
+    first (enrollments.services too), so a seat count read under it holds
+    until commit. A wait longer than cohortly.locking.LOCK_TIMEOUT raises Busy.
+    """
+    return lock_row(
+        Bootcamp.objects,
+        pk=bootcamp_id,
+        busy_message="This bootcamp's seats are being changed by another request; try again in a moment.",
+    )
 
 
 def _unique_slug(title: str) -> str:
@@ -135,12 +153,14 @@ def _changed_fields(bootcamp: Bootcamp, data: dict) -> set[str]:
 
 
 def bootcamp_check_capacity(*, bootcamp: Bootcamp, capacity: int) -> None:
-    """Capacity cannot drop below the seats already held (nobody is unseated)."""
-    from enrollments.services import bootcamp_seats_taken
-
+    """Capacity cannot drop below the seats already held (nobody is unseated).
+    The count is a read (bootcamps.selectors), so this rule stays with the
+    bootcamp and holds wherever a capacity is changed."""
     if bootcamp.pk is None:
         return
-    taken = bootcamp_seats_taken(bootcamp)
+    taken = bootcamp_annotate_seats(Bootcamp.objects.filter(pk=bootcamp.pk)).values_list(
+        "seats_taken", flat=True
+    )[0]
     if capacity < taken:
         raise ValidationError(
             {
@@ -160,24 +180,23 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     any field; an INSTRUCTOR of this bootcamp only description, start_date,
     end_date and location -- a request of theirs that *changes* any other field
     is refused whole (fields sent unchanged are fine); anyone else nothing.
-    A capacity increase offers the new seats to the waitlist in the same
-    transaction; a decrease below the seats taken is refused.
+    A decrease below the seats taken is refused; any capacity change is sent
+    as capacity_changed in this transaction, under the lock (enrollments
+    offers new seats to the waitlist).
     """
-    from enrollments.services import waitlist_promote
-
     unknown = sorted(set(data) - UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
-    # The enrollments' lock: capacity is checked against a count nobody can change meanwhile.
-    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    # Capacity is checked against a count nobody can change meanwhile.
+    bootcamp = bootcamp_lock(bootcamp.pk)
     changed = _changed_fields(bootcamp, data)
 
     if not has_role(actor, ADMIN_ONLY):
         if not (actor.role == User.Role.INSTRUCTOR and bootcamp_is_taught_by(bootcamp, actor)):
-            raise PermissionDenied("You can only edit bootcamps you teach.")
+            raise NotAllowed("You can only edit bootcamps you teach.")
         forbidden = sorted(changed - INSTRUCTOR_EDITABLE_FIELDS)
         if forbidden:
-            raise PermissionDenied(
+            raise NotAllowed(
                 "Instructors may only change the description, dates and location; "
                 f"not {', '.join(forbidden)}."
             )
@@ -196,8 +215,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     bootcamp.save()
     for field, persons in people.items():
         getattr(bootcamp, field).set(persons)
-    if bootcamp.capacity > old_capacity:
-        waitlist_promote(bootcamp=bootcamp)
+    if bootcamp.capacity != old_capacity:
+        capacity_changed.send(sender=Bootcamp, bootcamp=bootcamp, old_capacity=old_capacity)
     return bootcamp
 
 
@@ -206,8 +225,8 @@ def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
     """Delete a bootcamp that nothing refers to. One with enrollments (or leads,
     assignments...) is refused with a Conflict: archive it instead. Nothing is
     ever cascaded away."""
-    # Taking the enrollments' lock means no enrollment can arrive between the check and the delete.
-    bootcamp = Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
+    # No enrollment can arrive between the check and the delete.
+    bootcamp = bootcamp_lock(bootcamp.pk)
     enrollments = bootcamp.enrollments.count()
     if enrollments:
         noun = "enrollment" if enrollments == 1 else "enrollments"

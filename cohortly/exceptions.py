@@ -3,8 +3,9 @@
 Every error under /api/ is JSON shaped by drf-standardized-errors:
     {"type": "validation_error" | "client_error" | "server_error",
      "errors": [{"code": str, "detail": str, "attr": str | null}]}
-Services raise Django's ValidationError (from full_clean) or the exceptions
-below; they are converted here so the admin, the pages and the API share them.
+Services raise Django's ValidationError (from full_clean) or the domain errors
+of cohortly.errors, which know nothing of HTTP: this is where both become
+responses (a 400 per field; 404, 403, 409 or 503 with the error's own code).
 """
 
 import logging
@@ -18,10 +19,12 @@ from drf_standardized_errors.handler import exception_handler  # noqa: F401
 from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 
+from cohortly import errors
+
 logger = logging.getLogger(__name__)
 
 
-class Conflict(exceptions.APIException):
+class APIConflict(exceptions.APIException):
     """The request is valid but clashes with the current state (409)."""
 
     status_code = status.HTTP_409_CONFLICT
@@ -39,6 +42,27 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; try again shortly."
     default_code = "service_unavailable"
+
+
+#: Each domain error as the API answers it (the error's message and code are kept).
+DOMAIN_ERRORS_AS_HTTP = {
+    errors.NotFound: exceptions.NotFound,
+    errors.NotAllowed: exceptions.PermissionDenied,
+    errors.Conflict: APIConflict,
+    errors.Busy: ServiceUnavailable,
+}
+#: Seconds a client waits before retrying a Busy answer (a lock wait is short).
+BUSY_RETRY_AFTER = 1
+
+
+def domain_error_to_drf(exc: errors.DomainError) -> exceptions.APIException | None:
+    for domain_class, api_class in DOMAIN_ERRORS_AS_HTTP.items():
+        if isinstance(exc, domain_class):
+            converted = api_class(exc.message, code=exc.code)
+            if isinstance(exc, errors.Busy):
+                converted.wait = BUSY_RETRY_AFTER  # sent as Retry-After
+            return converted
+    return None
 
 
 def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
@@ -64,6 +88,8 @@ def django_validation_error_to_drf(exc: DjangoValidationError) -> exceptions.Val
 
 class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc):
+        if isinstance(exc, errors.DomainError):
+            return domain_error_to_drf(exc) or exc
         if isinstance(exc, DjangoValidationError):
             return django_validation_error_to_drf(exc)
         if isinstance(exc, RequestDataTooBig):

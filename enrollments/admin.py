@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from cohortly.exceptions import Conflict
+from cohortly.admin import ServiceErrorsMixin
+from cohortly.errors import DomainError
 from enrollments import services
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
@@ -19,14 +20,6 @@ class BootcampStatusFilter(admin.ChoicesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = "bootcamp status"
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, Conflict):
-        return str(exc.detail)
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 class EnrollmentAddForm(forms.ModelForm):
@@ -51,13 +44,13 @@ class EnrollmentAddForm(forms.ModelForm):
                 services.enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=self.actor)
             except ValidationError as exc:
                 self.add_error(None, exc)
-            except Conflict as exc:
-                self.add_error(None, _error_text(exc))
+            except DomainError as exc:
+                self.add_error(None, str(exc))
         return cleaned
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     add_form = EnrollmentAddForm
     list_display = ["student", "bootcamp", "status", "waitlist_position", "enrolled_at", "updated_at"]
     list_filter = ["status", ("bootcamp__status", BootcampStatusFilter), "bootcamp", "enrolled_at"]
@@ -107,40 +100,27 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        try:
-            enrollment = services.enrollment_create(
-                student=form.cleaned_data["student"],
-                bootcamp=form.cleaned_data["bootcamp"],
-                actor=request.user,
-            )
-        except (Conflict, ValidationError) as exc:
-            # Only after a race with another enrollment of the same pair: show
-            # the one that exists.
-            enrollment = Enrollment.objects.filter(student=obj.student, bootcamp=obj.bootcamp).first()
-            if enrollment is None:
-                raise
-            self.message_user(request, _error_text(exc), messages.ERROR)
-        else:
-            verb = "is on the waitlist" if enrollment.status == Enrollment.Status.WAITLISTED else "has a seat"
-            self.message_user(
-                request, f"{enrollment.student} {verb} in {enrollment.bootcamp}.", messages.INFO
-            )
+        # The form checked the rules; one that fails now (a race with another
+        # enrollment of the pair) is shown by ServiceErrorsMixin.
+        enrollment = services.enrollment_create(
+            student=form.cleaned_data["student"],
+            bootcamp=form.cleaned_data["bootcamp"],
+            actor=request.user,
+        )
+        verb = "is on the waitlist" if enrollment.status == Enrollment.Status.WAITLISTED else "has a seat"
+        self.message_user(request, f"{enrollment.student} {verb} in {enrollment.bootcamp}.", messages.INFO)
         obj.pk = enrollment.pk
         obj.status = enrollment.status
         obj._state.adding = False
         obj._state.db = enrollment._state.db
 
     def _apply(self, request, queryset, operation, done: str):
-        count = 0
-        for enrollment in queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"):
-            try:
-                operation(enrollment)
-                count += 1
-            except (Conflict, ValidationError) as exc:
-                self.message_user(request, f"{enrollment}: {_error_text(exc)}", messages.ERROR)
-        if count:
-            noun = "enrollment" if count == 1 else "enrollments"
-            self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
+        self.apply_each(
+            request,
+            queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"),
+            operation,
+            done=lambda count: f"{count} {'enrollment' if count == 1 else 'enrollments'} {done}.",
+        )
 
     @admin.action(description="Cancel selected enrollments (promotes the waitlist)")
     def cancel_enrollments(self, request, queryset):

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class EnrollmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "enrollments"
+
+    def ready(self):
+        from bootcamps.signals import capacity_changed
+        from enrollments.services import on_capacity_changed
+
+        # A larger capacity frees seats for the waitlist, whichever path changed it.
+        capacity_changed.connect(on_capacity_changed, dispatch_uid="enrollments-capacity-changed")

@@ -6,19 +6,22 @@ Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
 Lock order is always bootcamp, then enrollment rows, so paths cannot deadlock.
+Waiting for the bootcamp's lock is bounded (cohortly.locking): when another
+transaction keeps it too long, the request fails with Busy (the API's 503)
+instead of holding a worker until it is released.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
+from bootcamps.services import bootcamp_lock
 from cohortly.emails import send_templated_email
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict, NotAllowed
 from enrollments.models import Enrollment
 
 Status = Enrollment.Status
@@ -33,8 +36,9 @@ ALREADY_ENROLLED = {
 
 
 def _lock_bootcamp(bootcamp_id: int) -> Bootcamp:
-    """Take the bootcamp's row lock for the rest of the transaction."""
-    return Bootcamp.objects.select_for_update().get(pk=bootcamp_id)
+    """Take the seat lock (bootcamps.services.bootcamp_lock): Busy when another
+    transaction keeps it longer than cohortly.locking.LOCK_TIMEOUT."""
+    return bootcamp_lock(bootcamp_id)
 
 
 def bootcamp_seats_taken(bootcamp: Bootcamp) -> int:
@@ -89,9 +93,9 @@ def enrollment_check_can_enroll(*, student: User, bootcamp: Bootcamp, actor: Use
     student or bootcamp that does not qualify, Conflict (409) for a pair that is
     already enrolled. enrollment_create checks again under the lock; forms call
     this to show the error on the form. Only ADMIN and SALES enroll someone
-    else; any other actor may enroll only themself (PermissionDenied, 403)."""
+    else; any other actor may enroll only themself (NotAllowed, 403)."""
     if actor is not None and actor.pk != student.pk and not has_role(actor, SALES_TEAM):
-        raise PermissionDenied("Only admins and sales can enroll someone else.")
+        raise NotAllowed("Only admins and sales can enroll someone else.")
     if student.role != User.Role.STUDENT:
         raise ValidationError(
             {"student": ValidationError("Only students can be enrolled.", code="not_a_student")}
@@ -179,6 +183,13 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
 def waitlist_promote(*, bootcamp: Bootcamp) -> list[Enrollment]:
     """Promote waitlisted students into any free seats (e.g. after capacity grew)."""
     return _promote_waitlist(_lock_bootcamp(bootcamp.pk))
+
+
+def on_capacity_changed(sender, *, bootcamp: Bootcamp, old_capacity: int, **kwargs) -> None:
+    """bootcamps.signals.capacity_changed (connected in enrollments.apps): seats
+    a larger capacity adds go to the waitlist at once, in the same transaction."""
+    if bootcamp.capacity > old_capacity:
+        waitlist_promote(bootcamp=bootcamp)
 
 
 @transaction.atomic

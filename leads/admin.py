@@ -3,14 +3,13 @@ admin records the same timeline and keeps the same rules as the API and the
 sales pages. Leads and their activities are never deleted."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from rest_framework.exceptions import APIException
 
 from accounts.models import User
+from cohortly.admin import ServiceErrorsMixin
 from leads import services
 from leads.exports import lead_csv_response
 from leads.models import Lead, LeadActivity
@@ -18,14 +17,6 @@ from leads.models import Lead, LeadActivity
 
 def _owner_queryset():
     return User.objects.filter(role__in=services.OWNER_ROLES, is_active=True).order_by("full_name", "email")
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, APIException):
-        return str(exc.detail)
-    return str(exc)
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -114,7 +105,7 @@ class LeadActivityInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     form = LeadAdminForm
     list_display = [
         "full_name",
@@ -210,19 +201,8 @@ class LeadAdmin(admin.ModelAdmin):
 
     # --- actions -------------------------------------------------------------
 
-    def _apply(self, request, queryset, data: dict, verb: str) -> None:
-        done, failed = 0, []
-        for lead in queryset:
-            try:
-                services.lead_update(lead=lead, actor=request.user, data=data)
-            except (ValidationError, APIException) as exc:
-                failed.append(f"{lead.full_name} (#{lead.pk}): {_error_text(exc)}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} lead(s) {verb}.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, f"Not changed: {failure}", messages.WARNING)
+    def _apply(self, request, queryset, operation, verb: str) -> None:
+        self.apply_each(request, queryset, operation, done=lambda count: f"{count} lead(s) {verb}.")
 
     def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
         """An action with a form: shown first, applied when submitted valid."""
@@ -254,12 +234,24 @@ class LeadAdmin(admin.ModelAdmin):
             AssignOwnerForm,
             title="Assign an owner",
             submit="Assign",
-            apply=lambda data: self._apply(request, queryset, {"owner": data["owner"]}, "assigned"),
+            apply=lambda data: self._apply(
+                request,
+                queryset,
+                lambda lead: services.lead_assign(lead=lead, actor=request.user, owner=data["owner"]),
+                "assigned",
+            ),
         )
 
     @admin.action(description="Mark the selected leads as contacted")
     def mark_contacted(self, request, queryset):
-        self._apply(request, queryset, {"status": Lead.Status.CONTACTED}, "marked as contacted")
+        self._apply(
+            request,
+            queryset,
+            lambda lead: services.lead_set_status(
+                lead=lead, actor=request.user, status=Lead.Status.CONTACTED
+            ),
+            "marked as contacted",
+        )
 
     @admin.action(description="Mark the selected leads as lost (asks for a reason)")
     def mark_lost(self, request, queryset):
@@ -272,7 +264,9 @@ class LeadAdmin(admin.ModelAdmin):
             apply=lambda data: self._apply(
                 request,
                 queryset,
-                {"status": Lead.Status.LOST, "lost_reason": data["lost_reason"]},
+                lambda lead: services.lead_set_status(
+                    lead=lead, actor=request.user, status=Lead.Status.LOST, lost_reason=data["lost_reason"]
+                ),
                 "marked as lost",
             ),
         )

@@ -1,5 +1,5 @@
 """Forms of the sales workspace. They parse and present; the rules live in
-leads.services, whose ValidationErrors are mapped back onto these forms."""
+the services, whose refusals are mapped back onto these forms (apply_service_errors)."""
 
 from datetime import datetime, time, timedelta
 
@@ -12,15 +12,19 @@ from accounts.models import User
 from accounts.permissions import SALES_TEAM
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
+from cohortly.errors import DomainError
 from leads import reports
 from leads.models import Lead
 from leads.services import lead_allowed_transitions
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def apply_service_errors(form: forms.Form, exc: DomainError | ValidationError) -> None:
     """Put a service's ValidationError beside the matching fields of `form`;
-    errors about anything the form doesn't show become form-wide errors."""
-    if hasattr(exc, "error_dict"):
+    errors about anything the form doesn't show, and domain errors (a
+    conflict, not allowed, busy), become form-wide errors."""
+    if isinstance(exc, DomainError):
+        form.add_error(None, str(exc))
+    elif hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             target = field if field in form.fields else None
             if target is None:

@@ -23,14 +23,14 @@ from accounts.models import User, normalize_email
 from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict
 from enrollments.services import enrollment_create
 from leads.models import Lead, LeadActivity
 
 Status = Lead.Status
 Kind = LeadActivity.Kind
 
-#: Allowed status changes through lead_update. CONVERTED is reached only by
+#: Allowed status changes (lead_set_status). CONVERTED is reached only by
 #: lead_convert and is final; LOST may be reopened as NEW or CONTACTED.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset({Status.CONTACTED, Status.QUALIFIED, Status.LOST}),
@@ -65,7 +65,7 @@ _CAPTURE_ATTEMPTS = 3
 
 
 def lead_allowed_transitions(lead: Lead) -> list[str]:
-    """The statuses lead_update accepts from this lead's current status (for forms)."""
+    """The statuses lead_set_status accepts from this lead's current status (for forms)."""
     return [status for status in Status.values if status in TRANSITIONS[lead.status]]
 
 
@@ -249,42 +249,16 @@ def _lock(lead: Lead) -> Lead:
     return Lead.objects.select_for_update(of=("self",)).select_related("owner", "bootcamp").get(pk=lead.pk)
 
 
-@transaction.atomic
-def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
-    """Change a lead's status, owner, follow-up or contact details.
+#: One timeline entry to write once the lead is saved: (kind, body, data).
+Entry = tuple[str, str, dict]
 
-    `data` holds only the keys to change, among UPDATABLE_FIELDS (owner and
-    bootcamp as instances or None). The lead row is locked for the update.
-    Each kind of change writes one timeline entry: STATUS_CHANGE (from/to),
-    OWNER_CHANGE, FOLLOW_UP_CHANGE, CONTACT_CHANGE (every changed contact field).
 
-    Status rules (TRANSITIONS): NEW -> CONTACTED -> QUALIFIED (skipping ahead is
-    fine), any open status -> LOST with a lost_reason, LOST -> NEW or CONTACTED
-    (reopening clears the reason; 409 when another open lead now holds the
-    email). CONVERTED only through lead_convert, and final. Else 400 on status.
-    """
-    unknown = sorted(set(data) - UPDATABLE_FIELDS)
-    if unknown:
-        raise ValidationError(
-            {
-                field: ValidationError("This field cannot be changed.", code="unknown_field")
-                for field in unknown
-            }
-        )
-
-    lead = _lock(lead)
-    old = {
-        "status": lead.status,
-        "lost_reason": lead.lost_reason,
-        "owner": lead.owner,
-        "next_follow_up_at": lead.next_follow_up_at,
-        **{field: getattr(lead, field) for field in CONTACT_FIELDS},
-    }
-
-    # Status and the reason that goes with it.
-    new_status = data.get("status", lead.status)
-    reason = data.get("lost_reason")
-    reason = reason.strip() if isinstance(reason, str) else reason
+def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry | None:
+    """Move the lead along TRANSITIONS (in memory). A LOST lead needs a reason,
+    which may also be changed on its own; reopening clears it."""
+    old_status, old_reason = lead.status, lead.lost_reason
+    new_status = status
+    reason = lost_reason.strip() if isinstance(lost_reason, str) else lost_reason
     status_changed = new_status != lead.status
     if status_changed:
         if new_status not in Status.values:
@@ -315,21 +289,67 @@ def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
     else:
         lead.lost_reason = ""
     lead.status = new_status
+    if not status_changed and not (new_status == Status.LOST and lead.lost_reason != old_reason):
+        return None
+    body = f"{old_status} → {new_status}"
+    if new_status == Status.LOST:
+        body += f": {lead.lost_reason}"
+    return Kind.STATUS_CHANGE, body, {"from": old_status, "to": new_status, "lost_reason": lead.lost_reason}
 
-    if "owner" in data:
-        _check_owner(data["owner"])
-        lead.owner = data["owner"]
-    if "next_follow_up_at" in data:
-        lead.next_follow_up_at = data["next_follow_up_at"]
-    for field in CONTACT_FIELDS:
-        if field in data:
-            value = data[field]
-            if field == "email":
-                value = normalize_email(value)
-            elif isinstance(value, str):
-                value = value.strip()
-            setattr(lead, field, value)
 
+def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
+    _check_owner(owner)
+    old = lead.owner
+    lead.owner = owner
+    if (old.pk if old else None) == (owner.pk if owner else None):
+        return None
+    body = f"Owner: {_display(old and old.full_name)} → {_display(owner and owner.full_name)}"
+    return Kind.OWNER_CHANGE, body, {"from": _user_ref(old), "to": _user_ref(owner)}
+
+
+def _change_follow_up(lead: Lead, *, when: datetime | None) -> Entry | None:
+    old = lead.next_follow_up_at
+    lead.next_follow_up_at = when
+    if when == old:
+        return None
+    body = f"Follow-up: {_display(old)} → {_display(when)}"
+    return Kind.FOLLOW_UP_CHANGE, body, {"from": _json_value(old), "to": _json_value(when)}
+
+
+def _change_contact(lead: Lead, *, fields: dict) -> Entry | None:
+    """Any of CONTACT_FIELDS; one entry lists every field that really changed."""
+    old = {field: getattr(lead, field) for field in fields}
+    for field, value in fields.items():
+        if field == "email":
+            value = normalize_email(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(lead, field, value)
+    changed = [field for field in fields if getattr(lead, field) != old[field]]
+    if not changed:
+        return None
+    body = "; ".join(
+        f"{Lead._meta.get_field(field).verbose_name.capitalize()}: "
+        f"{_display(old[field])} → {_display(getattr(lead, field))}"
+        for field in changed
+    )
+    changes = {
+        field: {"from": _json_value(old[field]), "to": _json_value(getattr(lead, field))} for field in changed
+    }
+    return Kind.CONTACT_CHANGE, body, {"changes": changes}
+
+
+def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
+    """Lock the lead, apply `changes` (functions of the lead, run in order, each
+    returning its timeline entry or None), save once, then write the entries.
+
+    Reopening a lead, or giving it another email, can meet the one-open-lead-
+    per-email constraint: an email the caller changed is a 400 on `email`, an
+    email another lead took meanwhile a 409.
+    """
+    lead = _lock(lead)
+    old_email = lead.email
+    entries = [change(lead) for change in changes]
     _clean(lead)
     try:
         with transaction.atomic():
@@ -340,7 +360,7 @@ def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
         )
         if other is None:
             raise
-        if lead.email != old["email"]:
+        if lead.email != old_email:
             raise _invalid(
                 "email", f"Another open lead (#{other.pk}) already has this email.", "open_lead_exists"
             ) from exc
@@ -348,53 +368,68 @@ def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
             f"Another open lead (#{other.pk}) now holds this email; work on that one instead.",
             code="open_lead_exists",
         ) from exc
-
-    if status_changed or (lead.status == Status.LOST and lead.lost_reason != old["lost_reason"]):
-        body = f"{old['status']} → {lead.status}"
-        if lead.status == Status.LOST:
-            body += f": {lead.lost_reason}"
-        _activity(
-            lead,
-            Kind.STATUS_CHANGE,
-            actor=actor,
-            body=body,
-            data={"from": old["status"], "to": lead.status, "lost_reason": lead.lost_reason},
-        )
-    if lead.owner_id != (old["owner"].pk if old["owner"] else None):
-        _activity(
-            lead,
-            Kind.OWNER_CHANGE,
-            actor=actor,
-            body=f"Owner: {_display(old['owner'] and old['owner'].full_name)} → "
-            f"{_display(lead.owner and lead.owner.full_name)}",
-            data={"from": _user_ref(old["owner"]), "to": _user_ref(lead.owner)},
-        )
-    if lead.next_follow_up_at != old["next_follow_up_at"]:
-        _activity(
-            lead,
-            Kind.FOLLOW_UP_CHANGE,
-            actor=actor,
-            body=f"Follow-up: {_display(old['next_follow_up_at'])} → {_display(lead.next_follow_up_at)}",
-            data={"from": _json_value(old["next_follow_up_at"]), "to": _json_value(lead.next_follow_up_at)},
-        )
-    changes = {
-        field: {"from": _json_value(old[field]), "to": _json_value(getattr(lead, field))}
-        for field in CONTACT_FIELDS
-        if getattr(lead, field) != old[field]
-    }
-    if changes:
-        _activity(
-            lead,
-            Kind.CONTACT_CHANGE,
-            actor=actor,
-            body="; ".join(
-                f"{Lead._meta.get_field(field).verbose_name.capitalize()}: "
-                f"{_display(old[field])} → {_display(getattr(lead, field))}"
-                for field in changes
-            ),
-            data={"changes": changes},
-        )
+    for kind, body, data in filter(None, entries):
+        _activity(lead, kind, actor=actor, body=body, data=data)
     return lead
+
+
+@transaction.atomic
+def lead_set_status(*, lead: Lead, actor: User | None, status: str, lost_reason: str | None = None) -> Lead:
+    """Move a lead along the pipeline (TRANSITIONS): NEW -> CONTACTED ->
+    QUALIFIED (skipping ahead is fine), any open status -> LOST with a
+    lost_reason, LOST -> NEW or CONTACTED (reopening clears the reason; 409 when
+    another open lead now holds the email). CONVERTED only through lead_convert,
+    and final. Else 400 on status. One STATUS_CHANGE entry (from/to)."""
+    return _save_changes(
+        lead, actor, [lambda lead: _change_status(lead, status=status, lost_reason=lost_reason)]
+    )
+
+
+@transaction.atomic
+def lead_assign(*, lead: Lead, actor: User | None, owner: User | None) -> Lead:
+    """Give the lead to an active SALES or ADMIN user (None: nobody). OWNER_CHANGE entry."""
+    return _save_changes(lead, actor, [lambda lead: _change_owner(lead, owner=owner)])
+
+
+@transaction.atomic
+def lead_set_follow_up(*, lead: Lead, actor: User | None, when: datetime | None) -> Lead:
+    """When to follow the lead up next (None: not planned). FOLLOW_UP_CHANGE entry."""
+    return _save_changes(lead, actor, [lambda lead: _change_follow_up(lead, when=when)])
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: User | None, data: dict) -> Lead:
+    """Change any of UPDATABLE_FIELDS at once (the API's PATCH, the admin's form).
+
+    `data` holds only the keys to change (owner and bootcamp as instances or
+    None). Each kind of change is checked and recorded by its own function, as
+    when made alone (lead_set_status, lead_assign, lead_set_follow_up, or the
+    contact fields), and the lead is saved once: the request is taken whole or
+    not at all.
+    """
+    unknown = sorted(set(data) - UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {
+                field: ValidationError("This field cannot be changed.", code="unknown_field")
+                for field in unknown
+            }
+        )
+    changes = []
+    if "status" in data or "lost_reason" in data:
+        changes.append(
+            lambda lead: _change_status(
+                lead, status=data.get("status", lead.status), lost_reason=data.get("lost_reason")
+            )
+        )
+    if "owner" in data:
+        changes.append(lambda lead: _change_owner(lead, owner=data["owner"]))
+    if "next_follow_up_at" in data:
+        changes.append(lambda lead: _change_follow_up(lead, when=data["next_follow_up_at"]))
+    contact = {field: data[field] for field in CONTACT_FIELDS if field in data}
+    if contact:
+        changes.append(lambda lead: _change_contact(lead, fields=contact))
+    return _save_changes(lead, actor, changes)
 
 
 @transaction.atomic
@@ -497,7 +532,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
 
 @transaction.atomic
 def lead_link_registered_user(*, user: User) -> None:
-    """Called by accounts.services.user_register: when the new account's email
+    """On accounts.signals.user_registered (leads.apps): when the new account's email
     has an open lead, the lead's timeline records it (USER_LINKED, with the
     user's id). The lead keeps its status and converted_student stays empty:
     registering is not enrolling, and sales still converts it to enroll."""

@@ -3,8 +3,9 @@ filterset and services as the leads API, so the two can't disagree.
 
 Views only parse (Django forms), call a selector or a service, and render.
 Every action is Post/Redirect/Get with a django.contrib.messages confirmation;
-a service's ValidationError goes back onto the form beside its field, and a
-Conflict becomes a form error, never a 500.
+a service's refusal goes back onto the form (leads.forms.apply_service_errors):
+a ValidationError beside its field, a domain error (conflict, not allowed,
+busy) as a form error, never a 500.
 """
 
 import abc
@@ -14,7 +15,6 @@ from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -24,7 +24,7 @@ from django.views import View
 
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin
 from bootcamps.models import Bootcamp
-from cohortly.exceptions import Conflict
+from cohortly.errors import SERVICE_ERRORS
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left
 from leads import reports
@@ -48,7 +48,7 @@ from leads.selectors import (
     lead_list_for,
     lead_status_counts,
 )
-from leads.services import lead_add_note, lead_convert, lead_update
+from leads.services import lead_add_note, lead_assign, lead_convert, lead_set_follow_up, lead_set_status
 
 PAGE_SIZE = 50
 TZ_COOKIE = "tz"
@@ -297,10 +297,8 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         if form.is_valid():
             try:
                 message = self.perform(lead, form)
-            except ValidationError as exc:
+            except SERVICE_ERRORS as exc:
                 apply_service_errors(form, exc)
-            except Conflict as exc:
-                form.add_error(None, str(exc.detail))
             else:
                 messages.success(request, message)
                 return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)
@@ -329,10 +327,8 @@ class LeadStatusView(LeadActionView):
         status = form.cleaned_data["status"]
         if status == lead.status and status != Lead.Status.LOST:
             return f"The status is still {lead.get_status_display()}."
-        data = {"status": status}
-        if status == Lead.Status.LOST:
-            data["lost_reason"] = form.cleaned_data["lost_reason"]
-        lead = lead_update(lead=lead, actor=self.request.user, data=data)
+        reason = form.cleaned_data["lost_reason"] if status == Lead.Status.LOST else None
+        lead = lead_set_status(lead=lead, actor=self.request.user, status=status, lost_reason=reason)
         return f"Status set to {lead.get_status_display()}."
 
 
@@ -342,7 +338,7 @@ class LeadOwnerView(LeadActionView):
 
     def perform(self, lead, form):
         owner = form.cleaned_data["owner"]
-        lead_update(lead=lead, actor=self.request.user, data={"owner": owner})
+        lead_assign(lead=lead, actor=self.request.user, owner=owner)
         if owner is None:
             return "The lead is now unassigned."
         if owner.pk == self.request.user.pk:
@@ -356,7 +352,7 @@ class LeadFollowUpView(LeadActionView):
 
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]
-        lead_update(lead=lead, actor=self.request.user, data={"next_follow_up_at": when})
+        lead_set_follow_up(lead=lead, actor=self.request.user, when=when)
         if when is None:
             return "Follow-up cleared."
         local = timezone.localtime(when)

@@ -237,3 +237,52 @@ def test_the_schema_documents_names_and_phones_as_patterns_valid_values_match():
     assert name.search("Zoë Ñúñez-O'Brien") and phone.search("+44 20 7946 0958")
     assert not any(name.search(junk) for junk in JUNK_NAMES)
     assert not any(phone.search(junk) for junk in JUNK_PHONES)
+
+
+# --- the password page ----------------------------------------------------------------
+
+
+def _password_page(user):
+    return f"/admin/accounts/user/{user.pk}/password/"
+
+
+def test_admin_sets_a_password_through_the_service(client):
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+    from accounts.services import tokens_for
+
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR", email="milo@example.com")
+    tokens_for(other)  # a device of theirs, logged out by the change
+    client.force_login(admin)
+    assert "Enter a new password for the user" in client.get(_password_page(other)).text
+
+    data = {"usable_password": "true", "password1": "New-Harbour-88", "password2": "New-Harbour-88"}
+    response = client.post(_password_page(other), {**data, "set-password": "Change password"}, follow=True)
+
+    assert response.redirect_chain == [(f"/admin/accounts/user/{other.pk}/change/", 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Password changed."]
+    other.refresh_from_db()
+    assert other.check_password("New-Harbour-88")
+    assert BlacklistedToken.objects.filter(token__user=other).count() == 1
+    assert LogEntry.objects.get().get_change_message() == "Changed password."
+
+
+def test_admin_password_page_refuses_a_weak_password(client):
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
+    client.force_login(admin)
+    data = {"usable_password": "true", "password1": "123", "password2": "123", "set-password": "1"}
+    response = client.post(_password_page(other), data)
+    assert response.status_code == 200
+    assert "This password is too short" in response.text
+    other.refresh_from_db()
+    assert other.check_password(DEFAULT_PASSWORD)
+    assert not LogEntry.objects.exists()
+
+
+def test_admin_disables_password_login(client):
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
+    client.force_login(admin)
+    response = client.post(_password_page(other), {"usable_password": "false", "unset-password": "1"})
+    assert response.status_code == 302
+    other.refresh_from_db()
+    assert not other.has_usable_password()

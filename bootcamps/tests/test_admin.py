@@ -225,3 +225,49 @@ def test_bootcamp_page_shows_its_assignments_inline(client, make_user):
     response = client.get(f"/admin/bootcamps/bootcamp/{assignment.bootcamp_id}/change/")
     assert response.status_code == 200
     assert "Build a CLI" in response.text
+
+
+def test_a_delete_the_service_refuses_says_why_and_keeps_the_bootcamp(admin_web, monkeypatch):
+    """An enrollment arriving after the confirmation page: the service's
+    Conflict becomes the admin's error message, and nothing is deleted or logged."""
+    from django.contrib.admin.models import LogEntry
+
+    from bootcamps import services
+    from cohortly.errors import Conflict
+
+    def refuse(**kwargs):
+        raise Conflict("This bootcamp has 1 enrollment and cannot be deleted.", code="has_enrollments")
+
+    bootcamp = BootcampFactory()
+    monkeypatch.setattr(services, "bootcamp_delete", refuse)
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.redirect_chain == [(f"{CHANGELIST}{bootcamp.pk}/change/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "This bootcamp has 1 enrollment and cannot be deleted."
+    ]
+    assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_an_action_reports_each_refusal_and_applies_the_rest(admin_web, monkeypatch):
+    from bootcamps import services
+    from cohortly.errors import NotAllowed
+
+    update = services.bootcamp_update
+    refused, other = DraftBootcampFactory(title="Refused"), DraftBootcampFactory(title="Other")
+
+    def update_unless_refused(*, bootcamp, **kwargs):
+        if bootcamp.pk == refused.pk:
+            raise NotAllowed("Not this one.")
+        return update(bootcamp=bootcamp, **kwargs)
+
+    monkeypatch.setattr(services, "bootcamp_update", update_unless_refused)
+    response = admin_web.post(
+        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [refused.pk, other.pk]}, follow=True
+    )
+    assert sorted(str(m) for m in response.context["messages"]) == [
+        "1 bootcamp(s) set to published.",
+        "Not changed: Refused: Not this one.",
+    ]
+    assert Bootcamp.objects.get(pk=refused.pk).status == "DRAFT"
+    assert Bootcamp.objects.get(pk=other.pk).status == "PUBLISHED"

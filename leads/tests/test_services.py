@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES
 from bootcamps.models import Bootcamp
-from cohortly.exceptions import Conflict
+from cohortly.errors import Conflict
 from enrollments.models import Enrollment
 from leads import selectors, services
 from leads.models import Lead, LeadActivity
@@ -377,8 +377,8 @@ def test_reopening_fails_when_another_open_lead_holds_the_email(db, sales_user):
     newer = LeadFactory(email="ana@example.org")
     with pytest.raises(Conflict) as exc:
         services.lead_update(lead=lost, actor=sales_user, data={"status": Status.NEW})
-    assert exc.value.get_codes() == "open_lead_exists"
-    assert f"#{newer.pk}" in str(exc.value.detail)
+    assert exc.value.code == "open_lead_exists"
+    assert f"#{newer.pk}" in str(exc.value)
     lost.refresh_from_db()
     assert lost.status == Status.LOST and not lost.activities.exists()
 
@@ -479,6 +479,48 @@ def test_one_entry_per_kind_of_change(db, sales_user):
     assert sorted(kinds(lead)) == sorted(
         [Kind.STATUS_CHANGE, Kind.OWNER_CHANGE, Kind.FOLLOW_UP_CHANGE, Kind.CONTACT_CHANGE]
     )
+
+
+def test_each_kind_of_change_has_its_own_service(db, sales_user, admin_user):
+    lead = LeadFactory(owner=None)
+    when = timezone.now() + datetime.timedelta(days=1)
+    services.lead_set_status(lead=lead, actor=sales_user, status=Status.CONTACTED)
+    services.lead_assign(lead=lead, actor=sales_user, owner=admin_user)
+    services.lead_set_follow_up(lead=lead, actor=sales_user, when=when)
+    services.lead_set_status(lead=lead, actor=sales_user, status=Status.LOST, lost_reason=" Too far ")
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason, lead.owner, lead.next_follow_up_at) == (
+        Status.LOST,
+        "Too far",
+        admin_user,
+        when,
+    )
+    entries = lead.activities.order_by("created_at", "id")
+    assert [(e.kind, e.actor) for e in entries] == [
+        (Kind.STATUS_CHANGE, sales_user),
+        (Kind.OWNER_CHANGE, sales_user),
+        (Kind.FOLLOW_UP_CHANGE, sales_user),
+        (Kind.STATUS_CHANGE, sales_user),
+    ]
+    assert entries.last().body == "CONTACTED → LOST: Too far"
+    # Giving what is already there changes nothing and records nothing.
+    services.lead_assign(lead=lead, actor=sales_user, owner=admin_user)
+    services.lead_set_follow_up(lead=lead, actor=sales_user, when=when)
+    assert lead.activities.count() == 4
+
+
+def test_a_mixed_update_is_taken_whole_or_not_at_all(db, sales_user, admin_user):
+    lead = LeadFactory(owner=None, phone="")
+    with pytest.raises(ValidationError) as exc:
+        services.lead_update(
+            lead=lead,
+            actor=sales_user,
+            data={"owner": admin_user, "phone": "+1 555 0100", "status": Status.LOST},
+        )
+    assert exc.value.message_dict == {"lost_reason": ["Say why the lead was lost."]}
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner, lead.phone) == (Status.NEW, None, "")
+    assert not lead.activities.exists()
 
 
 def test_email_taken_by_another_open_lead_is_a_400_on_email(db, sales_user):
@@ -586,7 +628,7 @@ def test_converting_twice_is_a_conflict(db, sales_user):
     lead = _converted_lead(sales_user)
     with pytest.raises(Conflict) as exc:
         services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
-    assert exc.value.get_codes() == "already_converted"
+    assert exc.value.code == "already_converted"
     assert Enrollment.objects.count() == 1
 
 
@@ -594,7 +636,7 @@ def test_a_lost_lead_must_be_reopened_before_converting(db, sales_user):
     lead = _lead_in(Status.LOST)
     with pytest.raises(Conflict) as exc:
         services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
-    assert exc.value.get_codes() == "lead_lost"
+    assert exc.value.code == "lead_lost"
     assert not User.objects.filter(email=lead.email).exists()
 
 

@@ -1,0 +1,77 @@
+"""What every app's admin shares: a service's refusal becomes a message.
+
+The admin writes through the services, which refuse with a domain error
+(cohortly.errors) or a ValidationError. Here they are translated once, so no
+ModelAdmin needs its own try/except around a save, a delete or an action.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from cohortly.errors import SERVICE_ERRORS
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+class ServiceErrorsMixin:
+    """For a ModelAdmin. Saving a form, deleting, or running an action that a
+    service refuses shows the service's reason as an error message and goes back
+    to the page it came from. Django's admin runs each of these in a transaction
+    (actions here too), so a refusal leaves nothing saved, deleted or logged.
+
+    Actions that apply a service to each selected object report each refusal
+    and carry on with the others: `apply_each`."""
+
+    def _refused(self, request, exc: Exception, url: str):
+        self.message_user(request, error_text(exc), messages.ERROR)
+        return HttpResponseRedirect(url)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SERVICE_ERRORS as exc:
+            return self._refused(request, exc, request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_ERRORS as exc:
+            opts = self.opts
+            return self._refused(
+                request, exc, reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    def response_action(self, request, queryset):
+        # Django writes the deletion log before delete_queryset: one transaction,
+        # so a refused bulk delete leaves no log of deletions that didn't happen.
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except SERVICE_ERRORS as exc:
+            return self._refused(request, exc, request.get_full_path())
+
+    def apply_each(
+        self, request, objects: Iterable, operation: Callable, *, done: Callable[[int], str]
+    ) -> int:
+        """Run `operation(obj)` for each object; each refusal is reported as
+        "Not changed: <obj>: <reason>", the successes as `done(count)`."""
+        count = 0
+        for obj in objects:
+            try:
+                operation(obj)
+            except SERVICE_ERRORS as exc:
+                self.message_user(request, f"Not changed: {obj}: {error_text(exc)}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done(count), messages.SUCCESS)
+        return count

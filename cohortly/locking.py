@@ -1,0 +1,39 @@
+"""Row locks that give up instead of hanging a worker.
+
+A write that uses capacity up locks the row that holds it (SELECT ... FOR
+UPDATE), as pretix does with its quotas. Should another transaction keep that
+lock (a stuck request, a long admin action), waiting for it without a limit
+would tie up a worker per request queued behind it. On PostgreSQL the wait is
+bounded by LOCK_TIMEOUT, as pretix bounds its own (3 s); past it the service
+raises Busy, which the API answers as a 503 with Retry-After, and the pages and
+the admin show as a "try again" message. SQLite serialises writers anyway and
+has no lock_timeout.
+"""
+
+from django.db import OperationalError, connection
+from django.db.models import Model, QuerySet
+
+from cohortly.errors import Busy
+
+#: How long a transaction waits for a row lock another one holds.
+LOCK_TIMEOUT = "3s"
+#: PostgreSQL's lock_not_available, what lock_timeout raises.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Model:
+    """Lock the row of `queryset` with this pk for the rest of the transaction
+    and return it (DoesNotExist when there is none). Must run in a transaction.
+
+    From here to the end of the transaction every lock wait is bounded by
+    LOCK_TIMEOUT (SET LOCAL); running out raises Busy, and the transaction
+    (or the savepoint of the service's atomic block) rolls back."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+    try:
+        return queryset.select_for_update().get(pk=pk)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise Busy(busy_message) from exc
+        raise
