@@ -59,7 +59,7 @@ GUNICORN = str(VENV_BIN / "gunicorn") if (VENV_BIN / "gunicorn").exists() else "
 HOST = "127.0.0.1"  # loopback only, always
 SITE = [str(path) for path in (ROOT / ".venv" / "lib").glob("python3*/site-packages")]
 
-# The benchmark logins that `seed_demo --scale` creates (accounts/scale.py).
+# The benchmark logins that `seed_demo --scale` creates (demo/scale.py).
 BENCH_ADMIN = ("bench-admin@cohortly.dev", "Bench-Admin-2026!")
 BENCH_SALES = ("bench-sales@cohortly.dev", "Bench-Sales-2026!")
 
