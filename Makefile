@@ -70,7 +70,8 @@ bench: install
 	BENCH_COMMAND="make bench$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Where one worker's time goes under load: py-spy (installed into .venv here only)
-# on PROFILE (an endpoint name from `bench/run.py --list`); tables in bench/out/.
+# on PROFILE (a row name from `bench/run.py --list`; PROFILE=mixed for the mixed
+# workload); prints the ten costliest frames, tables in bench/out/.
 PROFILE ?= bootcamps_list
 profile: install
 	$(BIN)/python -m pip install --quiet py-spy==0.4.3

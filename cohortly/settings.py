@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "enrollments",
     "assignments",
     "leads",
+    # Seeds every app above with demo or benchmark data: it stands on all of them.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""Benchmark-sized data: `python manage.py seed_demo --scale N`.
+"""Benchmark-sized data: `python manage.py seed_demo --scale N` (bench/run.py loads it).
 
 At scale 1: 10,000 users (mostly students; admins, sales, instructors and
 mentors), 1,000 bootcamps with 1-3 instructors and 0-2 mentors each, 20,000
@@ -8,12 +8,40 @@ Every count is multiplied by the scale, which may be fractional (0.01 for tests)
 Deterministic: one random.Random(seed) draws everything, ids included, so the
 same seed gives the same rows (dates are relative to the day of seeding). No
 draw may depend on the clock: randint's bound changes how many bits it uses.
-Fast: bulk inserts only, no per-row services. That bypasses the services'
-rules, so this module keeps them itself: students only in enrollments, seat
-holders (ACTIVE, COMPLETED) never above capacity, WAITLISTED only in full
-bootcamps and with waitlist_seq 1..n, one open lead per email (every lead has
-its own email), LOST leads with a reason, CONVERTED leads linked to a real
-seat-holding enrollment of the student they became.
+
+It does not write through the services: 250,000 rows through user_create,
+bootcamp_create, enrollment_create and lead_capture would take many minutes
+(an Argon2 hash per user, a seat lock and emails per enrollment). It writes
+with bulk_create, in one transaction, into a database without scale data
+(seed() refuses otherwise), and that skips exactly this:
+
+- The services' rules, which it keeps itself instead: only students are
+  enrolled; seat holders (ACTIVE, COMPLETED) never exceed a bootcamp's
+  capacity; WAITLISTED only in a full bootcamp, numbered 1..n in arrival order;
+  no enrollment in a DRAFT bootcamp; instructors and mentors of a bootcamp have
+  those roles; bootcamp slugs are unique (title plus a serial); one open lead
+  per email (every lead has its own email); LOST leads have a reason; CONVERTED
+  leads are linked to a real seat-holding enrollment of the student they became.
+  A lead's pipeline history is not replayed: it gets its CREATED activity only,
+  not the STATUS_CHANGE entries lead_update would have written on its way.
+- full_clean(): no model or field validators run. The drawn names, phones and
+  emails are ones that pass them (demo/tests/test_scale.py checks the names and
+  phones against the validators), and the password validators never see
+  SCALE_PASSWORD or the benchmark passwords, which are hashed directly.
+- The database still holds every constraint, so a row that broke one would
+  fail the whole load: unique emails (case-insensitive), one enrollment per
+  student and bootcamp, waitlist_seq set iff WAITLISTED and unique per bootcamp,
+  valid statuses, roles and formats, end_date >= start_date, capacity >= 1,
+  price >= 0, one open lead per email, a reason on LOST leads, a student and an
+  enrollment on CONVERTED ones, and every foreign key.
+- Emails: none are sent (no welcome, enrollment or lead emails).
+- Signals: bulk_create sends no post_save or m2m_changed, so the receivers of
+  bootcamps/caching.py and cohortly/counting.py don't run: a response cache or a
+  cached count kept from an earlier database in the same cache is not told
+  (bench/run.py --fresh drops the database, not the cache: point it at a Redis
+  database the run alone uses).
+- auto_now and auto_now_add are switched off for the load only, so that the
+  drawn timestamps stay (see _timestamps_as_given).
 
 Every user gets one password, hashed once (SCALE_PASSWORD); the benchmark logs
 in as BENCH_ADMIN_EMAIL and BENCH_SALES_EMAIL. Emails use example.com/org/net
@@ -36,6 +64,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from bootcamps.models import Bootcamp
+from enrollments.models import Enrollment
+from leads.models import Lead, LeadActivity
 
 BENCH_ADMIN_EMAIL = "bench-admin@cohortly.dev"
 BENCH_SALES_EMAIL = "bench-sales@cohortly.dev"
@@ -258,8 +289,6 @@ class _Seeder:
 
     # -- bootcamps ----------------------------------------------------------
     def bootcamps(self):
-        from bootcamps.models import Bootcamp
-
         rng = self.rng
         rows = []
         for i in range(self.n["bootcamps"]):
@@ -305,8 +334,6 @@ class _Seeder:
         self.bootcamp_rows = rows  # saved after enrollments size their capacity
 
     def save_bootcamps(self):
-        from bootcamps.models import Bootcamp
-
         rng = self.rng
         self.bulk(Bootcamp, self.bootcamp_rows)
         instructors, mentors = [], []
@@ -324,8 +351,6 @@ class _Seeder:
     # -- enrollments --------------------------------------------------------
     def enrollments(self):
         """Draws enrollments per bootcamp, then sizes each bootcamp's capacity to fit them."""
-        from enrollments.models import Enrollment
-
         rng = self.rng
         open_camps = [b for b in self.bootcamp_rows if b.status != "DRAFT"]
         total = self.n["enrollments"] if open_camps else 0
@@ -373,8 +398,6 @@ class _Seeder:
             self.enrollment_plan.extend((bootcamp, *row) for row in rows)
 
     def save_enrollments(self):
-        from enrollments.models import Enrollment
-
         rows = []
         for bootcamp, student, status, seq, enrolled in self.enrollment_plan:
             rows.append(
@@ -427,8 +450,6 @@ class _Seeder:
 
     # -- leads --------------------------------------------------------------
     def leads(self):
-        from leads.models import Lead, LeadActivity
-
         rng = self.rng
         published = [b for b in self.bootcamp_rows if b.status == "PUBLISHED"]
         total = self.n["leads"]
@@ -496,10 +517,6 @@ class _Seeder:
         )
 
     def run(self):
-        from bootcamps.models import Bootcamp
-        from enrollments.models import Enrollment
-        from leads.models import Lead, LeadActivity
-
         models = [User, Bootcamp, Enrollment, Lead, LeadActivity]
         models += filter(None, [_model_if_migrated("assignments", "Assignment")])
         with _timestamps_as_given(*models):

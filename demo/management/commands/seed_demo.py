@@ -1,14 +1,19 @@
 """Load demo data so that `make run` shows a living system. Idempotent: running
 it again adds nothing that is already there.
 
-With --scale N it loads benchmark-sized data instead (accounts/scale.py): the
+With --scale N it loads benchmark-sized data instead (demo/scale.py): the
 demo seeders don't run then; run the command once without --scale as well if
-the demo logins are wanted on the same database."""
+the demo logins are wanted on the same database.
+
+It lives in the `demo` app, above every other app, because it seeds them all:
+`accounts` stands on no domain app, so it can't hold this command."""
 
 from importlib import import_module
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from demo import scale as scale_data
 
 # Each app with demo data has a `demo` module with `seed(stdout=, style=, context=)`;
 # they run in this order and share `context` (users, bootcamps, ...).
@@ -34,8 +39,6 @@ class Command(BaseCommand):
         if scale is not None:
             if not 0 < scale <= 100:
                 raise CommandError("--scale must be above 0 and at most 100.")
-            from accounts import scale as scale_data
-
             scale_data.seed(scale=scale, seed=seed, stdout=self.stdout, style=self.style)
             return
         context = {}
