@@ -600,21 +600,21 @@ def load(config, ep: Endpoint, tokens: dict) -> None:
         log(f"  Redis keyspace hit rate (whole server, during the run): {redis_text(res['redis'])}")
 
 
-#: The rows run again with the bootcamp response cache off (bootcamps/caching.py).
+#: The rows run again with the query and response caches off (cohortly/caching.py).
 UNCACHED = ("bootcamps_list", "bootcamps_random_pages", "bootcamp_detail", "mixed")
-UNCACHED_NOTE = "response cache off (`BOOTCAMP_CACHE_SECONDS=0`): every request queries"
+UNCACHED_NOTE = "caches off (`QUERY_CACHE=false`): every request queries"
 
 
 def run_uncached(config, env, endpoints) -> list[Endpoint]:
     """The bootcamp rows and the mixed workload on a second server with the
-    bootcamp response cache off: what a request that misses the cache costs."""
+    query and response caches off: what a request that misses the cache costs."""
     wanted = [ep for ep in endpoints if ep.name in UNCACHED and ep.result]
     if not wanted or config.no_uncached:
         return []
-    server = Server(config, {**env, "BOOTCAMP_CACHE_SECONDS": "0"}, log_name="server-uncached.log")
+    server = Server(config, {**env, "QUERY_CACHE": "false"}, log_name="server-uncached.log")
     rows = []
     try:
-        log("restarting gunicorn with the bootcamp response cache off (BOOTCAMP_CACHE_SECONDS=0)")
+        log("restarting gunicorn with the query and response caches off (QUERY_CACHE=false)")
         server.start()
         tokens = {"ADMIN": login(config, *BENCH_ADMIN), "SALES": login(config, *BENCH_SALES)}
         for ep in wanted:
@@ -881,7 +881,7 @@ def redis_text(redis: dict) -> str:
 
 
 def uncached_targets(rows: list[Endpoint], baseline: float | None) -> list:
-    """The bootcamp targets measured on the runs with the response cache off."""
+    """The bootcamp targets measured on the runs with the caches off."""
     by_name = {ep.name.removesuffix("_uncached"): ep for ep in rows}
     if not by_name:
         return []
@@ -1037,13 +1037,13 @@ def write_results(path: Path, report: dict) -> None:
     if report.get("targets_uncached"):
         lines += [
             "",
-            "## Without the bootcamp response cache",
+            "## Without the caches",
             "",
             "The bootcamp rows above are repeated requests, answered from the Redis response cache",
-            "(`bootcamps/caching.py`) after authentication, permissions and the throttle have run. The",
-            "same requests were run again on a second server with that cache off"
-            " (`BOOTCAMP_CACHE_SECONDS=0`;",
-            'the rows noted "response cache off" in the first table): what a request that misses the',
+            "(`cohortly/caching.py`) after authentication, permissions and the throttle have run. The",
+            "same requests were run again on a second server with the query and response caches off"
+            " (`QUERY_CACHE=false`;",
+            'the rows noted "caches off" in the first table): what a request that misses the',
             "cache costs.",
             "",
             "| Target | Measured, cache off | Result | p99 at the issue's machine speed |",
@@ -1085,7 +1085,7 @@ def parse_args(argv):
     parser.add_argument(
         "--no-uncached",
         action="store_true",
-        help="skip the second server that runs the bootcamp list and detail with their response cache off",
+        help="skip the second server that reruns the bootcamp rows and the mix with the caches off",
     )
     parser.add_argument("--list", action="store_true", help="list the endpoint names and exit")
     args = parser.parse_args(argv)
@@ -1298,7 +1298,7 @@ def main(argv=None) -> int:
     report["targets_mixed"] = mixed_targets(by_name, baseline)
     if any(ep.lists is not None for ep in uncached):
         off = {ep.name.removesuffix("_uncached"): ep for ep in uncached}
-        report["targets_mixed"] += mixed_targets(off, baseline, ", response cache off")
+        report["targets_mixed"] += mixed_targets(off, baseline, ", caches off")
     (OUT / "results.json").write_text(
         json.dumps(
             {
@@ -1322,7 +1322,7 @@ def main(argv=None) -> int:
         at_reference = "" if scaled == "-" else f" (at the issue's machine speed: {scaled})"
         log(f"{verdict:<4} {target}: {measured}{at_reference}")
     for target, measured, verdict, _scaled in report["targets_uncached"]:
-        log(f"{verdict:<4} {target}, response cache off: {measured}")
+        log(f"{verdict:<4} {target}, caches off: {measured}")
     for target, measured, verdict, _scaled in report["targets_mixed"]:
         log(f"{verdict:<4} {target}: {measured}")
     if config.no_write:
