@@ -46,8 +46,8 @@ def bootcamp_scope_for(user) -> Scoped:
     all of them, everyone else (students and anonymous visitors) the PUBLISHED
     ones. The key names the scope, not the user: everyone in it sees the same rows."""
     if can_see_all_bootcamps(user):
-        return Scoped(Bootcamp.objects.all(), "all", (Bootcamp,))
-    return Scoped(Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED), "published", (Bootcamp,))
+        return Scoped("all", (Bootcamp,), lambda: Bootcamp.objects.all())
+    return Scoped("published", (Bootcamp,), lambda: Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED))
 
 
 def bootcamp_list_for(user) -> Scoped:
@@ -57,8 +57,10 @@ def bootcamp_list_for(user) -> Scoped:
     from enrollments.models import Enrollment
 
     scope = bootcamp_scope_for(user)
-    queryset = bootcamp_annotate_seats(scope.queryset).prefetch_related(
-        _people("instructors"), _people("mentors")
+    return Scoped(
+        scope.key,
+        (Bootcamp, Bootcamp.instructors.through, Bootcamp.mentors.through, User, Enrollment),
+        lambda: bootcamp_annotate_seats(scope.queryset).prefetch_related(
+            _people("instructors"), _people("mentors")
+        ),
     )
-    tables = (Bootcamp, Bootcamp.instructors.through, Bootcamp.mentors.through, User, Enrollment)
-    return Scoped(queryset, scope.key, tables)

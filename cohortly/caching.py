@@ -20,30 +20,36 @@ the cache is consulted.
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from cachalot.api import get_last_invalidation
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework.response import Response
 
 from cohortly.renderers import JSONRenderer
 
 
-@dataclass(frozen=True)
 class Scoped:
-    """What a selector returns: the rows a user may see, and what identifies them.
+    """What a scoping selector returns: the rows a user may see, the key of that
+    scope, and the tables those rows are read from.
 
     Two callers with the same `key` see the same rows for the same request, so a
     response built for one may be served to the other. `tables` are the models
-    (or auto-created through models) whose rows the queryset reads.
+    (or auto-created through models) the queryset reads; the first is the
+    resource's own. The queryset is built when first used: a response served
+    from the cache needs only the key.
     """
 
-    queryset: QuerySet
-    key: str
-    tables: tuple[type[Model], ...]
+    def __init__(self, key: str, tables: tuple[type[Model], ...], build: Callable[[], QuerySet]):
+        self.key, self.tables, self._build = key, tables, build
+
+    @cached_property
+    def queryset(self) -> QuerySet:
+        return self._build()
 
 
 def response_cache_enabled() -> bool:
@@ -56,8 +62,9 @@ def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
     if not response_cache_enabled():
         return Response(build())
     stamp = get_last_invalidation(*scoped.tables)
-    digest = hashlib.blake2b(url.encode(), digest_size=16).hexdigest()
-    key = f"response:{scoped.queryset.model._meta.label_lower}:{scoped.key}:{digest}"
+    ident = f"{scoped.key}|{timezone.get_current_timezone_name()}|{url}"
+    digest = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
+    key = f"response:{scoped.tables[0]._meta.label_lower}:{digest}"
     entry = cache.get(key) if stamp else None
     if entry is not None and entry[0] == stamp:
         return HttpResponse(entry[1], content_type="application/json")
@@ -67,3 +74,31 @@ def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
         # build just read them, so the next request has one to check against.
         cache.set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
     return HttpResponse(body, content_type="application/json")
+
+
+class CachedReadsMixin:
+    """A viewset whose rows come from one scoping selector (`scope`, a function of
+    the user returning Scoped), and whose list and detail responses are cached
+    under that scope's key (cached_json_response)."""
+
+    scope: Callable[..., Scoped]
+
+    def scoped(self) -> Scoped:
+        if getattr(self, "_scoped", None) is None:
+            self._scoped = type(self).scope(self.request.user)
+        return self._scoped
+
+    def get_queryset(self):
+        return self.scoped().queryset
+
+    def list(self, request, *args, **kwargs):
+        build = super().list
+        return cached_json_response(
+            self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        build = super().retrieve
+        return cached_json_response(
+            self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
+        )

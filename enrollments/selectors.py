@@ -5,6 +5,7 @@ from django.db.models import Expression, IntegerField, QuerySet
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
+from cohortly.caching import Scoped
 from enrollments.models import Enrollment
 
 
@@ -52,29 +53,53 @@ def enrollment_annotate_waitlist_position(queryset: QuerySet[Enrollment]) -> Que
     return queryset.annotate(waitlist_position=WaitlistPosition())
 
 
-def enrollment_list_for(user) -> QuerySet[Enrollment]:
-    """The enrollments `user` may see. ADMIN and SALES: all; INSTRUCTOR: those of
-    the bootcamps they teach; MENTOR: of the bootcamps they mentor; STUDENT:
-    their own; anyone else: none. Outside the scope a row is simply not found."""
-    queryset = Enrollment.objects.all()
+def enrollment_scope(user) -> Scoped:
+    """The enrollments `user` may see, and the key of that scope. ADMIN and SALES:
+    all; INSTRUCTOR: those of the bootcamps they teach; MENTOR: of the bootcamps
+    they mentor; STUDENT: their own; anyone else: none. Outside the scope a row
+    is simply not found. Ready to show: student and bootcamp joined, the waitlist
+    position annotated."""
     if not (user and user.is_authenticated and user.is_active):
-        return queryset.none()
-    if has_role(user, SALES_TEAM):
-        pass
+        key, narrow = "none", lambda queryset: queryset.none()
+    elif has_role(user, SALES_TEAM):
+        key, narrow = "all", lambda queryset: queryset
     elif user.role == User.Role.INSTRUCTOR:
-        queryset = queryset.filter(bootcamp__in=Bootcamp.objects.filter(instructors=user).values("pk"))
+        key = f"instructor:{user.pk}"
+
+        def narrow(queryset):
+            return queryset.filter(bootcamp__in=Bootcamp.objects.filter(instructors=user).values("pk"))
     elif user.role == User.Role.MENTOR:
-        queryset = queryset.filter(bootcamp__in=Bootcamp.objects.filter(mentors=user).values("pk"))
+        key = f"mentor:{user.pk}"
+
+        def narrow(queryset):
+            return queryset.filter(bootcamp__in=Bootcamp.objects.filter(mentors=user).values("pk"))
     elif user.role == User.Role.STUDENT:
-        queryset = queryset.filter(student=user)
+        key = f"student:{user.pk}"
+
+        def narrow(queryset):
+            return queryset.filter(student=user)
     else:
-        return queryset.none()
-    queryset = queryset.select_related("student", "bootcamp").defer(
-        # Never shown with an enrollment: no password hashes or descriptions loaded.
-        "student__password",
-        "bootcamp__description",
-    )
-    return enrollment_annotate_waitlist_position(queryset)
+        key, narrow = "none", lambda queryset: queryset.none()
+
+    def build():
+        queryset = (
+            narrow(Enrollment.objects.all())
+            .select_related("student", "bootcamp")
+            .defer(
+                # Never shown with an enrollment: no password hashes or descriptions loaded.
+                "student__password",
+                "bootcamp__description",
+            )
+        )
+        return enrollment_annotate_waitlist_position(queryset)
+
+    tables = (Enrollment, User, Bootcamp, Bootcamp.instructors.through, Bootcamp.mentors.through)
+    return Scoped(key, tables, build)
+
+
+def enrollment_list_for(user) -> QuerySet[Enrollment]:
+    """enrollment_scope(user)'s rows."""
+    return enrollment_scope(user).queryset
 
 
 def enrollment_get_for(user, pk) -> Enrollment:

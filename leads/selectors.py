@@ -9,19 +9,35 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
+from bootcamps.models import Bootcamp
+from cohortly.caching import Scoped
 from leads.models import Lead, LeadActivity
 
 
-def lead_list_for(user: User | None) -> QuerySet[Lead]:
-    """Every lead for SALES and ADMIN users; nothing for anyone else. Joins the
+def lead_scope(user: User | None) -> Scoped:
+    """Every lead for SALES and ADMIN users; nothing for anyone else; and the key
+    of that scope. The key names the user too: the list's filters can mean "mine"
+    (`owner=me`), so the same URL shows two salespeople different rows. Joins the
     owner and bootcamp a list row shows; the conversion's student and enrollment
-    (few leads have them) come in a query of their own only when a page has
-    some: planning the search over four joins cost more than running it."""
+    (few leads have them) come in a query of their own only when a page has some:
+    planning the search over four joins cost more than running it."""
+    from enrollments.models import Enrollment
+
+    tables = (Lead, User, Bootcamp, Enrollment)
     if not has_role(user, SALES_TEAM):
-        return Lead.objects.none()
-    return Lead.objects.select_related("owner", "bootcamp").prefetch_related(
-        "converted_enrollment", "converted_student"
+        return Scoped("none", tables, lambda: Lead.objects.none())
+    return Scoped(
+        f"sales:{user.pk}",
+        tables,
+        lambda: Lead.objects.select_related("owner", "bootcamp").prefetch_related(
+            "converted_enrollment", "converted_student"
+        ),
     )
+
+
+def lead_list_for(user: User | None) -> QuerySet[Lead]:
+    """lead_scope(user)'s rows."""
+    return lead_scope(user).queryset
 
 
 def lead_get_for(user: User | None, pk) -> Lead:

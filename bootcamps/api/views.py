@@ -8,12 +8,13 @@ from bootcamps import selectors, services
 from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
 from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
 from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
-from cohortly.caching import cached_json_response
+from cohortly.caching import CachedReadsMixin
 from cohortly.filters import SearchFilter
 
 
 @extend_schema(tags=["bootcamps"])
 class BootcampViewSet(
+    CachedReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -36,33 +37,13 @@ class BootcampViewSet(
     ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
     ordering = ["start_date", "id"]
     lookup_value_regex = r"[0-9]+"
+    scope = selectors.bootcamp_list_for
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        return selectors.bootcamp_list_for(self.request.user).queryset
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
             return BootcampWriteSerializer
         return BootcampSerializer
-
-    # What a bootcamp response shows depends only on the caller's scope and the
-    # URL, so it is cached per scope (cohortly.caching).
-    def list(self, request, *args, **kwargs):
-        build = super().list
-        return cached_json_response(
-            selectors.bootcamp_list_for(request.user),
-            request.build_absolute_uri(),
-            lambda: build(request, *args, **kwargs).data,
-        )
-
-    def retrieve(self, request, *args, **kwargs):
-        build = super().retrieve
-        return cached_json_response(
-            selectors.bootcamp_list_for(request.user),
-            request.build_absolute_uri(),
-            lambda: build(request, *args, **kwargs).data,
-        )
 
     def _present(self, bootcamp, status_code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=bootcamp.pk)

@@ -294,3 +294,45 @@ def test_writes_in_one_process_are_seen_by_another(settings, make_user):
         assert result.returncode == 0, result.stderr
         assert here.get(f"{URL}{camp.pk}/").json()["title"] == "Written elsewhere"
         assert title_there(base) == "Written elsewhere"
+
+
+# --- scopes that depend on who asks ------------------------------------------------
+
+
+@needs_query_cache
+def test_my_leads_are_cached_per_salesperson(response_cache, client_for):
+    from leads.tests.factories import LeadFactory
+
+    (ana_client, ana), (bo_client, bo) = client_for(User.Role.SALES), client_for(User.Role.SALES)
+    LeadFactory(owner=ana, full_name="Ana's lead")
+    LeadFactory(owner=bo, full_name="Bo's lead")
+    mine = "/api/v1/leads/?owner=me"
+    assert [row["full_name"] for row in ana_client.get(mine).json()["results"]] == ["Ana's lead"]
+    assert [row["full_name"] for row in bo_client.get(mine).json()["results"]] == ["Bo's lead"]
+    assert [row["full_name"] for row in ana_client.get(mine).json()["results"]] == ["Ana's lead"]
+
+
+@needs_query_cache
+def test_the_lead_csv_is_never_answered_from_the_json_cache(response_cache, sales_client):
+    from leads.tests.factories import LeadFactory
+
+    LeadFactory(full_name="Csv Person")
+    assert sales_client.get("/api/v1/leads/").json()["count"] == 1
+    response = sales_client.get("/api/v1/leads/", {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "Csv Person" in b"".join(response.streaming_content).decode()
+
+
+@needs_query_cache
+def test_enrollments_are_cached_per_scope(response_cache, admin_client, client_for, make_user):
+    from enrollments.tests.factories import EnrollmentFactory
+
+    instructor_client, instructor = client_for(User.Role.INSTRUCTOR)
+    taught, other = BootcampFactory(instructors=[instructor]), BootcampFactory()
+    EnrollmentFactory(bootcamp=taught)
+    EnrollmentFactory(bootcamp=other)
+    url = "/api/v1/enrollments/"
+    assert admin_client.get(url).json()["count"] == 2  # cached for ADMIN and SALES
+    assert [row["bootcamp"]["id"] for row in instructor_client.get(url).json()["results"]] == [taught.pk]
+    other.instructors.add(instructor)  # their scope grows: the through table moves the stamp
+    assert instructor_client.get(url).json()["count"] == 2

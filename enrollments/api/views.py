@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import RolePermission
 from bootcamps.filtersets import StableOrderingFilter
+from cohortly.caching import CachedReadsMixin
 from cohortly.filters import SearchFilter
 from enrollments import selectors, services
 from enrollments.api.serializers import (
@@ -20,7 +21,9 @@ from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, S
 
 
 @extend_schema(tags=["enrollments"])
-class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EnrollmentViewSet(
+    CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Enrollments. A STUDENT sees and cancels their own; INSTRUCTOR and MENTOR
     see those of the bootcamps they teach or mentor; ADMIN and SALES see all.
     Anything outside that scope is a 404. POST enrolls: ACTIVE while seats are
@@ -38,10 +41,8 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     ordering_fields = ["enrolled_at", "updated_at", "status", "waitlist_position"]
     ordering = ["-enrolled_at", "-id"]
     lookup_value_regex = r"[0-9]+"
+    scope = selectors.enrollment_scope
     http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        return selectors.enrollment_list_for(self.request.user)
 
     def get_serializer_class(self):
         if self.action == "create":

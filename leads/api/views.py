@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
+from cohortly.caching import CachedReadsMixin
 from cohortly.throttling import LeadCaptureRateThrottle
 from leads import selectors, services
 from leads.api.serializers import (
@@ -71,7 +72,9 @@ _csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, descriptio
     retrieve=extend_schema(summary="A lead (SALES, ADMIN)"),
 )
 @extend_schema(tags=["leads"])
-class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadViewSet(
+    CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
 
     permission_classes = [RolePermission]
@@ -82,10 +85,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filter_backends = [DjangoFilterBackend]
     filterset_class = LeadFilterSet
     lookup_value_regex = r"\d+"
+    scope = selectors.lead_scope
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return selectors.lead_list_for(self.request.user)
 
     def get_serializer_class(self):
         return {
