@@ -110,6 +110,41 @@ def test_permissions_and_throttles_still_run_on_a_cached_response(
     assert anon_client.delete(f"{URL}{world[0].pk}/").status_code == 401
 
 
+def _assert_stamp_is_cachalots():
+    from cachalot.api import get_last_invalidation
+
+    from cohortly.caching import stamp_and_entry
+
+    tables = (Bootcamp, Bootcamp.instructors.through, User, Enrollment)
+    assert stamp_and_entry(tables, "no-such-entry") == (get_last_invalidation(*tables), None)
+    return get_last_invalidation(*tables)
+
+
+@needs_query_cache
+@pytest.mark.parametrize(
+    "committed",
+    [
+        pytest.param(False, id="in a test transaction"),
+        pytest.param(True, id="committed", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_the_one_round_trip_stamp_is_cachalots_own(committed, world):
+    """stamp_and_entry reads cachalot's table keys itself (one round trip for the
+    stamp and the entry); it must agree with cachalot's public answer whatever
+    was written, inside a transaction or not."""
+    assert connection.in_atomic_block is not committed
+    before = _assert_stamp_is_cachalots()
+    Bootcamp.objects.filter(pk=world[0].pk).update(title="Moved")
+    moved = _assert_stamp_is_cachalots()
+    assert moved > before
+    with transaction.atomic():
+        world[1].instructors.clear()
+        assert _assert_stamp_is_cachalots() > moved
+    assert _assert_stamp_is_cachalots() > moved
+    Enrollment.objects.all().delete()
+    _assert_stamp_is_cachalots()
+
+
 # --- every write path is seen by the next read ------------------------------------
 
 
