@@ -3,7 +3,8 @@
 --                    thread, kind, method, role, path, body, then
 --   WRK_TOKEN_ADMIN  WRK_TOKEN_SALES   the bearer token sent for each role
 --   WRK_TRACK        "1": read each response's X-Request-ID to count answers by kind and
---                    to send an enroll's cancel ("then") only once the enroll answered 201
+--                    to send an enroll's cancel ("then") only once the enroll answered 201,
+--                    and its X-Cache (hit / miss) to count the response cache's hits
 -- Each wrk thread takes its own lines and goes round them; every request is built once,
 -- in init(). Without WRK_TRACK there is no response() callback (wrk then copies no bodies).
 -- The result is one JSON line, as bench/wrk.lua prints, with a "kinds" object added.
@@ -27,6 +28,7 @@ local pos = 0
 answers = {}          -- kind -> answers
 bad = {}              -- kind -> answers not 2xx
 skipped = 0           -- enrolls passed over because their pair was still busy
+cache = {}            -- "hit" / "miss" -> answers with that X-Cache (the response cache)
 
 local function split(line)
   local fields = {}
@@ -100,6 +102,10 @@ if os.getenv("WRK_TRACK") == "1" then
     local rid = headers["X-Request-ID"] or headers["x-request-id"] or "?"
     local kind = kind_of[rid] or "unknown"
     answers[kind] = (answers[kind] or 0) + 1
+    local cached = headers["X-Cache"] or headers["x-cache"]
+    if cached then
+      cache[cached] = (cache[cached] or 0) + 1
+    end
     if status < 200 or status > 299 then
       bad[kind] = (bad[kind] or 0) + 1
     end
@@ -120,8 +126,11 @@ function done(summary, latency, requests)
   local e = summary.errors
   local kinds, total = {}, {}
   local skips = 0
+  local hits, misses = 0, 0
   for _, thread in ipairs(threads) do
     skips = skips + (thread:get("skipped") or 0)
+    local cached = thread:get("cache") or {}
+    hits, misses = hits + (cached.hit or 0), misses + (cached.miss or 0)
     local bad_here = thread:get("bad") or {}
     for kind, n in pairs(thread:get("answers") or {}) do
       local t = total[kind] or {n = 0, bad = 0}
@@ -137,10 +146,11 @@ function done(summary, latency, requests)
     'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
     '"latency_us": {"mean": %.1f, "stdev": %.1f, "max": %d, ' ..
-    '"p50": %d, "p90": %d, "p99": %d, "p999": %d}, "kinds": {%s}, "skipped": %d}\n',
+    '"p50": %d, "p90": %d, "p99": %d, "p999": %d}, "kinds": {%s}, "skipped": %d, ' ..
+    '"response_cache": {"hit": %d, "miss": %d}}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.mean, latency.stdev, latency.max,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9),
-    table.concat(kinds, ", "), skips))
+    table.concat(kinds, ", "), skips, hits, misses))
 end

@@ -441,8 +441,8 @@ def run_wrk(config, endpoint: Endpoint, tokens: dict, seconds: int) -> dict:
             "WRK_REQUESTS": str(endpoint.requests_file),
             "WRK_TOKEN_ADMIN": tokens.get("ADMIN", ""),
             "WRK_TOKEN_SALES": tokens.get("SALES", ""),
-            # Answers are read (and counted by kind) only where writes must be ordered.
-            "WRK_TRACK": "1" if endpoint.writes else "",
+            # Answers are read: counted by kind, writes ordered, response cache hits counted.
+            "WRK_TRACK": "1",
         }
     else:
         command += ["-s", str(ROOT / "bench" / "wrk.lua"), f"http://{HOST}:{config.port}{endpoint.path}"]
@@ -596,6 +596,8 @@ def load(config, ep: Endpoint, tokens: dict) -> None:
     )
     if res.get("kinds"):
         log("  by kind (answers / not 2xx): " + kinds_text(res))
+    if res.get("response_cache"):
+        log(f"  response cache hit rate (X-Cache): {response_cache_text(res)}")
     if res.get("redis"):
         log(f"  Redis keyspace hit rate (whole server, during the run): {redis_text(res['redis'])}")
 
@@ -874,6 +876,14 @@ def write_share(res: dict) -> float | None:
     return writes / answered if answered else None
 
 
+def response_cache_text(res: dict) -> str:
+    counted = res.get("response_cache") or {}
+    hits, misses = counted.get("hit", 0), counted.get("miss", 0)
+    if not hits + misses:
+        return "-"
+    return f"{100 * hits / (hits + misses):.1f}% ({hits:,} hits, {misses:,} misses)"
+
+
 def redis_text(redis: dict) -> str:
     rate = redis.get("hit_rate")
     share = "-" if rate is None else f"{100 * rate:.1f}%"
@@ -907,9 +917,9 @@ def mixed_section(report: dict) -> list[str]:
         "cancellation (SALES), lead status changes CONTACTED ↔ LOST (SALES). What the last writes left",
         "changed is put back through the API after each run.",
         "",
-        "| Row | Answers by kind (answers/not 2xx) | Writes | Redis hit rate, whole server "
-        "| Put back after |",
-        "| --- | --- | ---: | --- | --- |",
+        "| Row | Answers by kind (answers/not 2xx) | Writes | Response cache hit rate "
+        "| Redis hit rate, whole server | Put back after |",
+        "| --- | --- | ---: | --- | --- | --- |",
     ]
     for ep in rows:
         res = ep.result
@@ -919,10 +929,14 @@ def mixed_section(report: dict) -> list[str]:
         put_back = ", ".join(f"{n} {what}" for what, n in restored.items() if n) or "-"
         kinds = kinds_text(res) or "not counted (reads only)"
         writes = "-" if share is None else f"{100 * share:.1f}%"
-        lines.append(f"| `{ep.name}` | {kinds} | {writes} | {redis} | {put_back} |")
+        lines.append(
+            f"| `{ep.name}` | {kinds} | {writes} | {response_cache_text(res)} | {redis} | {put_back} |"
+        )
     lines += [
         "",
-        "The hit rate is Redis's keyspace_hits / (hits + misses) over the run, from `INFO stats` of the",
+        "The response cache's hit rate counts the answers whose `X-Cache` header said `hit` or `miss`",
+        "(lists and details; writes have none). The Redis hit rate is keyspace_hits / (hits + misses)",
+        "over the run, from `INFO stats` of the",
         "server that holds the benchmark's database: it counts every read of every client of that server",
         "(the throttle's counters and the caches alike), not only the response cache's.",
         "",

@@ -83,13 +83,15 @@ def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
     key = f"response:{scoped.tables[0]._meta.label_lower}:{digest}"
     stamp, entry = stamp_and_entry(scoped.tables, key)
     if stamp and entry is not None and entry[0] == stamp:
-        return HttpResponse(entry[1], content_type="application/json")
+        return HttpResponse(entry[1], content_type="application/json", headers={"X-Cache": "hit"})
     body = JSONRenderer().render(build())
     if stamp:
         # No stamp: cachalot has not seen these tables yet (a cold cache); the
         # build just read them, so the next request has one to check against.
         cache.set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
-    return HttpResponse(body, content_type="application/json")
+    # Said in a header so that a load test (bench/mix.lua) or an operator can
+    # tell the cache's hit rate from outside.
+    return HttpResponse(body, content_type="application/json", headers={"X-Cache": "miss"})
 
 
 class CachedReadsMixin:

@@ -82,6 +82,7 @@ def test_a_repeated_request_is_served_from_the_cache(response_cache, admin_clien
     second, queries = _bootcamp_queries(admin_client)
     assert queries == []
     assert second.json() == first.json()
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
 
 
 @needs_query_cache
