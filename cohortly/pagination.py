@@ -1,3 +1,5 @@
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -20,10 +22,35 @@ def strict_page_size(paginator, request):
     return size
 
 
+class KeysFirstPaginator(Paginator):
+    """Django's Paginator, with a page of a queryset read as "the rows whose keys
+    are that page of the keys" (one query, a subquery for the keys).
+
+    OFFSET makes the database produce every row it skips: on page 700 of the
+    enrollments it joined the student and the bootcamp of 14,000 rows to show
+    20. The keys alone come from the ordering's index; only the page's rows are
+    joined, annotated and prefetched. The rows are the ones the plain slice
+    gives, in the same order, when the ordering is total (every list here ends
+    on the primary key); test_pagination holds the two to each other.
+    """
+
+    def page(self, number):
+        if not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = self.object_list.values("pk")[bottom:top]
+        return Page(self.object_list.filter(pk__in=keys), number, self)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """{count, next, previous, results} with `page` (a page past the end, or not
     a page number, is 404) and `page_size` (1 to 100, else 400)."""
 
+    django_paginator_class = KeysFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
 

@@ -15,7 +15,6 @@ from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -25,6 +24,7 @@ from django.views import View
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
+from cohortly.pagination import KeysFirstPaginator
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left
 from leads import reports
@@ -186,7 +186,7 @@ class LeadListView(SalesMixin, View):
             }
             for value, label in Lead.Status.choices
         ]
-        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = KeysFirstPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         form = filterset.form
         columns = _columns(request.GET.get("ordering", ""))
         context = {
@@ -229,7 +229,9 @@ class FollowUpListView(SalesMixin, View):
     template_name = "sales/follow_ups.html"
 
     def get(self, request, *args, **kwargs):
-        page = Paginator(lead_follow_ups_due(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = KeysFirstPaginator(lead_follow_ups_due(user=request.user), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         context = {
             "page_obj": page,
             "page_range": _page_range(page),
