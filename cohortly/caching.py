@@ -4,27 +4,38 @@ Queries. django-cachalot caches the result of every SELECT on the tables in
 CACHALOT_ONLY_CACHABLE_TABLES (settings) and drops them, table by table, on
 every write it sees: a save or delete, QuerySet.update(), bulk_create, raw SQL
 through Django's cursor, the admin, migrations; a write inside a transaction is
-seen by other processes when it commits. A paginated list's COUNT is one of
-those SELECTs, so list counts are cached the same way. It is on only with Redis
-(CACHALOT_ENABLED), the cache every worker shares.
+seen by other processes once it has committed. A paginated list's COUNT is one
+of those SELECTs, so list counts are cached the same way. It is on only with
+Redis (CACHALOT_ENABLED), the cache every worker shares.
 
-Responses. A response whose body depends only on the caller's scope and the URL
-(the bootcamp list and detail) is kept rendered, under a key made of the scope
-key its selector returned (`Scoped.key`) and the URL, stamped with cachalot's
-last invalidation of the tables the selector reads (`Scoped.tables`). An entry
-stamped with anything else is rebuilt. The stamp is read before the rows are,
-so a write that commits while an entry is being built makes that entry stale,
-never the other way round. Authentication, permissions and throttles run before
-the cache is consulted.
+cachalot records a transaction's invalidations after its COMMIT (and after its
+on_commit hooks), and stamps a result with the time its query finished: for a
+moment after a commit, and for a read that overlaps a write, the cache can lag
+the database. Reads do not mind a moment's lag; a service that checks, then
+writes (a seat count under the bootcamp's lock, the last active admin) does. So
+requests that may write read the database itself (WritesReadTheDatabase).
+
+Responses. The API's lists and details (CachedReadsMixin) keep their rendered
+JSON under the key of the scope their selector returned (`Scoped.key`), the time
+zone and the URL, stamped with cachalot's last invalidation of the tables the
+selector reads (`Scoped.tables`). An entry is served only while every one of
+those tables has a stamp and the newest is the one it was built at. The stamp
+is read before the rows are, so a write that has committed before the build
+starts always makes the entry stale. Authentication, permissions and throttles
+run before the cache is consulted; object-level read permissions do not (a hit
+never loads the object), so a view that needs them must not use the mixin.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 
 from cachalot.cache import cachalot_caches
 from cachalot.settings import cachalot_settings
+from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import router
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
@@ -61,16 +72,22 @@ def response_cache_enabled() -> bool:
 def stamp_and_entry(tables, key: str) -> tuple[float, object]:
     """cachalot's last invalidation of `tables`, as cachalot.api.get_last_invalidation
     computes it for one database and one cache, and the cache entry at `key`, in
-    one round trip to Redis instead of two (the second cost the bootcamp detail
-    over 10% of its throughput). It reads cachalot's table keys through the
-    cache cachalot itself uses, so inside a transaction it sees that
-    transaction's own invalidations; test_caching holds it to get_last_invalidation."""
+    one round trip to Redis instead of two. The table keys are read through the
+    cache cachalot itself uses, so inside a transaction they include that
+    transaction's own invalidations; test_caching holds this to
+    get_last_invalidation. A table without a stamp (never read yet, or its key
+    expired or was evicted) is stamped now, as cachalot does: whatever was
+    cached before is then older than its stamp."""
     db_alias = router.db_for_read(tables[0])
     keygen = cachalot_settings.CACHALOT_TABLE_KEYGEN
     table_keys = [keygen(db_alias, model._meta.db_table) for model in tables]
-    found = cachalot_caches.get_cache(db_alias=db_alias).get_many([*table_keys, key])
-    stamps = [found[k] for k in table_keys if k in found]
-    return (max(stamps) if stamps else 0.0), found.get(key)
+    cache = cachalot_caches.get_cache(db_alias=db_alias)
+    found = cache.get_many([*table_keys, key])
+    missing = {k: time.time() for k in table_keys if k not in found}
+    if missing:
+        cache.set_many(missing, cachalot_settings.CACHALOT_TIMEOUT)
+        found.update(missing)
+    return max(found[k] for k in table_keys), found.get(key)
 
 
 def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
@@ -82,13 +99,10 @@ def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
     digest = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
     key = f"response:{scoped.tables[0]._meta.label_lower}:{digest}"
     stamp, entry = stamp_and_entry(scoped.tables, key)
-    if stamp and entry is not None and entry[0] == stamp:
+    if entry is not None and entry[0] == stamp:
         return HttpResponse(entry[1], content_type="application/json", headers={"X-Cache": "hit"})
     body = JSONRenderer().render(build())
-    if stamp:
-        # No stamp: cachalot has not seen these tables yet (a cold cache); the
-        # build just read them, so the next request has one to check against.
-        cache.set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
+    caches[cachalot_settings.CACHALOT_CACHE].set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
     # Said in a header so that a load test (bench/mix.lua) or an operator can
     # tell the cache's hit rate from outside.
     return HttpResponse(body, content_type="application/json", headers={"X-Cache": "miss"})
@@ -120,3 +134,22 @@ class CachedReadsMixin:
         return cached_json_response(
             self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
         )
+
+
+class WritesReadTheDatabase:
+    """Middleware: a request that may write (any method but GET, HEAD and
+    OPTIONS) runs with the query cache off, so the services it calls check what
+    the database holds, not what the cache last saw."""
+
+    def __init__(self, get_response):
+        if not apps.is_installed("cachalot"):
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        from cachalot.api import cachalot_disabled
+
+        with cachalot_disabled():
+            return self.get_response(request)

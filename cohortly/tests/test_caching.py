@@ -372,3 +372,106 @@ def test_enrollments_are_cached_per_scope(response_cache, admin_client, client_f
     assert [row["bootcamp"]["id"] for row in instructor_client.get(url).json()["results"]] == [taught.pk]
     other.instructors.add(instructor)  # their scope grows: the through table moves the stamp
     assert instructor_client.get(url).json()["count"] == 2
+
+
+# --- writes check what the database holds ------------------------------------------
+
+
+def _seat_counts(captured):
+    return [
+        q
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT COUNT(") and "enrollment" in q["sql"]
+    ]
+
+
+@needs_query_cache
+def test_a_request_that_writes_counts_seats_in_the_database(admin_client, make_user):
+    """The seat count under the bootcamp's lock must be the database's: the query
+    cache can lag a commit (cachalot records it after COMMIT), and a stale count
+    would sell the last seat twice."""
+    from enrollments.services import bootcamp_seats_left
+
+    camp = BootcampFactory(capacity=1)
+    student = make_user(User.Role.STUDENT)
+    assert bootcamp_seats_left(camp) == 1
+    with CaptureQueriesContext(connection) as captured:
+        assert bootcamp_seats_left(camp) == 1
+    assert _seat_counts(captured) == []  # a read outside a write request: from the cache
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.post(
+            "/api/v1/enrollments/", {"bootcamp": camp.pk, "student": str(student.pk)}, format="json"
+        )
+    assert response.status_code == 201 and response.json()["status"] == "ACTIVE"
+    assert _seat_counts(captured), "the locked seat count was answered from the query cache"
+
+
+@needs_query_cache
+def test_each_student_and_instructor_has_their_own_cached_enrollments(client_for):
+    from enrollments.tests.factories import EnrollmentFactory
+
+    (ann_client, ann), (ben_client, ben) = client_for(User.Role.STUDENT), client_for(User.Role.STUDENT)
+    (ida_client, ida), (ivo_client, ivo) = client_for(User.Role.INSTRUCTOR), client_for(User.Role.INSTRUCTOR)
+    first, second = BootcampFactory(instructors=[ida]), BootcampFactory(instructors=[ivo])
+    mine = {
+        ann: EnrollmentFactory(student=ann, bootcamp=first),
+        ben: EnrollmentFactory(student=ben, bootcamp=second),
+    }
+    url = "/api/v1/enrollments/"
+    for _ in range(2):  # the second round is answered from the cache
+        assert [row["id"] for row in ann_client.get(url).json()["results"]] == [mine[ann].pk]
+        assert [row["id"] for row in ben_client.get(url).json()["results"]] == [mine[ben].pk]
+        assert [row["id"] for row in ida_client.get(url).json()["results"]] == [mine[ann].pk]
+        assert [row["id"] for row in ivo_client.get(url).json()["results"]] == [mine[ben].pk]
+    assert ann_client.get(url)["X-Cache"] == "hit"
+
+
+# --- a scope's tables are the tables its responses read ------------------------------
+
+READS = [
+    # (role, URL template, the selector whose Scoped the view uses)
+    (User.Role.ADMIN, "/api/v1/bootcamps/", "bootcamps.selectors.bootcamp_list_for"),
+    (User.Role.STUDENT, "/api/v1/bootcamps/{bootcamp}/", "bootcamps.selectors.bootcamp_list_for"),
+    (User.Role.ADMIN, "/api/v1/enrollments/", "enrollments.selectors.enrollment_scope"),
+    (User.Role.INSTRUCTOR, "/api/v1/enrollments/", "enrollments.selectors.enrollment_scope"),
+    (User.Role.MENTOR, "/api/v1/enrollments/{enrollment}/", "enrollments.selectors.enrollment_scope"),
+    (User.Role.STUDENT, "/api/v1/enrollments/", "enrollments.selectors.enrollment_scope"),
+    (User.Role.SALES, "/api/v1/leads/?search=a", "leads.selectors.lead_scope"),
+    (User.Role.SALES, "/api/v1/leads/{lead}/", "leads.selectors.lead_scope"),
+]
+
+
+@pytest.mark.parametrize("role, url, selector", READS, ids=[f"{r[0]} {r[1]}" for r in READS])
+def test_a_scope_names_every_table_its_responses_read(
+    no_query_cache, client_for, role, url, selector, settings
+):
+    """A response is stamped with the tables its selector names: a table it reads
+    but doesn't name would let a write there go unseen."""
+    import re
+
+    from django.utils.module_loading import import_string
+
+    from leads.services import lead_convert
+    from leads.tests.factories import LeadFactory
+
+    client, user = client_for(role)
+    camp = BootcampFactory(
+        instructors=[user] if role == User.Role.INSTRUCTOR else [],
+        mentors=[user] if role == User.Role.MENTOR else [],
+    )
+    student = user if role == User.Role.STUDENT else client_for(User.Role.STUDENT)[1]
+    enrollment = enrollment_create(student=student, bootcamp=camp, notify=False)
+    lead = LeadFactory(full_name="Ana Converted", owner=user if role == User.Role.SALES else None)
+    lead_convert(
+        lead=lead, actor=user if role == User.Role.SALES else client_for(User.Role.SALES)[1], bootcamp=camp
+    )
+    path = url.format(bootcamp=camp.pk, enrollment=enrollment.pk, lead=lead.pk)
+    client.get(path)  # the user behind the token is then cached
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, response.content[:300]
+    read = {t for q in captured.captured_queries for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])}
+    named = {model._meta.db_table for model in import_string(selector)(user).tables}
+    assert read, "no query captured"
+    assert read <= named, f"read but not in the scope's tables: {read - named}"
+    assert named <= set(settings.CACHALOT_ONLY_CACHABLE_TABLES), "a named table the query cache never stamps"
