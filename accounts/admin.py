@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.models import User
@@ -94,6 +96,7 @@ class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @method_decorator(sensitive_post_parameters())
     def user_change_password(self, request, id):
         """Set a user's password with Django's admin form and page; the new
         password is stored by the service, which logs every device out."""

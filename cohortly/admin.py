@@ -6,6 +6,7 @@ ModelAdmin needs its own try/except around a save, a delete or an action.
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -53,8 +54,11 @@ class ServiceErrorsMixin:
     def response_action(self, request, queryset):
         # Django writes the deletion log before delete_queryset: one transaction,
         # so a refused bulk delete leaves no log of deletions that didn't happen.
+        # Other actions apply a service per object (apply_each), each in its own
+        # transaction: one around them all would hold every row lock they take.
+        atomic = transaction.atomic() if request.POST.get("action") == "delete_selected" else nullcontext()
         try:
-            with transaction.atomic():
+            with atomic:
                 return super().response_action(request, queryset)
         except SERVICE_ERRORS as exc:
             return self._refused(request, exc, request.get_full_path())

@@ -19,7 +19,7 @@ from drf_standardized_errors.handler import exception_handler  # noqa: F401
 from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 
-from cohortly import errors
+from cohortly import errors, locking
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,10 @@ class ExceptionHandler(BaseExceptionHandler):
             return django_validation_error_to_drf(exc)
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(exc, OperationalError) and locking.is_lock_timeout(exc):
+            # A lock wait past LOCK_TIMEOUT after the first lock of a transaction
+            # (lock_row turns its own into Busy).
+            return domain_error_to_drf(errors.Busy())
         if isinstance(exc, (OperationalError, InterfaceError)):
             logger.error("database unavailable: %s", exc)
             return ServiceUnavailable()

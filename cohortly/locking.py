@@ -21,6 +21,11 @@ LOCK_TIMEOUT = "3s"
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+def is_lock_timeout(exc: OperationalError) -> bool:
+    """True when `exc` is PostgreSQL giving up on a lock wait (lock_timeout)."""
+    return getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
 def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Model:
     """Lock the row of `queryset` with this pk for the rest of the transaction
     and return it (DoesNotExist when there is none). Must run in a transaction.
@@ -34,6 +39,6 @@ def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Mode
     try:
         return queryset.select_for_update().get(pk=pk)
     except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+        if is_lock_timeout(exc):
             raise Busy(busy_message) from exc
         raise

@@ -26,10 +26,10 @@ class KeysFirstPaginator(Paginator):
     """Django's Paginator, with a page of a queryset read as "the rows whose keys
     are that page of the keys" (one query, a subquery for the keys).
 
-    OFFSET makes the database produce every row it skips: on page 700 of the
-    enrollments it joined the student and the bootcamp of 14,000 rows to show
-    20. The keys alone come from the ordering's index; only the page's rows are
-    joined, annotated and prefetched. The rows are the ones the plain slice
+    OFFSET makes the database produce every row it skips, joins and annotations
+    included, so a deep page cost as much as all the pages before it. The keys
+    alone come from the ordering's index; only the page's rows are joined,
+    annotated and prefetched. The rows are the ones the plain slice
     gives, in the same order, when the ordering is total (every list here ends
     on the primary key); test_pagination holds the two to each other.
     """

@@ -183,7 +183,7 @@ CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
         "leads_lead",
     }
 )
-# Seconds a rendered bootcamp list or detail response is kept; never longer than
+# Seconds a rendered API list or detail response is kept; never longer than
 # the query cache, whose invalidation stamps the entries.
 RESPONSE_CACHE_SECONDS = min(env.int("RESPONSE_CACHE_SECONDS", default=60), CACHALOT_TIMEOUT)
 

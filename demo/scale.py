@@ -35,11 +35,9 @@ with bulk_create, in one transaction, into a database without scale data
   price >= 0, one open lead per email, a reason on LOST leads, a student and an
   enrollment on CONVERTED ones, and every foreign key.
 - Emails: none are sent (no welcome, enrollment or lead emails).
-- Signals: bulk_create sends no post_save or m2m_changed, so the receivers of
-  bootcamps/caching.py and cohortly/counting.py don't run: a response cache or a
-  cached count kept from an earlier database in the same cache is not told
-  (bench/run.py --fresh drops the database, not the cache: point it at a Redis
-  database the run alone uses).
+- Signals: bulk_create sends no post_save or m2m_changed; nothing here listens
+  to them. The query cache sees bulk_create (and the migrations before it), so
+  nothing cached from an earlier load is served.
 - auto_now and auto_now_add are switched off for the load only, so that the
   drawn timestamps stay (see _timestamps_as_given).
 

@@ -8,11 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_APPS = ("bootcamps", "enrollments", "assignments", "leads")
-#: Not part of the layer: tests, migrations, and the management commands that
-#: seed every app's demo data on purpose. accounts/scale.py (the scale seeder)
-#: is on its way to bench/.
+#: Not part of the layer: tests, migrations, and management commands.
 OUTSIDE = ("tests", "migrations", "management")
-SEEDERS = {"accounts.scale"}
 
 
 def module_file(name: str) -> Path | None:
@@ -67,9 +64,7 @@ def accounts_modules() -> list[str]:
         parts = path.relative_to(ROOT).with_suffix("").parts
         if any(part in OUTSIDE for part in parts):
             continue
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        if name not in SEEDERS:
-            modules.append(name)
+        modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return modules
 
 

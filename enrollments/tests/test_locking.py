@@ -97,3 +97,20 @@ def test_capacity_changes_give_up_the_same_way_and_all_works_once_it_is_free(hol
     response = student_client.post("/api/v1/enrollments/", {"bootcamp": bootcamp.pk}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "ACTIVE"
+
+
+def test_a_lock_timeout_after_the_first_lock_is_busy_too():
+    """lock_timeout holds for the whole transaction: a later lock wait (the
+    waitlist's rows, say) that runs out is the same 503 busy, not a 503 that
+    says the database is down."""
+    from django.db import OperationalError
+
+    from cohortly.exceptions import ExceptionHandler
+
+    class LockNotAvailable(Exception):
+        sqlstate = "55P03"
+
+    exc = OperationalError("canceling statement due to lock timeout")
+    exc.__cause__ = LockNotAvailable()
+    converted = ExceptionHandler(exc, {}).convert_known_exceptions(exc)
+    assert (converted.status_code, converted.get_codes(), converted.wait) == (503, "busy", 1)
