@@ -70,14 +70,18 @@ def response_cache_enabled() -> bool:
 
 
 def stamp_and_entry(tables, key: str) -> tuple[float, object]:
-    """cachalot's last invalidation of `tables`, as cachalot.api.get_last_invalidation
-    computes it for one database and one cache, and the cache entry at `key`, in
-    one round trip to Redis instead of two. The table keys are read through the
-    cache cachalot itself uses, so inside a transaction they include that
-    transaction's own invalidations; test_caching holds this to
-    get_last_invalidation. A table without a stamp (never read yet, or its key
-    expired or was evicted) is stamped now, as cachalot does: whatever was
-    cached before is then older than its stamp."""
+    """cachalot's last invalidation of `tables` and the cache entry at `key`.
+
+    The stamp is the one cachalot.api.get_last_invalidation computes (for one
+    database and one cache; test_caching holds the two to each other), with
+    cachalot's own rule for a table that has no stamp (never read yet, or its
+    key expired or was evicted): it is stamped now, so whatever was cached
+    before counts as older. get_last_invalidation can't say a stamp is missing,
+    and would skip it: an evicted stamp could then revive an old entry. The
+    table keys are read through the cache cachalot itself uses, so inside a
+    transaction they include its own invalidations; stamps and entry come in
+    one round trip.
+    """
     db_alias = router.db_for_read(tables[0])
     keygen = cachalot_settings.CACHALOT_TABLE_KEYGEN
     table_keys = [keygen(db_alias, model._meta.db_table) for model in tables]
