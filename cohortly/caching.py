@@ -127,17 +127,33 @@ class CachedReadsMixin:
     def get_queryset(self):
         return self.scoped().queryset
 
-    def list(self, request, *args, **kwargs):
-        build = super().list
+    def known_parameters(self) -> set[str]:
+        """The query parameters this view reads: its filters, search, ordering,
+        page, page size and format."""
+        names = {"format"}
+        if self.paginator is not None:
+            names |= {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            names |= set(filterset_class.base_filters)
+        for backend in self.filter_backends:
+            names |= {getattr(backend, "search_param", None), getattr(backend, "ordering_param", None)}
+        return names - {None}
+
+    def _cached(self, build, request, *args, **kwargs):
+        if set(request.query_params) - self.known_parameters():
+            # A parameter the view doesn't read changes nothing but the links in
+            # the body; caching such URLs would let anyone grow the cache at will.
+            return build(request, *args, **kwargs)
         return cached_json_response(
             self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
         )
 
+    def list(self, request, *args, **kwargs):
+        return self._cached(super().list, request, *args, **kwargs)
+
     def retrieve(self, request, *args, **kwargs):
-        build = super().retrieve
-        return cached_json_response(
-            self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
-        )
+        return self._cached(super().retrieve, request, *args, **kwargs)
 
 
 class WritesReadTheDatabase:

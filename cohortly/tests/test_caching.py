@@ -475,3 +475,18 @@ def test_a_scope_names_every_table_its_responses_read(
     assert read, "no query captured"
     assert read <= named, f"read but not in the scope's tables: {read - named}"
     assert named <= set(settings.CACHALOT_ONLY_CACHABLE_TABLES), "a named table the query cache never stamps"
+
+
+@needs_query_cache
+def test_parameters_the_view_doesnt_read_are_never_cached(response_cache, admin_client, world):
+    """?junk=<anything> would otherwise make a new cache entry per value."""
+    from django.core.cache import cache
+
+    first = admin_client.get(URL, {"junk": "1", "page_size": 2})
+    again = admin_client.get(URL, {"junk": "1", "page_size": 2})
+    assert "X-Cache" not in first and "X-Cache" not in again
+    assert "junk=1" in first.json()["next"]  # the body is still exactly this request's
+    assert not any(str(key).startswith("response:") for key in cache.keys("*"))  # django-redis
+    known = {"status": "PUBLISHED", "search": "a", "ordering": "-price", "page": "1", "page_size": "2"}
+    assert admin_client.get(URL, known)["X-Cache"] == "miss"
+    assert admin_client.get(URL, known)["X-Cache"] == "hit"
