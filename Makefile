@@ -76,3 +76,9 @@ PROFILE ?= bootcamps_list
 profile: install
 	$(BIN)/python -m pip install --quiet py-spy==0.4.3
 	BENCH_COMMAND="make profile PROFILE=$(PROFILE)" $(BIN)/python bench/run.py --no-write --no-uncached --only $(PROFILE) --profile $(PROFILE) $(BENCH_ARGS)
+
+.PHONY: bench-import
+# import_legacy on a generated Node database (10,000 users, 100,000 leads by
+# default; BENCH_USERS, BENCH_LEADS): rows/s and peak memory, in bench/IMPORT-RESULTS.md.
+bench-import: install
+	$(BIN)/python bench/import_bench.py

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from cohortly.models import TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
 # At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
 # not $, which would let a trailing line break through.
@@ -54,7 +54,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractBaseUser, TimeStampedModel):
+class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
     class Role(models.TextChoices):
         ADMIN = "ADMIN", "Admin"
         SALES = "SALES", "Sales"

@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
 # Scores and maximums: up to 9999.99 points, two decimals.
 SCORE_MAX_DIGITS = 6
@@ -22,7 +22,7 @@ CONTENT_OR_LINK_MESSAGE = "Send the work as text content, a link, or both."
 link_validator = URLValidator(schemes=["http", "https"])
 
 
-class Assignment(TimeStampedModel):
+class Assignment(TimeStampedModel, ImportedFromLegacy):
     bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="assignments")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)

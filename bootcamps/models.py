@@ -4,10 +4,10 @@ from django.core.validators import MaxLengthValidator, MinValueValidator, RegexV
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
 
-class Bootcamp(TimeStampedModel):
+class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     class DeliveryFormat(models.TextChoices):
         ONLINE = "ONLINE", "Online"
         ONSITE = "ONSITE", "On site"

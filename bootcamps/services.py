@@ -60,10 +60,10 @@ def bootcamp_lock(bootcamp_id: int) -> Bootcamp:
     )
 
 
-def _unique_slug(title: str) -> str:
-    """slugify(title), then -2, -3 ... until it is free."""
+def unique_slug(title: str, *, also_taken: set[str] = frozenset()) -> str:
+    """slugify(title), then -2, -3 ... until it is free (in the database and in `also_taken`)."""
     base = slugify(title)[:200].strip("-") or "bootcamp"
-    taken = set(Bootcamp.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    taken = set(Bootcamp.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | also_taken
     if base not in taken:
         return base
     n = 2
@@ -124,7 +124,7 @@ def bootcamp_create(
     # The slug is generated, so a clash is ours to resolve, not the caller's.
     bootcamp.full_clean(exclude=["slug"])
     for attempt in range(SLUG_ATTEMPTS):
-        bootcamp.slug = _unique_slug(bootcamp.title)
+        bootcamp.slug = unique_slug(bootcamp.title)
         try:
             with transaction.atomic():
                 bootcamp.save()

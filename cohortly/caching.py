@@ -26,6 +26,7 @@ run before the cache is consulted; object-level read permissions do not (a hit
 never loads the object), so a view that needs them must not use the mixin.
 """
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -156,6 +157,19 @@ class CachedReadsMixin:
         return self._cached(super().retrieve, request, *args, **kwargs)
 
 
+@contextlib.contextmanager
+def reading_the_database():
+    """The query cache off inside the block: for code that checks what it then
+    writes, and for bulk jobs (import_legacy) whose reads never repeat."""
+    if not apps.is_installed("cachalot"):
+        yield
+        return
+    from cachalot.api import cachalot_disabled
+
+    with cachalot_disabled():
+        yield
+
+
 class WritesReadTheDatabase:
     """Middleware: a request that may write (any method but GET, HEAD and
     OPTIONS) runs with the query cache off, so the services it calls check what
@@ -169,7 +183,5 @@ class WritesReadTheDatabase:
     def __call__(self, request):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return self.get_response(request)
-        from cachalot.api import cachalot_disabled
-
-        with cachalot_disabled():
+        with reading_the_database():
             return self.get_response(request)

@@ -115,6 +115,7 @@ class JWTScheme(SimpleJWTScheme):
     """Our JWT authentication (simplejwt's, with the cached user) is bearer JWT."""
 
     target_class = "cohortly.authentication.JWTAuthentication"
+    match_subclasses = True  # legacy.authentication.CutoverJWTAuthentication too
     name = "jwtAuth"
 
 

@@ -4,7 +4,7 @@ Configuration comes only from the environment (12-factor). A `.env` file in the
 project folder is read when present; `.env.example` lists every variable.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import environ
@@ -16,6 +16,18 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+
+def _aware_datetime(value: str, name: str):
+    """An ISO 8601 datetime from the environment (UTC when it names no offset), or None."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an ISO 8601 datetime, e.g. 2027-01-31T18:00:00Z") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
 
 _DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production-0123456789"
 SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -59,6 +71,8 @@ INSTALLED_APPS = [
     "enrollments",
     "assignments",
     "leads",
+    # Moving in from the Node.js backend: import_legacy, its bcrypt hashes and JWTs.
+    "legacy",
     # Seeds every app above with demo or benchmark data: it stands on all of them.
     "demo",
 ]
@@ -194,7 +208,23 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Hashes imported from the Node backend; upgraded to Argon2 at first login.
+    "legacy.hashers.LegacyBcryptPasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Exchanges a Node backend refresh token once while LEGACY_* is configured.
+    "legacy.backends.LegacyRefreshTokenBackend",
+]
+
+# --- The Node backend's tokens during the cutover (see MIGRATING.md) ------------
+# Its access tokens authenticate, and its refresh tokens are exchanged once for a
+# Cohortly pair, until LEGACY_TOKENS_UNTIL. Unset, they are plain bad tokens.
+LEGACY_JWT_SECRET = env("LEGACY_JWT_SECRET", default="")
+# Where `manage.py import_legacy` reads the Node backend's database when --source isn't given.
+LEGACY_DATABASE_URL = env("LEGACY_DATABASE_URL", default="")
+LEGACY_JWT_REFRESH_SECRET = env("LEGACY_JWT_REFRESH_SECRET", default="")
+LEGACY_TOKENS_UNTIL = _aware_datetime(env("LEGACY_TOKENS_UNTIL", default=""), "LEGACY_TOKENS_UNTIL")
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -275,7 +305,8 @@ THROTTLE_RATES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cohortly.authentication.JWTAuthentication",
+        # Cohortly's JWTs; the Node backend's too while LEGACY_* is configured.
+        "legacy.authentication.CutoverJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["cohortly.renderers.JSONRenderer"],

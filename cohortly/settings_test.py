@@ -12,7 +12,10 @@ os.environ.setdefault("HEALTH_CHECK_INTERVAL", "0")  # every health request prob
 from cohortly.settings import *  # noqa: F403
 
 # Hashing with Argon2 is deliberately slow; tests only need a working hasher.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "legacy.hashers.LegacyBcryptPasswordHasher",
+]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

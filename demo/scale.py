@@ -187,9 +187,9 @@ def _model_if_migrated(app_label: str, name: str):
 
 @contextlib.contextmanager
 def _timestamps_as_given(*models):
-    """Let bulk_create keep the created_at/updated_at/enrolled_at we drew.
+    """Let bulk_create keep the updated_at we drew.
 
-    auto_now/auto_now_add would stamp every row with the same instant, which
+    auto_now would stamp every row with the same instant, which
     makes "newest first" lists unrealistic. Switched off only for this bulk load.
     """
     saved = []

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from cohortly.models import TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
 
-class Enrollment(TimeStampedModel):
+class Enrollment(TimeStampedModel, ImportedFromLegacy):
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", "Active"
         WAITLISTED = "WAITLISTED", "Waitlisted"
@@ -29,7 +30,7 @@ class Enrollment(TimeStampedModel):
     # Arrival order on the waitlist, assigned under the bootcamp's lock; the
     # position (1 = next in line) is counted from it, never stored.
     waitlist_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    enrolled_at = models.DateTimeField(auto_now_add=True)
+    enrolled_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-enrolled_at", "-id"]

@@ -166,7 +166,7 @@ def _seed(*, rng, sales, demo_sales, bootcamps):
         )
 
     Lead.objects.bulk_create(leads, batch_size=500)
-    # created_at is auto_now_add: set the history afterwards.
+    # updated_at is auto_now: set the history afterwards.
     for lead, (_plan, created) in zip(leads, plans, strict=True):
         lead.created_at = lead.updated_at = created
     Lead.objects.bulk_update(leads, ["created_at", "updated_at"], batch_size=500)

@@ -3,12 +3,13 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Upper
+from django.utils import timezone
 
 from accounts.models import name_validator, phone_validator
-from cohortly.models import TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
 
-class Lead(TimeStampedModel):
+class Lead(TimeStampedModel, ImportedFromLegacy):
     class Source(models.TextChoices):
         WEBSITE = "WEBSITE", "Website"
         REFERRAL = "REFERRAL", "Referral"
@@ -99,9 +100,12 @@ class Lead(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="LOST") | ~Q(lost_reason=""), name="lead_lost_has_reason"
             ),
+            # A lead converted in the Node backend stays CONVERTED without the
+            # enrollment that backend never recorded.
             models.CheckConstraint(
                 condition=~Q(status="CONVERTED")
-                | (Q(converted_student__isnull=False) & Q(converted_enrollment__isnull=False)),
+                | (Q(converted_student__isnull=False) & Q(converted_enrollment__isnull=False))
+                | Q(legacy_id__isnull=False),
                 name="lead_converted_has_links",
             ),
         ]
@@ -150,7 +154,7 @@ class LeadActivity(models.Model):
     )
     body = models.TextField(blank=True, max_length=10000, validators=[MaxLengthValidator(10000)])
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

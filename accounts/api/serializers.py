@@ -108,7 +108,13 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
         try:
             token = RefreshToken(value)
         except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+            # Not one of ours: an authentication backend may still take it once
+            # (the Node backend's refresh tokens during the cutover, see MIGRATING.md).
+            user = authenticate(self.context.get("request"), refresh_token=value)
+            if user is None:
+                raise InvalidToken(str(exc)) from exc
+            self.context["token_user"] = user
+            return None  # spent by the backend; nothing of ours to blacklist
         user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=user_id).first() if user_id else None
         if user is None or not user.is_active:

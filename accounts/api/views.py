@@ -90,7 +90,8 @@ class RefreshView(PublicAPIView):
         user = serializer.context["token_user"]
         try:
             # Rotation: the presented token is blacklisted, a new pair issued.
-            old.blacklist()
+            if old is not None:
+                old.blacklist()
         except TokenError as exc:
             raise InvalidToken(str(exc)) from exc
         return Response(services.tokens_for(user))

@@ -114,8 +114,8 @@ def test_scale_seeder_creates_the_proportions_and_keeps_the_rules():
     # Leads were stored as they came in: by id, oldest first.
     created = list(Lead.objects.order_by("id").values_list("created_at", flat=True))
     assert created == sorted(created)
-    assert Lead._meta.get_field("created_at").auto_now_add is True
-    assert Enrollment._meta.get_field("enrolled_at").auto_now_add is True
+    assert Lead._meta.get_field("updated_at").auto_now is True
+    assert Enrollment._meta.get_field("updated_at").auto_now is True
 
     # The benchmark's logins work with the printed passwords; everyone else shares one.
     assert scale.BENCH_ADMIN_PASSWORD in output and scale.BENCH_SALES_PASSWORD in output

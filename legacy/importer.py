@@ -1,0 +1,809 @@
+"""Copy the Node backend's database into Cohortly, any number of times.
+
+One run reads the source in one read-only REPEATABLE READ transaction (one
+consistent state while the Node backend keeps serving), streams each table in
+batches through a server-side cursor, and writes each batch with bulk inserts
+and updates. Every imported row keeps its source id (users as their own id,
+everything else in `legacy_id`) and the source's `updated_at`, so a later run
+creates what is new, updates what changed, leaves the rest alone and never
+touches a row created in Cohortly.
+
+A row that can't be imported is refused with its reason in the report; a row
+that refers to a refused or missing one is refused too. The decisions the old
+data forces are documented in MIGRATING.md and tested in legacy/tests.
+"""
+
+import functools
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import psycopg
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from accounts.models import User, normalize_email
+from accounts.services import user_logout_all
+from assignments.models import Assignment
+from bootcamps.models import Bootcamp
+from bootcamps.services import unique_slug
+from cohortly.authentication import user_cache_invalidate
+from enrollments.models import Enrollment
+from leads.models import Lead, LeadActivity
+from legacy.hashers import LegacyBcryptPasswordHasher
+from legacy.mapping import Mapping
+from legacy.models import LegacyRefreshToken
+
+#: The tables in the order they are imported (each refers only to those before it).
+ORDER = ("users", "bootcamps", "assignments", "enrollments", "leads", "refresh_tokens")
+#: Tables whose rows Cohortly keeps a legacy id for, and so can miss in the source.
+MODELS = {
+    "users": User,
+    "bootcamps": Bootcamp,
+    "assignments": Assignment,
+    "enrollments": Enrollment,
+    "leads": Lead,
+}
+
+NODE_BCRYPT = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}\Z")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
+#: What a lead lost in the Node backend says about why (it kept no reason).
+LOST_WITHOUT_REASON = "Marked lost in the Node backend, which kept no reason."
+OPEN_LEAD = set(Lead.OPEN_STATUSES)
+EVERY_ROW = sql.SQL("TRUE")
+
+
+class SourceError(Exception):
+    """The source can't be read: the run doesn't start."""
+
+
+def connect(url: str) -> psycopg.Connection:
+    """The source, read in one read-only REPEATABLE READ transaction: one consistent
+    state for the whole run while the Node backend keeps writing, and no way to write."""
+    try:
+        source = psycopg.connect(url, connect_timeout=10, application_name="cohortly import_legacy")
+    except psycopg.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise SourceError(f"can't connect to the source: {first_line}") from exc
+    source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    source.read_only = True
+    return source
+
+
+class Refused(Exception):
+    """This row can't be imported; the message says why."""
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Prisma's TIMESTAMP(3) holds UTC without saying so: the same instant, made aware."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _bulk_update(model, instances, fields: list[str]) -> None:
+    """Write the changed rows' fields (bulk_update doesn't stamp updated_at itself)."""
+    now = timezone.now()
+    for instance in instances:
+        instance.updated_at = now
+    model.objects.bulk_update(instances, [*fields, "legacy_updated_at", "updated_at"])
+
+
+@functools.cache
+def _unchecked(model, checked: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields if f.name not in checked)
+
+
+def _validated(instance, *checked: str):
+    """The model's validators on the fields that come from the source as they are
+    (the rest are mapped or set here), and its clean(); a refusal with the reasons."""
+    try:
+        instance.clean_fields(exclude=_unchecked(type(instance), checked))
+        instance.clean()
+    except ValidationError as exc:
+        reasons = (
+            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+            if hasattr(exc, "error_dict")
+            else " ".join(exc.messages)
+        )
+        raise Refused(reasons) from exc
+    return instance
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+
+
+@dataclass
+class Report:
+    dry_run: bool = False
+    tables: dict[str, Counts] = field(default_factory=dict)
+    refused: list[dict] = field(default_factory=list)
+    missing_in_source: list[dict] = field(default_factory=list)
+    over_full_bootcamps: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self, table: str) -> Counts:
+        return self.tables.setdefault(table, Counts())
+
+    def refuse(self, table: str, legacy_id, reason: str) -> None:
+        self.counts(table).refused += 1
+        self.refused.append({"table": table, "legacy_id": str(legacy_id), "reason": reason})
+
+    @property
+    def rows(self) -> int:
+        return sum(counts.read for counts in self.tables.values())
+
+    @property
+    def changed(self) -> bool:
+        return any(counts.created or counts.updated for counts in self.tables.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(self.rows / self.seconds) if self.seconds else None,
+            "tables": {table: vars(counts) for table, counts in self.tables.items()},
+            "refused": self.refused,
+            "missing_in_source": self.missing_in_source,
+            "over_full_bootcamps": self.over_full_bootcamps,
+        }
+
+
+class Importer:
+    def __init__(self, connection: psycopg.Connection, mapping: Mapping, *, progress, batch_size: int = 2000):
+        self.source = connection
+        self.mapping = mapping
+        self.progress = progress
+        self.batch_size = batch_size
+        self.report = Report()
+
+    # --- Reading the source -------------------------------------------------------
+
+    def _count(self, table: str, where: sql.Composable = EVERY_ROW) -> int:
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(self.mapping.table(table), where)
+        return self.source.execute(query).fetchone()[0]
+
+    def _batches(self, table: str, order_by: list[sql.Composable], where: sql.Composable = EVERY_ROW):
+        """The table's rows, in batches, through a server-side cursor: memory stays flat."""
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
+            self.mapping.select_list(table), self.mapping.table(table), where, sql.SQL(", ").join(order_by)
+        )
+        with self.source.cursor(name=f"import_{table}", row_factory=dict_row) as cursor:
+            cursor.itersize = self.batch_size
+            cursor.execute(query)
+            while rows := cursor.fetchmany(self.batch_size):
+                yield rows
+
+    def _col(self, table: str, column: str) -> sql.Composable:
+        return self.mapping.column(table, column)
+
+    def _lower(self, table: str, column: str) -> sql.Composable:
+        return sql.SQL("lower({})").format(self._col(table, column))
+
+    def _run_table(self, table: str, handle, order_by, where=EVERY_ROW) -> None:
+        counts = self.report.counts(table)
+        with self.progress(table, self._count(table, where)) as bar:
+            for rows in self._batches(table, order_by, where):
+                counts.read += len(rows)
+                handle(rows)
+                bar.update(len(rows))
+
+    def _enum(self, enum: str, value: str | None) -> str:
+        mapped = self.mapping.enums[enum].get(value)
+        if mapped is None:
+            raise Refused(f"unknown {enum} value {value!r}")
+        return mapped
+
+    @staticmethod
+    def _imported(model, legacy_ids, *fields):
+        """{legacy_id: (fields...)} of the rows an earlier run imported."""
+        ids = {legacy_id for legacy_id in legacy_ids if legacy_id is not None}
+        if not ids:
+            return {}
+        return {
+            row[0]: row[1:]
+            for row in model.objects.filter(legacy_id__in=ids).values_list("legacy_id", *fields)
+        }
+
+    def _sorted_out(self, table: str, rows, convert) -> list[tuple[dict, object]]:
+        """(row, converted) for each row `convert` accepts; the others are refused."""
+        accepted = []
+        for row in rows:
+            try:
+                accepted.append((row, convert(row)))
+            except Refused as exc:
+                self.report.refuse(table, row["id"], str(exc))
+        return accepted
+
+    # --- The run ----------------------------------------------------------------------
+
+    def run(self, tables: list[str]) -> Report:
+        started = time.monotonic()
+        for table in ORDER:
+            if table in tables:
+                getattr(self, f"_import_{table}")()
+        if {"bootcamps", "enrollments"} & set(tables):
+            self._find_over_full_bootcamps()
+        for table in ORDER:
+            if table in tables and table in MODELS:
+                self._find_missing(table)
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # --- users --------------------------------------------------------------------------
+
+    def _import_users(self) -> None:
+        self._email_group = (None, None)  # (lower-cased email, the id imported for it)
+        self._run_table(
+            "users",
+            self._users_batch,
+            [
+                self._lower("users", "email"),
+                sql.SQL("{} DESC").format(self._col("users", "updated_at")),
+                self._col("users", "id"),
+            ],
+        )
+
+    def _user_fields(self, row) -> dict:
+        email = normalize_email(row["email"])
+        group_email, winner = self._email_group
+        if email == group_email:
+            raise Refused(
+                f"email {email} is also the email of users {winner}, whose account was updated later"
+            )
+        self._email_group = (email, row["id"])
+        if not NODE_BCRYPT.match(row["password_hash"] or ""):
+            raise Refused("password_hash is not a bcrypt hash")
+        user = User(
+            id=row["id"],
+            email=email,
+            password=LegacyBcryptPasswordHasher.wrap(row["password_hash"]),
+            full_name=(row["full_name"] or "").strip(),
+            phone=(row["phone"] or "").strip(),
+            role=self._enum("user_role", row["role"]),
+            is_active=bool(row["is_active"]),
+            created_at=_utc(row["created_at"]),
+            legacy_id=row["id"],
+            legacy_updated_at=_utc(row["updated_at"]),
+        )
+        return _validated(user, "email", "full_name", "phone", "password")
+
+    def _users_batch(self, rows) -> None:
+        counts = self.report.counts("users")
+        accepted = self._sorted_out("users", rows, self._user_fields)
+        ids = [row["id"] for row, _ in accepted]
+        known = {
+            pk: (legacy_id, updated_at, is_active, role, password)
+            for pk, legacy_id, updated_at, is_active, role, password in User.objects.filter(
+                pk__in=ids
+            ).values_list("pk", "legacy_id", "legacy_updated_at", "is_active", "role", "password")
+        }
+        emails = dict(
+            User.objects.filter(email__in=[user.email for _, user in accepted]).values_list("email", "pk")
+        )
+        created, updated, logged_out = [], [], []
+        for row, user in accepted:
+            owner = emails.get(user.email)
+            if owner is not None and owner != user.pk:
+                self.report.refuse(
+                    "users", row["id"], f"email {user.email} belongs to Cohortly account {owner}"
+                )
+            elif user.pk not in known:
+                created.append(user)
+            elif known[user.pk][0] is None:
+                self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
+            elif known[user.pk][1] == user.legacy_updated_at:
+                counts.unchanged += 1
+            else:
+                _, _, was_active, role, password = known[user.pk]
+                updated.append(user)
+                if (was_active and not user.is_active) or role != user.role or password != user.password:
+                    logged_out.append(user)
+        User.objects.bulk_create(created)
+        _bulk_update(User, updated, ["email", "password", "full_name", "phone", "role", "is_active"])
+        for user in updated:
+            user_cache_invalidate(user.pk)
+        for user in logged_out:
+            user_logout_all(user=user)
+        counts.created += len(created)
+        counts.updated += len(updated)
+
+    # --- bootcamps (with their instructor and mentors) ---------------------------------
+
+    def _import_bootcamps(self) -> None:
+        self._slugs = set()
+        self._run_table("bootcamps", self._bootcamps_batch, [self._col("bootcamps", "id")])
+
+    def _mentors_of(self, bootcamp_ids) -> dict:
+        query = sql.SQL("SELECT {} AS bootcamp_id, {} AS mentor_id FROM {} WHERE {} = ANY(%s)").format(
+            self._col("bootcamp_mentors", "bootcamp_id"),
+            self._col("bootcamp_mentors", "mentor_id"),
+            self.mapping.table("bootcamp_mentors"),
+            self._col("bootcamp_mentors", "bootcamp_id"),
+        )
+        mentors = defaultdict(list)
+        for bootcamp_id, mentor_id in self.source.execute(query, [list(bootcamp_ids)]).fetchall():
+            mentors[bootcamp_id].append(mentor_id)
+        return mentors
+
+    def _bootcamps_batch(self, rows) -> None:
+        counts = self.report.counts("bootcamps")
+        mentors = self._mentors_of(row["id"] for row in rows)
+        people = {row["instructor_id"] for row in rows} | {m for ids in mentors.values() for m in ids}
+        roles = dict(User.objects.filter(legacy_id__in=people - {None}).values_list("pk", "role"))
+
+        def person(user_id, role, what):
+            if user_id not in roles:
+                raise Refused(f"its {what} users {user_id} was not imported")
+            if roles[user_id] != role:
+                raise Refused(f"its {what} users {user_id} has the role {roles[user_id]}, not {role}")
+            return user_id
+
+        def convert(row):
+            bootcamp = Bootcamp(
+                title=(row["title"] or "").strip(),
+                description=row["description"] or "",
+                start_date=row["start_date"],
+                end_date=row["end_date"],
+                capacity=row["capacity"],
+                price=row["price"],
+                status=self._enum("bootcamp_status", row["status"]),
+                created_at=_utc(row["created_at"]),
+                legacy_id=row["id"],
+                legacy_updated_at=_utc(row["updated_at"]),
+            )
+            _validated(bootcamp, "title", "description", "capacity", "price", "start_date", "end_date")
+            if row["capacity"] is not None and row["capacity"] < 1:
+                raise Refused("capacity is below 1")
+            instructors = (
+                [person(row["instructor_id"], "INSTRUCTOR", "instructor")] if row["instructor_id"] else []
+            )
+            people = {
+                "instructors": instructors,
+                "mentors": [person(m, "MENTOR", "mentor") for m in mentors[row["id"]]],
+            }
+            return bootcamp, people
+
+        accepted = self._sorted_out("bootcamps", rows, convert)
+        known = self._imported(Bootcamp, (row["id"] for row in rows), "pk", "legacy_updated_at")
+        created, updated = [], []
+        for row, (bootcamp, people) in accepted:
+            if row["id"] not in known:
+                bootcamp.slug = unique_slug(bootcamp.title, also_taken=self._slugs)
+                self._slugs.add(bootcamp.slug)
+                created.append((bootcamp, people))
+            elif known[row["id"]][1] == bootcamp.legacy_updated_at:
+                counts.unchanged += 1
+            else:
+                bootcamp.pk = known[row["id"]][0]
+                updated.append((bootcamp, people))
+        Bootcamp.objects.bulk_create([bootcamp for bootcamp, _ in created])
+        _bulk_update(
+            Bootcamp,
+            [bootcamp for bootcamp, _ in updated],
+            ["title", "description", "start_date", "end_date", "capacity", "price", "status"],
+        )
+        # Instructor and mentors follow the source whenever the bootcamp is written.
+        for relation in ("instructors", "mentors"):
+            through = getattr(Bootcamp, relation).through
+            written = created + updated
+            through.objects.filter(bootcamp_id__in=[bootcamp.pk for bootcamp, _ in updated]).delete()
+            through.objects.bulk_create(
+                through(bootcamp_id=bootcamp.pk, user_id=user_id)
+                for bootcamp, people in written
+                for user_id in people[relation]
+            )
+        counts.created += len(created)
+        counts.updated += len(updated)
+
+    # --- assignments --------------------------------------------------------------------
+
+    def _import_assignments(self) -> None:
+        self._run_table("assignments", self._assignments_batch, [self._col("assignments", "id")])
+
+    def _assignments_batch(self, rows) -> None:
+        counts = self.report.counts("assignments")
+        bootcamps = dict(
+            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows}).values_list(
+                "legacy_id", "pk"
+            )
+        )
+        authors = set(
+            User.objects.filter(legacy_id__in={row["author_id"] for row in rows} - {None}).values_list(
+                "pk", flat=True
+            )
+        )
+        instructor_of = dict(
+            Bootcamp.instructors.through.objects.filter(bootcamp_id__in=bootcamps.values()).values_list(
+                "bootcamp_id", "user_id"
+            )
+        )
+
+        def convert(row):
+            bootcamp = bootcamps.get(row["bootcamp_id"])
+            if bootcamp is None:
+                raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
+            if row["author_id"] is not None and row["author_id"] not in authors:
+                raise Refused(f"its author users {row['author_id']} was not imported")
+            author = row["author_id"] or instructor_of.get(bootcamp)
+            if author is None:
+                raise Refused("it has no author and its bootcamp no instructor to stand in")
+            assignment = Assignment(
+                bootcamp_id=bootcamp,
+                created_by_id=author,
+                title=(row["title"] or "").strip(),
+                description=row["description"] or "",
+                due_at=_utc(row["due_date"]),
+                max_score=Decimal(row["max_score"]) if row["max_score"] is not None else None,
+                is_published=bool(row["is_published"]),
+                created_at=_utc(row["created_at"]),
+                legacy_id=row["id"],
+                legacy_updated_at=_utc(row["updated_at"]),
+            )
+            return _validated(assignment, "title", "description", "due_at", "max_score")
+
+        self._write(
+            Assignment,
+            self._sorted_out("assignments", rows, convert),
+            counts,
+            ["bootcamp", "created_by", "title", "description", "due_at", "max_score", "is_published"],
+        )
+
+    def _write(self, model, accepted, counts, fields) -> list:
+        """Create the new rows, update the changed ones, count the rest; the created."""
+        known = self._imported(model, (row["id"] for row, _ in accepted), "pk", "legacy_updated_at")
+        created, updated = [], []
+        for row, instance in accepted:
+            if row["id"] not in known:
+                created.append(instance)
+            elif known[row["id"]][1] == instance.legacy_updated_at:
+                counts.unchanged += 1
+            else:
+                instance.pk = known[row["id"]][0]
+                updated.append(instance)
+        model.objects.bulk_create(created)
+        _bulk_update(model, updated, fields)
+        counts.created += len(created)
+        counts.updated += len(updated)
+        return created
+
+    # --- enrollments --------------------------------------------------------------------
+
+    def _import_enrollments(self) -> None:
+        self._next_seq = {}
+        self._run_table(
+            "enrollments",
+            self._enrollments_batch,
+            [
+                self._col("enrollments", "bootcamp_id"),
+                self._col("enrollments", "enrolled_at"),
+                self._col("enrollments", "id"),
+            ],
+        )
+
+    def _waitlist_seq(self, bootcamp_pk: int) -> int:
+        """The next place on the bootcamp's waitlist, after everyone already on it."""
+        if bootcamp_pk not in self._next_seq:
+            current = Enrollment.objects.filter(
+                bootcamp_id=bootcamp_pk, status=Enrollment.Status.WAITLISTED
+            ).aggregate(m=Max("waitlist_seq"))["m"]
+            self._next_seq[bootcamp_pk] = (current or 0) + 1
+        seq = self._next_seq[bootcamp_pk]
+        self._next_seq[bootcamp_pk] += 1
+        return seq
+
+    def _enrollments_batch(self, rows) -> None:
+        counts = self.report.counts("enrollments")
+        bootcamps = dict(
+            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows}).values_list(
+                "legacy_id", "pk"
+            )
+        )
+        students = set(
+            User.objects.filter(legacy_id__in={row["student_id"] for row in rows}).values_list(
+                "pk", flat=True
+            )
+        )
+        known = self._imported(
+            Enrollment, (row["id"] for row in rows), "pk", "legacy_updated_at", "status", "waitlist_seq"
+        )
+        taken = {
+            (student, bootcamp): legacy_id
+            for student, bootcamp, legacy_id in Enrollment.objects.filter(
+                student_id__in=students, bootcamp_id__in=bootcamps.values()
+            ).values_list("student_id", "bootcamp_id", "legacy_id")
+        }
+
+        def convert(row):
+            if row["student_id"] not in students:
+                raise Refused(f"its student users {row['student_id']} was not imported")
+            if row["bootcamp_id"] not in bootcamps:
+                raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
+            bootcamp = bootcamps[row["bootcamp_id"]]
+            if taken.get((row["student_id"], bootcamp), row["id"]) != row["id"]:
+                raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
+            status = self._enum("enrollment_status", row["status"])
+            previous = known.get(row["id"])
+            if previous and previous[1] == _utc(row["updated_at"]):
+                return None  # unchanged: no new place on the waitlist
+            if status != Enrollment.Status.WAITLISTED:
+                seq = None
+            elif previous and previous[2] == Enrollment.Status.WAITLISTED:
+                seq = previous[3]
+            else:
+                seq = self._waitlist_seq(bootcamp)
+            enrolled_at = _utc(row["enrolled_at"])
+            return Enrollment(
+                student_id=row["student_id"],
+                bootcamp_id=bootcamp,
+                status=status,
+                waitlist_seq=seq,
+                enrolled_at=enrolled_at,
+                created_at=enrolled_at,
+                legacy_id=row["id"],
+                legacy_updated_at=_utc(row["updated_at"]),
+            )
+
+        accepted = self._sorted_out("enrollments", rows, convert)
+        counts.unchanged += sum(1 for _, enrollment in accepted if enrollment is None)
+        self._write(
+            Enrollment,
+            [(row, enrollment) for row, enrollment in accepted if enrollment is not None],
+            counts,
+            ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at"],
+        )
+
+    def _find_over_full_bootcamps(self) -> None:
+        over_full = (
+            Bootcamp.objects.filter(legacy_id__isnull=False)
+            .annotate(
+                seats_taken=Count("enrollments", filter=Q(enrollments__status__in=Enrollment.SEAT_HOLDING))
+            )
+            .filter(seats_taken__gt=F("capacity"))
+            .order_by("pk")
+            .values("pk", "legacy_id", "title", "capacity", "seats_taken")
+        )
+        self.report.over_full_bootcamps = [
+            {
+                "id": row["pk"],
+                "legacy_id": str(row["legacy_id"]),
+                "title": row["title"],
+                "capacity": row["capacity"],
+                "seats_taken": row["seats_taken"],
+            }
+            for row in over_full
+        ]
+
+    # --- leads (with their notes on the timeline) --------------------------------------
+
+    def _import_leads(self) -> None:
+        self._open_group = (None, None)  # (email, the open lead imported for it)
+        self._run_table(
+            "leads",
+            self._leads_batch,
+            [
+                self._lower("leads", "email"),
+                sql.SQL("{} DESC").format(self._col("leads", "updated_at")),
+                self._col("leads", "id"),
+            ],
+        )
+
+    def _leads_batch(self, rows) -> None:
+        counts = self.report.counts("leads")
+        bootcamps = dict(
+            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows} - {None}).values_list(
+                "legacy_id", "pk"
+            )
+        )
+        owners = set(
+            User.objects.filter(legacy_id__in={row["owner_id"] for row in rows} - {None}).values_list(
+                "pk", flat=True
+            )
+        )
+        open_in_cohortly = dict(
+            Lead.objects.filter(
+                email__in={normalize_email(row["email"]) for row in rows}, status__in=OPEN_LEAD
+            ).values_list("email", "legacy_id")
+        )
+
+        def convert(row):
+            email = normalize_email(row["email"])
+            status = self._enum("lead_status", row["status"])
+            if status in OPEN_LEAD:
+                group_email, winner = self._open_group
+                if email == group_email:
+                    raise Refused(f"leads {winner} is also an open lead of {email} and was updated later")
+                self._open_group = (email, row["id"])
+                holder = open_in_cohortly.get(email, row["id"])
+                if holder != row["id"]:
+                    raise Refused(f"{email} already has an open lead in Cohortly")
+            if row["bootcamp_id"] is not None and row["bootcamp_id"] not in bootcamps:
+                raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
+            if row["owner_id"] is not None and row["owner_id"] not in owners:
+                raise Refused(f"its owner users {row['owner_id']} was not imported")
+            source, original_source = self.mapping.source_of(row["source"])
+            lead = Lead(
+                full_name=(row["full_name"] or "").strip(),
+                email=email,
+                phone=(row["phone"] or "").strip(),
+                source=source,
+                status=status,
+                lost_reason=LOST_WITHOUT_REASON if status == Lead.Status.LOST else "",
+                bootcamp_id=bootcamps.get(row["bootcamp_id"]),
+                owner_id=row["owner_id"],
+                created_at=_utc(row["created_at"]),
+                legacy_id=row["id"],
+                legacy_updated_at=_utc(row["updated_at"]),
+            )
+            lead._original_source = original_source
+            lead._notes = (row["notes"] or "").strip()
+            return _validated(lead, "full_name", "email", "phone")
+
+        accepted = self._sorted_out("leads", rows, convert)
+        known = self._imported(Lead, (row["id"] for row, _ in accepted), "pk", "legacy_updated_at")
+        changed = [
+            lead
+            for _, lead in accepted
+            if lead.legacy_id in known and known[lead.legacy_id][1] != lead.legacy_updated_at
+        ]
+        for lead in changed:
+            lead.pk = known[lead.legacy_id][0]
+        created = self._write(
+            Lead,
+            accepted,
+            counts,
+            ["full_name", "email", "phone", "source", "status", "lost_reason", "bootcamp", "owner"],
+        )
+        LeadActivity.objects.bulk_create(
+            [*self._timeline_of_new(created), *self._timeline_of_changed(changed)], batch_size=self.batch_size
+        )
+
+    @staticmethod
+    def _timeline_of_new(leads) -> list[LeadActivity]:
+        """The source text Cohortly's choices had no match for, and the notes, on the timeline."""
+        activities = []
+        for lead in leads:
+            if lead._original_source:
+                activities.append(
+                    LeadActivity(
+                        lead=lead,
+                        kind=LeadActivity.Kind.CREATED,
+                        body=f"Source in the Node backend: “{lead._original_source}”.",
+                        data={"legacy": {"source": lead._original_source}},
+                        created_at=lead.created_at,
+                    )
+                )
+            if lead._notes:
+                activities.append(
+                    LeadActivity(
+                        lead=lead,
+                        kind=LeadActivity.Kind.NOTE,
+                        body=lead._notes,
+                        data={"legacy": {"notes": True}},
+                        created_at=lead.legacy_updated_at,
+                    )
+                )
+        return activities
+
+    @staticmethod
+    def _timeline_of_changed(leads) -> list[LeadActivity]:
+        """A changed lead's notes: what the sales team appended since, as one more note."""
+        last_notes = {}
+        for lead_id, body in (
+            LeadActivity.objects.filter(lead__in=leads, kind=LeadActivity.Kind.NOTE, data__legacy__notes=True)
+            .order_by("created_at", "pk")
+            .values_list("lead_id", "body")
+        ):
+            last_notes[lead_id] = body
+        activities = []
+        for lead in leads:
+            before = last_notes.get(lead.pk, "")
+            if not lead._notes or lead._notes == before:
+                continue
+            added = (
+                lead._notes[len(before) :].strip()
+                if before and lead._notes.startswith(before)
+                else lead._notes
+            )
+            activities.append(
+                LeadActivity(
+                    lead=lead,
+                    kind=LeadActivity.Kind.NOTE,
+                    body=added,
+                    data={"legacy": {"notes": True}},
+                    created_at=lead.legacy_updated_at,
+                )
+            )
+        return activities
+
+    # --- refresh tokens -----------------------------------------------------------------
+
+    def _import_refresh_tokens(self) -> None:
+        # Expired tokens can never be exchanged: they aren't read.
+        unexpired = sql.SQL("{} > (now() AT TIME ZONE 'UTC')").format(
+            self._col("refresh_tokens", "expires_at")
+        )
+        self._run_table(
+            "refresh_tokens", self._refresh_tokens_batch, [self._col("refresh_tokens", "id")], unexpired
+        )
+
+    def _refresh_tokens_batch(self, rows) -> None:
+        counts = self.report.counts("refresh_tokens")
+        users = set(
+            User.objects.filter(legacy_id__in={row["user_id"] for row in rows}).values_list("pk", flat=True)
+        )
+        known = {
+            legacy_id: (pk, revoked_at)
+            for legacy_id, pk, revoked_at in LegacyRefreshToken.objects.filter(
+                legacy_id__in=[row["id"] for row in rows]
+            ).values_list("legacy_id", "pk", "revoked_at")
+        }
+
+        def convert(row):
+            if row["user_id"] not in users:
+                raise Refused(f"its user {row['user_id']} was not imported")
+            if not SHA256_HEX.match((row["token_hash"] or "").lower()):
+                raise Refused("token_hash is not a SHA-256 hex digest")
+            return LegacyRefreshToken(
+                legacy_id=row["id"],
+                user_id=row["user_id"],
+                token_hash=row["token_hash"].lower(),
+                expires_at=_utc(row["expires_at"]),
+                revoked_at=_utc(row["revoked_at"]),
+                created_at=_utc(row["created_at"]),
+            )
+
+        created, updated = [], []
+        for row, token in self._sorted_out("refresh_tokens", rows, convert):
+            if row["id"] not in known:
+                created.append(token)
+            elif known[row["id"]][1] == token.revoked_at:
+                counts.unchanged += 1
+            else:
+                token.pk = known[row["id"]][0]
+                updated.append(token)
+        LegacyRefreshToken.objects.bulk_create(created)
+        LegacyRefreshToken.objects.bulk_update(updated, ["revoked_at"])
+        counts.created += len(created)
+        counts.updated += len(updated)
+
+    # --- what the source no longer has ---------------------------------------------------
+
+    def _find_missing(self, table: str) -> None:
+        """Imported rows whose source row is gone: listed, never deleted here."""
+        model = MODELS[table]
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+            self._col(table, "id"), self.mapping.table(table), self._col(table, "id")
+        )
+        rows = model.objects.filter(legacy_id__isnull=False).order_by("pk").values_list("legacy_id", "pk")
+        batch = []
+        for row in rows.iterator(chunk_size=self.batch_size):
+            batch.append(row)
+            if len(batch) == self.batch_size:
+                self._report_missing(table, query, batch)
+                batch = []
+        self._report_missing(table, query, batch)
+
+    def _report_missing(self, table, query, batch) -> None:
+        if not batch:
+            return
+        present = {
+            row[0] for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
+        }
+        self.report.missing_in_source.extend(
+            {"table": table, "legacy_id": str(legacy_id), "id": str(pk)}
+            for legacy_id, pk in batch
+            if legacy_id not in present
+        )

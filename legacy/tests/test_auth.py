@@ -1,0 +1,253 @@
+"""Passwords and sessions survive the switch: the Node backend's bcrypt hashes and JWTs."""
+
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from conftest import assert_error, auth_client
+from legacy.hashers import LegacyBcryptPasswordHasher
+from legacy.models import LegacyRefreshToken
+from legacy.tokens import token_hash
+
+pytestmark = pytest.mark.django_db
+
+NODE_HASHES = json.loads((Path(__file__).with_name("node_hashes.json")).read_text())
+LOGIN, REFRESH, ME = "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/me"
+ACCESS_SECRET, REFRESH_SECRET = "node-access-secret-" + "x" * 20, "node-refresh-secret-" + "y" * 20
+
+
+def imported_user(node_hash: str = NODE_HASHES[0]["hash"], **fields) -> User:
+    """A user as import_legacy leaves one: the Node id, its hash kept as it is."""
+    user_id = uuid.uuid4()
+    user = UserFactory(id=user_id, legacy_id=user_id, **fields)
+    User.objects.filter(pk=user_id).update(password=LegacyBcryptPasswordHasher.wrap(node_hash))
+    user.refresh_from_db()
+    return user
+
+
+# --- passwords --------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def production_hashers(settings):
+    """The hashers production has (the suite's own settings use a fast MD5)."""
+    import cohortly.settings
+
+    settings.PASSWORD_HASHERS = cohortly.settings.PASSWORD_HASHERS
+
+
+@pytest.mark.parametrize("entry", NODE_HASHES, ids=[entry["hash"][:7] for entry in NODE_HASHES])
+def test_every_node_hash_style_logs_in_and_is_upgraded_to_argon2(anon_client, entry):
+    user = imported_user(entry["hash"])
+
+    response = anon_client.post(LOGIN, {"email": user.email, "password": entry["password"]})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["user"]["id"] == str(user.pk)
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+    # The upgraded hash holds the same password (all of it: the 80-byte one too).
+    assert user.check_password(entry["password"])
+    assert anon_client.post(LOGIN, {"email": user.email, "password": entry["password"]}).status_code == 200
+
+
+def test_a_wrong_password_against_a_node_hash_is_the_usual_401_and_upgrades_nothing(anon_client):
+    user = imported_user()
+    stored = user.password
+
+    wrong = anon_client.post(LOGIN, {"email": user.email, "password": "Not-the-password-1"})
+    unknown = anon_client.post(LOGIN, {"email": "nobody@node.example", "password": "Not-the-password-1"})
+
+    assert wrong.json() == unknown.json()
+    assert_error(wrong, 401, "invalid_credentials")
+    user.refresh_from_db()
+    assert user.password == stored
+
+
+def test_only_the_first_72_bytes_count_as_in_the_node_libraries():
+    entry = NODE_HASHES[3]
+    user = imported_user(entry["hash"])
+    assert len(entry["password"].encode()) == 80
+    assert user.check_password(entry["password"][:72] + "different tail")
+    assert not user.check_password(entry["password"][:71])
+
+
+def test_a_damaged_hash_refuses_every_password_without_an_error():
+    user = imported_user("$2b$10$tooshort")
+    assert not user.check_password("anything")
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cutover(settings):
+    settings.LEGACY_JWT_SECRET = ACCESS_SECRET
+    settings.LEGACY_JWT_REFRESH_SECRET = REFRESH_SECRET
+    settings.LEGACY_TOKENS_UNTIL = timezone.now() + timedelta(days=14)
+    return settings
+
+
+def node_access_token(user, *, secret=ACCESS_SECRET, algorithm="HS256", minutes=15, **claims):
+    now = int(time.time())
+    payload = {"userId": str(user.pk), "role": user.role, "iat": now, "exp": now + minutes * 60, **claims}
+    return jwt.encode(payload, secret, algorithm=algorithm)
+
+
+def node_refresh_token(user, *, expires_in_days=7, revoked=False, secret=REFRESH_SECRET):
+    """A refresh token the Node backend issued, and the row import_legacy brought over for it."""
+    now = int(time.time())
+    raw = jwt.encode(
+        {"userId": str(user.pk), "iat": now, "exp": now + expires_in_days * 86400, "jti": uuid.uuid4().hex},
+        secret,
+        algorithm="HS256",
+    )
+    LegacyRefreshToken.objects.create(
+        legacy_id=uuid.uuid4(),
+        user=user,
+        token_hash=token_hash(raw),
+        expires_at=datetime.now(UTC) + timedelta(days=expires_in_days),
+        revoked_at=datetime.now(UTC) if revoked else None,
+        created_at=datetime.now(UTC),
+    )
+    return raw
+
+
+def me_with(anon_client, token):
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return anon_client.get(ME)
+
+
+def test_a_node_access_token_authenticates_the_imported_user(anon_client, cutover):
+    user = imported_user(role="SALES")
+    response = me_with(anon_client, node_access_token(user))
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == str(user.pk) and response.json()["role"] == "SALES"
+
+
+def test_cohortly_tokens_still_work_beside_node_tokens(cutover):
+    user = UserFactory()
+    assert auth_client(user).get(ME).json()["id"] == str(user.pk)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(
+            lambda user: node_access_token(user, secret="a-wrong-secret-" + "z" * 20), id="wrong-secret"
+        ),
+        pytest.param(lambda user: node_access_token(user, minutes=-1), id="expired"),
+        pytest.param(lambda user: node_access_token(user, algorithm="HS512"), id="HS512"),
+        pytest.param(
+            lambda user: jwt.encode(
+                {"userId": str(user.pk), "iat": int(time.time()), "exp": int(time.time()) + 600},
+                None,
+                algorithm="none",
+            ),
+            id="alg-none",
+        ),
+        pytest.param(lambda user: node_access_token(user, secret=REFRESH_SECRET), id="a-refresh-token"),
+        pytest.param(lambda user: node_access_token(user, userId=str(uuid.uuid4())), id="unknown-user"),
+        pytest.param(lambda user: node_access_token(user, userId="not-a-uuid"), id="not-a-uuid"),
+        pytest.param(lambda user: node_access_token(user) + "=", id="padded"),
+    ],
+)
+def test_forged_or_stale_node_access_tokens_are_plain_bad_tokens(anon_client, cutover, forge):
+    user = imported_user()
+    response = me_with(anon_client, forge(user))
+    assert_error(response, 401)
+    assert response.json() == me_with(anon_client, "garbage.token.here").json()
+
+
+def test_node_tokens_of_users_cohortly_made_or_deactivated_are_refused(anon_client, cutover):
+    native = UserFactory()  # not imported: its id never was a Node user's
+    inactive = imported_user(is_active=False)
+    assert_error(me_with(anon_client, node_access_token(native)), 401)
+    assert_error(me_with(anon_client, node_access_token(inactive)), 401)
+
+
+def test_node_access_tokens_stop_at_legacy_tokens_until_and_when_unset(anon_client, cutover):
+    user = imported_user()
+    token = node_access_token(user)
+    assert me_with(anon_client, token).status_code == 200
+
+    cutover.LEGACY_TOKENS_UNTIL = timezone.now() - timedelta(seconds=1)
+    assert_error(me_with(anon_client, token), 401)
+
+    cutover.LEGACY_TOKENS_UNTIL = timezone.now() + timedelta(days=1)
+    cutover.LEGACY_JWT_SECRET = ""
+    assert_error(me_with(anon_client, token), 401)
+
+
+def test_a_node_refresh_token_is_exchanged_once_for_a_cohortly_pair(anon_client, cutover):
+    user = imported_user()
+    raw = node_refresh_token(user)
+
+    first = anon_client.post(REFRESH, {"refresh": raw})
+    assert first.status_code == 200, first.content
+    assert me_with(anon_client, first.json()["access"]).json()["id"] == str(user.pk)
+    anon_client.credentials()
+    # The new Cohortly refresh token works as any other.
+    assert anon_client.post(REFRESH, {"refresh": first.json()["refresh"]}).status_code == 200
+
+    second = anon_client.post(REFRESH, {"refresh": raw})
+    assert_error(second, 401)
+    assert LegacyRefreshToken.objects.get().spent_at is not None
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["revoked", "expired-row", "not-imported", "unset", "after-until", "wrong-secret", "inactive"],
+)
+def test_node_refresh_tokens_that_must_not_work_are_401(anon_client, cutover, case):
+    user = imported_user(is_active=case != "inactive")
+    if case == "revoked":
+        raw = node_refresh_token(user, revoked=True)
+    elif case == "expired-row":
+        raw = node_refresh_token(user)
+        LegacyRefreshToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif case == "not-imported":
+        raw = node_refresh_token(user)
+        LegacyRefreshToken.objects.all().delete()
+    elif case == "wrong-secret":
+        raw = node_refresh_token(user, secret="another-secret-" + "q" * 20)
+    else:
+        raw = node_refresh_token(user)
+    if case == "unset":
+        cutover.LEGACY_JWT_REFRESH_SECRET = ""
+    if case == "after-until":
+        cutover.LEGACY_TOKENS_UNTIL = timezone.now() - timedelta(seconds=1)
+
+    assert_error(anon_client.post(REFRESH, {"refresh": raw}), 401)
+    assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_exchanges_of_one_node_refresh_token_across_processes_give_exactly_one_pair():
+    from cohortly.tests.live_servers import gunicorn, request
+
+    user = imported_user()
+    raw = node_refresh_token(user)
+    env = {
+        "LEGACY_JWT_SECRET": ACCESS_SECRET,
+        "LEGACY_JWT_REFRESH_SECRET": REFRESH_SECRET,
+        "LEGACY_TOKENS_UNTIL": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "THROTTLE_ANON_RATE": "100000/min",
+    }
+    with gunicorn(workers=2, env=env) as base, ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda _: request("POST", f"{base}{REFRESH}", json_body={"refresh": raw}), range(8))
+        )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [401] * 7, results

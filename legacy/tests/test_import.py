@@ -1,0 +1,455 @@
+"""import_legacy, run as an operator runs it, checked against the rows in both databases."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from assignments.models import Assignment
+from bootcamps.models import Bootcamp
+from bootcamps.tests.factories import BootcampFactory
+from enrollments.models import Enrollment
+from enrollments.services import enrollment_create
+from leads.models import Lead, LeadActivity
+from leads.tests.factories import LeadFactory
+from legacy.importer import LOST_WITHOUT_REASON, Importer, connect
+from legacy.mapping import DEFAULT_PATH, Mapping
+from legacy.models import LegacyRefreshToken
+from legacy.tests.conftest import naive_utc
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def run_import(node, *args, expect=0):
+    """call_command as the operator would; (exit code, stdout, the JSON report)."""
+    out, err = _Buffer(), _Buffer()
+    report = Path(os.environ.get("TMPDIR", "/tmp")) / f"import-report-{os.getpid()}.json"
+    code = 0
+    try:
+        call_command(
+            "import_legacy", "--source", node.url, "--report", str(report), *args, stdout=out, stderr=err
+        )
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    assert code == expect, (code, out.text, err.text)
+    return out.text, json.loads(report.read_text()) if report.exists() and code != 2 else None
+
+
+class _Buffer:
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    @property
+    def text(self):
+        return "".join(self.parts)
+
+
+def refusals(report, table=None):
+    return {r["legacy_id"]: r["reason"] for r in report["refused"] if table in (None, r["table"])}
+
+
+def counts(report, table):
+    return report["tables"][table]
+
+
+def fill(node):
+    """A small company: staff, students, two bootcamps, enrollments, assignments, leads, tokens."""
+    admin = node.user(email="Boss@Node.Example", role="ADMIN")
+    sales = node.user(email="seller@node.example", role="SALES")
+    teacher = node.user(email="teacher@node.example", role="INSTRUCTOR", phone="+49 30 1234567")
+    mentor = node.user(email="mentor@node.example", role="MENTOR")
+    students = [node.user(email=f"student{n}@node.example") for n in range(4)]
+    web = node.bootcamp(title="Web Development", instructor_id=teacher["id"], mentors=[mentor], capacity=2)
+    data = node.bootcamp(title="Data Science", status="COMPLETED", instructor_id=teacher["id"])
+    active = [node.enrollment(students[n], web, status="ACTIVE") for n in range(2)]
+    # Two asked for a seat, in this order, and were never confirmed.
+    pending_late = node.enrollment(students[2], web, status="PENDING", enrolled_at=naive_utc(-5))
+    pending_early = node.enrollment(students[3], web, status="PENDING", enrolled_at=naive_utc(-9))
+    dropped = node.enrollment(students[0], data, status="DROPPED")
+    homework = node.assignment(web, author_id=teacher["id"], max_score=50)
+    orphan_homework = node.assignment(web, author_id=None)
+    leads = {
+        "web": node.lead(source="Website ", owner_id=sales["id"], bootcamp_id=web["id"]),
+        "fb": node.lead(source="FB ads", notes="Called twice.\nWants the evening class.", status="CONTACTED"),
+        "odd": node.lead(source="Radio spot", status="LOST"),
+        "won": node.lead(source="referral", status="CONVERTED", email=students[0]["email"]),
+        "none": node.lead(source=None, email="Mixed.Case@Mail.Example"),
+    }
+    token = node.refresh_token(students[0])
+    return locals()
+
+
+def test_a_full_import_brings_every_table_over_with_the_decisions_the_old_data_forces(node):
+    company = fill(node)
+    out, report = run_import(node)
+
+    assert report["refused"] == []
+    assert {table: c["created"] for table, c in report["tables"].items()} == {
+        "users": 8,
+        "bootcamps": 2,
+        "assignments": 2,
+        "enrollments": 5,
+        "leads": 5,
+        "refresh_tokens": 1,
+    }
+    assert "Import finished." in out
+
+    # Users keep their id; emails are lower-cased; the bcrypt hash is kept as it is.
+    boss = User.objects.get(pk=company["admin"]["id"])
+    assert boss.email == "boss@node.example" and boss.role == "ADMIN" and boss.legacy_id == boss.pk
+    assert boss.password == f"legacy_bcrypt${company['admin']['password_hash']}"
+    assert boss.created_at == company["admin"]["created_at"].replace(tzinfo=UTC)  # the same instant
+    assert User.objects.get(pk=company["teacher"]["id"]).phone == "+49 30 1234567"
+
+    # Bootcamps: statuses mapped, instructor and mentors kept, a slug made.
+    web = Bootcamp.objects.get(legacy_id=company["web"]["id"])
+    assert web.status == "PUBLISHED" and web.slug == "web-development" and web.capacity == 2
+    assert list(web.instructors.values_list("pk", flat=True)) == [company["teacher"]["id"]]
+    assert list(web.mentors.values_list("pk", flat=True)) == [company["mentor"]["id"]]
+    assert Bootcamp.objects.get(legacy_id=company["data"]["id"]).status == "ARCHIVED"
+    assert web.price == Decimal("4900.00") and web.created_at == company["web"]["created_at"].replace(
+        tzinfo=UTC
+    )
+
+    # Enrollments: PENDING joins the waitlist in enrolled_at order.
+    waitlist = Enrollment.objects.filter(bootcamp=web, status="WAITLISTED").order_by("waitlist_seq")
+    assert [e.legacy_id for e in waitlist] == [company["pending_early"]["id"], company["pending_late"]["id"]]
+    assert Enrollment.objects.get(legacy_id=company["dropped"]["id"]).status == "DROPPED"
+    first = Enrollment.objects.get(legacy_id=company["active"][0]["id"])
+    assert first.enrolled_at == company["active"][0]["enrolled_at"].replace(tzinfo=UTC)
+
+    # Assignments: the author, or the bootcamp's instructor when there was none.
+    assert Assignment.objects.get(legacy_id=company["homework"]["id"]).max_score == Decimal("50")
+    orphan = Assignment.objects.get(legacy_id=company["orphan_homework"]["id"])
+    assert orphan.created_by_id == company["teacher"]["id"]
+
+    # Leads: sources normalised, the unknown kept on the timeline, notes as one note.
+    by_id = {lead.legacy_id: lead for lead in Lead.objects.all()}
+    leads = company["leads"]
+    assert by_id[leads["web"]["id"]].source == "WEBSITE"
+    assert by_id[leads["web"]["id"]].owner_id == company["sales"]["id"]
+    assert by_id[leads["fb"]["id"]].source == "ADS"
+    assert by_id[leads["none"]["id"]].email == "mixed.case@mail.example"
+    odd = by_id[leads["odd"]["id"]]
+    assert odd.source == "OTHER" and odd.status == "LOST" and odd.lost_reason == LOST_WITHOUT_REASON
+    assert "Radio spot" in odd.activities.get(kind="CREATED").body
+    assert not by_id[leads["web"]["id"]].activities.exists()  # nothing to keep: an empty timeline
+    note = by_id[leads["fb"]["id"]].activities.get(kind="NOTE")
+    assert note.body == "Called twice.\nWants the evening class."
+    assert note.created_at == leads["fb"]["updated_at"].replace(tzinfo=UTC)
+    won = by_id[leads["won"]["id"]]
+    assert won.status == "CONVERTED" and won.converted_enrollment is None and won.source == "REFERRAL"
+    assert by_id[leads["web"]["id"]].created_at == leads["web"]["created_at"].replace(tzinfo=UTC)
+
+    token = LegacyRefreshToken.objects.get()
+    assert (
+        token.token_hash == company["token"]["token_hash"] and token.user_id == company["students"][0]["id"]
+    )
+
+    # Web Development had 2 seats and 2 ACTIVE: full, not over-full.
+    assert report["over_full_bootcamps"] == []
+
+
+def test_a_second_run_with_nothing_changed_writes_nothing_and_says_so(node):
+    fill(node)
+    run_import(node)
+    before = {model: list(model.objects.values_list("pk", "updated_at")) for model in (User, Bootcamp, Lead)}
+    activities = LeadActivity.objects.count()
+
+    out, report = run_import(node)
+
+    assert all(c["created"] == 0 and c["updated"] == 0 for c in report["tables"].values()), report["tables"]
+    assert counts(report, "leads")["unchanged"] == 5 and counts(report, "users")["unchanged"] == 8
+    assert "nothing was created or updated" in out
+    assert {model: list(model.objects.values_list("pk", "updated_at")) for model in before} == before
+    assert LeadActivity.objects.count() == activities
+
+
+def test_changes_in_the_source_are_brought_over_and_rows_gone_from_it_are_listed_not_deleted(node):
+    company = fill(node)
+    run_import(node)
+    native = LeadFactory(email="walked-in@cohortly.example")  # made in Cohortly: never touched
+    native_version = native.updated_at
+
+    node.execute(
+        "UPDATE users SET full_name = 'Renamed Teacher', updated_at = %s WHERE id = %s",
+        [naive_utc(), company["teacher"]["id"]],
+    )
+    node.execute(
+        "UPDATE leads SET notes = notes || E'\\nSigned up for the open day.', updated_at = %s WHERE id = %s",
+        [naive_utc(), company["leads"]["fb"]["id"]],
+    )
+    node.execute(
+        "UPDATE enrollments SET status = 'ACTIVE', updated_at = %s WHERE id = %s",
+        [naive_utc(), company["pending_early"]["id"]],
+    )
+    node.execute(
+        "UPDATE refresh_tokens SET revoked_at = %s WHERE id = %s", [naive_utc(), company["token"]["id"]]
+    )
+    node.execute("DELETE FROM leads WHERE id = %s", [company["leads"]["none"]["id"]])
+    newcomer = node.lead(email="newcomer@mail.example")
+
+    _, report = run_import(node)
+
+    assert counts(report, "users") | {"read": 0} == {
+        "read": 0,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 7,
+        "refused": 0,
+    }
+    assert counts(report, "leads")["created"] == 1 and counts(report, "leads")["updated"] == 1
+    assert counts(report, "enrollments")["updated"] == 1 and counts(report, "refresh_tokens")["updated"] == 1
+    assert User.objects.get(pk=company["teacher"]["id"]).full_name == "Renamed Teacher"
+    fb = Lead.objects.get(legacy_id=company["leads"]["fb"]["id"])
+    assert list(fb.activities.filter(kind="NOTE").order_by("created_at").values_list("body", flat=True)) == [
+        "Called twice.\nWants the evening class.",
+        "Signed up for the open day.",
+    ]
+    promoted = Enrollment.objects.get(legacy_id=company["pending_early"]["id"])
+    assert promoted.status == "ACTIVE" and promoted.waitlist_seq is None
+    assert LegacyRefreshToken.objects.get().revoked_at is not None
+    assert Lead.objects.filter(legacy_id=newcomer["id"]).exists()
+
+    gone = company["leads"]["none"]["id"]
+    assert report["missing_in_source"] == [
+        {"table": "leads", "legacy_id": str(gone), "id": str(Lead.objects.get(legacy_id=gone).pk)}
+    ]
+    native.refresh_from_db()
+    assert native.updated_at == native_version and native.legacy_id is None
+    # Web Development now holds 3 ACTIVE on 2 seats: the report says so.
+    web = company["web"]
+    assert report["over_full_bootcamps"] == [
+        {
+            "id": Bootcamp.objects.get(legacy_id=web["id"]).pk,
+            "legacy_id": str(web["id"]),
+            "title": "Web Development",
+            "capacity": 2,
+            "seats_taken": 3,
+        }
+    ]
+
+
+def test_over_full_bootcamps_keep_their_class_and_the_seat_rule_holds_afterwards(node):
+    teacher = node.user(role="INSTRUCTOR")
+    camp = node.bootcamp(
+        capacity=1,
+        instructor_id=teacher["id"],
+        start_date=naive_utc(30).date(),
+        end_date=naive_utc(90).date(),
+    )
+    students = [node.user() for _ in range(3)]
+    for student in students:
+        node.enrollment(student, camp, status="ACTIVE")
+    _, report = run_import(node)
+
+    bootcamp = Bootcamp.objects.get(legacy_id=camp["id"])
+    assert [b["seats_taken"] for b in report["over_full_bootcamps"]] == [3]
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status="ACTIVE").count() == 3
+
+    latecomer = UserFactory(role="STUDENT")
+    enrollment = enrollment_create(student=latecomer, bootcamp=bootcamp)
+    assert enrollment.status == "WAITLISTED"
+
+
+def test_bad_rows_are_refused_with_their_reasons_and_the_rest_imports(node):
+    node.execute("ALTER TYPE bootcamp_status ADD VALUE IF NOT EXISTS 'PAUSED'")
+    good = node.user(email="good@node.example")
+    not_an_email = node.user(email="not-an-email")
+    older_twin = node.user(email="Twin@Node.Example", updated_at=naive_utc(-50))
+    newer_twin = node.user(email="twin@node.example", updated_at=naive_utc(-1))
+    backwards = node.bootcamp(start_date=naive_utc(10).date(), end_date=naive_utc(1).date())
+    no_seats = node.bootcamp(capacity=0)
+    paused = node.bootcamp(status="PAUSED")
+    fine = node.bootcamp()
+    dangling = node.enrollment(not_an_email, fine)  # its student was refused
+    kept = node.enrollment(good, fine)
+    twin_lead = node.lead(email="dup@mail.example", updated_at=naive_utc(-9))
+    winner_lead = node.lead(email="DUP@mail.example", updated_at=naive_utc(-1))
+
+    _, report = run_import(node, expect=1)
+
+    refused = refusals(report)
+    assert "email" in refused[str(not_an_email["id"])]
+    assert str(newer_twin["id"]) in refused[str(older_twin["id"])]  # names the one imported
+    assert "end date cannot be before the start date" in refused[str(backwards["id"])].lower()
+    assert "capacity" in refused[str(no_seats["id"])]
+    assert "PAUSED" in refused[str(paused["id"])]
+    assert "was not imported" in refused[str(dangling["id"])]
+    assert str(winner_lead["id"]) in refused[str(twin_lead["id"])]
+    assert len(refused) == 7
+
+    assert set(User.objects.values_list("pk", flat=True)) == {good["id"], newer_twin["id"]}
+    assert list(Bootcamp.objects.values_list("legacy_id", flat=True)) == [fine["id"]]
+    assert list(Enrollment.objects.values_list("legacy_id", flat=True)) == [kept["id"]]
+    assert list(Lead.objects.values_list("legacy_id", flat=True)) == [winner_lead["id"]]
+
+
+def test_a_dry_run_writes_nothing_and_prints_the_same_report(node):
+    fill(node)
+    node.user(email="broken")
+    _, dry = run_import(node, "--dry-run", expect=1)
+
+    for model in (User, Bootcamp, Enrollment, Assignment, Lead, LeadActivity, LegacyRefreshToken):
+        assert not model.objects.exists(), model
+    _, real = run_import(node, expect=1)
+    assert dry["dry_run"] is True and real["dry_run"] is False
+    assert dry["tables"] == real["tables"] and dry["refused"] == real["refused"]
+
+
+def test_only_imports_the_tables_named(node):
+    company = fill(node)
+    _, report = run_import(node, "--only", "users,bootcamps")
+    assert set(report["tables"]) == {"users", "bootcamps"}
+    assert User.objects.count() == 8 and Bootcamp.objects.count() == 2 and not Lead.objects.exists()
+    # Later, leads alone: their references resolve to what the first run imported.
+    run_import(node, "--only", "leads")
+    assert Lead.objects.get(legacy_id=company["leads"]["web"]["id"]).owner_id == company["sales"]["id"]
+
+
+def test_runs_that_cannot_start_exit_2_with_one_line_and_write_nothing(node, tmp_path):
+    node.user()
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[users\n")
+    missing_column = tmp_path / "missing.toml"
+    missing_column.write_text(DEFAULT_PATH.read_text().replace('notes = "notes"', 'notes = "remarks"'))
+    cases = [
+        (["--source", "not a url at all"], "can't connect to the source"),
+        (["--source", "postgres://postgres@127.0.0.1:1/nothing"], "can't connect to the source"),
+        (["--source", node.url, "--mapping", str(bad_toml)], "not valid TOML"),
+        (["--source", node.url, "--mapping", str(missing_column)], "leads.remarks"),
+        (["--source", node.url, "--only", "users,grades"], "grades"),
+    ]
+    for args, message in cases:
+        with pytest.raises(CommandError) as raised:
+            call_command("import_legacy", *args, stdout=_Buffer(), stderr=_Buffer())
+        assert raised.value.returncode == 2, args
+        assert message in str(raised.value) and "\n" not in str(raised.value), str(raised.value)
+    assert not User.objects.exists()
+
+
+def test_the_mapping_file_renames_a_table_and_a_column(node, tmp_path):
+    lead = node.lead(full_name="Renamed Person")
+    node.execute("ALTER TABLE leads RENAME TO prospects")
+    node.execute("ALTER TABLE prospects RENAME COLUMN full_name TO name")
+    try:
+        mapping = tmp_path / "mapping.toml"
+        mapping.write_text(
+            DEFAULT_PATH.read_text()
+            .replace('[leads]\ntable = "leads"', '[leads]\ntable = "prospects"')
+            .replace(
+                '[leads.columns]\nid = "id"\nfull_name = "full_name"',
+                '[leads.columns]\nid = "id"\nfull_name = "name"',
+            )
+        )
+        with pytest.raises(CommandError) as raised:  # the default mapping names what isn't there
+            call_command("import_legacy", "--source", node.url, stdout=_Buffer(), stderr=_Buffer())
+        assert raised.value.returncode == 2 and "public.leads" in str(raised.value)
+
+        run_import(node, "--mapping", str(mapping))
+        assert Lead.objects.get(legacy_id=lead["id"]).full_name == "Renamed Person"
+    finally:
+        node.execute("ALTER TABLE prospects RENAME COLUMN name TO full_name")
+        node.execute("ALTER TABLE prospects RENAME TO leads")
+
+
+def test_one_run_reads_one_snapshot_of_the_source(node):
+    """A lead the Node backend writes while the run is busy with users is not half-seen."""
+    node.user()
+    node.lead(email="before@mail.example")
+
+    def progress(table, total):
+        if table == "users":
+            node.lead(email="during@mail.example")  # committed by another connection
+        return _NoBar()
+
+    source = connect(node.url)
+    with source:
+        report = Importer(source, Mapping.load(), progress=progress).run(["users", "leads"])
+        assert source.execute("SHOW transaction_isolation").fetchone()[0] == "repeatable read"
+        assert source.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+    assert report.tables["leads"].read == 1
+    assert list(Lead.objects.values_list("email", flat=True)) == ["before@mail.example"]
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_command_as_a_process_prints_progress_lines_and_exits_with_its_code(node, tmp_path):
+    from cohortly.tests.live_servers import database_url_for_servers
+
+    fill(node)
+    node.user(email="@nobody")
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_legacy", "--source", node.url, "--report", str(report)],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "cohortly.settings_test",
+            "DATABASE_URL": database_url_for_servers(),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "users: 9 of 9 rows" in result.stderr and "leads: 5 of 5 rows" in result.stderr  # not a terminal
+    assert "Traceback" not in result.stderr
+    assert "1 rows were refused" in result.stderr
+    saved = json.loads(report.read_text())
+    assert saved["tables"]["users"]["created"] == 8 and len(saved["refused"]) == 1
+    assert User.objects.count() == 8 and Lead.objects.count() == 5
+    assert timezone.now() - User.objects.get(email="boss@node.example").updated_at < timedelta(minutes=5)
+
+
+def test_cohortly_accounts_are_never_overwritten_by_a_source_user_with_their_email(node):
+    mine = UserFactory(email="taken@cohortly.example")
+    theirs = node.user(email="Taken@Cohortly.Example")
+    _, report = run_import(node, expect=1)
+    assert str(mine.pk) in refusals(report)[str(theirs["id"])]
+    mine.refresh_from_db()
+    assert mine.legacy_id is None and User.objects.count() == 1
+
+
+def test_imported_bootcamps_get_slugs_that_dont_clash(node):
+    BootcampFactory(title="Web Development", slug="web-development")
+    node.bootcamp(title="Web Development")
+    node.bootcamp(title="Web Development")
+    run_import(node)
+    assert sorted(Bootcamp.objects.values_list("slug", flat=True)) == [
+        "web-development",
+        "web-development-2",
+        "web-development-3",
+    ]

@@ -1,0 +1,85 @@
+"""The Node backend's JWTs, accepted during the cutover so nobody is logged out by it.
+
+Access tokens: HS256, signed with LEGACY_JWT_SECRET, claims {userId, role, iat, exp}.
+Refresh tokens: HS256, signed with LEGACY_JWT_REFRESH_SECRET, claims {userId, iat, exp};
+the importer brought over the SHA-256 of every one the Node backend issued.
+
+Both are honoured only while LEGACY_TOKENS_UNTIL is in the future and the secret is set,
+only for active users the importer created, and only with HS256: anything else (alg
+"none", another algorithm, a wrong secret, an expired token, an unknown user) is
+refused exactly as any bad token is.
+"""
+
+import hashlib
+import re
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+ALGORITHMS = ["HS256"]
+#: Three base64url parts without padding: anything else (a trailing "=", spaces,
+#: another alphabet) is not a token the Node backend issued.
+CANONICAL = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
+
+
+def token_hash(raw: str) -> str:
+    """What the Node backend stored for a refresh token: its SHA-256, hex."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _claims(raw: str | bytes, secret: str) -> dict | None:
+    """The verified claims of a Node token, or None."""
+    if not secret or settings.LEGACY_TOKENS_UNTIL is None or timezone.now() >= settings.LEGACY_TOKENS_UNTIL:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", errors="replace")
+    if not CANONICAL.match(raw):
+        return None
+    try:
+        claims = jwt.decode(raw, secret, algorithms=ALGORITHMS, options={"require": ["userId", "exp", "iat"]})
+    except jwt.InvalidTokenError:
+        return None
+    return claims if isinstance(claims.get("userId"), str) else None
+
+
+def _imported_active_user(user_id: str):
+    User = get_user_model()
+    try:
+        return User.objects.get(pk=user_id, legacy_id__isnull=False, is_active=True)
+    except (User.DoesNotExist, ValidationError):  # unknown, or not a UUID at all
+        return None
+
+
+def access_token_user(raw: str | bytes):
+    """The imported, active user a Node access token stands for, or None."""
+    claims = _claims(raw, settings.LEGACY_JWT_SECRET)
+    return _imported_active_user(claims["userId"]) if claims else None
+
+
+def spend_refresh_token(raw: str):
+    """Exchange a Node refresh token once: the user it stands for, or None.
+
+    The token must verify, be among the imported ones, not be revoked in the Node
+    backend, not be expired, and not have been spent; the check and the spending
+    are one UPDATE, so of several concurrent exchanges exactly one succeeds.
+    """
+    from legacy.models import LegacyRefreshToken
+
+    claims = _claims(raw, settings.LEGACY_JWT_REFRESH_SECRET)
+    if claims is None:
+        return None
+    user = _imported_active_user(claims["userId"])
+    if user is None:
+        return None
+    now = timezone.now()
+    spent = LegacyRefreshToken.objects.filter(
+        token_hash=token_hash(raw),
+        user=user,
+        revoked_at__isnull=True,
+        spent_at__isnull=True,
+        expires_at__gt=now,
+    ).update(spent_at=now)
+    return user if spent == 1 else None
