@@ -180,7 +180,12 @@ def test_render_blueprint_wires_web_worker_redis_and_a_generated_secret():
     assert settings["DEBUG"]["value"] == "false"
     assert settings["TASKS_BACKEND"]["value"] == "database"
     assert settings["DATABASE_URL"]["sync"] is False  # never committed
-    for service in (web, worker):
+    importer = services["cohortly-import-legacy"]  # the parallel run before the switch
+    assert importer["type"] == "cron" and importer["dockerCommand"] == "python manage.py import_legacy"
+    assert {"key": "LEGACY_DATABASE_URL", "sync": False} in [
+        {key: var[key] for key in ("key", "sync") if key in var} for var in importer["envVars"]
+    ]
+    for service in (web, worker, importer):
         assert {"fromGroup": "cohortly-settings"} in service["envVars"]
         assert any(var.get("key") == "REDIS_URL" for var in service["envVars"])
 

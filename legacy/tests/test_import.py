@@ -453,3 +453,19 @@ def test_imported_bootcamps_get_slugs_that_dont_clash(node):
         "web-development-2",
         "web-development-3",
     ]
+
+
+def test_imported_users_log_in_with_their_node_password_which_becomes_argon2(node, anon_client, settings):
+    import cohortly.settings
+    from legacy.tests.conftest import PASSWORD
+
+    settings.PASSWORD_HASHERS = cohortly.settings.PASSWORD_HASHERS
+    person = node.user(email="Ada@Node.Example")
+    run_import(node)
+
+    response = anon_client.post("/api/v1/auth/login", {"email": "ada@node.example", "password": PASSWORD})
+    assert response.status_code == 200, response.content
+    assert User.objects.get(pk=person["id"]).password.startswith("argon2$")
+    # A later run with nothing changed in the source leaves the upgraded hash alone.
+    run_import(node)
+    assert User.objects.get(pk=person["id"]).password.startswith("argon2$")
