@@ -59,6 +59,11 @@ OPEN_LEAD = set(Lead.OPEN_STATUSES)
 EVERY_ROW = sql.SQL("TRUE")
 
 
+def model_table(model) -> str:
+    """The source table a model is imported from."""
+    return next(table for table, candidate in MODELS.items() if candidate is model)
+
+
 class SourceError(Exception):
     """The source can't be read: the run doesn't start."""
 
@@ -162,6 +167,10 @@ class Report:
 
 
 class Importer:
+    """One run. Every table is read in id order, so a batch's earlier imports are one
+    range lookup (`_imported_between`), and a row whose `updated_at` hasn't moved is
+    counted unchanged before anything is built for it."""
+
     def __init__(self, connection: psycopg.Connection, mapping: Mapping, *, progress, batch_size: int = 2000):
         self.source = connection
         self.mapping = mapping
@@ -171,14 +180,20 @@ class Importer:
 
     # --- Reading the source -------------------------------------------------------
 
-    def _count(self, table: str, where: sql.Composable = EVERY_ROW) -> int:
+    def _col(self, table: str, column: str) -> sql.Composable:
+        return self.mapping.column(table, column)
+
+    def _count(self, table: str, where: sql.Composable) -> int:
         query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(self.mapping.table(table), where)
         return self.source.execute(query).fetchone()[0]
 
-    def _batches(self, table: str, order_by: list[sql.Composable], where: sql.Composable = EVERY_ROW):
+    def _batches(self, table: str, where: sql.Composable, order_by: list[sql.Composable], extra: list):
         """The table's rows, in batches, through a server-side cursor: memory stays flat."""
         query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
-            self.mapping.select_list(table), self.mapping.table(table), where, sql.SQL(", ").join(order_by)
+            sql.SQL(", ").join([self.mapping.select_list(table), *extra]),
+            self.mapping.table(table),
+            where,
+            sql.SQL(", ").join(order_by),
         )
         with self.source.cursor(name=f"import_{table}", row_factory=dict_row) as cursor:
             cursor.itersize = self.batch_size
@@ -186,19 +201,25 @@ class Importer:
             while rows := cursor.fetchmany(self.batch_size):
                 yield rows
 
-    def _col(self, table: str, column: str) -> sql.Composable:
-        return self.mapping.column(table, column)
-
-    def _lower(self, table: str, column: str) -> sql.Composable:
-        return sql.SQL("lower({})").format(self._col(table, column))
-
-    def _run_table(self, table: str, handle, order_by, where=EVERY_ROW) -> None:
+    def _run_table(self, table: str, handle, *, where=EVERY_ROW, order_by=None, extra=()) -> None:
         counts = self.report.counts(table)
+        order_by = order_by or [self._col(table, "id")]
         with self.progress(table, self._count(table, where)) as bar:
-            for rows in self._batches(table, order_by, where):
+            for rows in self._batches(table, where, order_by, list(extra)):
                 counts.read += len(rows)
                 handle(rows)
                 bar.update(len(rows))
+
+    def _updated_last(self, table: str, name: str, *partition: sql.Composable) -> sql.Composable:
+        """A column `name`: the id of the row updated last among those alike in `partition`."""
+        return sql.SQL(
+            "first_value({id}) OVER (PARTITION BY {partition} ORDER BY {updated} DESC, {id}) AS {name}"
+        ).format(
+            id=self._col(table, "id"),
+            partition=sql.SQL(", ").join(partition),
+            updated=self._col(table, "updated_at"),
+            name=sql.Identifier(name),
+        )
 
     def _enum(self, enum: str, value: str | None) -> str:
         mapped = self.mapping.enums[enum].get(value)
@@ -206,16 +227,34 @@ class Importer:
             raise Refused(f"unknown {enum} value {value!r}")
         return mapped
 
+    # --- What an earlier run imported ---------------------------------------------------
+
     @staticmethod
-    def _imported(model, legacy_ids, *fields):
-        """{legacy_id: (fields...)} of the rows an earlier run imported."""
-        ids = {legacy_id for legacy_id in legacy_ids if legacy_id is not None}
+    def _imported_between(model, rows, *fields, key: str = "legacy_id") -> dict:
+        """{source id: (fields...)} for every row imported with an id in this batch's range."""
+        bounds = (rows[0]["id"], rows[-1]["id"])
+        found = model.objects.filter(**{f"{key}__range": bounds}).values_list(key, *fields)
+        return {row[0]: row[1:] for row in found}
+
+    @staticmethod
+    def _pks(model, ids, *, flat: bool = True):
+        """The Cohortly rows imported from these source ids: a set of their (user) ids, or {id: pk}."""
+        ids = {legacy_id for legacy_id in ids if legacy_id is not None}
         if not ids:
-            return {}
-        return {
-            row[0]: row[1:]
-            for row in model.objects.filter(legacy_id__in=ids).values_list("legacy_id", *fields)
-        }
+            return set() if flat else {}
+        rows = model.objects.filter(legacy_id__in=ids)
+        return set(rows.values_list("pk", flat=True)) if flat else dict(rows.values_list("legacy_id", "pk"))
+
+    def _fresh(self, table: str, rows, known: dict, *, stamp: int) -> list:
+        """The rows new or changed since they were last imported; the rest count as unchanged."""
+        fresh = []
+        for row in rows:
+            before = known.get(row["id"])
+            if before is not None and before[stamp] == _utc(row["updated_at"]):
+                self.report.counts(table).unchanged += 1
+            else:
+                fresh.append(row)
+        return fresh
 
     def _sorted_out(self, table: str, rows, convert) -> list[tuple[dict, object]]:
         """(row, converted) for each row `convert` accepts; the others are refused."""
@@ -226,6 +265,22 @@ class Importer:
             except Refused as exc:
                 self.report.refuse(table, row["id"], str(exc))
         return accepted
+
+    def _write(self, model, accepted, known: dict, fields: list[str]) -> tuple[list, list]:
+        """Insert the new rows and update the changed ones: (created, updated)."""
+        counts = self.report.counts(model_table(model))
+        created, updated = [], []
+        for row, instance in accepted:
+            if row["id"] in known:
+                instance.pk = known[row["id"]][0]
+                updated.append(instance)
+            else:
+                created.append(instance)
+        model.objects.bulk_create(created)
+        _bulk_update(model, updated, fields)
+        counts.created += len(created)
+        counts.updated += len(updated)
+        return created, updated
 
     # --- The run ----------------------------------------------------------------------
 
@@ -245,25 +300,15 @@ class Importer:
     # --- users --------------------------------------------------------------------------
 
     def _import_users(self) -> None:
-        self._email_group = (None, None)  # (lower-cased email, the id imported for it)
+        email = sql.SQL("lower({})").format(self._col("users", "email"))
         self._run_table(
-            "users",
-            self._users_batch,
-            [
-                self._lower("users", "email"),
-                sql.SQL("{} DESC").format(self._col("users", "updated_at")),
-                self._col("users", "id"),
-            ],
+            "users", self._users_batch, extra=[self._updated_last("users", "email_winner", email)]
         )
 
-    def _user_fields(self, row) -> dict:
+    def _user(self, row) -> User:
         email = normalize_email(row["email"])
-        group_email, winner = self._email_group
-        if email == group_email:
-            raise Refused(
-                f"email {email} is also the email of users {winner}, whose account was updated later"
-            )
-        self._email_group = (email, row["id"])
+        if row["email_winner"] != row["id"]:
+            raise Refused(f"email {email} is also the email of users {row['email_winner']}, updated later")
         if not NODE_BCRYPT.match(row["password_hash"] or ""):
             raise Refused("password_hash is not a bcrypt hash")
         user = User(
@@ -281,50 +326,41 @@ class Importer:
         return _validated(user, "email", "full_name", "phone", "password")
 
     def _users_batch(self, rows) -> None:
-        counts = self.report.counts("users")
-        accepted = self._sorted_out("users", rows, self._user_fields)
-        ids = [row["id"] for row, _ in accepted]
-        known = {
-            pk: (legacy_id, updated_at, is_active, role, password)
-            for pk, legacy_id, updated_at, is_active, role, password in User.objects.filter(
-                pk__in=ids
-            ).values_list("pk", "legacy_id", "legacy_updated_at", "is_active", "role", "password")
-        }
+        # Users keep their id: Cohortly's own accounts in the range are found too.
+        known = self._imported_between(
+            User, rows, "legacy_updated_at", "legacy_id", "is_active", "role", "password", key="pk"
+        )
+        accepted = self._sorted_out("users", self._fresh("users", rows, known, stamp=0), self._user)
         emails = dict(
             User.objects.filter(email__in=[user.email for _, user in accepted]).values_list("email", "pk")
         )
-        created, updated, logged_out = [], [], []
+        writable = []
         for row, user in accepted:
-            owner = emails.get(user.email)
-            if owner is not None and owner != user.pk:
+            owner = emails.get(user.email, user.pk)
+            if owner != user.pk:
                 self.report.refuse(
                     "users", row["id"], f"email {user.email} belongs to Cohortly account {owner}"
                 )
-            elif user.pk not in known:
-                created.append(user)
-            elif known[user.pk][0] is None:
+            elif user.pk in known and known[user.pk][1] is None:
                 self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
-            elif known[user.pk][1] == user.legacy_updated_at:
-                counts.unchanged += 1
             else:
-                _, _, was_active, role, password = known[user.pk]
-                updated.append(user)
-                if (was_active and not user.is_active) or role != user.role or password != user.password:
-                    logged_out.append(user)
-        User.objects.bulk_create(created)
-        _bulk_update(User, updated, ["email", "password", "full_name", "phone", "role", "is_active"])
+                writable.append((row, user))
+        known = {pk: (pk, *rest) for pk, rest in known.items()}
+        _, updated = self._write(
+            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"]
+        )
         for user in updated:
+            _, _, _, was_active, role, password = known[user.pk]
             user_cache_invalidate(user.pk)
-        for user in logged_out:
-            user_logout_all(user=user)
-        counts.created += len(created)
-        counts.updated += len(updated)
+            # A change that would end the user's Cohortly sessions ends them here too.
+            if (was_active and not user.is_active) or role != user.role or password != user.password:
+                user_logout_all(user=user)
 
     # --- bootcamps (with their instructor and mentors) ---------------------------------
 
     def _import_bootcamps(self) -> None:
         self._slugs = set()
-        self._run_table("bootcamps", self._bootcamps_batch, [self._col("bootcamps", "id")])
+        self._run_table("bootcamps", self._bootcamps_batch)
 
     def _mentors_of(self, bootcamp_ids) -> dict:
         query = sql.SQL("SELECT {} AS bootcamp_id, {} AS mentor_id FROM {} WHERE {} = ANY(%s)").format(
@@ -339,7 +375,10 @@ class Importer:
         return mentors
 
     def _bootcamps_batch(self, rows) -> None:
-        counts = self.report.counts("bootcamps")
+        known = self._imported_between(Bootcamp, rows, "pk", "legacy_updated_at")
+        rows = self._fresh("bootcamps", rows, known, stamp=1)
+        if not rows:
+            return
         mentors = self._mentors_of(row["id"] for row in rows)
         people = {row["instructor_id"] for row in rows} | {m for ids in mentors.values() for m in ids}
         roles = dict(User.objects.filter(legacy_id__in=people - {None}).values_list("pk", "role"))
@@ -367,64 +406,44 @@ class Importer:
             _validated(bootcamp, "title", "description", "capacity", "price", "start_date", "end_date")
             if row["capacity"] is not None and row["capacity"] < 1:
                 raise Refused("capacity is below 1")
-            instructors = (
-                [person(row["instructor_id"], "INSTRUCTOR", "instructor")] if row["instructor_id"] else []
-            )
-            people = {
-                "instructors": instructors,
-                "mentors": [person(m, "MENTOR", "mentor") for m in mentors[row["id"]]],
-            }
-            return bootcamp, people
-
-        accepted = self._sorted_out("bootcamps", rows, convert)
-        known = self._imported(Bootcamp, (row["id"] for row in rows), "pk", "legacy_updated_at")
-        created, updated = [], []
-        for row, (bootcamp, people) in accepted:
             if row["id"] not in known:
                 bootcamp.slug = unique_slug(bootcamp.title, also_taken=self._slugs)
                 self._slugs.add(bootcamp.slug)
-                created.append((bootcamp, people))
-            elif known[row["id"]][1] == bootcamp.legacy_updated_at:
-                counts.unchanged += 1
-            else:
-                bootcamp.pk = known[row["id"]][0]
-                updated.append((bootcamp, people))
-        Bootcamp.objects.bulk_create([bootcamp for bootcamp, _ in created])
-        _bulk_update(
+            instructor = row["instructor_id"]
+            bootcamp._people = {
+                "instructors": [person(instructor, "INSTRUCTOR", "instructor")] if instructor else [],
+                "mentors": [person(mentor, "MENTOR", "mentor") for mentor in mentors[row["id"]]],
+            }
+            return bootcamp
+
+        created, updated = self._write(
             Bootcamp,
-            [bootcamp for bootcamp, _ in updated],
+            self._sorted_out("bootcamps", rows, convert),
+            known,
             ["title", "description", "start_date", "end_date", "capacity", "price", "status"],
         )
         # Instructor and mentors follow the source whenever the bootcamp is written.
         for relation in ("instructors", "mentors"):
             through = getattr(Bootcamp, relation).through
-            written = created + updated
-            through.objects.filter(bootcamp_id__in=[bootcamp.pk for bootcamp, _ in updated]).delete()
+            through.objects.filter(bootcamp_id__in=[bootcamp.pk for bootcamp in updated]).delete()
             through.objects.bulk_create(
                 through(bootcamp_id=bootcamp.pk, user_id=user_id)
-                for bootcamp, people in written
-                for user_id in people[relation]
+                for bootcamp in created + updated
+                for user_id in bootcamp._people[relation]
             )
-        counts.created += len(created)
-        counts.updated += len(updated)
 
     # --- assignments --------------------------------------------------------------------
 
     def _import_assignments(self) -> None:
-        self._run_table("assignments", self._assignments_batch, [self._col("assignments", "id")])
+        self._run_table("assignments", self._assignments_batch)
 
     def _assignments_batch(self, rows) -> None:
-        counts = self.report.counts("assignments")
-        bootcamps = dict(
-            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows}).values_list(
-                "legacy_id", "pk"
-            )
-        )
-        authors = set(
-            User.objects.filter(legacy_id__in={row["author_id"] for row in rows} - {None}).values_list(
-                "pk", flat=True
-            )
-        )
+        known = self._imported_between(Assignment, rows, "pk", "legacy_updated_at")
+        rows = self._fresh("assignments", rows, known, stamp=1)
+        if not rows:
+            return
+        bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
+        authors = self._pks(User, (row["author_id"] for row in rows))
         instructor_of = dict(
             Bootcamp.instructors.through.objects.filter(bootcamp_id__in=bootcamps.values()).values_list(
                 "bootcamp_id", "user_id"
@@ -457,41 +476,17 @@ class Importer:
         self._write(
             Assignment,
             self._sorted_out("assignments", rows, convert),
-            counts,
+            known,
             ["bootcamp", "created_by", "title", "description", "due_at", "max_score", "is_published"],
         )
-
-    def _write(self, model, accepted, counts, fields) -> list:
-        """Create the new rows, update the changed ones, count the rest; the created."""
-        known = self._imported(model, (row["id"] for row, _ in accepted), "pk", "legacy_updated_at")
-        created, updated = [], []
-        for row, instance in accepted:
-            if row["id"] not in known:
-                created.append(instance)
-            elif known[row["id"]][1] == instance.legacy_updated_at:
-                counts.unchanged += 1
-            else:
-                instance.pk = known[row["id"]][0]
-                updated.append(instance)
-        model.objects.bulk_create(created)
-        _bulk_update(model, updated, fields)
-        counts.created += len(created)
-        counts.updated += len(updated)
-        return created
 
     # --- enrollments --------------------------------------------------------------------
 
     def _import_enrollments(self) -> None:
+        # By bootcamp and arrival, so that PENDING ones join each waitlist in enrolled_at order.
         self._next_seq = {}
-        self._run_table(
-            "enrollments",
-            self._enrollments_batch,
-            [
-                self._col("enrollments", "bootcamp_id"),
-                self._col("enrollments", "enrolled_at"),
-                self._col("enrollments", "id"),
-            ],
-        )
+        order = [self._col("enrollments", column) for column in ("bootcamp_id", "enrolled_at", "id")]
+        self._run_table("enrollments", self._enrollments_batch, order_by=order)
 
     def _waitlist_seq(self, bootcamp_pk: int) -> int:
         """The next place on the bootcamp's waitlist, after everyone already on it."""
@@ -505,20 +500,15 @@ class Importer:
         return seq
 
     def _enrollments_batch(self, rows) -> None:
-        counts = self.report.counts("enrollments")
-        bootcamps = dict(
-            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows}).values_list(
-                "legacy_id", "pk"
-            )
+        found = Enrollment.objects.filter(legacy_id__in=[row["id"] for row in rows]).values_list(
+            "legacy_id", "pk", "legacy_updated_at", "status", "waitlist_seq"
         )
-        students = set(
-            User.objects.filter(legacy_id__in={row["student_id"] for row in rows}).values_list(
-                "pk", flat=True
-            )
-        )
-        known = self._imported(
-            Enrollment, (row["id"] for row in rows), "pk", "legacy_updated_at", "status", "waitlist_seq"
-        )
+        known = {row[0]: row[1:] for row in found}
+        rows = self._fresh("enrollments", rows, known, stamp=1)
+        if not rows:
+            return
+        bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
+        students = self._pks(User, (row["student_id"] for row in rows))
         taken = {
             (student, bootcamp): legacy_id
             for student, bootcamp, legacy_id in Enrollment.objects.filter(
@@ -535,13 +525,11 @@ class Importer:
             if taken.get((row["student_id"], bootcamp), row["id"]) != row["id"]:
                 raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
             status = self._enum("enrollment_status", row["status"])
-            previous = known.get(row["id"])
-            if previous and previous[1] == _utc(row["updated_at"]):
-                return None  # unchanged: no new place on the waitlist
+            before = known.get(row["id"])
             if status != Enrollment.Status.WAITLISTED:
                 seq = None
-            elif previous and previous[2] == Enrollment.Status.WAITLISTED:
-                seq = previous[3]
+            elif before and before[2] == Enrollment.Status.WAITLISTED:
+                seq = before[3]  # keeps its place
             else:
                 seq = self._waitlist_seq(bootcamp)
             enrolled_at = _utc(row["enrolled_at"])
@@ -556,12 +544,10 @@ class Importer:
                 legacy_updated_at=_utc(row["updated_at"]),
             )
 
-        accepted = self._sorted_out("enrollments", rows, convert)
-        counts.unchanged += sum(1 for _, enrollment in accepted if enrollment is None)
         self._write(
             Enrollment,
-            [(row, enrollment) for row, enrollment in accepted if enrollment is not None],
-            counts,
+            self._sorted_out("enrollments", rows, convert),
+            known,
             ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at"],
         )
 
@@ -589,29 +575,25 @@ class Importer:
     # --- leads (with their notes on the timeline) --------------------------------------
 
     def _import_leads(self) -> None:
-        self._open_group = (None, None)  # (email, the open lead imported for it)
+        # Cohortly keeps one open lead per email: of several, the one updated last.
+        open_statuses = [
+            value for value, status in self.mapping.enums["lead_status"].items() if status in OPEN_LEAD
+        ]
+        is_open = sql.SQL("{}::text = ANY({})").format(
+            self._col("leads", "status"), sql.Literal(open_statuses)
+        )
+        email = sql.SQL("lower({})").format(self._col("leads", "email"))
         self._run_table(
-            "leads",
-            self._leads_batch,
-            [
-                self._lower("leads", "email"),
-                sql.SQL("{} DESC").format(self._col("leads", "updated_at")),
-                self._col("leads", "id"),
-            ],
+            "leads", self._leads_batch, extra=[self._updated_last("leads", "open_winner", email, is_open)]
         )
 
     def _leads_batch(self, rows) -> None:
-        counts = self.report.counts("leads")
-        bootcamps = dict(
-            Bootcamp.objects.filter(legacy_id__in={row["bootcamp_id"] for row in rows} - {None}).values_list(
-                "legacy_id", "pk"
-            )
-        )
-        owners = set(
-            User.objects.filter(legacy_id__in={row["owner_id"] for row in rows} - {None}).values_list(
-                "pk", flat=True
-            )
-        )
+        known = self._imported_between(Lead, rows, "pk", "legacy_updated_at")
+        rows = self._fresh("leads", rows, known, stamp=1)
+        if not rows:
+            return
+        bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
+        owners = self._pks(User, (row["owner_id"] for row in rows))
         open_in_cohortly = dict(
             Lead.objects.filter(
                 email__in={normalize_email(row["email"]) for row in rows}, status__in=OPEN_LEAD
@@ -622,12 +604,11 @@ class Importer:
             email = normalize_email(row["email"])
             status = self._enum("lead_status", row["status"])
             if status in OPEN_LEAD:
-                group_email, winner = self._open_group
-                if email == group_email:
-                    raise Refused(f"leads {winner} is also an open lead of {email} and was updated later")
-                self._open_group = (email, row["id"])
-                holder = open_in_cohortly.get(email, row["id"])
-                if holder != row["id"]:
+                if row["open_winner"] != row["id"]:
+                    raise Refused(
+                        f"leads {row['open_winner']} is also an open lead of {email}, updated later"
+                    )
+                if open_in_cohortly.get(email, row["id"]) != row["id"]:
                     raise Refused(f"{email} already has an open lead in Cohortly")
             if row["bootcamp_id"] is not None and row["bootcamp_id"] not in bootcamps:
                 raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
@@ -651,23 +632,14 @@ class Importer:
             lead._notes = (row["notes"] or "").strip()
             return _validated(lead, "full_name", "email", "phone")
 
-        accepted = self._sorted_out("leads", rows, convert)
-        known = self._imported(Lead, (row["id"] for row, _ in accepted), "pk", "legacy_updated_at")
-        changed = [
-            lead
-            for _, lead in accepted
-            if lead.legacy_id in known and known[lead.legacy_id][1] != lead.legacy_updated_at
-        ]
-        for lead in changed:
-            lead.pk = known[lead.legacy_id][0]
-        created = self._write(
+        created, updated = self._write(
             Lead,
-            accepted,
-            counts,
+            self._sorted_out("leads", rows, convert),
+            known,
             ["full_name", "email", "phone", "source", "status", "lost_reason", "bootcamp", "owner"],
         )
         LeadActivity.objects.bulk_create(
-            [*self._timeline_of_new(created), *self._timeline_of_changed(changed)], batch_size=self.batch_size
+            [*self._timeline_of_new(created), *self._timeline_of_changed(updated)], batch_size=self.batch_size
         )
 
     @staticmethod
@@ -735,21 +707,13 @@ class Importer:
         unexpired = sql.SQL("{} > (now() AT TIME ZONE 'UTC')").format(
             self._col("refresh_tokens", "expires_at")
         )
-        self._run_table(
-            "refresh_tokens", self._refresh_tokens_batch, [self._col("refresh_tokens", "id")], unexpired
-        )
+        self._run_table("refresh_tokens", self._refresh_tokens_batch, where=unexpired)
 
     def _refresh_tokens_batch(self, rows) -> None:
         counts = self.report.counts("refresh_tokens")
-        users = set(
-            User.objects.filter(legacy_id__in={row["user_id"] for row in rows}).values_list("pk", flat=True)
-        )
-        known = {
-            legacy_id: (pk, revoked_at)
-            for legacy_id, pk, revoked_at in LegacyRefreshToken.objects.filter(
-                legacy_id__in=[row["id"] for row in rows]
-            ).values_list("legacy_id", "pk", "revoked_at")
-        }
+        # The Node backend never changes a token but to revoke it (logout).
+        known = self._imported_between(LegacyRefreshToken, rows, "pk", "revoked_at")
+        users = self._pks(User, (row["user_id"] for row in rows))
 
         def convert(row):
             if row["user_id"] not in users:

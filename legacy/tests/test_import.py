@@ -469,3 +469,37 @@ def test_imported_users_log_in_with_their_node_password_which_becomes_argon2(nod
     # A later run with nothing changed in the source leaves the upgraded hash alone.
     run_import(node)
     assert User.objects.get(pk=person["id"]).password.startswith("argon2$")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_on_a_terminal_each_table_gets_a_progress_bar(node):
+    import pty
+
+    from cohortly.tests.live_servers import database_url_for_servers
+
+    node.user()
+    node.lead()
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "cohortly.settings_test",
+        "DATABASE_URL": database_url_for_servers(),
+    }
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command with a terminal as its output
+        os.chdir(BASE_DIR)
+        os.execve(sys.executable, [sys.executable, "manage.py", "import_legacy", "--source", node.url], env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "users: 100%|" in text and "leads: 100%|" in text and "1/1" in text, text
+    assert "of 1 rows" not in text  # the plain lines are for logs, not terminals

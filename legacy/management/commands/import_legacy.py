@@ -9,6 +9,7 @@ Exit codes: 0 nothing was refused, 1 rows were refused (the rest imported),
 
 import contextlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -118,7 +119,16 @@ class Command(BaseCommand):
     @contextlib.contextmanager
     def _progress(self, table: str, total: int):
         if self.stderr.isatty():
-            bar = tqdm(total=total, desc=f"{table:>14}", unit=" rows", file=sys.stderr, leave=True)
+            # A terminal that reports no width (a pty under `script`) still gets a bar.
+            size = shutil.get_terminal_size()
+            bar = tqdm(
+                total=total,
+                desc=f"{table:>14}",
+                unit=" rows",
+                file=sys.stderr,
+                ncols=min(size.columns, 100),
+                nrows=size.lines,
+            )
         else:
             bar = LineProgress(self.stderr.write, table, total)
         try:
