@@ -50,10 +50,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
-    # django-anymail is used as an EMAIL_BACKEND; its app (inbound webhooks and
-    # tracking) isn't needed for sending, so it isn't installed.
+    # django-anymail sends (EMAIL_BACKEND) and receives SendGrid's delivery events
+    # (mail.webhooks); it has no models, so its app isn't installed.
     "django_tasks",
     "django_tasks_db",
+    # The outbox, delivery events and suppression list: infrastructure under every app.
+    "mail",
     "accounts",
     "bootcamps",
     "enrollments",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from cohortly import bench_views, docs_views, views
+from mail import webhooks as mail_webhooks
 
 admin.site.site_header = "Cohortly back office"
 admin.site.site_title = "Cohortly"
@@ -16,6 +17,8 @@ urlpatterns = [
     re_path(r"^api/redoc/?$", docs_views.redoc, name="redoc"),
     path("sales/", include(("leads.urls", "sales"), namespace="sales")),
     path(settings.ADMIN_URL, admin.site.urls),
+    # SendGrid's Event Webhook (delivered, bounce, dropped, spam report, unsubscribe ...).
+    path("anymail/sendgrid/tracking/", mail_webhooks.sendgrid_tracking, name="sendgrid-tracking"),
     *([path("bench/minimal", bench_views.minimal)] if settings.BENCH_ENDPOINTS else []),
     # Unknown API paths answer in the API's error shape, in DEBUG too.
     re_path(r"^api/", views.api_not_found),
