@@ -1,4 +1,4 @@
-"""Request ids and one log line per request."""
+"""Request ids, one log line per request, and the request metrics."""
 
 import logging
 import re
@@ -6,7 +6,10 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from django.db import connection
 from django.utils.functional import empty
+
+from cohortly import metrics
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 logger = logging.getLogger("cohortly.request")
@@ -39,6 +42,40 @@ def _user_id(request):
     return "-"
 
 
+class QueryStats:
+    """A database execute wrapper (Django's documented hook): counts the queries a
+    request runs and the time they take."""
+
+    __slots__ = ("count", "seconds")
+
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
+_ROUTES: dict[str, str] = {}
+
+
+def route_template(request) -> str:
+    """The URL pattern that answered, e.g. "api/v1/bootcamps/(?P<pk>[0-9]+)/?" or
+    "sales/leads/<int:pk>/": a bounded set of values, unlike paths."""
+    match = request.resolver_match
+    if match is None or match.route is None:
+        return "<unmatched>"
+    route = _ROUTES.get(match.route)
+    if route is None:
+        route = _ROUTES.setdefault(match.route, match.route.replace("^", "").replace("$", "") or "/")
+    return route
+
+
 class RequestIDMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,18 +85,43 @@ class RequestIDMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
+        stats = QueryStats()
         started = time.perf_counter()
         try:
-            response = self.get_response(request)
+            with connection.execute_wrapper(stats):
+                response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            duration_ms = (time.perf_counter() - started) * 1000
+            duration = time.perf_counter() - started
+            route = route_template(request)
+            method = request.method
+            status = response.status_code
+            metrics.REQUEST_SECONDS.labels(route, method, str(status)).observe(duration)
+            if stats.count:
+                metrics.DB_QUERIES.labels(route, method).inc(stats.count)
+                metrics.DB_SECONDS.labels(route, method).inc(stats.seconds)
+            cache_result = response.headers.get("X-Cache")
+            if cache_result:
+                metrics.RESPONSE_CACHE.labels(cache_result).inc()
+            user_id = _user_id(request)
             logger.info(
-                "%s %s %s %.1fms user=%s",
-                request.method,
+                "%s %s %s %.1fms user=%s db=%d/%.1fms",
+                method,
                 request.path,
-                response.status_code,
-                duration_ms,
-                _user_id(request),
+                status,
+                duration * 1000,
+                user_id,
+                stats.count,
+                stats.seconds * 1000,
+                extra={
+                    "user_id": user_id,
+                    "method": method,
+                    "path": request.path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 2),
+                    "db_time_ms": round(stats.seconds * 1000, 2),
+                    "db_queries": stats.count,
+                },
             )
             return response
         finally:

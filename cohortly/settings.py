@@ -389,6 +389,10 @@ HEALTH_CHECK_INTERVAL = env.float("HEALTH_CHECK_INTERVAL", default=1.0)
 # --- Request limits -------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
+# --- Metrics --------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, and 404 while it is unset.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # --- Benchmark ------------------------------------------------------------
 # /bench/minimal, the load benchmark's baseline view (bench/run.py); never in production.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
@@ -399,7 +403,8 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
 )
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+# Health checks and Prometheus reach an instance over the host's private network.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
