@@ -418,6 +418,12 @@ CSRF_FAILURE_VIEW = "cohortly.exceptions.csrf_failure"
 
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# plain: one readable line per record; json: one JSON object per line (time, level,
+# request_id, the message, and the request log's fields: user_id, method, route,
+# status, duration_ms, db_time_ms, db_queries).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -426,11 +432,17 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{asctime}{levelname}{name}{request_id}{message}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
@@ -442,3 +454,44 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Errors to Sentry -------------------------------------------------------
+# Only with SENTRY_DSN: otherwise sentry-sdk isn't even started and nothing is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        # The commit deployed: SENTRY_RELEASE, else what Render or Railway say, else
+        # sentry-sdk's own guess (`git rev-parse HEAD`, Heroku's and others' variables).
+        release=env("SENTRY_RELEASE", default="")
+        or env("RENDER_GIT_COMMIT", default="")
+        or env("RAILWAY_GIT_COMMIT_SHA", default="")
+        or None,
+        send_default_pii=False,
+        # Passwords, tokens, cookies and email bodies are replaced by [Filtered] wherever
+        # they appear: request data, headers, and the local variables of every frame.
+        event_scrubber=EventScrubber(
+            denylist=[
+                *DEFAULT_DENYLIST,
+                *DEFAULT_PII_DENYLIST,
+                "password1",
+                "password2",
+                "new_password",
+                "old_password",
+                "refresh",
+                "access",
+                "link",
+                "body",
+                "subject",
+                "message",
+            ],
+            recursive=True,
+        ),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
