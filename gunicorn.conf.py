@@ -17,6 +17,8 @@ Every value has a default that suits one machine; hosts set only what differs.
   GUNICORN_PRELOAD         import the app once in the master before forking (default true)
   GUNICORN_CONTROL_SOCKET  a path for gunicorn's control socket (default: none, see below)
   FORWARDED_ALLOW_IPS      read by gunicorn itself: proxies trusted for X-Forwarded-* headers
+  PROMETHEUS_MULTIPROC_DIR where the workers' metrics files live (default: a new directory in
+                           /dev/shm or the temporary folder, emptied as gunicorn starts)
 
 Sync workers also collect the previous request's garbage as each request starts (see
 pre_request below).
@@ -24,6 +26,8 @@ pre_request below).
 
 import gc
 import os
+import shutil
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -76,6 +80,29 @@ preload_app = _bool("GUNICORN_PRELOAD", True)
 _SHM = "/dev/shm"  # noqa: S108 (gunicorn's own files, not shared temporary data)
 if os.path.isdir(_SHM):
     worker_tmp_dir = _SHM
+
+# /metrics (cohortly.metrics) sums every worker's counts: prometheus-client's multiprocess
+# mode, where each worker writes its own files here. Set before the app is imported,
+# which is when the client reads it.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="cohortly-metrics-", dir=_SHM if os.path.isdir(_SHM) else None
+    )
+
+
+def on_starting(server):
+    # Counts from a previous run in a reused directory would be added to this one's.
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    # What prometheus-client asks of a multiprocess server: a gone worker's live gauges go.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"

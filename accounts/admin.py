@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import services
 from accounts.models import User
 from cohortly.admin import ServiceErrorsMixin
+from mail.admin import EmailDeliverabilityAdminMixin
 
 
 class UserCreationForm(forms.ModelForm):
@@ -47,15 +48,23 @@ class UserChangeForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
-    list_display = ["email", "full_name", "role", "is_active", "last_login", "created_at"]
+    list_display = [
+        "email",
+        "email_deliverable",
+        "full_name",
+        "role",
+        "is_active",
+        "last_login",
+        "created_at",
+    ]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "full_name", "phone"]
     ordering = ["email"]
-    readonly_fields = ["id", "last_login", "created_at", "updated_at", "password_link"]
+    readonly_fields = ["id", "email_delivery", "last_login", "created_at", "updated_at", "password_link"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -68,6 +77,7 @@ class UserAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         return [
             "id",
             "email",
+            "email_delivery",
             "full_name",
             "phone",
             "role",

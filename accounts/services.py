@@ -259,6 +259,8 @@ def password_reset_request(*, email: str) -> None:
         to=user.email,
         template="password_reset",
         context={"user": user, "link": password_reset_link(user)},
+        # The person asked for it: it goes out even if the address bounced before.
+        ignore_suppression=True,
     )
 
 

@@ -62,10 +62,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
-    # django-anymail is used as an EMAIL_BACKEND; its app (inbound webhooks and
-    # tracking) isn't needed for sending, so it isn't installed.
+    # django-anymail sends (EMAIL_BACKEND) and receives SendGrid's delivery events
+    # (mail.webhooks); it has no models, so its app isn't installed.
     "django_tasks",
     "django_tasks_db",
+    # The outbox, delivery events and suppression list: infrastructure under every app.
+    "mail",
     "accounts",
     "bootcamps",
     "enrollments",
@@ -418,6 +420,10 @@ HEALTH_CHECK_INTERVAL = env.float("HEALTH_CHECK_INTERVAL", default=1.0)
 # --- Request limits -------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
+# --- Metrics --------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, and 404 while it is unset.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # --- Benchmark ------------------------------------------------------------
 # /bench/minimal, the load benchmark's baseline view (bench/run.py); never in production.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
@@ -428,7 +434,8 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
 )
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+# Health checks and Prometheus reach an instance over the host's private network.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
@@ -442,6 +449,12 @@ CSRF_FAILURE_VIEW = "cohortly.exceptions.csrf_failure"
 
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# plain: one readable line per record; json: one JSON object per line (time, level,
+# request_id, the message, and the request log's fields: user_id, method, route,
+# status, duration_ms, db_time_ms, db_queries).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -450,11 +463,17 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{asctime}{levelname}{name}{request_id}{message}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
@@ -466,3 +485,44 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Errors to Sentry -------------------------------------------------------
+# Only with SENTRY_DSN: otherwise sentry-sdk isn't even started and nothing is sent.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        # The commit deployed: SENTRY_RELEASE, else what Render or Railway say, else
+        # sentry-sdk's own guess (`git rev-parse HEAD`, Heroku's and others' variables).
+        release=env("SENTRY_RELEASE", default="")
+        or env("RENDER_GIT_COMMIT", default="")
+        or env("RAILWAY_GIT_COMMIT_SHA", default="")
+        or None,
+        send_default_pii=False,
+        # Passwords, tokens, cookies and email bodies are replaced by [Filtered] wherever
+        # they appear: request data, headers, and the local variables of every frame.
+        event_scrubber=EventScrubber(
+            denylist=[
+                *DEFAULT_DENYLIST,
+                *DEFAULT_PII_DENYLIST,
+                "password1",
+                "password2",
+                "new_password",
+                "old_password",
+                "refresh",
+                "access",
+                "link",
+                "body",
+                "subject",
+                "message",
+            ],
+            recursive=True,
+        ),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

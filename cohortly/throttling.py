@@ -12,6 +12,8 @@ import time
 from django.core.cache import cache
 from rest_framework import throttling
 
+from cohortly import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,7 +74,10 @@ class FixedWindowThrottleMixin:
         if count is None:  # a cache that swallowed an error (IGNORE_EXCEPTIONS)
             _log_outage()
             return True
-        return count <= self.num_requests
+        if count <= self.num_requests:
+            return True
+        metrics.THROTTLE_REFUSALS.labels(self.scope).inc()
+        return False
 
     def wait(self):
         return max(1, self.window_ends - int(time.time()))

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from cohortly import bench_views, docs_views, views
+from cohortly import bench_views, docs_views, metrics, views
+from mail import webhooks as mail_webhooks
 
 admin.site.site_header = "Cohortly back office"
 admin.site.site_title = "Cohortly"
@@ -14,8 +15,12 @@ urlpatterns = [
     re_path(r"^api/schema/?$", docs_views.schema, name="schema"),
     re_path(r"^api/docs/?$", docs_views.swagger, name="swagger-ui"),
     re_path(r"^api/redoc/?$", docs_views.redoc, name="redoc"),
+    # Prometheus (a bearer token, else 404); not part of the API or its schema.
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("sales/", include(("leads.urls", "sales"), namespace="sales")),
     path(settings.ADMIN_URL, admin.site.urls),
+    # SendGrid's Event Webhook (delivered, bounce, dropped, spam report, unsubscribe ...).
+    path("anymail/sendgrid/tracking/", mail_webhooks.sendgrid_tracking, name="sendgrid-tracking"),
     *([path("bench/minimal", bench_views.minimal)] if settings.BENCH_ENDPOINTS else []),
     # Unknown API paths answer in the API's error shape, in DEBUG too.
     re_path(r"^api/", views.api_not_found),

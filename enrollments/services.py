@@ -22,6 +22,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_lock
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict, NotAllowed
+from cohortly.metrics import ENROLLMENTS, count_after_commit
 from enrollments.models import Enrollment
 
 Status = Enrollment.Status
@@ -152,6 +153,7 @@ def enrollment_create(
     except IntegrityError as exc:
         # Only reachable if a writer bypassed the lock; still a conflict, never a 500.
         raise Conflict("This student is already enrolled in this bootcamp.", code="already_enrolled") from exc
+    count_after_commit(ENROLLMENTS, enrollment.status.lower())
     if notify:
         _notify(enrollment, template, position=waitlist_position(enrollment))
     return enrollment
@@ -173,6 +175,7 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
         enrollment.status = Status.ACTIVE
         enrollment.waitlist_seq = None
         enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
+        count_after_commit(ENROLLMENTS, "promoted")
         if notify:
             _notify(enrollment, "enrollment_promoted")
         promoted.append(enrollment)
@@ -207,6 +210,7 @@ def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollm
     enrollment.waitlist_seq = None
     enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
     enrollment.bootcamp = bootcamp
+    count_after_commit(ENROLLMENTS, "cancelled")
     if notify:
         _notify(enrollment, "enrollment_cancelled")
     _promote_waitlist(bootcamp, notify=notify)

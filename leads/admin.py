@@ -13,6 +13,7 @@ from cohortly.admin import ServiceErrorsMixin
 from leads import services
 from leads.exports import lead_csv_response
 from leads.models import Lead, LeadActivity
+from mail.admin import EmailDeliverabilityAdminMixin
 
 
 def _owner_queryset():
@@ -105,11 +106,12 @@ class LeadActivityInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class LeadAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = LeadAdminForm
     list_display = [
         "full_name",
         "email",
+        "email_deliverable",
         "phone",
         "status",
         "source",
@@ -148,6 +150,7 @@ class LeadAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     ]
     CHANGE_FIELDS = ["full_name", "email", "phone", "source", "bootcamp", "owner", "next_follow_up_at"]
     READONLY_ON_CHANGE = [
+        "email_delivery",
         "status",
         "lost_reason",
         "message",

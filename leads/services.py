@@ -24,6 +24,7 @@ from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict
+from cohortly.metrics import LEADS, count_after_commit
 from enrollments.services import enrollment_create
 from leads.models import Lead, LeadActivity
 
@@ -217,6 +218,7 @@ def lead_capture(
                 data={**submission, "owner": _user_ref(owner)},
             )
             _notify_capture(candidate, created=True, submission=submission)
+            count_after_commit(LEADS, "captured")
             return candidate, True
 
         filled = []
@@ -235,6 +237,7 @@ def lead_capture(
             data={**submission, "filled": filled},
         )
         _notify_capture(existing, created=False, submission=submission)
+        count_after_commit(LEADS, "deduplicated")
         return existing, False
 
     # Only reachable if the open lead keeps appearing and vanishing under us.
@@ -500,6 +503,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
     lead.converted_enrollment = enrollment
     lead.converted_at = timezone.now()
     lead.lost_reason = ""
+    count_after_commit(LEADS, "converted")
     if lead.bootcamp_id is None:
         lead.bootcamp = enrollment.bootcamp
     lead.save()

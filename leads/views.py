@@ -49,6 +49,7 @@ from leads.selectors import (
     lead_status_counts,
 )
 from leads.services import lead_add_note, lead_assign, lead_convert, lead_set_follow_up, lead_set_status
+from mail.selectors import suppression_for
 
 PAGE_SIZE = 50
 TZ_COOKIE = "tz"
@@ -261,6 +262,7 @@ def _lead_page(request, lead, *, status=200, **bound_forms):
         "activities": lead_activity_list(lead=lead),
         "seats_left": bootcamp_seats_left(lead.bootcamp) if lead.bootcamp_id else None,
         "enrollment": lead.converted_enrollment,
+        "email_suppression": suppression_for(lead.email),
         "waitlisted": getattr(lead.converted_enrollment, "status", None) == Enrollment.Status.WAITLISTED,
         "failed_form": next(iter(bound_forms), None),
         "follow_up_presets": list(FollowUpForm.PRESETS.items()),

@@ -33,8 +33,15 @@ def database_url_for_servers() -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 2, env: dict | None = None, timeout: float = 30.0):
-    """Start `gunicorn cohortly.wsgi` with `workers` processes; yield its base URL."""
+def gunicorn(
+    *,
+    workers: int = 2,
+    env: dict | None = None,
+    timeout: float = 30.0,
+    config: str = "python:cohortly.tests.gunicorn_test_config",
+):
+    """Start `gunicorn cohortly.wsgi` with `workers` processes; yield its base URL.
+    `config` is gunicorn's --config (the project's gunicorn.conf.py to test its hooks)."""
     port = free_port()
     server_env = {
         "PATH": os.environ["PATH"],
@@ -52,7 +59,7 @@ def gunicorn(*, workers: int = 2, env: dict | None = None, timeout: float = 30.0
             "gunicorn",
             "cohortly.wsgi:application",
             "--config",
-            "python:cohortly.tests.gunicorn_test_config",
+            config,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

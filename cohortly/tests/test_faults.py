@@ -60,7 +60,7 @@ def test_failing_mail_provider_never_fails_the_request_and_the_mail_is_retried(s
     assert response.status_code == 201
     assert User.objects.filter(email="fault@example.com").exists()
     stored = DBTaskResult.objects.get()
-    assert stored.status == "READY" and stored.task_path == "cohortly.emails.send_email_task"
+    assert stored.status == "READY" and stored.task_path == "mail.tasks.send_email_task"
 
     # The worker tries, the provider fails: logged with the request id, a retry is queued with backoff.
     with caplog.at_level(logging.ERROR):

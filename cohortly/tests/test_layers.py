@@ -90,3 +90,16 @@ def test_bootcamps_services_leave_the_waitlist_to_enrollments():
     seen = project_closure(["bootcamps.services"])
     assert "enrollments.services" not in seen, chain(seen, "enrollments.services")
     assert "bootcamps.signals" in seen
+
+
+def test_mail_stands_on_nothing_but_cohortly():
+    """The outbox is infrastructure under every app: accounts' admin shows its
+    suppressions, so it may import neither accounts nor a domain app."""
+    modules = [
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in sorted((ROOT / "mail").glob("*.py"))
+        if p.name != "__init__.py"
+    ]
+    seen = project_closure(modules)
+    reached = sorted(name for name in seen if name.split(".")[0] in (*DOMAIN_APPS, "accounts"))
+    assert reached == [], "\n".join(chain(seen, name) for name in reached)

@@ -1,0 +1,32 @@
+"""URLs for the subprocess of test_observability: the project's, and two views that
+log and fail the way application code does."""
+
+import logging
+
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from cohortly.urls import urlpatterns as project_urlpatterns
+
+logger = logging.getLogger("cohortly.tests.app")
+
+
+def works(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.execute("SELECT 2")
+    logger.warning("an application log line inside the request")
+    return HttpResponse("ok")
+
+
+@csrf_exempt
+def fails(request):
+    password = request.POST.get("password")  # noqa: F841 (a local the scrubber must hide)
+    # An email body in a local variable (built at run time: Sentry also sends the source lines).
+    body = "Dear Ada, your set-password link: https://example.com/reset/" + "-".join(["SECRET", "LINK"])  # noqa: F841
+    raise ZeroDivisionError("a bug in a view")
+
+
+urlpatterns = [path("test/works", works), path("test/fails", fails), *project_urlpatterns]

@@ -1,0 +1,112 @@
+from django.contrib import admin
+
+from cohortly.admin import ServiceErrorsMixin
+from mail import services
+from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
+from mail.selectors import is_suppressed, suppression_for
+
+
+class ReadOnlyAdminMixin:
+    """The outbox is a record: written by the send task and the webhook, never by hand
+    (its pages are read-only; the actions go through the services)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EmailDeliverabilityAdminMixin:
+    """For the admin of a model with an `email`: an "Email deliverable" column (one
+    subquery in the list's query) and an "Email delivery" line on the change page."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(email_suppressed=is_suppressed("email"))
+
+    @admin.display(description="Email deliverable", boolean=True, ordering="email_suppressed")
+    def email_deliverable(self, obj):
+        return not obj.email_suppressed
+
+    @admin.display(description="Email delivery")
+    def email_delivery(self, obj):
+        suppression = suppression_for(obj.email)
+        if suppression is None:
+            return "Deliverable."
+        return (
+            f"Undeliverable since {suppression.created_at:%Y-%m-%d %H:%M}: "
+            f"{suppression.get_reason_display()} "
+            f"({suppression.detail}). Cohortly sends it nothing but a password reset they ask for."
+        )
+
+
+class DeliveryEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    model = DeliveryEvent
+    fields = ["occurred_at", "provider_event", "event_type", "recipient", "detail"]
+    readonly_fields = fields
+    extra = 0
+
+
+def _remove_suppressions(modeladmin, request, addresses):
+    modeladmin.apply_each(
+        request,
+        sorted(set(addresses)),
+        lambda address: services.suppression_remove(address=address),
+        done=lambda n: f"{n} address(es) may be mailed again.",
+    )
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "to", "template", "status", "attempts", "last_error", "request_id"]
+    list_filter = ["status", "template"]
+    search_fields = ["to", "request_id", "provider_message_id", "subject"]
+    date_hierarchy = "created_at"
+    fields = [
+        "to",
+        "template",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "request_id",
+        "provider_message_id",
+        "ignore_suppression",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    inlines = [DeliveryEventInline]
+    actions = ["retry_now", "remove_from_suppression"]
+
+    @admin.action(description="Retry now (failed sends)")
+    def retry_now(self, request, queryset):
+        self.apply_each(
+            request,
+            queryset,
+            lambda email: services.outbox_retry(email=email),
+            done=lambda n: f"{n} email(s) queued again.",
+        )
+
+    @admin.action(description="Remove the recipients from the suppression list")
+    def remove_from_suppression(self, request, queryset):
+        _remove_suppressions(self, request, queryset.values_list("to", flat=True))
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["address", "reason", "detail", "created_at"]
+    list_filter = ["reason"]
+    search_fields = ["address"]
+    fields = ["address", "reason", "detail", "created_at"]
+    readonly_fields = fields
+    actions = ["remove_from_suppression"]
+
+    @admin.action(description="Remove from suppression")
+    def remove_from_suppression(self, request, queryset):
+        _remove_suppressions(self, request, queryset.values_list("address", flat=True))

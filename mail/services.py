@@ -1,0 +1,140 @@
+"""Writes of the outbox, the delivery events and the suppression list."""
+
+import logging
+
+from anymail.signals import AnymailTrackingEvent, EventType
+from django.db import transaction
+
+from cohortly import errors
+from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
+from mail.selectors import normalize
+from mail.tasks import send_email_task
+
+logger = logging.getLogger(__name__)
+Status = OutboundEmail.Status
+
+
+def _enqueue(email: OutboundEmail, attempt: int) -> None:
+    try:
+        send_email_task.enqueue(email_id=email.pk, attempt=attempt)
+    except Exception as exc:
+        # The task store itself failing must not fail a committed request; the row
+        # shows the failure and the admin's "retry now" sends it.
+        logger.exception(
+            "could not enqueue email %r to %s (request %s)", email.subject, email.to, email.request_id
+        )
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=Status.FAILED, last_error=f"Could not be queued: {type(exc).__name__}: {exc}"
+        )
+
+
+def outbox_enqueue(
+    *,
+    to: list[str],
+    template: str,
+    subject: str,
+    body: str,
+    request_id: str,
+    ignore_suppression: bool = False,
+) -> list[OutboundEmail]:
+    """Record one email per recipient now (in the caller's transaction, so a rolled-back
+    request leaves none) and hand them to the task queue once it commits."""
+    emails = [
+        OutboundEmail.objects.create(
+            to=address,
+            template=template,
+            subject=subject[:255],
+            body=body,
+            request_id="" if request_id == "-" else request_id,
+            ignore_suppression=ignore_suppression,
+        )
+        for address in to
+    ]
+    for email in emails:
+        transaction.on_commit(lambda email=email: _enqueue(email, 1), robust=True)
+    return emails
+
+
+def outbox_retry(*, email: OutboundEmail) -> None:
+    """Send a FAILED email again now, whatever its attempts so far."""
+    if email.status != Status.FAILED:
+        raise errors.Conflict(f"Only failed emails are retried; this one is {email.get_status_display()}.")
+    _enqueue(email, email.attempts + 1)
+
+
+@transaction.atomic
+def suppression_add(*, address: str, reason: str, detail: str = "") -> SuppressedAddress:
+    suppressed, _ = SuppressedAddress.objects.update_or_create(
+        address=normalize(address), defaults={"reason": reason, "detail": detail[:1000]}
+    )
+    return suppressed
+
+
+@transaction.atomic
+def suppression_remove(*, address: str) -> int:
+    deleted, _ = SuppressedAddress.objects.filter(address=normalize(address)).delete()
+    return deleted
+
+
+#: The status a message takes on each event (others are recorded and change nothing).
+STATUS_AFTER = {
+    EventType.DELIVERED: Status.DELIVERED,
+    EventType.BOUNCED: Status.BOUNCED,
+    EventType.REJECTED: Status.BOUNCED,  # SendGrid's "dropped": never sent on
+}
+
+
+def _suppression_reason(event: AnymailTrackingEvent) -> str | None:
+    if event.event_type == EventType.BOUNCED:
+        # SendGrid's "blocked" is a soft bounce (the receiver refused for now); "bounce" is hard.
+        return SuppressedAddress.Reason.BOUNCED if event.esp_event.get("type", "bounce") == "bounce" else None
+    if event.event_type == EventType.REJECTED:
+        return SuppressedAddress.Reason.DROPPED
+    if event.event_type == EventType.COMPLAINED:
+        return SuppressedAddress.Reason.SPAM_REPORT
+    return None
+
+
+@transaction.atomic
+def delivery_event_record(*, event: AnymailTrackingEvent, provider: str) -> DeliveryEvent | None:
+    """Store one provider event on the message it belongs to (by anymail's message id),
+    move the message's status on, and suppress the address after a hard bounce, a drop
+    or a spam report. A repeated event (providers retry their webhooks) changes nothing."""
+    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+    if event.event_id and DeliveryEvent.objects.filter(provider_event_id=event.event_id).exists():
+        return None
+    email = None
+    if event.message_id:
+        email = OutboundEmail.objects.select_for_update().filter(provider_message_id=event.message_id).first()
+    detail = str(event.mta_response or esp_event.get("reason") or event.reject_reason or "")
+    recorded = DeliveryEvent.objects.create(
+        email=email,
+        event_type=event.event_type,
+        provider_event=str(esp_event.get("event", ""))[:40],
+        recipient=normalize(event.recipient or "")[:254],
+        provider_message_id=(event.message_id or "")[:255],
+        provider_event_id=event.event_id or None,
+        occurred_at=event.timestamp,
+        detail=detail,
+        payload=esp_event,
+    )
+    new_status = STATUS_AFTER.get(event.event_type)
+    # A bounce or a drop is final; a late "delivered" never hides it.
+    if email is not None and new_status and email.status != Status.BOUNCED:
+        email.status = new_status
+        if new_status == Status.BOUNCED:
+            email.last_error = detail
+        email.save(update_fields=["status", "last_error", "updated_at"])
+    reason = _suppression_reason(event)
+    if reason and event.recipient:
+        suppression_add(
+            address=event.recipient, reason=reason, detail=f"{provider} {recorded.provider_event}: {detail}"
+        )
+        logger.warning(
+            "%s is suppressed after %s %s (message %s)",
+            event.recipient,
+            provider,
+            recorded.provider_event,
+            event.message_id,
+        )
+    return recorded

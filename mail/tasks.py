@@ -1,0 +1,93 @@
+"""Sending one outbox email: a django-tasks task, retried with backoff.
+
+In development and tests the immediate backend runs it at once; in production the
+database backend stores it and `manage.py db_worker` runs it. A failing provider
+never fails the request that caused the mail, and the row stays FAILED (visible in
+the admin's outbox) until a retry delivers it or EMAIL_MAX_ATTEMPTS are spent.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
+from django.utils import timezone
+from django_tasks import default_task_backend, task
+
+from mail.models import OutboundEmail
+from mail.selectors import suppression_for
+
+logger = logging.getLogger(__name__)
+Status = OutboundEmail.Status
+
+
+class EmailDeliveryError(Exception):
+    """Raised by the task so the attempt is recorded as failed (its retry is queued)."""
+
+
+def _claim(email_id: int, attempt: int) -> OutboundEmail | None:
+    """Take attempt `attempt` of the email, once: a scheduled retry and a "retry now"
+    from the admin can't both send it, and a sent email is never sent again."""
+    claimed = OutboundEmail.objects.filter(
+        pk=email_id, status__in=[Status.QUEUED, Status.FAILED], attempts=attempt - 1
+    ).update(attempts=F("attempts") + 1, next_attempt_at=None, updated_at=timezone.now())
+    return OutboundEmail.objects.get(pk=email_id) if claimed else None
+
+
+@task()
+def send_email_task(*, email_id: int, attempt: int = 1):
+    email = _claim(email_id, attempt)
+    if email is None:
+        logger.info("email %s: attempt %d is no longer due (sent, retried or given up)", email_id, attempt)
+        return 0
+    suppression = None if email.ignore_suppression else suppression_for(email.to)
+    if suppression is not None:
+        email.status = Status.SUPPRESSED
+        email.last_error = (
+            f"Not sent: {suppression.address} is suppressed ({suppression.get_reason_display()})."
+        )
+        email.save(update_fields=["status", "last_error", "updated_at"])
+        logger.warning(
+            "not sending email %r to %s: the address is on the suppression list (%s); request %s",
+            email.subject,
+            email.to,
+            suppression.get_reason_display(),
+            email.request_id or "-",
+        )
+        return 0
+    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=[email.to])
+    try:
+        message.send()
+    except Exception as exc:
+        will_retry = attempt < settings.EMAIL_MAX_ATTEMPTS and default_task_backend.supports_defer
+        logger.exception(
+            "sending email %r to %s failed (attempt %d of %d, request %s)%s",
+            email.subject,
+            email.to,
+            attempt,
+            settings.EMAIL_MAX_ATTEMPTS,
+            email.request_id or "-",
+            "; retry queued" if will_retry else "; giving up",
+        )
+        email.status = Status.FAILED
+        email.last_error = f"{type(exc).__name__}: {exc}"
+        if will_retry:
+            # Exponential backoff: 30 s, 1 min, 2 min, 4 min ...
+            email.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2 ** (attempt - 1))
+            send_email_task.using(run_after=email.next_attempt_at).enqueue(
+                email_id=email.pk, attempt=attempt + 1
+            )
+        email.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+        raise EmailDeliveryError(str(exc)) from exc
+    # anymail's backends say which id the provider's events will carry.
+    status = getattr(message, "anymail_status", None)
+    message_id = getattr(status, "message_id", None)
+    # A delivery event may already have moved it on; only a queued or failed row becomes SENT.
+    OutboundEmail.objects.filter(pk=email.pk, status__in=[Status.QUEUED, Status.FAILED]).update(
+        status=Status.SENT, last_error="", updated_at=timezone.now()
+    )
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        sent_at=timezone.now(), provider_message_id="" if message_id is None else str(message_id)
+    )
+    return 1

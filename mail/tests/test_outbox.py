@@ -1,0 +1,183 @@
+"""The outbox: every email recorded when queued, what happened to it, and the
+suppression list that stops mail to addresses that bounced or complained."""
+
+import logging
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.models import User
+from leads.tests.factories import LeadFactory
+from mail.models import OutboundEmail, SuppressedAddress
+from mail.tests.factories import OutboundEmailFactory, SuppressedAddressFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = OutboundEmail.Status
+REGISTER = "/api/v1/auth/register"
+NEW_USER = {"email": "ada@example.com", "password": "Long-Secret-Phrase-9", "full_name": "Ada Lovelace"}
+FAILING = "cohortly.tests.failing_email.FailingBackend"
+
+
+@pytest.fixture
+def admin_web(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_nothing_is_sent_to_a_suppressed_address_but_the_reset_they_ask_for(
+    anon_client, django_capture_on_commit_callbacks, caplog
+):
+    SuppressedAddressFactory(address="ada@example.com")
+    with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
+        assert (
+            anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-7").status_code == 201
+        )
+    welcome = OutboundEmail.objects.get(template="welcome")
+    assert welcome.status == Status.SUPPRESSED and "suppressed" in welcome.last_error
+    assert mail.outbox == []
+    assert any(
+        "not sending" in r.getMessage() and "ada@example.com" in r.getMessage() and "req-7" in r.getMessage()
+        for r in caplog.records
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            "/api/v1/auth/password/reset", {"email": "ada@example.com"}, format="json"
+        )
+    assert response.status_code in (200, 202, 204)
+    reset = OutboundEmail.objects.get(template="password_reset")
+    assert reset.status == Status.SENT
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+
+
+def test_a_rolled_back_request_leaves_no_mail(anon_client):
+    response = anon_client.post(REGISTER, {**NEW_USER, "password": "short"}, format="json")
+    assert response.status_code == 400
+    assert not OutboundEmail.objects.exists()
+
+
+def test_one_row_per_recipient(sales_user, make_user, anon_client, django_capture_on_commit_callbacks):
+    make_user(User.Role.SALES, email="sales2@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            "/api/v1/leads/", {"full_name": "Grace Hopper", "email": "grace@example.com"}, format="json"
+        )
+    assert response.status_code == 201
+    rows = sorted(OutboundEmail.objects.values_list("template", "to", "status"))
+    assert rows == [
+        ("lead_new_for_sales", "sales2@example.com", "SENT"),
+        ("lead_new_for_sales", "sales@example.com", "SENT"),
+        ("lead_received", "grace@example.com", "SENT"),
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "grace@example.com",
+        "sales2@example.com",
+        "sales@example.com",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connections and transactions
+def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_it(
+    settings, anon_client, admin_user, client
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = FAILING
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    assert anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-9").status_code == 201
+    email = OutboundEmail.objects.get(to="ada@example.com")
+    assert (email.status, email.attempts, email.request_id) == (Status.QUEUED, 0, "req-9")
+
+    def run_worker():
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+        email.refresh_from_db()
+
+    run_worker()
+    assert (email.status, email.attempts) == (Status.FAILED, 1)
+    assert email.last_error == "ConnectionRefusedError: mail provider unreachable"
+    assert email.next_attempt_at is not None  # a retry is due
+    run_worker()
+    assert (email.status, email.attempts, email.next_attempt_at) == (Status.FAILED, 2, None)  # given up
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+    # The provider is back; the back office sends it again.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:mail_outboundemail_changelist")).content.decode()
+    for text in ("ada@example.com", "welcome", "failed", "ConnectionRefusedError", "req-9"):
+        assert text in page
+    response = client.post(
+        reverse("admin:mail_outboundemail_changelist"),
+        {"action": "retry_now", ACTION_CHECKBOX_NAME: [email.pk]},
+        follow=True,
+    )
+    assert "1 email(s) queued again." in response.content.decode()
+    run_worker()
+    assert (email.status, email.attempts) == (Status.SENT, 3)
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+
+
+def test_retry_now_refuses_what_did_not_fail(admin_web):
+    sent = OutboundEmailFactory(status=Status.SENT)
+    response = admin_web.post(
+        reverse("admin:mail_outboundemail_changelist"),
+        {"action": "retry_now", ACTION_CHECKBOX_NAME: [sent.pk]},
+        follow=True,
+    )
+    assert "Only failed emails are retried" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_remove_from_suppression(admin_web):
+    kept = SuppressedAddressFactory(address="kept@example.com")
+    gone = SuppressedAddressFactory(address="back@example.com")
+    response = admin_web.post(
+        reverse("admin:mail_suppressedaddress_changelist"),
+        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [gone.pk]},
+        follow=True,
+    )
+    assert "1 address(es) may be mailed again." in response.content.decode()
+    assert list(SuppressedAddress.objects.values_list("address", flat=True)) == [kept.address]
+
+    bounced = OutboundEmailFactory(to="kept@example.com", status=Status.BOUNCED)
+    admin_web.post(
+        reverse("admin:mail_outboundemail_changelist"),
+        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [bounced.pk]},
+    )
+    assert not SuppressedAddress.objects.exists()
+
+
+def test_the_outbox_is_read_only(admin_web):
+    email = OutboundEmailFactory()
+    assert admin_web.get(reverse("admin:mail_outboundemail_add")).status_code == 403
+    assert admin_web.post(reverse("admin:mail_outboundemail_delete", args=[email.pk])).status_code == 403
+    page = admin_web.get(reverse("admin:mail_outboundemail_change", args=[email.pk])).content.decode()
+    assert email.to in page and 'name="to"' not in page
+
+
+def test_undeliverable_addresses_show_on_users_and_leads(admin_web, sales_user, make_user):
+    bounced_user = make_user(email="gone@example.com")
+    lead = LeadFactory(email="gone@example.com")
+    fine_lead = LeadFactory(email="fine@example.com")
+    SuppressedAddressFactory(address="gone@example.com")
+
+    users = admin_web.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "Email deliverable" in users and 'alt="False"' in users
+    page = admin_web.get(reverse("admin:accounts_user_change", args=[bounced_user.pk])).content.decode()
+    assert "Undeliverable since" in page and "hard bounce" in page
+    page = admin_web.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    assert "Undeliverable since" in page
+    page = admin_web.get(reverse("admin:leads_lead_change", args=[fine_lead.pk])).content.decode()
+    assert "Undeliverable" not in page and "Deliverable." in page
+
+    admin_web.force_login(sales_user)
+    page = admin_web.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    assert "Undeliverable: hard bounce" in page and "sends this address nothing more" in page
+    page = admin_web.get(reverse("sales:lead_detail", args=[fine_lead.pk])).content.decode()
+    assert "Undeliverable" not in page

@@ -1,0 +1,50 @@
+"""SendGrid's Event Webhook, received by anymail's tracking webhook view.
+
+anymail checks the basic auth (ANYMAIL_WEBHOOK_SECRET) and, when
+ANYMAIL_SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY holds SendGrid's public key, the
+event's signature, then sends its `tracking` signal once per event. This module
+refuses the webhook while no secret is configured (an open webhook could suppress any
+address), answers anymail's refusals as 401 and an unreadable body as 400 in the
+project's error shape, and stores what the signal carries.
+"""
+
+from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from cohortly.exceptions import error_body
+from mail import services
+
+_sendgrid_tracking = SendGridTrackingWebhookView.as_view()
+
+
+def record_tracking_event(sender, event, esp_name, **kwargs):
+    services.delivery_event_record(event=event, provider=esp_name)
+
+
+@csrf_exempt
+def sendgrid_tracking(request, *args, **kwargs):
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return JsonResponse(
+            error_body("permission_denied", "The webhook is off until ANYMAIL_WEBHOOK_SECRET is set."),
+            status=403,
+        )
+    try:
+        # One batch, one transaction: SendGrid posts it again after a failure, and
+        # the events already stored are recognised by their ids.
+        with transaction.atomic():
+            return _sendgrid_tracking(request, *args, **kwargs)
+    except AnymailWebhookValidationFailure:
+        response = JsonResponse(
+            error_body("not_authenticated", "Missing or invalid webhook credentials or signature."),
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Basic realm="anymail"'
+        return response
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return JsonResponse(
+            error_body("parse_error", "The body is not a list of SendGrid events."), status=400
+        )
