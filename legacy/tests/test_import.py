@@ -503,3 +503,25 @@ def test_on_a_terminal_each_table_gets_a_progress_bar(node):
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "users: 100%|" in text and "leads: 100%|" in text and "1/1" in text, text
     assert "of 1 rows" not in text  # the plain lines are for logs, not terminals
+
+
+def test_imported_leads_read_well_on_the_sales_pages_and_in_the_api(node, client, admin_client):
+    company = fill(node)
+    run_import(node)
+    sales = User.objects.get(pk=company["sales"]["id"])
+    client.force_login(sales)
+
+    fb = Lead.objects.get(legacy_id=company["leads"]["fb"]["id"])
+    page = client.get(f"/sales/leads/{fb.pk}/")
+    assert page.status_code == 200
+    assert "Wants the evening class." in page.content.decode()
+
+    won = Lead.objects.get(legacy_id=company["leads"]["won"]["id"])
+    page = client.get(f"/sales/leads/{won.pk}/")
+    assert page.status_code == 200 and "Converted" in page.content.decode()
+    body = admin_client.get(f"/api/v1/leads/{won.pk}/").json()
+    assert body["status"] == "CONVERTED" and body["converted_enrollment"] is None
+
+    odd = Lead.objects.get(legacy_id=company["leads"]["odd"]["id"])
+    page = client.get(f"/sales/leads/{odd.pk}/").content.decode()
+    assert "Radio spot" in page and LOST_WITHOUT_REASON in page
