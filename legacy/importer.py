@@ -68,14 +68,19 @@ class SourceError(Exception):
     """The source can't be read: the run doesn't start."""
 
 
+def first_line(exc: Exception) -> str:
+    """An error in one line, for an operator's terminal or cron mail."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def connect(url: str) -> psycopg.Connection:
     """The source, read in one read-only REPEATABLE READ transaction: one consistent
     state for the whole run while the Node backend keeps writing, and no way to write."""
     try:
         source = psycopg.connect(url, connect_timeout=10, application_name="cohortly import_legacy")
     except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise SourceError(f"can't connect to the source: {first_line}") from exc
+        raise SourceError(f"can't connect to the source: {first_line(exc)}") from exc
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     source.read_only = True
     return source

@@ -525,3 +525,24 @@ def test_imported_leads_read_well_on_the_sales_pages_and_in_the_api(node, client
     odd = Lead.objects.get(legacy_id=company["leads"]["odd"]["id"])
     page = client.get(f"/sales/leads/{odd.pk}/").content.decode()
     assert "Radio spot" in page and LOST_WITHOUT_REASON in page
+
+
+def test_a_run_the_database_stops_half_way_writes_nothing_and_exits_2(node):
+    from django.db import connection
+
+    node.user(email="first@node.example")
+    node.lead(full_name="Boom")
+    # Cohortly's database refuses what the models' checks let through (a stand-in
+    # for any failure while writing).
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE leads_lead ADD CONSTRAINT test_no_boom CHECK (full_name <> 'Boom')")
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_legacy", "--source", node.url, stdout=_Buffer(), stderr=_Buffer())
+
+    assert raised.value.returncode == 2
+    assert str(raised.value).startswith("the import stopped and wrote nothing:") and "test_no_boom" in str(
+        raised.value
+    )
+    assert "\n" not in str(raised.value)
+    assert not User.objects.exists()  # the users written before the leads are gone too

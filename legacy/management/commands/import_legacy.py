@@ -13,13 +13,14 @@ import shutil
 import sys
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
 from cohortly.caching import reading_the_database
-from legacy.importer import ORDER, Importer, SourceError, connect
+from legacy.importer import ORDER, Importer, SourceError, connect, first_line
 from legacy.mapping import Mapping, MappingError
 
 #: The source tables each importable table reads (bootcamps bring their mentors).
@@ -87,10 +88,16 @@ class Command(BaseCommand):
             importer = Importer(connection, mapping, progress=self._progress, batch_size=batch_size)
             importer.report.dry_run = dry_run
             # Every read is of rows not read before: the query cache would only add work.
-            with reading_the_database(), transaction.atomic():
-                result = importer.run(tables)
-                if dry_run:
-                    transaction.set_rollback(True)
+            try:
+                with reading_the_database(), transaction.atomic():
+                    result = importer.run(tables)
+                    if dry_run:
+                        transaction.set_rollback(True)
+            except (DatabaseError, psycopg.Error) as exc:
+                # One transaction: a run that stops half-way leaves nothing behind.
+                raise CommandError(
+                    f"the import stopped and wrote nothing: {first_line(exc)}", returncode=2
+                ) from exc
             connection.rollback()
 
         self._print(result)
