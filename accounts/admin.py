@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
 from accounts.models import User
@@ -178,3 +179,8 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
 
 # Roles replace Django's groups and per-user permissions.
 admin.site.unregister(Group)
+# Refresh tokens are the API's bookkeeping (logout, rotation, flushexpiredtokens),
+# not staff's, and simplejwt's admin would let staff add blacklist rows by hand.
+# Staff log a user out everywhere by deactivating them or from their password
+# page (user_set_password logs every device out).
+admin.site.unregister([OutstandingToken, BlacklistedToken])

@@ -73,9 +73,8 @@ def seed(*, stdout, style, context):
     context["students"] = [created[User.Role.STUDENT], *students]
 
     stdout.write(style.MIGRATE_HEADING("Demo users (log in with these):"))
-    for email, _name, role in DEMO_USERS:
+    for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
         stdout.write(f"  {role:<10}  {email:<26}  {demo_password(role)}")
     stdout.write(
-        f"  (also {len(EXTRA_STAFF)} more staff and {len(STUDENT_NAMES)} more students, "
-        f"each with their role's password)"
+        f"  (and {len(STUDENT_NAMES)} more students, e.g. {students[0].email}, with the STUDENT password)"
     )

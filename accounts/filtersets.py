@@ -1,11 +1,14 @@
 import django_filters
 
 from accounts.models import User
+from cohortly.filters import OrderingFilter
 
 
 class UserFilterSet(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=User.Role.choices)
     is_active = django_filters.BooleanFilter()
+
+    ordering = OrderingFilter(fields=["email", "full_name", "created_at", "role"], default=["email"])
 
     class Meta:
         model = User

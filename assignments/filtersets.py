@@ -1,7 +1,7 @@
 import django_filters
 
 from assignments.models import Assignment, Submission
-from cohortly.filters import IdFilter, IsoDateTimeFilter
+from cohortly.filters import IdFilter, IsoDateTimeFilter, OrderingFilter
 
 
 class AssignmentFilterSet(django_filters.FilterSet):
@@ -13,6 +13,8 @@ class AssignmentFilterSet(django_filters.FilterSet):
         field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
     )
     is_published = django_filters.BooleanFilter()
+
+    ordering = OrderingFilter(fields=["due_at", "title", "created_at"], default=["due_at"])
 
     class Meta:
         model = Assignment
@@ -29,6 +31,13 @@ class SubmissionFilterSet(django_filters.FilterSet):
         lookup_expr="isnull",
         exclude=True,
         help_text="true: graded; false: awaiting a grade.",
+    )
+
+    ordering = OrderingFilter(
+        fields=["submitted_at", "score", "graded_at"],
+        default=["-submitted_at"],
+        tie_breaker="-id",
+        nulls_last=["score", "graded_at"],
     )
 
     class Meta:

@@ -47,7 +47,7 @@ class EnrollmentInline(admin.TabularInline):
 
     @admin.display(description="Waitlist position")
     def waitlist_position(self, obj):
-        return obj.waitlist_position
+        return obj.waitlist_position or self.get_empty_value_display()
 
 
 class BootcampAdminForm(forms.ModelForm):
@@ -99,6 +99,18 @@ class BootcampAdmin(ServiceErrorsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return bootcamp_annotate_seats(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        # Before the bootcamp exists there are no seats to count, no slug and
+        # no record: the add form leaves out every read-only field.
+        fieldsets = []
+        for name, options in self.fieldsets:
+            fields = [field for field in options["fields"] if field not in self.readonly_fields]
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
 
     @admin.display(description="Seats taken", ordering="seats_taken")
     def seats_taken(self, obj):

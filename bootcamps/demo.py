@@ -15,6 +15,8 @@ Status = Bootcamp.Status
 Format = Bootcamp.DeliveryFormat
 
 # (title, starts in days, lasts days, capacity, price, format, location, status, staff index, description)
+# Staff index 0 is the README's instructor@ and mentor@: they teach every bootcamp
+# a README flow reaches (the running one, with work to grade, and those with seats).
 DEMO_BOOTCAMPS = [
     (
         "Full-Stack Web Development",
@@ -37,7 +39,7 @@ DEMO_BOOTCAMPS = [
         Format.ONLINE,
         "",
         Status.PUBLISHED,
-        1,
+        0,
         "Python, pandas, statistics and scikit-learn, ending with a capstone on real data.",
     ),
     (
@@ -61,7 +63,7 @@ DEMO_BOOTCAMPS = [
         Format.ONLINE,
         "",
         Status.PUBLISHED,
-        1,
+        0,
         "Networks, threat modelling and secure coding, with weekly capture-the-flag labs.",
     ),
     (

@@ -1,7 +1,7 @@
 import django_filters
-from rest_framework.filters import OrderingFilter
 
 from bootcamps.models import Bootcamp
+from cohortly.filters import OrderingFilter
 
 
 class BootcampFilterSet(django_filters.FilterSet):
@@ -20,19 +20,10 @@ class BootcampFilterSet(django_filters.FilterSet):
     instructor = django_filters.UUIDFilter(field_name="instructors", help_text="Taught by this user id.")
     mentor = django_filters.UUIDFilter(field_name="mentors", help_text="Mentored by this user id.")
     slug = django_filters.CharFilter(field_name="slug", help_text="The bootcamp with this slug.")
+    ordering = OrderingFilter(
+        fields=["start_date", "end_date", "title", "price", "created_at"], default=["start_date"]
+    )
 
     class Meta:
         model = Bootcamp
         fields = ["status", "delivery_format", "start_after", "start_before", "instructor", "mentor", "slug"]
-
-
-class StableOrderingFilter(OrderingFilter):
-    """?ordering= with the primary key as the last tie-breaker, so pages never
-    repeat or skip rows that share a value (two bootcamps at the same price).
-    Generic: it would belong in cohortly/ if more apps use it."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        if ordering and not any(term.lstrip("-") in ("id", "pk") for term in ordering):
-            ordering = [*ordering, "id"]
-        return ordering

@@ -1,4 +1,5 @@
-"""What every app's admin shares: a service's refusal becomes a message.
+"""What every app's admin shares: a service's refusal becomes a message, and
+changelists compact enough for a laptop's width and a phone.
 
 The admin writes through the services, which refuse with a domain error
 (cohortly.errors) or a ValidationError. Here they are translated once, so no
@@ -13,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
 from cohortly.errors import SERVICE_ERRORS
 
@@ -79,3 +82,29 @@ class ServiceErrorsMixin:
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
         return count
+
+
+class CompactChangelist:
+    """For a ModelAdmin whose list shows status `badge`s: their stylesheet."""
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+
+def badge(status: str, label: str, detail: str = ""):
+    """A short status for a changelist: coloured, and the text always says it."""
+    return format_html(
+        '<span class="status-badge status-badge--{}">{}{}</span>',
+        status.lower(),
+        label,
+        format_html(" <small>{}</small>", detail) if detail else "",
+    )
+
+
+def person_name(user) -> str | None:
+    """A user as a list shows them: the name (the email is on their page)."""
+    return (user.full_name or user.email) if user else None
+
+
+def short_date(moment) -> str | None:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT") if moment else None

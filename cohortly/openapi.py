@@ -1,25 +1,19 @@
-"""OpenAPI: the error responses that drf-standardized-errors does not know of."""
+"""OpenAPI: the error responses that drf-standardized-errors does not know of,
+and the finishing touches a generated client needs (see finish_schema)."""
+
+import re
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
 from accounts.permissions import RolePermission, has_role, roles_for_view
 from cohortly.filters import SearchFilter
+from cohortly.models import MAX_ID
 from cohortly.serializers import StrictFieldsMixin
 
 ERROR_TYPES = [("client_error", "Client Error"), ("server_error", "Server Error")]
-
-
-class _Error(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class _ErrorResponse(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ERROR_TYPES)
-    errors = _Error(many=True)
 
 
 #: Every code a 401 can carry (DRF's and simplejwt's, and our login's).
@@ -35,27 +29,50 @@ ERROR_CODES_401 = [
 ]
 
 
-class _Error401(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ERROR_CODES_401)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
+#: Every code a 409 can carry: the domain Conflicts the services raise
+#: (test_error_codes checks the services raise no other).
+ERROR_CODES_409 = [
+    ("conflict", "Conflict"),
+    ("already_enrolled", "Already enrolled"),
+    ("invalid_transition", "Invalid status transition"),
+    ("has_enrollments", "Bootcamp has enrollments"),
+    ("has_submissions", "Assignment has submissions"),
+    ("already_graded", "Submission already graded"),
+    ("protected", "Referred to by other records"),
+    ("open_lead_exists", "An open lead has this email"),
+    ("already_converted", "Lead already converted"),
+    ("lead_lost", "Lead is lost"),
+    ("retry", "Concurrent change: retry"),
+]
+#: A 413's code, and a 503's (a database outage, or a lock wait that ran out).
+ERROR_CODES_413 = [("payload_too_large", "Payload too large")]
+ERROR_CODES_503 = [("service_unavailable", "Service unavailable"), ("busy", "Busy: retry shortly")]
 
 
-class ErrorResponse401Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "Client Error")])
-    errors = _Error401(many=True)
+def _error_response(
+    name: str, codes: list[tuple[str, str]], types: list[tuple[str, str]] = ERROR_TYPES
+) -> type[serializers.Serializer]:
+    """The error shape with `code` one of `codes` (an enum a client can switch on)."""
+    error = type(
+        f"Error{name}",
+        (serializers.Serializer,),
+        {
+            "code": serializers.ChoiceField(choices=codes),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    return type(
+        f"ErrorResponse{name}Serializer",
+        (serializers.Serializer,),
+        {"type": serializers.ChoiceField(choices=types), "errors": error(many=True)},
+    )
 
 
-class ErrorResponse409Serializer(_ErrorResponse):
-    pass
-
-
-class ErrorResponse413Serializer(_ErrorResponse):
-    pass
-
-
-class ErrorResponse503Serializer(_ErrorResponse):
-    pass
+ErrorResponse401Serializer = _error_response("401", ERROR_CODES_401, [("client_error", "Client Error")])
+ErrorResponse409Serializer = _error_response("409", ERROR_CODES_409)
+ErrorResponse413Serializer = _error_response("413", ERROR_CODES_413)
+ErrorResponse503Serializer = _error_response("503", ERROR_CODES_503)
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -82,16 +99,38 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             # These refuse any other field (a 400 `unknown_field`): say so, so a
             # client validating against the schema catches a typo before sending.
             result["additionalProperties"] = False
+        if getattr(serializer, "closed_schema", False):
+            # A response that is one of several shapes (oneOf) must not match the others.
+            result["additionalProperties"] = False
         return result
 
     def get_auth(self):
         """The view's authentication, plus `{}` (no credentials needed) where
         its declared roles let anonymous callers in: the same declaration
-        RolePermission enforces and the access policy prints."""
+        RolePermission enforces and the access policy prints. An operation
+        that takes no credentials at all (login, register) has none: `[]`
+        (finish_schema writes it), which generators read as "no auth"."""
         auths = super().get_auth()
         if {} not in auths and self._open_to_anyone():
             auths.append({})
-        return auths
+        return [] if auths == [{}] else auths
+
+    def get_override_parameters(self):
+        """A numeric id in the path (`lookup_value_regex` of digits) is an
+        integer, as every `id` in a body is (drf-spectacular reads the regex
+        as a string pattern)."""
+        parameters = super().get_override_parameters()
+        regex = getattr(self.view, "lookup_value_regex", "")
+        kwarg = getattr(self.view, "lookup_url_kwarg", None) or getattr(self.view, "lookup_field", "pk")
+        name = "id" if kwarg == "pk" else kwarg
+        if regex in (r"\d+", "[0-9]+") and "{" + name + "}" in self.path:
+            parameters = [
+                *parameters,
+                OpenApiParameter(
+                    name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH
+                ),
+            ]
+        return parameters
 
     def _open_to_anyone(self) -> bool:
         if not any(isinstance(p, RolePermission) for p in self.view.get_permissions()):
@@ -144,7 +183,7 @@ def add_health_path(result, generator, request, public):
             "summary": "Liveness and readiness",
             "description": "Checks the database, and Redis when configured. No authentication.",
             "tags": ["platform"],
-            "security": [{}],
+            "security": [],
             "responses": {
                 "200": {**response, "description": "Every dependency answers."},
                 "503": {**response, "description": "A dependency is down."},
@@ -159,4 +198,54 @@ def add_health_path(result, generator, request, public):
         }
     }
     result["paths"] = dict(sorted(result["paths"].items()))
+    return result
+
+
+#: An enum value a generator can't name (`-created_at`): its name in x-enum-varnames.
+_NOT_AN_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]|^[0-9]")
+
+
+def _enum_varname(value: str) -> str:
+    name = value.upper()
+    if name.startswith("-"):
+        name = name[1:] + "_DESC"
+    return re.sub(r"[^A-Z0-9_]", "_", name)
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def finish_schema(result, generator, request, public):
+    """What drf-spectacular leaves for a generated client to trip on:
+
+    - an operation that takes no credentials says `security: []` (with no
+      `security` a generator falls back to "unknown"; `[{}]` reads as auth);
+    - a blank-or-formatted string (`link`: a URI or "") is `anyOf`: "" is a
+      string of length 0 and, to a validator that doesn't assert formats, a
+      URI too, so `oneOf` would match it twice;
+    - an enum whose values aren't identifiers (`-created_at`) gets
+      `x-enum-varnames` (CREATED_AT_DESC), not VALUE_0…"""
+    for methods in result["paths"].values():
+        for operation in methods.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation.setdefault("security", [])
+    for node in _walk(result):
+        one_of = node.get("oneOf")
+        if (
+            isinstance(one_of, list)
+            and len(one_of) == 2
+            and one_of[1] == {"type": "string", "maxLength": 0}
+            and one_of[0].get("type") == "string"
+        ):
+            node["anyOf"] = node.pop("oneOf")
+        enum = node.get("enum")
+        if isinstance(enum, list) and any(isinstance(v, str) and _NOT_AN_IDENTIFIER.search(v) for v in enum):
+            node["x-enum-varnames"] = [_enum_varname(str(v)) for v in enum]
     return result

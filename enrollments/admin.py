@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import CompactChangelist, ServiceErrorsMixin, badge, person_name, short_date
 from cohortly.errors import DomainError
 from enrollments import services
 from enrollments.models import Enrollment
@@ -50,9 +50,12 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
     add_form = EnrollmentAddForm
-    list_display = ["student", "bootcamp", "status", "waitlist_position", "enrolled_at", "updated_at"]
+    # Short columns, the status next to the student, so that a row fits a
+    # laptop beside the filters, and a phone shows who and in what state.
+    list_display = ["student_name", "status_badge", "bootcamp", "enrolled"]
+    list_display_links = ["student_name"]
     list_filter = ["status", ("bootcamp__status", BootcampStatusFilter), "bootcamp", "enrolled_at"]
     list_select_related = ["student", "bootcamp"]
     search_fields = ["student__email", "student__full_name", "bootcamp__title"]
@@ -72,9 +75,22 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return enrollment_annotate_waitlist_position(super().get_queryset(request))
 
+    @admin.display(description="Student", ordering="student__full_name")
+    def student_name(self, obj):
+        return person_name(obj.student)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        position = obj.waitlist_position if obj.status == Enrollment.Status.WAITLISTED else None
+        return badge(obj.status, obj.get_status_display(), f"#{position}" if position else "")
+
+    @admin.display(description="Enrolled", ordering="enrolled_at")
+    def enrolled(self, obj):
+        return short_date(obj.enrolled_at)
+
     @admin.display(description="Waitlist position", ordering="waitlist_position")
     def waitlist_position(self, obj):
-        return getattr(obj, "waitlist_position", None)
+        return getattr(obj, "waitlist_position", None) or self.get_empty_value_display()
 
     # An enrollment is added with the add form and changed with the actions;
     # its page is read-only and it is never deleted (its history matters).
@@ -115,11 +131,25 @@ class EnrollmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         obj._state.db = enrollment._state.db
 
     def _apply(self, request, queryset, operation, done: str):
+        """Apply `operation` (a service) to each enrollment; the message names
+        whoever the freed seats went to."""
+        promoted = []
+
+        def apply(enrollment):
+            promoted.extend(operation(enrollment).promoted)
+
+        def message(count):
+            text = f"{count} {'enrollment' if count == 1 else 'enrollments'} {done}."
+            if promoted:
+                names = ", ".join(f"{person_name(e.student)} ({e.bootcamp})" for e in promoted)
+                text += f" Promoted from the waitlist: {names}."
+            return text
+
         self.apply_each(
             request,
             queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"),
-            operation,
-            done=lambda count: f"{count} {'enrollment' if count == 1 else 'enrollments'} {done}.",
+            apply,
+            done=message,
         )
 
     @admin.action(description="Cancel selected enrollments (promotes the waitlist)")

@@ -40,6 +40,5 @@ def seed(*, stdout, style, context):
         elif last is not None and last.status in Enrollment.CANCELLABLE and last_becomes == Status.CANCELLED:
             services.enrollment_cancel(enrollment=last, notify=False)
 
-    waitlisted = Enrollment.objects.filter(status=Status.WAITLISTED).count()
     stdout.write(style.MIGRATE_HEADING("Demo enrollments:"))
-    stdout.write(f"  {created} new; {Enrollment.objects.count()} in all, {waitlisted} on the waitlist")
+    stdout.write(f"  {created} new (lead conversions add more; totals at the end)")

@@ -1,6 +1,6 @@
 import django_filters
 
-from cohortly.filters import IdFilter
+from cohortly.filters import IdFilter, OrderingFilter
 from enrollments.models import Enrollment
 
 
@@ -11,6 +11,13 @@ class EnrollmentFilterSet(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Enrollment.Status.choices, help_text="One or more statuses (repeat the parameter)."
+    )
+
+    ordering = OrderingFilter(
+        fields=["enrolled_at", "updated_at", "status", "waitlist_position"],
+        default=["-enrolled_at"],
+        tie_breaker="-id",
+        nulls_last=["waitlist_position"],
     )
 
     class Meta:

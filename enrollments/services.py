@@ -198,7 +198,8 @@ def on_capacity_changed(sender, *, bootcamp: Bootcamp, old_capacity: int, **kwar
 @transaction.atomic
 def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollment:
     """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict). A freed seat
-    goes to the first waitlisted student in the same transaction."""
+    goes to the first waitlisted student in the same transaction; the returned
+    enrollment's `promoted` lists the enrollments that got a seat."""
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
     enrollment = Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment.pk)
     if enrollment.status not in Enrollment.CANCELLABLE:
@@ -213,7 +214,7 @@ def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollm
     count_after_commit(ENROLLMENTS, "cancelled")
     if notify:
         _notify(enrollment, "enrollment_cancelled")
-    _promote_waitlist(bootcamp, notify=notify)
+    enrollment.promoted = _promote_waitlist(bootcamp, notify=notify)
     return enrollment
 
 
@@ -226,7 +227,8 @@ STAFF_TRANSITIONS = {Status.ACTIVE: {Status.COMPLETED, Status.DROPPED}}
 def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool = True) -> Enrollment:
     """Staff transitions: ACTIVE -> COMPLETED or DROPPED. Any other target is a
     ValidationError (400); an enrollment that is not ACTIVE a Conflict (409).
-    Dropping frees the seat, which goes to the waitlist in the same transaction."""
+    Dropping frees the seat, which goes to the waitlist in the same transaction;
+    the returned enrollment's `promoted` lists the enrollments that got a seat."""
     if status not in STAFF_TARGETS:
         raise ValidationError(
             {
@@ -246,6 +248,5 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
     enrollment.status = status
     enrollment.save(update_fields=["status", "updated_at"])
     enrollment.bootcamp = bootcamp
-    if status == Status.DROPPED:
-        _promote_waitlist(bootcamp, notify=notify)
+    enrollment.promoted = _promote_waitlist(bootcamp, notify=notify) if status == Status.DROPPED else []
     return enrollment

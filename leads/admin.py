@@ -9,7 +9,13 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.models import User
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import (
+    CompactChangelist,
+    ServiceErrorsMixin,
+    badge,
+    person_name,
+    short_date,
+)
 from leads import services
 from leads.exports import lead_csv_response
 from leads.models import Lead, LeadActivity
@@ -106,20 +112,13 @@ class LeadActivityInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class LeadAdmin(CompactChangelist, EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = LeadAdminForm
-    list_display = [
-        "full_name",
-        "email",
-        "email_deliverable",
-        "phone",
-        "status",
-        "source",
-        "bootcamp",
-        "owner",
-        "next_follow_up_at",
-        "created_at",
-    ]
+    # Short columns, what a rep acts on first, so that a row fits a laptop
+    # beside the filters; email, phone and source are searched or filtered,
+    # and on the lead's page (with whether the address is deliverable).
+    list_display = ["full_name", "status_badge", "owner_name", "follow_up", "created", "bootcamp_title"]
+    list_display_links = ["full_name"]
     list_filter = [
         "status",
         "source",
@@ -163,6 +162,27 @@ class LeadAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Owner", ordering="owner__full_name")
+    def owner_name(self, obj):
+        return person_name(obj.owner)
+
+    @admin.display(description="Follow up", ordering="next_follow_up_at")
+    def follow_up(self, obj):
+        return short_date(obj.next_follow_up_at)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return short_date(obj.created_at)
+
+    # Not the foreign key itself, which the admin keeps on one line: a long title wraps.
+    @admin.display(description="Bootcamp", ordering="bootcamp__title")
+    def bootcamp_title(self, obj):
+        return obj.bootcamp.title if obj.bootcamp else None
 
     def get_fields(self, request, obj=None):
         if obj is None:

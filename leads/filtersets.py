@@ -13,12 +13,13 @@ import uuid
 
 import django_filters
 from django import forms
-from django.db.models import F, QuerySet, TextField, Value
+from django.db.models import QuerySet, TextField, Value
 from django.db.models.functions import Upper
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
+from cohortly.filters import OrderingFilter
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -58,30 +59,6 @@ class OwnerFilter(django_filters.Filter):
     field_class = OwnerField
 
 
-class LeadOrderingFilter(django_filters.OrderingFilter):
-    """Column sorting; empty values sort last either way, and the id breaks ties
-    so pagination is stable."""
-
-    NULLABLE = frozenset({"next_follow_up_at", "owner__full_name", "bootcamp__title"})
-
-    def filter(self, qs, value):
-        if value in ([], (), {}, "", None):
-            return qs
-        ordering = []
-        for param in value:
-            if not param:
-                continue
-            field = self.get_ordering_value(param)
-            descending = field.startswith("-")
-            name = field.lstrip("-")
-            if name in self.NULLABLE:
-                expression = F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
-                ordering.append(expression)
-            else:
-                ordering.append(field)
-        return qs.order_by(*ordering, "-id")
-
-
 class LeadFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label="Search", help_text="Name, email or phone contains this text."
@@ -107,7 +84,10 @@ class LeadFilterSet(django_filters.FilterSet):
     follow_up_before = django_filters.DateFilter(
         method="filter_follow_up_before", label="Follow-up on or before", help_text="A date (YYYY-MM-DD)."
     )
-    ordering = LeadOrderingFilter(
+    # Empty values sort last either way; the newest lead wins a tie.
+    ordering = OrderingFilter(
+        tie_breaker="-id",
+        nulls_last=("next_follow_up_at", "owner__full_name", "bootcamp__title"),
         fields=(
             "created_at",
             "full_name",

@@ -2,7 +2,7 @@ from django.contrib.auth import user_logged_in
 from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
@@ -52,7 +52,9 @@ class RegisterView(PublicAPIView):
     serializer_class = RegisterSerializer
     throttle_classes = [RegisterRateThrottle]
 
-    @extend_schema(tags=AUTH_TAG, responses={201: RegisterResponseSerializer})
+    @extend_schema(
+        tags=AUTH_TAG, summary="Register as a student", responses={201: RegisterResponseSerializer}
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -70,7 +72,11 @@ class LoginView(PublicAPIView):
     serializer_class = LoginSerializer
     throttle_classes = [LoginRateThrottle]
 
-    @extend_schema(tags=AUTH_TAG, responses={200: LoginResponseSerializer, 401: ErrorResponse401Serializer})
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Log in",
+        responses={200: LoginResponseSerializer, 401: ErrorResponse401Serializer},
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -82,7 +88,11 @@ class LoginView(PublicAPIView):
 class RefreshView(PublicAPIView):
     serializer_class = RefreshSerializer
 
-    @extend_schema(tags=AUTH_TAG, responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer})
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Refresh the tokens",
+        responses={200: TokenPairSerializer, 401: ErrorResponse401Serializer},
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -102,7 +112,7 @@ class LogoutView(GenericAPIView):
     permission_classes = [RolePermission]
     write_roles = ALL_ROLES
 
-    @extend_schema(tags=AUTH_TAG, responses={204: None})
+    @extend_schema(tags=AUTH_TAG, summary="Log out", responses={204: None})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -121,7 +131,7 @@ class LogoutAllView(GenericAPIView):
     write_roles = ALL_ROLES
     serializer_class = None
 
-    @extend_schema(tags=AUTH_TAG, request=None, responses={204: None})
+    @extend_schema(tags=AUTH_TAG, summary="Log out everywhere", request=None, responses={204: None})
     def post(self, request):
         services.user_logout_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -135,6 +145,7 @@ class PasswordChangeView(GenericAPIView):
 
     @extend_schema(
         tags=AUTH_TAG,
+        summary="Change my password",
         responses={200: OpenApiResponse(TokenPairSerializer, "A fresh token pair for this device")},
     )
     def post(self, request):
@@ -154,6 +165,7 @@ class PasswordResetRequestView(PublicAPIView):
 
     @extend_schema(
         tags=AUTH_TAG,
+        summary="Ask for a password reset link",
         responses={202: inline_serializer("PasswordResetAccepted", {"detail": serializers.CharField()})},
     )
     def post(self, request):
@@ -170,7 +182,7 @@ class PasswordResetConfirmView(PublicAPIView):
     serializer_class = PasswordResetConfirmSerializer
     throttle_classes = [PasswordResetRateThrottle]
 
-    @extend_schema(tags=AUTH_TAG, responses={204: None})
+    @extend_schema(tags=AUTH_TAG, summary="Set a new password from a reset link", responses={204: None})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -188,11 +200,11 @@ class MeView(GenericAPIView):
     permission_classes = [RolePermission]
     read_roles = write_roles = ALL_ROLES
 
-    @extend_schema(tags=AUTH_TAG)
+    @extend_schema(tags=AUTH_TAG, summary="Read my profile")
     def get(self, request):
         return Response(ProfileSerializer(request.user).data)
 
-    @extend_schema(tags=AUTH_TAG)
+    @extend_schema(tags=AUTH_TAG, summary="Update my profile")
     def patch(self, request):
         serializer = self.get_serializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -201,6 +213,12 @@ class MeView(GenericAPIView):
 
 
 @extend_schema(tags=["users"])
+@extend_schema_view(
+    list=extend_schema(summary="List users"),
+    create=extend_schema(summary="Create a user"),
+    retrieve=extend_schema(summary="Read a user"),
+    partial_update=extend_schema(summary="Update a user's name, phone, role or active flag"),
+)
 @extend_validation_errors(["own_account", "last_admin"], field_name="is_active", actions=["partial_update"])
 @extend_validation_errors(["own_account", "last_admin"], field_name="role", actions=["partial_update"])
 class UserViewSet(
@@ -217,7 +235,6 @@ class UserViewSet(
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
     search_fields = ["email", "full_name"]
-    ordering_fields = ["email", "full_name", "created_at", "role"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

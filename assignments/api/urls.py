@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from assignments.api.views import AssignmentViewSet, GradebookView, SubmissionViewSet
+from assignments.api.views import AssignmentViewSet, GradebookCSVView, GradebookView, SubmissionViewSet
 from cohortly.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
@@ -11,5 +11,10 @@ urlpatterns = [
     *router.urls,
     re_path(
         r"^bootcamps/(?P<bootcamp_pk>[0-9]+)/gradebook/?$", GradebookView.as_view(), name="bootcamp-gradebook"
+    ),
+    re_path(
+        r"^bootcamps/(?P<bootcamp_pk>[0-9]+)/gradebook\.csv$",
+        GradebookCSVView.as_view(),
+        name="bootcamp-gradebook-csv",
     ),
 ]

@@ -32,14 +32,39 @@ def test_conflicts_are_documented(schema):
     assert {"200", "201", "409"} <= set(submit)
 
 
-def test_gradebook_documents_json_and_csv(schema):
+def test_gradebook_documents_json_and_csv_as_two_operations(schema):
+    """A client generated from the schema types the gradebook as JSON only;
+    the CSV download is its own operation."""
     operation = schema["paths"]["/api/v1/bootcamps/{bootcamp_pk}/gradebook/"]["get"]
-    assert list(operation["responses"]["200"]["content"]) == ["application/json", "text/csv"]
-    assert operation["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}
-    # Errors are JSON whatever format was asked for.
-    assert list(operation["responses"]["403"]["content"]) == ["application/json"]
-    assert {p["name"] for p in operation["parameters"]} == {"bootcamp_pk", "format"}
+    assert list(operation["responses"]["200"]["content"]) == ["application/json"]
+    assert {p["name"] for p in operation["parameters"]} == {"bootcamp_pk"}
     assert "not counted as zero" in operation["description"]
+    csv = schema["paths"]["/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv"]["get"]
+    assert csv["operationId"] == "bootcamps_gradebook_csv"
+    assert list(csv["responses"]["200"]["content"]) == ["text/csv"]
+    assert csv["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}
+    # Errors are JSON whatever format was asked for.
+    assert list(csv["responses"]["403"]["content"]) == ["application/json"]
+
+
+def test_the_gradebook_csv_operation_downloads_the_table(member_client, bootcamp):
+    AssignmentFactory(bootcamp=bootcamp, title="Build an API", max_score=Decimal("10"))
+    staff_client, _ = member_client(User.Role.INSTRUCTOR, bootcamp)
+    response = staff_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert (
+        response.content.decode()
+        .splitlines()[0]
+        .startswith("Student,Email,Enrollment,Build an API (score /10")
+    )
+    assert_documented(response)
+    # The JSON URL still answers ?format=csv, as it did.
+    old = staff_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook/?format=csv")
+    assert old.content == response.content
+    student_client, _ = member_client(User.Role.STUDENT, bootcamp)
+    refused = student_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv")
+    assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "permission_denied"
 
 
 def test_a_submission_without_a_link_answers_as_documented(member_client, bootcamp):

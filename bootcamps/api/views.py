@@ -1,18 +1,25 @@
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
 from bootcamps import selectors, services
 from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerializer
-from bootcamps.filtersets import BootcampFilterSet, StableOrderingFilter
+from bootcamps.filtersets import BootcampFilterSet
 from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
 from cohortly.caching import CachedReadsMixin
 from cohortly.filters import SearchFilter
 
 
 @extend_schema(tags=["bootcamps"])
+@extend_schema_view(
+    list=extend_schema(summary="List bootcamps"),
+    create=extend_schema(summary="Create a bootcamp"),
+    retrieve=extend_schema(summary="Read a bootcamp"),
+    partial_update=extend_schema(summary="Update a bootcamp"),
+    destroy=extend_schema(summary="Delete a bootcamp"),
+)
 class BootcampViewSet(
     CachedReadsMixin,
     mixins.ListModelMixin,
@@ -31,11 +38,9 @@ class BootcampViewSet(
     write_roles = BOOTCAMP_WRITERS
     action_roles = {"partial_update": BOOTCAMP_EDITORS}
     conflict_actions = ("destroy",)
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter]
     filterset_class = BootcampFilterSet
     search_fields = ["title", "description"]
-    ordering_fields = ["start_date", "end_date", "title", "price", "created_at"]
-    ordering = ["start_date", "id"]
     lookup_value_regex = r"[0-9]+"
     scope = selectors.bootcamp_list_for
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

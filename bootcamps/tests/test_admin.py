@@ -1,5 +1,6 @@
 """The back office goes through the same services as the API."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -166,6 +167,18 @@ def test_change_page_shows_enrollments_read_only(admin_web, make_user):
         and not formset.has_delete_permission
     )
     assert [e.waitlist_position for e in formset.formset.queryset] == [None, 1]
+    positions = re.findall(r'<td class="field-waitlist_position">\s*<p>([^<]*)</p>', content)
+    assert positions == ["-", "1"]  # not "None" on the row with a seat
+
+
+def test_add_form_counts_no_seats_before_the_bootcamp_exists(admin_web):
+    page = admin_web.get(f"{CHANGELIST}add/").content.decode()
+    assert 'name="capacity"' in page
+    for absent in ("Seats left", "Seats taken", "Slug", "Created at"):
+        assert absent not in page, absent
+    bootcamp = BootcampFactory(capacity=4)
+    page = admin_web.get(f"{CHANGELIST}{bootcamp.pk}/change/").content.decode()
+    assert re.search(r"Seats left:</label>\s*<div class=\"readonly\">4</div>", page)
 
 
 def test_instructor_autocomplete_offers_instructors_only(admin_web, make_user):

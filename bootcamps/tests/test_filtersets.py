@@ -49,7 +49,9 @@ def test_enrollment_filters():
     other = EnrollmentFactory(status="CANCELLED")
 
     def enrollments(**params):
-        filterset = EnrollmentFilterSet(params, queryset=Enrollment.objects.order_by("pk"))
+        filterset = EnrollmentFilterSet(
+            {**params, "ordering": "enrolled_at"}, queryset=Enrollment.objects.all()
+        )
         assert filterset.is_valid(), filterset.errors
         return list(filterset.qs)
 

@@ -411,6 +411,7 @@ READ_ROUTES = {
     "/api/v1/bootcamps/": listed("bootcamps"),
     "/api/v1/bootcamps/{pk}/": by_id("bootcamps"),
     "/api/v1/bootcamps/{bootcamp_pk}/gradebook/": gradebooks() + gradebooks("gradebook_csv"),
+    "/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv": gradebooks("gradebook_csv"),
     "/api/v1/enrollments/": listed("enrollments"),
     "/api/v1/enrollments/{pk}/": by_id("enrollments"),
     "/api/v1/health/": NO_ROWS,

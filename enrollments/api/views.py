@@ -1,5 +1,5 @@
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, PermissionDenied
@@ -7,7 +7,6 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import RolePermission
-from bootcamps.filtersets import StableOrderingFilter
 from cohortly.caching import CachedReadsMixin
 from cohortly.filters import SearchFilter
 from enrollments import selectors, services
@@ -21,6 +20,13 @@ from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, S
 
 
 @extend_schema(tags=["enrollments"])
+@extend_schema_view(
+    list=extend_schema(summary="List enrollments"),
+    create=extend_schema(summary="Enroll a student"),
+    retrieve=extend_schema(summary="Read an enrollment"),
+    cancel=extend_schema(summary="Cancel an enrollment"),
+    set_status=extend_schema(summary="Mark an enrollment completed or dropped"),
+)
 class EnrollmentViewSet(
     CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -35,11 +41,9 @@ class EnrollmentViewSet(
     action_roles = {"cancel": CANCELLERS, "set_status": STATUS_SETTERS}
     conflict_actions = ("create", "cancel", "set_status")
     serializer_class = EnrollmentSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter]
     filterset_class = EnrollmentFilterSet
     search_fields = ["student__full_name", "student__email", "bootcamp__title"]
-    ordering_fields = ["enrolled_at", "updated_at", "status", "waitlist_position"]
-    ordering = ["-enrolled_at", "-id"]
     lookup_value_regex = r"[0-9]+"
     scope = selectors.enrollment_scope
     http_method_names = ["get", "post", "head", "options"]

@@ -1,6 +1,8 @@
 """Enrolling, cancelling and status changes from the back office go through the
 services: seats, waitlist promotion and emails behave as in the API."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -57,6 +59,29 @@ def test_changelist_filters_search_and_positions(admin_web, enroll, make_user):
     assert "delete_selected" not in actions
 
 
+def test_changelist_rows_are_short_status_beside_the_student(admin_web, enroll):
+    bootcamp = BootcampFactory(capacity=1, title="Design")
+    active, waiting = enroll(bootcamp, 2)
+    page = admin_web.get(CHANGELIST).content.decode()
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers == ["student_name", "status_badge", "bootcamp", "enrolled"]
+    assert (
+        f'<a href="/admin/enrollments/enrollment/{active.pk}/change/">{active.student.full_name}</a>' in page
+    )
+    assert '<span class="status-badge status-badge--waitlisted">Waitlisted <small>#1</small></span>' in page
+    assert '<span class="status-badge status-badge--active">Active</span>' in page
+    assert '<td class="field-bootcamp nowrap">Design</td><td class="field-enrolled">' in page
+    assert "/static/css/admin.css" in page
+
+
+def test_the_read_only_page_shows_a_waitlist_position_only_when_waitlisted(admin_web, enroll):
+    active, waiting = enroll(BootcampFactory(capacity=1), 2)
+    page = admin_web.get(f"{CHANGELIST}{active.pk}/change/").content.decode()
+    assert re.search(r"Waitlist position:</label>\s*<div class=\"readonly\">-</div>", page)
+    page = admin_web.get(f"{CHANGELIST}{waiting.pk}/change/").content.decode()
+    assert re.search(r"Waitlist position:</label>\s*<div class=\"readonly\">1</div>", page)
+
+
 def test_changelist_has_no_n_plus_one(admin_web, enroll, django_assert_max_num_queries):
     bootcamp = BootcampFactory(capacity=2)
     enroll(bootcamp, 4)
@@ -74,7 +99,10 @@ def test_cancel_action_promotes_the_waitlist(
     active, first, second = enroll(bootcamp, 3)
     with django_capture_on_commit_callbacks(execute=True):
         response = act(admin_web, "cancel_enrollments", [active])
-    assert "1 enrollment cancelled." in messages_of(response)
+    name = first.student.full_name
+    assert messages_of(response) == [
+        f"1 enrollment cancelled. Promoted from the waitlist: {name} ({bootcamp.title})."
+    ]
     statuses = [Enrollment.objects.get(pk=e.pk).status for e in (active, first, second)]
     assert statuses == [Status.CANCELLED, Status.ACTIVE, Status.WAITLISTED]
     assert [m.to for m in mailoutbox] == [[active.student.email], [first.student.email]]
@@ -98,7 +126,9 @@ def test_mark_dropped_promotes(admin_web, enroll):
     bootcamp = BootcampFactory(capacity=1)
     active, waiting = enroll(bootcamp, 2)
     response = act(admin_web, "mark_dropped", [active])
-    assert "1 enrollment marked dropped." in messages_of(response)
+    assert messages_of(response) == [
+        f"1 enrollment marked dropped. Promoted from the waitlist: {waiting.student.full_name} ({bootcamp.title})."
+    ]
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
 
 

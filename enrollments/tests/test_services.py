@@ -49,6 +49,7 @@ def test_cancel_active_promotes_the_head_of_the_waitlist(enroll, admin_user):
     active, first, second, third = enroll(bootcamp, 4)
     cancelled = services.enrollment_cancel(enrollment=active)
     assert cancelled.status == Status.CANCELLED and cancelled.waitlist_seq is None
+    assert cancelled.promoted == [first]
     first.refresh_from_db()
     assert (first.status, first.waitlist_seq) == (Status.ACTIVE, None)
     assert positions(bootcamp, admin_user) == {second.student.email: 1, third.student.email: 2}
@@ -57,7 +58,7 @@ def test_cancel_active_promotes_the_head_of_the_waitlist(enroll, admin_user):
 def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user):
     bootcamp = BootcampFactory(capacity=1)
     active, first, second, third = enroll(bootcamp, 4)
-    services.enrollment_cancel(enrollment=second)
+    assert services.enrollment_cancel(enrollment=second).promoted == []
     assert Enrollment.objects.get(pk=active.pk).status == Status.ACTIVE
     assert positions(bootcamp, admin_user) == {first.student.email: 1, third.student.email: 2}
 
@@ -65,9 +66,9 @@ def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user
 def test_drop_promotes_and_complete_does_not(enroll):
     bootcamp = BootcampFactory(capacity=2)
     a, b, first, second = enroll(bootcamp, 4)
-    services.enrollment_set_status(enrollment=a, status=Status.COMPLETED)
+    assert services.enrollment_set_status(enrollment=a, status=Status.COMPLETED).promoted == []
     assert Enrollment.objects.get(pk=first.pk).status == Status.WAITLISTED
-    services.enrollment_set_status(enrollment=b, status=Status.DROPPED)
+    assert services.enrollment_set_status(enrollment=b, status=Status.DROPPED).promoted == [first]
     assert Enrollment.objects.get(pk=first.pk).status == Status.ACTIVE
     assert Enrollment.objects.get(pk=second.pk).status == Status.WAITLISTED
 

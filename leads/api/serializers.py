@@ -199,3 +199,11 @@ class LeadActivitySerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_data(self, obj) -> dict:
         return obj.data
+
+
+class LeadReceiptSerializer(serializers.Serializer):
+    """What a public caller gets back: the lead's id (null for a honeypot hit)."""
+
+    closed_schema = True  # cohortly.openapi: else a Lead (the other 201) would match it too
+
+    id = serializers.IntegerField(allow_null=True)

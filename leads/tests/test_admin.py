@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -44,6 +45,16 @@ def test_changelist_with_filters_and_search(admin_web, sales_user):
     assert "Ana Lima" in response.content.decode() and "Bob Stone" not in response.content.decode()
     response = admin_web.get(reverse(CHANGELIST), {"status__exact": "CONTACTED"})
     assert "Bob Stone" in response.content.decode() and "Ana Lima" not in response.content.decode()
+
+
+def test_changelist_rows_are_short_enough_for_a_laptop(admin_web, sales_user):
+    LeadFactory(full_name="Ana Lima", email="ana@example.org", owner=sales_user, status=Status.QUALIFIED)
+    page = admin_web.get(reverse(CHANGELIST)).content.decode()
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers == ["full_name", "status_badge", "owner_name", "follow_up", "created", "bootcamp_title"]
+    assert '<span class="status-badge status-badge--qualified">Qualified</span>' in page
+    assert '<td class="field-owner_name">Sam Sales</td>' in page
+    assert '<th class="field-full_name"><a href="/admin/leads/lead/' in page
 
 
 def test_non_admin_roles_cannot_enter(client, sales_user):

@@ -16,8 +16,10 @@ from django.db import transaction
 from demo import scale as scale_data
 
 # Each app with demo data has a `demo` module with `seed(stdout=, style=, context=)`;
-# they run in this order and share `context` (users, bootcamps, ...).
-SEEDERS = ["accounts.demo", "bootcamps.demo", "enrollments.demo", "assignments.demo", "leads.demo"]
+# they run in this order and share `context` (users, bootcamps, ...). Coursework
+# comes last: lead conversions enroll students, whose work it then adds, so a
+# second run finds nothing left to add.
+SEEDERS = ["accounts.demo", "bootcamps.demo", "enrollments.demo", "leads.demo", "assignments.demo"]
 
 
 class Command(BaseCommand):
@@ -51,4 +53,21 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.seed(stdout=self.stdout, style=self.style, context=context)
-        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(self.style.SUCCESS("Demo data ready: ") + _totals())
+
+
+def _totals() -> str:
+    """What the database holds now (the seeders above say what they added)."""
+    from django.apps import apps
+
+    def count(label, **filters):
+        return apps.get_model(label).objects.filter(**filters).count()
+
+    waitlisted = count("enrollments.Enrollment", status="WAITLISTED")
+    graded = count("assignments.Submission", score__isnull=False)
+    return (
+        f"{count('accounts.User')} users, {count('bootcamps.Bootcamp')} bootcamps, "
+        f"{count('enrollments.Enrollment')} enrollments ({waitlisted} on a waitlist), "
+        f"{count('assignments.Assignment')} assignments, "
+        f"{count('assignments.Submission')} submissions ({graded} graded), {count('leads.Lead')} leads."
+    )

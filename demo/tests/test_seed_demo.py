@@ -1,0 +1,52 @@
+"""`seed_demo` reaches its fixed point on the first run: a second run adds
+nothing, and what the first printed is true of the database afterwards."""
+
+import io
+import re
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from accounts.demo import DEMO_USERS, EXTRA_STAFF, demo_password
+from assignments.models import Submission
+from bootcamps.models import Bootcamp
+from enrollments.models import Enrollment
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("accounts", "bootcamps", "enrollments", "assignments", "leads")
+    }
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, no_color=True)
+    return out.getvalue()
+
+
+def test_a_second_run_adds_nothing_and_the_summary_is_true(mailoutbox):
+    first = _seed()
+    after_first = _rows()
+    second = _seed()
+    assert _rows() == after_first, second
+    enrollments = Enrollment.objects.count()
+    waitlisted = Enrollment.objects.filter(status="WAITLISTED").count()
+    totals = f"{enrollments} enrollments ({waitlisted} on a waitlist)"
+    assert totals in first and totals in second
+    assert f"{Submission.objects.count()} submissions" in first
+    assert re.search(r"\b0 new\b", second) and "0 assignments, 0 submissions" in second, second
+    assert f"{Bootcamp.objects.count()} bootcamps" in first
+    assert Submission.objects.exists()
+    assert mailoutbox == []
+
+
+def test_every_demo_login_is_printed():
+    out = _seed()
+    for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
+        assert email in out and demo_password(role) in out, email
