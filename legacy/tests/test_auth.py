@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 NODE_HASHES = json.loads((Path(__file__).with_name("node_hashes.json")).read_text())
 LOGIN, REFRESH, ME = "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/me"
-ACCESS_SECRET, REFRESH_SECRET = "node-access-secret-" + "x" * 20, "node-refresh-secret-" + "y" * 20
+ACCESS_SECRET, REFRESH_SECRET = "node-access-secret-" + "x" * 50, "node-refresh-secret-" + "y" * 50
 
 
 def imported_user(node_hash: str = NODE_HASHES[0]["hash"], **fields) -> User:
