@@ -6,11 +6,13 @@ from accounts.api.urls import auth_urlpatterns
 from accounts.api.views import UserViewSet
 from cohortly.health import health
 from cohortly.routers import OptionalSlashRouter
+from cohortly.views import ApiIndexView
 
 router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
+    re_path(r"^$", ApiIndexView.as_view(), name="index"),
     re_path(r"^health/?$", health, name="health"),
     re_path(r"^auth/", include(auth_urlpatterns)),
     re_path(r"^", include(router.urls)),

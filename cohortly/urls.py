@@ -11,6 +11,7 @@ admin.site.index_title = "Bootcamps, people, enrollments and grades"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    re_path(r"^api/?$", views.UnversionedApiIndexView.as_view(), name="api-index"),
     re_path(r"^api/v1/", include(("cohortly.api_urls", "api"), namespace="api")),
     re_path(r"^api/schema/?$", docs_views.schema, name="schema"),
     re_path(r"^api/docs/?$", docs_views.swagger, name="swagger-ui"),

@@ -404,6 +404,7 @@ NO_ROWS = Route(lambda world, identity, path: [Probe(path, "200")], None)
 
 #: Every GET route of the API, by the path the policy prints.
 READ_ROUTES = {
+    "/api/v1/": NO_ROWS,  # the index: links only
     "/api/v1/assignments/": listed("assignments"),
     "/api/v1/assignments/{pk}/": by_id("assignments"),
     "/api/v1/assignments/{pk}/submissions/": nested("assignments", "submissions", "assignment"),
