@@ -8,8 +8,10 @@ from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import User, normalize_email
 from accounts.signals import user_registered
@@ -196,6 +198,29 @@ def profile_update(*, user: User, data: dict) -> User:
 def tokens_for(user: User) -> dict:
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def refresh_token_spend(*, token: RefreshToken) -> bool:
+    """Blacklist a refresh token; True only for the one caller that spent it.
+
+    The blacklist row is the check: BlacklistedToken.token is one-to-one with
+    OutstandingToken, so of concurrent spenders of one token (in any process)
+    exactly one inserts the row and the others meet the unique constraint
+    (get_or_create then finds the committed row and says it wasn't created).
+    A check-then-blacklist in two steps would let each of them through.
+    """
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user_id": token.get(jwt_settings.USER_ID_CLAIM),
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
 
 
 @transaction.atomic

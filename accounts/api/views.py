@@ -98,12 +98,9 @@ class RefreshView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
         old = serializer.validated_data["refresh"]
         user = serializer.context["token_user"]
-        try:
-            # Rotation: the presented token is blacklisted, a new pair issued.
-            if old is not None:
-                old.blacklist()
-        except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+        # Rotation: the presented token is spent (once, whoever races for it), a new pair issued.
+        if old is not None and not services.refresh_token_spend(token=old):
+            raise InvalidToken("Token is blacklisted")
         return Response(services.tokens_for(user))
 
 
