@@ -5,6 +5,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email, phone_validator
+from cohortly.authentication import check_canonical_jwt
 from cohortly.serializers import StrictFieldsMixin
 
 
@@ -105,6 +106,7 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
     def validate_refresh(self, value):
+        check_canonical_jwt(value)  # Cohortly's and the Node backend's alike
         try:
             token = RefreshToken(value)
         except TokenError as exc:
@@ -127,6 +129,10 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
+
+    def validate_refresh(self, value):
+        check_canonical_jwt(value)
+        return value
 
 
 class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer):
