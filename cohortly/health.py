@@ -68,13 +68,9 @@ def _checks() -> dict:
 
 
 def _method_not_allowed(request) -> JsonResponse:
-    from cohortly.exceptions import error_body  # only on this rare path: the view stays lean
+    from cohortly.exceptions import method_not_allowed  # only on this rare path: the view stays lean
 
-    response = JsonResponse(
-        error_body("method_not_allowed", f'Method "{request.method}" not allowed.'), status=405
-    )
-    response["Allow"] = "GET"
-    return response
+    return method_not_allowed(request.method, ["GET"])
 
 
 # It only ever reads, and CSRF would otherwise answer every other method 403
