@@ -96,7 +96,7 @@ def test_routes_answer_with_and_without_trailing_slash_without_redirect(anon_cli
     response = anon_client.post(
         path, {"email": "slash@example.com", "password": "Quiet-Harbour-77", "full_name": "S"}, format="json"
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
 
 
 @pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/"])
