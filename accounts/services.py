@@ -1,5 +1,6 @@
 """Writes for accounts: registration, profiles, passwords and tokens."""
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -8,8 +9,10 @@ from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import User, normalize_email
 from accounts.signals import user_registered
@@ -63,16 +66,39 @@ def user_create(
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
+def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User | None:
     """Self-registration: always a STUDENT. Sends a welcome email after commit.
     Apps that react to a new user (leads links it to an open lead) do so on
-    accounts.signals.user_registered, in this transaction."""
-    user = user_create(
-        email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
+    accounts.signals.user_registered, in this transaction.
+
+    An email that already has an account gets no second one and no error: the
+    caller can't tell, so registration can't be used to find out who has an
+    account. The input is checked the same way (a weak password is refused
+    either way), the password hashed as for a new account (so the time says
+    nothing either), and the address's owner is emailed instead. Returns the
+    new user, or None when the email was taken.
+    """
+    candidate = User(
+        email=normalize_email(email), full_name=full_name.strip(), phone=phone.strip(), role=User.Role.STUDENT
     )
-    user_registered.send(sender=User, user=user)
-    send_templated_email(to=user.email, template="welcome", context={"user": user})
-    return user
+    candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    _check_password(password, candidate)
+    existing = User.objects.filter(email=candidate.email).first()
+    if existing is None:
+        try:
+            user = user_create(
+                email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
+            )
+        except ValidationError:
+            # Everything else was checked above: another registration of this email got in first.
+            existing = User.objects.get(email=candidate.email)
+        else:
+            user_registered.send(sender=User, user=user)
+            send_templated_email(to=user.email, template="welcome", context={"user": user})
+            return user
+    make_password(password)
+    send_templated_email(to=existing.email, template="registration_attempt", context={"user": existing})
+    return None
 
 
 def _user_lock_for_update(*, user: User, changes: dict) -> tuple[User, list[User]]:
@@ -196,6 +222,29 @@ def profile_update(*, user: User, data: dict) -> User:
 def tokens_for(user: User) -> dict:
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def refresh_token_spend(*, token: RefreshToken) -> bool:
+    """Blacklist a refresh token; True only for the one caller that spent it.
+
+    The blacklist row is the check: BlacklistedToken.token is one-to-one with
+    OutstandingToken, so of concurrent spenders of one token (in any process)
+    exactly one inserts the row and the others meet the unique constraint
+    (get_or_create then finds the committed row and says it wasn't created).
+    A check-then-blacklist in two steps would let each of them through.
+    """
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token[jwt_settings.JTI_CLAIM],
+        defaults={
+            "user_id": token.get(jwt_settings.USER_ID_CLAIM),
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
 
 
 @transaction.atomic

@@ -27,6 +27,14 @@ def bootcamps_staffed_by(user: User) -> QuerySet[Bootcamp]:
     return Bootcamp.objects.none()
 
 
+def bootcamp_gradebook_list_for(user: User) -> QuerySet[Bootcamp]:
+    """The bootcamps whose gradebook `user` may read: ADMIN, all; INSTRUCTOR and
+    MENTOR, their own. Another bootcamp's gradebook is then simply not found."""
+    if user.role == Role.ADMIN:
+        return Bootcamp.objects.all()
+    return bootcamps_staffed_by(user)
+
+
 def bootcamps_attended_by(user: User) -> QuerySet[Bootcamp]:
     """The bootcamps where `user` holds a seat (ACTIVE or COMPLETED)."""
     seats = Enrollment.objects.filter(student=user, status__in=Enrollment.SEAT_HOLDING)

@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from cachalot.cache import cachalot_caches
 from cachalot.settings import cachalot_settings
@@ -141,14 +142,26 @@ class CachedReadsMixin:
             names |= {getattr(backend, "search_param", None), getattr(backend, "ordering_param", None)}
         return names - {None}
 
+    def cache_url(self, request) -> str | None:
+        """The URL a response is cached under: the path and the parameters in
+        one order (a query string's order means nothing), or None when the
+        query string holds something that changes nothing but the links in the
+        body — a parameter the view doesn't read, or a value given twice.
+        Caching those would let anyone grow the cache at will."""
+        params = request.query_params
+        if set(params) - self.known_parameters():
+            return None
+        pairs = [(name, value) for name in sorted(params) for value in params.getlist(name)]
+        if len(set(pairs)) != len(pairs):
+            return None
+        # A name's values keep their order: a single-valued parameter reads one of them.
+        return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
+
     def _cached(self, build, request, *args, **kwargs):
-        if set(request.query_params) - self.known_parameters():
-            # A parameter the view doesn't read changes nothing but the links in
-            # the body; caching such URLs would let anyone grow the cache at will.
+        url = self.cache_url(request)
+        if url is None:
             return build(request, *args, **kwargs)
-        return cached_json_response(
-            self.scoped(), request.build_absolute_uri(), lambda: build(request, *args, **kwargs).data
-        )
+        return cached_json_response(self.scoped(), url, lambda: build(request, *args, **kwargs).data)
 
     def list(self, request, *args, **kwargs):
         return self._cached(super().list, request, *args, **kwargs)

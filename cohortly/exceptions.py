@@ -121,6 +121,13 @@ def error_body(code: str, detail: str, error_type: str = "client_error") -> dict
     return {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": None}]}
 
 
+def method_not_allowed(method: str, allowed) -> JsonResponse:
+    """A 405 in the error shape, with the methods that are allowed."""
+    response = JsonResponse(error_body("method_not_allowed", f'Method "{method}" not allowed.'), status=405)
+    response["Allow"] = ", ".join(sorted(m.upper() for m in allowed))
+    return response
+
+
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 

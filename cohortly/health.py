@@ -68,13 +68,20 @@ def _checks() -> dict:
 
 
 def _method_not_allowed(request) -> JsonResponse:
-    from cohortly.exceptions import error_body  # only on this rare path: the view stays lean
+    from cohortly.exceptions import method_not_allowed  # only on this rare path: the view stays lean
 
-    response = JsonResponse(
-        error_body("method_not_allowed", f'Method "{request.method}" not allowed.'), status=405
-    )
-    response["Allow"] = "GET"
-    return response
+    return method_not_allowed(request.method, ["GET"])
+
+
+def _unavailable(down: list[str]) -> JsonResponse:
+    """A 503 in the API's error shape: one error per dependency down, named in `attr`."""
+    from cohortly.exceptions import ServiceUnavailable  # only on this rare path: the view stays lean
+
+    errors = [
+        {"code": ServiceUnavailable.default_code, "detail": f"The {name} is unavailable.", "attr": name}
+        for name in down
+    ]
+    return JsonResponse({"type": "server_error", "errors": errors}, status=503)
 
 
 # It only ever reads, and CSRF would otherwise answer every other method 403
@@ -85,13 +92,15 @@ def health(request):
         return _method_not_allowed(request)
     started = time.perf_counter()
     checks = _checks()
-    healthy = all(value == "ok" for value in checks.values())
+    down = [name for name, value in checks.items() if value != "ok"]
+    if down:
+        return _unavailable(down)
     body = {
-        "status": "healthy" if healthy else "unhealthy",
+        "status": "healthy",
         "checks": checks,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
-    return JsonResponse(body, status=200 if healthy else 503)
+    return JsonResponse(body)
 
 
 # For the access policy (cohortly.policy): anyone may call it, with GET only.

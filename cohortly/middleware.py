@@ -163,3 +163,40 @@ class RequestIDMiddleware:
         finally:
             _query_stats.reset(stats_token)
             request_id_var.reset(token)
+
+
+def view_methods(view_func) -> set[str] | None:
+    """The HTTP methods (lower case) a DRF view serves on its route, or None for
+    a plain Django view (which answers other methods itself, as health does)."""
+    view_class = getattr(view_func, "cls", None)
+    if view_class is None:
+        return None
+    actions = getattr(view_func, "actions", None) or {}
+    methods = {m for m in view_class.http_method_names if m in actions or hasattr(view_class, m)}
+    if "get" in methods and "head" in view_class.http_method_names:
+        methods.add("head")  # Django's View.setup, and DRF's viewsets, answer HEAD as GET
+    return methods
+
+
+class UnservedMethodsAre405:
+    """An API request whose method its view doesn't serve (TRACE, PUT where only
+    PATCH is, a made-up verb) is a 405 in the error shape before anything else
+    runs. DRF authenticates and checks permissions first, so an anonymous TRACE
+    would be a 401 and would tell the caller more about the route than its methods."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path.startswith("/api/"):
+            return None
+        allowed = view_methods(view_func)
+        if allowed is None or request.method.lower() in allowed:
+            return None
+        # Imported here: logging's config loads this module before DRF's settings are ready.
+        from cohortly.exceptions import method_not_allowed
+
+        return method_not_allowed(request.method, allowed)

@@ -67,7 +67,7 @@ export async function walkThrough(baseUrl: string): Promise<void> {
     console.log(codes.includes("max_value"));
   }
 
-  // The public lead form answers a receipt (or, to staff, the lead).
+  // The public lead form answers the same receipt every time (staff get the lead).
   const captured = await anonymous.POST("/api/v1/leads/", {
     body: { full_name: "Grace Hopper", email: "grace@example.com", source: "WEBSITE" },
   });

@@ -11,7 +11,6 @@ refused exactly as any bad token is.
 """
 
 import hashlib
-import re
 
 import jwt
 from django.conf import settings
@@ -19,10 +18,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from cohortly.authentication import is_canonical_jwt
+
 ALGORITHMS = ["HS256"]
-#: Three base64url parts without padding: anything else (a trailing "=", spaces,
-#: another alphabet) is not a token the Node backend issued.
-CANONICAL = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
 
 
 def token_hash(raw: str) -> str:
@@ -34,10 +32,11 @@ def _claims(raw: str | bytes, secret: str) -> dict | None:
     """The verified claims of a Node token, or None."""
     if not secret or settings.LEGACY_TOKENS_UNTIL is None or timezone.now() >= settings.LEGACY_TOKENS_UNTIL:
         return None
-    if isinstance(raw, bytes):
-        raw = raw.decode("ascii", errors="replace")
-    if not CANONICAL.match(raw):
+    # Anything else (a trailing "=", spaces, another alphabet) is not a token the Node backend issued.
+    if not is_canonical_jwt(raw):
         return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii")
     try:
         claims = jwt.decode(raw, secret, algorithms=ALGORITHMS, options={"require": ["userId", "exp", "iat"]})
     except jwt.InvalidTokenError:

@@ -5,6 +5,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email, phone_validator
+from cohortly.authentication import check_canonical_jwt
 from cohortly.serializers import StrictFieldsMixin
 
 
@@ -34,9 +35,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(
-        max_length=254, error_messages={"unique": "A user with this email already exists."}
-    )
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(
@@ -51,10 +50,8 @@ class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
     def validate_email(self, value):
-        value = normalize_email(value)
-        if User.objects.filter(email=value).exists():
-            raise serializers.ValidationError("A user with this email already exists.", code="unique")
-        return value
+        # Whether it is taken is never said here (accounts.services.user_register).
+        return normalize_email(value)
 
     def validate_role(self, value):
         if value != User.Role.STUDENT:
@@ -64,11 +61,10 @@ class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
         return value
 
 
-class RegisterResponseSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "email", "full_name", "phone", "role", "created_at"]
-        read_only_fields = fields
+class RegisterResponseSerializer(serializers.Serializer):
+    """The same whether the email was new or taken: nothing to learn about who has an account."""
+
+    detail = serializers.CharField()
 
 
 class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -105,6 +101,7 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
     def validate_refresh(self, value):
+        check_canonical_jwt(value)  # Cohortly's and the Node backend's alike
         try:
             token = RefreshToken(value)
         except TokenError as exc:
@@ -127,6 +124,10 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
+
+    def validate_refresh(self, value):
+        check_canonical_jwt(value)
+        return value
 
 
 class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer):

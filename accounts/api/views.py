@@ -34,6 +34,7 @@ from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import LoginRateThrottle, PasswordResetRateThrottle, RegisterRateThrottle
 
 AUTH_TAG = ["auth"]
+REGISTER_ACCEPTED = "Thanks. We've sent an email to this address with what to do next."
 
 
 class PublicAPIView(GenericAPIView):
@@ -53,19 +54,28 @@ class RegisterView(PublicAPIView):
     throttle_classes = [RegisterRateThrottle]
 
     @extend_schema(
-        tags=AUTH_TAG, summary="Register as a student", responses={201: RegisterResponseSerializer}
+        tags=AUTH_TAG,
+        summary="Register as a student",
+        description=(
+            "Always the same 202 once the input is valid, whether the email is new or already has an "
+            "account: the new account's owner gets a welcome email, an existing account's owner an "
+            "email saying someone tried to register with their address. Log in to get tokens."
+        ),
+        responses={202: RegisterResponseSerializer},
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = services.user_register(
+        services.user_register(
             email=data["email"],
             password=data["password"],
             full_name=data["full_name"],
             phone=data.get("phone", ""),
         )
-        return Response(RegisterResponseSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(
+            RegisterResponseSerializer({"detail": REGISTER_ACCEPTED}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class LoginView(PublicAPIView):
@@ -98,12 +108,9 @@ class RefreshView(PublicAPIView):
         serializer.is_valid(raise_exception=True)
         old = serializer.validated_data["refresh"]
         user = serializer.context["token_user"]
-        try:
-            # Rotation: the presented token is blacklisted, a new pair issued.
-            if old is not None:
-                old.blacklist()
-        except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
+        # Rotation: the presented token is spent (once, whoever races for it), a new pair issued.
+        if old is not None and not services.refresh_token_spend(token=old):
+            raise InvalidToken("Token is blacklisted")
         return Response(services.tokens_for(user))
 
 

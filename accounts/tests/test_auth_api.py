@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.api.views import REGISTER_ACCEPTED
 from accounts.models import User
 from accounts.services import user_update
 from accounts.tests.factories import DEFAULT_PASSWORD, JUNK_NAMES, JUNK_PHONES, UserFactory
@@ -37,12 +38,10 @@ def login(client, email, password=DEFAULT_PASSWORD):
 def test_register_creates_a_student_and_sends_welcome_email(anon_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = anon_client.post(REGISTER, {**NEW_USER, "phone": "+44 20 7946 0958"}, format="json")
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert set(body) == {"id", "email", "full_name", "phone", "role", "created_at"}
-    assert body["email"] == "new.person@example.com"
-    assert body["role"] == "STUDENT"
+    assert response.status_code == 202, response.content
+    assert response.json() == {"detail": REGISTER_ACCEPTED}
     user = User.objects.get(email="new.person@example.com")
+    assert (user.role, user.phone) == ("STUDENT", "+44 20 7946 0958")
     assert user.check_password(NEW_USER["password"])
     assert user.password.startswith("md5$")  # hashed (test hasher), never stored plain
     assert NEW_USER["password"] not in response.content.decode()
@@ -66,7 +65,7 @@ def test_register_survives_a_failing_mail_provider(
     settings.EMAIL_BACKEND = "cohortly.tests.failing_email.FailingBackend"
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         response = anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-mail-1")
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert User.objects.filter(email="new.person@example.com").exists()
     failure = [r for r in caplog.records if "sending email" in r.getMessage()]
     assert failure and "req-mail-1" in failure[0].getMessage()
@@ -93,16 +92,45 @@ def test_register_refuses_any_role_but_student(anon_client, role):
 
 def test_register_accepts_explicit_student_role(anon_client):
     response = anon_client.post(REGISTER, {**NEW_USER, "role": "STUDENT"}, format="json")
-    assert response.status_code == 201
-    assert response.json()["role"] == "STUDENT"
+    assert response.status_code == 202
+    assert User.objects.get(email="new.person@example.com").role == "STUDENT"
 
 
-def test_register_duplicate_email_in_any_case(anon_client):
-    UserFactory(email="new.person@example.com")
-    response = anon_client.post(REGISTER, {**NEW_USER, "email": "NEW.PERSON@example.com"}, format="json")
-    body = assert_error(response, 400, code="unique", attr="email")
-    assert body["type"] == "validation_error"
+def test_register_with_a_taken_email_answers_like_a_new_one_and_tells_the_owner(
+    anon_client, django_capture_on_commit_callbacks
+):
+    """No enumeration: the same status and body as a new registration (in any
+    case of the email); no second account, the owner's password unchanged, and
+    the owner, not the caller, hears of it."""
+    owner = UserFactory(email="new.person@example.com", full_name="Real Owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = anon_client.post(REGISTER, {**NEW_USER, "email": "someone.else@example.com"}, format="json")
+        taken = anon_client.post(REGISTER, {**NEW_USER, "email": "NEW.PERSON@example.com"}, format="json")
+    assert (
+        (taken.status_code, taken.json())
+        == (new.status_code, new.json())
+        == (202, {"detail": REGISTER_ACCEPTED})
+    )
+    assert taken.headers.keys() == new.headers.keys()
     assert User.objects.filter(email__iexact="new.person@example.com").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(DEFAULT_PASSWORD)
+    assert [m.to for m in mail.outbox] == [["someone.else@example.com"], ["new.person@example.com"]]
+    attempt = mail.outbox[1]
+    assert "new registration with your address" in attempt.subject
+    assert "Real Owner" in attempt.body and "No\nnew account was made" in attempt.body
+    assert NEW_USER["password"] not in attempt.body
+
+
+def test_register_with_a_taken_email_still_refuses_bad_input_alike(anon_client):
+    """A weak password or a bad name is refused the same way whether the email is taken."""
+    UserFactory(email="new.person@example.com")
+    for payload in ({**NEW_USER, "password": "password123"}, {**NEW_USER, "full_name": "x" * 151}):
+        taken = anon_client.post(REGISTER, payload, format="json")
+        new = anon_client.post(REGISTER, {**payload, "email": "other@example.com"}, format="json")
+        assert (taken.status_code, taken.json()) == (new.status_code, new.json())
+        assert taken.status_code == 400
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,23 @@ def test_malformed_authorization_headers(header):
     client = APIClient()
     response = client.get(ME, HTTP_AUTHORIZATION=header)
     assert_error(response, 401)
+
+
+@pytest.mark.parametrize(
+    "respell", [lambda t: t + "=", lambda t: t + "==", lambda t: t.replace(".", "=.", 1)]
+)
+def test_non_canonical_encodings_of_a_valid_token_are_refused(respell):
+    """A decoder forgives padding; a token counts only in its one canonical spelling."""
+    user = UserFactory()
+    access = str(AccessToken.for_user(user))
+    assert _call(access).status_code == 200
+    assert_error(_call(respell(access)), 401, code="token_not_valid")
+    refresh = str(RefreshToken.for_user(user))
+    anon = APIClient()
+    response = anon.post("/api/v1/auth/refresh", {"refresh": respell(refresh)}, format="json")
+    assert_error(response, 401, code="token_not_valid")
+    logout = APIClient()
+    logout.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert_error(logout.post("/api/v1/auth/logout", {"refresh": respell(refresh)}, format="json"), 401)
+    # Refused without being spent: the canonical token still refreshes once.
+    assert anon.post("/api/v1/auth/refresh", {"refresh": refresh}, format="json").status_code == 200

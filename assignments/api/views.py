@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -21,8 +20,7 @@ from assignments.api.serializers import (
     SubmitSerializer,
 )
 from assignments.filtersets import AssignmentFilterSet, SubmissionFilterSet
-from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADERS, SUBMITTERS, can_grade
-from bootcamps.models import Bootcamp
+from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADERS, SUBMITTERS
 from cohortly.openapi import AutoSchema
 from cohortly.renderers import JSONRenderer
 
@@ -230,8 +228,9 @@ class GradebookView(GenericAPIView):
         parameters=[BOOTCAMP_PK, OpenApiParameter("format", exclude=True)],
         responses={(200, JSONRenderer.media_type): GradebookSerializer},
         description=(
-            "For ADMIN and the bootcamp's instructors and mentors (other roles and other staff: 403; "
-            "no such bootcamp: 404). Rows: every ACTIVE or COMPLETED student. Columns: every "
+            "For ADMIN and the bootcamp's instructors and mentors (other roles: 403; another "
+            "bootcamp's staff, or no such bootcamp: 404, as for anything out of scope). Rows: every "
+            "ACTIVE or COMPLETED student. Columns: every "
             "*published* assignment (drafts are left out: students can neither see nor submit them). "
             "A cell is `missing` when the student has no submission. The average is the mean of "
             "score / max_score × 100 over graded assignments only: missing and ungraded work is not "
@@ -241,11 +240,7 @@ class GradebookView(GenericAPIView):
         ),
     )
     def get(self, request, bootcamp_pk):
-        bootcamp = get_object_or_404(Bootcamp.objects.all(), pk=bootcamp_pk)
-        if not can_grade(request.user, bootcamp):
-            raise PermissionDenied(
-                "Only this bootcamp's instructors and mentors (and admins) see its gradebook."
-            )
+        bootcamp = get_object_or_404(selectors.bootcamp_gradebook_list_for(request.user), pk=bootcamp_pk)
         data = GradebookSerializer(selectors.bootcamp_gradebook(bootcamp=bootcamp)).data
         response = Response(data)
         if request.accepted_renderer.format == GradebookCSVRenderer.format:

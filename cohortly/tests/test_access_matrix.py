@@ -73,3 +73,21 @@ def test_each_role_gets_what_the_policy_says(key, make_user, monkeypatch):
             assert_error(response, 403)
         if response.status_code >= 400 and response.status_code != 405:
             assert_error(response, response.status_code)
+
+
+ROUTES = sorted({_url(op) for op in api_operations()})
+
+
+@pytest.mark.parametrize("url", ROUTES)
+@pytest.mark.parametrize("identity", [None, User.Role.ADMIN])
+def test_unserved_methods_are_405_before_authentication(url, identity, make_user):
+    """TRACE, a made-up verb and PUT (no route serves it) are a 405 in the error
+    shape on every API route, to anonymous callers too (not a 401)."""
+    client = auth_client(make_user(identity) if identity else None)
+    served = {op.method for op in api_operations() if _url(op) == url}
+    for method in ("TRACE", "PROPFIND", "PUT"):
+        assert method not in served
+        response = client.generic(method, url)
+        assert_error(response, 405, code="method_not_allowed")
+        allowed = {m.strip() for m in response["Allow"].split(",")}
+        assert served <= allowed and method not in allowed, (url, response["Allow"])

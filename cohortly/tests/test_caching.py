@@ -494,3 +494,26 @@ def test_parameters_the_view_doesnt_read_are_never_cached(response_cache, admin_
     known = {"status": "PUBLISHED", "search": "a", "ordering": "-price", "page": "1", "page_size": "2"}
     assert admin_client.get(URL, known)["X-Cache"] == "miss"
     assert admin_client.get(URL, known)["X-Cache"] == "hit"
+
+
+@needs_query_cache
+def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client, world):
+    """The key is the path and the known parameters in one order: reordering a
+    query string or repeating a value can't make new entries."""
+    from django.core.cache import cache
+
+    def entries():
+        return [key for key in cache.keys("*") if str(key).startswith("response:")]  # django-redis
+
+    first = admin_client.get(f"{URL}?status=PUBLISHED&ordering=-price&page_size=2")
+    reordered = admin_client.get(f"{URL}?page_size=2&ordering=-price&status=PUBLISHED")
+    assert (first["X-Cache"], reordered["X-Cache"]) == ("miss", "hit")
+    assert reordered.json()["results"] == first.json()["results"]
+    repeated = admin_client.get(f"{URL}?status=PUBLISHED&status=PUBLISHED&ordering=-price&page_size=2")
+    assert "X-Cache" not in repeated
+    assert repeated.json()["results"] == first.json()["results"]
+    assert len(entries()) == 1
+    # Values of one name keep their order: a single-valued parameter reads one of them.
+    by_price = admin_client.get(f"{URL}?ordering=title&ordering=-price&page_size=2")
+    by_title = admin_client.get(f"{URL}?ordering=-price&ordering=title&page_size=2")
+    assert (by_price["X-Cache"], by_title["X-Cache"]) == ("miss", "miss")

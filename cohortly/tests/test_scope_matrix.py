@@ -245,8 +245,8 @@ SCOPE = {
 #: Whose follow-ups page lists which leads: only their own (and due).
 FOLLOW_UPS = {ADMIN: {"admin"}, SALES: {"sales"}}
 
-#: Whose gradebook opens for whom. Instructors and mentors see every bootcamp,
-#: so another bootcamp's gradebook is a 403 (declared), not a 404.
+#: Whose gradebook opens for whom. Another bootcamp's gradebook is out of an
+#: instructor's or mentor's scope: a 404, like any row out of scope.
 GRADEBOOKS = {
     ADMIN: ALL,
     INSTRUCTOR: {"a", "archived"},
@@ -383,7 +383,7 @@ def gradebooks(read="gradebook") -> Route:
         for name, bootcamp in world.bootcamps.items():
             url = path.format(bootcamp_pk=bootcamp.pk) + ("?format=csv" if read == "gradebook_csv" else "")
             if allowed != ALL and name not in allowed:
-                result.append(Probe(url, "403", what=f"gradebook of {name}"))
+                result.append(Probe(url, "404", what=f"gradebook of {name}"))
                 continue
             students, assignments = GRADEBOOK_ROWS[name]
             rows = {f"student:{world.users[s].email}": f"student {s}" for s in students}
@@ -793,7 +793,7 @@ def test_a_changed_scope_is_seen_on_the_next_read(world):
     assert _listed(instructor, "/api/v1/enrollments/") == ids_of("enrollments", "archived_student_a")
     assert _listed(instructor, "/api/v1/assignments/") == ids_of("assignments", "archived_published")
     assert instructor.get(f"/api/v1/enrollments/{enrollments['a_student_a'].pk}/").status_code == 404
-    assert instructor.get(f"/api/v1/bootcamps/{camps['a'].pk}/gradebook/").status_code == 403
+    assert instructor.get(f"/api/v1/bootcamps/{camps['a'].pk}/gradebook/").status_code == 404
 
     # student_b leaves b: student_a, first on its waitlist, takes the seat and
     # b's published assignment comes into their scope.

@@ -95,9 +95,9 @@ def test_accounts_and_tokens(demo):
             ),
             format="json",
         ),
-        201,
+        202,
     )
-    assert (body["email"], body["role"]) == ("ada@example.com", "STUDENT")
+    assert set(body) == {"detail"}
     tokens = ok(
         anon.post(
             f"{API}/auth/login",
@@ -197,13 +197,14 @@ def test_leads(demo):
         '"source": "WEBSITE", "bootcamp": 3, "message": "Evening classes?"}'
     )
     created = ok(APIClient().post(f"{API}/leads/", body | {"bootcamp": bootcamp.pk}, format="json"), 201)
-    lead = created["id"]
+    assert set(created) == {"detail"}  # no id for the public: the sales team finds the lead
 
     sales = log_in("sales@cohortly.dev")
     query = readme_text("search=grace&status=NEW&owner=mine&ordering=status&ordering=-created_at")
     ok(sales.get(f"{API}/leads/?{query}"))
     found = ok(sales.get(f"{API}/leads/?search=grace&status=NEW"))["results"]
-    assert [row["id"] for row in found] == [lead]
+    assert [row["email"] for row in found] == ["grace@example.com"]
+    lead = found[0]["id"]
 
     body = readme_json('{"status": "CONTACTED", "next_follow_up_at": "2026-12-02T09:00:00Z"}')
     assert ok(sales.patch(f"{API}/leads/{lead}/", body, format="json"))["status"] == "CONTACTED"

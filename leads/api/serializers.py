@@ -202,8 +202,10 @@ class LeadActivitySerializer(serializers.ModelSerializer):
 
 
 class LeadReceiptSerializer(serializers.Serializer):
-    """What a public caller gets back: the lead's id (null for a honeypot hit)."""
+    """What a public caller gets back: the same thanks whether the submission made
+    a lead, joined an open one or hit the honeypot. No id: it would tell whether
+    an open lead already had this email (and which one)."""
 
     closed_schema = True  # cohortly.openapi: else a Lead (the other 201) would match it too
 
-    id = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField()

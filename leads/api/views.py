@@ -37,6 +37,8 @@ from leads.filtersets import LeadFilterSet
 
 CSV_FORMAT = "csv"
 HONEYPOT_FIELD = "website"
+#: The public form's one answer (LeadReceiptSerializer): new lead, merged or honeypot alike.
+LEAD_RECEIPT = {"detail": "Thank you: we'll be in touch soon."}
 
 # Either the receipt (public callers) or the lead (SALES and ADMIN).
 CAPTURE_RESULT = PolymorphicProxySerializer(
@@ -130,20 +132,21 @@ class LeadViewSet(
         description=(
             "Open to anonymous callers and throttled per IP. When an open lead with this email "
             "exists, the submission joins its timeline instead of creating a duplicate. "
-            'Anonymous callers get only `{"id": …}` (201, also when merged); a filled-in honeypot '
-            '`website` field answers `{"id": null}` (201) and stores nothing. SALES and ADMIN get '
-            "the lead: 201 when created, 200 when merged into an open one."
+            'Public callers get the same `{"detail": …}` (201) whether the lead was new or merged, '
+            "and when a filled-in honeypot `website` field stored nothing: nothing to learn about "
+            "other people's leads. SALES and ADMIN get the lead: 201 when created, 200 when merged "
+            "into an open one."
         ),
         responses={
             201: OpenApiResponse(
-                CAPTURE_RESULT, "Public callers: only the lead's id. SALES and ADMIN: the new lead."
+                CAPTURE_RESULT, "Public callers: the same receipt every time. SALES and ADMIN: the new lead."
             ),
             200: OpenApiResponse(LeadSerializer, "SALES and ADMIN: merged into an existing open lead."),
         },
     )
     def create(self, request, *args, **kwargs):
         if isinstance(request.data, dict) and request.data.get(HONEYPOT_FIELD) not in (None, ""):
-            return Response({"id": None}, status=status.HTTP_201_CREATED)
+            return Response(LEAD_RECEIPT, status=status.HTTP_201_CREATED)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -152,7 +155,7 @@ class LeadViewSet(
         staff = has_role(request.user, SALES_TEAM)
         lead, created = services.lead_capture(**data, actor=request.user if staff else None)
         if not staff:
-            return Response({"id": lead.pk}, status=status.HTTP_201_CREATED)
+            return Response(LEAD_RECEIPT, status=status.HTTP_201_CREATED)
         return Response(
             LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

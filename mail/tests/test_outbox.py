@@ -36,7 +36,7 @@ def test_nothing_is_sent_to_a_suppressed_address_but_the_reset_they_ask_for(
     SuppressedAddressFactory(address="ada@example.com")
     with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
         assert (
-            anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-7").status_code == 201
+            anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-7").status_code == 202
         )
     welcome = OutboundEmail.objects.get(template="welcome")
     assert welcome.status == Status.SUPPRESSED and "suppressed" in welcome.last_error
@@ -89,7 +89,7 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.EMAIL_BACKEND = FAILING
     settings.EMAIL_MAX_ATTEMPTS = 2
-    assert anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-9").status_code == 201
+    assert anon_client.post(REGISTER, NEW_USER, format="json", HTTP_X_REQUEST_ID="req-9").status_code == 202
     email = OutboundEmail.objects.get(to="ada@example.com")
     assert (email.status, email.attempts, email.request_id) == (Status.QUEUED, 0, "req-9")
 

@@ -211,7 +211,7 @@ def test_sent_mail_carries_the_id_its_events_come_back_with(
             format="json",
             HTTP_X_REQUEST_ID="req-signup-1",
         )
-    assert response.status_code == 201
+    assert response.status_code == 202
     email = OutboundEmail.objects.get(to="ada@example.com")
     assert (email.template, email.status, email.attempts, email.request_id) == (
         "welcome",
