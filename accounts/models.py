@@ -68,6 +68,12 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
     phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)
     is_active = models.BooleanField(default=True)
+    # When someone proved they own `email` (a verification or set-password link
+    # was used). Accounts that existed before the field did count as verified.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Tokens (access and refresh) issued before this instant are refused:
+    # logout-all, a password change or reset, deactivation and a role change set it.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
