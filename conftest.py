@@ -7,9 +7,9 @@ from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.services import tokens_for
 from accounts.tests.factories import UserFactory
 
 ROLES = [role.value for role in User.Role]
@@ -44,7 +44,7 @@ def auth_client(user: User | None) -> APIClient:
     """An API client that sends a real JWT access token for `user`."""
     client = APIClient()
     if user is not None:
-        token = RefreshToken.for_user(user).access_token
+        token = tokens_for(user)["access"]
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         client.user = user
     return client

@@ -25,6 +25,12 @@ name_validator = RegexValidator(
 )
 
 
+#: The claims every Cohortly token carries (accounts.services.tokens_for): the
+#: user's token generation when it was issued, and the session it belongs to.
+GENERATION_CLAIM = "gen"
+SESSION_CLAIM = "sid"
+
+
 def normalize_email(email: str) -> str:
     """Emails are stored lower-cased so that uniqueness ignores case."""
     return (email or "").strip().lower()
@@ -71,9 +77,14 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
     # When someone proved they own `email` (a verification or set-password link
     # was used). Accounts that existed before the field did count as verified.
     email_verified_at = models.DateTimeField(null=True, blank=True)
-    # Tokens (access and refresh) issued before this instant are refused:
-    # logout-all, a password change or reset, deactivation and a role change set it.
-    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # Sessions (cohortly.authentication). Every token carries the generation it
+    # was issued in; logout-all, a password change or reset, deactivation and a
+    # role change move it on, and tokens of an earlier generation are refused.
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Sessions ended one at a time (a device's logout): session id -> when its
+    # last token expires, after which the entry is dropped. Kept on the row the
+    # token check reads anyway, so checking costs no query of its own.
+    ended_sessions = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -97,6 +108,14 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
     def clean(self):
         super().clean()
         self.email = normalize_email(self.email)
+
+    def accepts_token(self, claims) -> bool:
+        """Whether a token with these claims still stands for this user: issued in
+        the current generation, and its session not ended. A token without the
+        claims (a Node token, one issued before they existed) is generation 0."""
+        if claims.get(GENERATION_CLAIM, 0) != self.token_generation:
+            return False
+        return claims.get(SESSION_CLAIM) not in self.ended_sessions
 
     def get_full_name(self):
         return self.full_name

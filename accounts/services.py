@@ -1,11 +1,13 @@
 """Writes for accounts: registration, profiles, passwords and tokens."""
 
+import time
+
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models import F, ProtectedError, Q, RestrictedError
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -14,7 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.models import User, normalize_email
+from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
 from accounts.signals import user_registered
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
@@ -167,7 +169,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     user.full_clean(exclude=["password"])
     user.save()
     user_cache_invalidate(user.pk)
-    if not user.is_active:
+    if user.role != stored.role or user.is_active != stored.is_active:
+        # Sessions opened under the old role or before the deactivation end: the
+        # user signs in again (if they still may) and gets what the new state allows.
         user_logout_all(user=user)
     return user
 
@@ -219,9 +223,22 @@ def profile_update(*, user: User, data: dict) -> User:
     return user
 
 
-def tokens_for(user: User) -> dict:
+def tokens_for(user: User, *, session: str | None = None) -> dict:
+    """A new token pair for `user`, in their current token generation and in
+    `session` (a refresh continues its session; a login starts one)."""
     refresh = RefreshToken.for_user(user)
+    refresh[GENERATION_CLAIM] = user.token_generation
+    refresh[SESSION_CLAIM] = session or refresh[jwt_settings.JTI_CLAIM]
+    # The access token copies both claims from the refresh token.
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _end_every_session(user: User) -> None:
+    """Move the user's token generation on: every token issued so far, access
+    and refresh, on every device, is refused from the next request."""
+    User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1, ended_sessions={})
+    user.refresh_from_db(fields=["token_generation", "ended_sessions"])
+    user_cache_invalidate(user.pk)
 
 
 @transaction.atomic
@@ -248,8 +265,30 @@ def refresh_token_spend(*, token: RefreshToken) -> bool:
 
 
 @transaction.atomic
+def user_logout(*, user: User, refresh: RefreshToken, access_claims=None) -> None:
+    """One device logs out: its refresh token is spent, and its session ended,
+    so the access tokens issued in it stop too (on every process: the ended
+    session is on the user row the token check reads)."""
+    refresh.blacklist()
+    sessions = {claims.get(SESSION_CLAIM) for claims in (refresh.payload, access_claims or {})} - {None}
+    if not sessions:
+        return  # a token from before sessions: its refresh token is spent, which is all it had
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    now = time.time()
+    # Expired sessions are kept no longer: their tokens are refused on their own.
+    ended = {sid: until for sid, until in stored.ended_sessions.items() if until > now}
+    until = refresh.payload["exp"]
+    ended.update({sid: max(until, ended.get(sid, 0)) for sid in sessions})
+    User.objects.filter(pk=user.pk).update(ended_sessions=ended)
+    user.ended_sessions = ended
+    user_cache_invalidate(user.pk)
+
+
+@transaction.atomic
 def user_logout_all(*, user: User) -> int:
-    """Blacklist every outstanding refresh token of `user` (every device)."""
+    """Log `user` out of every device: every token issued so far stops working
+    (the generation moves on), and every outstanding refresh token is blacklisted."""
+    _end_every_session(user)
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
         blacklistedtoken__isnull=False
     )

@@ -1,18 +1,31 @@
 """JWT authentication that doesn't query the user on every request.
 
-The user behind an access token is kept in the shared cache (Redis) for
-USER_CACHE_SECONDS. Every service that changes a user (role, active flag,
-password, profile; the admin calls the same services) drops the cached copy,
-so deactivation takes effect on the next request. A change that bypasses the
-services (a raw UPDATE) takes effect within USER_CACHE_SECONDS — far inside one
-access-token lifetime. Without Redis the cache would itself be a database
-query, so the user is read from the database as usual.
+Which tokens count. Every token carries the user's token generation ("gen")
+and its session ("sid": one per login, kept through refreshes). A token is
+refused once the user's generation has moved on (logout-all, a password change
+or reset, deactivation, a role change: accounts.services) or its session was
+ended (a device's logout). Both live on the user row, so the check costs
+nothing beyond loading the user. Tokens issued before these claims existed
+count as generation 0 and no session.
+
+The cached user. The user behind an access token is kept in the shared cache
+(Redis) for USER_CACHE_SECONDS. Every service that changes a user drops it, by
+moving the user's cache version on (now, and again once the change commits).
+An entry records the version it was read under and is served only while that
+is still the version: a request that read the row before a change committed
+and writes it into the cache afterwards writes it under a version that is
+already gone, so it can't put the old state back. A change that bypasses the
+services (a raw UPDATE) takes effect within USER_CACHE_SECONDS. Without Redis
+the cache would itself be a database query, so the user is read from the
+database on every request.
 """
 
 import re
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt import authentication
@@ -45,12 +58,55 @@ def user_cache_key(user_id) -> str:
     return f"auth:user:{user_id}"
 
 
+def _version_key(user_id) -> str:
+    return f"auth:user:{user_id}:version"
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
 def user_cache_invalidate(user_id) -> None:
-    """Drop the cached user now and again once the change commits, so a request
-    that re-cached the old row in between doesn't keep it."""
-    key = user_cache_key(user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    """Move the cached user's version on now and again once the change commits,
+    so no copy read before the commit is served after it."""
+    key = _version_key(user_id)
+    timeout = settings.USER_CACHE_SECONDS
+    if timeout <= 0:
+        return
+    cache.set(key, _new_version(), timeout)
+    transaction.on_commit(lambda: cache.set(key, _new_version(), timeout), robust=True)
+
+
+def _read_user(user_id):
+    """The stored user, from the database itself (never a cached query: the
+    copy is about to be cached under a version that says it is current)."""
+    from accounts.models import User
+    from cohortly.caching import reading_the_database
+
+    with reading_the_database():
+        try:
+            return User.objects.filter(pk=user_id).first()
+        except (ValueError, ValidationError):  # not an id at all
+            return None
+
+
+def cached_user(user_id):
+    """The user `user_id` (None if there is none), through the versioned cache."""
+    entry_key, version_key = user_cache_key(user_id), _version_key(user_id)
+    timeout = settings.USER_CACHE_SECONDS
+    found = cache.get_many([version_key, entry_key])
+    version, entry = found.get(version_key), found.get(entry_key)
+    if version is not None and entry is not None and entry[0] == version:
+        return entry[1]
+    if version is None:
+        # No version yet (or it expired): start one. add() keeps a version a
+        # concurrent change has just set; then that one is read back.
+        fresh = _new_version()
+        version = fresh if cache.add(version_key, fresh, timeout) else cache.get(version_key)
+    user = _read_user(user_id)
+    if version is not None:
+        cache.set(entry_key, (version, user), timeout)
+    return user
 
 
 def _caching_enabled() -> bool:
@@ -63,13 +119,15 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return super().get_validated_token(raw_token)
 
     def get_user(self, validated_token):
-        if not _caching_enabled():
-            return super().get_user(validated_token)
-        key = user_cache_key(validated_token.get(jwt_settings.USER_ID_CLAIM))
-        user = cache.get(key)
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from exc
+        user = cached_user(user_id) if _caching_enabled() else _read_user(user_id)
         if user is None:
-            user = super().get_user(validated_token)  # refuses unknown and inactive users
-            cache.set(key, user, settings.USER_CACHE_SECONDS)
-        elif not user.is_active:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if not user.accepts_token(validated_token.payload):
+            raise InvalidToken(_("Token has been revoked"))
         return user

@@ -45,11 +45,16 @@ def _claims(raw: str | bytes, secret: str) -> dict | None:
 
 
 def _imported_active_user(user_id: str):
+    """The imported, active user `user_id`, while no session of theirs was ended
+    in Cohortly: after a logout-all, a password change or reset, a role change or
+    a deactivation here, the Node backend's tokens open nothing (they carry no
+    generation, so they count as generation 0), and the user signs in to Cohortly."""
     User = get_user_model()
     try:
-        return User.objects.get(pk=user_id, legacy_id__isnull=False, is_active=True)
+        user = User.objects.get(pk=user_id, legacy_id__isnull=False, is_active=True)
     except (User.DoesNotExist, ValidationError):  # unknown, or not a UUID at all
         return None
+    return user if user.accepts_token({}) else None
 
 
 def access_token_user(raw: str | bytes):

@@ -118,6 +118,8 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
             raise exceptions.AuthenticationFailed(
                 "No active account found for this token.", code="no_active_account"
             )
+        if not user.accepts_token(token.payload):
+            raise InvalidToken("Token has been revoked")
         self.context["token_user"] = user
         return token
 

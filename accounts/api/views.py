@@ -28,7 +28,7 @@ from accounts.api.serializers import (
     UserUpdateSerializer,
 )
 from accounts.filtersets import UserFilterSet
-from accounts.models import User
+from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
 from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import LoginRateThrottle, PasswordResetRateThrottle, RegisterRateThrottle
@@ -111,7 +111,8 @@ class RefreshView(PublicAPIView):
         # Rotation: the presented token is spent (once, whoever races for it), a new pair issued.
         if old is not None and not services.refresh_token_spend(token=old):
             raise InvalidToken("Token is blacklisted")
-        return Response(services.tokens_for(user))
+        session = old.payload.get(SESSION_CLAIM) if old is not None else None
+        return Response(services.tokens_for(user, session=session))
 
 
 class LogoutView(GenericAPIView):
@@ -129,7 +130,9 @@ class LogoutView(GenericAPIView):
             raise InvalidToken(str(exc)) from exc
         if str(token.payload.get("user_id")) != str(request.user.pk):
             raise serializers.ValidationError({"refresh": ["This refresh token belongs to another user."]})
-        token.blacklist()
+        # This device's access token (request.auth) ends with its session.
+        access_claims = getattr(request.auth, "payload", None)
+        services.user_logout(user=request.user, refresh=token, access_claims=access_claims)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

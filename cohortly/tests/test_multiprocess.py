@@ -76,3 +76,52 @@ def test_seat_limits_hold_across_worker_processes(make_user):
     waiting = list(rows.filter(status="WAITLISTED").order_by("waitlist_seq"))
     assert [e.waitlist_position for e in waiting] == list(range(1, len(waiting) + 1))
     assert len(waiting) == 24 - 5 - 3
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+def test_a_logout_on_one_server_stops_the_access_token_on_every_process(make_user):
+    """Two servers with two workers each, every worker holding the user in its
+    cache: a device's logout through one server ends that device's access token
+    on all of them at once, and a logout-all through the other ends the rest."""
+    import json
+
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    user = make_user(email="ann@example.com")
+    env = {
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CACHE_KEY_PREFIX": f"sessions-test-{uuid.uuid4().hex}",
+        "USER_CACHE_SECONDS": "60",
+        "THROTTLE_USER_RATE": "100000/min",
+        "THROTTLE_ANON_RATE": "100000/min",
+    }
+    with gunicorn(workers=2, env=env) as first, gunicorn(workers=2, env=env) as second:
+
+        def login():
+            body = {"email": user.email, "password": DEFAULT_PASSWORD}
+            status, raw = request("POST", f"{first}/api/v1/auth/login", json_body=body)
+            assert status == 200, raw
+            return json.loads(raw)
+
+        def me_statuses(tokens, times=8):
+            """/auth/me on both servers, enough times to reach every worker."""
+            urls = [f"{(first, second)[i % 2]}/api/v1/auth/me" for i in range(times)]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                return set(pool.map(lambda url: request("GET", url, token=tokens["access"])[0], urls))
+
+        laptop, phone = login(), login()
+        assert me_statuses(laptop) == {200} and me_statuses(phone) == {200}  # cached everywhere
+
+        status, _ = request(
+            "POST",
+            f"{first}/api/v1/auth/logout",
+            json_body={"refresh": laptop["refresh"]},
+            token=laptop["access"],
+        )
+        assert status == 204
+        assert me_statuses(laptop) == {401}
+        assert me_statuses(phone) == {200}
+
+        status, _ = request("POST", f"{second}/api/v1/auth/logout-all", token=phone["access"])
+        assert status == 204
+        assert me_statuses(phone) == {401}

@@ -809,6 +809,8 @@ def test_a_changed_scope_is_seen_on_the_next_read(world):
     # their enrollments are their own (none).
     response = admin.patch(f"/api/v1/users/{users['sales'].pk}/", {"role": STUDENT})
     assert response.status_code == 200, response.content
+    assert_error(sales.get("/api/v1/leads/"), 401)  # tokens issued under the old role end
+    sales = auth_client(type(users["sales"]).objects.get(pk=users["sales"].pk))  # signed in again
     assert_error(sales.get("/api/v1/leads/"), 403)
     assert _listed(sales, "/api/v1/bootcamps/") == ids_of("bootcamps", "a", "b")
     assert _listed(sales, "/api/v1/enrollments/") == set()

@@ -112,8 +112,19 @@ def test_accounts_and_tokens(demo):
     rotated = ok(anon.post(f"{API}/auth/refresh", {"refresh": tokens["refresh"]}, format="json"))
     assert rotated["refresh"] != tokens["refresh"]
     ok(client.post(f"{API}/auth/logout", {"refresh": rotated["refresh"]}, format="json"), 204)
+    readme_text("its access token is refused from the next request")
+    ok(client.get(f"{API}/auth/me"), 401)
+    again = ok(
+        anon.post(
+            f"{API}/auth/login",
+            {"email": "ada@example.com", "password": "Long-Secret-Phrase-9"},
+            format="json",
+        )
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {again['access']}")
     readme_text("$API/auth/logout-all")
     ok(client.post(f"{API}/auth/logout-all"), 204)
+    ok(client.get(f"{API}/auth/me"), 401)
 
 
 def test_bootcamps_and_enrollments(demo):

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import user_logout_all
 from accounts.tests.factories import UserFactory
 from conftest import assert_error, auth_client
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -173,6 +174,20 @@ def test_node_tokens_of_users_cohortly_made_or_deactivated_are_refused(anon_clie
     inactive = imported_user(is_active=False)
     assert_error(me_with(anon_client, node_access_token(native)), 401)
     assert_error(me_with(anon_client, node_access_token(inactive)), 401)
+
+
+def test_node_tokens_open_nothing_once_the_users_sessions_were_ended_in_cohortly(anon_client, cutover):
+    """A logout-all (or a password change, reset, role change or deactivation) in
+    Cohortly ends the sessions the Node backend opened too."""
+    user = imported_user()
+    access, refresh = node_access_token(user), node_refresh_token(user)
+    assert me_with(anon_client, access).status_code == 200
+
+    user_logout_all(user=user)
+    assert_error(me_with(anon_client, access), 401)
+    anon_client.credentials()
+    assert_error(anon_client.post(REFRESH, {"refresh": refresh}), 401)
+    assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
 
 
 def test_node_access_tokens_stop_at_legacy_tokens_until_and_when_unset(anon_client, cutover):

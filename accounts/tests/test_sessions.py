@@ -1,0 +1,262 @@
+"""Logout means logged out: access tokens stop with their session or generation.
+
+Each scenario runs with the user read from the database on every request and
+with the cached user (what production runs with Redis), whose copy must never
+let a revoked token through.
+"""
+
+import threading
+
+import jwt
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from accounts.services import user_logout_all, user_set_password, user_update
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from cohortly import authentication
+from conftest import assert_error
+
+LOGIN = "/api/v1/auth/login"
+REFRESH = "/api/v1/auth/refresh"
+LOGOUT = "/api/v1/auth/logout"
+LOGOUT_ALL = "/api/v1/auth/logout-all"
+ME = "/api/v1/auth/me"
+PASSWORD_CHANGE = "/api/v1/auth/password/change"
+PASSWORD_RESET_CONFIRM = "/api/v1/auth/password/reset/confirm"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["database", "cached"])
+def user_reads(request, shared_cache):
+    """The user behind a token read from the database, or from the user cache."""
+    shared_cache.USER_CACHE_SECONDS = 60 if request.param == "cached" else 0
+    cache.clear()  # the stand-in outlives the test: its login counts and copies too
+    return request.param
+
+
+def login(client, email="ann@example.com", password=DEFAULT_PASSWORD) -> dict:
+    response = client.post(LOGIN, {"email": email, "password": password}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def me(client, tokens):
+    return client.get(ME, HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+
+def refresh(client, tokens):
+    return client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+
+
+def logout(client, tokens):
+    response = client.post(
+        LOGOUT, {"refresh": tokens["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}"
+    )
+    assert response.status_code == 204, response.content
+
+
+def session_of(tokens) -> str:
+    return jwt.decode(tokens["access"], options={"verify_signature": False})["sid"]
+
+
+def works(client, tokens) -> bool:
+    return me(client, tokens).status_code == 200
+
+
+def test_logout_all_stops_every_devices_access_token(user_reads, anon_client):
+    UserFactory(email="ann@example.com")
+    laptop, phone = login(anon_client), login(anon_client)
+    UserFactory(email="bob@example.com")
+    bob = login(anon_client, "bob@example.com")
+    assert works(anon_client, laptop) and works(anon_client, phone)  # cached, where the cache is on
+
+    response = anon_client.post(LOGOUT_ALL, HTTP_AUTHORIZATION=f"Bearer {laptop['access']}")
+    assert response.status_code == 204
+    for tokens in (laptop, phone):
+        assert_error(me(anon_client, tokens), 401, code="token_not_valid")
+        assert_error(refresh(anon_client, tokens), 401)
+    assert works(anon_client, bob)  # another user's sessions are theirs
+    assert works(anon_client, login(anon_client))  # signing in again works
+
+
+def test_a_plain_logout_ends_that_devices_session_only(user_reads, anon_client):
+    UserFactory(email="ann@example.com")
+    laptop, phone = login(anon_client), login(anon_client)
+    early_phone_access = phone["access"]
+    phone = refresh(anon_client, phone).json()  # the session goes on through refreshes
+    assert works(anon_client, laptop) and works(anon_client, phone)
+
+    response = anon_client.post(
+        LOGOUT, {"refresh": laptop["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"
+    )
+    assert response.status_code == 204
+    assert_error(me(anon_client, laptop), 401, code="token_not_valid")
+    assert_error(refresh(anon_client, laptop), 401)
+    assert works(anon_client, phone)
+    assert works(anon_client, {"access": early_phone_access})
+
+    # The phone logs out with its refreshed pair: the access token issued before
+    # that refresh belongs to the same session and stops too.
+    response = anon_client.post(
+        LOGOUT, {"refresh": phone["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {phone['access']}"
+    )
+    assert response.status_code == 204
+    assert_error(me(anon_client, phone), 401)
+    assert_error(me(anon_client, {"access": early_phone_access}), 401)
+
+
+def test_logging_out_with_another_devices_access_token_ends_both_sessions(user_reads, anon_client):
+    """The refresh token names the session to end; the access token that signs the
+    request is the device asking, so its session ends too."""
+    UserFactory(email="ann@example.com")
+    laptop, phone, tablet = login(anon_client), login(anon_client), login(anon_client)
+    response = anon_client.post(
+        LOGOUT, {"refresh": phone["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"
+    )
+    assert response.status_code == 204
+    assert_error(me(anon_client, laptop), 401)
+    assert_error(me(anon_client, phone), 401)
+    assert works(anon_client, tablet)
+
+
+def test_ended_sessions_are_forgotten_once_their_tokens_have_expired(anon_client):
+    user = UserFactory(email="ann@example.com")
+    first, second = login(anon_client), login(anon_client)
+    logout(anon_client, first)
+    user.refresh_from_db()
+    assert set(user.ended_sessions) == {session_of(first)}
+    # That session's tokens have all expired (its refresh token's expiry passed):
+    # the next logout keeps only what can still be presented.
+    User.objects.filter(pk=user.pk).update(ended_sessions={session_of(first): 1})
+    logout(anon_client, second)
+    user.refresh_from_db()
+    assert set(user.ended_sessions) == {session_of(second)}
+
+
+def test_a_password_change_stops_other_devices_and_keeps_the_new_pair(user_reads, anon_client):
+    UserFactory(email="ann@example.com")
+    laptop, phone = login(anon_client), login(anon_client)
+    assert works(anon_client, phone)
+    response = anon_client.post(
+        PASSWORD_CHANGE,
+        {"old_password": DEFAULT_PASSWORD, "new_password": "Brand-New-Lantern-5"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {laptop['access']}",
+    )
+    assert response.status_code == 200
+    fresh = response.json()
+    assert_error(me(anon_client, phone), 401)
+    assert_error(me(anon_client, laptop), 401)  # the pair it changed the password with, too
+    assert works(anon_client, fresh)
+    assert refresh(anon_client, fresh).status_code == 200
+
+
+def test_a_password_reset_stops_every_access_token(user_reads, anon_client):
+    user = UserFactory(email="ann@example.com")
+    laptop = login(anon_client)
+    assert works(anon_client, laptop)
+    user.refresh_from_db()  # the link is made for the account as it is now (last login included)
+    response = anon_client.post(
+        PASSWORD_RESET_CONFIRM,
+        {
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+            "new_password": "Brand-New-Lantern-5",
+        },
+        format="json",
+    )
+    assert response.status_code in (200, 204), response.content
+    assert_error(me(anon_client, laptop), 401)
+
+
+def test_deactivation_stops_tokens_for_good_even_after_reactivation(user_reads, anon_client, admin_user):
+    ann = UserFactory(email="ann@example.com")
+    laptop = login(anon_client)
+    assert works(anon_client, laptop)
+    user_update(actor=admin_user, user=ann, data={"is_active": False})
+    assert_error(me(anon_client, laptop), 401)
+    user_update(actor=admin_user, user=User.objects.get(pk=ann.pk), data={"is_active": True})
+    assert_error(me(anon_client, laptop), 401)
+    assert_error(refresh(anon_client, laptop), 401)
+    assert works(anon_client, login(anon_client))
+
+
+def test_a_role_change_stops_the_tokens_issued_under_the_old_role(user_reads, anon_client, admin_user):
+    ann = UserFactory(email="ann@example.com", role=User.Role.SALES)
+    laptop = login(anon_client)
+    assert (
+        anon_client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}").status_code == 200
+    )
+    user_update(actor=admin_user, user=ann, data={"role": User.Role.STUDENT})
+    assert_error(anon_client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"), 401)
+    assert_error(refresh(anon_client, laptop), 401)
+    fresh = login(anon_client)
+    assert me(anon_client, fresh).json()["role"] == User.Role.STUDENT
+
+
+def test_a_profile_change_ends_no_session(user_reads, anon_client):
+    UserFactory(email="ann@example.com")
+    laptop = login(anon_client)
+    response = anon_client.patch(
+        ME, {"full_name": "Ann Renamed"}, format="json", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"
+    )
+    assert response.status_code == 200
+    assert me(anon_client, laptop).json()["full_name"] == "Ann Renamed"
+    assert refresh(anon_client, laptop).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_read_racing_a_deactivation_cannot_put_the_active_user_back(shared_cache, anon_client, admin_user):
+    """A request reads the user (still active), the deactivation commits, and only
+    then does the request write its copy into the cache. The copy carries the
+    version it was read under, which the deactivation moved on: it is never
+    served, and the next request is refused."""
+    shared_cache.USER_CACHE_SECONDS = 60
+    cache.clear()
+    ann = UserFactory(email="ann@example.com")
+    tokens = login(anon_client)
+    read_done, write_committed = threading.Event(), threading.Event()
+    real_read = authentication._read_user
+
+    def read_then_wait(user_id):
+        user = real_read(user_id)
+        read_done.set()
+        assert write_committed.wait(10)  # the deactivation commits between the read and the cache write
+        return user
+
+    def racing_request():
+        try:
+            authentication.cached_user(ann.pk)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    authentication._read_user = read_then_wait
+    reader = threading.Thread(target=racing_request)
+    reader.start()
+    try:
+        assert read_done.wait(10)
+    finally:
+        authentication._read_user = real_read
+    user_update(actor=admin_user, user=User.objects.get(pk=ann.pk), data={"is_active": False})
+    write_committed.set()
+    reader.join(10)
+
+    assert_error(me(anon_client, tokens), 401)
+    assert authentication.cached_user(ann.pk).is_active is False
+
+
+def test_the_service_level_logout_all_moves_the_generation_on(anon_client):
+    ann = UserFactory(email="ann@example.com")
+    before = ann.token_generation
+    user_logout_all(user=ann)
+    assert User.objects.get(pk=ann.pk).token_generation == before + 1
+    user_set_password(user=ann, password="Brand-New-Lantern-5")
+    assert User.objects.get(pk=ann.pk).token_generation == before + 2
