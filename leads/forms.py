@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.forms import ThrottledLoginMixin
 from accounts.models import User
 from accounts.permissions import SALES_TEAM
 from bootcamps.models import Bootcamp
@@ -45,8 +46,11 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.full_name or obj.email
 
 
-class EmailAuthenticationForm(AuthenticationForm):
-    """Django's login form, asking for the email address the accounts use."""
+class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """Django's login form, asking for the email address the accounts use.
+
+    Password attempts count against the limit the API's and the admin's logins
+    share (accounts.login_throttle)."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
