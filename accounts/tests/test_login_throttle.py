@@ -10,7 +10,7 @@ import time
 import pytest
 from django.test import Client
 
-from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 from cohortly import throttling
 from conftest import assert_error
 
@@ -204,3 +204,10 @@ def test_the_refusal_costs_no_password_check(clock, web, ada, monkeypatch):
     for path in (API, SALES, ADMIN):
         assert_throttled(attempt(web, path, ada.email, DEFAULT_PASSWORD), path)
     assert checked == []
+
+
+def test_a_role_the_sales_pages_refuse_still_counts(clock, web):
+    student = UserFactory(email="stella@example.com")
+    for _ in range(LIMIT):
+        assert failed(attempt(web, SALES, student.email, DEFAULT_PASSWORD), SALES)
+    assert_throttled(attempt(web, API, student.email, DEFAULT_PASSWORD), API)
