@@ -6,6 +6,8 @@
 - NotAllowed: this actor may not do this.
 - Busy: a lock another transaction holds was not released in time; trying
   again shortly is the answer (cohortly.locking).
+- TooManyAttempts: a limit on attempts (password guesses) is spent until
+  `wait` seconds from now (accounts.login_throttle).
 - Invalid input is Django's ValidationError, field by field with a code:
   full_clean raises it already, forms show it beside the field it names, and
   the API answers it as a 400 on that field.
@@ -46,6 +48,15 @@ class NotAllowed(DomainError):
 class Busy(DomainError):
     default_message = "This is being changed by someone else right now; try again in a moment."
     default_code = "busy"
+
+
+class TooManyAttempts(DomainError):
+    default_message = "Too many attempts. Try again shortly."
+    default_code = "throttled"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, wait: int):
+        super().__init__(message, code=code)
+        self.wait = wait  # seconds until the limit allows another attempt
 
 
 #: Everything a service raises when it refuses a request (catch these, not Exception).

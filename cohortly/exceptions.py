@@ -5,7 +5,8 @@ Every error under /api/ is JSON shaped by drf-standardized-errors:
      "errors": [{"code": str, "detail": str, "attr": str | null}]}
 Services raise Django's ValidationError (from full_clean) or the domain errors
 of cohortly.errors, which know nothing of HTTP: this is where both become
-responses (a 400 per field; 404, 403, 409 or 503 with the error's own code).
+responses (a 400 per field; 404, 403, 409 or 503 with the error's own code; 429
+with Retry-After).
 """
 
 import logging
@@ -56,6 +57,9 @@ BUSY_RETRY_AFTER = 1
 
 
 def domain_error_to_drf(exc: errors.DomainError) -> exceptions.APIException | None:
+    if isinstance(exc, errors.TooManyAttempts):
+        # DRF's own 429, worded as every other throttle's, with Retry-After.
+        return exceptions.Throttled(wait=exc.wait)
     for domain_class, api_class in DOMAIN_ERRORS_AS_HTTP.items():
         if isinstance(exc, domain_class):
             converted = api_class(exc.message, code=exc.code)

@@ -6,6 +6,7 @@ INCR) and holds the same limit. A cache outage lets requests through and is
 logged rather than failing them all.
 """
 
+import hashlib
 import logging
 import time
 
@@ -102,6 +103,28 @@ class ScopedAnonThrottle(FixedWindowThrottleMixin, throttling.SimpleRateThrottle
 
 class LoginRateThrottle(ScopedAnonThrottle):
     scope = "login"
+
+
+class LoginAccountRateThrottle(LoginRateThrottle):
+    """Per account, from whatever address, at the login rate (THROTTLE_LOGIN_RATE).
+
+    `account` is the email as submitted, normalised by the caller; it is hashed
+    so that no address is a cache key. accounts.login_throttle uses both."""
+
+    scope = "login_account"
+
+    def __init__(self, account: str):
+        self.account = account
+        super().__init__()
+
+    def get_rate(self):
+        return self.THROTTLE_RATES[LoginRateThrottle.scope]
+
+    def get_cache_key(self, request, view):
+        if not self.account:
+            return None
+        ident = hashlib.sha256(self.account.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class RegisterRateThrottle(ScopedAnonThrottle):

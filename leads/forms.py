@@ -8,8 +8,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.forms import ThrottledLoginMixin
 from accounts.models import User
-from accounts.permissions import SALES_TEAM
+from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.errors import DomainError
@@ -45,8 +46,13 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.full_name or obj.email
 
 
-class EmailAuthenticationForm(AuthenticationForm):
-    """Django's login form, asking for the email address the accounts use."""
+class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """Django's login form, asking for the email address the accounts use.
+
+    Password attempts count against the limit the API's and the admin's logins
+    share (accounts.login_throttle). Roles that may not use the sales pages get
+    no session and exactly the wrong-password error, so a right guess at a
+    student's or instructor's password is not confirmed by a different answer."""
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -61,6 +67,11 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password don't match an account. Check both and try again.",
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not has_role(user, SALES_TEAM):  # the rule the pages enforce (leads.views.SalesMixin)
+            raise self.get_invalid_login_error()
 
 
 class NoteForm(forms.Form):

@@ -21,6 +21,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views import View
 
+from accounts.forms import throttled_login_response
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
@@ -106,6 +107,9 @@ def _render(request, template, context, *, nav="", status=200):
 class LoginView(auth_views.LoginView):
     template_name = "sales/login.html"
     form_class = EmailAuthenticationForm
+
+    def form_invalid(self, form):
+        return throttled_login_response(super().form_invalid(form), form)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -4,6 +4,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
 from cohortly.authentication import check_canonical_jwt
 from cohortly.serializers import StrictFieldsMixin
@@ -74,11 +75,11 @@ class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
     default_error_messages = {"invalid_credentials": "No active account found with these credentials."}
 
     def validate(self, attrs):
-        user = authenticate(
-            request=self.context.get("request"),
-            email=normalize_email(attrs["email"]),
-            password=attrs["password"],
-        )
+        request = self.context.get("request")
+        email = normalize_email(attrs["email"])
+        # Counted with the sales and admin logins; when spent, the password isn't checked.
+        login_attempt_check(request=request, email=email)
+        user = authenticate(request=request, email=email, password=attrs["password"])
         # Wrong password, unknown email and inactive account look the same.
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(

@@ -79,12 +79,18 @@ class RegisterView(PublicAPIView):
 
 
 class LoginView(PublicAPIView):
+    # Password attempts are limited in LoginSerializer (accounts.login_throttle).
     serializer_class = LoginSerializer
-    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(
         tags=AUTH_TAG,
         summary="Log in",
+        description=(
+            "Reached without a token; any token sent is ignored rather than checked. Attempts are "
+            "limited per account and per client address, together with the sales and admin sign-in "
+            "pages (`THROTTLE_LOGIN_RATE`, 10 a minute by default); once either limit is spent, even "
+            "the right password gets 429 with `Retry-After` until the window ends."
+        ),
         responses={200: LoginResponseSerializer, 401: ErrorResponse401Serializer},
     )
     def post(self, request):

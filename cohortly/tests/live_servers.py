@@ -97,12 +97,19 @@ def gunicorn(
             process.wait()
 
 
-def request(method: str, url: str, *, json_body: dict | None = None, token: str | None = None):
+def request(
+    method: str,
+    url: str,
+    *,
+    json_body: dict | None = None,
+    token: str | None = None,
+    headers: dict | None = None,
+):
     """(status, body bytes) of one HTTP request; never raises on an HTTP error."""
     import json
 
     data = None if json_body is None else json.dumps(json_body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")

@@ -29,6 +29,30 @@ def test_login_throttle_holds_across_workers_and_servers():
     assert statuses.count(429) == 14, statuses
 
 
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+def test_login_throttle_per_account_holds_across_workers_and_servers():
+    """Guesses at one account, each from another address (behind one proxy),
+    through two servers with two workers each: the account's limit is counted
+    once in Redis, whichever process and address each guess comes through."""
+    env = {
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CACHE_KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+        "THROTTLE_LOGIN_RATE": "6/hour",
+        "NUM_PROXIES": "1",
+    }
+    body = {"email": "Someone@Example.com", "password": "wrong-password"}
+    with gunicorn(workers=2, env=env) as first, gunicorn(workers=2, env=env) as second:
+
+        def guess(i):
+            url = f"{(first, second)[i % 2]}/api/v1/auth/login"
+            return request("POST", url, json_body=body, headers={"X-Forwarded-For": f"203.0.113.{i}"})[0]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(guess, range(20)))
+    assert statuses.count(401) == 6, statuses
+    assert statuses.count(429) == 14, statuses
+
+
 def test_seat_limits_hold_across_worker_processes(make_user):
     """Enrollments and cancels racing through two gunicorn worker processes:
     never more ACTIVE than seats, the waitlist contiguous and in order, no 5xx."""

@@ -237,16 +237,32 @@ def test_keyboard_users_get_a_skip_link_and_visible_focus(browser_page, workspac
     expect(page.locator(".lead-table tbody tr")).to_have_count(1)
 
 
-def test_a_student_sees_the_403_page(browser_page, transactional_db, make_user):
+def test_a_student_is_refused_at_the_login_and_a_student_session_gets_the_403_page(
+    browser_page, transactional_db, make_user
+):
+    from django.conf import settings
+    from django.test import Client
     from playwright.sync_api import expect
 
-    make_user("STUDENT", email="stella@example.com")
+    student = make_user("STUDENT", email="stella@example.com")
     page = browser_page
     page.goto(page.base_url + "/sales/login/")
     page.get_by_label("Email").fill("stella@example.com")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    with page.expect_response(page.base_url + "/sales/") as answer:
+    with page.expect_response(page.base_url + "/sales/login/") as answer:
         page.get_by_role("button", name="Sign in").click()
+    assert answer.value.status == 200  # the form again, as for a wrong password
+    expect(page.locator(".form-errors")).to_have_text(
+        "That email and password don't match an account. Check both and try again."
+    )
+
+    # A student's session made some other way (the test client here) is refused by the pages.
+    client = Client()
+    client.force_login(student)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": page.base_url}])
+    with page.expect_response(page.base_url + "/sales/") as answer:
+        page.goto(page.base_url + "/sales/")
     assert answer.value.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Access denied")
     expect(page).to_have_title("Access denied · Cohortly")

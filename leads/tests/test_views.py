@@ -193,6 +193,25 @@ def test_wrong_password_shows_an_error_and_keeps_the_email(client, sales_user):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize("role", [User.Role.STUDENT, User.Role.INSTRUCTOR, User.Role.MENTOR])
+def test_login_refuses_other_roles_exactly_like_a_wrong_password(client, sales_user, make_user, role):
+    """A right password for an account that may not use the pages gets no
+    session, and nothing in the answer tells it from a wrong password."""
+    user = make_user(role, email="someone@example.com")
+    wrong = Client().post(LOGIN, {"username": "someone@example.com", "password": "nope"})
+    refused = client.post(LOGIN, {"username": user.email, "password": DEFAULT_PASSWORD})
+    assert refused.status_code == wrong.status_code == 200
+    assert text(refused) == text(wrong)
+    assert "That email and password don't match an account" in text(refused)
+    assert [(e.code, e.messages) for e in refused.context["form"].non_field_errors().as_data()] == [
+        (e.code, e.messages) for e in wrong.context["form"].non_field_errors().as_data()
+    ]
+    assert "_auth_user_id" not in client.session
+    user.refresh_from_db()
+    assert user.last_login is None
+    assert client.get(LIST).status_code == 302  # still sent to log in
+
+
 def test_login_needs_the_csrf_token(sales_user):
     client = Client(enforce_csrf_checks=True)
     response = client.post(LOGIN, {"username": sales_user.email, "password": DEFAULT_PASSWORD})

@@ -1,0 +1,43 @@
+"""The login forms of the server-rendered pages (the sales workspace, the admin),
+held to the same limit on password guesses as the API (accounts.login_throttle)."""
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+
+from accounts.login_throttle import login_attempt_check
+from cohortly.errors import TooManyAttempts
+
+
+class ThrottledLoginMixin:
+    """For a django.contrib.auth AuthenticationForm: each attempt is counted
+    before the password is checked; once the limit is spent the form is invalid
+    with the throttle's message and `retry_after` set, without checking the
+    password. The view answers such a form with `throttled_login_response`."""
+
+    #: Seconds until another attempt is allowed, when the throttle refused this one.
+    retry_after: int | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        # Where AuthenticationForm.clean would check a password.
+        if username is not None and password:
+            try:
+                login_attempt_check(request=self.request, email=username)
+            except TooManyAttempts as exc:
+                self.retry_after = exc.wait
+                raise ValidationError(exc.message, code=exc.code)
+        return super().clean()
+
+
+def throttled_login_response(response, form):
+    """The login page answers 429 with Retry-After when `form` was refused by the throttle."""
+    retry_after = getattr(form, "retry_after", None)
+    if retry_after:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form (cohortly.admin.AdminSite.login_form)."""
