@@ -536,10 +536,14 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
 
 @transaction.atomic
 def lead_link_registered_user(*, user: User) -> None:
-    """On accounts.signals.user_registered (leads.apps): when the new account's email
-    has an open lead, the lead's timeline records it (USER_LINKED, with the
-    user's id). The lead keeps its status and converted_student stays empty:
-    registering is not enrolling, and sales still converts it to enroll."""
+    """On accounts.signals.user_email_verified (leads.apps): when a registered
+    account's email, now proven, has an open lead, the lead's timeline records
+    it (USER_LINKED, with the user's id). Not at registration: anyone can
+    register someone else's address, and the link would tell sales the lead
+    has an account. The lead keeps its status and converted_student stays
+    empty: registering is not enrolling, and sales still converts it to enroll."""
+    if not user.email_verified:
+        return
     lead = (
         Lead.objects.select_for_update()
         .filter(email=normalize_email(user.email), status__in=Lead.OPEN_STATUSES)

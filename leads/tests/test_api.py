@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
@@ -643,14 +644,34 @@ def test_convert_errors(sales_client, instructor_user):
 # --- registration links the lead --------------------------------------------------
 
 
-def test_registration_links_the_open_lead(anon_client):
+def _link(message, path: str) -> dict:
+    """The uid and token of the `path` link (verify-email, reset-password) in an email."""
+    line = next(line for line in message.body.splitlines() if f"/{path}?" in line)
+    query = parse_qs(urlsplit(line.strip()).query)
+    return {"uid": query["uid"][0], "token": query["token"][0]}
+
+
+def test_registration_links_the_open_lead_once_the_address_is_proven(
+    anon_client, django_capture_on_commit_callbacks
+):
     lead = LeadFactory(email="new.person@example.com", status=Status.CONTACTED)
-    response = anon_client.post(
-        "/api/v1/auth/register",
-        {"email": "New.Person@example.com", "password": "Quiet-Harbour-77", "full_name": "New Person"},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            "/api/v1/auth/register",
+            {"email": "New.Person@example.com", "password": "Quiet-Harbour-77", "full_name": "New Person"},
+            format="json",
+        )
     assert response.status_code == 202, response.content
+    # Anyone could have registered this address: nothing is recorded yet.
+    assert not lead.activities.exists()
+    welcome = mail.outbox[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        verified = anon_client.post(
+            "/api/v1/auth/verify-email",
+            {**_link(welcome, "verify-email"), "password": "Quiet-Harbour-77"},
+            format="json",
+        )
+    assert verified.status_code == 204, verified.content
     user = User.objects.get(email="new.person@example.com")
     entry = lead.activities.get()
     assert entry.kind == Kind.USER_LINKED

@@ -706,6 +706,15 @@ def test_link_registered_user_ignores_closed_leads(db, student_user):
     assert not lead.activities.exists()
 
 
+def test_link_registered_user_records_nothing_for_an_unproven_account(db, make_user):
+    """Anyone can register someone else's address: until it is proven, the lead
+    says nothing of an account."""
+    user = make_user(email="ana@example.org", email_verified_at=None)
+    lead = LeadFactory(email="ana@example.org")
+    services.lead_link_registered_user(user=user)
+    assert not lead.activities.exists()
+
+
 # --- selectors --------------------------------------------------------------------
 
 
