@@ -48,6 +48,19 @@ class UserChangeForm(forms.ModelForm):
         fields = ["email", "full_name", "phone", "role", "is_active"]
 
 
+class EmailVerifiedFilter(admin.SimpleListFilter):
+    title = "email verified"
+    parameter_name = "email_verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(email_verified_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = UserChangeForm
@@ -59,13 +72,24 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
         "full_name",
         "role",
         "is_active",
+        "email_verified",
         "last_login",
         "created_at",
     ]
-    list_filter = ["role", "is_active"]
+    list_filter = ["role", "is_active", EmailVerifiedFilter]
     search_fields = ["email", "full_name", "phone"]
     ordering = ["email"]
-    readonly_fields = ["id", "email_delivery", "last_login", "created_at", "updated_at", "password_link"]
+    # Read-only: an address is proven by a link sent to it (the welcome email's,
+    # or a set-password link), never by staff taking someone's word for it.
+    readonly_fields = [
+        "id",
+        "email_delivery",
+        "email_verification",
+        "last_login",
+        "created_at",
+        "updated_at",
+        "password_link",
+    ]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -79,6 +103,7 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
             "id",
             "email",
             "email_delivery",
+            "email_verification",
             "full_name",
             "phone",
             "role",
@@ -91,6 +116,20 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
+
+    @admin.display(description="Email verified", boolean=True, ordering="email_verified_at")
+    def email_verified(self, obj):
+        return obj.email_verified
+
+    @admin.display(description="Email verified")
+    def email_verification(self, obj):
+        if obj.email_verified_at is not None:
+            return obj.email_verified_at  # shown as the admin shows every date and time
+        return (
+            "Not yet: nobody has proven this address belongs to the account, so it logs in nowhere. "
+            "A link sent to the address proves it: the welcome email's, or a set-password link "
+            "(“Forgot your password?”, or a password reset)."
+        )
 
     @admin.display(description="Password")
     def password_link(self, obj):

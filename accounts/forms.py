@@ -4,6 +4,7 @@ held to the same limit on password guesses as the API (accounts.login_throttle).
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from cohortly.errors import TooManyAttempts
 
@@ -12,7 +13,8 @@ class ThrottledLoginMixin:
     """For a django.contrib.auth AuthenticationForm: each attempt is counted
     before the password is checked; once the limit is spent the form is invalid
     with the throttle's message and `retry_after` set, without checking the
-    password. The view answers such a form with `throttled_login_response`."""
+    password. The view answers such a form with `throttled_login_response`.
+    An account whose email nobody has proven is refused (accounts.backends)."""
 
     #: Seconds until another attempt is allowed, when the throttle refused this one.
     retry_after: int | None = None
@@ -27,7 +29,14 @@ class ThrottledLoginMixin:
             except TooManyAttempts as exc:
                 self.retry_after = exc.wait
                 raise ValidationError(exc.message, code=exc.code)
-        return super().clean()
+        try:
+            return super().clean()
+        except EmailNotVerified as exc:
+            # The right password of an account nobody has proven. Only an account
+            # that may use this page hears so; any other gets the form's usual
+            # refusal (the wrong-password error), as it would once proven.
+            self.confirm_login_allowed(exc.user)
+            raise
 
 
 def throttled_login_response(response, form):

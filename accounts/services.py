@@ -2,13 +2,16 @@
 
 import time
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, RestrictedError
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -17,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
-from accounts.signals import user_registered
+from accounts.signals import user_email_verified
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
@@ -51,7 +54,13 @@ def user_create(
     role: str = User.Role.STUDENT,
     is_active: bool = True,
 ) -> User:
-    """Create a user of any role (ADMIN's path; registration uses user_register)."""
+    """Create a user of any role (ADMIN's path; registration uses user_register).
+
+    Given a password, the account's email counts as verified: the ADMIN who
+    sets it vouches for the address. Without one (an ADMIN inviting someone,
+    conversion creating a student), nobody has proven it yet: the account's
+    set-password link does (password_reset_confirm).
+    """
     user = User(
         email=normalize_email(email),
         full_name=full_name.strip(),
@@ -64,21 +73,25 @@ def user_create(
     else:
         _check_password(password, user)
         user.set_password(password)
+        user.email_verified_at = timezone.now()
     return _save_new_user(user)
 
 
 @transaction.atomic
 def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User | None:
-    """Self-registration: always a STUDENT. Sends a welcome email after commit.
-    Apps that react to a new user (leads links it to an open lead) do so on
-    accounts.signals.user_registered, in this transaction.
+    """Self-registration: always a STUDENT, whose email nobody has proven yet.
+    Sends a welcome email with the link that proves it (email_verification_link)
+    after commit; until it is used (or a set-password link is), the account
+    logs in nowhere (accounts.backends) and is given nobody's lead.
 
     An email that already has an account gets no second one and no error: the
     caller can't tell, so registration can't be used to find out who has an
     account. The input is checked the same way (a weak password is refused
     either way), the password hashed as for a new account (so the time says
-    nothing either), and the address's owner is emailed instead. Returns the
-    new user, or None when the email was taken.
+    nothing either), and the address's owner is emailed instead. When nobody
+    has proven that account's address either, the email carries its
+    set-password link: whoever registered it first can't keep the address's
+    owner out of it. Returns the new user, or None when the email was taken.
     """
     candidate = User(
         email=normalize_email(email), full_name=full_name.strip(), phone=phone.strip(), role=User.Role.STUDENT
@@ -87,19 +100,25 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
     _check_password(password, candidate)
     existing = User.objects.filter(email=candidate.email).first()
     if existing is None:
+        candidate.set_password(password)
         try:
-            user = user_create(
-                email=email, password=password, full_name=full_name, phone=phone, role=User.Role.STUDENT
-            )
+            user = _save_new_user(candidate)
         except ValidationError:
             # Everything else was checked above: another registration of this email got in first.
             existing = User.objects.get(email=candidate.email)
         else:
-            user_registered.send(sender=User, user=user)
-            send_templated_email(to=user.email, template="welcome", context={"user": user})
+            send_templated_email(
+                to=user.email,
+                template="welcome",
+                context={"user": user, "link": email_verification_link(user)},
+            )
             return user
-    make_password(password)
-    send_templated_email(to=existing.email, template="registration_attempt", context={"user": existing})
+    else:
+        make_password(password)
+    context = {"user": existing}
+    if existing.email_verified_at is None and existing.is_active:
+        context["link"] = password_reset_link(existing)
+    send_templated_email(to=existing.email, template="registration_attempt", context=context)
     return None
 
 
@@ -330,8 +349,6 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
 
 
 def password_reset_link(user: User) -> str:
-    from django.conf import settings
-
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
@@ -354,6 +371,12 @@ def password_reset_request(*, email: str) -> None:
 
 @transaction.atomic
 def password_reset_confirm(*, user: User, token: str, new_password: str) -> None:
+    """Set a password from a set-password link (reset, invitation, conversion).
+
+    The link went to the account's address, so using it proves the address:
+    an unverified account becomes verified, after user_set_password has ended
+    every earlier password and session, whoever had them.
+    """
     if not default_token_generator.check_token(user, token):
         raise ValidationError({"token": ["This link is invalid or has expired."]})
     try:
@@ -361,3 +384,98 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     user_set_password(user=user, password=new_password)
+    user_mark_email_verified(user=user)
+
+
+# --- Proving an email ---------------------------------------------------------------
+
+_EMAIL_VERIFICATION_SALT = "accounts.services.email_verification"
+
+
+def _email_verification_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_EMAIL_VERIFICATION_SALT, algorithm="sha256")
+
+
+def _email_fingerprint(user: User) -> str:
+    """What a verification link is bound to: this account with this address
+    (an ADMIN changing the email voids the links sent to the old one). Keyed,
+    so the link says nothing about the address to whoever sees the URL."""
+    digest = salted_hmac(_EMAIL_VERIFICATION_SALT, f"{user.pk}:{user.email}", algorithm="sha256")
+    return digest.hexdigest()[:32]
+
+
+def email_verification_link(user: User) -> str:
+    """The link of the welcome email that proves `user` owns their address.
+    Signed and timestamped: valid for EMAIL_VERIFICATION_TIMEOUT seconds, and
+    only until the address is proven (user_verify_email)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = _email_verification_signer().sign(_email_fingerprint(user))
+    return f"{settings.FRONTEND_URL}/verify-email?uid={uid}&token={token}"
+
+
+def _link_error(code: str, message: str) -> ValidationError:
+    return ValidationError({"token": ValidationError(message, code=code)})
+
+
+INVALID_VERIFICATION_LINK = "This link is not a valid email confirmation link."
+
+
+@transaction.atomic
+def user_verify_email(*, user: User, token: str, password: str) -> User:
+    """Prove `user`'s email with the link of the welcome email and the account's password.
+
+    The link proves whoever follows it reads the address; the password, that
+    they are also who registered. Without it, the owner of an address someone
+    else registered could confirm that stranger's account by clicking "confirm"
+    in an email they never expected. Someone who doesn't know the password
+    takes the account over with a set-password link instead.
+
+    Refusals are 400s on `token` (`invalid_link`, `link_expired`, `link_used`:
+    the address is proven already) or on `password` (`wrong_password`).
+    """
+    try:
+        fingerprint = _email_verification_signer().unsign(token, max_age=settings.EMAIL_VERIFICATION_TIMEOUT)
+    except signing.SignatureExpired:
+        raise _link_error(
+            "link_expired",
+            "This link has expired. Ask for a password link from the sign-in page: it confirms the "
+            "address too.",
+        ) from None
+    except signing.BadSignature:
+        raise _link_error("invalid_link", INVALID_VERIFICATION_LINK) from None
+    if not constant_time_compare(fingerprint, _email_fingerprint(user)):
+        raise _link_error("invalid_link", INVALID_VERIFICATION_LINK)
+    used = _link_error("link_used", "This address is confirmed already: sign in.")
+    if user.email_verified_at is not None:
+        raise used
+    if not user.check_password(password):
+        raise ValidationError(
+            {
+                "password": ValidationError(
+                    "That isn't this account's password. If you don't know it, ask for a password "
+                    "link from the sign-in page: it confirms the address too.",
+                    code="wrong_password",
+                )
+            }
+        )
+    if not user_mark_email_verified(user=user):
+        raise used  # another request used the link in between
+    return user
+
+
+@transaction.atomic
+def user_mark_email_verified(*, user: User) -> bool:
+    """Record that `user`'s address is proven (a verification or set-password
+    link sent to it was used). True only for the one caller
+    that changed it: a conditional UPDATE, so concurrent callers can't both
+    (accounts.signals.user_email_verified is sent once, in this transaction)."""
+    now = timezone.now()
+    changed = User.objects.filter(pk=user.pk, email_verified_at__isnull=True).update(
+        email_verified_at=now, updated_at=now
+    )
+    if not changed:
+        return False
+    user.email_verified_at = user.updated_at = now
+    user_cache_invalidate(user.pk)
+    user_email_verified.send(sender=User, user=user)
+    return True

@@ -29,6 +29,14 @@ ERROR_CODES_401 = [
 ]
 
 
+#: Every code a 403 can carry: DRF's, and login's refusal of an account whose
+#: email nobody has confirmed (accounts.backends).
+ERROR_CODES_403 = [
+    ("permission_denied", "Permission denied"),
+    ("email_not_verified", "Email address not confirmed"),
+]
+
+
 #: Every code a 409 can carry: the domain Conflicts the services raise
 #: (test_error_codes checks the services raise no other).
 ERROR_CODES_409 = [
@@ -70,6 +78,7 @@ def _error_response(
 
 
 ErrorResponse401Serializer = _error_response("401", ERROR_CODES_401, [("client_error", "Client Error")])
+ErrorResponse403Serializer = _error_response("403", ERROR_CODES_403, [("client_error", "Client Error")])
 ErrorResponse409Serializer = _error_response("409", ERROR_CODES_409)
 ErrorResponse413Serializer = _error_response("413", ERROR_CODES_413)
 ErrorResponse503Serializer = _error_response("503", ERROR_CODES_503)

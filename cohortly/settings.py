@@ -215,7 +215,8 @@ PASSWORD_HASHERS = [
     "legacy.hashers.LegacyBcryptPasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing accounts whose email nobody has proven.
+    "accounts.backends.EmailVerifiedModelBackend",
     # Exchanges a Node backend refresh token once while LEGACY_* is configured.
     "legacy.backends.LegacyRefreshTokenBackend",
 ]
@@ -238,6 +239,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
+# Seconds the link of the welcome email that confirms a new account's address stays valid.
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=60 * 60 * 24 * 3)
 LOGIN_URL = "/sales/login/"
 LOGIN_REDIRECT_URL = "/sales/"
 LOGOUT_REDIRECT_URL = "/sales/login/"
@@ -350,6 +353,7 @@ DRF_STANDARDIZED_ERRORS = {
     ],
     "ERROR_SCHEMAS": {
         "401": "cohortly.openapi.ErrorResponse401Serializer",
+        "403": "cohortly.openapi.ErrorResponse403Serializer",
         "409": "cohortly.openapi.ErrorResponse409Serializer",
         "413": "cohortly.openapi.ErrorResponse413Serializer",
         "503": "cohortly.openapi.ErrorResponse503Serializer",
@@ -412,7 +416,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode409Enum": "cohortly.openapi.ERROR_CODES_409",
         "ErrorCode413Enum": "cohortly.openapi.ERROR_CODES_413",
         "ErrorCode503Enum": "cohortly.openapi.ERROR_CODES_503",
-        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode403Enum": "cohortly.openapi.ERROR_CODES_403",
         "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
         "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
         "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",

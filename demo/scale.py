@@ -265,6 +265,7 @@ class _Seeder:
                         # A few former students can no longer log in.
                         is_active=role != User.Role.STUDENT or rng.random() > 0.02,
                         password=shared_hash,
+                        email_verified_at=joined,
                         created_at=joined,
                         updated_at=joined,
                     )

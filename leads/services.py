@@ -462,8 +462,15 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
     email (another role -> 400), else created without a password. Enrolling
     goes through enrollments.services.enrollment_create, so seat limits and the
     waitlist hold (a full bootcamp -> WAITLISTED); if it fails, everything
-    rolls back and no user is left behind. A newly created student is emailed
-    a link to set their password (never a password), after commit.
+    rolls back and no user is left behind.
+
+    A student whose email nobody has proven (a new one, or an account anyone
+    could have registered with the lead's address) is emailed a link to set
+    their password (never a password), after commit. Until the address's owner
+    uses it the account logs in nowhere (accounts.backends), so whoever holds
+    its password sees nothing of this lead or enrollment; using it ends every
+    earlier password and session of the account (password_reset_confirm). A
+    verified student just gets the enrollment's own email.
     `notify=False` sends no email at all (demo data).
     """
     lead = _lock(lead)
@@ -516,16 +523,18 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
             "from": old_status,
             "student": _user_ref(student),
             "student_created": created,
+            "student_email_verified": student.email_verified,
             "enrollment": {"id": enrollment.pk, "status": enrollment.status},
             "bootcamp": _json_value(enrollment.bootcamp),
         },
     )
-    if created and notify:
+    if notify and not student.email_verified:
         send_templated_email(
             to=student.email,
             template="student_invitation",
             context={
                 "student": student,
+                "existing_account": not created,
                 "enrollment": enrollment,
                 "bootcamp": enrollment.bootcamp,
                 "link": password_reset_link(student),
@@ -536,10 +545,14 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
 
 @transaction.atomic
 def lead_link_registered_user(*, user: User) -> None:
-    """On accounts.signals.user_registered (leads.apps): when the new account's email
-    has an open lead, the lead's timeline records it (USER_LINKED, with the
-    user's id). The lead keeps its status and converted_student stays empty:
-    registering is not enrolling, and sales still converts it to enroll."""
+    """On accounts.signals.user_email_verified (leads.apps): when a registered
+    account's email, now proven, has an open lead, the lead's timeline records
+    it (USER_LINKED, with the user's id). Not at registration: anyone can
+    register someone else's address, and the link would tell sales the lead
+    has an account. The lead keeps its status and converted_student stays
+    empty: registering is not enrolling, and sales still converts it to enroll."""
+    if not user.email_verified:
+        return
     lead = (
         Lead.objects.select_for_update()
         .filter(email=normalize_email(user.email), status__in=Lead.OPEN_STATUSES)

@@ -325,6 +325,9 @@ class Importer:
             role=self._enum("user_role", row["role"]),
             is_active=bool(row["is_active"]),
             created_at=_utc(row["created_at"]),
+            # The company's real users, whom the Node backend has been mailing:
+            # their addresses count as proven (MIGRATING.md). Set at creation only.
+            email_verified_at=_utc(row["created_at"]),
             legacy_id=row["id"],
             legacy_updated_at=_utc(row["updated_at"]),
         )

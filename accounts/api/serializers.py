@@ -4,6 +4,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
 from cohortly.authentication import check_canonical_jwt
@@ -79,7 +80,11 @@ class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
         email = normalize_email(attrs["email"])
         # Counted with the sales and admin logins; when spent, the password isn't checked.
         login_attempt_check(request=request, email=email)
-        user = authenticate(request=request, email=email, password=attrs["password"])
+        try:
+            user = authenticate(request=request, email=email, password=attrs["password"])
+        except EmailNotVerified as exc:
+            # Only said once the password is right (accounts.backends).
+            raise exceptions.PermissionDenied(exc.message, code="email_not_verified") from None
         # Wrong password, unknown email and inactive account look the same.
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(
@@ -115,7 +120,8 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
             return None  # spent by the backend; nothing of ours to blacklist
         user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=user_id).first() if user_id else None
-        if user is None or not user.is_active:
+        # An unproven account gets no tokens at login; nor does one from before that rule.
+        if user is None or not user.is_active or not user.email_verified:
             raise exceptions.AuthenticationFailed(
                 "No active account found for this token.", code="no_active_account"
             )
@@ -146,6 +152,17 @@ class PasswordResetConfirmSerializer(StrictFieldsMixin, serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class VerifyEmailSerializer(StrictFieldsMixin, serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The password chosen at registration: the link alone doesn't prove who registered.",
+    )
 
 
 class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):

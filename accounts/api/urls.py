@@ -16,5 +16,6 @@ auth_urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
+    re_path(r"^verify-email/?$", views.VerifyEmailView.as_view(), name="auth-verify-email"),
     re_path(r"^me/?$", views.MeView.as_view(), name="auth-me"),
 ]

@@ -5,6 +5,7 @@ from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -26,8 +27,10 @@ from accounts.api.serializers import (
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
+    VerifyEmailSerializer,
 )
 from accounts.filtersets import UserFilterSet
+from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
 from cohortly.openapi import ErrorResponse401Serializer
@@ -58,8 +61,11 @@ class RegisterView(PublicAPIView):
         summary="Register as a student",
         description=(
             "Always the same 202 once the input is valid, whether the email is new or already has an "
-            "account: the new account's owner gets a welcome email, an existing account's owner an "
-            "email saying someone tried to register with their address. Log in to get tokens."
+            "account: the new account's owner gets a welcome email with a link to confirm the address "
+            "(`auth/verify-email`), an existing account's owner an email saying someone tried to "
+            "register with their address (with a set-password link when nobody has confirmed that "
+            "account's address either). Log in once the address is confirmed: until then login "
+            "answers 403 `email_not_verified`."
         ),
         responses={202: RegisterResponseSerializer},
     )
@@ -89,7 +95,11 @@ class LoginView(PublicAPIView):
             "Reached without a token; any token sent is ignored rather than checked. Attempts are "
             "limited per account and per client address, together with the sales and admin sign-in "
             "pages (`THROTTLE_LOGIN_RATE`, 10 a minute by default); once either limit is spent, even "
-            "the right password gets 429 with `Retry-After` until the window ends."
+            "the right password gets 429 with `Retry-After` until the window ends. A wrong password, "
+            "an unknown email and a deactivated account are the same 401 `invalid_credentials`. The "
+            "right password of an account whose email address nobody has confirmed yet is a 403 "
+            "`email_not_verified`: confirm it with the welcome email's link, or set a password with a "
+            "link from `auth/password/reset`."
         ),
         responses={200: LoginResponseSerializer, 401: ErrorResponse401Serializer},
     )
@@ -198,16 +208,66 @@ class PasswordResetConfirmView(PublicAPIView):
     serializer_class = PasswordResetConfirmSerializer
     throttle_classes = [PasswordResetRateThrottle]
 
-    @extend_schema(tags=AUTH_TAG, summary="Set a new password from a reset link", responses={204: None})
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Set a new password from a reset link",
+        description=(
+            "The link of a password reset, of an invitation or of a conversion. It also confirms the "
+            "account's email address, and every earlier password and session of the account ends."
+        ),
+        responses={204: None},
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            user = User.objects.get(pk=force_str(urlsafe_base64_decode(data["uid"])), is_active=True)
-        except (ValueError, TypeError, OverflowError, User.DoesNotExist, ValidationError):
-            raise serializers.ValidationError({"token": ["This link is invalid or has expired."]}) from None
+        user = _user_of_link(data["uid"])
+        if user is None:
+            raise serializers.ValidationError({"token": ["This link is invalid or has expired."]})
         services.password_reset_confirm(user=user, token=data["token"], new_password=data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _user_of_link(uid: str) -> User | None:
+    """The active user a link's `uid` names, or None."""
+    try:
+        return User.objects.get(pk=force_str(urlsafe_base64_decode(uid)), is_active=True)
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist, ValidationError):
+        return None
+
+
+@extend_validation_errors(["invalid_link", "link_expired", "link_used"], field_name="token", methods=["post"])
+@extend_validation_errors(["wrong_password"], field_name="password", methods=["post"])
+class VerifyEmailView(PublicAPIView):
+    serializer_class = VerifyEmailSerializer
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Confirm my email address",
+        description=(
+            "The `uid` and `token` of the link in the welcome email, with the password chosen at "
+            "registration (the link alone would let the address's owner confirm an account someone "
+            "else registered with it). Then log in. 400 on `token`: `invalid_link`, `link_expired` "
+            "(older than `EMAIL_VERIFICATION_TIMEOUT`), `link_used` (the address is confirmed "
+            "already); on `password`: `wrong_password`. Whoever doesn't know the password asks "
+            "`auth/password/reset` for a set-password link, which confirms the address too. It checks a "
+            "password, so it counts against the login limit (per account and per client address, with "
+            "the logins): 429 with `Retry-After` once that is spent."
+        ),
+        responses={204: None},
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = _user_of_link(data["uid"])
+        if user is None:
+            raise serializers.ValidationError(
+                {"token": [ErrorDetail(services.INVALID_VERIFICATION_LINK, code="invalid_link")]}
+            )
+        # It checks a password: counted with the logins, per account and address.
+        login_attempt_check(request=request, email=user.email)
+        services.user_verify_email(user=user, token=data["token"], password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

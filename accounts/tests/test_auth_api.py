@@ -45,9 +45,11 @@ def test_register_creates_a_student_and_sends_welcome_email(anon_client, django_
     assert user.check_password(NEW_USER["password"])
     assert user.password.startswith("md5$")  # hashed (test hasher), never stored plain
     assert NEW_USER["password"] not in response.content.decode()
+    assert user.email_verified_at is None  # until the welcome email's link is used
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
     assert "Welcome to Cohortly" in mail.outbox[0].subject
+    assert "/verify-email?uid=" in mail.outbox[0].body
 
 
 def test_welcome_email_is_not_sent_before_commit(anon_client, django_capture_on_commit_callbacks):

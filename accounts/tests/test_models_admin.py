@@ -286,3 +286,21 @@ def test_admin_disables_password_login(client):
     assert response.status_code == 302
     other.refresh_from_db()
     assert not other.has_usable_password()
+
+
+def test_admin_shows_whether_each_address_is_proven_and_changes_it_nowhere(client):
+    admin = UserFactory(role="ADMIN")
+    proven = UserFactory(email="confirmed@example.com")
+    unproven = UserFactory(email="unproven@example.com", email_verified_at=None)
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{unproven.pk}/change/").content.decode()
+    assert "Email verified" in page and "nobody has proven this address belongs to the account" in page
+    assert 'name="email_verified_at"' not in page  # read-only: a link sent to the address proves it
+    page = client.get(f"/admin/accounts/user/{proven.pk}/change/").content.decode()
+    assert "nobody has proven" not in page
+    listed = client.get("/admin/accounts/user/", {"email_verified": "no"}).content.decode()
+    assert "unproven@example.com" in listed and "confirmed@example.com" not in listed
+    data = _change_form(unproven, full_name="Renamed", email_verified_at="2026-01-01 00:00:00")
+    assert client.post(f"/admin/accounts/user/{unproven.pk}/change/", data).status_code == 302
+    unproven.refresh_from_db()
+    assert unproven.full_name == "Renamed" and unproven.email_verified_at is None

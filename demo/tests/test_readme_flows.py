@@ -14,8 +14,10 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -85,19 +87,36 @@ def test_every_demo_login_in_the_readme_logs_in_with_its_role(demo):
         assert body["user"]["role"] == role, email
 
 
-def test_accounts_and_tokens(demo):
+def test_accounts_and_tokens(demo, django_capture_on_commit_callbacks):
     anon = APIClient()
-    body = ok(
-        anon.post(
-            f"{API}/auth/register",
-            readme_json(
-                '{"email": "ada@example.com", "password": "Long-Secret-Phrase-9", "full_name": "Ada Lovelace"}'
+    with django_capture_on_commit_callbacks(execute=True):  # the welcome email goes out
+        body = ok(
+            anon.post(
+                f"{API}/auth/register",
+                readme_json(
+                    '{"email": "ada@example.com", "password": "Long-Secret-Phrase-9", "full_name": "Ada Lovelace"}'
+                ),
+                format="json",
             ),
-            format="json",
-        ),
-        202,
-    )
+            202,
+        )
     assert set(body) == {"detail"}
+    # The account logs in once the welcome email's link confirms the address.
+    refused = anon.post(
+        f"{API}/auth/login",
+        readme_json('{"email": "ada@example.com", "password": "Long-Secret-Phrase-9"}'),
+        format="json",
+    )
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == readme_text("email_not_verified")
+    readme_text("$FRONTEND_URL/verify-email?uid=<uid>&token=<token>")
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/verify-email?" in line)
+    query = parse_qs(urlsplit(link.strip()).query)
+    body = readme_json('{"uid": "<uid>", "token": "<token>", "password": "Long-Secret-Phrase-9"}') | {
+        "uid": query["uid"][0],
+        "token": query["token"][0],
+    }
+    ok(anon.post(f"{API}/auth/verify-email", body, format="json"), 204)
     tokens = ok(
         anon.post(
             f"{API}/auth/login",

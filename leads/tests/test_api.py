@@ -3,12 +3,15 @@
 import csv
 import datetime
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import tokens_for
 from accounts.tests.factories import JUNK_NAMES, JUNK_PHONES
 from cohortly.tests.openapi_checks import documented_fields
 from cohortly.throttling import LeadCaptureRateThrottle
@@ -643,14 +646,34 @@ def test_convert_errors(sales_client, instructor_user):
 # --- registration links the lead --------------------------------------------------
 
 
-def test_registration_links_the_open_lead(anon_client):
+def _link(message, path: str) -> dict:
+    """The uid and token of the `path` link (verify-email, reset-password) in an email."""
+    line = next(line for line in message.body.splitlines() if f"/{path}?" in line)
+    query = parse_qs(urlsplit(line.strip()).query)
+    return {"uid": query["uid"][0], "token": query["token"][0]}
+
+
+def test_registration_links_the_open_lead_once_the_address_is_proven(
+    anon_client, django_capture_on_commit_callbacks
+):
     lead = LeadFactory(email="new.person@example.com", status=Status.CONTACTED)
-    response = anon_client.post(
-        "/api/v1/auth/register",
-        {"email": "New.Person@example.com", "password": "Quiet-Harbour-77", "full_name": "New Person"},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            "/api/v1/auth/register",
+            {"email": "New.Person@example.com", "password": "Quiet-Harbour-77", "full_name": "New Person"},
+            format="json",
+        )
     assert response.status_code == 202, response.content
+    # Anyone could have registered this address: nothing is recorded yet.
+    assert not lead.activities.exists()
+    welcome = mail.outbox[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        verified = anon_client.post(
+            "/api/v1/auth/verify-email",
+            {**_link(welcome, "verify-email"), "password": "Quiet-Harbour-77"},
+            format="json",
+        )
+    assert verified.status_code == 204, verified.content
     user = User.objects.get(email="new.person@example.com")
     entry = lead.activities.get()
     assert entry.kind == Kind.USER_LINKED
@@ -666,6 +689,84 @@ def test_registration_without_a_lead_is_unaffected(anon_client):
     )
     assert response.status_code == 202
     assert not LeadActivity.objects.exists()
+
+
+def test_an_account_registered_in_advance_never_gets_the_lead_of_the_addresss_owner(
+    anon_client, sales_client, django_capture_on_commit_callbacks
+):
+    """The attack: someone registers the victim's address before the victim
+    fills in the lead form; sales converts the lead. The registrant can't sign
+    in to see the enrollment; the victim gets the set-password link, and using
+    it ends the registrant's password and sessions and shows the victim their
+    enrollment."""
+    attacker, victim = APIClient(), APIClient()
+    with django_capture_on_commit_callbacks(execute=True):
+        registered = attacker.post(
+            "/api/v1/auth/register",
+            {"email": "victim@example.com", "password": "Attacker-Knows-This-1", "full_name": "Not Victim"},
+            format="json",
+        )
+    assert registered.status_code == 202
+    account = User.objects.get(email="victim@example.com")
+    # A session from before this rule existed (logins give an unproven account none).
+    earlier = tokens_for(account)
+
+    bootcamp = BootcampFactory(title="Web Dev")
+    with django_capture_on_commit_callbacks(execute=True):
+        captured = victim.post(
+            LEADS, {**FORM, "email": "victim@example.com", "bootcamp": bootcamp.pk}, format="json"
+        )
+    assert captured.status_code == 201
+    lead = Lead.objects.get(email="victim@example.com")
+    assert not lead.activities.filter(kind=Kind.USER_LINKED).exists()
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        converted = sales_client.post(f"{detail(lead)}convert/", {"bootcamp": bootcamp.pk}, format="json")
+    assert converted.status_code == 200, converted.content
+    enrollment = Enrollment.objects.get(bootcamp=bootcamp)
+    assert enrollment.student == account
+
+    # The registrant: no way in, so nothing of the lead, the enrollment or anyone's data.
+    refused = attacker.post(
+        "/api/v1/auth/login",
+        {"email": "victim@example.com", "password": "Attacker-Knows-This-1"},
+        format="json",
+    )
+    assert_error(refused, 403, code="email_not_verified")
+    assert "access" not in refused.json() and "Web Dev" not in refused.content.decode()
+    assert_error(attacker.post("/api/v1/auth/refresh", {"refresh": earlier["refresh"]}, format="json"), 401)
+
+    # The address's owner: the set-password link, which makes the account theirs.
+    invitation = next(m for m in mail.outbox[sent:] if "set your Cohortly password" in m.subject)
+    assert invitation.to == ["victim@example.com"]
+    confirmed = victim.post(
+        "/api/v1/auth/password/reset/confirm",
+        {**_link(invitation, "reset-password"), "new_password": "Victim-Chose-This-2"},
+        format="json",
+    )
+    assert confirmed.status_code == 204, confirmed.content
+    account.refresh_from_db()
+    assert account.email_verified_at is not None
+
+    old_password = attacker.post(
+        "/api/v1/auth/login",
+        {"email": "victim@example.com", "password": "Attacker-Knows-This-1"},
+        format="json",
+    )
+    assert_error(old_password, 401, code="invalid_credentials")
+    assert_error(attacker.post("/api/v1/auth/refresh", {"refresh": earlier["refresh"]}, format="json"), 401)
+    attacker.credentials(HTTP_AUTHORIZATION=f"Bearer {earlier['access']}")
+    assert_error(attacker.get("/api/v1/enrollments/"), 401)
+
+    tokens = victim.post(
+        "/api/v1/auth/login",
+        {"email": "victim@example.com", "password": "Victim-Chose-This-2"},
+        format="json",
+    )
+    assert tokens.status_code == 200
+    victim.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['access']}")
+    mine = victim.get("/api/v1/enrollments/").json()["results"]
+    assert [row["id"] for row in mine] == [enrollment.pk]
 
 
 # --- CSV export -------------------------------------------------------------------

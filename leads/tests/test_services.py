@@ -599,7 +599,7 @@ def test_convert_creates_the_student_enrolls_and_invites(
     entry = lead.activities.get()
     assert entry.kind == Kind.CONVERSION and entry.actor == sales_user
     assert entry.data["enrollment"] == {"id": lead.converted_enrollment_id, "status": "ACTIVE"}
-    assert entry.data["student_created"] is True
+    assert entry.data["student_created"] is True and entry.data["student_email_verified"] is False
     invitation = next(m for m in mailoutbox if "set your Cohortly password" in m.subject)
     assert invitation.to == ["ana@example.org"]
     assert "/reset-password?uid=" in invitation.body and "token=" in invitation.body
@@ -614,8 +614,47 @@ def test_convert_reuses_an_existing_student(
         lead = services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
     assert lead.converted_student == student_user
     assert User.objects.filter(email="student@example.com").count() == 1
-    assert lead.activities.get().data["student_created"] is False
+    entry = lead.activities.get()
+    assert entry.data["student_created"] is False and entry.data["student_email_verified"] is True
+    # A verified student keeps today's flow: the enrollment's email, no set-password link.
     assert not any("set your Cohortly password" in m.subject for m in mailoutbox)
+    assert not any("reset-password" in m.body for m in mailoutbox)
+
+
+def test_convert_onto_an_unverified_student_sends_the_set_password_link(
+    db, sales_user, make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Anyone may have registered the lead's address before the lead did: the
+    account is enrolled, and the address's owner is sent the link that makes
+    the account theirs (the holder of its password can't sign in meanwhile)."""
+    holder = make_user(email="ana@example.org", email_verified_at=None)
+    lead = LeadFactory(email="ana@example.org", full_name="Ana Lima")
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory(title="Web Dev"))
+    assert lead.converted_student == holder and lead.converted_enrollment.student == holder
+    entry = lead.activities.get()
+    assert entry.data["student_created"] is False and entry.data["student_email_verified"] is False
+    invitation = next(m for m in mailoutbox if "set your Cohortly password" in m.subject)
+    assert invitation.to == ["ana@example.org"]
+    assert "/reset-password?uid=" in invitation.body
+    assert "nobody confirmed that the address belongs to it" in invitation.body
+    assert "any password set before stops working" in invitation.body
+    holder.refresh_from_db()
+    assert holder.email_verified_at is None and holder.has_usable_password()
+
+
+def test_convert_without_notify_sends_no_link_even_to_an_unverified_student(
+    db, sales_user, make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    make_user(email="ana@example.org", email_verified_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_convert(
+            lead=LeadFactory(email="ana@example.org"),
+            actor=sales_user,
+            bootcamp=BootcampFactory(),
+            notify=False,
+        )
+    assert mailoutbox == []
 
 
 def test_convert_into_a_full_bootcamp_waitlists(db, sales_user, make_user):
@@ -703,6 +742,15 @@ def test_link_registered_user_writes_the_timeline(db, student_user):
 def test_link_registered_user_ignores_closed_leads(db, student_user):
     lead = _lead_in(Status.LOST, email="student@example.com")
     services.lead_link_registered_user(user=student_user)
+    assert not lead.activities.exists()
+
+
+def test_link_registered_user_records_nothing_for_an_unproven_account(db, make_user):
+    """Anyone can register someone else's address: until it is proven, the lead
+    says nothing of an account."""
+    user = make_user(email="ana@example.org", email_verified_at=None)
+    lead = LeadFactory(email="ana@example.org")
+    services.lead_link_registered_user(user=user)
     assert not lead.activities.exists()
 
 

@@ -121,6 +121,8 @@ def test_a_full_import_brings_every_table_over_with_the_decisions_the_old_data_f
     assert boss.password == f"legacy_bcrypt${company['admin']['password_hash']}"
     assert boss.created_at == company["admin"]["created_at"].replace(tzinfo=UTC)  # the same instant
     assert User.objects.get(pk=company["teacher"]["id"]).phone == "+49 30 1234567"
+    # The company's real users: their addresses count as proven, since they joined (MIGRATING.md).
+    assert all(user.email_verified_at == user.created_at for user in User.objects.all())
 
     # Bootcamps: statuses mapped, instructor and mentors kept, a slug made.
     web = Bootcamp.objects.get(legacy_id=company["web"]["id"])
