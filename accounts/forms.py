@@ -49,4 +49,4 @@ def throttled_login_response(response, form):
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    """The admin's login form (cohortly.admin.AdminSite.login_form)."""
+    """The admin's login form (cohortly.admin_site.AdminSite.login_form)."""

@@ -9,7 +9,7 @@ ModelAdmin needs its own try/except around a save, a delete or an action.
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from accounts.forms import AdminLoginForm, throttled_login_response
 from cohortly.errors import SERVICE_ERRORS
 
 
@@ -109,18 +108,3 @@ def person_name(user) -> str | None:
 
 def short_date(moment) -> str | None:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT") if moment else None
-
-
-class AdminSite(admin.AdminSite):
-    """The back office (cohortly.apps.AdminConfig makes it django.contrib.admin.site).
-
-    Its login counts password attempts against the limit the API's and the sales
-    workspace's logins share (accounts.login_throttle), and answers 429 with
-    Retry-After once it is spent."""
-
-    login_form = AdminLoginForm
-
-    def login(self, request, extra_context=None):
-        response = super().login(request, extra_context)
-        form = (getattr(response, "context_data", None) or {}).get("form")
-        return throttled_login_response(response, form)

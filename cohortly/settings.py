@@ -46,7 +46,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "cohortly.apps.AdminConfig",  # django.contrib.admin, with cohortly.admin.AdminSite
+    "cohortly.apps.AdminConfig",  # django.contrib.admin, with cohortly.admin_site.AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
