@@ -115,9 +115,12 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
         self.email = normalize_email(self.email)
 
     def accepts_token(self, claims) -> bool:
-        """Whether a token with these claims still stands for this user: issued in
-        the current generation, and its session not ended. A token without the
+        """Whether a token with these claims still stands for this user: the
+        account's email proven, the token issued in the current generation, and
+        its session not ended. A token without the
         claims (a Node token, one issued before they existed) is generation 0."""
+        if self.email_verified_at is None:
+            return False  # an unproven account signs in nowhere (accounts.backends), nor holds a session
         if claims.get(GENERATION_CLAIM, 0) != self.token_generation:
             return False
         return claims.get(SESSION_CLAIM) not in self.ended_sessions

@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
-from accounts.services import user_logout_all, user_set_password, user_update
+from accounts.services import tokens_for, user_logout_all, user_set_password, user_update
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from cohortly import authentication
 from conftest import assert_error
@@ -260,3 +260,12 @@ def test_the_service_level_logout_all_moves_the_generation_on(anon_client):
     assert User.objects.get(pk=ann.pk).token_generation == before + 1
     user_set_password(user=ann, password="Brand-New-Lantern-5")
     assert User.objects.get(pk=ann.pk).token_generation == before + 2
+
+
+def test_an_unproven_account_holds_no_session(user_reads, anon_client):
+    """It can't sign in (accounts.backends); a token made for it anyway (one from
+    before the rule, a bug elsewhere) opens nothing either."""
+    ann = UserFactory(email="ann@example.com", email_verified_at=None)
+    tokens = tokens_for(ann)
+    assert_error(me(anon_client, tokens), 401)
+    assert_error(refresh(anon_client, tokens), 401)
