@@ -5,6 +5,10 @@ endpoint, so it is a plain Django view (no DRF machinery) and costs one round
 trip to each dependency: PostgreSQL is pinged once (the ping Django's own
 CONN_HEALTH_CHECKS would make anyway), Redis once (PING). It is documented in
 the OpenAPI schema by cohortly.openapi.add_health_path.
+
+Only the database makes an instance unready (503). Redis is a cache: without
+it every request is still served, so the answer is 200 with the cache reported
+unavailable and the status `degraded`, and a balancer keeps the instance.
 """
 
 import logging
@@ -74,7 +78,8 @@ def _method_not_allowed(request) -> JsonResponse:
 
 
 def _unavailable(down: list[str]) -> JsonResponse:
-    """A 503 in the API's error shape: one error per dependency down, named in `attr`."""
+    """A 503 in the API's error shape: one error per dependency down that makes
+    the instance unready (only the database does), named in `attr`."""
     from cohortly.exceptions import ServiceUnavailable  # only on this rare path: the view stays lean
 
     errors = [
@@ -92,11 +97,10 @@ def health(request):
         return _method_not_allowed(request)
     started = time.perf_counter()
     checks = _checks()
-    down = [name for name, value in checks.items() if value != "ok"]
-    if down:
-        return _unavailable(down)
+    if checks["database"] != "ok":
+        return _unavailable(["database"])
     body = {
-        "status": "healthy",
+        "status": "healthy" if all(value == "ok" for value in checks.values()) else "degraded",
         "checks": checks,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
