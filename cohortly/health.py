@@ -9,6 +9,9 @@ the OpenAPI schema by cohortly.openapi.add_health_path.
 Only the database makes an instance unready (503). Redis is a cache: without
 it every request is still served, so the answer is 200 with the cache reported
 unavailable and the status `degraded`, and a balancer keeps the instance.
+Redis is probed through the client's breaker (cohortly.redis_client): while a
+worker backs off it says unavailable without calling Redis, so it reports
+Redis's return at most REDIS_BACKOFF_SECONDS (plus HEALTH_CHECK_INTERVAL) late.
 """
 
 import logging
@@ -19,6 +22,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import RedisError
 
 from accounts.permissions import PUBLIC
 
@@ -49,6 +53,8 @@ def _cache_ok() -> bool:
         # Set then get: a cache that swallows errors answers None.
         cache.set("health:probe", "ok", 60)
         return cache.get("health:probe") == "ok"
+    except RedisError:  # an outage: cohortly.redis_client says so, once a minute
+        return False
     except Exception as exc:
         logger.error("health: cache unavailable: %s", exc)
         return False
