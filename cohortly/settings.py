@@ -195,7 +195,12 @@ else:
 CACHALOT_ENABLED = bool(REDIS_URL) and env.bool("QUERY_CACHE", default=True)
 if CACHALOT_ENABLED:
     INSTALLED_APPS.append("cachalot")
-CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=600)
+# Every query result, and every per-table stamp that makes results and responses
+# stale, expires after this many seconds. It bounds how long a write whose
+# invalidation never reached Redis (a worker cut off from it, or Redis away and
+# back) can leave other processes reading the old rows: SECURITY.md, "Redis is a
+# cache, not a dependency".
+CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=60)
 CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
     {
         "accounts_user",
@@ -209,7 +214,8 @@ CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
     }
 )
 # Seconds a rendered API list or detail response is kept; never longer than
-# the query cache, whose invalidation stamps the entries.
+# the query cache, whose invalidation stamps the entries (an entry whose stamp
+# has expired is stale, so the bound above holds for responses too).
 RESPONSE_CACHE_SECONDS = min(env.int("RESPONSE_CACHE_SECONDS", default=60), CACHALOT_TIMEOUT)
 
 # --- Accounts and passwords ---------------------------------------------------

@@ -15,9 +15,10 @@ from cohortly.redis_client import Breaker, RedisSkipped
 from cohortly.tests.live_servers import BASE_DIR
 from cohortly.tests.redis_setup import REDIS_OPTIONS
 
-PRINT_CACHE_OPTIONS = (
-    "import django, json; django.setup(); from django.conf import settings; "
-    "print(json.dumps(settings.CACHES['default']['OPTIONS']))"
+PRINT_CACHE_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'OPTIONS': s.CACHES['default']['OPTIONS'], 'CACHALOT_TIMEOUT': s.CACHALOT_TIMEOUT, "
+    "'RESPONSE_CACHE_SECONDS': s.RESPONSE_CACHE_SECONDS, 'USER_CACHE_SECONDS': s.USER_CACHE_SECONDS}))"
 )
 
 
@@ -29,7 +30,7 @@ def test_redis_replies_are_parsed_by_hiredis():
 
 def _settings_with(**env):
     return subprocess.run(
-        [sys.executable, "-c", PRINT_CACHE_OPTIONS],
+        [sys.executable, "-c", PRINT_CACHE_SETTINGS],
         cwd=BASE_DIR,
         env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "cohortly.settings_test", **env},
         capture_output=True,
@@ -42,10 +43,19 @@ def test_redis_waits_100_ms_at_most_by_default_and_goes_through_the_breaker():
     """The fault tests (test_faults.py) run on these very options."""
     result = _settings_with(REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == REDIS_OPTIONS
+    assert json.loads(result.stdout)["OPTIONS"] == REDIS_OPTIONS
     result = _settings_with(REDIS_URL="redis://127.0.0.1:6379/0", REDIS_TIMEOUT_MS="40")
-    options = json.loads(result.stdout)
+    options = json.loads(result.stdout)["OPTIONS"]
     assert options["SOCKET_CONNECT_TIMEOUT"] == options["SOCKET_TIMEOUT"] == 0.04
+
+
+def test_nothing_is_cached_in_redis_for_longer_than_a_minute_by_default():
+    """The bound on stale reads after a lost invalidation (SECURITY.md): the query
+    cache and its stamps, the responses and the user behind a token."""
+    bound = json.loads(_settings_with(REDIS_URL="redis://127.0.0.1:6379/0").stdout)
+    assert bound["CACHALOT_TIMEOUT"] == bound["RESPONSE_CACHE_SECONDS"] == bound["USER_CACHE_SECONDS"] == 60
+    longer = _settings_with(REDIS_URL="redis://127.0.0.1:6379/0", RESPONSE_CACHE_SECONDS="600")
+    assert json.loads(longer.stdout)["RESPONSE_CACHE_SECONDS"] == 60  # never past the query cache
 
 
 def test_a_redis_timeout_of_zero_is_refused():
