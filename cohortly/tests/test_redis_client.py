@@ -32,7 +32,13 @@ def _settings_with(**env):
     return subprocess.run(
         [sys.executable, "-c", PRINT_CACHE_SETTINGS],
         cwd=BASE_DIR,
-        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "cohortly.settings_test", **env},
+        # Production's settings (settings_test relaxes the Redis timeout), DEBUG for a dev key.
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "cohortly.settings",
+            "DEBUG": "true",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
