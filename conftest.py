@@ -27,10 +27,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the shared cache; each test starts from zero."""
-    from cohortly import throttling
+    """Throttle counters live in the shared cache; each test starts from zero,
+    with Redis called again whatever the test before did to it."""
+    from cohortly.redis_client import breaker
 
-    throttling._skip_cache_until = 0.0
+    breaker.reset()
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:

@@ -26,7 +26,7 @@ def login_attempt_check(*, request, email: str | None) -> None:
     Raises TooManyAttempts once either limit is spent in the current window.
     The caller must then refuse without checking the password, so the right
     password is refused too until the window ends. If the cache is down the
-    attempt is let through (cohortly.throttling logs it)."""
+    attempt is let through (cohortly.redis_client logs it)."""
     throttles = [LoginRateThrottle(), LoginAccountRateThrottle(normalize_email(email or ""))]
     # A list, not any(): the attempt counts against both even when the first refuses.
     refused = [throttle for throttle in throttles if not throttle.allow_request(request, None)]

@@ -24,6 +24,17 @@ is read before the rows are, so a write that has committed before the build
 starts always makes the entry stale. Authentication, permissions and throttles
 run before the cache is consulted; object-level read permissions do not (a hit
 never loads the object), so a view that needs them must not use the mixin.
+
+Lost invalidations. A write whose invalidation never reaches Redis (its worker
+is cut off from it or backing off, cohortly.redis_client; or Redis is away and
+comes back with its old keys) leaves other processes the old entries until they
+expire. Every query result and every table stamp expires CACHALOT_TIMEOUT
+(QUERY_CACHE_SECONDS) after it is written, and those the write should have
+dropped were written before it. A response is served only while the stamp it
+was built at is still there (a missing stamp is "now"), so one built later from
+an old query result dies with that stamp. QUERY_CACHE_SECONDS after the write,
+no process reads the old rows through either cache (test_caching:
+test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound).
 """
 
 import contextlib

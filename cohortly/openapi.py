@@ -170,11 +170,23 @@ class JWTScheme(SimpleJWTScheme):
 _HEALTH_SCHEMA = {
     "type": "object",
     "properties": {
-        "status": {"type": "string", "enum": ["healthy"]},
+        "status": {
+            "type": "string",
+            "enum": ["healthy", "degraded"],
+            "description": "degraded: the cache (Redis) is unavailable and requests are served without it",
+        },
         "checks": {
             "type": "object",
-            "description": "database, and cache when Redis is configured",
-            "additionalProperties": {"type": "string", "enum": ["ok"]},
+            "properties": {
+                "database": {"type": "string", "enum": ["ok"]},
+                "cache": {
+                    "type": "string",
+                    "enum": ["ok", "unavailable"],
+                    "description": "only when Redis is configured",
+                },
+            },
+            "required": ["database"],
+            "additionalProperties": False,
         },
         "duration_ms": {"type": "number"},
     },
@@ -190,17 +202,24 @@ def add_health_path(result, generator, request, public):
         "get": {
             "operationId": "health_retrieve",
             "summary": "Liveness and readiness",
-            "description": "Checks the database, and Redis when configured. No authentication.",
+            "description": (
+                "Checks the database, and Redis when configured. Only the database makes an "
+                "instance unready (503); Redis is a cache, so without it the answer is 200 "
+                "with `status: degraded` and `checks.cache: unavailable`. No authentication."
+            ),
             "tags": ["platform"],
             "security": [],
             "responses": {
-                "200": {**response, "description": "Every dependency answers."},
-                # In the API's error shape: one error per dependency down, named in `attr`.
+                "200": {
+                    **response,
+                    "description": "The database answers: the instance can serve (`degraded` without Redis).",
+                },
+                # In the API's error shape, `attr` naming what is down.
                 "503": {
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse503"}}
                     },
-                    "description": "A dependency is down: `attr` names it (database or cache).",
+                    "description": "The database is down: `attr` is `database`.",
                 },
                 # Any other method, in the API's error shape like every other 405.
                 "405": {

@@ -152,6 +152,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttle counters must be shared by every worker process: Redis when
 # configured, otherwise the database cache (never per-process memory).
 REDIS_URL = env("REDIS_URL", default="")
+# Redis is a cache, never a dependency (cohortly/redis_client.py): a call waits at
+# most REDIS_TIMEOUT_MS to connect and as long for the reply, and after a failure
+# the worker doesn't call Redis for REDIS_BACKOFF_SECONDS, serving without it.
+REDIS_TIMEOUT_MS = env.int("REDIS_TIMEOUT_MS", default=100)
+if REDIS_TIMEOUT_MS <= 0:
+    # django-redis reads 0 as "no timeout": a hung Redis would hang every request.
+    raise ImproperlyConfigured("REDIS_TIMEOUT_MS must be a positive number of milliseconds.")
+REDIS_BACKOFF_SECONDS = env.float("REDIS_BACKOFF_SECONDS", default=5.0)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -159,15 +167,15 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="cohortly"),
             "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-                # A Redis outage degrades caching and throttling instead of
-                # failing every request; the failure is logged.
+                "REDIS_CLIENT_CLASS": "cohortly.redis_client.Redis",
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_MS / 1000,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_MS / 1000,
+                # A Redis outage is a miss or a no-op instead of a failed
+                # request; cohortly.redis_client logs it, once a minute.
                 "IGNORE_EXCEPTIONS": True,
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Seconds the user behind a JWT is cached in Redis (0 = read it on every request).
     USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
 else:
@@ -187,7 +195,12 @@ else:
 CACHALOT_ENABLED = bool(REDIS_URL) and env.bool("QUERY_CACHE", default=True)
 if CACHALOT_ENABLED:
     INSTALLED_APPS.append("cachalot")
-CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=600)
+# Every query result, and every per-table stamp that makes results and responses
+# stale, expires after this many seconds. It bounds how long a write whose
+# invalidation never reached Redis (a worker cut off from it, or Redis away and
+# back) can leave other processes reading the old rows: SECURITY.md, "Redis is a
+# cache, not a dependency".
+CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=60)
 CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
     {
         "accounts_user",
@@ -201,7 +214,8 @@ CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
     }
 )
 # Seconds a rendered API list or detail response is kept; never longer than
-# the query cache, whose invalidation stamps the entries.
+# the query cache, whose invalidation stamps the entries (an entry whose stamp
+# has expired is stale, so the bound above holds for responses too).
 RESPONSE_CACHE_SECONDS = min(env.int("RESPONSE_CACHE_SECONDS", default=60), CACHALOT_TIMEOUT)
 
 # --- Accounts and passwords ---------------------------------------------------

@@ -2,8 +2,9 @@
 
 DRF's stock throttles store every request's timestamp per client and rewrite
 that list on each request. A fixed window needs one atomic increment (Redis
-INCR) and holds the same limit. A cache outage lets requests through and is
-logged rather than failing them all.
+INCR) and holds the same limit. A cache outage lets requests through rather
+than failing them all. Redis's is logged, and Redis skipped for a few seconds,
+by its client (cohortly.redis_client) for every caller alike.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import logging
 import time
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework import throttling
 
 from cohortly import metrics
@@ -18,17 +20,14 @@ from cohortly import metrics
 logger = logging.getLogger(__name__)
 
 
-_last_outage_log = 0.0
-_skip_cache_until = 0.0
-OUTAGE_BACKOFF_SECONDS = 5
+_last_outage_log = float("-inf")
 
 
 def _log_outage():
-    # One line a minute per process is enough to notice an outage; and for a few
-    # seconds requests don't wait on a cache that is known to be down.
-    global _last_outage_log, _skip_cache_until
+    # The database cache's failures (no Redis): one line a minute per process
+    # is enough to notice them.
+    global _last_outage_log
     now = time.monotonic()
-    _skip_cache_until = now + OUTAGE_BACKOFF_SECONDS
     if now - _last_outage_log > 60:
         _last_outage_log = now
         logger.warning("throttle cache unavailable; requests are let through", exc_info=True)
@@ -65,10 +64,10 @@ class FixedWindowThrottleMixin:
         now = int(time.time())
         window_start = now - now % self.duration
         self.window_ends = window_start + self.duration
-        if time.monotonic() < _skip_cache_until:
-            return True
         try:
             count = self._hit(f"{self.key}:{window_start}", self.duration + 1)
+        except RedisError:  # said once a minute by cohortly.redis_client
+            return True
         except Exception:
             _log_outage()
             return True

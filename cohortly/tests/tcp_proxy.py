@@ -7,11 +7,13 @@ import threading
 
 class TCPProxy:
     """Listens on 127.0.0.1:<port> and forwards to target. mode:
-    "forward" (normal), "blackhole" (accept, never answer), "down" (refuse)."""
+    "forward" (normal), "blackhole" (accept, never answer), "down" (refuse).
+    `accepted` counts the connections it has accepted, in any mode."""
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
         self.mode = "forward"
+        self.accepted = 0
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener = socket.socket()
@@ -40,6 +42,8 @@ class TCPProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                self.accepted += 1
             if self.mode == "blackhole":
                 self._track(client)  # hold it open, say nothing
                 continue

@@ -332,6 +332,127 @@ def test_writes_in_one_process_are_seen_by_another(settings, make_user):
         assert title_there(base) == "Written elsewhere"
 
 
+# --- a write whose invalidation never reached Redis ---------------------------------
+# SECURITY.md, "Redis is a cache, not a dependency": other processes may read the old
+# rows until the entries it should have dropped expire, never longer.
+
+
+@needs_query_cache
+@pytest.mark.django_db(transaction=True)  # cachalot writes to Redis once a transaction commits
+def test_every_cache_entry_expires_within_the_stale_bound(response_cache, admin_client, world):
+    """Every key the caches write expires, none later than the bound:
+    QUERY_CACHE_SECONDS for query results, per-table stamps and responses,
+    USER_CACHE_SECONDS for the user behind a token. Throttle windows are counts,
+    not copies of anything."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    admin_client.get(URL)
+    admin_client.get(f"{URL}{world[0].pk}/")
+    admin_client.get("/api/v1/enrollments/")
+    kinds = set()
+    for key in cache.keys("*"):  # django-redis
+        if key.startswith("throttle_"):
+            continue
+        kind = (
+            "user" if key.startswith("auth:user:") else "response" if key.startswith("response:") else "query"
+        )
+        bound = settings.USER_CACHE_SECONDS if kind == "user" else settings.CACHALOT_TIMEOUT
+        ttl = cache.ttl(key)
+        assert ttl is not None and 0 < ttl <= bound, (key, ttl, bound)
+        kinds.add(kind)
+    assert kinds == {"user", "response", "query"}
+
+
+WRITER_WITHOUT_REDIS = """
+import django, sys
+django.setup()
+from accounts.models import User
+from accounts.services import user_update
+from bootcamps.models import Bootcamp
+print("ready", flush=True)
+sys.stdin.readline()
+Bootcamp.objects.filter(pk=int(sys.argv[1])).update(title="Written without Redis")
+user_update(actor=User.objects.get(pk=sys.argv[3]), user=User.objects.get(pk=sys.argv[2]), data={"is_active": False})
+print("written", flush=True)
+"""
+
+
+@needs_query_cache
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound(settings, make_user):
+    """A writer that can't reach Redis (a port where nothing listens) renames a
+    bootcamp and deactivates a student; a gunicorn server that reads through
+    Redis keeps serving what it had cached, but only until the bound (4 s here,
+    a minute by default) has passed since the write."""
+    import json
+    import time
+    import uuid
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from cohortly.tests.live_servers import free_port
+
+    bound = 4
+    admin, student = make_user(User.Role.ADMIN), make_user(User.Role.STUDENT)
+    camp = BootcampFactory(title="Cached title")
+    token = str(AccessToken.for_user(student))
+    env = {
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": f"stale-bound-{uuid.uuid4().hex}",
+        "QUERY_CACHE_SECONDS": str(bound),
+        "RESPONSE_CACHE_SECONDS": str(bound),
+        "USER_CACHE_SECONDS": str(bound),
+    }
+    writer_env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "cohortly.settings_test",
+        "DATABASE_URL": database_url_for_servers(),
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER_WITHOUT_REDIS, str(camp.pk), str(student.pk), str(admin.pk)],
+        cwd=BASE_DIR,
+        env=writer_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready", writer.stderr.read()
+        with gunicorn(workers=1, env=env) as base:
+
+            def title():
+                status, body = request("GET", f"{base}{URL}{camp.pk}/")
+                assert status == 200, body
+                return json.loads(body)["title"]
+
+            def me():
+                return request("GET", f"{base}/api/v1/auth/me", token=token)[0]
+
+            assert (title(), title(), me()) == ("Cached title", "Cached title", 200)  # now cached there
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            assert writer.stdout.readline().strip() == "written"
+            written_at = time.monotonic()
+            _, errors = writer.communicate(timeout=60)
+            assert writer.returncode == 0, errors
+            assert "Redis unavailable" in errors  # its invalidations really were lost
+
+            # Inside the bound the server may still serve what it had: here it does.
+            assert (title(), me()) == ("Cached title", 200)
+            time.sleep(max(0.0, written_at + bound + 0.5 - time.monotonic()))
+            assert title() == "Written without Redis"
+            assert me() == 401
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.communicate()
+
+
 # --- scopes that depend on who asks ------------------------------------------------
 
 

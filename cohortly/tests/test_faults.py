@@ -1,17 +1,27 @@
-"""Faults: a dead database, a dead Redis, a failing mail provider."""
+"""Faults: a dead database, a dead or hanging Redis, a failing mail provider."""
 
 import logging
+import os
+import time
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlparse
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD
+from bootcamps.tests.factories import BootcampFactory
+from cohortly.tests.live_servers import free_port
+from cohortly.tests.openapi_checks import assert_documented
+from cohortly.tests.redis_setup import use_redis_at
+from cohortly.tests.tcp_proxy import TCPProxy
 from conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -32,24 +42,123 @@ def test_api_answers_503_in_the_error_shape_when_the_database_is_down(student_cl
     assert student_client.get("/api/v1/auth/me").status_code == 200
 
 
-def test_app_keeps_serving_when_redis_is_down(settings, anon_client, student_client, caplog):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    with caplog.at_level(logging.WARNING):
-        assert student_client.get("/api/v1/auth/me").status_code == 200  # throttled views still answer
+# --- Redis is a cache, not a dependency ------------------------------------------
+
+REDIS_LOGGER = "cohortly.redis_client"
+
+
+def _assert_degraded(response):
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
+    assert_documented(response)
+
+
+@pytest.fixture
+def hanging_redis():
+    """A Redis that accepts connections and never answers."""
+    listener = TCPProxy("127.0.0.1", free_port())  # never forwards: black-holed from the start
+    listener.cut("blackhole")
+    yield listener
+    listener.stop()
+
+
+def _wait_for_accepted(listener, count):
+    """The listener's thread counts a connection just after the client has made it."""
+    deadline = time.monotonic() + 5
+    while listener.accepted < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return listener.accepted
+
+
+def test_redis_refusing_connections_takes_nothing_down_and_is_logged_once(
+    settings, anon_client, student_client, student_user, caplog
+):
+    """Nothing listens on Redis's port. No backoff here: every Redis call of every
+    request really tries it, and the log still says so once."""
+    use_redis_at(settings, f"redis://127.0.0.1:{free_port()}/0")
+    settings.REDIS_BACKOFF_SECONDS = 0
+    camp = BootcampFactory(title="Open camp")
+    with caplog.at_level(logging.INFO):
+        for _ in range(5):
+            _assert_degraded(anon_client.get("/api/v1/health/"))
+            assert anon_client.get("/api/v1/bootcamps/").json()["count"] == 1
+            assert student_client.get(f"/api/v1/bootcamps/{camp.pk}/").json()["title"] == "Open camp"
+            assert student_client.get("/api/v1/auth/me").json()["email"] == student_user.email
         login = anon_client.post(
-            "/api/v1/auth/login", {"email": "x@example.com", "password": "y"}, format="json"
+            "/api/v1/auth/login", {"email": student_user.email, "password": DEFAULT_PASSWORD}, format="json"
         )
-    assert login.status_code == 401  # the login throttle degrades open, the request is answered
-    health = anon_client.get("/api/v1/health")
-    assert_error(health, 503, code="service_unavailable", attr="cache")
-    assert [error["attr"] for error in health.json()["errors"]] == ["cache"]
+        assert login.status_code == 200 and login.json()["access"]
+        renamed = student_client.patch("/api/v1/auth/me", {"full_name": "Renamed Student"}, format="json")
+        assert renamed.status_code == 200
+        enrolled = student_client.post("/api/v1/enrollments/", {"bootcamp": camp.pk}, format="json")
+        assert enrolled.status_code == 201
+        assert student_client.get("/api/v1/auth/me").json()["full_name"] == "Renamed Student"
+        assert student_client.get(f"/api/v1/bootcamps/{camp.pk}/").json()["seats_taken"] == 1
+
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in warnings] == [(REDIS_LOGGER, "WARNING")], [
+        r.getMessage() for r in warnings
+    ]
+    assert "Connection refused" in warnings[0].getMessage()
+
+
+def test_a_hanging_redis_costs_one_timeout_then_the_worker_skips_it(
+    settings, hanging_redis, anon_client, student_client, caplog
+):
+    """Redis accepts and never answers: the first call waits for the socket
+    timeout, and every call in the backoff window after it skips Redis (the
+    listener sees no second connection) until the window is over."""
+    use_redis_at(settings, f"redis://127.0.0.1:{hanging_redis.port}/0")
+    settings.REDIS_BACKOFF_SECONDS = 60  # longer than this part of the test
+    camp = BootcampFactory()
+    with caplog.at_level(logging.WARNING, logger=REDIS_LOGGER):
+        # An anonymous request's first Redis call is the throttle's pipeline.
+        assert anon_client.get("/api/v1/bootcamps/").status_code == 200
+    assert _wait_for_accepted(hanging_redis, 1) == 1
+    (warning,) = [r for r in caplog.records if r.name == REDIS_LOGGER]
+    assert "TimeoutError" in warning.getMessage()  # the socket timeout ended the wait
+    pool = cache.client.get_client().connection_pool
+    assert pool.connection_kwargs["socket_timeout"] == pool.connection_kwargs["socket_connect_timeout"] == 0.1
+
+    for _ in range(5):
+        _assert_degraded(anon_client.get("/api/v1/health/"))
+        assert anon_client.get("/api/v1/bootcamps/").status_code == 200
+        assert student_client.get(f"/api/v1/bootcamps/{camp.pk}/").status_code == 200
+        assert student_client.get("/api/v1/auth/me").status_code == 200
+    assert hanging_redis.accepted == 1, "a call inside the backoff window waited on Redis"
+
+    # Once the window is over, one call tries Redis again (here the health probe's PING).
+    settings.REDIS_BACKOFF_SECONDS = 0.2
+    time.sleep(0.3)
+    _assert_degraded(anon_client.get("/api/v1/health/"))
+    assert _wait_for_accepted(hanging_redis, 2) == 2
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+def test_redis_coming_back_is_used_again_and_logged_once_each_way(settings, anon_client, caplog):
+    """Redis behind a proxy that is cut, then restored."""
+    real = urlparse(os.environ["REDIS_URL"])
+    proxy = TCPProxy(real.hostname, real.port or 6379)
+    proxy.start()
+    try:
+        use_redis_at(settings, f"redis://127.0.0.1:{proxy.port}{real.path}")
+        settings.REDIS_BACKOFF_SECONDS = 0.2
+        with caplog.at_level(logging.INFO, logger=REDIS_LOGGER):
+            assert anon_client.get("/api/v1/health/").json()["status"] == "healthy"
+            proxy.cut("down")
+            for _ in range(3):
+                _assert_degraded(anon_client.get("/api/v1/health/"))
+                time.sleep(0.25)  # past the backoff: each probe really tries
+            proxy.start()
+            time.sleep(0.25)
+            assert anon_client.get("/api/v1/health/").json()["checks"]["cache"] == "ok"
+            assert anon_client.get("/api/v1/health/").json()["status"] == "healthy"
+    finally:
+        proxy.stop()
+    said = [(r.levelname, r.getMessage().split(" (")[0]) for r in caplog.records if r.name == REDIS_LOGGER]
+    assert [level for level, _ in said] == ["WARNING", "INFO"], said
+    assert "Redis answers again" in caplog.records[-1].getMessage()
 
 
 @pytest.mark.django_db(transaction=True)  # the worker manages its own connections and transactions
