@@ -49,7 +49,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import router
+from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -190,14 +190,46 @@ def reading_the_database():
         return
     from cachalot.api import cachalot_disabled
 
+    # cachalot_disabled() turns the cache back on only when its block ends
+    # normally: an exception raised through it (a database error in the block)
+    # would leave this thread's query cache off for good. So the block's
+    # exception is held until cachalot's block has ended, then raised.
+    error = None
     with cachalot_disabled():
-        yield
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+    if error is not None:
+        raise error
+
+
+def settle_query_cache_levels() -> None:
+    """Leave every transaction level cachalot holds beyond the ones Django has open.
+
+    cachalot opens its own level (where a transaction's invalidations and reads
+    wait for the commit) as Django's atomic() is entered, before Django starts
+    the transaction, and leaves it as the block exits. When starting the
+    transaction fails (the database unreachable), the block is never entered, so
+    never exited: cachalot keeps the level, and from then on the thread keeps
+    its invalidations and query results to itself, serving its own stale
+    results and never telling Redis of its writes. Outside the blocks Django has
+    open there is no transaction, so such a level is closed as committed: what
+    it holds was read from, or written to, the database as it is.
+    """
+    from cachalot.cache import cachalot_caches
+
+    for connection in connections.all(initialized_only=True):
+        levels = cachalot_caches.atomic_caches[connection.alias]
+        while len(levels) > len(connection.atomic_blocks):
+            cachalot_caches.exit_atomic(connection.alias, True)
 
 
 class WritesReadTheDatabase:
     """Middleware: a request that may write (any method but GET, HEAD and
     OPTIONS) runs with the query cache off, so the services it calls check what
-    the database holds, not what the cache last saw."""
+    the database holds, not what the cache last saw. Every request ends with
+    the query cache's transaction levels settled (settle_query_cache_levels)."""
 
     def __init__(self, get_response):
         if not apps.is_installed("cachalot"):
@@ -205,7 +237,11 @@ class WritesReadTheDatabase:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return self.get_response(request)
-        with reading_the_database():
-            return self.get_response(request)
+        try:
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return self.get_response(request)
+            with reading_the_database():
+                return self.get_response(request)
+        finally:
+            # A request that met a database outage leaves no query-cache level behind.
+            settle_query_cache_levels()

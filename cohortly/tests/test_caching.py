@@ -6,10 +6,11 @@ import subprocess
 import sys
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from bootcamps.services import bootcamp_update
 from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
 from bootcamps.tests.test_admin import form_data
 from cohortly.tests.live_servers import BASE_DIR, database_url_for_servers, gunicorn, request
+from conftest import assert_error
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 
@@ -638,3 +640,82 @@ def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client,
     by_price = admin_client.get(f"{URL}?ordering=title&ordering=-price&page_size=2")
     by_title = admin_client.get(f"{URL}?ordering=-price&ordering=title&page_size=2")
     assert (by_price["X-Cache"], by_title["X-Cache"]) == ("miss", "miss")
+
+
+# --- A database error leaves the query cache as it was ---------------------------
+
+
+def _seat_count_queries(camp) -> int:
+    from enrollments.services import bootcamp_seats_left
+
+    bootcamp_seats_left(camp)
+    with CaptureQueriesContext(connection) as captured:
+        bootcamp_seats_left(camp)
+    return len(_seat_counts(captured))
+
+
+@needs_query_cache
+def test_an_error_inside_a_database_read_leaves_the_query_cache_on():
+    """cachalot_disabled() (behind reading_the_database) restores the cache only
+    when its block ends normally; a database error raised through it must not
+    leave the thread reading past the cache from then on."""
+    from cohortly.caching import reading_the_database
+
+    camp = BootcampFactory(capacity=3)
+    assert _seat_count_queries(camp) == 0
+    with pytest.raises(ZeroDivisionError), reading_the_database():
+        1 / 0  # noqa: B018 - any error raised inside the block
+    assert _seat_count_queries(camp) == 0
+
+
+@needs_query_cache
+def test_a_request_that_met_a_database_outage_leaves_the_query_cache_serving(student_client):
+    student_client.raise_request_exception = False
+    camp = BootcampFactory(capacity=3)
+    assert _seat_count_queries(camp) == 0
+    with mock.patch.object(
+        connection, "ensure_connection", side_effect=OperationalError("connection refused")
+    ):
+        assert_error(student_client.get("/api/v1/auth/me"), 503)
+    assert _seat_count_queries(camp) == 0
+
+
+@needs_query_cache
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_that_could_not_start_leaves_no_query_cache_level_behind(client):
+    """cachalot opens its level for atomic() before Django starts the
+    transaction; when that start fails (the connection died under a request),
+    the level is never closed, and the thread's later writes would never reach
+    Redis. Every request ends with the levels settled: after one, a write in
+    this thread is seen by a reader in another thread."""
+    import threading
+
+    camp = BootcampFactory(title="Before")
+
+    def title_seen_by_another_thread():
+        seen = []
+
+        def read():
+            try:
+                seen.append(Bootcamp.objects.get(pk=camp.pk).title)
+            finally:
+                connection.close()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(10)
+        return seen[0]
+
+    assert title_seen_by_another_thread() == "Before"  # cached in Redis
+    with (
+        mock.patch.object(
+            connection, "ensure_connection", side_effect=OperationalError("connection refused")
+        ),
+        pytest.raises(OperationalError),
+        transaction.atomic(),
+    ):
+        pass  # never reached: starting the transaction fails
+    assert client.get("/api/v1/health").status_code == 200  # a request, which ends settled
+    Bootcamp.objects.filter(pk=camp.pk).update(title="After")
+    assert title_seen_by_another_thread() == "After"
