@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -90,6 +91,26 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
         "updated_at",
         "password_link",
     ]
+
+    actions = ["end_sessions"]
+
+    @admin.action(description="Log selected users out of every device")
+    def end_sessions(self, request, queryset):
+        """For an account that may be compromised: every token it holds, access
+        and refresh, stops working on its next request (the password stays)."""
+        users = list(queryset)
+        for user in users:
+            services.user_logout_all(user=user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d user was logged out of every device.",
+                "%(count)d users were logged out of every device.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -220,6 +241,6 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
 admin.site.unregister(Group)
 # Refresh tokens are the API's bookkeeping (logout, rotation, flushexpiredtokens),
 # not staff's, and simplejwt's admin would let staff add blacklist rows by hand.
-# Staff log a user out everywhere by deactivating them or from their password
-# page (user_set_password logs every device out).
+# Staff log a user out everywhere with the user list's action (or by setting a
+# password, or deactivating them): accounts.services.user_logout_all.
 admin.site.unregister([OutstandingToken, BlacklistedToken])

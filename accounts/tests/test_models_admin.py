@@ -304,3 +304,33 @@ def test_admin_shows_whether_each_address_is_proven_and_changes_it_nowhere(clien
     assert client.post(f"/admin/accounts/user/{unproven.pk}/change/", data).status_code == 302
     unproven.refresh_from_db()
     assert unproven.full_name == "Renamed" and unproven.email_verified_at is None
+
+
+def test_admin_logs_selected_users_out_of_every_device(client):
+    from rest_framework.test import APIClient
+
+    from accounts.services import tokens_for
+
+    admin = UserFactory(role="ADMIN")
+    ann, bob = UserFactory(email="ann@example.com"), UserFactory(email="bob@example.com")
+    ann_tokens, bob_tokens = tokens_for(ann), tokens_for(bob)
+    api = APIClient()
+
+    def me(tokens):
+        return api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}").status_code
+
+    assert me(ann_tokens) == me(bob_tokens) == 200
+    client.force_login(admin)
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "end_sessions", "_selected_action": [str(ann.pk)]},
+        follow=True,
+    )
+    assert "1 user was logged out of every device." in response.text
+    assert me(ann_tokens) == 401
+    assert (
+        api.post("/api/v1/auth/refresh", {"refresh": ann_tokens["refresh"]}, format="json").status_code == 401
+    )
+    assert me(bob_tokens) == 200
+    ann.refresh_from_db()
+    assert ann.check_password(DEFAULT_PASSWORD)  # the password stays
