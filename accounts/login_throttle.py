@@ -9,7 +9,7 @@ from math import ceil
 
 from accounts.models import normalize_email
 from cohortly.errors import TooManyAttempts
-from cohortly.throttling import LoginAccountRateThrottle, LoginRateThrottle
+from cohortly.throttling import LoginAccountRateThrottle, LoginRateThrottle, refusing
 
 
 def login_attempt_check(*, request, email: str | None) -> None:
@@ -28,8 +28,9 @@ def login_attempt_check(*, request, email: str | None) -> None:
     password is refused too until the window ends. If the cache is down the
     attempt is let through (cohortly.redis_client logs it)."""
     throttles = [LoginRateThrottle(), LoginAccountRateThrottle(normalize_email(email or ""))]
-    # A list, not any(): the attempt counts against both even when the first refuses.
-    refused = [throttle for throttle in throttles if not throttle.allow_request(request, None)]
+    # Both counted at once (one Redis transaction): at the limit, concurrent
+    # attempts can't each find a different counter spent and all be refused.
+    refused = refusing(throttles, request)
     if refused:
         wait = max(throttle.wait() for throttle in refused)
         raise TooManyAttempts(f"Too many sign-in attempts. Try again in {_duration(wait)}.", wait=wait)

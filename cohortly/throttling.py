@@ -33,44 +33,48 @@ def _log_outage():
         logger.warning("throttle cache unavailable; requests are let through", exc_info=True)
 
 
+def _hit_windows(cache, windows: list[tuple[str, int]]) -> list[int | None]:
+    """Count one request in each window (key, ttl); return the windows' counts.
+
+    On Redis the windows are counted in one transaction (MULTI: INCR and EXPIRE
+    NX per key), so concurrent requests see several counters move together."""
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is not None:
+        pipe = get_client(write=True).pipeline(transaction=True)
+        for key, ttl in windows:
+            raw_key = cache.client.make_key(key)
+            pipe.incr(raw_key)
+            pipe.expire(raw_key, ttl, nx=True)
+        return pipe.execute()[::2]
+    counts = []
+    for key, ttl in windows:
+        # add() is a no-op when the key exists, so the expiry is set once.
+        cache.add(key, 0, ttl)
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between add() and incr(): a fresh window
+            cache.set(key, 1, ttl)
+            counts.append(1)
+    return counts
+
+
 class FixedWindowThrottleMixin:
     cache = cache
 
-    def _hit(self, key: str, ttl: int) -> int | None:
-        """Count one request in the window `key`; return the window's count."""
-        get_client = getattr(getattr(self.cache, "client", None), "get_client", None)
-        if get_client is not None:
-            # django-redis: INCR and EXPIRE NX in one round trip.
-            raw_key = self.cache.client.make_key(key)
-            pipe = get_client(write=True).pipeline(transaction=False)
-            pipe.incr(raw_key)
-            pipe.expire(raw_key, ttl, nx=True)
-            count, _ = pipe.execute()
-            return count
-        # add() is a no-op when the key exists, so the expiry is set once.
-        self.cache.add(key, 0, ttl)
-        try:
-            return self.cache.incr(key)
-        except ValueError:  # expired between add() and incr(): a fresh window
-            self.cache.set(key, 1, ttl)
-            return 1
-
-    def allow_request(self, request, view):
+    def window(self, request, view) -> tuple[str, int] | None:
+        """The window this request counts in now (its key and its ttl), or None
+        when this throttle doesn't apply to it."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
-            return True
+            return None
         now = int(time.time())
         window_start = now - now % self.duration
         self.window_ends = window_start + self.duration
-        try:
-            count = self._hit(f"{self.key}:{window_start}", self.duration + 1)
-        except RedisError:  # said once a minute by cohortly.redis_client
-            return True
-        except Exception:
-            _log_outage()
-            return True
+        return f"{self.key}:{window_start}", self.duration + 1
+
+    def allows(self, count: int | None) -> bool:
         if count is None:  # a cache that swallowed an error (IGNORE_EXCEPTIONS)
             _log_outage()
             return True
@@ -79,8 +83,28 @@ class FixedWindowThrottleMixin:
         metrics.THROTTLE_REFUSALS.labels(self.scope).inc()
         return False
 
+    def allow_request(self, request, view):
+        return not refusing([self], request, view)
+
     def wait(self):
         return max(1, self.window_ends - int(time.time()))
+
+
+def refusing(throttles, request, view=None) -> list:
+    """Count one request against every throttle in `throttles` at once and return
+    those whose limit it is over. A cache outage refuses nothing."""
+    counted = [(throttle, window) for throttle in throttles if (window := throttle.window(request, view))]
+    if not counted:
+        return []
+    try:
+        counts = _hit_windows(counted[0][0].cache, [window for _, window in counted])
+    except RedisError:  # said once a minute by cohortly.redis_client
+        return []
+    except Exception:
+        _log_outage()
+        return []
+    pairs = zip(counted, counts, strict=True)
+    return [throttle for (throttle, _), count in pairs if not throttle.allows(count)]
 
 
 class AnonRateThrottle(FixedWindowThrottleMixin, throttling.AnonRateThrottle):
