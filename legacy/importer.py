@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import psycopg
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from psycopg import sql
@@ -34,6 +35,7 @@ from assignments.models import Assignment
 from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
+from cohortly.caching import tables_changed
 from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -103,6 +105,45 @@ def _bulk_update(model, instances, fields: list[str]) -> None:
     for instance in instances:
         instance.updated_at = now
     model.objects.bulk_update(instances, [*fields, "legacy_updated_at", "updated_at"])
+
+
+def _copy_insert(model, instances) -> None:
+    """Insert new rows as bulk_create would, through PostgreSQL's COPY.
+
+    bulk_create sends one INSERT with every value quoted into its text (Django
+    binds parameters on the client): for leads and their timeline that was most of
+    a first import's time, in Python and in the server's parser. COPY streams the
+    same values (each field's pre_save and get_db_prep_save, as bulk_create takes
+    them); the ids are drawn from the table's own sequence first, so the instances
+    end up with their pk, as bulk_create leaves them. COPY goes around the ORM, so
+    cachalot is told the table changed. legacy/tests hold the rows to bulk_create's.
+    Other databases (the embedded SQLite of `make run`) get bulk_create itself.
+    """
+    if not instances:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(instances)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(seq) FROM pg_get_serial_sequence(%s, %s) AS seq, generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(instances)],
+        )
+        for instance, pk in zip(instances, sorted(pk for (pk,) in cursor.fetchall()), strict=True):
+            instance.pk = pk
+        with cursor.copy(copy) as rows:
+            for instance in instances:
+                rows.write_row([f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    tables_changed(model)
 
 
 @functools.cache
@@ -271,8 +312,8 @@ class Importer:
                 self.report.refuse(table, row["id"], str(exc))
         return accepted
 
-    def _write(self, model, accepted, known: dict, fields: list[str]) -> tuple[list, list]:
-        """Insert the new rows and update the changed ones: (created, updated)."""
+    def _write(self, model, accepted, known: dict, fields: list[str], *, copy=False) -> tuple[list, list]:
+        """Insert the new rows (with COPY if `copy`) and update the changed ones: (created, updated)."""
         counts = self.report.counts(model_table(model))
         created, updated = [], []
         for row, instance in accepted:
@@ -281,7 +322,10 @@ class Importer:
                 updated.append(instance)
             else:
                 created.append(instance)
-        model.objects.bulk_create(created)
+        if copy:
+            _copy_insert(model, created)
+        else:
+            model.objects.bulk_create(created)
         _bulk_update(model, updated, fields)
         counts.created += len(created)
         counts.updated += len(updated)
@@ -642,10 +686,9 @@ class Importer:
             self._sorted_out("leads", rows, convert),
             known,
             ["full_name", "email", "phone", "source", "status", "lost_reason", "bootcamp", "owner"],
+            copy=True,
         )
-        LeadActivity.objects.bulk_create(
-            [*self._timeline_of_new(created), *self._timeline_of_changed(updated)], batch_size=self.batch_size
-        )
+        _copy_insert(LeadActivity, [*self._timeline_of_new(created), *self._timeline_of_changed(updated)])
 
     @staticmethod
     def _timeline_of_new(leads) -> list[LeadActivity]:
