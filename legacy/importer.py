@@ -111,13 +111,14 @@ def _copy_insert(model, instances) -> None:
     """Insert new rows as bulk_create would, through PostgreSQL's COPY.
 
     bulk_create sends one INSERT with every value quoted into its text (Django
-    binds parameters on the client): for leads and their timeline that was most of
-    a first import's time, in Python and in the server's parser. COPY streams the
-    same values (each field's pre_save and get_db_prep_save, as bulk_create takes
-    them); the ids are drawn from the table's own sequence first, so the instances
-    end up with their pk, as bulk_create leaves them. COPY goes around the ORM, so
-    cachalot is told the table changed. legacy/tests hold the rows to bulk_create's.
-    Other databases (the embedded SQLite of `make run`) get bulk_create itself.
+    binds parameters on the client): for users, leads and the leads' timeline that
+    was most of a first import's time, in Python and in the server's parser. COPY
+    streams the same values (each field's pre_save and get_db_prep_save, as
+    bulk_create takes them); instances without a pk get theirs from the table's own
+    sequence first, so they end up with it, as bulk_create leaves them. COPY goes
+    around the ORM, so cachalot is told the table changed. legacy/tests hold the
+    rows to bulk_create's. Other databases (the embedded SQLite of `make run`) get
+    bulk_create itself.
     """
     if not instances:
         return
@@ -130,16 +131,19 @@ def _copy_insert(model, instances) -> None:
     copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
     )
+    prepare = [(f.pre_save, f.get_db_prep_save) for f in fields]
+    without_pk = [instance for instance in instances if instance.pk is None]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(seq) FROM pg_get_serial_sequence(%s, %s) AS seq, generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(instances)],
-        )
-        for instance, pk in zip(instances, sorted(pk for (pk,) in cursor.fetchall()), strict=True):
-            instance.pk = pk
+        if without_pk:
+            cursor.execute(
+                "SELECT nextval(seq) FROM pg_get_serial_sequence(%s, %s) AS seq, generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(without_pk)],
+            )
+            for instance, pk in zip(without_pk, sorted(pk for (pk,) in cursor.fetchall()), strict=True):
+                instance.pk = pk
         with cursor.copy(copy) as rows:
             for instance in instances:
-                rows.write_row([f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+                rows.write_row([db_value(value(instance, True), connection) for value, db_value in prepare])
     for instance in instances:
         instance._state.adding = False
         instance._state.db = connection.alias
@@ -396,7 +400,7 @@ class Importer:
                 writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         _, updated = self._write(
-            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"]
+            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"], copy=True
         )
         for user in updated:
             _, _, _, was_active, role, password = known[user.pk]

@@ -1,4 +1,4 @@
-"""The importer writes leads and their timeline with COPY: the rows must be the ones
+"""The importer writes users, leads and the leads' timeline with COPY: the rows must be the ones
 bulk_create writes, and the query cache must see them."""
 
 import uuid
@@ -12,12 +12,14 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from bootcamps.tests.factories import BootcampFactory
 from leads.models import Lead, LeadActivity
+from legacy.hashers import LegacyBcryptPasswordHasher
 from legacy.importer import _copy_insert
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 #: What COPY's text format has to escape, and what JSON has to keep.
 EARLIER = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+NODE_HASH = "$2b$04$18Q0LbbTqo/of7HYU6F9sOwZT1iXjzYMleLHCjMR1YOnkWO83gLu."
 AWKWARD = "tab\there, line\nbreak, back\\slash, \\N, quotes \"'“”, ünïcödé 🐍"
 
 
@@ -123,6 +125,45 @@ def test_copy_writes_the_rows_bulk_create_writes():
     assert lead_rows[0]["search_text"] == "ADA LOVELACE ADA@EXAMPLE.ORG +44 20 1234567"
     assert activity_rows[1]["data"]["legacy"]["source"] == AWKWARD
     assert len(activity_rows) == 4
+
+
+def test_copy_writes_the_users_bulk_create_writes():
+    def users():
+        return [
+            User(
+                id=uuid.UUID("00000000-0000-4000-8000-0000000000a1"),
+                email="ada@example.org",
+                password=LegacyBcryptPasswordHasher.wrap(NODE_HASH),
+                full_name=AWKWARD,
+                phone="+44 20 1234567",
+                role=User.Role.INSTRUCTOR,
+                is_active=False,
+                created_at=datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=UTC),
+                legacy_id=uuid.UUID("00000000-0000-4000-8000-0000000000a1"),
+                legacy_updated_at=datetime(2024, 3, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))),
+            ),
+            # Fields left to their defaults (the id too, fixed here so both runs match).
+            User(
+                id=uuid.UUID("00000000-0000-4000-8000-0000000000a2"),
+                email="b@example.org",
+                created_at=EARLIER,
+            ),
+        ]
+
+    def rows(insert):
+        with transaction.atomic():
+            saved = users()
+            insert(User, saved)
+            assert not any(user._state.adding for user in saved)
+            found = list(User.objects.filter(pk__in=[user.pk for user in saved]).order_by("pk").values())
+            transaction.set_rollback(True)
+        for row in found:
+            assert row.pop("updated_at") is not None
+        return found
+
+    by_orm = rows(lambda model, saved: model.objects.bulk_create(saved))
+    assert rows(_copy_insert) == by_orm
+    assert by_orm[0]["full_name"] == AWKWARD and by_orm[1]["ended_sessions"] == {}
 
 
 def test_an_empty_copy_writes_nothing(django_assert_num_queries):
