@@ -647,10 +647,13 @@ class Importer:
             return
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
         owners = self._pks(User, (row["owner_id"] for row in rows))
+        # Only an open lead can clash with one open in Cohortly.
+        statuses = self.mapping.enums["lead_status"]
+        open_emails = {
+            normalize_email(row["email"]) for row in rows if statuses.get(row["status"]) in OPEN_LEAD
+        }
         open_in_cohortly = dict(
-            Lead.objects.filter(
-                email__in={normalize_email(row["email"]) for row in rows}, status__in=OPEN_LEAD
-            ).values_list("email", "legacy_id")
+            Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list("email", "legacy_id")
         )
 
         def convert(row):
