@@ -2,8 +2,9 @@
 
 One run reads the source in one read-only REPEATABLE READ transaction (one
 consistent state while the Node backend keeps serving), streams each table in
-batches through a server-side cursor, and writes each batch with bulk inserts
-and updates. Every imported row keeps its source id (users as their own id,
+batches through a server-side cursor, and writes each batch in bulk (new users,
+leads and timeline entries with COPY, other new rows with bulk_create, changed
+rows with bulk_update). Every imported row keeps its source id (users as their own id,
 everything else in `legacy_id`) and the source's `updated_at`, so a later run
 creates what is new, updates what changed, leaves the rest alone and never
 touches a row created in Cohortly.
