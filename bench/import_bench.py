@@ -15,6 +15,7 @@ bench/IMPORT-RESULTS.md.
 Settings (environment):
   BENCH_PG_URL     postgres://postgres@127.0.0.1:5432 (the server; two databases are made on it)
   BENCH_REDIS_URL  redis://127.0.0.1:6379/14 (Cohortly's query cache sees every write, as in production)
+  BENCH_SOURCE_DB cohortly_bench_node   BENCH_TARGET_DB cohortly_bench_import (dropped and rebuilt)
   BENCH_USERS 10000   BENCH_LEADS 100000
 """
 
@@ -37,7 +38,8 @@ SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rs
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 USERS = int(os.environ.get("BENCH_USERS", 10_000))
 LEADS = int(os.environ.get("BENCH_LEADS", 100_000))
-SOURCE_DB, TARGET_DB = "cohortly_bench_node", "cohortly_bench_import"
+SOURCE_DB = os.environ.get("BENCH_SOURCE_DB", "cohortly_bench_node")
+TARGET_DB = os.environ.get("BENCH_TARGET_DB", "cohortly_bench_import")
 # One bcrypt hash (cost 4) for everyone: hashing is not what is measured.
 HASH = "$2b$04$18Q0LbbTqo/of7HYU6F9sOwZT1iXjzYMleLHCjMR1YOnkWO83gLu."
 

@@ -225,6 +225,18 @@ def settle_query_cache_levels() -> None:
             cachalot_caches.exit_atomic(connection.alias, True)
 
 
+def tables_changed(*models: type[Model]) -> None:
+    """Tell the query cache these models' tables were written where cachalot can't
+    see it (a COPY through the driver): their cached reads are dropped, at commit
+    when inside a transaction, as for any write cachalot sees."""
+    if not apps.is_installed("cachalot"):
+        return
+    from cachalot.api import invalidate
+
+    for model in models:
+        invalidate(model, db_alias=router.db_for_write(model))
+
+
 class WritesReadTheDatabase:
     """Middleware: a request that may write (any method but GET, HEAD and
     OPTIONS) runs with the query cache off, so the services it calls check what

@@ -2,8 +2,9 @@
 
 One run reads the source in one read-only REPEATABLE READ transaction (one
 consistent state while the Node backend keeps serving), streams each table in
-batches through a server-side cursor, and writes each batch with bulk inserts
-and updates. Every imported row keeps its source id (users as their own id,
+batches through a server-side cursor, and writes each batch in bulk (new users,
+leads and timeline entries with COPY, other new rows with bulk_create, changed
+rows with bulk_update). Every imported row keeps its source id (users as their own id,
 everything else in `legacy_id`) and the source's `updated_at`, so a later run
 creates what is new, updates what changed, leaves the rest alone and never
 touches a row created in Cohortly.
@@ -23,6 +24,7 @@ from decimal import Decimal
 
 import psycopg
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from psycopg import sql
@@ -34,6 +36,7 @@ from assignments.models import Assignment
 from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
+from cohortly.caching import tables_changed
 from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -103,6 +106,49 @@ def _bulk_update(model, instances, fields: list[str]) -> None:
     for instance in instances:
         instance.updated_at = now
     model.objects.bulk_update(instances, [*fields, "legacy_updated_at", "updated_at"])
+
+
+def _copy_insert(model, instances) -> None:
+    """Insert new rows as bulk_create would, through PostgreSQL's COPY.
+
+    bulk_create sends one INSERT with every value quoted into its text (Django
+    binds parameters on the client): for users, leads and the leads' timeline that
+    was most of a first import's time, in Python and in the server's parser. COPY
+    streams the same values (each field's pre_save and get_db_prep_save, as
+    bulk_create takes them); instances without a pk get theirs from the table's own
+    sequence first, so they end up with it, as bulk_create leaves them. COPY goes
+    around the ORM, so cachalot is told the table changed. legacy/tests hold the
+    rows to bulk_create's. Other databases (the embedded SQLite of `make run`) get
+    bulk_create itself.
+    """
+    if not instances:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(instances)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    prepare = [(f.pre_save, f.get_db_prep_save) for f in fields]
+    without_pk = [instance for instance in instances if instance.pk is None]
+    with connection.cursor() as cursor:
+        if without_pk:
+            cursor.execute(
+                "SELECT nextval(seq) FROM pg_get_serial_sequence(%s, %s) AS seq, generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(without_pk)],
+            )
+            for instance, pk in zip(without_pk, sorted(pk for (pk,) in cursor.fetchall()), strict=True):
+                instance.pk = pk
+        with cursor.copy(copy) as rows:
+            for instance in instances:
+                rows.write_row([db_value(value(instance, True), connection) for value, db_value in prepare])
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    tables_changed(model)
 
 
 @functools.cache
@@ -271,8 +317,8 @@ class Importer:
                 self.report.refuse(table, row["id"], str(exc))
         return accepted
 
-    def _write(self, model, accepted, known: dict, fields: list[str]) -> tuple[list, list]:
-        """Insert the new rows and update the changed ones: (created, updated)."""
+    def _write(self, model, accepted, known: dict, fields: list[str], *, copy=False) -> tuple[list, list]:
+        """Insert the new rows (with COPY if `copy`) and update the changed ones: (created, updated)."""
         counts = self.report.counts(model_table(model))
         created, updated = [], []
         for row, instance in accepted:
@@ -281,7 +327,10 @@ class Importer:
                 updated.append(instance)
             else:
                 created.append(instance)
-        model.objects.bulk_create(created)
+        if copy:
+            _copy_insert(model, created)
+        else:
+            model.objects.bulk_create(created)
         _bulk_update(model, updated, fields)
         counts.created += len(created)
         counts.updated += len(updated)
@@ -355,7 +404,7 @@ class Importer:
                 writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         _, updated = self._write(
-            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"]
+            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"], copy=True
         )
         for user in updated:
             _, _, _, was_active, role, password = known[user.pk]
@@ -602,10 +651,13 @@ class Importer:
             return
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
         owners = self._pks(User, (row["owner_id"] for row in rows))
+        # Only an open lead can clash with one open in Cohortly.
+        statuses = self.mapping.enums["lead_status"]
+        open_emails = {
+            normalize_email(row["email"]) for row in rows if statuses.get(row["status"]) in OPEN_LEAD
+        }
         open_in_cohortly = dict(
-            Lead.objects.filter(
-                email__in={normalize_email(row["email"]) for row in rows}, status__in=OPEN_LEAD
-            ).values_list("email", "legacy_id")
+            Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list("email", "legacy_id")
         )
 
         def convert(row):
@@ -645,10 +697,9 @@ class Importer:
             self._sorted_out("leads", rows, convert),
             known,
             ["full_name", "email", "phone", "source", "status", "lost_reason", "bootcamp", "owner"],
+            copy=True,
         )
-        LeadActivity.objects.bulk_create(
-            [*self._timeline_of_new(created), *self._timeline_of_changed(updated)], batch_size=self.batch_size
-        )
+        _copy_insert(LeadActivity, [*self._timeline_of_new(created), *self._timeline_of_changed(updated)])
 
     @staticmethod
     def _timeline_of_new(leads) -> list[LeadActivity]:

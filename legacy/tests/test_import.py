@@ -445,6 +445,26 @@ def test_cohortly_accounts_are_never_overwritten_by_a_source_user_with_their_ema
     assert mine.legacy_id is None and User.objects.count() == 1
 
 
+def test_an_open_lead_made_in_cohortly_keeps_its_email_from_open_source_leads_only(node):
+    mine = [
+        LeadFactory(email=f"walked-in-{n}@cohortly.example", status=Lead.Status.CONTACTED) for n in (1, 2)
+    ]
+    open_twin = node.lead(email="Walked-In-1@Cohortly.Example", status="NEW")
+    closed_twins = [node.lead(email="walked-in-2@cohortly.example", status=s) for s in ("CONVERTED", "LOST")]
+    other = node.lead(status="QUALIFIED")
+
+    _, report = run_import(node, expect=1)
+
+    assert refusals(report) == {
+        str(open_twin["id"]): "walked-in-1@cohortly.example already has an open lead in Cohortly"
+    }
+    assert set(Lead.objects.filter(legacy_id__isnull=False).values_list("legacy_id", flat=True)) == {
+        *(lead["id"] for lead in closed_twins),
+        other["id"],
+    }
+    assert Lead.objects.filter(pk__in=[lead.pk for lead in mine], status=Lead.Status.CONTACTED).count() == 2
+
+
 def test_imported_bootcamps_get_slugs_that_dont_clash(node):
     BootcampFactory(title="Web Development", slug="web-development")
     node.bootcamp(title="Web Development")
