@@ -43,6 +43,7 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
         blank=True,
         related_name="leads",
         help_text="The bootcamp the prospect is interested in.",
+        db_index=False,  # lead_bootcamp_idx (Meta.indexes) is its index
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     lost_reason = models.TextField(blank=True, max_length=1000, validators=[MaxLengthValidator(1000)])
@@ -53,6 +54,7 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
         blank=True,
         related_name="owned_leads",
         limit_choices_to={"role__in": ["SALES", "ADMIN"]},
+        db_index=False,  # lead_owner_follow_up_idx (Meta.indexes) leads with it
     )
     next_follow_up_at = models.DateTimeField(null=True, blank=True)
     converted_student = models.ForeignKey(
