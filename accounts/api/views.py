@@ -34,7 +34,7 @@ from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
 from cohortly.openapi import ErrorResponse401Serializer
-from cohortly.throttling import LoginRateThrottle, PasswordResetRateThrottle, RegisterRateThrottle
+from cohortly.throttling import PasswordResetRateThrottle, RegisterRateThrottle
 
 AUTH_TAG = ["auth"]
 REGISTER_ACCEPTED = "Thanks. We've sent an email to this address with what to do next."
@@ -167,16 +167,22 @@ class PasswordChangeView(GenericAPIView):
     serializer_class = PasswordChangeSerializer
     permission_classes = [RolePermission]
     write_roles = ALL_ROLES
-    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(
         tags=AUTH_TAG,
         summary="Change my password",
+        description=(
+            "Checks `old_password`, so each call counts as an attempt at the password, with "
+            "the logins (`THROTTLE_LOGIN_RATE` per account and per address): 429 with "
+            "`Retry-After` once that is spent. Every other device is logged out."
+        ),
         responses={200: OpenApiResponse(TokenPairSerializer, "A fresh token pair for this device")},
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # A stolen access token must not buy unlimited guesses at the password.
+        login_attempt_check(request=request, email=request.user.email)
         tokens = services.user_change_password(
             user=request.user,
             old_password=serializer.validated_data["old_password"],

@@ -211,3 +211,21 @@ def test_a_role_the_sales_pages_refuse_still_counts(clock, web):
     for _ in range(LIMIT):
         assert failed(attempt(web, SALES, student.email, DEFAULT_PASSWORD), SALES)
     assert_throttled(attempt(web, API, student.email, DEFAULT_PASSWORD), API)
+
+
+def test_changing_the_password_counts_as_an_attempt_at_it(clock, web, ada):
+    """The old password is a password to guess: a stolen access token buys the
+    same ten tries a minute as the login page, from the same count."""
+    from conftest import auth_client
+
+    api = auth_client(ada)
+    change = "/api/v1/auth/password/change"
+    for _ in range(6):
+        response = api.post(change, {"old_password": "wrong-password", "new_password": "Brand-New-Lantern-5"})
+        assert_error(response, 400, attr="old_password")
+    for _ in range(LIMIT - 6):  # from another address: the account's count is the one spent
+        assert failed(attempt(web, API, ada.email, "wrong-password", ip="203.0.113.9"), API)
+    response = api.post(change, {"old_password": DEFAULT_PASSWORD, "new_password": "Brand-New-Lantern-5"})
+    assert_error(response, 429, code="throttled")
+    ada.refresh_from_db()
+    assert ada.check_password(DEFAULT_PASSWORD)
