@@ -84,6 +84,8 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
     # or a set-password link), never by staff taking someone's word for it.
     readonly_fields = [
         "id",
+        # Shown, not changed here: an address is proven by a link sent to it.
+        "email",
         "email_delivery",
         "email_verification",
         "last_login",

@@ -1,7 +1,7 @@
 """The login forms of the server-rendered pages (the sales workspace, the admin),
 held to the same limit on password guesses as the API (accounts.login_throttle)."""
 
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 
 from accounts.backends import EmailNotVerified
@@ -50,3 +50,31 @@ def throttled_login_response(response, form):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's login form (cohortly.admin_site.AdminSite.login_form)."""
+
+
+class AdminOwnPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "Change password" page (an ADMIN's own password). Its old
+    password is a password to guess: each try counts with the logins
+    (`login_attempt_check`), and once the limit is spent the password isn't
+    checked. The new one is stored through accounts.services.user_set_password,
+    so every session and token of the account ends but this browser's (the view
+    updates its session hash)."""
+
+    retry_after: int | None = None
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        try:
+            login_attempt_check(request=self.request, email=self.user.email)
+        except TooManyAttempts as exc:
+            self.retry_after = exc.wait
+            raise ValidationError(exc.message, code=exc.code) from exc
+        return super().clean_old_password()
+
+    def save(self, commit=True):
+        from accounts.services import user_set_password
+
+        return user_set_password(user=self.user, password=self.cleaned_data["new_password1"])

@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from cohortly.models import ImportedFromLegacy, TimeStampedModel
 
@@ -113,6 +114,17 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
     def clean(self):
         super().clean()
         self.email = normalize_email(self.email)
+
+    def get_session_auth_hash(self):
+        """What a browser session (the sales pages, the admin) is bound to: the
+        password, as in Django, and the token generation, so that logging a user
+        out of every device ends their sessions too, not only their tokens.
+        (Sessions made under a key in SECRET_KEY_FALLBACKS end at key rotation.)"""
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.token_generation}",
+            algorithm="sha256",
+        ).hexdigest()
 
     def accepts_token(self, claims) -> bool:
         """Whether a token with these claims still stands for this user: the

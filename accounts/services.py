@@ -186,7 +186,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
-    user.save()
+    # Only what changed: `user` was read before the lock (an admin's form, the
+    # API's object) and may carry an old password, generation or ended sessions.
+    user.save(update_fields=[*changes, "updated_at"])
     user_cache_invalidate(user.pk)
     if user.role != stored.role or user.is_active != stored.is_active:
         # Sessions opened under the old role or before the deactivation end: the
@@ -296,7 +298,9 @@ def user_logout(*, user: User, refresh: RefreshToken, access_claims=None) -> Non
     now = time.time()
     # Expired sessions are kept no longer: their tokens are refused on their own.
     ended = {sid: until for sid, until in stored.ended_sessions.items() if until > now}
-    until = refresh.payload["exp"]
+    # Until any token of the session can have expired: a refresh racing this
+    # logout may have issued one that outlives the token presented here.
+    until = now + jwt_settings.REFRESH_TOKEN_LIFETIME.total_seconds()
     ended.update({sid: max(until, ended.get(sid, 0)) for sid in sessions})
     User.objects.filter(pk=user.pk).update(ended_sessions=ended)
     user.ended_sessions = ended

@@ -12,7 +12,9 @@ import logging
 import time
 
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import throttling
 
 from cohortly import metrics
@@ -98,7 +100,12 @@ def refusing(throttles, request, view=None) -> list:
         return []
     try:
         counts = _hit_windows(counted[0][0].cache, [window for _, window in counted])
-    except RedisError:  # said once a minute by cohortly.redis_client
+    except (RedisConnectionError, RedisTimeoutError):  # said once a minute by cohortly.redis_client
+        return []
+    except RedisError:
+        # An answer, not an outage (out of memory, a read-only replica, a command
+        # this Redis lacks): the client doesn't log it, so this does, once a minute.
+        _log_outage()
         return []
     except Exception:
         _log_outage()

@@ -334,3 +334,55 @@ def test_admin_logs_selected_users_out_of_every_device(client):
     assert me(bob_tokens) == 200
     ann.refresh_from_db()
     assert ann.check_password(DEFAULT_PASSWORD)  # the password stays
+
+
+def test_the_admins_own_password_page_ends_every_other_session(client):
+    """/admin/password_change/ (an ADMIN's own password) goes through the accounts
+    service: their tokens end; this browser stays signed in."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import tokens_for
+
+    ada = UserFactory(role="ADMIN", email="ada@example.com")
+    tokens = tokens_for(ada)
+    api = APIClient()
+    client.force_login(ada)
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "New-Harbour-88",
+            "new_password2": "New-Harbour-88",
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/admin/password_change/done/")
+    ada.refresh_from_db()
+    assert ada.check_password("New-Harbour-88")
+    assert api.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}").status_code == 401
+    assert api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json").status_code == 401
+    assert client.get("/admin/").status_code == 200  # this browser's session was kept
+
+
+def test_the_admins_own_password_page_counts_each_try_with_the_logins(client):
+    ada = UserFactory(role="ADMIN", email="ada@example.com")
+    client.force_login(ada)
+    wrong = {
+        "old_password": "wrong-password",
+        "new_password1": "New-Harbour-88",
+        "new_password2": "New-Harbour-88",
+    }
+    for _ in range(10):
+        assert client.post("/admin/password_change/", wrong).status_code == 200
+    right = {**wrong, "old_password": DEFAULT_PASSWORD}
+    response = client.post("/admin/password_change/", right)
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert "Too many sign-in attempts" in response.text
+    ada.refresh_from_db()
+    assert ada.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_admin_shows_a_users_email_without_changing_it(client):
+    admin, ann = UserFactory(role="ADMIN"), UserFactory(email="ann@example.com", full_name="Ann")
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{ann.pk}/change/").text
+    assert "ann@example.com" in page and 'name="email"' not in page

@@ -269,3 +269,36 @@ def test_an_unproven_account_holds_no_session(user_reads, anon_client):
     tokens = tokens_for(ann)
     assert_error(me(anon_client, tokens), 401)
     assert_error(refresh(anon_client, tokens), 401)
+
+
+def test_logout_all_ends_the_users_browser_sessions_too(anon_client, client, admin_user):
+    """The sales pages and the admin use sessions: an account logged out of every
+    device (the API's logout-all, the admin's action) is signed out there too."""
+    sam = UserFactory(email="sam@example.com", role=User.Role.SALES)
+    assert (
+        client.post("/sales/login/", {"username": sam.email, "password": DEFAULT_PASSWORD}).status_code == 302
+    )
+    assert client.get("/sales/").status_code == 200
+    user_logout_all(user=User.objects.get(pk=sam.pk))
+    response = client.get("/sales/")
+    assert response.status_code == 302 and "/sales/login/" in response["Location"]
+
+
+def test_an_update_through_a_stale_copy_brings_no_ended_session_back(user_reads, anon_client, admin_user):
+    """An admin's form (or the API's object) was read before the user logged out
+    everywhere: saving it changes what it changes, never the generation, ended
+    sessions or password it still carries."""
+    ann = UserFactory(email="ann@example.com")
+    laptop = login(anon_client)
+    stale = User.objects.get(pk=ann.pk)
+    phone = login(anon_client)
+    logout(anon_client, phone)
+    anon_client.post(LOGOUT_ALL, HTTP_AUTHORIZATION=f"Bearer {laptop['access']}")
+    user_set_password(user=User.objects.get(pk=ann.pk), password="Brand-New-Lantern-5")
+
+    user_update(actor=admin_user, user=stale, data={"full_name": "Ann Renamed"})
+    stored = User.objects.get(pk=ann.pk)
+    assert stored.full_name == "Ann Renamed"
+    assert stored.check_password("Brand-New-Lantern-5")
+    assert_error(me(anon_client, laptop), 401)
+    assert_error(me(anon_client, phone), 401)

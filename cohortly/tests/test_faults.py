@@ -197,3 +197,58 @@ def test_security_headers_are_present(client):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.fixture
+def erring_redis():
+    """A Redis that answers every command with an error (as one out of memory, a
+    read-only replica or one lacking a command would): an answer, not an outage."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve(conn):
+        with conn:
+            while not stop.is_set():
+                data = conn.recv(65536)
+                if not data:
+                    return
+                # One error per command in what arrived (RESP arrays start with "*").
+                conn.sendall(b"-ERR this Redis refuses everything\r\n" * max(1, data.count(b"*")))
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    server.close()
+
+
+def test_a_redis_answering_errors_lets_logins_through_and_is_logged(
+    settings, anon_client, caplog, erring_redis
+):
+    """Throttles fail open on any Redis trouble; an error answer (not a lost
+    connection, which the Redis client logs) is logged by the throttle itself,
+    once a minute."""
+    from cohortly import throttling
+
+    use_redis_at(settings, erring_redis)
+    throttling._last_outage_log = float("-inf")
+    user = User.objects.create_user(email="ann@example.com", password=DEFAULT_PASSWORD, full_name="Ann")
+    User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
+    body = {"email": user.email, "password": DEFAULT_PASSWORD}
+    with caplog.at_level(logging.WARNING, logger="cohortly.throttling"):
+        statuses = [anon_client.post("/api/v1/auth/login", body, format="json").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    logged = [r for r in caplog.records if r.name == "cohortly.throttling"]
+    assert len(logged) == 1 and "let through" in logged[0].getMessage()
