@@ -73,6 +73,22 @@ class Breaker:
                 raise RedisSkipped("Redis is skipped for a few seconds after a failure")
             self.failed_at = now
 
+    def call(self, send, *args, **kwargs):
+        """`send(*args, **kwargs)`, one round trip to Redis, through the breaker:
+        skipped inside a backoff window; a connection error or timeout opens it;
+        any answer (an error reply included) closes it."""
+        self.before_call()
+        try:
+            result = send(*args, **kwargs)
+        except UNREACHABLE as exc:
+            self.failed(exc)
+            raise
+        except RedisError:
+            self.answered()
+            raise
+        self.answered()
+        return result
+
     def failed(self, exc: Exception) -> None:
         now = time.monotonic()
         with self._lock:
@@ -116,17 +132,7 @@ class Redis(redis.Redis):
     """redis.Redis whose every command, and every pipeline, passes the breaker."""
 
     def execute_command(self, *args, **options):
-        breaker.before_call()
-        try:
-            result = super().execute_command(*args, **options)
-        except UNREACHABLE as exc:
-            breaker.failed(exc)
-            raise
-        except RedisError:
-            breaker.answered()
-            raise
-        breaker.answered()
-        return result
+        return breaker.call(super().execute_command, *args, **options)
 
     def pipeline(self, transaction=True, shard_hint=None):
         return Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
@@ -136,14 +142,4 @@ class Pipeline(BasePipeline):
     """A pipeline is one round trip: the breaker is passed once, at execute()."""
 
     def execute(self, raise_on_error: bool = True):
-        breaker.before_call()
-        try:
-            result = super().execute(raise_on_error)
-        except UNREACHABLE as exc:
-            breaker.failed(exc)
-            raise
-        except RedisError:
-            breaker.answered()
-            raise
-        breaker.answered()
-        return result
+        return breaker.call(super().execute, raise_on_error)
