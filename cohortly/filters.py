@@ -47,6 +47,20 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class FiltersListsOnly:
+    """A viewset mixin: the filter backends (filters, search, ordering) narrow
+    the lists (`filtered_actions`), never the one row an action reads by its
+    id, which is found in the user's scope or not at all. A detail then builds
+    no filterset either."""
+
+    filtered_actions = frozenset({"list"})
+
+    def filter_queryset(self, queryset):
+        if self.action not in self.filtered_actions:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
 class SearchFilter(filters.SearchFilter):
     """DRF's ?search=, with a refused term reported on `search` (DRF raises a
     bare list, which the error handler turns into attr null), as the leads

@@ -9,7 +9,7 @@ from bootcamps.api.serializers import BootcampSerializer, BootcampWriteSerialize
 from bootcamps.filtersets import BootcampFilterSet
 from bootcamps.permissions import BOOTCAMP_EDITORS, BOOTCAMP_READERS, BOOTCAMP_WRITERS, IsBootcampEditor
 from cohortly.caching import CachedReadsMixin
-from cohortly.filters import SearchFilter
+from cohortly.filters import FiltersListsOnly, SearchFilter
 
 
 @extend_schema(tags=["bootcamps"])
@@ -21,6 +21,7 @@ from cohortly.filters import SearchFilter
     destroy=extend_schema(summary="Delete a bootcamp"),
 )
 class BootcampViewSet(
+    FiltersListsOnly,
     CachedReadsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -182,6 +182,20 @@ def test_filters(admin_client, make_user):
     assert ids(slug=late.slug) == [late.pk]
 
 
+def test_filters_narrow_lists_never_a_bootcamp_read_by_id(admin_client):
+    published = BootcampFactory(title="Rust")
+    # A filter or search that would leave it out of the list doesn't hide it by
+    # id (nor does a bad filter value: the list's filters are not read at all).
+    for params in ({"status": "DRAFT"}, {"search": "cobol"}, {"start_after": "tomorrow"}):
+        response = admin_client.get(f"{URL}{published.pk}/", params)
+        assert response.status_code == 200, (params, response.content)
+        assert response.json()["title"] == "Rust"
+    response = admin_client.patch(f"{URL}{published.pk}/?status=DRAFT", {"location": "Lyon"}, format="json")
+    assert response.status_code == 200, response.content
+    published.refresh_from_db()
+    assert published.location == "Lyon"
+
+
 @pytest.mark.parametrize(
     ("param", "value"),
     [("start_after", "tomorrow"), ("instructor", "not-a-uuid"), ("status", "LIVE"), ("delivery_format", "x")],

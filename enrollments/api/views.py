@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import RolePermission
 from cohortly.caching import CachedReadsMixin
-from cohortly.filters import SearchFilter
+from cohortly.filters import FiltersListsOnly, SearchFilter
 from enrollments import selectors, services
 from enrollments.api.serializers import (
     EnrollmentCreateSerializer,
@@ -28,7 +28,11 @@ from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, S
     set_status=extend_schema(summary="Mark an enrollment completed or dropped"),
 )
 class EnrollmentViewSet(
-    CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    FiltersListsOnly,
+    CachedReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Enrollments. A STUDENT sees and cancels their own; INSTRUCTOR and MENTOR
     see those of the bootcamps they teach or mentor; ADMIN and SALES see all.

@@ -104,6 +104,19 @@ def test_body_shape(student_client, student_user):
     }
 
 
+def test_filters_narrow_lists_never_an_enrollment_read_by_id(student_client, student_user):
+    enrollment = EnrollmentFactory(student=student_user)
+    for params in ({"status": "CANCELLED"}, {"search": "nobody"}, {"bootcamp": "x"}):
+        response = student_client.get(f"{URL}{enrollment.pk}/", params)
+        assert response.status_code == 200, (params, response.content)
+        assert response.json()["id"] == enrollment.pk
+    # A detail action too: the cancel finds the enrollment whatever the query string says.
+    response = student_client.post(f"{URL}{enrollment.pk}/cancel/?status=CANCELLED")
+    assert response.status_code == 200, response.content
+    enrollment.refresh_from_db()
+    assert enrollment.status == "CANCELLED"
+
+
 def test_filters_and_ordering(admin_client, enroll):
     a, b = BootcampFactory(capacity=1), BootcampFactory(capacity=5)
     in_a = enroll(a, 4)  # 1 active, 3 waitlisted

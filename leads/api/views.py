@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 
 from accounts.permissions import PUBLIC, SALES_TEAM, RolePermission, has_role
 from cohortly.caching import CachedReadsMixin
+from cohortly.filters import FiltersListsOnly
 from cohortly.throttling import LeadCaptureRateThrottle
 from leads import selectors, services
 from leads.api.serializers import (
@@ -64,7 +65,11 @@ _csv_response = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, descriptio
 )
 @extend_schema(tags=["leads"])
 class LeadViewSet(
-    CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    FiltersListsOnly,
+    CachedReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Leads: public capture; the pipeline for SALES and ADMIN. Never deleted."""
 
@@ -78,6 +83,8 @@ class LeadViewSet(
     lookup_value_regex = r"\d+"
     scope = selectors.lead_scope
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Filters apply to lists and their export, never to one lead by id.
+    filtered_actions = frozenset({"list", "export"})
 
     def get_serializer_class(self):
         return {
@@ -103,12 +110,6 @@ class LeadViewSet(
         if self.action == "create" and not has_role(self.request.user, SALES_TEAM):
             return [LeadCaptureRateThrottle()]
         return super().get_throttles()
-
-    def filter_queryset(self, queryset):
-        # Filters apply to lists (and their export), never to one lead by id.
-        if self.action not in ("list", "export"):
-            return queryset
-        return super().filter_queryset(queryset)
 
     def perform_content_negotiation(self, request, force=False):
         # `?format=csv` picks the CSV export in list(); every other response,
