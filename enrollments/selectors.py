@@ -1,4 +1,4 @@
-"""Enrollment reads: one scope per role, shared by the API and the admin."""
+"""Enrollment reads: one scope per role, used by the API."""
 
 from django.db.models import Expression, IntegerField, QuerySet
 
@@ -7,6 +7,12 @@ from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from cohortly.caching import Scoped
 from enrollments.models import Enrollment
+
+#: The columns enrollment_scope loads: an enrollment's, and its student's and
+#: bootcamp's as an enrollment shows them.
+ENROLLMENT_COLUMNS = ("id", "student", "bootcamp", "status", "waitlist_seq", "enrolled_at", "updated_at")
+STUDENT_COLUMNS = ("id", "full_name", "email")
+BOOTCAMP_COLUMNS = ("id", "title", "slug", "start_date", "end_date", "status")
 
 
 class WaitlistPosition(Expression):
@@ -85,10 +91,13 @@ def enrollment_scope(user) -> Scoped:
         queryset = (
             narrow(Enrollment.objects.all())
             .select_related("student", "bootcamp")
-            .defer(
-                # Never shown with an enrollment: no password hashes or descriptions loaded.
-                "student__password",
-                "bootcamp__description",
+            # What an enrollment shows (EnrollmentSerializer) and the services
+            # read of it; the student's and bootcamp's other columns (a password
+            # hash, a description, the sessions' JSON) are never loaded.
+            .only(
+                *ENROLLMENT_COLUMNS,
+                *(f"student__{name}" for name in STUDENT_COLUMNS),
+                *(f"bootcamp__{name}" for name in BOOTCAMP_COLUMNS),
             )
         )
         return enrollment_annotate_waitlist_position(queryset)
