@@ -91,9 +91,9 @@ def enrollment_scope(user) -> Scoped:
         queryset = (
             narrow(Enrollment.objects.all())
             .select_related("student", "bootcamp")
-            # What an enrollment shows (EnrollmentSerializer) and the services
-            # read of it; the student's and bootcamp's other columns (a password
-            # hash, a description, the sessions' JSON) are never loaded.
+            # What an enrollment shows (EnrollmentSerializer); the services re-read
+            # the row under its lock. The student's and bootcamp's other columns
+            # (a password hash, a description, the sessions' JSON) are never loaded.
             .only(
                 *ENROLLMENT_COLUMNS,
                 *(f"student__{name}" for name in STUDENT_COLUMNS),
