@@ -49,7 +49,12 @@ def bootcamp_scope_for(user) -> Scoped:
     ones. The key names the scope, not the user: everyone in it sees the same rows."""
     if can_see_all_bootcamps(user):
         return Scoped("all", (Bootcamp,), lambda: Bootcamp.objects.all())
-    return Scoped("published", (Bootcamp,), lambda: Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED))
+    return Scoped(
+        "published",
+        (Bootcamp,),
+        lambda: Bootcamp.objects.filter(status=Bootcamp.Status.PUBLISHED),
+        depends=[(Bootcamp, "status")],
+    )
 
 
 def bootcamp_list_for(user) -> Scoped:
@@ -65,4 +70,6 @@ def bootcamp_list_for(user) -> Scoped:
         lambda: bootcamp_annotate_seats(scope.queryset).prefetch_related(
             _people("instructors"), _people("mentors")
         ),
+        depends=scope.depends,
+        shows=lambda bootcamp: [*bootcamp.instructors_by_name, *bootcamp.mentors_by_name],
     )

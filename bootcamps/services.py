@@ -212,7 +212,9 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     if "capacity" in changed and bootcamp.capacity < old_capacity:
         bootcamp_check_capacity(bootcamp=bootcamp, capacity=bootcamp.capacity)
     bootcamp.full_clean()
-    bootcamp.save()
+    # Only the fields changed: the response cache (cohortly.caching) then keeps
+    # the lists whose order and filters don't read them.
+    bootcamp.save(update_fields=[*sorted(changed - PEOPLE_FIELDS.keys()), "updated_at"])
     for field, persons in people.items():
         getattr(bootcamp, field).set(persons)
     if bootcamp.capacity != old_capacity:

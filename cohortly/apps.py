@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
 
@@ -5,3 +6,15 @@ class AdminConfig(DjangoAdminConfig):
     """django.contrib.admin with Cohortly's site as the default one (admin.site)."""
 
     default_site = "cohortly.admin_site.AdminSite"
+
+
+class CohortlyConfig(AppConfig):
+    """The project's own app: its abstract models, and the response cache's
+    write tracking (cohortly.caching), connected once the models are loaded."""
+
+    name = "cohortly"
+
+    def ready(self):
+        from cohortly.caching import connect_signals
+
+        connect_signals()

@@ -1,12 +1,47 @@
 """The read path's one cache seam.
 
+Responses. The API's lists and details (CachedReadsMixin) keep their rendered
+JSON in Redis under the key of the scope their selector returned (`Scoped.key`),
+the time zone and the URL. Each entry names the tags it depends on and the time
+its build began (Redis's clock, in ms); it is served while every one of its tags
+exists and was last moved before that time. A write moves the tags of what it
+changed, so it makes stale only the entries that showed it:
+
+- `<table>:<pk>`, a row: every entry that shows the row, its related rows
+  included (a bootcamp's people, an enrollment's student and bootcamp, a lead's
+  owner, bootcamp and conversion). Moved by every save or delete of the row,
+  and by writes that change what is shown with it (`changes_also`: an
+  enrollment moves its bootcamp, whose seats and waitlist it changes).
+- `<table>:rows`: every list of the table; moved when a row is created or deleted.
+- `<table>.<field>`: the lists whose query reads the field: the fields its scope
+  narrows on (`Scoped.depends`), those of the filters and search the request
+  uses, and those of the ordering in effect. Moved by a save of that field (a
+  save without `update_fields` moves every field's tag), `<table>.*` by any
+  save of the table (for an ordering on a computed value), and a many-to-many
+  field's by a change to its rows.
+- `<table>:epoch`: every entry on the table; moved by a write the model layer
+  doesn't announce: QuerySet.update(), bulk_create, raw SQL, a COPY
+  (tables_changed). Every write statement goes through a database execute
+  wrapper; one that no save, delete or many-to-many signal explains moves the
+  epoch of its table (of every cached table when it can't be parsed).
+
+Tags are moved at once and again when the transaction commits: a build that
+began before the commit, and so may have read the old rows, is always older
+than the second move. A tag that has expired or been evicted makes its entries
+stale; one a build finds missing is created just older than the build.
+Authentication, permissions and throttles run before the cache is consulted;
+object-level read permissions do not (a hit never loads the object), so a view
+that needs them must not use the mixin.
+
+Lost invalidations. A move that never reaches Redis (the worker is cut off from
+it or backing off, cohortly.redis_client) leaves other processes the entries it
+should have made stale until they expire: RESPONSE_CACHE_SECONDS after they were
+written, never longer (test_caching:
+test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound).
+
 Queries. django-cachalot caches the result of every SELECT on the tables in
 CACHALOT_ONLY_CACHABLE_TABLES (settings) and drops them, table by table, on
-every write it sees: a save or delete, QuerySet.update(), bulk_create, raw SQL
-through Django's cursor, the admin, migrations; a write inside a transaction is
-seen by other processes once it has committed. A paginated list's COUNT is one
-of those SELECTs, so list counts are cached the same way. It is on only with
-Redis (CACHALOT_ENABLED), the cache every worker shares.
+every write it sees. It is on only with Redis (CACHALOT_ENABLED).
 
 cachalot records a transaction's invalidations after its COMMIT (and after its
 on_commit hooks), and stamps a result with the time its query finished: for a
@@ -14,112 +49,412 @@ moment after a commit, and for a read that overlaps a write, the cache can lag
 the database. Reads do not mind a moment's lag; a service that checks, then
 writes (a seat count under the bootcamp's lock, the last active admin) does. So
 requests that may write read the database itself (WritesReadTheDatabase).
-
-Responses. The API's lists and details (CachedReadsMixin) keep their rendered
-JSON under the key of the scope their selector returned (`Scoped.key`), the time
-zone and the URL, stamped with cachalot's last invalidation of the tables the
-selector reads (`Scoped.tables`). An entry is served only while every one of
-those tables has a stamp and the newest is the one it was built at. The stamp
-is read before the rows are, so a write that has committed before the build
-starts always makes the entry stale. Authentication, permissions and throttles
-run before the cache is consulted; object-level read permissions do not (a hit
-never loads the object), so a view that needs them must not use the mixin.
-
-Lost invalidations. A write whose invalidation never reaches Redis (its worker
-is cut off from it or backing off, cohortly.redis_client; or Redis is away and
-comes back with its old keys) leaves other processes the old entries until they
-expire. Every query result and every table stamp expires CACHALOT_TIMEOUT
-(QUERY_CACHE_SECONDS) after it is written, and those the write should have
-dropped were written before it. A response is served only while the stamp it
-was built at is still there (a missing stamp is "now"), so one built later from
-an old query result dies with that stamp. QUERY_CACHE_SECONDS after the write,
-no process reads the old rows through either cache (test_caching:
-test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound).
 """
 
 import contextlib
+import functools
 import hashlib
-import time
-from collections.abc import Callable
+import logging
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
 
-from cachalot.cache import cachalot_caches
-from cachalot.settings import cachalot_settings
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import MiddlewareNotUsed
-from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, MiddlewareNotUsed
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet, signals
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from redis.exceptions import RedisError
 from rest_framework.response import Response
 
 from cohortly.renderers import JSONRenderer
 
+logger = logging.getLogger(__name__)
+
+#: The tables whose rows cached responses show: every table a Scoped names must be
+#: here (test_caching holds them to each other). Writes to other tables move no tag.
+CACHED_TABLES = frozenset(
+    {
+        "accounts_user",
+        "bootcamps_bootcamp",
+        "bootcamps_bootcamp_instructors",
+        "bootcamps_bootcamp_mentors",
+        "enrollments_enrollment",
+        "leads_lead",
+    }
+)
+
 
 class Scoped:
     """What a scoping selector returns: the rows a user may see, the key of that
-    scope, and the tables those rows are read from.
+    scope, and what the cache needs to know of those rows.
 
     Two callers with the same `key` see the same rows for the same request, so a
     response built for one may be served to the other. `tables` are the models
     (or auto-created through models) the queryset reads; the first is the
-    resource's own. The queryset is built when first used: a response served
-    from the cache needs only the key.
+    resource's own. `depends` are the (model, field path) pairs the scope
+    narrows on, so that a list is stale when they change (a bootcamp leaving
+    PUBLISHED, an instructor leaving a bootcamp). `shows(row)` returns the
+    other rows shown with one of its rows (a bootcamp's people); the rows its
+    foreign keys point to are always counted. The queryset is built when first
+    used: a response served from the cache needs only the key.
     """
 
-    def __init__(self, key: str, tables: tuple[type[Model], ...], build: Callable[[], QuerySet]):
+    def __init__(
+        self,
+        key: str,
+        tables: tuple[type[Model], ...],
+        build: Callable[[], QuerySet],
+        *,
+        depends: Iterable[tuple[type[Model], str]] = (),
+        shows: Callable[[Model], Iterable[Model]] | None = None,
+    ):
         self.key, self.tables, self._build = key, tables, build
+        self.depends, self.shows = tuple(depends), shows
 
     @cached_property
     def queryset(self) -> QuerySet:
         return self._build()
 
 
+# --- tags ---------------------------------------------------------------------------
+
+
+def row_tag(model: type[Model] | Model, pk) -> str:
+    return f"{model._meta.db_table}:{pk}"
+
+
+def rows_tag(model: type[Model]) -> str:
+    return f"{model._meta.db_table}:rows"
+
+
+def field_tag(model: type[Model], name: str) -> str:
+    return f"{model._meta.db_table}.{name}"
+
+
+def any_field_tag(model: type[Model]) -> str:
+    return f"{model._meta.db_table}.*"
+
+
+def epoch_tag(table: str) -> str:
+    return f"{table}:epoch"
+
+
+def path_tags(model: type[Model], path: str) -> list[str]:
+    """The tags of a lookup path as a filter, search or ordering reads it:
+    `student__full_name` on an enrollment is its `student` and the user's
+    `full_name`. A name that is no field (an annotation) depends on every field."""
+    tags = []
+    for part in path.lstrip("-^=@$").split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            if not tags:  # an annotation: computed from any of the row's fields
+                tags.append(any_field_tag(model))
+            break  # else a lookup (`__icontains`) after the field
+        if field.is_relation and field.auto_created and not field.concrete:
+            # A reverse relation: the rows of the other table, joined by its field.
+            tags += [rows_tag(field.related_model), field_tag(field.related_model, field.field.name)]
+        else:
+            tags.append(field_tag(model, field.name))
+        if not field.is_relation:
+            break
+        model = field.related_model
+    return tags
+
+
 def response_cache_enabled() -> bool:
-    return settings.CACHALOT_ENABLED and settings.RESPONSE_CACHE_SECONDS > 0
+    return (
+        settings.RESPONSE_CACHE_SECONDS > 0
+        and bool(settings.REDIS_URL)
+        and caches["default"].__class__.__module__.startswith("django_redis")
+    )
 
 
-def stamp_and_entry(tables, key: str) -> tuple[float, object]:
-    """cachalot's last invalidation of `tables` and the cache entry at `key`.
-
-    The stamp is the one cachalot.api.get_last_invalidation computes (for one
-    database and one cache; test_caching holds the two to each other), with
-    cachalot's own rule for a table that has no stamp (never read yet, or its
-    key expired or was evicted): it is stamped now, so whatever was cached
-    before counts as older. get_last_invalidation can't say a stamp is missing,
-    and would skip it: an evicted stamp could then revive an old entry. The
-    table keys are read through the cache cachalot itself uses, so inside a
-    transaction they include its own invalidations; stamps and entry come in
-    one round trip.
-    """
-    db_alias = router.db_for_read(tables[0])
-    keygen = cachalot_settings.CACHALOT_TABLE_KEYGEN
-    table_keys = [keygen(db_alias, model._meta.db_table) for model in tables]
-    cache = cachalot_caches.get_cache(db_alias=db_alias)
-    found = cache.get_many([*table_keys, key])
-    missing = {k: time.time() for k in table_keys if k not in found}
-    if missing:
-        cache.set_many(missing, cachalot_settings.CACHALOT_TIMEOUT)
-        found.update(missing)
-    return max(found[k] for k in table_keys), found.get(key)
+def _tag_seconds() -> int:
+    """How long a tag is kept: longer than any entry it stamps lives."""
+    return 2 * settings.RESPONSE_CACHE_SECONDS
 
 
-def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
-    """The JSON response for `url` in `scoped`'s scope: `build()` returns its data
-    (or raises, e.g. Http404: errors are never cached)."""
-    if not response_cache_enabled():
-        return Response(build())
+# One round trip each. Keys other than KEYS[1] are named in the entry itself,
+# which a Redis Cluster would refuse; a single Redis (or a replica set) is fine.
+_LOOKUP = """
+local entry = redis.call('HMGET', KEYS[1], 'built', 'tags', 'body')
+if entry[1] then
+  local built = tonumber(entry[1])
+  local fresh = true
+  if entry[2] ~= '' then
+    local tags = {}
+    for tag in string.gmatch(entry[2], '[^\\t]+') do tags[#tags + 1] = tag end
+    local stamps = redis.call('MGET', unpack(tags))
+    for i = 1, #tags do
+      local stamp = tonumber(stamps[i])
+      if stamp == nil or stamp >= built then
+        fresh = false
+        break
+      end
+    end
+  end
+  if fresh then return entry[3] end
+end
+local now = redis.call('TIME')
+return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+"""
+_STORE = """
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], tonumber(ARGV[1]) - 1, 'NX', 'EX', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'built', ARGV[1], 'tags', table.concat(KEYS, '\\t', 2), 'body', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+"""
+_BUMP = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ms, 'EX', ARGV[1]) end
+return ms
+"""
+_scripts: dict[str, object] = {}
+
+
+def _run(name: str, keys: list[str], args: list) -> object:
+    """Runs one of the scripts above on the default cache's Redis (through its
+    client, so through the breaker of cohortly.redis_client)."""
+    from django_redis import get_redis_connection
+
+    client = get_redis_connection("default")
+    script = _scripts.get(name)
+    if script is None:
+        source = {"lookup": _LOOKUP, "store": _STORE, "bump": _BUMP}[name]
+        script = _scripts[name] = client.register_script(source)
+    return script(keys=keys, args=args, client=client)
+
+
+def _tag_key(tag: str) -> str:
+    return caches["default"].make_key(f"tag:{tag}")
+
+
+def bump(tags: Iterable[str]) -> None:
+    """Moves `tags` to now; again when the transaction commits, if there is one.
+    Redis being away loses the move (see "Lost invalidations" above)."""
+    keys = sorted({_tag_key(tag) for tag in tags})
+    if not keys or not response_cache_enabled():
+        return
+
+    def send():
+        try:
+            _run("bump", keys, [_tag_seconds()])
+        except RedisError as exc:
+            # Unreachable: said once a minute by cohortly.redis_client.
+            logger.debug("Cache tags not moved: %s", exc)
+
+    send()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(send, robust=True)
+
+
+# --- what writes move ------------------------------------------------------------------
+
+#: model -> foreign keys whose row a write of the model changes too
+_ALSO_CHANGES: dict[type[Model], tuple[str, ...]] = {}
+
+
+def changes_also(model: type[Model], *foreign_keys: str) -> None:
+    """Declares that a write of `model` changes what the rows its `foreign_keys`
+    point to show (an enrollment: its bootcamp's seats and waitlist)."""
+    _ALSO_CHANGES[model] = tuple(foreign_keys)
+
+
+_state = threading.local()
+
+
+def _announced() -> dict[str, int]:
+    """Per thread: table -> saves, deletes and many-to-many changes under way,
+    whose statements their signals account for."""
+    counts = getattr(_state, "announced", None)
+    if counts is None:
+        counts = _state.announced = defaultdict(int)
+    return counts
+
+
+def _cached(model: type[Model]) -> bool:
+    return model._meta.db_table in CACHED_TABLES
+
+
+def _row_tags(instance: Model) -> list[str]:
+    tags = [row_tag(instance, instance.pk)]
+    for name in _ALSO_CHANGES.get(type(instance), ()):
+        field = instance._meta.get_field(name)
+        value = getattr(instance, field.attname)
+        if value is not None:
+            tags.append(row_tag(field.related_model, value))
+    return tags
+
+
+def _before_write(sender, **kwargs):
+    if _cached(sender):
+        _announced()[sender._meta.db_table] += 1
+
+
+def _after_write(sender, tags: list[str]):
+    if _cached(sender):
+        counts = _announced()
+        counts[sender._meta.db_table] = max(0, counts[sender._meta.db_table] - 1)
+        bump(tags)
+
+
+def _saved(sender, instance, created, update_fields, raw=False, **kwargs):
+    tags = _row_tags(instance)
+    if created:
+        tags.append(rows_tag(sender))
+    else:
+        names = (
+            {sender._meta.get_field(name).name for name in update_fields}
+            if update_fields is not None
+            else {field.name for field in sender._meta.concrete_fields}
+        )
+        tags += [field_tag(sender, name) for name in names] + [any_field_tag(sender)]
+    _after_write(sender, tags)
+
+
+def _deleted(sender, instance, **kwargs):
+    _after_write(sender, [*_row_tags(instance), rows_tag(sender)])
+
+
+@functools.cache
+def _m2m_field(through: type[Model]):
+    for model in apps.get_models():
+        for field in model._meta.many_to_many:
+            if field.remote_field.through is through:
+                return model, field
+    return None, None
+
+
+def _m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if action.startswith("pre_"):
+        return _before_write(sender)
+    owner, field = _m2m_field(sender)
+    tags = [epoch_tag(sender._meta.db_table)] if owner is None else [field_tag(owner, field.name)]
+    if not reverse:
+        tags.append(row_tag(instance, instance.pk))
+    elif pk_set is None:  # cleared from the other side: any of the owner's rows
+        tags.append(epoch_tag(owner._meta.db_table))
+    else:
+        tags += [row_tag(owner, pk) for pk in pk_set]
+    _after_write(sender, tags)
+
+
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_READS = ("SELECT", "SAVEPO", "RELEAS", "ROLLBA", "BEGIN", "COMMIT", "SET ", "SHOW ", "EXPLAI", "PRAGMA")
+
+
+def _watch_writes(execute, sql, params, many, context):
+    """Execute wrapper: a write statement to a cached table that no signal
+    announced moves the table's epoch (of every cached table if unparsed)."""
+    head = sql.lstrip()[:6].upper()
+    if head.startswith(_READS) or not response_cache_enabled():
+        return execute(sql, params, many, context)
+    try:
+        result = execute(sql, params, many, context)
+    except Exception:
+        # The save or delete that announced it will never say it is done.
+        _announced().clear()
+        raise
+    match = _WRITE.match(sql)
+    if match is None:
+        bump(epoch_tag(table) for table in CACHED_TABLES)
+    elif match[1] in CACHED_TABLES and not _announced()[match[1]]:
+        bump([epoch_tag(match[1])])
+    return result
+
+
+def _watch_connection(sender, connection, **kwargs):
+    if _watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch_writes)
+
+
+def _request_started(**kwargs):
+    _announced().clear()
+
+
+def connect_signals() -> None:
+    """Called once, when the apps are ready (cohortly.apps.CohortlyConfig)."""
+    from django.core.signals import request_started
+    from django.db.backends.signals import connection_created
+
+    for model in apps.get_models(include_auto_created=True):
+        if not _cached(model):
+            continue
+        uid = f"cohortly.caching:{model._meta.label_lower}"
+        if model._meta.auto_created:
+            signals.m2m_changed.connect(_m2m_changed, sender=model, dispatch_uid=uid)
+            continue
+        signals.pre_save.connect(_before_write, sender=model, dispatch_uid=uid)
+        signals.post_save.connect(_saved, sender=model, dispatch_uid=uid)
+        signals.pre_delete.connect(_before_write, sender=model, dispatch_uid=uid)
+        signals.post_delete.connect(_deleted, sender=model, dispatch_uid=uid)
+    connection_created.connect(_watch_connection, dispatch_uid="cohortly.caching")
+    request_started.connect(_request_started, dispatch_uid="cohortly.caching")
+    for connection in connections.all(initialized_only=True):
+        _watch_connection(None, connection)
+
+
+def tables_changed(*models: type[Model]) -> None:
+    """Tell the caches these models' tables were written where neither can see
+    it (a COPY through the driver): their cached reads are dropped, at commit
+    when inside a transaction, as for any other write."""
+    bump(epoch_tag(model._meta.db_table) for model in models)
+    if not apps.is_installed("cachalot"):
+        return
+    from cachalot.api import invalidate
+
+    for model in models:
+        invalidate(model, db_alias=router.db_for_write(model))
+
+
+# --- the response cache ---------------------------------------------------------
+
+
+def _lookup(key: str):
+    """The entry's body (bytes) while fresh, else Redis's time now in ms (int)."""
+    return _run("lookup", [key], [])
+
+
+def _store(key: str, built: int, tags: Iterable[str], body: bytes) -> None:
+    keys = [key, *sorted({_tag_key(tag) for tag in tags})]
+    _run("store", keys, [built, settings.RESPONSE_CACHE_SECONDS, _tag_seconds(), body])
+
+
+def response_key(scoped: Scoped, url: str) -> str:
     ident = f"{scoped.key}|{timezone.get_current_timezone_name()}|{url}"
     digest = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
-    key = f"response:{scoped.tables[0]._meta.label_lower}:{digest}"
-    stamp, entry = stamp_and_entry(scoped.tables, key)
-    if entry is not None and entry[0] == stamp:
-        return HttpResponse(entry[1], content_type="application/json", headers={"X-Cache": "hit"})
-    body = JSONRenderer().render(build())
-    caches[cachalot_settings.CACHALOT_CACHE].set(key, (stamp, body), settings.RESPONSE_CACHE_SECONDS)
+    return caches["default"].make_key(f"response:{scoped.tables[0]._meta.label_lower}:{digest}")
+
+
+def cached_json_response(scoped: Scoped, url: str, build: Callable[[], tuple[object, Iterable[str]]]):
+    """The JSON response for `url` in `scoped`'s scope: `build()` returns its
+    data and its tags (or raises, e.g. Http404: errors are never cached)."""
+    if not response_cache_enabled():
+        return Response(build()[0])
+    key = response_key(scoped, url)
+    try:
+        found = _lookup(key)
+    except RedisError:
+        return Response(build()[0])
+    if isinstance(found, bytes):
+        return HttpResponse(found, content_type="application/json", headers={"X-Cache": "hit"})
+    data, tags = build()
+    body = JSONRenderer().render(data)
+    if tags is not None:
+        try:
+            _store(key, int(found), [*tags, *(epoch_tag(m._meta.db_table) for m in scoped.tables)], body)
+        except RedisError as exc:
+            logger.debug("Response not cached: %s", exc)
     # Said in a header so that a load test (bench/mix.lua) or an operator can
     # tell the cache's hit rate from outside.
     return HttpResponse(body, content_type="application/json", headers={"X-Cache": "miss"})
@@ -128,7 +463,8 @@ def cached_json_response(scoped: Scoped, url: str, build: Callable[[], object]):
 class CachedReadsMixin:
     """A viewset whose rows come from one scoping selector (`scope`, a function of
     the user returning Scoped), and whose list and detail responses are cached
-    under that scope's key (cached_json_response)."""
+    under that scope's key (cached_json_response), tagged with the rows they
+    show and, for a list, the fields its query reads."""
 
     scope: Callable[..., Scoped]
 
@@ -139,6 +475,16 @@ class CachedReadsMixin:
 
     def get_queryset(self):
         return self.scoped().queryset
+
+    def get_object(self):
+        obj = super().get_object()
+        self._shown = [obj]
+        return obj
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._shown = page
+        return page
 
     def known_parameters(self) -> set[str]:
         """The query parameters this view reads: its filters, search, ordering,
@@ -168,17 +514,91 @@ class CachedReadsMixin:
         # A name's values keep their order: a single-valued parameter reads one of them.
         return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
 
-    def _cached(self, build, request, *args, **kwargs):
+    # -- tags
+
+    def shown_tags(self, rows) -> list[str]:
+        """The rows a response shows: each row, the rows its foreign keys point
+        to in cached tables, and the scope's `shows`."""
+        shows = self.scoped().shows
+        tags = []
+        for row in rows:
+            tags.append(row_tag(row, row.pk))
+            for field in row._meta.concrete_fields:
+                if field.is_relation and _cached(field.related_model):
+                    value = getattr(row, field.attname)
+                    if value is not None:
+                        tags.append(row_tag(field.related_model, value))
+            if shows is not None:
+                tags += [row_tag(other, other.pk) for other in shows(row)]
+        return tags
+
+    def list_tags(self, request) -> list[str]:
+        """What a list's query reads besides its rows: the table's rows (created,
+        deleted), the fields its scope narrows on, and those of the filters,
+        search and ordering in effect."""
+        scoped = self.scoped()
+        model = scoped.tables[0]
+        tags = [rows_tag(model)]
+        for owner, path in scoped.depends:
+            tags += path_tags(owner, path)
+        params = request.query_params
+        filterset_class = getattr(self, "filterset_class", None)
+        ordered = False
+        if filterset_class is not None:
+            reads = getattr(filterset_class, "method_fields", {})
+            for name, filter_ in filterset_class.base_filters.items():
+                if getattr(filter_, "default", None) is not None and hasattr(filter_, "tie_breaker"):
+                    ordered = True
+                    terms = filter_.field.widget.value_from_datadict(params, None, name) or []
+                    fields = [filter_.get_ordering_value(term) for term in terms] or list(filter_.default)
+                    if not fields:
+                        fields = list(model._meta.ordering)
+                    for path in [*fields, filter_.tie_breaker]:
+                        tags += path_tags(model, path if isinstance(path, str) else str(path))
+                elif name in params:
+                    if filter_.method is not None:
+                        if name not in reads:
+                            raise ImproperlyConfigured(
+                                f"{filterset_class.__name__}.method_fields must name the fields "
+                                f"the `{name}` filter reads, for the response cache."
+                            )
+                        paths = reads[name]
+                    else:
+                        paths = [filter_.field_name]
+                    for path in paths:
+                        tags += path_tags(model, path)
+        if not ordered:
+            for path in model._meta.ordering:
+                tags += path_tags(model, path)
+        for backend in self.filter_backends:
+            search_param = getattr(backend, "search_param", None)
+            if search_param and params.get(search_param):
+                for path in getattr(self, "search_fields", ()):
+                    tags += path_tags(model, path)
+        return tags
+
+    def _cached(self, build, is_list, request, *args, **kwargs):
         url = self.cache_url(request)
         if url is None:
             return build(request, *args, **kwargs)
-        return cached_json_response(self.scoped(), url, lambda: build(request, *args, **kwargs).data)
+
+        def data_and_tags():
+            self._shown = None
+            response = build(request, *args, **kwargs)
+            if response.status_code != 200 or self._shown is None:
+                return response.data, None
+            tags = self.shown_tags(self._shown)
+            if is_list:
+                tags += self.list_tags(request)
+            return response.data, tags
+
+        return cached_json_response(self.scoped(), url, data_and_tags)
 
     def list(self, request, *args, **kwargs):
-        return self._cached(super().list, request, *args, **kwargs)
+        return self._cached(super().list, True, request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        return self._cached(super().retrieve, request, *args, **kwargs)
+        return self._cached(super().retrieve, False, request, *args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -223,18 +643,6 @@ def settle_query_cache_levels() -> None:
         levels = cachalot_caches.atomic_caches[connection.alias]
         while len(levels) > len(connection.atomic_blocks):
             cachalot_caches.exit_atomic(connection.alias, True)
-
-
-def tables_changed(*models: type[Model]) -> None:
-    """Tell the query cache these models' tables were written where cachalot can't
-    see it (a COPY through the driver): their cached reads are dropped, at commit
-    when inside a transaction, as for any write cachalot sees."""
-    if not apps.is_installed("cachalot"):
-        return
-    from cachalot.api import invalidate
-
-    for model in models:
-        invalidate(model, db_alias=router.db_for_write(model))
 
 
 class WritesReadTheDatabase:

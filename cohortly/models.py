@@ -1,6 +1,24 @@
 from django.db import models
 from django.utils import timezone
 
+
+def field_values(instance: models.Model) -> dict[str, object]:
+    """The instance's column values, to tell later which ones a change touched."""
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def changed_fields(instance: models.Model, before: dict[str, object]) -> list[str]:
+    """The fields whose values differ from `before` (field_values), and
+    updated_at: what save(update_fields=...) should write. Saving only those
+    lets the response cache (cohortly.caching) keep what doesn't read them."""
+    fields = [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.generated and getattr(instance, field.attname) != before[field.attname]
+    ]
+    return [*fields, "updated_at"] if "updated_at" not in fields else fields
+
+
 #: The largest id a bigint primary key holds.
 MAX_ID = 2**63 - 1
 

@@ -47,6 +47,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "cohortly.apps.AdminConfig",  # django.contrib.admin, with cohortly.admin_site.AdminSite
+    "cohortly.apps.CohortlyConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,7 +7,13 @@ class EnrollmentsConfig(AppConfig):
 
     def ready(self):
         from bootcamps.signals import capacity_changed
+        from cohortly.caching import changes_also
+        from enrollments.models import Enrollment
         from enrollments.services import on_capacity_changed
+
+        # A bootcamp shows its seats, and its enrollments their waitlist
+        # positions: both are counted from the bootcamp's enrollments.
+        changes_also(Enrollment, "bootcamp")
 
         # A larger capacity frees seats for the waitlist, whichever path changed it.
         capacity_changed.connect(on_capacity_changed, dispatch_uid="enrollments-capacity-changed")

@@ -66,26 +66,29 @@ def enrollment_scope(user) -> Scoped:
     is simply not found. Ready to show: student and bootcamp joined, the waitlist
     position annotated."""
     if not (user and user.is_authenticated and user.is_active):
-        key, narrow = "none", lambda queryset: queryset.none()
+        key, narrow, depends = "none", lambda queryset: queryset.none(), []
     elif has_role(user, SALES_TEAM):
-        key, narrow = "all", lambda queryset: queryset
+        key, narrow, depends = "all", lambda queryset: queryset, []
     elif user.role == User.Role.INSTRUCTOR:
         key = f"instructor:{user.pk}"
+        depends = [(Enrollment, "bootcamp"), (Bootcamp, "instructors")]
 
         def narrow(queryset):
             return queryset.filter(bootcamp__in=Bootcamp.objects.filter(instructors=user).values("pk"))
     elif user.role == User.Role.MENTOR:
         key = f"mentor:{user.pk}"
+        depends = [(Enrollment, "bootcamp"), (Bootcamp, "mentors")]
 
         def narrow(queryset):
             return queryset.filter(bootcamp__in=Bootcamp.objects.filter(mentors=user).values("pk"))
     elif user.role == User.Role.STUDENT:
         key = f"student:{user.pk}"
+        depends = [(Enrollment, "student")]
 
         def narrow(queryset):
             return queryset.filter(student=user)
     else:
-        key, narrow = "none", lambda queryset: queryset.none()
+        key, narrow, depends = "none", lambda queryset: queryset.none(), []
 
     def build():
         queryset = (
@@ -103,7 +106,7 @@ def enrollment_scope(user) -> Scoped:
         return enrollment_annotate_waitlist_position(queryset)
 
     tables = (Enrollment, User, Bootcamp, Bootcamp.instructors.through, Bootcamp.mentors.through)
-    return Scoped(key, tables, build)
+    return Scoped(key, tables, build, depends=depends)
 
 
 def enrollment_list_for(user) -> QuerySet[Enrollment]:

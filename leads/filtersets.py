@@ -112,6 +112,18 @@ class LeadFilterSet(django_filters.FilterSet):
         model = Lead
         fields = []
 
+    #: The fields each method filter reads, for the response cache
+    #: (cohortly.caching): a lead list is stale when one of them changes.
+    #: search_text is generated from the name, email and phone.
+    method_fields = {
+        "search": ("full_name", "email", "phone"),
+        "owner": ("owner",),
+        "created_after": ("created_at",),
+        "created_before": ("created_at",),
+        "follow_up_after": ("next_follow_up_at",),
+        "follow_up_before": ("next_follow_up_at",),
+    }
+
     # A method filter so PostgreSQL trigram similarity can replace it later
     # without changing the parameter.
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -25,6 +25,7 @@ from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
+from cohortly.models import changed_fields, field_values
 from enrollments.services import enrollment_create
 from leads.models import Lead, LeadActivity
 
@@ -352,11 +353,12 @@ def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
     """
     lead = _lock(lead)
     old_email = lead.email
+    before = field_values(lead)
     entries = [change(lead) for change in changes]
     _clean(lead)
     try:
         with transaction.atomic():
-            lead.save()
+            lead.save(update_fields=changed_fields(lead, before))
     except IntegrityError as exc:
         other = (
             Lead.objects.filter(email=lead.email, status__in=Lead.OPEN_STATUSES).exclude(pk=lead.pk).first()

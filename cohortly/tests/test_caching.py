@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.apps import apps
+from django.conf import settings as settings_module
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,6 +21,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_update
 from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
 from bootcamps.tests.test_admin import form_data
+from cohortly.caching import CACHED_TABLES
 from cohortly.tests.live_servers import BASE_DIR, database_url_for_servers, gunicorn, request
 from conftest import assert_error
 from enrollments.models import Enrollment
@@ -111,41 +113,6 @@ def test_permissions_and_throttles_still_run_on_a_cached_response(
     admin_client.get(f"{URL}{world[3].pk}/")  # cached for staff
     assert anon_client.get(f"{URL}{world[3].pk}/").status_code == 404
     assert anon_client.delete(f"{URL}{world[0].pk}/").status_code == 401
-
-
-def _assert_stamp_is_cachalots():
-    from cachalot.api import get_last_invalidation
-
-    from cohortly.caching import stamp_and_entry
-
-    tables = (Bootcamp, Bootcamp.instructors.through, User, Enrollment)
-    assert stamp_and_entry(tables, "no-such-entry") == (get_last_invalidation(*tables), None)
-    return get_last_invalidation(*tables)
-
-
-@needs_query_cache
-@pytest.mark.parametrize(
-    "committed",
-    [
-        pytest.param(False, id="in a test transaction"),
-        pytest.param(True, id="committed", marks=pytest.mark.django_db(transaction=True)),
-    ],
-)
-def test_the_one_round_trip_stamp_is_cachalots_own(committed, world):
-    """stamp_and_entry reads cachalot's table keys itself (one round trip for the
-    stamp and the entry); it must agree with cachalot's public answer whatever
-    was written, inside a transaction or not."""
-    assert connection.in_atomic_block is not committed
-    before = _assert_stamp_is_cachalots()
-    Bootcamp.objects.filter(pk=world[0].pk).update(title="Moved")
-    moved = _assert_stamp_is_cachalots()
-    assert moved > before
-    with transaction.atomic():
-        world[1].instructors.clear()
-        assert _assert_stamp_is_cachalots() > moved
-    assert _assert_stamp_is_cachalots() > moved
-    Enrollment.objects.all().delete()
-    _assert_stamp_is_cachalots()
 
 
 # --- every write path is seen by the next read ------------------------------------
@@ -357,13 +324,24 @@ def test_every_cache_entry_expires_within_the_stale_bound(response_cache, admin_
         if key.startswith("throttle_"):
             continue
         kind = (
-            "user" if key.startswith("auth:user:") else "response" if key.startswith("response:") else "query"
+            "user"
+            if key.startswith("auth:user:")
+            else "response"
+            if key.startswith("response:")
+            else "tag"
+            if key.startswith("tag:")
+            else "query"
         )
-        bound = settings.USER_CACHE_SECONDS if kind == "user" else settings.CACHALOT_TIMEOUT
+        # A tag is a time, not a copy: one missing makes its entries stale.
+        bound = {
+            "user": settings.USER_CACHE_SECONDS,
+            "response": settings.RESPONSE_CACHE_SECONDS,
+            "tag": 2 * settings.RESPONSE_CACHE_SECONDS,
+        }.get(kind, settings.CACHALOT_TIMEOUT)
         ttl = cache.ttl(key)
         assert ttl is not None and 0 < ttl <= bound, (key, ttl, bound)
         kinds.add(kind)
-    assert kinds == {"user", "response", "query"}
+    assert kinds == {"user", "response", "tag", "query"}
 
 
 WRITER_WITHOUT_REDIS = """
@@ -602,6 +580,7 @@ def test_a_scope_names_every_table_its_responses_read(
     assert read, "no query captured"
     assert read <= named, f"read but not in the scope's tables: {read - named}"
     assert named <= set(settings.CACHALOT_ONLY_CACHABLE_TABLES), "a named table the query cache never stamps"
+    assert named <= CACHED_TABLES, "a named table whose writes move no response cache tag"
 
 
 @needs_query_cache
@@ -719,3 +698,138 @@ def test_a_transaction_that_could_not_start_leaves_no_query_cache_level_behind(c
     assert client.get("/api/v1/health").status_code == 200  # a request, which ends settled
     Bootcamp.objects.filter(pk=camp.pk).update(title="After")
     assert title_seen_by_another_thread() == "After"
+
+
+# --- narrow invalidation: a write makes stale only what showed it ------------------
+
+needs_response_cache = pytest.mark.skipif(
+    not settings_module.REDIS_URL, reason="the response cache runs only with Redis (set REDIS_URL)"
+)
+
+
+def _page(client, n, **params):
+    return client.get(URL, {"page_size": 2, "page": n, **params})
+
+
+@needs_response_cache
+def test_an_edit_to_one_bootcamp_leaves_the_other_pages_and_bootcamps_cached(response_cache, admin_client):
+    camps = [BootcampFactory(start_date=timezone.localdate() + timedelta(days=10 + n)) for n in range(6)]
+    for n in (1, 2, 3):
+        _page(admin_client, n)
+    for camp in camps:
+        admin_client.get(f"{URL}{camp.pk}/")
+    edited = camps[2]  # on page 2 (ordered by start date)
+
+    response = admin_client.patch(f"{URL}{edited.pk}/", {"description": "Evening sessions."}, format="json")
+
+    assert response.status_code == 200, response.content
+    second = _page(admin_client, 2)
+    assert second["X-Cache"] == "miss"
+    assert second.json()["results"][0]["description"] == "Evening sessions."
+    assert (_page(admin_client, 1)["X-Cache"], _page(admin_client, 3)["X-Cache"]) == ("hit", "hit")
+    assert admin_client.get(f"{URL}{edited.pk}/")["X-Cache"] == "miss"
+    assert {admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] for camp in camps if camp != edited} == {"hit"}
+    # A search reads the description: it is stale too.
+    assert admin_client.get(URL, {"search": "evening"}).json()["count"] == 1
+
+
+@needs_response_cache
+def test_a_change_to_what_a_list_is_ordered_or_filtered_by_makes_every_page_stale(
+    response_cache, admin_client
+):
+    camps = [BootcampFactory(start_date=timezone.localdate() + timedelta(days=10 + n)) for n in range(6)]
+    for n in (1, 2, 3):
+        _page(admin_client, n)
+        _page(admin_client, n, ordering="title")
+    # The last bootcamp now starts first: every page by start date moves; by title none does.
+    admin_client.patch(f"{URL}{camps[5].pk}/", {"start_date": str(timezone.localdate())}, format="json")
+    assert [_page(admin_client, n)["X-Cache"] for n in (1, 2, 3)] == ["miss"] * 3
+    assert _page(admin_client, 1).json()["results"][0]["id"] == camps[5].pk
+    titled = [_page(admin_client, n, ordering="title")["X-Cache"] for n in (1, 2, 3)]
+    assert titled.count("hit") == 2  # only the page showing the bootcamp is stale
+
+    # Publishing a draft changes what the PUBLISHED scope and a status filter show.
+    draft = DraftBootcampFactory()
+    anon = admin_client.__class__()
+    before = anon.get(URL).json()["count"]
+    admin_client.get(URL, {"status": "DRAFT"})
+    admin_client.patch(f"{URL}{draft.pk}/", {"status": "PUBLISHED"}, format="json")
+    assert anon.get(URL).json()["count"] == before + 1
+    assert admin_client.get(URL, {"status": "DRAFT"}).json()["count"] == 0
+
+
+@needs_response_cache
+def test_an_enrollment_makes_only_its_bootcamp_stale(response_cache, admin_client, make_user):
+    first, second = BootcampFactory(capacity=5), BootcampFactory(capacity=5)
+    for camp in (first, second):
+        assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 0
+    enrollment_create(student=make_user(User.Role.STUDENT), bootcamp=first, notify=False)
+    assert admin_client.get(f"{URL}{first.pk}/").json()["seats_taken"] == 1
+    assert admin_client.get(f"{URL}{second.pk}/")["X-Cache"] == "hit"
+
+
+@needs_response_cache
+def test_a_lead_status_change_leaves_lists_that_dont_show_or_filter_it_cached(response_cache, sales_client):
+    from leads.models import Lead
+    from leads.tests.factories import LeadFactory
+
+    smith = LeadFactory(full_name="Ann Smith", status=Lead.Status.CONTACTED)
+    LeadFactory(full_name="Bob Jones", status=Lead.Status.CONTACTED)
+    url = "/api/v1/leads/"
+    searches = [{"search": "smith"}, {"search": "jones"}, {"status": "CONTACTED"}]
+    for params in searches:
+        assert sales_client.get(url, params).json()["count"] == 1 + (params.get("status") is not None)
+
+    response = sales_client.patch(
+        f"{url}{smith.pk}/", {"status": "LOST", "lost_reason": "No budget this year."}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    shown = sales_client.get(url, {"search": "smith"})
+    assert (shown["X-Cache"], shown.json()["results"][0]["status"]) == ("miss", "LOST")
+    assert sales_client.get(url, {"search": "jones"})["X-Cache"] == "hit"
+    assert sales_client.get(url, {"status": "CONTACTED"}).json()["count"] == 1
+
+
+@needs_response_cache
+def test_a_missing_tag_makes_its_entries_stale(response_cache, admin_client):
+    """An evicted or expired tag can't say when its row last changed: the entries
+    that depend on it are rebuilt, never served."""
+    from django.core.cache import cache
+
+    camp = BootcampFactory()
+    admin_client.get(f"{URL}{camp.pk}/")
+    assert admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] == "hit"
+    assert cache.delete(f"tag:bootcamps_bootcamp:{camp.pk}")  # django-redis: the same key
+    assert admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] == "miss"
+    assert admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] == "hit"
+
+
+def test_every_filter_of_a_cached_list_says_what_it_reads():
+    """A list is tagged with the fields of the filters it was asked for; a method
+    filter's fields can't be read off it, so its filterset names them."""
+    from django.urls import get_resolver
+
+    from cohortly.caching import CachedReadsMixin, path_tags
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            else:
+                yield getattr(pattern.callback, "cls", None)
+
+    views = set(views(get_resolver().url_patterns))
+    cached = [view for view in views if view and issubclass(view, CachedReadsMixin)]
+    assert len(cached) >= 3
+    for view in cached:
+        filterset_class = view.filterset_class
+        model = filterset_class._meta.model
+        for name, filter_ in filterset_class.base_filters.items():
+            if name == "ordering":  # read from the terms in effect; a computed one reads every field
+                continue
+            paths = (
+                filterset_class.method_fields[name] if filter_.method is not None else [filter_.field_name]
+            )
+            for path in paths:
+                assert not any(tag.endswith(".*") for tag in path_tags(model, path)), (view, name, path)
