@@ -3,7 +3,6 @@
 import contextlib
 
 import pytest
-from django.apps import apps
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -148,25 +147,17 @@ def assert_error(response, status, code=None, attr=None):
 @pytest.fixture
 def no_query_cache(settings):
     """Every query runs: for tests of the queries themselves, not of what the
-    query cache (cohortly.caching) would answer instead."""
+    response cache (cohortly.caching) would answer instead."""
     settings.RESPONSE_CACHE_SECONDS = 0
-    if not apps.is_installed("cachalot"):
-        yield
-        return
-    from cachalot.api import cachalot_disabled
-
-    with cachalot_disabled():
-        yield
 
 
 @pytest.fixture
 def shared_cache(settings):
     """The caches production has with Redis (the user behind a token, the query
     cache, bootcamp responses), on a local-memory stand-in; each test turns on
-    the ones it checks (USER_CACHE_SECONDS, CACHALOT_ENABLED, RESPONSE_CACHE_SECONDS)."""
+    the ones it checks (USER_CACHE_SECONDS, RESPONSE_CACHE_SECONDS)."""
     settings.REDIS_URL = settings.REDIS_URL or "redis://stand-in"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.USER_CACHE_SECONDS = 0
-    settings.CACHALOT_ENABLED = False
     settings.RESPONSE_CACHE_SECONDS = 0
     return settings

@@ -29,6 +29,7 @@ answers = {}          -- kind -> answers
 bad = {}              -- kind -> answers not 2xx
 skipped = 0           -- enrolls passed over because their pair was still busy
 cache = {}            -- "hit" / "miss" -> answers with that X-Cache (the response cache)
+hit = {}              -- kind -> answers with X-Cache: hit
 
 local function split(line)
   local fields = {}
@@ -105,6 +106,9 @@ if os.getenv("WRK_TRACK") == "1" then
     local cached = headers["X-Cache"] or headers["x-cache"]
     if cached then
       cache[cached] = (cache[cached] or 0) + 1
+      if cached == "hit" then
+        hit[kind] = (hit[kind] or 0) + 1
+      end
     end
     if status < 200 or status > 299 then
       bad[kind] = (bad[kind] or 0) + 1
@@ -132,14 +136,15 @@ function done(summary, latency, requests)
     local cached = thread:get("cache") or {}
     hits, misses = hits + (cached.hit or 0), misses + (cached.miss or 0)
     local bad_here = thread:get("bad") or {}
+    local hit_here = thread:get("hit") or {}
     for kind, n in pairs(thread:get("answers") or {}) do
-      local t = total[kind] or {n = 0, bad = 0}
-      t.n, t.bad = t.n + n, t.bad + (bad_here[kind] or 0)
+      local t = total[kind] or {n = 0, bad = 0, hit = 0}
+      t.n, t.bad, t.hit = t.n + n, t.bad + (bad_here[kind] or 0), t.hit + (hit_here[kind] or 0)
       total[kind] = t
     end
   end
   for kind, t in pairs(total) do
-    kinds[#kinds + 1] = string.format('"%s": {"n": %d, "bad": %d}', kind, t.n, t.bad)
+    kinds[#kinds + 1] = string.format('"%s": {"n": %d, "bad": %d, "hit": %d}', kind, t.n, t.bad, t.hit)
   end
   -- Latencies are in microseconds.
   io.write(string.format(

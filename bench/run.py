@@ -603,21 +603,21 @@ def load(config, ep: Endpoint, tokens: dict) -> None:
         log(f"  Redis keyspace hit rate (whole server, during the run): {redis_text(res['redis'])}")
 
 
-#: The rows run again with the query and response caches off (cohortly/caching.py).
+#: The rows run again with the response cache off (cohortly/caching.py).
 UNCACHED = ("bootcamps_list", "bootcamps_random_pages", "bootcamp_detail", "mixed")
-UNCACHED_NOTE = "caches off (`QUERY_CACHE=false`): every request queries"
+UNCACHED_NOTE = "cache off (`RESPONSE_CACHE_SECONDS=0`): every request queries"
 
 
 def run_uncached(config, env, endpoints) -> list[Endpoint]:
     """The bootcamp rows and the mixed workload on a second server with the
-    query and response caches off: what a request that misses the cache costs."""
+    response cache off: what a request that misses the cache costs."""
     wanted = [ep for ep in endpoints if ep.name in UNCACHED and ep.result]
     if not wanted or config.no_uncached:
         return []
-    server = Server(config, {**env, "QUERY_CACHE": "false"}, log_name="server-uncached.log")
+    server = Server(config, {**env, "RESPONSE_CACHE_SECONDS": "0"}, log_name="server-uncached.log")
     rows = []
     try:
-        log("restarting gunicorn with the query and response caches off (QUERY_CACHE=false)")
+        log("restarting gunicorn with the response cache off (RESPONSE_CACHE_SECONDS=0)")
         server.start()
         tokens = {"ADMIN": login(config, *BENCH_ADMIN), "SALES": login(config, *BENCH_SALES)}
         for ep in wanted:
@@ -882,7 +882,14 @@ def response_cache_text(res: dict) -> str:
     hits, misses = counted.get("hit", 0), counted.get("miss", 0)
     if not hits + misses:
         return "-"
-    return f"{100 * hits / (hits + misses):.1f}% ({hits:,} hits, {misses:,} misses)"
+    text = f"{100 * hits / (hits + misses):.1f}% ({hits:,} hits, {misses:,} misses)"
+    kinds = res.get("kinds") or {}
+    by_kind = [
+        f"{kind} {100 * kinds[kind].get('hit', 0) / kinds[kind]['n']:.0f}%"
+        for kind in ("list", "detail", "enrollments", "leads")
+        if kinds.get(kind, {}).get("n") and "hit" in kinds[kind]
+    ]
+    return text + (f"; by kind: {', '.join(by_kind)}" if by_kind else "")
 
 
 def redis_text(redis: dict) -> str:
@@ -892,7 +899,7 @@ def redis_text(redis: dict) -> str:
 
 
 def uncached_targets(rows: list[Endpoint], baseline: float | None) -> list:
-    """The bootcamp targets measured on the runs with the caches off."""
+    """The bootcamp targets measured on the runs with the cache off."""
     by_name = {ep.name.removesuffix("_uncached"): ep for ep in rows}
     if not by_name:
         return []
@@ -1052,13 +1059,13 @@ def write_results(path: Path, report: dict) -> None:
     if report.get("targets_uncached"):
         lines += [
             "",
-            "## Without the caches",
+            "## Without the cache",
             "",
             "The bootcamp rows above are repeated requests, answered from the Redis response cache",
             "(`cohortly/caching.py`) after authentication, permissions and the throttle have run. The",
-            "same requests were run again on a second server with the query and response caches off"
-            " (`QUERY_CACHE=false`;",
-            'the rows noted "caches off" in the first table): what a request that misses the',
+            "same requests were run again on a second server with the response cache off"
+            " (`RESPONSE_CACHE_SECONDS=0`;",
+            'the rows noted "cache off" in the first table): what a request that misses the',
             "cache costs.",
             "",
             "| Target | Measured, cache off | Result | p99 at the issue's machine speed |",
@@ -1100,7 +1107,7 @@ def parse_args(argv):
     parser.add_argument(
         "--no-uncached",
         action="store_true",
-        help="skip the second server that reruns the bootcamp rows and the mix with the caches off",
+        help="skip the second server that reruns the bootcamp rows and the mix with the response cache off",
     )
     parser.add_argument("--list", action="store_true", help="list the endpoint names and exit")
     args = parser.parse_args(argv)
@@ -1318,7 +1325,7 @@ def main(argv=None) -> int:
     report["targets_mixed"] = mixed_targets(by_name, baseline)
     if any(ep.lists is not None for ep in uncached):
         off = {ep.name.removesuffix("_uncached"): ep for ep in uncached}
-        report["targets_mixed"] += mixed_targets(off, baseline, ", caches off")
+        report["targets_mixed"] += mixed_targets(off, baseline, ", cache off")
     (OUT / "results.json").write_text(
         json.dumps(
             {
@@ -1342,7 +1349,7 @@ def main(argv=None) -> int:
         at_reference = "" if scaled == "-" else f" (at the issue's machine speed: {scaled})"
         log(f"{verdict:<4} {target}: {measured}{at_reference}")
     for target, measured, verdict, _scaled in report["targets_uncached"]:
-        log(f"{verdict:<4} {target}, caches off: {measured}")
+        log(f"{verdict:<4} {target}, cache off: {measured}")
     for target, measured, verdict, _scaled in report["targets_mixed"]:
         log(f"{verdict:<4} {target}: {measured}")
     if config.no_write:

@@ -81,13 +81,11 @@ def _read_user(user_id):
     """The stored user, from the database itself (never a cached query: the
     copy is about to be cached under a version that says it is current)."""
     from accounts.models import User
-    from cohortly.caching import reading_the_database
 
-    with reading_the_database():
-        try:
-            return User.objects.filter(pk=user_id).first()
-        except (ValueError, ValidationError):  # not an id at all
-            return None
+    try:
+        return User.objects.filter(pk=user_id).first()
+    except (ValueError, ValidationError):  # not an id at all
+        return None
 
 
 def cached_user(user_id):

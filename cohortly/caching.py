@@ -38,20 +38,8 @@ it or backing off, cohortly.redis_client) leaves other processes the entries it
 should have made stale until they expire: RESPONSE_CACHE_SECONDS after they were
 written, never longer (test_caching:
 test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound).
-
-Queries. django-cachalot caches the result of every SELECT on the tables in
-CACHALOT_ONLY_CACHABLE_TABLES (settings) and drops them, table by table, on
-every write it sees. It is on only with Redis (CACHALOT_ENABLED).
-
-cachalot records a transaction's invalidations after its COMMIT (and after its
-on_commit hooks), and stamps a result with the time its query finished: for a
-moment after a commit, and for a read that overlaps a write, the cache can lag
-the database. Reads do not mind a moment's lag; a service that checks, then
-writes (a seat count under the bootcamp's lock, the last active admin) does. So
-requests that may write read the database itself (WritesReadTheDatabase).
 """
 
-import contextlib
 import functools
 import hashlib
 import logging
@@ -64,8 +52,8 @@ from urllib.parse import urlencode
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, MiddlewareNotUsed
-from django.db import connections, router, transaction
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import connections, transaction
 from django.db.models import Model, QuerySet, signals
 from django.http import HttpResponse
 from django.utils import timezone
@@ -405,16 +393,10 @@ def connect_signals() -> None:
 
 
 def tables_changed(*models: type[Model]) -> None:
-    """Tell the caches these models' tables were written where neither can see
-    it (a COPY through the driver): their cached reads are dropped, at commit
-    when inside a transaction, as for any other write."""
+    """Tell the response cache these models' tables were written where it can't
+    see it (a COPY through the driver): every entry that reads them is stale, now
+    and again at commit, as for any other write."""
     bump(epoch_tag(model._meta.db_table) for model in models)
-    if not apps.is_installed("cachalot"):
-        return
-    from cachalot.api import invalidate
-
-    for model in models:
-        invalidate(model, db_alias=router.db_for_write(model))
 
 
 # --- the response cache ---------------------------------------------------------
@@ -599,69 +581,3 @@ class CachedReadsMixin:
 
     def retrieve(self, request, *args, **kwargs):
         return self._cached(super().retrieve, False, request, *args, **kwargs)
-
-
-@contextlib.contextmanager
-def reading_the_database():
-    """The query cache off inside the block: for code that checks what it then
-    writes, and for bulk jobs (import_legacy) whose reads never repeat."""
-    if not apps.is_installed("cachalot"):
-        yield
-        return
-    from cachalot.api import cachalot_disabled
-
-    # cachalot_disabled() turns the cache back on only when its block ends
-    # normally: an exception raised through it (a database error in the block)
-    # would leave this thread's query cache off for good. So the block's
-    # exception is held until cachalot's block has ended, then raised.
-    error = None
-    with cachalot_disabled():
-        try:
-            yield
-        except BaseException as exc:
-            error = exc
-    if error is not None:
-        raise error
-
-
-def settle_query_cache_levels() -> None:
-    """Leave every transaction level cachalot holds beyond the ones Django has open.
-
-    cachalot opens its own level (where a transaction's invalidations and reads
-    wait for the commit) as Django's atomic() is entered, before Django starts
-    the transaction, and leaves it as the block exits. When starting the
-    transaction fails (the database unreachable), the block is never entered, so
-    never exited: cachalot keeps the level, and from then on the thread keeps
-    its invalidations and query results to itself, serving its own stale
-    results and never telling Redis of its writes. Outside the blocks Django has
-    open there is no transaction, so such a level is closed as committed: what
-    it holds was read from, or written to, the database as it is.
-    """
-    from cachalot.cache import cachalot_caches
-
-    for connection in connections.all(initialized_only=True):
-        levels = cachalot_caches.atomic_caches[connection.alias]
-        while len(levels) > len(connection.atomic_blocks):
-            cachalot_caches.exit_atomic(connection.alias, True)
-
-
-class WritesReadTheDatabase:
-    """Middleware: a request that may write (any method but GET, HEAD and
-    OPTIONS) runs with the query cache off, so the services it calls check what
-    the database holds, not what the cache last saw. Every request ends with
-    the query cache's transaction levels settled (settle_query_cache_levels)."""
-
-    def __init__(self, get_response):
-        if not apps.is_installed("cachalot"):
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-
-    def __call__(self, request):
-        try:
-            if request.method in ("GET", "HEAD", "OPTIONS"):
-                return self.get_response(request)
-            with reading_the_database():
-                return self.get_response(request)
-        finally:
-            # A request that met a database outage leaves no query-cache level behind.
-            settle_query_cache_levels()

@@ -2,9 +2,9 @@
 
 Redis is a cache here, never a dependency. django-redis builds its clients from
 this class (CACHES' REDIS_CLIENT_CLASS option), so every Redis call the project
-makes goes through it: the cache API, django-cachalot's queries and
-invalidations, the response cache, the user behind a token, the throttle
-counters and the health probe.
+makes goes through it: the cache API, the response cache and its tags (whose
+scripts run on this client), the user behind a token, the throttle counters and
+the health probe.
 
 A call waits at most REDIS_TIMEOUT_MS to connect and as long for the reply (the
 connection pool's timeouts, settings.py). After a connection error or a

@@ -82,7 +82,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cohortly.middleware.RequestIDMiddleware",
-    "cohortly.caching.WritesReadTheDatabase",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -189,35 +188,12 @@ else:
         }
     }
 
-# The read path's cache (cohortly/caching.py): django-cachalot keeps the results
-# of SELECTs on the tables below in Redis and drops them per table on every
-# write it sees. Only with Redis: without it the cache would itself be a database
-# query, and per-process memory can't see another worker's writes.
-CACHALOT_ENABLED = bool(REDIS_URL) and env.bool("QUERY_CACHE", default=True)
-if CACHALOT_ENABLED:
-    INSTALLED_APPS.append("cachalot")
-# Every query result, and every per-table stamp that makes results and responses
-# stale, expires after this many seconds. It bounds how long a write whose
-# invalidation never reached Redis (a worker cut off from it, or Redis away and
-# back) can leave other processes reading the old rows: SECURITY.md, "Redis is a
-# cache, not a dependency".
-CACHALOT_TIMEOUT = env.int("QUERY_CACHE_SECONDS", default=60)
-CACHALOT_ONLY_CACHABLE_TABLES = frozenset(
-    {
-        "accounts_user",
-        "bootcamps_bootcamp",
-        "bootcamps_bootcamp_instructors",
-        "bootcamps_bootcamp_mentors",
-        "enrollments_enrollment",
-        "assignments_assignment",
-        "assignments_submission",
-        "leads_lead",
-    }
-)
-# Seconds a rendered API list or detail response is kept; never longer than
-# the query cache, whose invalidation stamps the entries (an entry whose stamp
-# has expired is stale, so the bound above holds for responses too).
-RESPONSE_CACHE_SECONDS = min(env.int("RESPONSE_CACHE_SECONDS", default=60), CACHALOT_TIMEOUT)
+# The read path's cache (cohortly/caching.py), only with Redis: rendered API
+# lists and details, kept this many seconds (0 = off) and made stale at once by
+# any write to what they show. It is also the bound on stale reads after a write
+# whose invalidation never reached Redis (a worker cut off from it, or Redis
+# away and back): SECURITY.md, "Redis is a cache, not a dependency".
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=60)
 
 # --- Accounts and passwords ---------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

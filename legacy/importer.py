@@ -117,7 +117,7 @@ def _copy_insert(model, instances) -> None:
     streams the same values (each field's pre_save and get_db_prep_save, as
     bulk_create takes them); instances without a pk get theirs from the table's own
     sequence first, so they end up with it, as bulk_create leaves them. COPY goes
-    around the ORM, so cachalot is told the table changed. legacy/tests hold the
+    around the ORM, so the response cache is told the table changed. legacy/tests hold the
     rows to bulk_create's. Other databases (the embedded SQLite of `make run`) get
     bulk_create itself.
     """

@@ -1,17 +1,16 @@
-"""The read path's cache seam (cohortly.caching): django-cachalot's query cache
-and the bootcamp response cache stamped by it. Every way of writing a row is
-seen by the next read, in this process and in another."""
+"""The read path's cache seam (cohortly.caching): the API's response cache and
+its tags. Every way of writing a row is seen by the next read, in this process
+and in another; a write makes stale only the responses that showed it."""
 
 import subprocess
 import sys
 from datetime import timedelta
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.apps import apps
 from django.conf import settings as settings_module
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,13 +22,12 @@ from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
 from bootcamps.tests.test_admin import form_data
 from cohortly.caching import CACHED_TABLES
 from cohortly.tests.live_servers import BASE_DIR, database_url_for_servers, gunicorn, request
-from conftest import assert_error
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 
 URL = "/api/v1/bootcamps/"
-needs_query_cache = pytest.mark.skipif(
-    not apps.is_installed("cachalot"), reason="the query cache runs only with Redis (set REDIS_URL)"
+needs_response_cache = pytest.mark.skipif(
+    not settings_module.REDIS_URL, reason="the response cache runs only with Redis (set REDIS_URL)"
 )
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +77,7 @@ def response_cache(settings):
     settings.RESPONSE_CACHE_SECONDS = 60
 
 
-@needs_query_cache
+@needs_response_cache
 def test_a_repeated_request_is_served_from_the_cache(response_cache, admin_client, world):
     first, queries = _bootcamp_queries(admin_client)
     assert queries
@@ -89,7 +87,7 @@ def test_a_repeated_request_is_served_from_the_cache(response_cache, admin_clien
     assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
 
 
-@needs_query_cache
+@needs_response_cache
 def test_scopes_are_cached_apart(response_cache, admin_client, student_client, anon_client, world):
     assert admin_client.get(URL).json()["count"] == 4
     assert student_client.get(URL).json()["count"] == 3
@@ -106,7 +104,7 @@ def test_the_cache_key_is_the_selectors_scope(admin_user, instructor_user, stude
     assert bootcamp_list_for(student_user).key == bootcamp_list_for(None).key == "published"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_permissions_and_throttles_still_run_on_a_cached_response(
     response_cache, admin_client, anon_client, world
 ):
@@ -118,7 +116,7 @@ def test_permissions_and_throttles_still_run_on_a_cached_response(
 # --- every write path is seen by the next read ------------------------------------
 
 
-@needs_query_cache
+@needs_response_cache
 def test_an_api_edit_is_seen_at_once(response_cache, admin_client, world):
     admin_client.get(URL)
     response = admin_client.patch(f"{URL}{world[1].pk}/", {"title": "Renamed camp"}, format="json")
@@ -127,14 +125,14 @@ def test_an_api_edit_is_seen_at_once(response_cache, admin_client, world):
     assert admin_client.get(f"{URL}{world[1].pk}/").json()["title"] == "Renamed camp"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_queryset_update_is_seen(response_cache, admin_client, world):
     assert "Bulk renamed" not in _titles(admin_client)
     Bootcamp.objects.filter(pk=world[1].pk).update(title="Bulk renamed")
     assert "Bulk renamed" in _titles(admin_client)
 
 
-@needs_query_cache
+@needs_response_cache
 def test_bulk_create_is_seen_in_rows_and_counts(response_cache, admin_client, world):
     assert admin_client.get(URL).json()["count"] == 4
     template = world[1]
@@ -155,7 +153,7 @@ def test_bulk_create_is_seen_in_rows_and_counts(response_cache, admin_client, wo
     assert admin_client.get(URL).json()["count"] == 6
 
 
-@needs_query_cache
+@needs_response_cache
 def test_raw_sql_is_seen(response_cache, admin_client, world):
     admin_client.get(f"{URL}{world[2].pk}/")
     with connection.cursor() as cursor:
@@ -163,7 +161,7 @@ def test_raw_sql_is_seen(response_cache, admin_client, world):
     assert admin_client.get(f"{URL}{world[2].pk}/").json()["location"] == "Raw City"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_an_admin_edit_is_seen(response_cache, admin_client, admin_user, world, client):
     camp = world[1]
     assert admin_client.get(f"{URL}{camp.pk}/").json()["capacity"] == camp.capacity
@@ -174,7 +172,7 @@ def test_an_admin_edit_is_seen(response_cache, admin_client, admin_user, world, 
     assert admin_client.get(f"{URL}{camp.pk}/").json()["capacity"] == camp.capacity + 7
 
 
-@needs_query_cache
+@needs_response_cache
 def test_a_transaction_is_seen_once_it_commits_and_never_if_rolled_back(response_cache, admin_client, world):
     camp = world[1]
     admin_client.get(f"{URL}{camp.pk}/")
@@ -187,7 +185,7 @@ def test_a_transaction_is_seen_once_it_commits_and_never_if_rolled_back(response
     assert admin_client.get(f"{URL}{camp.pk}/").json()["title"] == "Committed"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_seats_people_and_names_are_seen(response_cache, admin_client, admin_user, make_user, world):
     camp = world[1]
     assert admin_client.get(f"{URL}{camp.pk}/").json()["seats_taken"] == 0
@@ -209,7 +207,7 @@ def test_seats_people_and_names_are_seen(response_cache, admin_client, admin_use
     assert [p["id"] for p in admin_client.get(f"{URL}{world[2].pk}/").json()["mentors"]] == [str(teacher.pk)]
 
 
-@needs_query_cache
+@needs_response_cache
 def test_a_deleted_instructor_leaves_the_bootcamp_and_its_counts(
     response_cache, admin_client, admin_user, make_user, world
 ):
@@ -225,19 +223,6 @@ def test_a_deleted_instructor_leaves_the_bootcamp_and_its_counts(
     assert (body["count"], body["results"]) == (0, [])
 
 
-@needs_query_cache
-def test_list_counts_come_from_the_query_cache_until_a_write(admin_client, world):
-    def count(**params):
-        with CaptureQueriesContext(connection) as captured:
-            body = admin_client.get(URL, params).json()
-        return body["count"], sum(q["sql"].startswith("SELECT COUNT(*)") for q in captured.captured_queries)
-
-    assert count() == (4, 1)
-    assert count() == (4, 0)
-    BootcampFactory()
-    assert count() == (5, 1)
-
-
 # --- across processes ------------------------------------------------------------
 
 WRITER = """
@@ -249,7 +234,7 @@ with connection.cursor() as cursor:
 """
 
 
-@needs_query_cache
+@needs_response_cache
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
@@ -306,13 +291,14 @@ def test_writes_in_one_process_are_seen_by_another(settings, make_user):
 # rows until the entries it should have dropped expire, never longer.
 
 
-@needs_query_cache
-@pytest.mark.django_db(transaction=True)  # cachalot writes to Redis once a transaction commits
+@needs_response_cache
+@pytest.mark.django_db(transaction=True)  # tags are moved again once a transaction commits
 def test_every_cache_entry_expires_within_the_stale_bound(response_cache, admin_client, world):
     """Every key the caches write expires, none later than the bound:
-    QUERY_CACHE_SECONDS for query results, per-table stamps and responses,
-    USER_CACHE_SECONDS for the user behind a token. Throttle windows are counts,
-    not copies of anything."""
+    RESPONSE_CACHE_SECONDS for responses, USER_CACHE_SECONDS for the user behind
+    a token. Tags live twice as long as a response (one missing makes its
+    responses stale, so they bound nothing); throttle windows are counts, not
+    copies of anything."""
     from django.conf import settings
     from django.core.cache import cache
 
@@ -330,18 +316,18 @@ def test_every_cache_entry_expires_within_the_stale_bound(response_cache, admin_
             if key.startswith("response:")
             else "tag"
             if key.startswith("tag:")
-            else "query"
+            else "other"
         )
         # A tag is a time, not a copy: one missing makes its entries stale.
         bound = {
             "user": settings.USER_CACHE_SECONDS,
             "response": settings.RESPONSE_CACHE_SECONDS,
             "tag": 2 * settings.RESPONSE_CACHE_SECONDS,
-        }.get(kind, settings.CACHALOT_TIMEOUT)
+        }.get(kind, 0)
         ttl = cache.ttl(key)
         assert ttl is not None and 0 < ttl <= bound, (key, ttl, bound)
         kinds.add(kind)
-    assert kinds == {"user", "response", "tag", "query"}
+    assert kinds == {"user", "response", "tag"}
 
 
 WRITER_WITHOUT_REDIS = """
@@ -358,7 +344,7 @@ print("written", flush=True)
 """
 
 
-@needs_query_cache
+@needs_response_cache
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
@@ -382,7 +368,6 @@ def test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound(s
     env = {
         "REDIS_URL": settings.REDIS_URL,
         "CACHE_KEY_PREFIX": f"stale-bound-{uuid.uuid4().hex}",
-        "QUERY_CACHE_SECONDS": str(bound),
         "RESPONSE_CACHE_SECONDS": str(bound),
         "USER_CACHE_SECONDS": str(bound),
     }
@@ -436,7 +421,7 @@ def test_a_write_whose_invalidation_failed_is_seen_everywhere_within_the_bound(s
 # --- scopes that depend on who asks ------------------------------------------------
 
 
-@needs_query_cache
+@needs_response_cache
 def test_my_leads_are_cached_per_salesperson(response_cache, client_for):
     from leads.tests.factories import LeadFactory
 
@@ -449,7 +434,7 @@ def test_my_leads_are_cached_per_salesperson(response_cache, client_for):
     assert [row["full_name"] for row in ana_client.get(mine).json()["results"]] == ["Ana's lead"]
 
 
-@needs_query_cache
+@needs_response_cache
 def test_the_lead_csv_is_never_answered_from_the_json_cache(response_cache, sales_client):
     from leads.tests.factories import LeadFactory
 
@@ -460,7 +445,7 @@ def test_the_lead_csv_is_never_answered_from_the_json_cache(response_cache, sale
     assert "Csv Person" in b"".join(response.streaming_content).decode()
 
 
-@needs_query_cache
+@needs_response_cache
 def test_enrollments_are_cached_per_scope(response_cache, admin_client, client_for, make_user):
     from enrollments.tests.factories import EnrollmentFactory
 
@@ -475,39 +460,7 @@ def test_enrollments_are_cached_per_scope(response_cache, admin_client, client_f
     assert instructor_client.get(url).json()["count"] == 2
 
 
-# --- writes check what the database holds ------------------------------------------
-
-
-def _seat_counts(captured):
-    return [
-        q
-        for q in captured.captured_queries
-        if q["sql"].startswith("SELECT COUNT(") and "enrollment" in q["sql"]
-    ]
-
-
-@needs_query_cache
-def test_a_request_that_writes_counts_seats_in_the_database(admin_client, make_user):
-    """The seat count under the bootcamp's lock must be the database's: the query
-    cache can lag a commit (cachalot records it after COMMIT), and a stale count
-    would sell the last seat twice."""
-    from enrollments.services import bootcamp_seats_left
-
-    camp = BootcampFactory(capacity=1)
-    student = make_user(User.Role.STUDENT)
-    assert bootcamp_seats_left(camp) == 1
-    with CaptureQueriesContext(connection) as captured:
-        assert bootcamp_seats_left(camp) == 1
-    assert _seat_counts(captured) == []  # a read outside a write request: from the cache
-    with CaptureQueriesContext(connection) as captured:
-        response = admin_client.post(
-            "/api/v1/enrollments/", {"bootcamp": camp.pk, "student": str(student.pk)}, format="json"
-        )
-    assert response.status_code == 201 and response.json()["status"] == "ACTIVE"
-    assert _seat_counts(captured), "the locked seat count was answered from the query cache"
-
-
-@needs_query_cache
+@needs_response_cache
 def test_each_student_and_instructor_has_their_own_cached_enrollments(client_for):
     from enrollments.tests.factories import EnrollmentFactory
 
@@ -579,11 +532,10 @@ def test_a_scope_names_every_table_its_responses_read(
     named = {model._meta.db_table for model in import_string(selector)(user).tables}
     assert read, "no query captured"
     assert read <= named, f"read but not in the scope's tables: {read - named}"
-    assert named <= set(settings.CACHALOT_ONLY_CACHABLE_TABLES), "a named table the query cache never stamps"
     assert named <= CACHED_TABLES, "a named table whose writes move no response cache tag"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_parameters_the_view_doesnt_read_are_never_cached(response_cache, admin_client, world):
     """?junk=<anything> would otherwise make a new cache entry per value."""
     from django.core.cache import cache
@@ -598,7 +550,7 @@ def test_parameters_the_view_doesnt_read_are_never_cached(response_cache, admin_
     assert admin_client.get(URL, known)["X-Cache"] == "hit"
 
 
-@needs_query_cache
+@needs_response_cache
 def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client, world):
     """The key is the path and the known parameters in one order: reordering a
     query string or repeating a value can't make new entries."""
@@ -621,90 +573,24 @@ def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client,
     assert (by_price["X-Cache"], by_title["X-Cache"]) == ("miss", "miss")
 
 
-# --- A database error leaves the query cache as it was ---------------------------
+# --- a write that failed -------------------------------------------------------------
 
 
-def _seat_count_queries(camp) -> int:
-    from enrollments.services import bootcamp_seats_left
+@needs_response_cache
+def test_writes_after_a_save_that_failed_are_still_seen(response_cache, admin_client, world):
+    """A save announces its statements before it runs them; one that fails in the
+    database must not leave later writes to its table looking announced."""
+    from django.db import IntegrityError
 
-    bootcamp_seats_left(camp)
-    with CaptureQueriesContext(connection) as captured:
-        bootcamp_seats_left(camp)
-    return len(_seat_counts(captured))
-
-
-@needs_query_cache
-def test_an_error_inside_a_database_read_leaves_the_query_cache_on():
-    """cachalot_disabled() (behind reading_the_database) restores the cache only
-    when its block ends normally; a database error raised through it must not
-    leave the thread reading past the cache from then on."""
-    from cohortly.caching import reading_the_database
-
-    camp = BootcampFactory(capacity=3)
-    assert _seat_count_queries(camp) == 0
-    with pytest.raises(ZeroDivisionError), reading_the_database():
-        1 / 0  # noqa: B018 - any error raised inside the block
-    assert _seat_count_queries(camp) == 0
-
-
-@needs_query_cache
-def test_a_request_that_met_a_database_outage_leaves_the_query_cache_serving(student_client):
-    student_client.raise_request_exception = False
-    camp = BootcampFactory(capacity=3)
-    assert _seat_count_queries(camp) == 0
-    with mock.patch.object(
-        connection, "ensure_connection", side_effect=OperationalError("connection refused")
-    ):
-        assert_error(student_client.get("/api/v1/auth/me"), 503)
-    assert _seat_count_queries(camp) == 0
-
-
-@needs_query_cache
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_transaction_that_could_not_start_leaves_no_query_cache_level_behind(client):
-    """cachalot opens its level for atomic() before Django starts the
-    transaction; when that start fails (the connection died under a request),
-    the level is never closed, and the thread's later writes would never reach
-    Redis. Every request ends with the levels settled: after one, a write in
-    this thread is seen by a reader in another thread."""
-    import threading
-
-    camp = BootcampFactory(title="Before")
-
-    def title_seen_by_another_thread():
-        seen = []
-
-        def read():
-            try:
-                seen.append(Bootcamp.objects.get(pk=camp.pk).title)
-            finally:
-                connection.close()
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        reader.join(10)
-        return seen[0]
-
-    assert title_seen_by_another_thread() == "Before"  # cached in Redis
-    with (
-        mock.patch.object(
-            connection, "ensure_connection", side_effect=OperationalError("connection refused")
-        ),
-        pytest.raises(OperationalError),
-        transaction.atomic(),
-    ):
-        pass  # never reached: starting the transaction fails
-    assert client.get("/api/v1/health").status_code == 200  # a request, which ends settled
-    Bootcamp.objects.filter(pk=camp.pk).update(title="After")
-    assert title_seen_by_another_thread() == "After"
+    camp = world[1]
+    admin_client.get(f"{URL}{camp.pk}/")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BootcampFactory.build(slug=world[0].slug).save()  # the slug is taken
+    Bootcamp.objects.filter(pk=camp.pk).update(title="After a failed save")
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["title"] == "After a failed save"
 
 
 # --- narrow invalidation: a write makes stale only what showed it ------------------
-
-needs_response_cache = pytest.mark.skipif(
-    not settings_module.REDIS_URL, reason="the response cache runs only with Redis (set REDIS_URL)"
-)
 
 
 def _page(client, n, **params):

@@ -19,7 +19,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
-from cohortly.caching import reading_the_database
 from legacy.importer import ORDER, Importer, SourceError, connect, first_line
 from legacy.mapping import Mapping, MappingError
 
@@ -87,9 +86,8 @@ class Command(BaseCommand):
                     raise CommandError(str(exc), returncode=2) from exc
             importer = Importer(connection, mapping, progress=self._progress, batch_size=batch_size)
             importer.report.dry_run = dry_run
-            # Every read is of rows not read before: the query cache would only add work.
             try:
-                with reading_the_database(), transaction.atomic():
+                with transaction.atomic():
                     result = importer.run(tables)
                     if dry_run:
                         transaction.set_rollback(True)
