@@ -194,12 +194,22 @@ end
 local now = redis.call('TIME')
 return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 """
+# ARGV: built, entry seconds, tag seconds, then per entry its number of tags and
+# its body; KEYS: per entry its key, then its tags.
 _STORE = """
-for i = 2, #KEYS do
-  redis.call('SET', KEYS[i], tonumber(ARGV[1]) - 1, 'NX', 'EX', ARGV[3])
+local built, seconds, tag_seconds = ARGV[1], ARGV[2], ARGV[3]
+local k, a = 1, 4
+while a <= #ARGV do
+  local count = tonumber(ARGV[a])
+  local tags = {}
+  for i = 1, count do
+    tags[i] = KEYS[k + i]
+    redis.call('SET', tags[i], tonumber(built) - 1, 'NX', 'EX', tag_seconds)
+  end
+  redis.call('HSET', KEYS[k], 'built', built, 'tags', table.concat(tags, '\\t'), 'body', ARGV[a + 1])
+  redis.call('EXPIRE', KEYS[k], seconds)
+  k, a = k + count + 1, a + 2
 end
-redis.call('HSET', KEYS[1], 'built', ARGV[1], 'tags', table.concat(KEYS, '\\t', 2), 'body', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
 """
 _BUMP = """
 local now = redis.call('TIME')
@@ -407,9 +417,15 @@ def _lookup(key: str):
     return _run("lookup", [key], [])
 
 
-def _store(key: str, built: int, tags: Iterable[str], body: bytes) -> None:
-    keys = [key, *sorted({_tag_key(tag) for tag in tags})]
-    _run("store", keys, [built, settings.RESPONSE_CACHE_SECONDS, _tag_seconds(), body])
+def _store(entries: list[tuple[str, list[str], bytes]], built: int) -> None:
+    """Stores (key, tags, body) entries built from reads that began at `built`,
+    in one round trip."""
+    keys, args = [], [built, settings.RESPONSE_CACHE_SECONDS, _tag_seconds()]
+    for key, tags, body in entries:
+        tag_keys = sorted({_tag_key(tag) for tag in tags})
+        keys += [key, *tag_keys]
+        args += [len(tag_keys), body]
+    _run("store", keys, args)
 
 
 def response_key(scoped: Scoped, url: str) -> str:
@@ -418,23 +434,38 @@ def response_key(scoped: Scoped, url: str) -> str:
     return caches["default"].make_key(f"response:{scoped.tables[0]._meta.label_lower}:{digest}")
 
 
-def cached_json_response(scoped: Scoped, url: str, build: Callable[[], tuple[object, Iterable[str]]]):
-    """The JSON response for `url` in `scoped`'s scope: `build()` returns its
-    data and its tags (or raises, e.g. Http404: errors are never cached)."""
+class Built:
+    """What a response cache miss built: the response's data and tags (None: not
+    to be cached), and `more`: other responses of the same scope its rows make
+    (url, data, tags), stored with it."""
+
+    def __init__(self, data, tags: list[str] | None = None, more=()):
+        self.data, self.tags, self.more = data, tags, more
+
+
+def cached_json_response(scoped: Scoped, url: str, build: Callable[[], Built]):
+    """The JSON response for `url` in `scoped`'s scope: `build()` returns what
+    it is made of (or raises, e.g. Http404: errors are never cached)."""
     if not response_cache_enabled():
-        return Response(build()[0])
+        return Response(build().data)
     key = response_key(scoped, url)
     try:
         found = _lookup(key)
     except RedisError:
-        return Response(build()[0])
+        return Response(build().data)
     if isinstance(found, bytes):
         return HttpResponse(found, content_type="application/json", headers={"X-Cache": "hit"})
-    data, tags = build()
-    body = JSONRenderer().render(data)
-    if tags is not None:
+    built = build()
+    body = JSONRenderer().render(built.data)
+    if built.tags is not None:
+        epochs = [epoch_tag(model._meta.db_table) for model in scoped.tables]
+        entries = [(key, [*built.tags, *epochs], body)]
+        entries += [
+            (response_key(scoped, other), [*tags, *epochs], JSONRenderer().render(data))
+            for other, data, tags in built.more
+        ]
         try:
-            _store(key, int(found), [*tags, *(epoch_tag(m._meta.db_table) for m in scoped.tables)], body)
+            _store(entries, int(found))
         except RedisError as exc:
             logger.debug("Response not cached: %s", exc)
     # Said in a header so that a load test (bench/mix.lua) or an operator can
@@ -449,6 +480,10 @@ class CachedReadsMixin:
     show and, for a list, the fields its query reads."""
 
     scope: Callable[..., Scoped]
+    #: A row's detail response is the row as the list shows it (one serializer,
+    #: one scope): a list page built from the database also stores the detail
+    #: response of each of its rows, under `<list path>/<pk>/`.
+    details_from_list = False
 
     def scoped(self) -> Scoped:
         if getattr(self, "_scoped", None) is None:
@@ -568,13 +603,27 @@ class CachedReadsMixin:
             self._shown = None
             response = build(request, *args, **kwargs)
             if response.status_code != 200 or self._shown is None:
-                return response.data, None
+                return Built(response.data)
             tags = self.shown_tags(self._shown)
-            if is_list:
-                tags += self.list_tags(request)
-            return response.data, tags
+            if not is_list:
+                return Built(response.data, tags)
+            tags += self.list_tags(request)
+            return Built(response.data, tags, self.details_of(request, response.data))
 
         return cached_json_response(self.scoped(), url, data_and_tags)
+
+    def details_of(self, request, data):
+        """The detail responses of a list page's rows (details_from_list)."""
+        if not self.details_from_list or not isinstance(data, dict):
+            return []
+        results = data.get("results")
+        if results is None or len(results) != len(self._shown):
+            return []
+        base = request.build_absolute_uri(request.path).rstrip("/")
+        return [
+            (f"{base}/{row.pk}/", item, self.shown_tags([row]))
+            for row, item in zip(self._shown, results, strict=True)
+        ]
 
     def list(self, request, *args, **kwargs):
         return self._cached(super().list, True, request, *args, **kwargs)

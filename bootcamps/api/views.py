@@ -44,6 +44,7 @@ class BootcampViewSet(
     search_fields = ["title", "description"]
     lookup_value_regex = r"[0-9]+"
     scope = selectors.bootcamp_list_for
+    details_from_list = True
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self):

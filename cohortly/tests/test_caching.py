@@ -566,7 +566,7 @@ def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client,
     repeated = admin_client.get(f"{URL}?status=PUBLISHED&status=PUBLISHED&ordering=-price&page_size=2")
     assert "X-Cache" not in repeated
     assert repeated.json()["results"] == first.json()["results"]
-    assert len(entries()) == 1
+    assert len(entries()) == 1 + 2  # the page, and the details of its two rows
     # Values of one name keep their order: a single-valued parameter reads one of them.
     by_price = admin_client.get(f"{URL}?ordering=title&ordering=-price&page_size=2")
     by_title = admin_client.get(f"{URL}?ordering=-price&ordering=title&page_size=2")
@@ -613,7 +613,8 @@ def test_an_edit_to_one_bootcamp_leaves_the_other_pages_and_bootcamps_cached(res
     assert second["X-Cache"] == "miss"
     assert second.json()["results"][0]["description"] == "Evening sessions."
     assert (_page(admin_client, 1)["X-Cache"], _page(admin_client, 3)["X-Cache"]) == ("hit", "hit")
-    assert admin_client.get(f"{URL}{edited.pk}/")["X-Cache"] == "miss"
+    # Its detail was stored again with the page that shows it.
+    assert admin_client.get(f"{URL}{edited.pk}/").json()["description"] == "Evening sessions."
     assert {admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] for camp in camps if camp != edited} == {"hit"}
     # A search reads the description: it is stale too.
     assert admin_client.get(URL, {"search": "evening"}).json()["count"] == 1
@@ -719,3 +720,47 @@ def test_every_filter_of_a_cached_list_says_what_it_reads():
             )
             for path in paths:
                 assert not any(tag.endswith(".*") for tag in path_tags(model, path)), (view, name, path)
+
+
+@needs_response_cache
+def test_a_list_page_stores_the_detail_of_each_of_its_bootcamps(
+    response_cache, admin_client, settings, world
+):
+    rows = admin_client.get(URL, {"page_size": 3}).json()["results"]
+    for row in rows:
+        detail = admin_client.get(f"{URL}{row['id']}/")
+        assert (detail["X-Cache"], detail.json()) == ("hit", row)
+    # What the prefill assumes: the detail, built from the database, is the row as listed.
+    settings.RESPONSE_CACHE_SECONDS = 0
+    assert [admin_client.get(f"{URL}{row['id']}/").json() for row in rows] == rows
+    settings.RESPONSE_CACHE_SECONDS = 60
+    # And a stored detail is tagged like any other: an edit makes it stale.
+    admin_client.patch(f"{URL}{rows[0]['id']}/", {"location": "Porto"}, format="json")
+    assert admin_client.get(f"{URL}{rows[0]['id']}/").json()["location"] == "Porto"
+
+
+def test_details_are_stored_from_lists_only_where_both_use_one_serializer():
+    from django.urls import get_resolver
+    from rest_framework.test import APIRequestFactory
+
+    from cohortly.caching import CachedReadsMixin
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            else:
+                yield getattr(pattern.callback, "cls", None)
+
+    prefilling = [
+        view
+        for view in set(views(get_resolver().url_patterns))
+        if view and issubclass(view, CachedReadsMixin) and view.details_from_list
+    ]
+    assert prefilling
+    for view_class in prefilling:
+        classes = set()
+        for action in ("list", "retrieve"):
+            view = view_class(action=action, request=APIRequestFactory().get("/"), format_kwarg=None)
+            classes.add(view.get_serializer_class())
+        assert len(classes) == 1, (view_class, classes)
