@@ -1073,8 +1073,19 @@ def write_results(path: Path, report: dict) -> None:
         ]
         lines += [f"| {t} | {m} | {r} | {x} |" for t, m, r, x in report["targets_uncached"]]
     lines += mixed_section(report)
+    lines += profile_section(path.with_name("PROFILE-MIXED.md"))
     lines.append("")
     path.write_text("\n".join(line for line in lines if line is not None) + "\n")
+
+
+def profile_section(profile: Path) -> list[str]:
+    """bench/PROFILE-MIXED.md (the mix's ten costliest frames before and after
+    issue 17's changes, kept by hand from `make profile PROFILE=mixed`), one
+    heading level down, so that this file, rewritten by every run, keeps them."""
+    if not profile.exists():
+        return []
+    text = profile.read_text().strip().splitlines()
+    return ["", *(("#" + line) if line.startswith("#") else line for line in text)]
 
 
 # --- main ---------------------------------------------------------------------------

@@ -249,6 +249,21 @@ def _bench_module():
     return module
 
 
+def test_the_results_keep_the_mixs_profile_one_heading_down(tmp_path):
+    bench = _bench_module()
+    profile = tmp_path / "PROFILE-MIXED.md"
+    profile.write_text("# Where the time goes\n\n## Before\n\n| # | Share |\n")
+    assert bench.profile_section(profile) == [
+        "",
+        "## Where the time goes",
+        "",
+        "### Before",
+        "",
+        "| # | Share |",
+    ]
+    assert bench.profile_section(tmp_path / "missing.md") == []
+
+
 def test_the_mix_reports_its_cache_hit_rate_per_kind_of_read():
     bench = _bench_module()
     res = {
