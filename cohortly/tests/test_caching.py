@@ -692,12 +692,11 @@ def test_a_missing_tag_makes_its_entries_stale(response_cache, admin_client):
     assert admin_client.get(f"{URL}{camp.pk}/")["X-Cache"] == "hit"
 
 
-def test_every_filter_of_a_cached_list_says_what_it_reads():
-    """A list is tagged with the fields of the filters it was asked for; a method
-    filter's fields can't be read off it, so its filterset names them."""
+def _cached_viewsets():
+    """Every viewset the URLs route to whose responses are cached."""
     from django.urls import get_resolver
 
-    from cohortly.caching import CachedReadsMixin, path_tags
+    from cohortly.caching import CachedReadsMixin
 
     def views(patterns):
         for pattern in patterns:
@@ -706,8 +705,19 @@ def test_every_filter_of_a_cached_list_says_what_it_reads():
             else:
                 yield getattr(pattern.callback, "cls", None)
 
-    views = set(views(get_resolver().url_patterns))
-    cached = [view for view in views if view and issubclass(view, CachedReadsMixin)]
+    return [
+        view
+        for view in set(views(get_resolver().url_patterns))
+        if view and issubclass(view, CachedReadsMixin)
+    ]
+
+
+def test_every_filter_of_a_cached_list_says_what_it_reads():
+    """A list is tagged with the fields of the filters it was asked for; a method
+    filter's fields can't be read off it, so its filterset names them."""
+    from cohortly.caching import path_tags
+
+    cached = _cached_viewsets()
     assert len(cached) >= 3
     for view in cached:
         filterset_class = view.filterset_class
@@ -740,23 +750,9 @@ def test_a_list_page_stores_the_detail_of_each_of_its_bootcamps(
 
 
 def test_details_are_stored_from_lists_only_where_both_use_one_serializer():
-    from django.urls import get_resolver
     from rest_framework.test import APIRequestFactory
 
-    from cohortly.caching import CachedReadsMixin
-
-    def views(patterns):
-        for pattern in patterns:
-            if hasattr(pattern, "url_patterns"):
-                yield from views(pattern.url_patterns)
-            else:
-                yield getattr(pattern.callback, "cls", None)
-
-    prefilling = [
-        view
-        for view in set(views(get_resolver().url_patterns))
-        if view and issubclass(view, CachedReadsMixin) and view.details_from_list
-    ]
+    prefilling = [view for view in _cached_viewsets() if view.details_from_list]
     assert prefilling
     for view_class in prefilling:
         classes = set()
