@@ -157,17 +157,22 @@ def path_tags(model: type[Model], path: str) -> list[str]:
     return tags
 
 
+def tags_published() -> bool:
+    """Whether writes move their tags: whenever the cache is Redis, even in a
+    process that serves nothing from it (RESPONSE_CACHE_SECONDS=0), since
+    another process sharing that Redis may."""
+    return bool(settings.REDIS_URL) and caches["default"].__class__.__module__.startswith("django_redis")
+
+
 def response_cache_enabled() -> bool:
-    return (
-        settings.RESPONSE_CACHE_SECONDS > 0
-        and bool(settings.REDIS_URL)
-        and caches["default"].__class__.__module__.startswith("django_redis")
-    )
+    return settings.RESPONSE_CACHE_SECONDS > 0 and tags_published()
 
 
 def _tag_seconds() -> int:
-    """How long a tag is kept: longer than any entry it stamps lives."""
-    return 2 * settings.RESPONSE_CACHE_SECONDS
+    """How long a tag is kept: longer than any entry it stamps lives (twice this
+    process's RESPONSE_CACHE_SECONDS, two minutes at least). A tag that expires
+    before its entries only makes them stale."""
+    return max(2 * settings.RESPONSE_CACHE_SECONDS, 120)
 
 
 # One round trip each. Keys other than KEYS[1] are named in the entry itself,
@@ -240,8 +245,10 @@ def _tag_key(tag: str) -> str:
 def bump(tags: Iterable[str]) -> None:
     """Moves `tags` to now; again when the transaction commits, if there is one.
     Redis being away loses the move (see "Lost invalidations" above)."""
+    if not tags_published():
+        return
     keys = sorted({_tag_key(tag) for tag in tags})
-    if not keys or not response_cache_enabled():
+    if not keys:
         return
 
     def send():
@@ -355,7 +362,7 @@ def _watch_writes(execute, sql, params, many, context):
     """Execute wrapper: a write statement to a cached table that no signal
     announced moves the table's epoch (of every cached table if unparsed)."""
     head = sql.lstrip()[:6].upper()
-    if head.startswith(_READS) or not response_cache_enabled():
+    if head.startswith(_READS) or not tags_published():
         return execute(sql, params, many, context)
     try:
         result = execute(sql, params, many, context)

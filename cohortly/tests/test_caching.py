@@ -760,3 +760,21 @@ def test_details_are_stored_from_lists_only_where_both_use_one_serializer():
             view = view_class(action=action, request=APIRequestFactory().get("/"), format_kwarg=None)
             classes.add(view.get_serializer_class())
         assert len(classes) == 1, (view_class, classes)
+
+
+@needs_response_cache
+def test_a_process_with_the_cache_off_still_makes_the_others_entries_stale(
+    response_cache, admin_client, admin_user, settings, world
+):
+    """Processes sharing Redis may differ in RESPONSE_CACHE_SECONDS (the benchmark's
+    second server, a worker set to 0 by hand): one that serves nothing from the
+    cache must still say what its writes changed."""
+    camp = world[1]
+    admin_client.get(f"{URL}{camp.pk}/")
+    admin_client.get(f"{URL}{world[2].pk}/")
+    settings.RESPONSE_CACHE_SECONDS = 0
+    bootcamp_update(bootcamp=camp, actor=admin_user, data={"location": "Written with the cache off"})
+    Bootcamp.objects.filter(pk=world[2].pk).update(location="Updated with the cache off")
+    settings.RESPONSE_CACHE_SECONDS = 60
+    assert admin_client.get(f"{URL}{camp.pk}/").json()["location"] == "Written with the cache off"
+    assert admin_client.get(f"{URL}{world[2].pk}/").json()["location"] == "Updated with the cache off"
