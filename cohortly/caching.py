@@ -61,6 +61,7 @@ from django.utils.functional import cached_property
 from redis.exceptions import RedisError
 from rest_framework.response import Response
 
+from cohortly.filters import OrderingFilter
 from cohortly.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -571,7 +572,7 @@ class CachedReadsMixin:
         if filterset_class is not None:
             reads = getattr(filterset_class, "method_fields", {})
             for name, filter_ in filterset_class.base_filters.items():
-                if getattr(filter_, "default", None) is not None and hasattr(filter_, "tie_breaker"):
+                if isinstance(filter_, OrderingFilter):
                     ordered = True
                     terms = filter_.field.widget.value_from_datadict(params, None, name) or []
                     fields = [filter_.get_ordering_value(term) for term in terms] or list(filter_.default)
