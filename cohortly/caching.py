@@ -47,7 +47,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -436,10 +436,10 @@ def _store(entries: list[tuple[str, list[str], bytes]], built: int) -> None:
     _run("store", keys, args)
 
 
-def response_key(scoped: Scoped, url: str) -> str:
+def response_key(scoped: Scoped, url: str, kind: str = "response") -> str:
     ident = f"{scoped.key}|{timezone.get_current_timezone_name()}|{url}"
     digest = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
-    return caches["default"].make_key(f"response:{scoped.tables[0]._meta.label_lower}:{digest}")
+    return caches["default"].make_key(f"{kind}:{scoped.tables[0]._meta.label_lower}:{digest}")
 
 
 class Built:
@@ -451,34 +451,65 @@ class Built:
         self.data, self.tags, self.more = data, tags, more
 
 
-def cached_json_response(scoped: Scoped, url: str, build: Callable[[], Built]):
-    """The JSON response for `url` in `scoped`'s scope: `build()` returns what
-    it is made of (or raises, e.g. Http404: errors are never cached)."""
+def _epochs(scoped: Scoped) -> list[str]:
+    return [epoch_tag(model._meta.db_table) for model in scoped.tables]
+
+
+def _keep(entries: list[tuple[str, list[str], bytes]], built: int) -> None:
+    try:
+        _store(entries, built)
+    except RedisError as exc:
+        logger.debug("Not cached: %s", exc)
+
+
+def cached_json_response(scoped: Scoped, url: str, build: Callable[[int | None], Built]):
+    """The JSON response for `url` in `scoped`'s scope: `build(started)` returns
+    what it is made of (or raises, e.g. Http404: errors are never cached).
+    `started` is when the build began (Redis's clock, ms; None when nothing is
+    cached): whatever else it caches on the way is stamped no later."""
     if not response_cache_enabled():
-        return Response(build().data)
+        return Response(build(None).data)
     key = response_key(scoped, url)
     try:
         found = _lookup(key)
     except RedisError:
-        return Response(build().data)
+        return Response(build(None).data)
     if isinstance(found, bytes):
         return HttpResponse(found, content_type="application/json", headers={"X-Cache": "hit"})
-    built = build()
+    built = build(int(found))
     body = JSONRenderer().render(built.data)
     if built.tags is not None:
-        epochs = [epoch_tag(model._meta.db_table) for model in scoped.tables]
+        epochs = _epochs(scoped)
         entries = [(key, [*built.tags, *epochs], body)]
         entries += [
             (response_key(scoped, other), [*tags, *epochs], JSONRenderer().render(data))
             for other, data, tags in built.more
         ]
-        try:
-            _store(entries, int(found))
-        except RedisError as exc:
-            logger.debug("Response not cached: %s", exc)
+        _keep(entries, int(found))
     # Said in a header so that a load test (bench/mix.lua) or an operator can
     # tell the cache's hit rate from outside.
     return HttpResponse(body, content_type="application/json", headers={"X-Cache": "miss"})
+
+
+def cached_count(scoped: Scoped, url: str, tags: list[str], count: Callable[[], int], started: int) -> int:
+    """A list's row count (`count()`), kept apart from its pages under `url`
+    (the list's URL without its page parameters) and `tags`: what decides which
+    rows are in the list, never how they are ordered or what they show. A
+    re-enrollment moves every page of enrollments by date, but not their count;
+    a COUNT over a large table costs more than the page it is counted for.
+
+    Counted for a response whose build began at `started`, and stamped with
+    that time: a tag the count creates is then older than the response too."""
+    key = response_key(scoped, url, kind="count")
+    try:
+        found = _lookup(key)
+    except RedisError:
+        return count()
+    if isinstance(found, bytes):
+        return int(found)
+    counted = count()
+    _keep([(key, [*tags, *_epochs(scoped)], str(counted).encode())], started)
+    return counted
 
 
 class CachedReadsMixin:
@@ -557,10 +588,10 @@ class CachedReadsMixin:
                 tags += [row_tag(other, other.pk) for other in shows(row)]
         return tags
 
-    def list_tags(self, request) -> list[str]:
+    def list_tags(self, request, ordering: bool = True) -> list[str]:
         """What a list's query reads besides its rows: the table's rows (created,
         deleted), the fields its scope narrows on, and those of the filters,
-        search and ordering in effect."""
+        search and (unless `ordering` is False: a count) ordering in effect."""
         scoped = self.scoped()
         model = scoped.tables[0]
         tags = [rows_tag(model)]
@@ -574,6 +605,8 @@ class CachedReadsMixin:
             for name, filter_ in filterset_class.base_filters.items():
                 if isinstance(filter_, OrderingFilter):
                     ordered = True
+                    if not ordering:
+                        continue
                     terms = filter_.field.widget.value_from_datadict(params, None, name) or []
                     fields = [filter_.get_ordering_value(term) for term in terms] or list(filter_.default)
                     if not fields:
@@ -592,7 +625,7 @@ class CachedReadsMixin:
                         paths = [filter_.field_name]
                     for path in paths:
                         tags += path_tags(model, path)
-        if not ordered:
+        if ordering and not ordered:
             for path in model._meta.ordering:
                 tags += path_tags(model, path)
         for backend in self.filter_backends:
@@ -606,9 +639,11 @@ class CachedReadsMixin:
         url = self.cache_url(request)
         if url is None:
             return build(request, *args, **kwargs)
+        if is_list:
+            self._count_url = self.count_url(request, url)
 
-        def data_and_tags():
-            self._shown = None
+        def data_and_tags(started):
+            self._shown, self._started = None, started
             response = build(request, *args, **kwargs)
             if response.status_code != 200 or self._shown is None:
                 return Built(response.data)
@@ -619,6 +654,25 @@ class CachedReadsMixin:
             return Built(response.data, tags, self.details_of(request, response.data))
 
         return cached_json_response(self.scoped(), url, data_and_tags)
+
+    def count_url(self, request, url: str) -> str:
+        """The URL a list's count is cached under: its cache URL without the page
+        and the page size, which change which rows a page shows, not how many
+        the list holds."""
+        paged = set()
+        if self.paginator is not None:
+            paged = {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        pairs = [(name, value) for name, value in parse_qsl(urlsplit(url).query) if name not in paged]
+        return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
+
+    def count_rows(self, count: Callable[[], int]) -> int:
+        """How many rows the list holds: the paginator asks (cohortly.pagination);
+        `count()` counts them in the database. Cached apart from the pages
+        (cached_count) while the list's response is cached."""
+        url, started = getattr(self, "_count_url", None), getattr(self, "_started", None)
+        if url is None or started is None:
+            return count()
+        return cached_count(self.scoped(), url, self.list_tags(self.request, ordering=False), count, started)
 
     def details_of(self, request, data):
         """The detail responses of a list page's rows (details_from_list)."""

@@ -1,5 +1,9 @@
+import functools
+from collections.abc import Callable
+
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -34,6 +38,18 @@ class KeysFirstPaginator(Paginator):
     on the primary key); test_pagination holds the two to each other.
     """
 
+    def __init__(self, *args, counter: Callable[[Callable[[], int]], int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.counter = counter
+
+    @cached_property
+    def count(self):
+        """The rows' count; `counter`, where given, is asked for it with a function
+        that counts them (the view's count_rows, which may have it cached)."""
+        if self.counter is None or not isinstance(self.object_list, QuerySet):
+            return super().count
+        return self.counter(self.object_list.count)
+
     def page(self, number):
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
@@ -53,6 +69,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
     django_paginator_class = KeysFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF builds the Django paginator from django_paginator_class: this one
+        # asks the view for the count, where the view can say it (count_rows).
+        counter = getattr(view, "count_rows", None)
+        if counter is not None:
+            self.django_paginator_class = functools.partial(KeysFirstPaginator, counter=counter)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         return strict_page_size(self, request)
