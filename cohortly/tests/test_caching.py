@@ -753,11 +753,21 @@ def test_a_count_is_only_served_when_every_write_since_is_in_it(response_cache, 
         page = next(pages)
         for client, url, params, rows in (
             (admin_client, ENROLLMENTS, {}, Enrollment.objects.all()),
-            (admin_client, ENROLLMENTS, {"status": "WAITLISTED"}, Enrollment.objects.filter(status="WAITLISTED")),
+            (
+                admin_client,
+                ENROLLMENTS,
+                {"status": "WAITLISTED"},
+                Enrollment.objects.filter(status="WAITLISTED"),
+            ),
             (instructor_client, ENROLLMENTS, {}, Enrollment.objects.filter(bootcamp__instructors=instructor)),
             (students[0][0], ENROLLMENTS, {}, Enrollment.objects.filter(student=students[0][1])),
             (sales_client, "/api/v1/leads/", {"status": "NEW"}, Lead.objects.filter(status="NEW")),
-            (sales_client, "/api/v1/leads/", {"search": "lead"}, Lead.objects.filter(email__startswith="lead")),
+            (
+                sales_client,
+                "/api/v1/leads/",
+                {"search": "lead"},
+                Lead.objects.filter(email__startswith="lead"),
+            ),
         ):
             response = client.get(url, {"page_size": 1, "page": page, **params})
             # A page past the end is a 404; the count is then read from a page size not used before.
