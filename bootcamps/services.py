@@ -24,6 +24,7 @@ from bootcamps.selectors import bootcamp_annotate_seats
 from bootcamps.signals import capacity_changed
 from cohortly.errors import Conflict, NotAllowed
 from cohortly.locking import lock_row
+from cohortly.models import clean_edit
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
 #: forms offer exactly these).
@@ -211,7 +212,7 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
             setattr(bootcamp, field, value.strip() if isinstance(value, str) else value)
     if "capacity" in changed and bootcamp.capacity < old_capacity:
         bootcamp_check_capacity(bootcamp=bootcamp, capacity=bootcamp.capacity)
-    bootcamp.full_clean()
+    clean_edit(bootcamp, changed - PEOPLE_FIELDS.keys())
     # Only the fields changed: the response cache (cohortly.caching) then keeps
     # the lists whose order and filters don't read them.
     bootcamp.save(update_fields=[*sorted(changed - PEOPLE_FIELDS.keys()), "updated_at"])

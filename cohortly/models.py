@@ -1,4 +1,7 @@
+from collections.abc import Iterable
+
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -17,6 +20,42 @@ def changed_fields(instance: models.Model, before: dict[str, object]) -> list[st
         if not field.generated and getattr(instance, field.attname) != before[field.attname]
     ]
     return [*fields, "updated_at"] if "updated_at" not in fields else fields
+
+
+def constraint_fields(constraint: models.BaseConstraint, model: type[models.Model]) -> set[str]:
+    """The names of the model's fields a Meta.constraints entry reads: a unique
+    constraint's fields and those of its condition, a check's condition's.
+    Anything else (an expression-based constraint) reads every field."""
+    fields = set(getattr(constraint, "fields", ()))
+    condition = getattr(constraint, "condition", None)
+    if condition is not None:
+        fields |= Q(condition).referenced_base_fields
+    if not fields or getattr(constraint, "expressions", ()):
+        return {field.name for field in model._meta.fields}
+    return fields
+
+
+def clean_edit(instance: models.Model, changed: Iterable[str]) -> None:
+    """full_clean() for an edit of a row read from the database: the `changed`
+    fields, and every constraint one of them takes part in with all of that
+    constraint's fields. The rest the row already held to, and the database
+    still does (its CHECK and UNIQUE constraints): validating them again cost a
+    query and a savepoint per constraint on every edit.
+
+    Model.full_clean skips a constraint when one of its fields is excluded
+    (documented for `exclude`), so the constraints a change can break are the
+    only ones left to run."""
+    meta = instance._meta
+    changed = set(changed)
+    involved = set(changed)
+    for constraint in meta.constraints:
+        fields = constraint_fields(constraint, type(instance))
+        if fields & changed:
+            involved |= fields
+    for together in meta.unique_together:
+        if changed & set(together):
+            involved |= set(together)
+    instance.full_clean(exclude={field.name for field in meta.fields} - involved)
 
 
 #: The largest id a bigint primary key holds.

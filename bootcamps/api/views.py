@@ -52,8 +52,16 @@ class BootcampViewSet(
             return BootcampWriteSerializer
         return BootcampSerializer
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action in ("partial_update", "destroy"):
+            # The service reads the row again under its lock: finding the
+            # bootcamp (or a 404) needs none of its people.
+            return queryset.prefetch_related(None)
+        return queryset
+
     def _present(self, bootcamp, status_code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=bootcamp.pk)
+        fresh = self.scoped().queryset.get(pk=bootcamp.pk)
         return Response(BootcampSerializer(fresh).data, status=status_code)
 
     @extend_schema(request=BootcampWriteSerializer, responses={201: BootcampSerializer})

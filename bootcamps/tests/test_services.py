@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -174,3 +176,28 @@ def test_delete_with_enrollments_is_a_conflict_and_deletes_nothing():
     assert info.value.code == "has_enrollments"
     assert Bootcamp.objects.filter(pk=enrollment.bootcamp_id).exists()
     assert Enrollment.objects.filter(pk=enrollment.pk).exists()
+
+
+def test_an_edit_validates_what_it_changes_and_the_constraints_that_read_it(make_user):
+    """An edit runs the checks its fields take part in, with their other fields
+    as the row holds them; the others the database already held the row to."""
+    admin = make_user(Role.ADMIN)
+    bootcamp = BootcampFactory()
+    with CaptureQueriesContext(connection) as queries:
+        services.bootcamp_update(bootcamp=bootcamp, actor=admin, data={"description": "New words"})
+    assert [query["sql"] for query in queries if '"_check"' in query["sql"]] == []
+    bootcamp.refresh_from_db()
+    assert bootcamp.description == "New words"
+
+    # A changed field's constraints still run; the model's clean() always does.
+    with pytest.raises(ValidationError) as info:
+        services.bootcamp_update(bootcamp=bootcamp, actor=admin, data={"price": Decimal("-1")})
+    assert info.value.message_dict == {"price": ["Ensure this value is greater than or equal to 0."]}
+    with pytest.raises(ValidationError) as info:
+        services.bootcamp_update(
+            bootcamp=bootcamp, actor=admin, data={"end_date": bootcamp.start_date - timedelta(days=1)}
+        )
+    assert info.value.message_dict == {"end_date": ["The end date cannot be before the start date."]}
+    end, price = bootcamp.end_date, bootcamp.price
+    bootcamp.refresh_from_db()
+    assert (bootcamp.end_date, bootcamp.price, bootcamp.description) == (end, price, "New words")
