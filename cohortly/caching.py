@@ -512,6 +512,11 @@ def cached_count(scoped: Scoped, url: str, tags: list[str], count: Callable[[], 
     return counted
 
 
+def _url(request, pairs: list[tuple[str, str]]) -> str:
+    """The request's path as an absolute URL with `pairs` as its query string."""
+    return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
+
+
 class CachedReadsMixin:
     """A viewset whose rows come from one scoping selector (`scope`, a function of
     the user returning Scoped), and whose list and detail responses are cached
@@ -568,7 +573,7 @@ class CachedReadsMixin:
         if len(set(pairs)) != len(pairs):
             return None
         # A name's values keep their order: a single-valued parameter reads one of them.
-        return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
+        return _url(request, pairs)
 
     # -- tags
 
@@ -662,8 +667,7 @@ class CachedReadsMixin:
         paged = set()
         if self.paginator is not None:
             paged = {self.paginator.page_query_param, self.paginator.page_size_query_param}
-        pairs = [(name, value) for name, value in parse_qsl(urlsplit(url).query) if name not in paged]
-        return request.build_absolute_uri(request.path) + ("?" + urlencode(pairs) if pairs else "")
+        return _url(request, [pair for pair in parse_qsl(urlsplit(url).query) if pair[0] not in paged])
 
     def count_rows(self, count: Callable[[], int]) -> int:
         """How many rows the list holds: the paginator asks (cohortly.pagination);

@@ -42,9 +42,9 @@ def clean_edit(instance: models.Model, changed: Iterable[str]) -> None:
     still does (its CHECK and UNIQUE constraints): validating them again cost a
     query and a savepoint per constraint on every edit.
 
-    Model.full_clean skips a constraint when one of its fields is excluded
-    (documented for `exclude`), so the constraints a change can break are the
-    only ones left to run."""
+    Model.full_clean skips a constraint that reads an excluded field, so the
+    constraints a change can break are the only ones left to run
+    (test_validation holds it to that)."""
     meta = instance._meta
     changed = set(changed)
     involved = set(changed)
