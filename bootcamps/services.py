@@ -1,4 +1,6 @@
-"""Bootcamp writes. Each runs in one transaction and validates with full_clean.
+"""Bootcamp writes. Each runs in one transaction and validates the model: a new
+bootcamp with full_clean, an edit with cohortly.models.clean_edit (the fields it
+changes and every constraint they take part in).
 
 Capacity is counted, not stored, so any write that can change how many seats
 there are takes the bootcamp's row lock (the same lock enrollments use), then
