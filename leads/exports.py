@@ -38,11 +38,12 @@ def safe_cell(value) -> str:
     return text
 
 
-def _when(value) -> str:
-    return timezone.localtime(value).isoformat() if value else ""
+def _when(value, tz=None) -> str:
+    return timezone.localtime(value, tz).isoformat() if value else ""
 
 
-def lead_csv_row(lead: Lead) -> list[str]:
+def lead_csv_row(lead: Lead, tz=None) -> list[str]:
+    """One lead's cells; its times in `tz` (default: the current time zone)."""
     return [
         safe_cell(value)
         for value in (
@@ -54,8 +55,8 @@ def lead_csv_row(lead: Lead) -> list[str]:
             lead.status,
             lead.bootcamp.title if lead.bootcamp_id else "",
             lead.owner.full_name if lead.owner_id else "",
-            _when(lead.next_follow_up_at),
-            _when(lead.created_at),
+            _when(lead.next_follow_up_at, tz),
+            _when(lead.created_at, tz),
             lead.utm_source,
             lead.utm_medium,
             lead.utm_campaign,
@@ -68,20 +69,24 @@ class _Echo:
         return value
 
 
-def lead_csv_rows(queryset: QuerySet[Lead]) -> Iterator[str]:
-    """The header, then one CSV line per lead (in the queryset's order)."""
+def lead_csv_rows(queryset: QuerySet[Lead], tz=None) -> Iterator[str]:
+    """The header, then one CSV line per lead (in the queryset's order), times
+    in `tz` (default: the current time zone)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
     leads: Iterable[Lead] = queryset.select_related("owner", "bootcamp").iterator(chunk_size=2000)
     for lead in leads:
-        yield writer.writerow(lead_csv_row(lead))
+        yield writer.writerow(lead_csv_row(lead, tz))
 
 
 def lead_csv_response(queryset: QuerySet[Lead], *, filename: str = "leads.csv") -> StreamingHttpResponse:
     """Stream `queryset` (already scoped and filtered by the caller) as a CSV
-    download named `filename`."""
+    download named `filename`, its times in the time zone current now: the rows
+    are written after the view returns, when a page's time zone (the sales
+    pages' user's) is no longer active."""
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "leads.csv"
-    response = StreamingHttpResponse(lead_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    rows = lead_csv_rows(queryset, timezone.get_current_timezone())
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

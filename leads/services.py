@@ -11,7 +11,7 @@ Invariants the database holds (see leads.models):
 - a LOST lead has a reason, a CONVERTED lead has its student and enrollment.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -59,6 +59,13 @@ UPDATABLE_FIELDS = frozenset(
     }
 )
 CONTACT_FIELDS = ("full_name", "email", "phone", "bootcamp", "source")
+
+#: How far a new follow-up may lie in the past (a rep catching up on the day,
+#: whatever their time zone) and ahead (a bootcamp's sales horizon). Outside
+#: that window a date is a typo, and one in year 9999 could not even be shown
+#: in a time zone east of UTC.
+FOLLOW_UP_PAST = timedelta(days=1)
+FOLLOW_UP_AHEAD = timedelta(days=2 * 365)
 
 _CAPTURE_ATTEMPTS = 3
 
@@ -313,9 +320,16 @@ def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
 
 def _change_follow_up(lead: Lead, *, when: datetime | None) -> Entry | None:
     old = lead.next_follow_up_at
-    lead.next_follow_up_at = when
     if when == old:
         return None
+    if when is not None:
+        now = timezone.now()
+        if when < now - FOLLOW_UP_PAST:
+            raise _invalid("next_follow_up_at", "A follow-up can't be set in the past.", "follow_up_past")
+        if when > now + FOLLOW_UP_AHEAD:
+            message = "A follow-up can be planned at most two years ahead."
+            raise _invalid("next_follow_up_at", message, "follow_up_too_far")
+    lead.next_follow_up_at = when
     body = f"Follow-up: {_display(old)} → {_display(when)}"
     return Kind.FOLLOW_UP_CHANGE, body, {"from": _json_value(old), "to": _json_value(when)}
 

@@ -9,6 +9,7 @@ checked again. The README's ids (bootcamp 3, enrollment 41, ...) stand for
 whichever demo record the flow needs: those the test looks up.
 """
 
+import datetime
 import io
 import json
 import re
@@ -236,8 +237,15 @@ def test_leads(demo):
     assert [row["email"] for row in found] == ["grace@example.com"]
     lead = found[0]["id"]
 
-    body = readme_json('{"status": "CONTACTED", "next_follow_up_at": "2026-12-02T09:00:00Z"}')
-    assert ok(sales.patch(f"{API}/leads/{lead}/", body, format="json"))["status"] == "CONTACTED"
+    readme_text("WHEN=$(date -u -d tomorrow +%Y-%m-%dT09:00:00Z)")
+    tomorrow = f"{datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1):%Y-%m-%d}T09:00:00Z"
+    body = json.loads(
+        readme_text("""'{"status": "CONTACTED", "next_follow_up_at": "'$WHEN'"}'""")[1:-1].replace(
+            "'$WHEN'", tomorrow
+        )
+    )
+    patched = ok(sales.patch(f"{API}/leads/{lead}/", body, format="json"))
+    assert patched["status"] == "CONTACTED" and patched["next_follow_up_at"].startswith(tomorrow[:10])
     note = readme_json('{"body": "Called: wants the January cohort."}')
     ok(sales.post(f"{API}/leads/{lead}/notes/", note, format="json"), 201)
     activities = ok(sales.get(f"{API}/leads/{lead}/activities/"))

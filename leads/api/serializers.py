@@ -152,7 +152,15 @@ class LeadUpdateSerializer(StrictInput):
         help_text="An active SALES or ADMIN user; null to unassign.",
         error_messages=OWNER_ERRORS,
     )
-    next_follow_up_at = serializers.DateTimeField(required=False, allow_null=True)
+    next_follow_up_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When to follow the lead up next; null clears it. From a day ago to two years ahead.",
+        error_messages={
+            "follow_up_past": "A follow-up can't be set in the past.",
+            "follow_up_too_far": "A follow-up can be planned at most two years ahead.",
+        },
+    )
     full_name = serializers.CharField(max_length=150, required=False)
     email = serializers.EmailField(
         max_length=254,

@@ -112,9 +112,12 @@ class LeadViewSet(
         return super().get_throttles()
 
     def perform_content_negotiation(self, request, force=False):
-        # `?format=csv` picks the CSV export in list(); every other response,
-        # errors included, stays JSON.
-        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT:
+        # `?format=csv` picks the CSV export in list(), and export.csv is always
+        # CSV, whatever the Accept header asks for (`text/csv` included: no
+        # renderer of this view serves it, the export builds its own response).
+        # Every other response, errors included, stays JSON.
+        csv_format = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT
+        if self.action == "export" or csv_format:
             renderer = self.get_renderers()[0]
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)

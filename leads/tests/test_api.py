@@ -474,7 +474,8 @@ def test_bad_filters_are_400(sales_client, params, attr):
 
 def test_patch_status_owner_and_follow_up(sales_client, sales_user):
     lead = LeadFactory()
-    when = "2030-01-02T09:30:00Z"
+    day = datetime.date.today() + datetime.timedelta(days=30)
+    when = f"{day:%Y-%m-%d}T09:30:00Z"
     response = sales_client.patch(
         detail(lead),
         {"status": "QUALIFIED", "owner": str(sales_user.pk), "next_follow_up_at": when},
@@ -483,12 +484,32 @@ def test_patch_status_owner_and_follow_up(sales_client, sales_user):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "QUALIFIED" and body["owner"]["id"] == str(sales_user.pk)
-    assert body["next_follow_up_at"].startswith("2030-01-02T09:30:00")
+    assert body["next_follow_up_at"].startswith(f"{day:%Y-%m-%d}T09:30:00")
     lead.refresh_from_db()
     assert lead.status == Status.QUALIFIED and lead.owner == sales_user
     assert sorted(lead.activities.values_list("kind", flat=True)) == sorted(
         [Kind.STATUS_CHANGE, Kind.OWNER_CHANGE, Kind.FOLLOW_UP_CHANGE]
     )
+
+
+@pytest.mark.parametrize(
+    ("when", "code"),
+    [
+        ("0001-01-01T00:00:00Z", "follow_up_past"),
+        ("2001-01-01T09:00:00Z", "follow_up_past"),
+        ("9999-12-31T23:59:00Z", "follow_up_too_far"),
+    ],
+)
+def test_a_follow_up_outside_its_window_is_refused(sales_client, sales_user, when, code):
+    # Nothing of the request is kept: not the owner sent beside it either.
+    lead = LeadFactory()
+    response = sales_client.patch(
+        detail(lead), {"owner": str(sales_user.pk), "next_follow_up_at": when}, format="json"
+    )
+    assert_error(response, 400, code=code, attr="next_follow_up_at")
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None and lead.owner is None
+    assert not lead.activities.exists()
 
 
 def test_patch_lost_then_reopen(sales_client):
@@ -828,6 +849,15 @@ def test_export_urls_apply_the_same_filters(sales_client, url):
     sep = "&" if "?" in url else "?"
     rows = read_csv(sales_client.get(f"{url}{sep}status=CONTACTED&search=kee"))
     assert [row[0] for row in rows[1:]] == [str(keep.pk)]
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/csv, application/json;q=0.5", "*/*"])
+def test_export_answers_a_client_asking_for_csv(sales_client, accept):
+    lead = LeadFactory()
+    response = sales_client.get(EXPORT, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert [row[0] for row in read_csv(response)[1:]] == [str(lead.pk)]
 
 
 def test_export_filter_errors_stay_json(sales_client):

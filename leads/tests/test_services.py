@@ -436,6 +436,30 @@ def test_follow_up_change_is_recorded(db, sales_user):
     assert entry.data == {"from": None, "to": when.isoformat()}
 
 
+@pytest.mark.parametrize(
+    ("offset", "code"),
+    [
+        (-datetime.timedelta(days=1, minutes=1), "follow_up_past"),
+        (datetime.timedelta(days=2 * 365, minutes=1), "follow_up_too_far"),
+    ],
+)
+def test_a_follow_up_is_set_within_its_window(db, sales_user, offset, code):
+    lead = LeadFactory()
+    with pytest.raises(ValidationError) as exc:
+        services.lead_set_follow_up(lead=lead, actor=sales_user, when=timezone.now() + offset)
+    assert exc.value.error_dict["next_follow_up_at"][0].code == code
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None and not lead.activities.exists()
+    # Just inside either end is fine, and so is keeping a date already set.
+    for inside in (-datetime.timedelta(hours=23), datetime.timedelta(days=2 * 365 - 1)):
+        services.lead_set_follow_up(lead=lead, actor=sales_user, when=timezone.now() + inside)
+    old = timezone.now() - datetime.timedelta(days=30)
+    kept = LeadFactory(next_follow_up_at=old)
+    services.lead_update(lead=kept, actor=sales_user, data={"next_follow_up_at": old, "full_name": "Kept"})
+    kept.refresh_from_db()
+    assert kept.next_follow_up_at == old and kept.full_name == "Kept"
+
+
 def test_contact_changes_are_recorded_in_one_entry(db, sales_user):
     bootcamp = BootcampFactory(title="Data Science")
     lead = LeadFactory(full_name="Ana", email="ana@example.org", phone="")

@@ -55,7 +55,10 @@ def field_errors(response, field_id):
     body = response.content.decode()
     match = re.search(rf'<ul class="field__errors" id="{field_id}_error">(.*?)</ul>', body, re.S)
     return (
-        [re.sub(r"<[^>]+>", "", m).strip() for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", m).strip())
+            for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+        ]
         if match
         else []
     )
@@ -465,6 +468,40 @@ def test_export_is_exactly_the_filtered_list(sales, pipeline, query):
     }
 
 
+def test_export_times_are_in_the_users_time_zone(sales, lead):
+    # The rows are written after the view returns: still in the user's zone.
+    sales.cookies["tz"] = "America/New_York"
+    Lead.objects.filter(pk=lead.pk).update(
+        created_at=datetime.datetime(2026, 7, 1, 12, 0, tzinfo=datetime.UTC)
+    )
+    (row,) = read_csv(sales.get(EXPORT))
+    assert row["created_at"] == "2026-07-01T08:00:00-04:00"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_after": "0001-01-01"},
+        {"follow_up_after": "0001-01-01"},
+        {"created_before": "9999-12-31"},
+        {"follow_up_before": "9999-12-30"},
+    ],
+)
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles"])
+def test_date_filters_at_the_ends_of_the_calendar_in_any_time_zone(sales, lead, query, zone):
+    # The first and last days there are lie partly outside what UTC can hold
+    # east and west of it: no bound on that side, never a 500 or a cut export.
+    sales.cookies["tz"] = zone
+    if "follow_up_after" in query or "follow_up_before" in query:
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=timezone.now())
+    assert listed_names(sales.get(LIST, query)) == ["Nora Lind"]
+    assert [row["full_name"] for row in read_csv(sales.get(EXPORT, query))] == ["Nora Lind"]
+    dashboard = sales.get(
+        "/sales/dashboard/", {"period": "custom", "start": "0001-01-01", "end": "9999-12-31"}
+    )
+    assert dashboard.status_code == 200
+
+
 # --- My follow-ups ---------------------------------------------------------------------------------------
 
 
@@ -674,13 +711,14 @@ def test_owner_choices_are_active_sales_and_admins(sales, lead, make_user, admin
 
 def test_setting_a_follow_up_in_the_users_time_zone(sales, lead):
     sales.cookies["tz"] = "Europe/Paris"
-    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "2031-03-10T09:30"})
+    day = datetime.date.today() + datetime.timedelta(days=40)
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": f"{day:%Y-%m-%d}T09:30"})
     lead.refresh_from_db()
     assert lead.next_follow_up_at == datetime.datetime(
-        2031, 3, 10, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")
+        day.year, day.month, day.day, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")
     )
     page = text(follow_redirect_page(sales, response))
-    assert "Follow-up set for Mon 10 Mar 2031, 09:30." in page
+    assert f"Follow-up set for {day:%a} {day.day} {day:%b %Y}, 09:30." in page
     assert lead.activities.filter(kind=Kind.FOLLOW_UP_CHANGE).count() == 1
 
 
@@ -698,6 +736,25 @@ def test_clearing_the_follow_up(sales, lead):
     lead.refresh_from_db()
     assert lead.next_follow_up_at is None
     assert "Follow-up cleared." in text(follow_redirect_page(sales, response))
+
+
+@pytest.mark.parametrize(
+    ("when", "error"),
+    [
+        # Far enough east that the first minute there is, in UTC, is before year 1.
+        ("0001-01-01T00:00", "A follow-up can't be set in the past."),
+        ("2001-01-01T09:00", "A follow-up can't be set in the past."),
+        ("9999-12-31T23:59", "A follow-up can be planned at most two years ahead."),
+    ],
+)
+def test_a_follow_up_outside_its_window_is_refused_beside_the_field(sales, lead, when, error):
+    sales.cookies["tz"] = "Asia/Tokyo"
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": when})
+    assert response.status_code == 200
+    assert field_errors(response, "id_next_follow_up_at") == [error]
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
+    assert not lead.activities.filter(kind=Kind.FOLLOW_UP_CHANGE).exists()
 
 
 def test_a_bad_follow_up_date_is_shown_beside_the_field(sales, lead):
