@@ -131,12 +131,19 @@ class FollowUpForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="In your time zone. Leave empty to clear it.",
     )
-    preset = forms.ChoiceField(choices=list(PRESETS.items()), required=False, widget=forms.HiddenInput)
+    # The quick buttons' values; checked in clean() so a bad one is said above
+    # the form (a hidden field has nowhere to show its error).
+    preset = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset")
         if preset:
+            if preset not in self.PRESETS:
+                raise ValidationError(
+                    "That quick follow-up isn't offered: pick a date, or one of the buttons.",
+                    code="invalid_preset",
+                )
             cleaned["next_follow_up_at"] = self.preset_value(preset)
         return cleaned
 

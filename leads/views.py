@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.forms import throttled_login_response
-from accounts.permissions import SALES_TEAM, RoleRequiredMixin
+from accounts.permissions import SALES_TEAM, RoleRequiredMixin, has_role
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
 from cohortly.pagination import KeysFirstPaginator
@@ -108,12 +108,26 @@ class LoginView(auth_views.LoginView):
     template_name = "sales/login.html"
     form_class = EmailAuthenticationForm
 
+    def get(self, request, *args, **kwargs):
+        # Already signed in to the sales pages: on to them. Anyone else signed
+        # in (an admin session of a role these pages refuse) may sign in here.
+        if has_role(request.user, SALES_TEAM):
+            return redirect(self.get_success_url())
+        return super().get(request, *args, **kwargs)
+
     def form_invalid(self, form):
         return throttled_login_response(super().form_invalid(form), form)
 
 
 class LogoutView(auth_views.LogoutView):
+    """Signing out is a POST (the Sign out button); the address opened by hand
+    leads back to the pages, or to the sign-in form when signed out already."""
+
+    http_method_names = ["get", "post", "options"]
     next_page = reverse_lazy("sales:login")
+
+    def get(self, request, *args, **kwargs):
+        return redirect("sales:lead_list" if request.user.is_authenticated else "sales:login")
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
@@ -193,6 +207,19 @@ class LeadListView(SalesMixin, View):
         ]
         page = KeysFirstPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         form = filterset.form
+        # A value the list can't apply (a hand-edited or stale link) is left
+        # out, and said so: beside a date field, above the list for the others.
+        date_names = {name for name, _label in DATE_FILTERS}
+        ignored = [
+            f"{form[name].label}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+            if name in form.fields and name not in date_names
+        ]
+        applied = [
+            name
+            for name in request.GET
+            if name in filterset.filters and name != "ordering" and name not in form.errors
+        ]
         columns = _columns(request.GET.get("ordering", ""))
         context = {
             "filterset": filterset,
@@ -211,7 +238,8 @@ class LeadListView(SalesMixin, View):
             "selected_statuses": selected,
             "date_fields": [{"field": form[name], "label": label} for name, label in DATE_FILTERS],
             "show_more_filters": any(request.GET.get(name) for name, _label in DATE_FILTERS),
-            "has_filters": any(k not in ("page", "ordering") for k in request.GET),
+            "has_filters": bool(applied),
+            "ignored_filters": ignored,
             "now": timezone.now(),
         }
         return _render(request, self.template_name, context, nav="leads")
@@ -287,7 +315,6 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     Each action (note, status, owner, follow-up, convert) says what it does in
     `perform`."""
 
-    http_method_names = ["post"]
     form_class = None
     form_name = ""
     anchor = ""  # where the redirect lands on the lead page
@@ -298,6 +325,12 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     @abc.abstractmethod
     def perform(self, lead, form) -> str:
         """Call the service; answer the confirmation message."""
+
+    def get(self, request, pk):
+        # The address of a form that was shown again with its errors, reopened
+        # (reloaded, from history, shared): the lead's page, where the form is.
+        lead = lead_get_for(request.user, pk)
+        return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)
 
     def post(self, request, pk):
         lead = lead_get_for(request.user, pk)

@@ -282,7 +282,9 @@ class Probe:
     url: str
     expect: str  # "rows": exactly `rows` listed; "found": 200 showing the one of `rows`; "404"; "403"
     rows: dict = field(default_factory=dict)  # {id: label}
-    read: str = "json"  # how the rows are read: json, csv, gradebook, gradebook_csv, sales_list, sales_detail
+    # How the rows are read: json, csv, gradebook, gradebook_csv, sales_list,
+    # sales_detail, sales_redirect (a 302 to the lead's page).
+    read: str = "json"
     what: str = ""  # the row asked for, for messages
     known: dict = field(default_factory=dict)  # {id: label} of every row that could show, for messages
 
@@ -469,6 +471,12 @@ def check_probe(client, probe: Probe, who: str) -> list[str]:
         if probe.read == "json":
             assert_error(response, int(probe.expect))
         return []
+    if probe.read == "sales_redirect":
+        match = re.fullmatch(r"/sales/leads/(\d+)/(#\w+)?", response.get("Location", ""))
+        if response.status_code != 302 or not match:
+            return [f"{where}: {response.status_code} {response.get('Location')}, not a redirect to a lead"]
+        shown = match.group(1)
+        return [] if shown in probe.rows else [f"{where}: leads to {shown}, not {list(probe.rows.values())}"]
     if response.status_code != 200:
         return [f"{where}: {response.status_code}, not 200: {response.content[:200]!r}"]
     if probe.expect == "found":
@@ -701,6 +709,12 @@ SALES_PAGES = {
     "lead_detail": by_id("leads", read="sales_detail"),
     "dashboard": NO_ROWS,  # counts over lead_list_for: no row of its own
     "login": NO_ROWS,
+    "logout": NO_ROWS,  # opened by hand: back to the pages, signing nobody out
+    # A form's address reopened: a redirect to its lead's page, 404 outside the scope.
+    **{
+        name: by_id("leads", read="sales_redirect")
+        for name in ("lead_note", "lead_status", "lead_owner", "lead_follow_up", "lead_convert")
+    },
 }
 
 
@@ -729,7 +743,7 @@ def test_sales_pages_show_exactly_the_leads_in_scope(name, world):
         client = Client()
         if identity:
             client.force_login(world.viewer(identity))
-        if name == "login":
+        if name in ("login", "logout"):
             assert client.get(path).status_code in (200, 302)
             continue
         if identity not in (route.scope or SCOPE["leads"]):

@@ -223,13 +223,30 @@ def test_login_needs_the_csrf_token(sales_user):
 
 
 def test_logout_is_a_post_and_ends_the_session(sales):
-    assert sales.get(LOGOUT).status_code == 405
+    # Opening the address by hand signs nobody out: back to the pages.
+    response = sales.get(LOGOUT)
+    assert response.status_code == 302 and response["Location"] == LIST
+    assert sales.get(LIST).status_code == 200
     response = sales.post(LOGOUT)
     assert response.status_code == 302
     assert response["Location"] == LOGIN
     page = sales.get(LOGIN)
     assert "You are signed out." in text(page)
     assert sales.get(LIST).status_code == 302
+    response = sales.get(LOGOUT)
+    assert response.status_code == 302 and response["Location"] == LOGIN
+
+
+def test_the_login_page_sends_a_signed_in_sales_user_on(sales):
+    response = sales.get(LOGIN)
+    assert response.status_code == 302 and response["Location"] == LIST
+
+
+def test_the_login_page_lets_a_signed_in_user_of_another_role_sign_in(client, make_user):
+    client.force_login(make_user(User.Role.INSTRUCTOR))
+    response = client.get(LOGIN)
+    assert response.status_code == 200
+    assert '<input type="password"' in response.content.decode()
 
 
 # --- The leads list -------------------------------------------------------------------------------
@@ -376,6 +393,40 @@ def test_a_bad_date_filter_is_shown_beside_its_field(sales, pipeline):
     assert 'id="f-created_after-error"' in body
     assert "Enter a valid date." in text(response)
     assert 'value="not-a-date"' in body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"status": "NOPE"}, "Status: Select a valid choice. NOPE is not one of the available choices."),
+        ({"source": "nope"}, "Source: Select a valid choice. nope is not one of the available choices."),
+        ({"owner": "12345"}, "Owner: Select a valid choice. 12345 is not one of the available choices."),
+        ({"bootcamp": "99999"}, "Bootcamp: Select a valid choice."),
+        ({"ordering": "bogus"}, "Ordering: Select a valid choice."),
+    ],
+)
+def test_a_filter_value_that_cant_apply_is_named_not_silently_dropped(sales, pipeline, query, message):
+    response = sales.get(LIST, query)
+    assert response.status_code == 200
+    page = text(response)
+    assert "Some filters in this address aren't valid and are not applied:" in page
+    assert message in page
+    # The list is the unfiltered one, and doesn't claim otherwise.
+    assert len(listed_names(response)) == 5
+    assert "Showing 1–5 of 5 leads." in page
+    assert "<title>Leads" in response.content.decode() and "(filtered)" not in page
+
+
+def test_the_valid_filters_apply_beside_one_that_cant(sales, pipeline):
+    response = sales.get(LIST, {"source": "ADS", "status": "NOPE"})
+    assert sorted(listed_names(response)) == ["Bob Birch", "Dan Dogwood"]
+    page = text(response)
+    assert "Showing 1–2 of 2 leads matching the filters." in page
+    assert "Status: Select a valid choice." in page
+
+
+def test_a_valid_list_has_no_warning(sales, pipeline):
+    assert "aren't valid" not in text(sales.get(LIST, {"status": "NEW", "ordering": "-full_name"}))
 
 
 def test_empty_parameters_redirect_to_a_tidy_url(sales, pipeline):
@@ -602,10 +653,6 @@ def test_a_too_long_note_keeps_what_was_typed(sales, lead):
     assert body in response.content.decode()
 
 
-def test_get_on_an_action_url_is_refused(sales, lead):
-    assert sales.get(action(lead, "notes")).status_code == 405
-
-
 # --- Status ------------------------------------------------------------------------------------------------------------
 
 
@@ -730,6 +777,14 @@ def test_a_follow_up_preset(sales, lead):
     assert (local.hour, local.minute) == (9, 0)
 
 
+def test_an_unknown_follow_up_preset_is_said_above_the_form(sales, lead):
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "NOPE"})
+    assert response.status_code == 200
+    assert "That quick follow-up isn't offered: pick a date, or one of the buttons." in text(response)
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
+
+
 def test_clearing_the_follow_up(sales, lead):
     lead_update(lead=lead, actor=None, data={"next_follow_up_at": timezone.now()})
     response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": ""})
@@ -764,6 +819,23 @@ def test_a_bad_follow_up_date_is_shown_beside_the_field(sales, lead):
     assert 'value="next tuesday-ish"' in response.content.decode()
     lead.refresh_from_db()
     assert lead.next_follow_up_at is None
+
+
+@pytest.mark.parametrize(
+    ("name", "anchor"),
+    [("notes", "#timeline"), ("status", ""), ("owner", ""), ("follow-up", ""), ("convert", "")],
+)
+def test_reopening_an_actions_address_leads_back_to_the_lead(sales, lead, name, anchor):
+    # After a form error the address bar shows the action's URL; reloading it
+    # (a GET) opens the lead page, and changes nothing.
+    response = sales.get(action(lead, name))
+    assert response.status_code == 302
+    assert response["Location"] == f"/sales/leads/{lead.pk}/{anchor}"
+    assert lead.activities.count() == 1
+
+
+def test_reopening_an_action_of_a_lead_out_of_scope_is_not_found(sales):
+    assert sales.get("/sales/leads/999999/status/").status_code == 404
 
 
 # --- Conversion --------------------------------------------------------------------------------------------------------------
