@@ -145,6 +145,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    # A transaction takes SQLite's write lock as it begins, so concurrent
+    # writers queue for up to `timeout` seconds. In the default (deferred) mode
+    # a transaction that read first and then writes fails at once with
+    # "database is locked" when another holds the lock: a 503 under a few
+    # simultaneous sign-ups on `make run`.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -214,3 +214,57 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
     env["SECRET_KEY"] = "django-insecure-short"
     assert _manage("check", env=env).returncode != 0
+
+
+_SQLITE_WRITERS = """
+import threading, time
+import django
+django.setup()
+from django.db import connection, connections, transaction
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE tally (n integer)")
+failures = []
+
+def writer():
+    try:
+        with transaction.atomic():  # read, then write: what a service does
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) FROM tally")
+                time.sleep(0.05)
+                cursor.execute("INSERT INTO tally VALUES (1)")
+    except Exception as exc:
+        failures.append(repr(exc))
+    finally:
+        connections.close_all()
+
+threads = [threading.Thread(target=writer) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT COUNT(*) FROM tally")
+    print(cursor.fetchone()[0], failures)
+"""
+
+
+def test_the_embedded_database_queues_concurrent_writers_instead_of_failing(tmp_path):
+    # `make run`'s SQLite: eight transactions that read and then write, at once.
+    # Each waits for the write lock in turn; none fails with "database is locked".
+    env = {
+        "DJANGO_SETTINGS_MODULE": "cohortly.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
+    result = subprocess.run(
+        [sys.executable, "-c", _SQLITE_WRITERS],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "8 []"
