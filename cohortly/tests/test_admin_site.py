@@ -62,3 +62,42 @@ def test_a_task_result_page_cannot_be_changed(admin_web):
         == 403
     )
     assert DBTaskResult.objects.filter(pk=result.pk).exists()
+
+
+def _changelists_with_a_date():
+    """(changelist URL, a date or datetime field) for every model in the admin."""
+    from django.apps import apps
+    from django.contrib import admin
+    from django.db import models
+    from django.urls import reverse
+
+    found = []
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        field = model_admin.date_hierarchy or next(
+            (f.name for f in model._meta.concrete_fields if isinstance(f, models.DateField)), None
+        )
+        if field:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            found.append(pytest.param(url, field, id=model._meta.label))
+    return found
+
+
+@pytest.mark.parametrize(("url", "field"), _changelists_with_a_date())
+@pytest.mark.parametrize(
+    "query", ["{f}__year=0", "{f}__year=-1", "{f}__year=999999999999999999999", "{f}__month=13"]
+)
+def test_a_date_filter_out_of_range_goes_back_to_the_list_flagged_invalid(admin_web, url, field, query):
+    response = admin_web.get(f"{url}?{query.format(f=field)}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?e=1"
+    assert admin_web.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize(("url", "field"), _changelists_with_a_date()[:3])
+def test_a_date_filter_in_range_still_filters(admin_web, url, field):
+    year = timezone.now().year
+    assert admin_web.get(f"{url}?{field}__year={year}").status_code == 200
+    assert admin_web.get(f"{url}?{field}__year__gte={year}&{field}__month=12").status_code == 200
