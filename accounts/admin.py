@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
-from accounts.models import User
+from accounts.models import User, normalize_email
 from cohortly.admin import ServiceErrorsMixin
 from mail.admin import EmailDeliverabilityAdminMixin
 
@@ -28,6 +28,16 @@ class UserCreationForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["email", "full_name", "phone", "role", "is_active"]
+
+    def clean_email(self):
+        # One clear error when the address is taken, in any letter case: the
+        # field's unique check and the case-insensitive constraint's
+        # (accounts_user_email_ci_unique) would each add theirs, one of them
+        # naming the constraint. (An account's email is read-only once made.)
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email address already exists.", code="unique")
+        return email
 
     def clean(self):
         cleaned = super().clean()

@@ -386,3 +386,23 @@ def test_the_admin_shows_a_users_email_without_changing_it(client):
     client.force_login(admin)
     page = client.get(f"/admin/accounts/user/{ann.pk}/change/").text
     assert "ann@example.com" in page and 'name="email"' not in page
+
+
+@pytest.mark.parametrize("email", ["taken@example.com", "Taken@Example.COM"])
+def test_admin_refuses_a_taken_email_with_one_clear_error(client, email):
+    client.force_login(UserFactory(role="ADMIN"))
+    UserFactory(email="taken@example.com")
+    data = {
+        "email": email,
+        "full_name": "Second Person",
+        "phone": "",
+        "role": "SALES",
+        "is_active": "on",
+        "password1": "Quiet-Harbour-77",
+        "password2": "Quiet-Harbour-77",
+    }
+    response = client.post("/admin/accounts/user/add/", data)
+    assert response.status_code == 200
+    assert response.text.count("A user with this email address already exists.") == 1
+    assert "Constraint" not in response.text and "User with this Email" not in response.text
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
