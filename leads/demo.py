@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from enrollments.services import bootcamp_seats_left
 from leads import services
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_follow_ups_due, lead_status_counts
@@ -256,7 +257,15 @@ def _convert(*, rng, leads, bootcamps, sales):
     now = timezone.now()
     converted = 0
     for lead in leads:
-        bootcamp = lead.bootcamp if lead.bootcamp in bootcamps else rng.choice(bootcamps)
+        # Into a bootcamp that keeps a seat after it, else onto the waitlist of
+        # one already full: the demo keeps one full bootcamp (with its
+        # waitlist) and the others open to convert into.
+        seats = {b.pk: bootcamp_seats_left(b) for b in bootcamps}
+        roomy = [b for b in bootcamps if seats[b.pk] >= 2]
+        if lead.bootcamp in roomy:
+            bootcamp = lead.bootcamp
+        else:
+            bootcamp = rng.choice(roomy or [b for b in bootcamps if seats[b.pk] == 0] or bootcamps)
         actor = lead.owner or (rng.choice(sales) if sales else None)
         lead = services.lead_convert(lead=lead, actor=actor, bootcamp=bootcamp, notify=False)
         last = lead.activities.exclude(kind=Kind.CONVERSION).order_by("-created_at").first()

@@ -5,9 +5,13 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import User
+from bootcamps.demo import FULL_BOOTCAMP_SLUG
+from bootcamps.models import Bootcamp
 from enrollments.models import Enrollment
+from enrollments.services import bootcamp_seats_left
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_follow_ups_due
 
@@ -40,6 +44,12 @@ def test_seed_demo_fills_the_pipeline(django_capture_on_commit_callbacks, mailou
         assert lead.converted_enrollment.status in (Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED)
         assert lead.activities.filter(kind=LeadActivity.Kind.CONVERSION).exists()
     assert not any("set your Cohortly password" in m.subject for m in mailoutbox)
+    # As the README says: one full bootcamp (with its waitlist); the others open
+    # for sign-ups still have seats to convert into.
+    open_bootcamps = Bootcamp.objects.filter(
+        status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
+    )
+    assert [b.slug for b in open_bootcamps if bootcamp_seats_left(b) == 0] == [FULL_BOOTCAMP_SLUG]
 
     # Every lead has a timeline that starts with its creation; worked leads have notes and status changes.
     assert LeadActivity.objects.filter(kind=LeadActivity.Kind.CREATED).count() == Lead.objects.count()
