@@ -9,20 +9,24 @@ filter means.
 Date bounds are days in the current time zone and both ends are inclusive.
 """
 
+import re
 import uuid
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet, TextField, Value
+from django.db.models import Q, QuerySet, TextField, Value
 from django.db.models.functions import Upper
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
 from cohortly.filters import OrderingFilter
-from leads.models import Lead
+from leads.models import PHONE_SEPARATORS, Lead
 
 OWNER_ME = ("me", "mine")
+#: A search term that is a phone number once its separators are gone: at least
+#: three digits, maybe a leading "+".
+PHONE_TERM = re.compile(r"\+?[0-9]{3,}")
 OWNER_UNASSIGNED = "unassigned"
 
 
@@ -61,7 +65,10 @@ class OwnerFilter(django_filters.Filter):
 
 class LeadFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        method="filter_search", label="Search", help_text="Name, email or phone contains this text."
+        method="filter_search",
+        label="Search",
+        help_text="Name, email or phone contains this text; a phone number matches however it is spaced "
+        "(with or without spaces, dashes, dots and brackets).",
     )
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
     source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
@@ -130,10 +137,16 @@ class LeadFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # Name, email and phone, any case: one LIKE on the generated search_text,
+        # Name, email and phone, any case: a LIKE on the generated search_text,
         # upper-cased by the database's UPPER() as the column is (SQLite's, for
         # one, leaves non-ASCII letters as they are: "Zoë" is stored as "ZOë").
-        return queryset.filter(search_text__contains=Upper(Value(value, output_field=TextField())))
+        match = Q(search_text__contains=Upper(Value(value, output_field=TextField())))
+        # A phone number, however it is spaced: search_text also holds each
+        # phone without separators (Lead.search_text), and so is the term.
+        compact = value.translate(str.maketrans("", "", PHONE_SEPARATORS))
+        if compact != value and PHONE_TERM.fullmatch(compact):
+            match |= Q(search_text__contains=compact)
+        return queryset.filter(match)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in OWNER_ME:

@@ -2,11 +2,22 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models.functions import Concat, Replace, Upper
 from django.utils import timezone
 
 from accounts.models import name_validator, phone_validator
 from cohortly.models import ImportedFromLegacy, TimeStampedModel
+
+#: What a phone number may be written with besides its digits and a leading
+#: "+" (phone_validator): a search ignores them.
+PHONE_SEPARATORS = " -()./"
+
+
+def without_phone_separators(expression):
+    """`expression` (text) with PHONE_SEPARATORS removed, in SQL."""
+    for separator in PHONE_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
 
 
 class Lead(TimeStampedModel, ImportedFromLegacy):
@@ -75,9 +86,20 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
     # What the list's search box looks in: name, email and phone in one upper-
     # cased column, kept by the database, so a search is one LIKE on one column
     # (a trigram index serves it on PostgreSQL) instead of three on three.
+    # The phone a second time without its separators, so a number pasted
+    # without spaces ("+44759893188") finds "+44 759 893188" (LeadFilterSet).
     search_text = models.GeneratedField(
         expression=Upper(
-            Concat("full_name", Value(" "), "email", Value(" "), "phone", output_field=models.TextField())
+            Concat(
+                "full_name",
+                Value(" "),
+                "email",
+                Value(" "),
+                "phone",
+                Value(" "),
+                without_phone_separators(models.F("phone")),
+                output_field=models.TextField(),
+            )
         ),
         output_field=models.TextField(),
         db_persist=True,

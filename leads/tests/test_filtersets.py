@@ -2,6 +2,7 @@
 
 import datetime
 from types import SimpleNamespace
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +50,27 @@ def test_search_matches_name_email_and_phone_case_insensitively(db):
     assert run("search=912") == [cid, ana]
     assert run("search=%20%20") == [cid, bob, ana]  # blank is no filter
     assert run("search=nobody") == []
+
+
+@pytest.mark.parametrize(
+    "term", ["759893188", "+44759893188", "+44 759 893188", "759-893-188", "(759) 893.188", "893188"]
+)
+def test_a_phone_number_matches_however_it_is_spaced(db, term):
+    yusuf = LeadFactory(full_name="Yusuf Moreau", phone="+44 (759) 893-188")
+    LeadFactory(full_name="Other", phone="+45 759 893188", email="other@example.org")
+    LeadFactory(full_name="Digits in the email", phone="", email="x759893188x@example.org")
+    found = run(f"search={quote(term)}")
+    assert yusuf in found
+    if term.startswith("+44"):
+        assert found == [yusuf]
+
+
+def test_a_term_with_separators_still_matches_them_as_written(db):
+    # Not a phone number: its dashes and dots are part of a name or an address.
+    ana = LeadFactory(full_name="Ana-Lu", email="ana.lu@example.org", phone="")
+    LeadFactory(full_name="Analu", email="analu@example.org", phone="")
+    assert run("search=ana-lu") == [ana]
+    assert run("search=ana.lu@") == [ana]
 
 
 def test_status_takes_several_values(db):

@@ -38,7 +38,7 @@ def leads(sales_user):
         cursor.execute("ANALYZE leads_lead")
 
 
-@pytest.mark.parametrize("term", ["martin", "example.org", "+33 6"])
+@pytest.mark.parametrize("term", ["martin", "example.org", "+33 6", "+336 12"])
 def test_search_uses_the_trigram_indexes(leads, sales_user, term):
     plan = _plan({"search": term}, sales_user, bitmap_only=True)
     assert "Seq Scan on leads_lead" not in plan, plan

@@ -122,7 +122,7 @@ def test_copy_writes_the_rows_bulk_create_writes():
     assert by_copy == by_orm
     lead_rows, activity_rows = by_copy
     assert [row["message"] for row in lead_rows][0] == AWKWARD
-    assert lead_rows[0]["search_text"] == "ADA LOVELACE ADA@EXAMPLE.ORG +44 20 1234567"
+    assert lead_rows[0]["search_text"] == "ADA LOVELACE ADA@EXAMPLE.ORG +44 20 1234567 +44201234567"
     assert activity_rows[1]["data"]["legacy"]["source"] == AWKWARD
     assert len(activity_rows) == 4
 
