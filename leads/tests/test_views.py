@@ -415,6 +415,8 @@ def test_a_filter_value_that_cant_apply_is_named_not_silently_dropped(sales, pip
     assert len(listed_names(response)) == 5
     assert "Showing 1–5 of 5 leads." in page
     assert "<title>Leads" in response.content.decode() and "(filtered)" not in page
+    # The date ranges stay folded: nothing of theirs is wrong.
+    assert '<details class="filters__more">' in response.content.decode()
 
 
 def test_the_valid_filters_apply_beside_one_that_cant(sales, pipeline):
