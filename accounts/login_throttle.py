@@ -18,8 +18,10 @@ def login_attempt_check(*, request, email: str | None) -> None:
     The attempt counts once against the client's address (DRF's get_ident, so
     NUM_PROXIES is honoured) and once against the account (the normalised
     `email`; an unknown email counts alike, so the limit says nothing about
-    which accounts exist). Both limits are THROTTLE_LOGIN_RATE in fixed windows
-    of the shared cache, so every worker and server sees one count. Every
+    which accounts exist): THROTTLE_LOGIN_ADDRESS_RATE and THROTTLE_LOGIN_RATE,
+    in fixed windows of the shared cache, so every worker and server sees one
+    count. The address's limit is the higher one: a bootcamp's classroom signs
+    in from one address at nine, one person tries one account. Every
     attempt counts, right password or wrong: a person signs in a few times a
     minute at most, and a limit on failures only would need a second counter.
 

@@ -300,6 +300,7 @@ def server_env(config) -> dict:
             "THROTTLE_ANON_RATE": rate,
             "THROTTLE_USER_RATE": rate,
             "THROTTLE_LOGIN_RATE": rate,
+            "THROTTLE_LOGIN_ADDRESS_RATE": rate,
             "JWT_ACCESS_TOKEN_LIFETIME_MINUTES": "120",
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "GUNICORN_BIND": f"{HOST}:{config.port}",
@@ -978,7 +979,7 @@ def write_results(path: Path, report: dict) -> None:
         f"{cfg['warmup']} s warm-up then {cfg['duration']} s per endpoint, "
         f"on the same {facts['nproc']} CPUs as the server",
         f"- Data: `seed_demo --scale {cfg['scale']:g}`, {report.get('seed_note', '')}: {report['data']}",
-        f"- Throttles: THROTTLE_USER_RATE, THROTTLE_ANON_RATE and THROTTLE_LOGIN_RATE raised to "
+        f"- Throttles: THROTTLE_USER_RATE, THROTTLE_ANON_RATE and the two THROTTLE_LOGIN_ rates raised to "
         f"`{cfg['rate']}` for the run (the throttles still count every request; only the limit is higher)",
         "",
         "| Endpoint | Token | Req/s | × minimal | p50 ms | p99 ms | Errors | Notes |",

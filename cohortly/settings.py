@@ -300,7 +300,10 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
 THROTTLE_RATES = {
     "anon": env("THROTTLE_ANON_RATE", default="120/min"),
     "user": env("THROTTLE_USER_RATE", default="1200/min"),
+    # Password attempts per account, and per client address (a classroom signs
+    # in from one): accounts.login_throttle.
     "login": env("THROTTLE_LOGIN_RATE", default="10/min"),
+    "login_address": env("THROTTLE_LOGIN_ADDRESS_RATE", default="60/min"),
     "register": env("THROTTLE_REGISTER_RATE", default="5/min"),
     "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="5/min"),
     "lead_capture": env("THROTTLE_LEAD_CAPTURE_RATE", default="10/min"),

@@ -132,7 +132,15 @@ class ScopedAnonThrottle(FixedWindowThrottleMixin, throttling.SimpleRateThrottle
 
 
 class LoginRateThrottle(ScopedAnonThrottle):
+    """Password attempts per client address, whichever accounts they try
+    (THROTTLE_LOGIN_ADDRESS_RATE): higher than an account's limit, since a
+    classroom or an office signs in from one address."""
+
     scope = "login"
+    rate_key = "login_address"
+
+    def get_rate(self):
+        return self.THROTTLE_RATES[self.rate_key]
 
 
 class LoginAccountRateThrottle(LoginRateThrottle):
@@ -142,13 +150,11 @@ class LoginAccountRateThrottle(LoginRateThrottle):
     so that no address is a cache key. accounts.login_throttle uses both."""
 
     scope = "login_account"
+    rate_key = "login"
 
     def __init__(self, account: str):
         self.account = account
         super().__init__()
-
-    def get_rate(self):
-        return self.THROTTLE_RATES[LoginRateThrottle.scope]
 
     def get_cache_key(self, request, view):
         if not self.account:

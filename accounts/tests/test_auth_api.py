@@ -203,7 +203,7 @@ def test_login_bad_input(anon_client):
 
 
 def test_login_throttle_answers_429_with_retry_after(anon_client, monkeypatch):
-    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/hour"})
+    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/hour", "login_address": "30/hour"})
     UserFactory(email="ann@example.com")
     for _ in range(3):
         assert login(anon_client, "ann@example.com", "wrong").status_code == 401
