@@ -62,18 +62,23 @@ def test_admin_user_list_search_and_filter(client):
     assert "findme@example.com" in response.text
 
 
-def test_admin_adds_user_with_validated_password(client):
-    admin = UserFactory(role="ADMIN")
-    client.force_login(admin)
-    data = {
-        "email": "Added@Example.com",
+def _add_form(email, password):
+    """The admin's add-user form, filled in for a SALES user."""
+    return {
+        "email": email,
         "full_name": "Added Person",
         "phone": "",
         "role": "SALES",
         "is_active": "on",
-        "password1": "123",
-        "password2": "123",
+        "password1": password,
+        "password2": password,
     }
+
+
+def test_admin_adds_user_with_validated_password(client):
+    admin = UserFactory(role="ADMIN")
+    client.force_login(admin)
+    data = _add_form("Added@Example.com", "123")
     response = client.post("/admin/accounts/user/add/", data)
     assert response.status_code == 200
     assert "too short" in response.text
@@ -392,16 +397,7 @@ def test_the_admin_shows_a_users_email_without_changing_it(client):
 def test_admin_refuses_a_taken_email_with_one_clear_error(client, email):
     client.force_login(UserFactory(role="ADMIN"))
     UserFactory(email="taken@example.com")
-    data = {
-        "email": email,
-        "full_name": "Second Person",
-        "phone": "",
-        "role": "SALES",
-        "is_active": "on",
-        "password1": "Quiet-Harbour-77",
-        "password2": "Quiet-Harbour-77",
-    }
-    response = client.post("/admin/accounts/user/add/", data)
+    response = client.post("/admin/accounts/user/add/", _add_form(email, "Quiet-Harbour-77"))
     assert response.status_code == 200
     assert response.text.count("A user with this email address already exists.") == 1
     assert "Constraint" not in response.text and "User with this Email" not in response.text

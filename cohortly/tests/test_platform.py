@@ -176,17 +176,16 @@ def test_oversized_body_is_413_in_the_error_shape(anon_client, settings):
     assert_error(response, 413, code="payload_too_large")
 
 
-def _manage(*args, env):
+def _python(*args, env, timeout=120):
     # Only what the documented environment says: nothing leaks in from the test run.
     clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, *args], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=timeout
     )
+
+
+def _manage(*args, env):
+    return _python("manage.py", *args, env=env)
 
 
 def _production_env():
@@ -257,14 +256,6 @@ def test_the_embedded_database_queues_concurrent_writers_instead_of_failing(tmp_
         "DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
     }
-    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
-    result = subprocess.run(
-        [sys.executable, "-c", _SQLITE_WRITERS],
-        cwd=BASE_DIR,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _python("-c", _SQLITE_WRITERS, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "8 []"
