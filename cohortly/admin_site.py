@@ -3,11 +3,12 @@ by every app's admin (mail's too, which may not depend on accounts), and the
 site's login needs accounts' forms."""
 
 import functools
+import logging
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.views import PasswordChangeView
-from django.db.models.constants import LOOKUP_SEP
+from django.db import DataError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -21,41 +22,13 @@ class OwnPasswordChangeView(PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
 
-#: The date parts a changelist's address may filter on (`?created_at__year=2026`,
-#: as its date drill-down and a hand-edited link do), and the values each takes.
-DATE_PARTS = {
-    "year": (1, 9999),
-    "iso_year": (1, 9999),
-    "month": (1, 12),
-    "day": (1, 31),
-    "week": (1, 53),
-    "week_day": (1, 7),
-    "iso_week_day": (1, 7),
-    "quarter": (1, 4),
-    "hour": (0, 23),
-    "minute": (0, 59),
-    "second": (0, 59),
-}
-_COMPARISONS = {"exact", "gt", "gte", "lt", "lte"}
+#: What a changelist's query raises, past Django's own check of its lookups,
+#: for a value it can't hold: a year 0 or 10000 (`?created_at__year=0`, the
+#: date drill-down's next year after 9999), a day whose midnight is outside
+#: what UTC holds, a number the column's type can't.
+UNUSABLE_LOOKUP = (ValueError, OverflowError, DataError)
 
-
-def _date_part_out_of_range(key: str, values: list[str]) -> bool:
-    """Whether `key` filters on a date part (`created_at__year`, `..._year__gte`)
-    with a value that isn't a whole number in that part's range."""
-    parts = key.split(LOOKUP_SEP)
-    if len(parts) > 2 and parts[-1] in _COMPARISONS:
-        parts = parts[:-1]
-    if len(parts) < 2 or parts[-1] not in DATE_PARTS:
-        return False
-    low, high = DATE_PARTS[parts[-1]]
-    for value in values:
-        try:
-            number = int(value)
-        except ValueError:
-            return True
-        if not low <= number <= high:
-            return True
-    return False
+logger = logging.getLogger("cohortly.admin")
 
 
 class AdminSite(admin.AdminSite):
@@ -69,20 +42,29 @@ class AdminSite(admin.AdminSite):
     login_form = AdminLoginForm
 
     def admin_view(self, view, cacheable=False):
-        """Every admin page. A changelist filtered on a date part out of its
-        range (`?created_at__year=0`) goes back to the unfiltered list with the
-        admin's "invalid filter" flag (?e=1), as any bad lookup does: Django
-        only turns such a year into a date when the list's query runs, where it
-        was a 500."""
+        """Every admin page; a changelist's filters in its address that its
+        query can't use send it back to the unfiltered list with the admin's
+        "invalid filter" flag (?e=1), as Django does for a lookup it refuses
+        itself: they were a 500."""
         inner = super().admin_view(view, cacheable)
+        if getattr(view, "__name__", "") != "changelist_view":
+            return inner
 
         @functools.wraps(inner)
-        def checked(request, *args, **kwargs):
-            if any(_date_part_out_of_range(key, values) for key, values in request.GET.lists()):
+        def changelist(request, *args, **kwargs):
+            try:
+                response = inner(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()  # here, where its errors are this view's
+                return response
+            except UNUSABLE_LOOKUP as exc:
+                # Without a filter in the address, or already flagged, it's a bug.
+                if request.method != "GET" or not request.GET or ERROR_FLAG in request.GET:
+                    raise
+                logger.warning("Changelist filter its query can't use: %s (%s)", request.get_full_path(), exc)
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
-            return inner(request, *args, **kwargs)
 
-        return checked
+        return changelist
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
