@@ -60,12 +60,12 @@ UPDATABLE_FIELDS = frozenset(
 )
 CONTACT_FIELDS = ("full_name", "email", "phone", "bootcamp", "source")
 
-#: How far a new follow-up may lie in the past (a rep catching up on the day,
-#: whatever their time zone) and ahead (a bootcamp's sales horizon). Outside
-#: that window a date is a typo, and one in year 9999 could not even be shown
-#: in a time zone east of UTC.
-FOLLOW_UP_PAST = timedelta(days=1)
-FOLLOW_UP_AHEAD = timedelta(days=2 * 365)
+#: How far a new follow-up may lie in the past (earlier today, in any time
+#: zone and on a 25-hour day) and ahead (two years, a leap day included: a
+#: bootcamp's sales horizon). Outside that window a date is a typo, and one in
+#: year 9999 could not even be shown in a time zone east of UTC.
+FOLLOW_UP_PAST = timedelta(hours=36)
+FOLLOW_UP_AHEAD = timedelta(days=731)
 
 _CAPTURE_ATTEMPTS = 3
 

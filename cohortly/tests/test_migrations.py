@@ -30,3 +30,30 @@ def test_every_migration_reverses_to_zero_and_back():
     call_command("migrate", verbosity=0)
     executor = MigrationExecutor(connection)
     assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_follow_ups_at_the_ends_of_time_are_cleared():
+    from datetime import UTC, datetime
+
+    def migrate_to(target):
+        executor = MigrationExecutor(connection)
+        executor.migrate([target])
+        return executor.loader.project_state([target]).apps
+
+    before = ("leads", "0008_search_text_phone_without_separators")
+    apps = migrate_to(before)
+    Lead = apps.get_model("leads", "Lead")
+    moments = {
+        "first": datetime(1, 1, 1, 5, 0, tzinfo=UTC),
+        "last": datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+        "ordinary": datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
+    }
+    for name, when in moments.items():
+        Lead.objects.create(full_name=name, email=f"{name}@example.org", next_follow_up_at=when)
+    try:
+        apps = migrate_to(("leads", "0009_clear_follow_ups_at_the_ends_of_time"))
+        kept = dict(apps.get_model("leads", "Lead").objects.values_list("full_name", "next_follow_up_at"))
+        assert kept == {"first": None, "last": None, "ordinary": moments["ordinary"]}
+    finally:
+        call_command("migrate", verbosity=0)

@@ -155,7 +155,8 @@ class LeadUpdateSerializer(StrictInput):
     next_follow_up_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
-        help_text="When to follow the lead up next; null clears it. From a day ago to two years ahead.",
+        help_text="When to follow the lead up next; null clears it. From earlier today (up to 36 hours "
+        "back) to two years ahead.",
         error_messages={
             "follow_up_past": "A follow-up can't be set in the past.",
             "follow_up_too_far": "A follow-up can be planned at most two years ahead.",
