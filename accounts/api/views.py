@@ -94,7 +94,8 @@ class LoginView(PublicAPIView):
         description=(
             "Reached without a token; any token sent is ignored rather than checked. Attempts are "
             "limited per account and per client address, together with the sales and admin sign-in "
-            "pages (`THROTTLE_LOGIN_RATE`, 10 a minute by default); once either limit is spent, even "
+            "pages (`THROTTLE_LOGIN_RATE` per account, 10 a minute by default; "
+            "`THROTTLE_LOGIN_ADDRESS_RATE` per address, 60); once either limit is spent, even "
             "the right password gets 429 with `Retry-After` until the window ends. A wrong password, "
             "an unknown email and a deactivated account are the same 401 `invalid_credentials`. The "
             "right password of an account whose email address nobody has confirmed yet is a 403 "
@@ -173,7 +174,8 @@ class PasswordChangeView(GenericAPIView):
         summary="Change my password",
         description=(
             "Checks `old_password`, so each call counts as an attempt at the password, with "
-            "the logins (`THROTTLE_LOGIN_RATE` per account and per address): 429 with "
+            "the logins (`THROTTLE_LOGIN_RATE` per account, `THROTTLE_LOGIN_ADDRESS_RATE` per "
+            "address): 429 with "
             "`Retry-After` once that is spent. Every other device is logged out."
         ),
         responses={200: OpenApiResponse(TokenPairSerializer, "A fresh token pair for this device")},
