@@ -97,7 +97,13 @@ class SalesMixin(RoleRequiredMixin):
 
 
 def _render(request, template, context, *, nav="", status=200):
-    context = {"nav": nav, "timezone_name": timezone.get_current_timezone_name(), **context}
+    # `query`: the parameters the page's links carry on (pagination, tabs, sorting).
+    context = {
+        "nav": nav,
+        "timezone_name": timezone.get_current_timezone_name(),
+        "query": request.GET,
+        **context,
+    }
     return render(request, template, context, status=status)
 
 
@@ -190,23 +196,8 @@ class LeadListView(SalesMixin, View):
             return tidy
         scope = lead_list_for(request.user)
         filterset = LeadFilterSet(request.GET, queryset=scope, request=request)
-        # The tabs count every status under the other filters.
-        tab_query = request.GET.copy()
-        for key in ("status", "page", "ordering"):
-            tab_query.pop(key, None)
-        counts = lead_status_counts(LeadFilterSet(tab_query, queryset=scope, request=request).qs)
-        selected = request.GET.getlist("status")
-        tabs = [
-            {
-                "status": value,
-                "label": label,
-                "count": counts.get(value, 0),
-                "current": selected == [value],
-            }
-            for value, label in Lead.Status.choices
-        ]
-        page = KeysFirstPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         form = filterset.form
+        page = KeysFirstPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         # A value the list can't apply (a hand-edited or stale link) is left
         # out, and said so: beside a date field, above the list for the others.
         date_names = {name for name, _label in DATE_FILTERS}
@@ -217,10 +208,32 @@ class LeadListView(SalesMixin, View):
         ]
         applied = [
             name
-            for name in request.GET
-            if name in filterset.filters and name != "ordering" and name not in form.errors
+            for name, values in request.GET.lists()
+            if name in filterset.filters
+            and name != "ordering"
+            and name not in form.errors
+            and any(value.strip() for value in values)
         ]
-        columns = _columns(request.GET.get("ordering", ""))
+        # The page's links and its form carry on only what applies.
+        query = request.GET.copy()
+        for name in form.errors:
+            query.pop(name, None)
+        selected = query.getlist("status")
+        # The tabs count every status under the other filters.
+        tab_query = query.copy()
+        for key in ("status", "page", "ordering"):
+            tab_query.pop(key, None)
+        counts = lead_status_counts(LeadFilterSet(tab_query, queryset=scope, request=request).qs)
+        tabs = [
+            {
+                "status": value,
+                "label": label,
+                "count": counts.get(value, 0),
+                "current": selected == [value],
+            }
+            for value, label in Lead.Status.choices
+        ]
+        columns = _columns(query.get("ordering", ""))
         context = {
             "filterset": filterset,
             "form": form,
@@ -240,6 +253,7 @@ class LeadListView(SalesMixin, View):
             "show_more_filters": any(request.GET.get(name) for name, _label in DATE_FILTERS),
             "has_filters": bool(applied),
             "ignored_filters": ignored,
+            "query": query,
             "now": timezone.now(),
         }
         return _render(request, self.template_name, context, nav="leads")

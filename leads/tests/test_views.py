@@ -427,6 +427,27 @@ def test_the_valid_filters_apply_beside_one_that_cant(sales, pipeline):
     assert "Status: Select a valid choice." in page
 
 
+def test_the_pages_links_drop_a_filter_that_cant_apply(sales, pipeline):
+    response = sales.get(LIST, {"source": "ADS", "status": "NOPE", "ordering": "bogus"})
+    body = response.content.decode()
+    hrefs = re.findall(r'href="([^"]*)"', body)
+    carried = [h for h in hrefs if "source=ADS" in h]
+    assert carried, hrefs  # the tabs, the sort headers, the export keep the filter that applies
+    assert not [h for h in hrefs if "NOPE" in h or "bogus" in h]
+    assert 'name="status" value="NOPE"' not in body and 'value="bogus"' not in body
+    assert '<a class="button button--quiet" href="/sales/">Reset</a>' in body
+
+
+def test_only_invalid_filters_still_offer_a_reset(sales, pipeline):
+    body = sales.get(LIST, {"status": "NOPE"}).content.decode()
+    assert '<a class="button button--quiet" href="/sales/">Reset</a>' in body
+
+
+def test_a_blank_search_is_no_filter(sales, pipeline):
+    page = text(sales.get(LIST, {"search": "  "}))
+    assert "Showing 1–5 of 5 leads." in page and "(filtered)" not in page
+
+
 def test_a_valid_list_has_no_warning(sales, pipeline):
     assert "aren't valid" not in text(sales.get(LIST, {"status": "NEW", "ordering": "-full_name"}))
 
