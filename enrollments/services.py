@@ -160,15 +160,22 @@ def enrollment_create(
 
 
 def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enrollment]:
-    """Fill free seats from the head of the waitlist. Caller holds the lock."""
+    """Fill free seats from the head of the waitlist. Caller holds the lock.
+
+    Only while the bootcamp takes enrollments (published, not ended: the rule
+    enrollment_check_can_enroll applies), and only students whose account is
+    active: a deactivated one keeps their place in the queue, and is passed
+    over until the account is active again."""
     promoted = []
     free = bootcamp.capacity - bootcamp_seats_taken(bootcamp)
     if free <= 0:
         return promoted
+    if bootcamp.status != Bootcamp.Status.PUBLISHED or bootcamp.end_date < timezone.localdate():
+        return promoted
     waiting = (
         Enrollment.objects.select_for_update()
         .select_related("student", "bootcamp")
-        .filter(bootcamp=bootcamp, status=Status.WAITLISTED)
+        .filter(bootcamp=bootcamp, status=Status.WAITLISTED, student__is_active=True)
         .order_by("waitlist_seq")[:free]
     )
     for enrollment in waiting:

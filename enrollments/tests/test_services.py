@@ -55,6 +55,45 @@ def test_cancel_active_promotes_the_head_of_the_waitlist(enroll, admin_user):
     assert positions(bootcamp, admin_user) == {second.student.email: 1, third.student.email: 2}
 
 
+def test_a_deactivated_student_on_the_waitlist_is_passed_over(
+    enroll, admin_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second = enroll(bootcamp, 3)
+    User.objects.filter(pk=first.student_id).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.enrollment_cancel(enrollment=active).promoted == [second]
+    first.refresh_from_db()
+    assert (first.status, first.waitlist_seq) == (Status.WAITLISTED, 1)  # keeps their place
+    assert [m.to for m in mailoutbox if "seat" in m.subject.lower()] == [[second.student.email]]
+    # Active again: first in line for the next seat.
+    User.objects.filter(pk=first.student_id).update(is_active=True)
+    assert services.enrollment_cancel(enrollment=second).promoted == [first]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "ARCHIVED"},
+        {"status": "DRAFT"},
+        {
+            "start_date": timezone.localdate() - timedelta(days=30),
+            "end_date": timezone.localdate() - timedelta(days=1),
+        },
+    ],
+)
+def test_a_bootcamp_not_taking_enrollments_promotes_nobody(enroll, change):
+    from bootcamps.models import Bootcamp
+
+    bootcamp = BootcampFactory(capacity=1)
+    active, first = enroll(bootcamp, 2)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(**change)
+    assert services.enrollment_cancel(enrollment=active).promoted == []
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(capacity=5)
+    assert services.waitlist_promote(bootcamp=bootcamp) == []
+    assert Enrollment.objects.get(pk=first.pk).status == Status.WAITLISTED
+
+
 def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user):
     bootcamp = BootcampFactory(capacity=1)
     active, first, second, third = enroll(bootcamp, 4)
