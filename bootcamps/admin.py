@@ -148,6 +148,7 @@ class BootcampAdmin(ServiceErrorsMixin, admin.ModelAdmin):
             queryset,
             lambda obj: services.bootcamp_update(bootcamp=obj, actor=request.user, data={"status": status}),
             done=lambda count: f"{count} bootcamp(s) set to {status.lower()}.",
+            log=f"Status set to {Bootcamp.Status(status).label} (action).",
         )
 
     @admin.action(description="Publish selected bootcamps")

@@ -67,10 +67,12 @@ class ServiceErrorsMixin:
             return self._refused(request, exc, request.get_full_path())
 
     def apply_each(
-        self, request, objects: Iterable, operation: Callable, *, done: Callable[[int], str]
+        self, request, objects: Iterable, operation: Callable, *, done: Callable[[int], str], log: str
     ) -> int:
         """Run `operation(obj)` for each object; each refusal is reported as
-        "Not changed: <obj>: <reason>", the successes as `done(count)`."""
+        "Not changed: <obj>: <reason>", the successes as `done(count)`, and
+        each change goes into that object's History as `log`, as a form's
+        save does."""
         count = 0
         for obj in objects:
             try:
@@ -78,6 +80,7 @@ class ServiceErrorsMixin:
             except SERVICE_ERRORS as exc:
                 self.message_user(request, f"Not changed: {obj}: {error_text(exc)}", messages.ERROR)
             else:
+                self.log_change(request, obj, log)
                 count += 1
         if count:
             self.message_user(request, done(count), messages.SUCCESS)

@@ -132,11 +132,14 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
 
     def _apply(self, request, queryset, operation, done: str):
         """Apply `operation` (a service) to each enrollment; the message names
-        whoever the freed seats went to."""
+        whoever the freed seats went to, and their History says so."""
         promoted = []
 
         def apply(enrollment):
-            promoted.extend(operation(enrollment).promoted)
+            seated = operation(enrollment).promoted
+            for other in seated:
+                self.log_change(request, other, f"Promoted from the waitlist (a seat freed by {enrollment}).")
+            promoted.extend(seated)
 
         def message(count):
             text = f"{count} {'enrollment' if count == 1 else 'enrollments'} {done}."
@@ -150,6 +153,7 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
             queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"),
             apply,
             done=message,
+            log=f"{done.capitalize()} (action).",
         )
 
     @admin.action(description="Cancel selected enrollments (promotes the waitlist)")

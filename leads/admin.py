@@ -55,7 +55,7 @@ class LeadAdminForm(forms.ModelForm):
         status = self.instance.status if self.instance.pk else Lead.Status.NEW
         if email and status in Lead.OPEN_STATUSES:
             # A friendly early message; the database constraint is what holds.
-            others = Lead.objects.filter(email=email, status__in=Lead.OPEN_STATUSES)
+            others = Lead.objects.filter(email__iexact=email.strip(), status__in=Lead.OPEN_STATUSES)
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)
             other = others.first()
@@ -225,7 +225,13 @@ class LeadAdmin(CompactChangelist, EmailDeliverabilityAdminMixin, ServiceErrorsM
     # --- actions -------------------------------------------------------------
 
     def _apply(self, request, queryset, operation, verb: str) -> None:
-        self.apply_each(request, queryset, operation, done=lambda count: f"{count} lead(s) {verb}.")
+        self.apply_each(
+            request,
+            queryset,
+            operation,
+            done=lambda count: f"{count} lead(s) {verb}.",
+            log=f"{verb[:1].upper()}{verb[1:]} (action).",
+        )
 
     def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
         """An action with a form: shown first, applied when submitted valid."""
@@ -261,7 +267,9 @@ class LeadAdmin(CompactChangelist, EmailDeliverabilityAdminMixin, ServiceErrorsM
                 request,
                 queryset,
                 lambda lead: services.lead_assign(lead=lead, actor=request.user, owner=data["owner"]),
-                "assigned",
+                f"assigned to {data['owner'].full_name or data['owner'].email}"
+                if data["owner"]
+                else "unassigned",
             ),
         )
 

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from cohortly.admin import ServiceErrorsMixin
 from mail import services
@@ -51,12 +51,20 @@ class DeliveryEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 def _remove_suppressions(modeladmin, request, addresses):
-    modeladmin.apply_each(
-        request,
-        sorted(set(addresses)),
-        lambda address: services.suppression_remove(address=address),
-        done=lambda n: f"{n} address(es) may be mailed again.",
-    )
+    """Lift each address's suppression; say how many were lifted, and how many
+    weren't suppressed in the first place."""
+    addresses = sorted(set(addresses))
+    removed = sum(1 for address in addresses if services.suppression_remove(address=address))
+    if removed:
+        modeladmin.message_user(
+            request, f"{removed} address(es) removed from the suppression list: they may be mailed again."
+        )
+    if len(addresses) > removed:
+        modeladmin.message_user(
+            request,
+            f"{len(addresses) - removed} address(es) weren't on the suppression list: nothing to remove.",
+            messages.INFO,
+        )
 
 
 @admin.register(OutboundEmail)
@@ -91,6 +99,7 @@ class OutboundEmailAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             queryset,
             lambda email: services.outbox_retry(email=email),
             done=lambda n: f"{n} email(s) queued again.",
+            log="Queued again (action).",
         )
 
     @admin.action(description="Remove the recipients from the suppression list")

@@ -223,6 +223,9 @@ def test_publish_and_archive_actions(admin_web):
     assert set(Bootcamp.objects.values_list("status", flat=True)) == {"PUBLISHED"}
     admin_web.post(CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [draft.pk]})
     assert Bootcamp.objects.get(pk=draft.pk).status == "ARCHIVED"
+    # The History of each says what the actions did.
+    history = admin_web.get(f"{CHANGELIST}{draft.pk}/history/").content.decode()
+    assert "Status set to Published (action)." in history and "Status set to Archived (action)." in history
 
 
 def test_inlines_list_is_extendable():

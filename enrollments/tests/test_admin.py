@@ -106,6 +106,20 @@ def test_cancel_action_promotes_the_waitlist(
     statuses = [Enrollment.objects.get(pk=e.pk).status for e in (active, first, second)]
     assert statuses == [Status.CANCELLED, Status.ACTIVE, Status.WAITLISTED]
     assert [m.to for m in mailoutbox] == [[active.student.email], [first.student.email]]
+    # Both changes are in the enrollments' History, by whom and what.
+    from django.contrib.admin.models import LogEntry
+
+    history = {
+        int(entry.object_id): (entry.user.email, entry.get_change_message())
+        for entry in LogEntry.objects.select_related("user")
+    }
+    admin_email = response.wsgi_request.user.email
+    assert history == {
+        active.pk: (admin_email, "Cancelled (action)."),
+        first.pk: (admin_email, f"Promoted from the waitlist (a seat freed by {active})."),
+    }
+    page = admin_web.get(f"/admin/enrollments/enrollment/{active.pk}/history/").content.decode()
+    assert "Cancelled (action)." in page
 
 
 def test_actions_report_refusals_with_messages(admin_web, enroll):

@@ -99,14 +99,15 @@ def test_change_form_goes_through_lead_update(admin_web, admin_user, sales_user)
     assert set(lead.activities.values_list("actor", flat=True)) == {admin_user.pk}
 
 
-def test_change_form_refuses_an_email_of_another_open_lead(admin_web):
+@pytest.mark.parametrize("email", ["taken@example.org", "TAKEN@Example.org"])
+def test_change_form_refuses_an_email_of_another_open_lead(admin_web, email):
     other = LeadFactory(email="taken@example.org")
     lead = LeadFactory(email="ana@example.org")
     response = admin_web.post(
         reverse("admin:leads_lead_change", args=[lead.pk]),
         {
             "full_name": lead.full_name,
-            "email": "taken@example.org",
+            "email": email,
             "phone": "",
             "source": "WEBSITE",
             "activities-TOTAL_FORMS": "0",
@@ -117,6 +118,18 @@ def test_change_form_refuses_an_email_of_another_open_lead(admin_web):
     assert f"Another open lead (#{other.pk}) already has this email" in response.content.decode()
     lead.refresh_from_db()
     assert lead.email == "ana@example.org"
+
+
+def test_adding_a_lead_with_an_open_leads_email_in_another_case_is_refused(admin_web):
+    # Not merged into the open lead behind an "added successfully".
+    other = LeadFactory(email="audit.lead@example.com")
+    response = admin_web.post(
+        reverse("admin:leads_lead_add"),
+        {"full_name": "Audit Lead", "email": "AUDIT.Lead@example.com", "phone": "", "source": "WEBSITE"},
+    )
+    assert response.status_code == 200
+    assert f"Another open lead (#{other.pk}) already has this email" in response.content.decode()
+    assert Lead.objects.count() == 1 and not other.activities.filter(kind=Kind.SUBMISSION).exists()
 
 
 def test_owner_choices_are_active_sales_and_admins(admin_web, sales_user, instructor_user, make_user):
@@ -224,6 +237,10 @@ def test_action_assign_owner(admin_web, sales_user, instructor_user):
     response = action(admin_web, "assign_owner", leads, apply="1", owner="")
     assert response.status_code == 302
     assert not Lead.objects.filter(owner__isnull=False).exists()
+    page = admin_web.get(response["Location"]).content.decode()
+    assert "2 lead(s) unassigned." in page
+    history = admin_web.get(f"/admin/leads/lead/{leads[0].pk}/history/").content.decode()
+    assert "Assigned to Sam Sales (action)." in history and "Unassigned (action)." in history
 
 
 def test_action_export_csv(admin_web):

@@ -142,14 +142,22 @@ def test_remove_from_suppression(admin_web):
         {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [gone.pk]},
         follow=True,
     )
-    assert "1 address(es) may be mailed again." in response.content.decode()
+    assert "1 address(es) removed from the suppression list: they may be mailed again." in (
+        response.content.decode()
+    )
     assert list(SuppressedAddress.objects.values_list("address", flat=True)) == [kept.address]
 
+    # From the outbox: one recipient suppressed, one that never was. Each is said.
     bounced = OutboundEmailFactory(to="kept@example.com", status=Status.BOUNCED)
-    admin_web.post(
+    sent = OutboundEmailFactory(to="fine@example.com", status=Status.SENT)
+    response = admin_web.post(
         reverse("admin:mail_outboundemail_changelist"),
-        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [bounced.pk]},
+        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [bounced.pk, sent.pk]},
+        follow=True,
     )
+    page = response.content.decode()
+    assert "1 address(es) removed from the suppression list" in page
+    assert "1 address(es) weren&#x27;t on the suppression list: nothing to remove." in page
     assert not SuppressedAddress.objects.exists()
 
 
