@@ -223,6 +223,11 @@ class SubmissionAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A student's work and its grade stay on record: the API deletes none
+        # either, and the gradebook would lose the row without a trace.
+        return False
+
     def save_model(self, request, obj, form, change):
         if {"score", "feedback"} & set(form.changed_data):
             saved = services.submission_grade(

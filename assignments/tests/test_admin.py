@@ -191,3 +191,16 @@ def test_assignment_inline_for_the_bootcamp_admin_is_read_only():
     assert not inline.has_change_permission(None)
     assert not inline.can_delete
     assert inline.show_change_link
+
+
+def test_submissions_cannot_be_deleted_in_the_admin(admin_browser):
+    submission = GradedSubmissionFactory(score=Decimal("9"))
+    delete = reverse("admin:assignments_submission_delete", args=[submission.pk])
+    assert admin_browser.post(delete, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:assignments_submission_changelist")
+    page = admin_browser.get(changelist).content.decode()
+    assert 'value="delete_selected"' not in page
+    admin_browser.post(
+        changelist, {"action": "delete_selected", "_selected_action": [submission.pk], "post": "yes"}
+    )
+    assert Submission.objects.filter(pk=submission.pk, score=Decimal("9")).exists()
