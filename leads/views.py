@@ -336,6 +336,10 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     def get_form(self, lead):
         return self.form_class(self.request.POST)
 
+    def back_to(self, lead) -> str:
+        """The lead's page, at this action's form."""
+        return reverse("sales:lead_detail", args=[lead.pk]) + self.anchor
+
     @abc.abstractmethod
     def perform(self, lead, form) -> str:
         """Call the service; answer the confirmation message."""
@@ -343,8 +347,7 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     def get(self, request, pk):
         # The address of a form that was shown again with its errors, reopened
         # (reloaded, from history, shared): the lead's page, where the form is.
-        lead = lead_get_for(request.user, pk)
-        return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)
+        return redirect(self.back_to(lead_get_for(request.user, pk)))
 
     def post(self, request, pk):
         lead = lead_get_for(request.user, pk)
@@ -356,7 +359,7 @@ class LeadActionView(SalesMixin, View, abc.ABC):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, message)
-                return redirect(reverse("sales:lead_detail", args=[lead.pk]) + self.anchor)
+                return redirect(self.back_to(lead))
         lead.refresh_from_db()
         return _lead_page(request, lead, **{self.form_name: form})
 
