@@ -1,7 +1,7 @@
 import django_filters
 
 from assignments.models import Assignment, Submission
-from cohortly.filters import IdFilter, IsoDateTimeFilter, OrderingFilter
+from cohortly.filters import BooleanFilter, IdFilter, IsoDateTimeFilter, OrderingFilter
 
 
 class AssignmentFilterSet(django_filters.FilterSet):
@@ -12,7 +12,7 @@ class AssignmentFilterSet(django_filters.FilterSet):
     due_after = IsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
     )
-    is_published = django_filters.BooleanFilter()
+    is_published = BooleanFilter()
 
     ordering = OrderingFilter(fields=["due_at", "title", "created_at"], default=["due_at"])
 
@@ -25,8 +25,8 @@ class SubmissionFilterSet(django_filters.FilterSet):
     assignment = IdFilter(field_name="assignment_id", help_text="An assignment's id.")
     bootcamp = IdFilter(field_name="assignment__bootcamp_id", help_text="A bootcamp's id.")
     student = django_filters.UUIDFilter(field_name="student_id", help_text="A student's id.")
-    is_late = django_filters.BooleanFilter()
-    graded = django_filters.BooleanFilter(
+    is_late = BooleanFilter()
+    graded = BooleanFilter(
         field_name="score",
         lookup_expr="isnull",
         exclude=True,

@@ -34,6 +34,33 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictBooleanField(forms.Field):
+    """`true` or `false` (also `1` or `0`, in any case). Django's NullBooleanField
+    reads anything else as "no filter" or even as false (`3`), so a typo
+    listed every row as if filtered; here it is a 400."""
+
+    widget = forms.TextInput
+    values = {"true": True, "1": True, "false": False, "0": False}
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.values[str(value).strip().lower()]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        pass  # None (not given) is "no filter"; to_python refused the rest.
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """A yes/no filter that refuses what it can't read (StrictBooleanField)."""
+
+    field_class = StrictBooleanField
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number in the primary key's range ("1.5" is a 400, not
@@ -67,14 +94,25 @@ class SearchFilter(filters.SearchFilter):
     list's filterset reports it. `error_codes` are what it can answer; the
     OpenAPI schema documents them (cohortly.openapi.AutoSchema)."""
 
-    #: DRF checks the term with a plain CharField: only a NUL character fails it.
-    error_codes = frozenset({"null_characters_not_allowed"})
+    #: Each word is matched against every search field (ORed) and the words are
+    #: ANDed: past a few words nobody types, the query only grows (SQLite
+    #: refuses such an expression tree outright). More is a 400.
+    max_terms = 10
+
+    #: DRF checks the term with a plain CharField: only a NUL character fails
+    #: it; then the word count.
+    error_codes = frozenset({"null_characters_not_allowed", "too_many_terms"})
 
     def get_search_terms(self, request):
         try:
-            return super().get_search_terms(request)
+            terms = super().get_search_terms(request)
         except exceptions.ValidationError as exc:
             raise exceptions.ValidationError({self.search_param: exc.detail}) from exc
+        if len(terms) > self.max_terms:
+            raise exceptions.ValidationError(
+                {self.search_param: f"Search for at most {self.max_terms} words."}, code="too_many_terms"
+            )
+        return terms
 
 
 class OrderingWidget(BaseCSVWidget, forms.Select):

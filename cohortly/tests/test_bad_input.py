@@ -247,3 +247,26 @@ def test_due_date_filters_take_any_offset_python_does(admin_client):
 def test_a_due_date_with_no_utc_equivalent_is_a_400(admin_client):
     response = admin_client.get("/api/v1/assignments/", {"due_after": "0001-01-01T00:00:00+10:00"})
     assert_error(response, 400, code="invalid", attr="due_after")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/bootcamps/", "/api/v1/enrollments/", "/api/v1/assignments/"])
+def test_a_search_of_too_many_words_is_a_400_not_a_failing_query(admin_client, url):
+    # 500 words once built an expression SQLite refused ("Expression tree is too large"): a 503.
+    assert_error(
+        admin_client.get(url, {"search": " ".join(["a"] * 500)}), 400, code="too_many_terms", attr="search"
+    )
+    assert admin_client.get(url, {"search": " ".join(["a"] * 10)}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("/api/v1/users/", "is_active"),
+        ("/api/v1/assignments/", "is_published"),
+        ("/api/v1/submissions/", "graded"),
+    ],
+)
+@pytest.mark.parametrize("value", ["maybe", "3", "2", "yes", "unknown"])
+def test_a_yes_no_filter_refuses_what_it_cannot_read(admin_client, url, name, value):
+    # Django's NullBooleanSelect read "3" as false and the rest as no filter at all.
+    assert_error(admin_client.get(url, {name: value}), 400, code="invalid", attr=name)
