@@ -156,6 +156,14 @@ def _check_can_submit(*, assignment: Assignment, student: User) -> None:
         )
 
 
+def _lock_assignment(pk) -> Assignment:
+    """The assignment's row, locked against a concurrent assignment_update (which
+    moves the due date or the maximum) until the transaction ends. Grading and
+    handing in lock it without blocking reads; they queue behind an edit, and
+    behind each other on the same assignment, for the few milliseconds each takes."""
+    return Assignment.objects.select_for_update(no_key=True).get(pk=pk)
+
+
 def _lock_submission(*, assignment: Assignment, student: User) -> Submission | None:
     return (
         Submission.objects.select_for_update(of=("self",))
@@ -175,6 +183,9 @@ def submission_submit(
     link (the same row) until it is graded, then 409. After `due_at` the work is
     accepted and flagged late. The student gets a receipt by email.
     """
+    # Read under its lock: a due date moved at the same moment is either
+    # already in force here or re-flags this submission after it commits.
+    assignment = _lock_assignment(assignment.pk)
     _check_can_submit(assignment=assignment, student=student)
     submission = _lock_submission(assignment=assignment, student=student)
     now = timezone.now()  # after any wait for the lock: the time it is actually handed in
@@ -235,7 +246,13 @@ def submission_grade(
     """Grade (or regrade) a submission: ADMIN, or an instructor or mentor of its
     bootcamp. Records who graded and when; the student is emailed after commit.
     Regrading replaces the score, grader and time; `feedback=None` keeps the
-    feedback already given."""
+    feedback already given. A regrade that changes neither score nor feedback
+    changes nothing and emails nobody (a retried request, Save clicked twice).
+
+    The assignment's row is locked first, as assignment_update locks it: a
+    maximum lowered at the same moment is checked against this score, or this
+    score against the new maximum, never neither."""
+    _lock_assignment(submission.assignment_id)
     submission = (
         Submission.objects.select_for_update(of=("self",))
         .select_related("assignment__bootcamp", "student")
@@ -245,10 +262,13 @@ def submission_grade(
     if not can_grade(grader, assignment.bootcamp):
         raise NotAllowed("Only an admin or an instructor or mentor of this bootcamp can grade.")
     submission_check_score(assignment=assignment, score=score)
+    score = abs(score) if score.is_zero() else score  # "-0" is 0: stored, shown and emailed as 0.00
+    feedback = feedback.strip() if feedback is not None else submission.feedback
     regraded = submission.is_graded
+    if regraded and submission.score == score and submission.feedback == feedback:
+        return submission
     submission.score = score
-    if feedback is not None:
-        submission.feedback = feedback.strip()
+    submission.feedback = feedback
     submission.graded_by = grader
     submission.graded_at = timezone.now()
     submission.full_clean(validate_unique=False, validate_constraints=False)

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from accounts.api.serializers import ContactSerializer, PersonSerializer
@@ -116,6 +117,15 @@ class SubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HttpUrlField(serializers.URLField):
+    """A URL with the http or https scheme (link_validator), checked once: DRF's
+    URLField adds its own any-scheme check, and both refused a bad link."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, URLValidator)] + [link_validator]
+
+
 class SubmitSerializer(StrictInput):
     """Content, a link, or both (at least one, else 400 on non_field_errors)."""
 
@@ -131,12 +141,11 @@ class SubmitSerializer(StrictInput):
         default="",
         help_text="The work as text.",
     )
-    link = serializers.URLField(
+    link = HttpUrlField(
         max_length=LINK_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
-        validators=[link_validator],
         help_text="An http(s) link to the work (a repository, a document).",
     )
 

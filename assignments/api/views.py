@@ -247,6 +247,8 @@ class GradebookView(GenericAPIView):
             response["Content-Disposition"] = (
                 f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"'
             )
+            # Grades and emails: kept by no cache, as the leads export.
+            response["Cache-Control"] = "no-store"
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):

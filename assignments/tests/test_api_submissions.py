@@ -171,7 +171,8 @@ def test_draft_assignment_is_404_for_students(member_client, bootcamp):
 )
 def test_submit_bad_input(member_client, bootcamp, assignment, payload, attr):
     client, _ = member_client(Role.STUDENT, bootcamp)
-    assert_error(client.post(nested(assignment), payload), 400, attr=attr)
+    body = assert_error(client.post(nested(assignment), payload), 400, attr=attr)
+    assert len(body["errors"]) == 1, body  # each refusal said once
     assert not Submission.objects.exists()
 
 
@@ -440,3 +441,12 @@ def test_regrading_updates_the_grade_and_emails_again(
         f"Graded: {assignment.title}",
         f"Grade updated: {assignment.title}",
     ]
+
+
+@pytest.mark.parametrize(
+    "value, graded", [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False)]
+)
+def test_the_graded_filter_reads_true_and_false_either_way(admin_client, value, graded):
+    submissions = [GradedSubmissionFactory(), SubmissionFactory()]
+    body = admin_client.get("/api/v1/submissions/", {"graded": value}).json()
+    assert [row["id"] for row in body["results"]] == [submissions[0 if graded else 1].id]

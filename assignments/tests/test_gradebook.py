@@ -188,6 +188,7 @@ def test_csv_download(member_client, bootcamp, gradebook):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="gradebook-{bootcamp.slug}.csv"'
+    assert response["Cache-Control"] == "no-store"
     assert _csv(response) == [
         [
             "Student",

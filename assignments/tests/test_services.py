@@ -242,6 +242,43 @@ def test_grade_bounds_are_inclusive(score):
     assert Submission.objects.get(pk=submission.pk).score == score
 
 
+def test_a_score_of_minus_zero_is_stored_shown_and_emailed_as_zero(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    submission = SubmissionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        graded = services.submission_grade(
+            submission=submission, grader=AdminFactory(), score=Decimal("-0.00")
+        )
+    assert str(graded.score) == "0.00"
+    assert str(Submission.objects.get(pk=submission.pk).score) == "0.00"
+    assert "Score: 0.00 / 10.00" in mailoutbox[0].body
+    assert "-0" not in mailoutbox[0].body
+
+
+def test_a_regrade_that_changes_nothing_changes_nothing_and_emails_nobody(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, instructor, mentor = staffed_bootcamp()
+    submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_grade(submission=submission, grader=mentor, score=Decimal("5"), feedback="Redo 2")
+    first = Submission.objects.get(pk=submission.pk)
+    for feedback in (None, " Redo 2 "):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.submission_grade(
+                submission=submission, grader=instructor, score=Decimal("5.0"), feedback=feedback
+            )
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.graded_by, row.graded_at, row.updated_at) == (mentor, first.graded_at, first.updated_at)
+    assert len(mailoutbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_grade(
+            submission=submission, grader=instructor, score=Decimal("5"), feedback="Better"
+        )
+    assert [m.subject.split(":")[0] for m in mailoutbox] == ["Graded", "Grade updated"]
+
+
 def test_only_staff_of_the_bootcamp_grade():
     submission = SubmissionFactory()
     for outsider in (InstructorFactory(), MentorFactory(), StudentFactory()):
@@ -320,6 +357,7 @@ def test_control_without_the_lock_the_resubmission_wipes_the_grade(monkeypatch):
         return Submission.objects.filter(assignment=assignment, student=student).first()
 
     monkeypatch.setattr(services, "_lock_submission", look_without_lock)
+    monkeypatch.setattr(services, "_lock_assignment", lambda pk: Assignment.objects.get(pk=pk))
     results, row = _race_grade_and_resubmit()
     assert isinstance(results["resubmit"], tuple), results
     assert (row.content, row.score) == ("sneaky edit", None)
@@ -350,3 +388,78 @@ def test_racing_first_submissions_make_one_row():
     assert all(isinstance(result, tuple) for result in results.values()), results
     assert sum(created for _, created in results.values()) == 1
     assert Submission.objects.filter(assignment=assignment, student=student).count() == 1
+
+
+def _race_with_an_edit(edit, then):
+    """`edit` (an assignment_update) holds the assignment for 0.5 s; `then` arrives meanwhile."""
+    results = {}
+    editing = threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            results["edit"] = edit()
+            editing.set()
+            time.sleep(0.5)
+
+    def follow():
+        editing.wait(5)
+        return then()
+
+    threads = [_in_thread(hold, results, "hold"), _in_thread(follow, results, "then")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locked", [True, False])
+def test_a_grade_racing_a_lower_maximum_never_ends_above_it(monkeypatch, locked):
+    """Grading locks the assignment as assignment_update does, so a grade of 8
+    arriving while the maximum drops from 10 to 5 is checked against 5. The
+    control (the grade reading the assignment without its lock) shows the race:
+    both commit and the score ends above the maximum."""
+    if not locked:
+        monkeypatch.setattr(services, "_lock_assignment", lambda pk: Assignment.objects.get(pk=pk))
+    bootcamp, instructor, mentor = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"))
+    submission = SubmissionFactory(assignment=assignment)
+    results = _race_with_an_edit(
+        lambda: services.assignment_update(
+            assignment=assignment, updated_by=instructor, data={"max_score": Decimal("5")}
+        ),
+        lambda: services.submission_grade(submission=submission, grader=mentor, score=Decimal("8")),
+    )
+    row = Submission.objects.select_related("assignment").get(pk=submission.pk)
+    assert row.assignment.max_score == Decimal("5.00")
+    if locked:
+        assert isinstance(results["then"], ValidationError), results
+        assert row.score is None
+    else:
+        assert row.score == Decimal("8.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locked", [True, False])
+def test_work_handed_in_during_an_extension_is_judged_by_the_new_due_date(monkeypatch, locked):
+    """An extension committed while a student hands in: the submission reads the
+    assignment under its lock and is on time. The control (no lock) flags it late
+    against the old due date, and the extension's re-flagging has already run."""
+    if not locked:
+        monkeypatch.setattr(services, "_lock_assignment", lambda pk: Assignment.objects.get(pk=pk))
+    bootcamp, instructor, _ = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp, due_at=timezone.now() - timedelta(hours=1))
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    extended = timezone.now() + timedelta(days=2)
+    results = _race_with_an_edit(
+        lambda: services.assignment_update(
+            assignment=assignment, updated_by=instructor, data={"due_at": extended}
+        ),
+        lambda: services.submission_submit(assignment=assignment, student=student, content="done"),
+    )
+    assert isinstance(results["then"], tuple), results
+    assert Submission.objects.get(assignment=assignment, student=student).is_late is (not locked)
