@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
-from accounts.signals import user_email_verified
+from accounts.signals import user_email_verified, user_role_changing
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
@@ -173,6 +173,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     Nobody may deactivate themself or change their own role, and no change may
     leave Cohortly without an active ADMIN: both are checked on locked rows
     before anything is written, so a refusal saves nothing and revokes no tokens.
+    Nor may a role change while the user still holds something by it (a seat,
+    a place on a bootcamp's staff): the apps holding it refuse through
+    accounts.signals.user_role_changing.
     `user` may already carry the new values (the admin's form sets them); the
     checks compare with the stored row.
     """
@@ -183,6 +186,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     changes = {field: value.strip() if isinstance(value, str) else value for field, value in data.items()}
     stored, other_admins = _user_lock_for_update(user=user, changes=changes)
     _check_no_lockout(actor=actor, stored=stored, other_admins=other_admins, changes=changes)
+    if changes.get("role", stored.role) != stored.role:
+        # The apps that hold something by this role may refuse (accounts.signals).
+        user_role_changing.send(sender=User, user=stored, role=changes["role"])
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])

@@ -11,3 +11,11 @@ from django.dispatch import Signal
 #: then, anyone could have registered the address: nothing may be handed to
 #: the account on the strength of its email. Arguments: user.
 user_email_verified = Signal()
+
+#: Sent by accounts.services.user_update before a user's role changes, inside
+#: its transaction, with the user's row locked. What the role holds in another
+#: app (a seat, a place on a bootcamp's staff) belongs to that app: a receiver
+#: refuses the change by raising ValidationError({"role": ...}) with its own
+#: code, and nothing is written. Arguments: user (as stored, with the old
+#: role), role (the new one).
+user_role_changing = Signal()

@@ -10,3 +10,9 @@ class BootcampsConfig(AppConfig):
         from cohortly.metrics import register_scrape_collector
 
         register_scrape_collector(seats_left_collector)
+
+        from accounts.signals import user_role_changing
+        from bootcamps.services import on_user_role_changing
+
+        # An instructor or mentor on a bootcamp's staff keeps that role.
+        user_role_changing.connect(on_user_role_changing, dispatch_uid="bootcamps-user-role-changing")

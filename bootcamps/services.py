@@ -251,3 +251,34 @@ def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
             "Archive it instead (set its status to ARCHIVED).",
             code="protected",
         ) from exc
+
+
+#: The error code of a role change refused by on_user_role_changing.
+ON_BOOTCAMP_STAFF = "on_bootcamp_staff"
+
+
+def on_user_role_changing(sender, *, user: User, role: str, **kwargs) -> None:
+    """accounts.signals.user_role_changing: an instructor or mentor keeps that
+    role while on the staff of a bootcamp that isn't archived. Their access to
+    it follows their role, so a new role would leave the bootcamp listing
+    someone who can no longer open it. Take them off first (or archive it)."""
+    field = next((name for name, staff_role in PEOPLE_FIELDS.items() if staff_role == user.role), None)
+    if field is None:
+        return
+    titles = list(
+        Bootcamp.objects.filter(**{field: user})
+        .exclude(status=Bootcamp.Status.ARCHIVED)
+        .order_by("start_date", "pk")
+        .values_list("title", flat=True)
+    )
+    if titles:
+        shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+        raise ValidationError(
+            {
+                "role": ValidationError(
+                    f"This {user.get_role_display().lower()} is among the {field} of {shown}: "
+                    "take them off there first, or archive the bootcamp.",
+                    code=ON_BOOTCAMP_STAFF,
+                )
+            }
+        )

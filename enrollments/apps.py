@@ -6,10 +6,11 @@ class EnrollmentsConfig(AppConfig):
     name = "enrollments"
 
     def ready(self):
+        from accounts.signals import user_role_changing
         from bootcamps.signals import capacity_changed
         from cohortly.caching import changes_also
         from enrollments.models import Enrollment
-        from enrollments.services import on_capacity_changed
+        from enrollments.services import on_capacity_changed, on_user_role_changing
 
         # A bootcamp shows its seats, and its enrollments their waitlist
         # positions: both are counted from the bootcamp's enrollments.
@@ -17,3 +18,6 @@ class EnrollmentsConfig(AppConfig):
 
         # A larger capacity frees seats for the waitlist, whichever path changed it.
         capacity_changed.connect(on_capacity_changed, dispatch_uid="enrollments-capacity-changed")
+
+        # A student holding a seat or a waitlist place stays a student.
+        user_role_changing.connect(on_user_role_changing, dispatch_uid="enrollments-user-role-changing")

@@ -257,3 +257,27 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
     enrollment.bootcamp = bootcamp
     enrollment.promoted = _promote_waitlist(bootcamp, notify=notify) if status == Status.DROPPED else []
     return enrollment
+
+
+#: The error code of a role change refused by on_user_role_changing.
+HOLDS_ENROLLMENTS = "holds_enrollments"
+
+
+def on_user_role_changing(sender, *, user: User, role: str, **kwargs) -> None:
+    """accounts.signals.user_role_changing: a student keeps that role while
+    holding a seat or a waitlist place (ACTIVE or WAITLISTED). Only a student
+    takes one, is listed in gradebooks and hands in work, so another role would
+    keep the seat and lose the coursework. Completed enrollments are history and
+    don't hold anyone back."""
+    if user.role != User.Role.STUDENT:
+        return
+    held = Enrollment.objects.filter(
+        student=user, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED]
+    ).count()
+    if held:
+        them = "them" if held > 1 else "it"
+        message = (
+            f"This student holds {held} active or waitlisted enrollment{'s' if held > 1 else ''}: "
+            f"complete, drop or cancel {them} first."
+        )
+        raise ValidationError({"role": ValidationError(message, code=HOLDS_ENROLLMENTS)})

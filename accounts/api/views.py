@@ -304,7 +304,13 @@ class MeView(GenericAPIView):
     partial_update=extend_schema(summary="Update a user's name, phone, role or active flag"),
 )
 @extend_validation_errors(["own_account", "last_admin"], field_name="is_active", actions=["partial_update"])
-@extend_validation_errors(["own_account", "last_admin"], field_name="role", actions=["partial_update"])
+# holds_enrollments and on_bootcamp_staff come from enrollments and bootcamps,
+# through accounts.signals.user_role_changing.
+@extend_validation_errors(
+    ["own_account", "last_admin", "holds_enrollments", "on_bootcamp_staff"],
+    field_name="role",
+    actions=["partial_update"],
+)
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -352,7 +358,10 @@ class UserViewSet(
             "Change a user's name, phone, role or active flag. Deactivating a user logs them out "
             "everywhere. Refused with a 400, saving nothing: deactivating yourself (`own_account` "
             "on `is_active`), changing your own role (`own_account` on `role`), and deactivating or "
-            "demoting the last active ADMIN (`last_admin` on `is_active` or `role`)."
+            "demoting the last active ADMIN (`last_admin` on `is_active` or `role`), and changing "
+            "the role of a student who holds an ACTIVE or WAITLISTED enrollment (`holds_enrollments`) "
+            "or of an instructor or mentor on the staff of a bootcamp that isn't ARCHIVED "
+            "(`on_bootcamp_staff`), both on `role`."
         ),
     )
     def partial_update(self, request, *args, **kwargs):

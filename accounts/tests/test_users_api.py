@@ -233,3 +233,52 @@ def test_the_lockout_refusals_are_documented():
     for field in ("IsActive", "Role"):
         codes = components[f"UsersPartialUpdate{field}ErrorComponent"]["properties"]["code"]["enum"]
         assert {"own_account", "last_admin"} <= set(codes)
+
+
+@pytest.mark.parametrize("status, refused", [("ACTIVE", True), ("WAITLISTED", True), ("COMPLETED", False)])
+def test_a_student_holding_a_seat_or_a_place_stays_a_student(admin_client, status, refused):
+    from enrollments.tests.factories import EnrollmentFactory
+
+    enrollment = (
+        EnrollmentFactory(waitlisted=True) if status == "WAITLISTED" else EnrollmentFactory(status=status)
+    )
+    student = enrollment.student
+    response = admin_client.patch(
+        f"{USERS}{student.pk}/", {"role": "MENTOR", "full_name": "New Name"}, format="json"
+    )
+    student.refresh_from_db()
+    if refused:
+        body = assert_error(response, 400, code="holds_enrollments", attr="role")
+        assert "cancel it first" in body["errors"][0]["detail"]
+        assert (student.role, student.full_name) == ("STUDENT", enrollment.student.full_name)
+    else:
+        assert response.status_code == 200, response.json()
+        assert student.role == "MENTOR"
+
+
+@pytest.mark.parametrize("role, field", [("INSTRUCTOR", "instructors"), ("MENTOR", "mentors")])
+def test_a_bootcamps_instructor_or_mentor_keeps_that_role_until_taken_off(admin_client, role, field):
+    from bootcamps.tests.factories import ArchivedBootcampFactory, BootcampFactory
+
+    person = UserFactory(role=role)
+    running = BootcampFactory(title="Data Science Spring")
+    getattr(running, field).add(person)
+    getattr(ArchivedBootcampFactory(title="Old One"), field).add(person)
+    tokens = auth_client(person)
+
+    body = assert_error(
+        admin_client.patch(f"{USERS}{person.pk}/", {"role": "SALES"}, format="json"),
+        400,
+        code="on_bootcamp_staff",
+        attr="role",
+    )
+    assert f"among the {field} of Data Science Spring: take them off" in body["errors"][0]["detail"]
+    assert "Old One" not in body["errors"][0]["detail"]
+    person.refresh_from_db()
+    assert person.role == role
+    assert tokens.get(ME).status_code == 200  # a refusal logs nobody out
+
+    getattr(running, field).remove(person)  # only the archived bootcamp is left: history
+    assert admin_client.patch(f"{USERS}{person.pk}/", {"role": "SALES"}, format="json").status_code == 200
+    person.refresh_from_db()
+    assert person.role == "SALES"
