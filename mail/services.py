@@ -1,6 +1,7 @@
 """Writes of the outbox, the delivery events and the suppression list."""
 
 import logging
+import math
 
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
@@ -95,25 +96,51 @@ def _suppression_reason(event: AnymailTrackingEvent) -> str | None:
     return None
 
 
+def _storable(value):
+    """`value` (a provider's JSON) as PostgreSQL stores it: no NUL characters in
+    text (keys too), and no NaN or infinity, which JSON can't hold."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _text(value, limit: int | None = None) -> str:
+    text = _storable(str(value or ""))
+    return text[:limit] if limit else text
+
+
 @transaction.atomic
 def delivery_event_record(*, event: AnymailTrackingEvent, provider: str) -> DeliveryEvent | None:
     """Store one provider event on the message it belongs to (by anymail's message id),
     move the message's status on, and suppress the address after a hard bounce, a drop
     or a spam report. A repeated event (providers retry their webhooks) changes nothing."""
-    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
-    if event.event_id and DeliveryEvent.objects.filter(provider_event_id=event.event_id).exists():
+    # Whatever the provider sent is stored as best it can be (_storable, cut to
+    # the columns' lengths): one odd event must not lose its batch's bounces.
+    esp_event = _storable(event.esp_event) if isinstance(event.esp_event, dict) else {}
+    event_id = _text(event.event_id, 255) or None
+    if event_id and DeliveryEvent.objects.filter(provider_event_id=event_id).exists():
         return None
+    message_id = _text(event.message_id, 255)
     email = None
-    if event.message_id:
-        email = OutboundEmail.objects.select_for_update().filter(provider_message_id=event.message_id).first()
-    detail = str(event.mta_response or esp_event.get("reason") or event.reject_reason or "")
+    if message_id:
+        email = OutboundEmail.objects.select_for_update().filter(provider_message_id=message_id).first()
+    detail = _text(event.mta_response or esp_event.get("reason") or event.reject_reason)
+    # An address past 254 characters is no address: kept on no event, suppressed nowhere.
+    recipient = normalize(_text(event.recipient))
+    recipient = recipient if len(recipient) <= 254 else ""
     recorded = DeliveryEvent.objects.create(
         email=email,
-        event_type=event.event_type,
-        provider_event=str(esp_event.get("event", ""))[:40],
-        recipient=normalize(event.recipient or "")[:254],
-        provider_message_id=(event.message_id or "")[:255],
-        provider_event_id=event.event_id or None,
+        event_type=_text(event.event_type, 20),
+        provider_event=_text(esp_event.get("event"), 40),
+        recipient=recipient,
+        provider_message_id=message_id,
+        provider_event_id=event_id,
         occurred_at=event.timestamp,
         detail=detail,
         payload=esp_event,
@@ -126,15 +153,15 @@ def delivery_event_record(*, event: AnymailTrackingEvent, provider: str) -> Deli
             email.last_error = detail
         email.save(update_fields=["status", "last_error", "updated_at"])
     reason = _suppression_reason(event)
-    if reason and event.recipient:
+    if reason and recipient:
         suppression_add(
-            address=event.recipient, reason=reason, detail=f"{provider} {recorded.provider_event}: {detail}"
+            address=recipient, reason=reason, detail=f"{provider} {recorded.provider_event}: {detail}"
         )
         logger.warning(
             "%s is suppressed after %s %s (message %s)",
-            event.recipient,
+            recipient,
             provider,
             recorded.provider_event,
-            event.message_id,
+            message_id,
         )
     return recorded

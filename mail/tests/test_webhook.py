@@ -224,3 +224,46 @@ def test_sent_mail_carries_the_id_its_events_come_back_with(
     assert post(client, [bounce], **webhook_auth).status_code == 200
     email.refresh_from_db()
     assert email.status == Status.BOUNCED
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"reason": "550 no such user\x00 here"},
+        {"response": "\x00"},
+        {"extra": float("nan")},
+        {"extra": {"deep\x00key": ["a\x00b", float("inf")]}},
+        {"sg_event_id": "x" * 300},
+        {"email": "a" * 250 + "@example.com"},
+    ],
+    ids=["nul in reason", "nul in response", "nan", "nested nul and inf", "long event id", "long email"],
+)
+def test_an_odd_event_is_stored_as_best_it_can_be_and_the_batch_still_counts(
+    client, webhook_settings, webhook_auth, odd
+):
+    """PostgreSQL refuses NUL in text and NaN in JSON, and the columns have
+    lengths: an event carrying any of them was a 500 that lost the real bounce
+    in the same batch."""
+    email, bounced = OutboundEmailFactory(), OutboundEmailFactory(to="gone@example.com")
+    odd_event = {**sendgrid_event(email, "bounce", 1, type="bounce"), **odd}
+    real_bounce = sendgrid_event(bounced, "bounce", 2, type="bounce", reason="550 5.1.1 unknown")
+    body = json.dumps([odd_event, real_bounce])  # NaN and Infinity as Python writes them
+    response = client.post(URL, data=body, content_type="application/json", **webhook_auth)
+    assert response.status_code == 200, response.content[:300]
+    assert SuppressedAddress.objects.filter(address="gone@example.com").exists()
+    stored = DeliveryEvent.objects.get(provider_message_id=email.provider_message_id)
+    assert "\x00" not in stored.detail and "\x00" not in json.dumps(stored.payload)
+    assert len(stored.recipient) <= 254 and len(stored.provider_event_id) <= 255
+    assert post(client, [odd_event, real_bounce], **webhook_auth).status_code == 200  # a retry is recognised
+    assert DeliveryEvent.objects.count() == 2
+
+
+@pytest.mark.parametrize("timestamp", [1e30, -1e30, "soon"])
+def test_a_time_that_cannot_be_read_is_a_400_not_a_500(client, webhook_settings, webhook_auth, timestamp):
+    email = OutboundEmailFactory()
+    response = post(
+        client, [sendgrid_event(email, "bounce", type="bounce", timestamp=timestamp)], **webhook_auth
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parse_error"
+    assert not DeliveryEvent.objects.exists()
