@@ -200,3 +200,39 @@ class UnservedMethodsAre405:
         from cohortly.exceptions import method_not_allowed
 
         return method_not_allowed(request.method, allowed)
+
+
+class DatabaseUnavailableIs503:
+    """Outside the API (whose exception handler does the same), a database that
+    can't be reached is a 503 that says so: the sales pages and the admin get a
+    page, the mail provider's webhook the error shape (it posts again later),
+    and the log one line instead of a traceback per request."""
+
+    retry_after = "10"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, (OperationalError, InterfaceError)) or request.path.startswith("/api/"):
+            return None
+        from django.http import JsonResponse
+        from django.template.response import SimpleTemplateResponse
+
+        from cohortly.exceptions import error_body
+
+        logging.getLogger("cohortly.database").error("database unavailable: %s", exception)
+        if request.path.startswith("/anymail/"):
+            body = error_body(
+                "service_unavailable", "The database is unavailable; try again.", "server_error"
+            )
+            response = JsonResponse(body, status=503)
+        else:
+            response = SimpleTemplateResponse("503.html", status=503).render()
+        response["Retry-After"] = self.retry_after
+        return response

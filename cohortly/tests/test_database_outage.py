@@ -49,6 +49,15 @@ def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
                 assert error["errors"][0]["code"] == "service_unavailable"
                 assert took < 6
 
+                # The pages say so too (a signed-in page reads its session from the database).
+                for page in ("/sales/", "/admin/"):
+                    status, body, took = _timed(
+                        "GET", f"{base}{page}", headers={"Cookie": "sessionid=" + "a1" * 16}
+                    )
+                    assert status == 503, (page, body[:300])
+                    assert b"Cohortly is unavailable for a moment" in body, body[:300]
+                    assert took < 6
+
                 proxy.start()
                 deadline = time.monotonic() + 15
                 while request("GET", f"{base}/api/v1/health")[0] != 200:
