@@ -92,7 +92,7 @@ class OutboundEmailAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     inlines = [DeliveryEventInline]
     actions = ["retry_now", "remove_from_suppression"]
 
-    @admin.action(description="Retry now (failed sends)")
+    @admin.action(description="Retry now (failed sends, or stuck over 10 minutes)")
     def retry_now(self, request, queryset):
         self.apply_each(
             request,

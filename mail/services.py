@@ -2,9 +2,11 @@
 
 import logging
 import math
+from datetime import timedelta
 
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
+from django.utils import timezone
 
 from cohortly import errors
 from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
@@ -56,10 +58,29 @@ def outbox_enqueue(
     return emails
 
 
+#: A QUEUED email whose attempt was taken this long ago and never ended: its
+#: worker stopped while sending (killed, the machine gone). Far past any send's
+#: timeout, so a slow send still under way is never sent twice.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def outbox_is_stuck(email: OutboundEmail) -> bool:
+    return (
+        email.status == Status.QUEUED
+        and email.attempts > 0
+        and email.updated_at < timezone.now() - STUCK_AFTER
+    )
+
+
 def outbox_retry(*, email: OutboundEmail) -> None:
-    """Send a FAILED email again now, whatever its attempts so far."""
-    if email.status != Status.FAILED:
-        raise errors.Conflict(f"Only failed emails are retried; this one is {email.get_status_display()}.")
+    """Send a FAILED email again now, whatever its attempts so far; or a QUEUED
+    one whose attempt stopped half-way (outbox_is_stuck)."""
+    if email.status != Status.FAILED and not outbox_is_stuck(email):
+        minutes = int(STUCK_AFTER.total_seconds() // 60)
+        raise errors.Conflict(
+            "Only failed emails are retried, and queued ones whose sending stopped over "
+            f"{minutes} minutes ago; this one is {email.get_status_display()}."
+        )
     _enqueue(email, email.attempts + 1)
 
 

@@ -2,6 +2,7 @@
 suppression list that stops mail to addresses that bounced or complained."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -189,3 +190,25 @@ def test_undeliverable_addresses_show_on_users_and_leads(admin_web, sales_user, 
     assert "Undeliverable: hard bounce" in page and "sends this address nothing more" in page
     page = admin_web.get(reverse("sales:lead_detail", args=[fine_lead.pk])).content.decode()
     assert "Undeliverable" not in page
+
+
+def test_retry_now_sends_a_queued_email_whose_worker_died_mid_send(admin_web):
+    """A worker killed while sending leaves the row QUEUED with its attempt taken
+    and nothing will ever run it again: past STUCK_AFTER the admin may send it."""
+    stuck = OutboundEmailFactory(status=Status.QUEUED, attempts=1, to="stuck@example.com")
+    recent = OutboundEmailFactory(status=Status.QUEUED, attempts=1, to="sending@example.com")
+    OutboundEmail.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    OutboundEmail.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+    response = admin_web.post(
+        reverse("admin:mail_outboundemail_changelist"),
+        {"action": "retry_now", ACTION_CHECKBOX_NAME: [stuck.pk, recent.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 email(s) queued again." in page
+    assert "queued ones whose sending stopped over 10 minutes ago" in page
+    stuck.refresh_from_db()  # the test settings' immediate task backend has sent it already
+    recent.refresh_from_db()
+    assert (stuck.status, stuck.attempts) == (Status.SENT, 2)
+    assert (recent.status, recent.attempts) == (Status.QUEUED, 1)
+    assert [m.to for m in mail.outbox] == [["stuck@example.com"]]
