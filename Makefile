@@ -39,7 +39,7 @@ test: lint
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
-.PHONY: serve bench profile
+.PHONY: serve worker bench profile
 
 # Production-shaped serving on http://127.0.0.1:8000: DEBUG off, gunicorn with
 # gunicorn.conf.py (GUNICORN_* and WEB_CONCURRENCY tune it). Needs SECRET_KEY in
@@ -62,6 +62,16 @@ serve: install
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/gunicorn -c gunicorn.conf.py
+
+# The task worker beside `make serve` (another terminal, or its own service):
+# sends the outbox's email and retries failed sends, with TASKS_BACKEND=database.
+worker: export DEBUG = false
+worker: install
+	@if [ -z "$$SECRET_KEY" ] && ! grep -qs '^SECRET_KEY=.' .env; then \
+	  echo "make worker runs with DEBUG off and needs the SECRET_KEY make serve uses (.env or the environment)." >&2; \
+	  exit 1; \
+	fi
+	$(BIN)/python manage.py db_worker
 
 # The load benchmark (bench/run.py; settings in its docstring): its own PostgreSQL
 # database, scale-1 data, gunicorn on loopback, Debian's wrk (installed when
