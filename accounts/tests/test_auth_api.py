@@ -418,3 +418,34 @@ def test_deactivated_users_access_token_is_refused(student_client, student_user,
     assert student_client.get(ME).status_code == 200
     user_update(actor=admin_user, user=student_user, data={"is_active": False})
     assert_error(student_client.get(ME), 401)
+
+
+def test_what_a_stranger_types_is_never_mailed_to_an_address_nobody_has_proven(
+    anon_client, django_capture_on_commit_callbacks
+):
+    """Registration and the lead form mail an address anyone can type in: the
+    name that came with it (text of the sender's choosing: "your bank account
+    is locked, visit ...") is not in the email, nor in a password reset asked
+    for the still unconfirmed account."""
+    bait = "Your account is locked visit evil"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert anon_client.post(REGISTER, {**NEW_USER, "full_name": bait}, format="json").status_code == 202
+        assert (
+            anon_client.post(
+                "/api/v1/auth/password/reset", {"email": NEW_USER["email"]}, format="json"
+            ).status_code
+            < 300
+        )
+        assert (
+            anon_client.post(REGISTER, {**NEW_USER, "full_name": "Other"}, format="json").status_code == 202
+        )
+        assert (
+            anon_client.post(
+                "/api/v1/leads/", {"full_name": bait, "email": "target@example.org"}, format="json"
+            ).status_code
+            == 201
+        )
+    assert len(mail.outbox) == 4, [m.subject for m in mail.outbox]
+    for message in mail.outbox:
+        assert "evil" not in message.subject and "evil" not in message.body, (message.subject, message.body)
+        assert message.body.startswith("Hello,"), message.body[:40]
