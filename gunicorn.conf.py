@@ -84,8 +84,11 @@ if os.path.isdir(_SHM):
 # /metrics (cohortly.metrics) sums every worker's counts: prometheus-client's multiprocess
 # mode, where each worker writes its own files here. Set before the app is imported,
 # which is when the client reads it.
+#: The directory this server made for itself (None when the environment named one): it goes
+#: when the server stops, so restarts don't leave one behind each in /dev/shm.
+_OWN_METRICS_DIR = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
         prefix="cohortly-metrics-", dir=_SHM if os.path.isdir(_SHM) else None
     )
 
@@ -95,6 +98,11 @@ def on_starting(server):
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -2,6 +2,7 @@
 workers; the counts of both add up to exactly the requests made."""
 
 import shutil
+import tempfile
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,3 +66,15 @@ def test_two_workers_counts_add_up_to_the_requests_made(tmp_path):
     assert len(served) == 2, workers
     assert sum(served.values()) == after
     assert all(n < after for n in served.values())
+
+
+def test_the_metrics_directory_gunicorn_made_goes_when_it_stops():
+    """Without PROMETHEUS_MULTIPROC_DIR each start makes a directory (in /dev/shm
+    where there is one); each stop removes it, or every restart left one behind."""
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    before = set(shm.glob("cohortly-metrics-*"))
+    with gunicorn(workers=1, config=str(BASE_DIR / "gunicorn.conf.py")) as base:
+        assert request("GET", f"{base}/api/v1/health")[0] == 200
+        made = set(shm.glob("cohortly-metrics-*")) - before
+        assert made, "the server made no metrics directory"
+    assert not any(path.exists() for path in made), made
