@@ -43,3 +43,14 @@ class SubmissionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Submission
         fields = ["assignment", "bootcamp", "student", "is_late", "graded"]
+
+
+class AssignmentSubmissionFilterSet(SubmissionFilterSet):
+    """One assignment's submissions (GET /assignments/{id}/submissions/): the
+    same filters, listed by student unless `ordering` says otherwise."""
+
+    ordering = OrderingFilter(
+        fields=["submitted_at", "score", "graded_at"],
+        default=["student__full_name", "student__email"],
+        nulls_last=["score", "graded_at"],
+    )

@@ -19,10 +19,12 @@ from assignments.api.serializers import (
     SubmissionSerializer,
     SubmitSerializer,
 )
-from assignments.filtersets import AssignmentFilterSet, SubmissionFilterSet
+from assignments.filtersets import AssignmentFilterSet, AssignmentSubmissionFilterSet, SubmissionFilterSet
 from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADERS, SUBMITTERS
 from cohortly.openapi import AutoSchema
 from cohortly.renderers import JSONRenderer
+
+SUBMISSION_SEARCH_FIELDS = ["student__email", "student__full_name", "assignment__title"]
 
 
 @extend_schema(tags=["assignments"])
@@ -64,7 +66,21 @@ class AssignmentViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
+        # The submissions action lists (and filters, with its SubmissionFilterSet)
+        # submissions; it reads its assignment with get_object.
+        if self.action == "submissions":
+            return selectors.submission_list_for(self.request.user)
         return selectors.assignment_list_for(self.request.user)
+
+    def get_object(self):
+        if self.action not in ("submissions", "submit"):
+            return super().get_object()
+        # The assignment in the caller's scope, or a 404; no list filter applies to it.
+        assignment = get_object_or_404(
+            selectors.assignment_list_for(self.request.user), pk=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(self.request, assignment)
+        return assignment
 
     @extend_schema(
         request=AssignmentCreateSerializer,
@@ -104,14 +120,21 @@ class AssignmentViewSet(
         responses=SubmissionSerializer(many=True),
         description=(
             "Submissions to this assignment: its bootcamp's instructors and mentors and ADMIN see all; "
-            "a student sees only their own."
+            "a student sees only their own. By student name unless `ordering` says otherwise; the "
+            "filters and `search` of `GET /submissions/`."
         ),
     )
-    @action(detail=True, methods=["get"], filter_backends=[], serializer_class=SubmissionSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=SubmissionSerializer,
+        filterset_class=AssignmentSubmissionFilterSet,
+        search_fields=SUBMISSION_SEARCH_FIELDS,
+    )
     def submissions(self, request, pk=None):
         assignment = self.get_object()
-        queryset = selectors.submission_list_for(request.user).filter(assignment=assignment)
-        page = self.paginate_queryset(queryset.order_by("student__full_name", "student__email", "id"))
+        queryset = self.filter_queryset(self.get_queryset().filter(assignment=assignment))
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SubmissionSerializer(page, many=True).data)
 
     @extend_schema(
@@ -165,7 +188,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     action_roles = {"grade": GRADERS}
     serializer_class = SubmissionSerializer
     filterset_class = SubmissionFilterSet
-    search_fields = ["student__email", "student__full_name", "assignment__title"]
+    search_fields = SUBMISSION_SEARCH_FIELDS
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):

@@ -225,6 +225,32 @@ def test_nested_list_paginates(client_for, assignment):
     assert (body["count"], len(body["results"]), body["next"] is not None) == (3, 2, True)
 
 
+def test_nested_list_takes_the_submission_lists_filters_search_and_ordering(client_for, assignment):
+    from accounts.tests.factories import StudentFactory as Student
+
+    zoe = SubmissionFactory(assignment=assignment, student=Student(full_name="Zoe Zed"))
+    amy = GradedSubmissionFactory(
+        assignment=assignment, student=Student(full_name="Amy Ant"), score=Decimal("3")
+    )
+    bob = GradedSubmissionFactory(
+        assignment=assignment, student=Student(full_name="Bob Bee"), score=Decimal("9")
+    )
+    client, _ = client_for(Role.ADMIN)
+
+    def ids(**params):
+        response = client.get(nested(assignment), params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids() == [amy.pk, bob.pk, zoe.pk]  # by student name unless told otherwise
+    assert ids(ordering="-score") == [bob.pk, amy.pk, zoe.pk]  # ungraded last
+    assert ids(graded="false") == [zoe.pk]
+    assert ids(graded="true", ordering="score") == [amy.pk, bob.pk]
+    assert ids(search="bee") == [bob.pk]
+    assert_error(client.get(nested(assignment), {"ordering": "content"}), 400, attr="ordering")
+    assert_error(client.get(nested(assignment), {"graded": "0x"}), 400, attr="graded")
+
+
 # --- Reading: /submissions/ ----------------------------------------------------------------
 
 
