@@ -90,3 +90,13 @@ def test_the_409_enum_lists_every_conflict_the_services_raise():
     raised = _raised_codes("Conflict")
     assert len(raised) >= 8
     assert raised <= {code for code, _ in ERROR_CODES_409}
+
+
+@pytest.mark.parametrize(
+    "url, accept",
+    [("/api/v1/bootcamps/", "application/xml"), ("/api/v1/submissions/", "text/csv")],
+)
+def test_an_accept_header_the_api_cannot_answer_is_a_documented_406(admin_client, url, accept):
+    response = admin_client.get(url, HTTP_ACCEPT=accept)
+    assert_error(response, 406, code="not_acceptable")
+    assert_documented(response)
