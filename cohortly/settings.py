@@ -187,13 +187,19 @@ if REDIS_URL:
     USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=60)
 else:
     USER_CACHE_SECONDS = 0
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "cohortly_cache",
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="cohortly"),
-        }
-    }
+    CACHES = {}
+# The database cache: the default without Redis. With Redis it is declared too, and
+# used by nothing, so that `createcachetable` (every deploy runs it) always makes
+# its table: a deployment that later drops REDIS_URL finds it there, instead of
+# throttles that count nothing until someone runs the command.
+CACHES.setdefault(
+    "default" if not REDIS_URL else "database",
+    {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cohortly_cache",
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="cohortly"),
+    },
+)
 
 # The read path's cache (cohortly/caching.py), only with Redis: rendered API
 # lists and details, kept this many seconds (0 = off) and made stale at once by

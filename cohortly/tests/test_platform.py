@@ -259,3 +259,20 @@ def test_the_embedded_database_queues_concurrent_writers_instead_of_failing(tmp_
     result = _python("-c", _SQLITE_WRITERS, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "8 []"
+
+
+def test_createcachetable_makes_the_database_cache_even_while_redis_is_configured(tmp_path):
+    """Deploys run createcachetable; with REDIS_URL set it made nothing, and a
+    deployment that later dropped Redis had throttles counting nothing."""
+    import sqlite3
+
+    env = {
+        "DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    result = _manage("createcachetable", env=env)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "cohortly_cache" in tables
