@@ -29,6 +29,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
 from accounts.models import User, normalize_email
 from accounts.services import user_logout_all
@@ -77,6 +78,29 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+class Unrepresentable:
+    """A date or time PostgreSQL holds and Python can't ('infinity', a year after
+    9999, a BC date), as the source wrote it: its row is refused, not the run."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return repr(self.text)
+
+
+def _tolerant(loader):
+    class Tolerant(loader):
+        def load(self, data):
+            try:
+                return super().load(data)
+            except psycopg.DataError:
+                return Unrepresentable(bytes(data).decode("utf-8", "replace"))
+
+    Tolerant.__name__ = f"Tolerant{loader.__name__}"
+    return Tolerant
+
+
 def connect(url: str) -> psycopg.Connection:
     """The source, read in one read-only REPEATABLE READ transaction: one consistent
     state for the whole run while the Node backend keeps writing, and no way to write."""
@@ -86,6 +110,12 @@ def connect(url: str) -> psycopg.Connection:
         raise SourceError(f"can't connect to the source: {first_line(exc)}") from exc
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     source.read_only = True
+    for type_name, loader in (
+        ("timestamp", TimestampLoader),
+        ("timestamptz", TimestamptzLoader),
+        ("date", DateLoader),
+    ):
+        source.adapters.register_loader(type_name, _tolerant(loader))
     return source
 
 
@@ -95,7 +125,7 @@ class Refused(Exception):
 
 def _utc(value: datetime | None) -> datetime | None:
     """Prisma's TIMESTAMP(3) holds UTC without saying so: the same instant, made aware."""
-    if value is None or value.tzinfo is not None:
+    if not isinstance(value, datetime) or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
 
@@ -307,12 +337,20 @@ class Importer:
                 fresh.append(row)
         return fresh
 
+    @staticmethod
+    def _converted(row, convert):
+        """`convert(row)`, once no value of the row is one Cohortly can't hold."""
+        for column, value in row.items():
+            if isinstance(value, Unrepresentable):
+                raise Refused(f"{column} is {value.text!r}, a date Cohortly can't store (years 1 to 9999)")
+        return convert(row)
+
     def _sorted_out(self, table: str, rows, convert) -> list[tuple[dict, object]]:
         """(row, converted) for each row `convert` accepts; the others are refused."""
         accepted = []
         for row in rows:
             try:
-                accepted.append((row, convert(row)))
+                accepted.append((row, self._converted(row, convert)))
             except Refused as exc:
                 self.report.refuse(table, row["id"], str(exc))
         return accepted

@@ -568,3 +568,31 @@ def test_a_run_the_database_stops_half_way_writes_nothing_and_exits_2(node):
     )
     assert "\n" not in str(raised.value)
     assert not User.objects.exists()  # the users written before the leads are gone too
+
+
+def test_a_time_python_cant_hold_refuses_its_row_with_the_column_and_the_rest_imports(node):
+    fine = node.user(email="fine@node.example")
+    odd = {
+        value: node.user(email=f"odd{n}@node.example")
+        for n, value in enumerate(["infinity", "-infinity", "10000-01-01", "0001-01-01 BC"])
+    }
+    for value, user in odd.items():
+        node.execute("UPDATE users SET updated_at = %s::timestamp WHERE id = %s", [value, user["id"]])
+    camp = node.bootcamp()
+    node.execute("UPDATE bootcamps SET end_date = 'infinity' WHERE id = %s", [camp["id"]])
+    other_camp = node.bootcamp()
+    late = node.enrollment(fine, other_camp)
+    node.execute("UPDATE enrollments SET enrolled_at = '20000-05-05' WHERE id = %s", [late["id"]])
+
+    _, report = run_import(node, expect=1)
+
+    refused = refusals(report)
+    for user in odd.values():
+        assert refused[str(user["id"])].startswith("updated_at is '"), refused
+        assert refused[str(user["id"])].endswith("a date Cohortly can't store (years 1 to 9999)")
+    assert refused[str(odd["infinity"]["id"])].startswith("updated_at is 'infinity'")
+    assert "end_date is 'infinity'" in refusals(report, "bootcamps")[str(camp["id"])]
+    assert "enrolled_at is '20000-05-05" in refusals(report, "enrollments")[str(late["id"])]
+    assert set(User.objects.values_list("pk", flat=True)) == {fine["id"]}
+    assert list(Bootcamp.objects.values_list("legacy_id", flat=True)) == [other_camp["id"]]
+    assert not Enrollment.objects.filter(legacy_id=late["id"]).exists()
