@@ -291,16 +291,61 @@ class Importer:
                 handle(rows)
                 bar.update(len(rows))
 
-    def _updated_last(self, table: str, name: str, *partition: sql.Composable) -> sql.Composable:
-        """A column `name`: the id of the row updated last among those alike in `partition`."""
-        return sql.SQL(
-            "first_value({id}) OVER (PARTITION BY {partition} ORDER BY {updated} DESC, {id}) AS {name}"
-        ).format(
-            id=self._col(table, "id"),
-            partition=sql.SQL(", ").join(partition),
-            updated=self._col(table, "updated_at"),
-            name=sql.Identifier(name),
+    def _email_losers(self, table: str, make_convert, *, where: sql.Composable = EVERY_ROW) -> dict:
+        """{id: reason} for each row that loses its email to another row of `table`.
+
+        Emails are compared as the import stores them (normalize_email: trimmed and
+        lower-cased), never by a database's idea of lower(): two rows equal that way
+        can't both come over. Of the rows alike, the one updated last that
+        `make_convert(rows)` accepts is imported, so a row refused for its own reason
+        takes none of the others with it. Reading only ids and emails first, this
+        holds one entry per address in memory, and reads whole rows only for the
+        few addresses shared.
+        """
+        query = sql.SQL("SELECT {}, {} FROM {} WHERE {}").format(
+            self._col(table, "id"), self._col(table, "email"), self.mapping.table(table), where
         )
+        first_of, shared = {}, defaultdict(list)
+        with self.source.cursor(name=f"emails_{table}") as cursor:
+            cursor.itersize = self.batch_size
+            cursor.execute(query)
+            for row_id, email in cursor:
+                key = normalize_email(email)
+                if key in shared:
+                    shared[key].append(row_id)
+                elif (other := first_of.setdefault(key, row_id)) != row_id:
+                    shared[key] = [other, row_id]
+        del first_of
+        ids = [row_id for group in shared.values() for row_id in group]
+        rows = {}
+        for start in range(0, len(ids), self.batch_size):
+            query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+                self.mapping.select_list(table), self.mapping.table(table), self._col(table, "id")
+            )
+            with self.source.cursor(row_factory=dict_row) as cursor:
+                for row in cursor.execute(query, [ids[start : start + self.batch_size]]):
+                    rows[row["id"]] = row
+        convert = make_convert(list(rows.values()))
+        losers = {}
+        for email, group in shared.items():
+            valid = []
+            for row in sorted((rows[row_id] for row_id in group), key=lambda row: row["id"]):
+                try:
+                    self._converted(row, convert)
+                except Refused:
+                    continue  # refused for its own reason when its batch comes
+                valid.append(row)
+            if len(valid) < 2:
+                continue
+            winner = max(valid, key=lambda row: row["updated_at"])  # the lowest id of a tie
+            for row in valid:
+                if row is not winner:
+                    when = "updated later" if winner["updated_at"] > row["updated_at"] else "updated as late"
+                    losers[row["id"]] = (
+                        f"email {email} is also the email of {table} {winner['id']}, {when}, "
+                        "which is imported instead"
+                    )
+        return losers
 
     def _enum(self, enum: str, value: str | None) -> str:
         mapped = self.mapping.enums[enum].get(value)
@@ -392,15 +437,12 @@ class Importer:
     # --- users --------------------------------------------------------------------------
 
     def _import_users(self) -> None:
-        email = sql.SQL("lower({})").format(self._col("users", "email"))
-        self._run_table(
-            "users", self._users_batch, extra=[self._updated_last("users", "email_winner", email)]
-        )
+        # Cohortly keeps one account per email: of several, the one updated last.
+        self._users_losing_email = self._email_losers("users", lambda rows: self._user)
+        self._run_table("users", self._users_batch)
 
     def _user(self, row) -> User:
         email = normalize_email(row["email"])
-        if row["email_winner"] != row["id"]:
-            raise Refused(f"email {email} is also the email of users {row['email_winner']}, updated later")
         if not NODE_BCRYPT.match(row["password_hash"] or ""):
             raise Refused("password_hash is not a bcrypt hash")
         user = User(
@@ -425,17 +467,25 @@ class Importer:
         known = self._imported_between(
             User, rows, "legacy_updated_at", "legacy_id", "is_active", "role", "password", key="pk"
         )
-        accepted = self._sorted_out("users", self._fresh("users", rows, known, stamp=0), self._user)
-        emails = dict(
-            User.objects.filter(email__in=[user.email for _, user in accepted]).values_list("email", "pk")
-        )
+
+        def convert(row):
+            if row["id"] in self._users_losing_email:
+                raise Refused(self._users_losing_email[row["id"]])
+            return self._user(row)
+
+        accepted = self._sorted_out("users", self._fresh("users", rows, known, stamp=0), convert)
+        emails = {
+            email: (pk, legacy_id)
+            for email, pk, legacy_id in User.objects.filter(
+                email__in=[user.email for _, user in accepted]
+            ).values_list("email", "pk", "legacy_id")
+        }
         writable = []
         for row, user in accepted:
-            owner = emails.get(user.email, user.pk)
+            owner, imported = emails.get(user.email, (user.pk, None))
             if owner != user.pk:
-                self.report.refuse(
-                    "users", row["id"], f"email {user.email} belongs to Cohortly account {owner}"
-                )
+                whose = f"users {owner}, imported earlier" if imported else f"Cohortly account {owner}"
+                self.report.refuse("users", row["id"], f"email {user.email} belongs to {whose}")
             elif user.pk in known and known[user.pk][1] is None:
                 self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
             else:
@@ -677,37 +727,16 @@ class Importer:
         is_open = sql.SQL("{}::text = ANY({})").format(
             self._col("leads", "status"), sql.Literal(open_statuses)
         )
-        email = sql.SQL("lower({})").format(self._col("leads", "email"))
-        self._run_table(
-            "leads", self._leads_batch, extra=[self._updated_last("leads", "open_winner", email, is_open)]
-        )
+        self._open_leads_losing_email = self._email_losers("leads", self._lead_converter, where=is_open)
+        self._run_table("leads", self._leads_batch)
 
-    def _leads_batch(self, rows) -> None:
-        known = self._imported_between(Lead, rows, "pk", "legacy_updated_at")
-        rows = self._fresh("leads", rows, known, stamp=1)
-        if not rows:
-            return
+    def _lead_converter(self, rows):
+        """What turns these rows into leads (their bootcamps and owners looked up once)."""
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
         owners = self._pks(User, (row["owner_id"] for row in rows))
-        # Only an open lead can clash with one open in Cohortly.
-        statuses = self.mapping.enums["lead_status"]
-        open_emails = {
-            normalize_email(row["email"]) for row in rows if statuses.get(row["status"]) in OPEN_LEAD
-        }
-        open_in_cohortly = dict(
-            Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list("email", "legacy_id")
-        )
 
         def convert(row):
-            email = normalize_email(row["email"])
             status = self._enum("lead_status", row["status"])
-            if status in OPEN_LEAD:
-                if row["open_winner"] != row["id"]:
-                    raise Refused(
-                        f"leads {row['open_winner']} is also an open lead of {email}, updated later"
-                    )
-                if open_in_cohortly.get(email, row["id"]) != row["id"]:
-                    raise Refused(f"{email} already has an open lead in Cohortly")
             if row["bootcamp_id"] is not None and row["bootcamp_id"] not in bootcamps:
                 raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
             if row["owner_id"] is not None and row["owner_id"] not in owners:
@@ -715,7 +744,7 @@ class Importer:
             source, original_source = self.mapping.source_of(row["source"])
             lead = Lead(
                 full_name=(row["full_name"] or "").strip(),
-                email=email,
+                email=normalize_email(row["email"]),
                 phone=(row["phone"] or "").strip(),
                 source=source,
                 status=status,
@@ -729,6 +758,32 @@ class Importer:
             lead._original_source = original_source
             lead._notes = (row["notes"] or "").strip()
             return _validated(lead, "full_name", "email", "phone")
+
+        return convert
+
+    def _leads_batch(self, rows) -> None:
+        known = self._imported_between(Lead, rows, "pk", "legacy_updated_at")
+        rows = self._fresh("leads", rows, known, stamp=1)
+        if not rows:
+            return
+        lead_of = self._lead_converter(rows)
+        # Only an open lead can clash with one open in Cohortly.
+        statuses = self.mapping.enums["lead_status"]
+        open_emails = {
+            normalize_email(row["email"]) for row in rows if statuses.get(row["status"]) in OPEN_LEAD
+        }
+        open_in_cohortly = dict(
+            Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list("email", "legacy_id")
+        )
+
+        def convert(row):
+            email = normalize_email(row["email"])
+            if self._enum("lead_status", row["status"]) in OPEN_LEAD:
+                if row["id"] in self._open_leads_losing_email:
+                    raise Refused(self._open_leads_losing_email[row["id"]])
+                if open_in_cohortly.get(email, row["id"]) != row["id"]:
+                    raise Refused(f"{email} already has an open lead in Cohortly")
+            return lead_of(row)
 
         created, updated = self._write(
             Lead,

@@ -596,3 +596,52 @@ def test_a_time_python_cant_hold_refuses_its_row_with_the_column_and_the_rest_im
     assert set(User.objects.values_list("pk", flat=True)) == {fine["id"]}
     assert list(Bootcamp.objects.values_list("legacy_id", flat=True)) == [other_camp["id"]]
     assert not Enrollment.objects.filter(legacy_id=late["id"]).exists()
+
+
+@pytest.mark.parametrize("batch_size", ["2000", "1"])
+def test_emails_alike_after_trimming_and_lower_casing_import_one_and_refuse_the_other(node, batch_size):
+    older = node.user(email="ada@x.io", full_name="Ada", updated_at=naive_utc(-9))
+    newer = node.user(email=" Ada@X.io ", full_name="Ada two", updated_at=naive_utc(-1))
+    bystander = node.user(email="grace@x.io")
+    old_lead = node.lead(email="bo@x.io", updated_at=naive_utc(-9))
+    new_lead = node.lead(email="  Bo@x.io", updated_at=naive_utc(-1))
+    closed = node.lead(email="BO@x.io\t", status="LOST")  # a closed lead clashes with nothing
+
+    _, report = run_import(node, "--batch-size", batch_size, expect=1)
+
+    assert refusals(report) == {
+        str(older["id"]): f"email ada@x.io is also the email of users {newer['id']}, updated later, "
+        "which is imported instead",
+        str(old_lead["id"]): f"email bo@x.io is also the email of leads {new_lead['id']}, updated later, "
+        "which is imported instead",
+    }
+    assert dict(User.objects.values_list("pk", "email")) == {
+        newer["id"]: "ada@x.io",
+        bystander["id"]: "grace@x.io",
+    }
+    assert User.objects.get(pk=newer["id"]).full_name == "Ada two"
+    assert set(Lead.objects.values_list("legacy_id", "email")) == {
+        (new_lead["id"], "bo@x.io"),
+        (closed["id"], "bo@x.io"),
+    }
+
+
+def test_of_rows_sharing_an_email_the_latest_valid_one_is_imported(node):
+    """A later row refused for its own reason doesn't take the valid one down with it."""
+    valid = node.user(email="ada@x.io", updated_at=naive_utc(-9))
+    bad_hash = node.user(email="Ada@x.io", password_hash="plain-text", updated_at=naive_utc(-1))
+    node.execute("ALTER TYPE user_role ADD VALUE IF NOT EXISTS 'SUPPORT'")
+    bad_role = node.user(email="ADA@x.io", role="SUPPORT", updated_at=naive_utc(-2))
+    valid_lead = node.lead(email="bo@x.io", updated_at=naive_utc(-9))
+    refused_camp = node.bootcamp(capacity=0)
+    orphan_lead = node.lead(email="Bo@x.io", bootcamp_id=refused_camp["id"], updated_at=naive_utc(-1))
+
+    _, report = run_import(node, expect=1)
+
+    refused = refusals(report)
+    assert refused[str(bad_hash["id"])] == "password_hash is not a bcrypt hash"
+    assert refused[str(bad_role["id"])] == "unknown user_role value 'SUPPORT'"
+    assert refused[str(orphan_lead["id"])] == f"its bootcamp {orphan_lead['bootcamp_id']} was not imported"
+    assert len(refused) == 4  # and the bootcamp
+    assert list(User.objects.values_list("pk", flat=True)) == [valid["id"]]
+    assert list(Lead.objects.values_list("legacy_id", flat=True)) == [valid_lead["id"]]
