@@ -15,6 +15,7 @@ data forces are documented in MIGRATING.md and tested in legacy/tests.
 """
 
 import functools
+import hashlib
 import re
 import time
 from collections import defaultdict
@@ -31,7 +32,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
-from accounts.models import User, normalize_email
+from accounts.models import User, normalize_email, phone_validator
 from accounts.services import user_logout_all
 from assignments.models import Assignment
 from bootcamps.models import Bootcamp
@@ -60,6 +61,9 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 #: What a lead lost in the Node backend says about why (it kept no reason).
 LOST_WITHOUT_REASON = "Marked lost in the Node backend, which kept no reason."
 OPEN_LEAD = set(Lead.OPEN_STATUSES)
+#: Unicode category Cc, which Cohortly's names can't hold (accounts.models.name_validator).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+NAME_LENGTH = 150
 EVERY_ROW = sql.SQL("TRUE")
 
 
@@ -181,6 +185,40 @@ def _copy_insert(model, instances) -> None:
     tables_changed(model)
 
 
+def _name(value: str | None, email: str, adjusted: list) -> str:
+    """A person's name as Cohortly can hold it, so that a messy name costs no account:
+    control characters become a space, an empty name is the email's part before the @,
+    a name longer than Cohortly's limit is cut. Each change is noted in `adjusted`."""
+    name = CONTROL_CHARACTERS.sub(" ", value or "").strip()
+    if name != (value or "").strip():
+        adjusted.append(("full_name", "control characters became spaces"))
+    if not name:
+        name = email.partition("@")[0][:NAME_LENGTH]
+        adjusted.append(
+            ("full_name", f"empty in the source: the email's part before the @ ({name!r}) stands in")
+        )
+    elif len(name) > NAME_LENGTH:
+        adjusted.append(("full_name", f"{len(name)} characters long: cut to {NAME_LENGTH}"))
+        name = name[:NAME_LENGTH].rstrip()
+    return name
+
+
+def _phone(value: str | None, adjusted: list) -> str:
+    """A phone number Cohortly's rule accepts, or none: Node phones were free text
+    ("n/a", "ext. 12"), and one that can't be kept costs nothing else."""
+    phone = (value or "").strip()
+    if not phone:
+        return ""
+    try:
+        phone_validator(phone)
+        if len(phone) > User._meta.get_field("phone").max_length:
+            raise ValidationError("too long")
+    except ValidationError:
+        adjusted.append(("phone", f"{phone!r} is not a phone number Cohortly can store: left out"))
+        return ""
+    return phone
+
+
 @functools.cache
 def _unchecked(model, checked: tuple[str, ...]) -> frozenset[str]:
     return frozenset(f.name for f in model._meta.concrete_fields if f.name not in checked)
@@ -217,6 +255,7 @@ class Report:
     tables: dict[str, Counts] = field(default_factory=dict)
     refused: list[dict] = field(default_factory=list)
     missing_in_source: list[dict] = field(default_factory=list)
+    adjusted: list[dict] = field(default_factory=list)
     over_full_bootcamps: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -226,6 +265,10 @@ class Report:
     def refuse(self, table: str, legacy_id, reason: str) -> None:
         self.counts(table).refused += 1
         self.refused.append({"table": table, "legacy_id": str(legacy_id), "reason": reason})
+
+    def adjust(self, table: str, legacy_id, column: str, reason: str) -> None:
+        """A value imported otherwise than the source holds it (the row itself came over)."""
+        self.adjusted.append({"table": table, "legacy_id": str(legacy_id), "field": column, "reason": reason})
 
     @property
     def rows(self) -> int:
@@ -242,9 +285,74 @@ class Report:
             "rows_per_second": round(self.rows / self.seconds) if self.seconds else None,
             "tables": {table: vars(counts) for table, counts in self.tables.items()},
             "refused": self.refused,
+            "adjusted": self.adjusted,
             "missing_in_source": self.missing_in_source,
             "over_full_bootcamps": self.over_full_bootcamps,
         }
+
+
+#: The longest note the timeline holds (LeadActivity.body); longer notes become several.
+NOTE_LENGTH = LeadActivity._meta.get_field("body").max_length
+
+
+def _seen(text: str) -> dict:
+    """What a notes entry remembers of the whole text it was cut from."""
+    return {"length": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def _notes(lead, added: str) -> list[LeadActivity]:
+    """`added`, the new part of the lead's notes, as notes no longer than the timeline
+    holds, each remembering the whole text they were cut from (for the next run)."""
+    if not added:
+        return []
+    parts = [added[start : start + NOTE_LENGTH] for start in range(0, len(added), NOTE_LENGTH)]
+    return [
+        LeadActivity(
+            lead=lead,
+            kind=LeadActivity.Kind.NOTE,
+            body=part,
+            data={"legacy": {"notes": True, "seen": _seen(lead._notes)}},
+            created_at=lead.legacy_updated_at,
+        )
+        for part in parts
+    ]
+
+
+def _notes_added(text: str, before: list[dict]) -> str:
+    """What was appended to the notes since the last run that kept them: the whole
+    text when there was nothing before or it was edited rather than appended to."""
+    if not text or not before:
+        return text
+    seen = before[-1].get("seen")
+    if seen is None:
+        # Kept by an importer that didn't remember the whole text: the notes so far
+        # are the entries' bodies, appended one per line.
+        bodies = "\n".join(entry["body"] for entry in before)
+        seen = _seen(bodies)
+    length = seen["length"]
+    if len(text) >= length and hashlib.sha256(text[:length].encode()).hexdigest() == seen["sha256"]:
+        return text[length:].strip()
+    return text
+
+
+def _kept_texts(lead, last: dict, *, new: bool) -> list[LeadActivity]:
+    """The source texts Cohortly's fields couldn't hold, unless the same is kept already."""
+    kept = []
+    for key, text, body in (
+        ("source", lead._original_source, "Source in the Node backend: “{}”."),
+        ("phone", lead._dropped_phone, "Phone in the Node backend, not a number Cohortly can store: “{}”."),
+    ):
+        if text and last.get(key) != text:
+            kept.append(
+                LeadActivity(
+                    lead=lead,
+                    kind=LeadActivity.Kind.CREATED if new else LeadActivity.Kind.NOTE,
+                    body=body.format(text),
+                    data={"legacy": {key: text}},
+                    created_at=lead.created_at if new else lead.legacy_updated_at,
+                )
+            )
+    return kept
 
 
 class Importer:
@@ -402,9 +510,12 @@ class Importer:
 
     def _write(self, model, accepted, known: dict, fields: list[str], *, copy=False) -> tuple[list, list]:
         """Insert the new rows (with COPY if `copy`) and update the changed ones: (created, updated)."""
-        counts = self.report.counts(model_table(model))
+        table = model_table(model)
+        counts = self.report.counts(table)
         created, updated = [], []
         for row, instance in accepted:
+            for column, reason in getattr(instance, "_adjusted", ()):
+                self.report.adjust(table, row["id"], column, reason)
             if row["id"] in known:
                 instance.pk = known[row["id"]][0]
                 updated.append(instance)
@@ -445,12 +556,13 @@ class Importer:
         email = normalize_email(row["email"])
         if not NODE_BCRYPT.match(row["password_hash"] or ""):
             raise Refused("password_hash is not a bcrypt hash")
+        adjusted = []
         user = User(
             id=row["id"],
             email=email,
             password=LegacyBcryptPasswordHasher.wrap(row["password_hash"]),
-            full_name=(row["full_name"] or "").strip(),
-            phone=(row["phone"] or "").strip(),
+            full_name=_name(row["full_name"], email, adjusted),
+            phone=_phone(row["phone"], adjusted),
             role=self._enum("user_role", row["role"]),
             is_active=bool(row["is_active"]),
             created_at=_utc(row["created_at"]),
@@ -460,6 +572,7 @@ class Importer:
             legacy_id=row["id"],
             legacy_updated_at=_utc(row["updated_at"]),
         )
+        user._adjusted = adjusted
         return _validated(user, "email", "full_name", "phone", "password")
 
     def _users_batch(self, rows) -> None:
@@ -742,10 +855,12 @@ class Importer:
             if row["owner_id"] is not None and row["owner_id"] not in owners:
                 raise Refused(f"its owner users {row['owner_id']} was not imported")
             source, original_source = self.mapping.source_of(row["source"])
+            email = normalize_email(row["email"])
+            adjusted = []
             lead = Lead(
-                full_name=(row["full_name"] or "").strip(),
-                email=normalize_email(row["email"]),
-                phone=(row["phone"] or "").strip(),
+                full_name=_name(row["full_name"], email, adjusted),
+                email=email,
+                phone=_phone(row["phone"], adjusted),
                 source=source,
                 status=status,
                 lost_reason=LOST_WITHOUT_REASON if status == Lead.Status.LOST else "",
@@ -755,7 +870,11 @@ class Importer:
                 legacy_id=row["id"],
                 legacy_updated_at=_utc(row["updated_at"]),
             )
+            lead._adjusted = adjusted
             lead._original_source = original_source
+            lead._dropped_phone = (
+                (row["phone"] or "").strip() if any(f == "phone" for f, _ in adjusted) else ""
+            )
             lead._notes = (row["notes"] or "").strip()
             return _validated(lead, "full_name", "email", "phone")
 
@@ -796,60 +915,34 @@ class Importer:
 
     @staticmethod
     def _timeline_of_new(leads) -> list[LeadActivity]:
-        """The source text Cohortly's choices had no match for, and the notes, on the timeline."""
+        """What Cohortly's fields couldn't hold (a source its choices had no match for, a
+        phone number it can't store), and the notes, on the timeline."""
         activities = []
         for lead in leads:
-            if lead._original_source:
-                activities.append(
-                    LeadActivity(
-                        lead=lead,
-                        kind=LeadActivity.Kind.CREATED,
-                        body=f"Source in the Node backend: “{lead._original_source}”.",
-                        data={"legacy": {"source": lead._original_source}},
-                        created_at=lead.created_at,
-                    )
-                )
-            if lead._notes:
-                activities.append(
-                    LeadActivity(
-                        lead=lead,
-                        kind=LeadActivity.Kind.NOTE,
-                        body=lead._notes,
-                        data={"legacy": {"notes": True}},
-                        created_at=lead.legacy_updated_at,
-                    )
-                )
+            activities += _kept_texts(lead, {}, new=True)
+            activities += _notes(lead, lead._notes)
         return activities
 
     @staticmethod
     def _timeline_of_changed(leads) -> list[LeadActivity]:
-        """A changed lead's notes: what the sales team appended since, as one more note."""
-        last_notes = {}
-        for lead_id, body in (
-            LeadActivity.objects.filter(lead__in=leads, kind=LeadActivity.Kind.NOTE, data__legacy__notes=True)
+        """A changed lead's notes, what the sales team appended since as one more note,
+        and a source or phone text that changed since the last one kept."""
+        last = defaultdict(dict)  # lead pk -> {"notes": data, "source": text, "phone": text}
+        for lead_id, data, body in (
+            LeadActivity.objects.filter(lead__in=leads, data__legacy__isnull=False)
             .order_by("created_at", "pk")
-            .values_list("lead_id", "body")
+            .values_list("lead_id", "data", "body")
         ):
-            last_notes[lead_id] = body
+            legacy = data["legacy"]
+            if legacy.get("notes"):
+                last[lead_id].setdefault("notes", []).append({**legacy, "body": body})
+            for key in ("source", "phone"):
+                if key in legacy:
+                    last[lead_id][key] = legacy[key]
         activities = []
         for lead in leads:
-            before = last_notes.get(lead.pk, "")
-            if not lead._notes or lead._notes == before:
-                continue
-            added = (
-                lead._notes[len(before) :].strip()
-                if before and lead._notes.startswith(before)
-                else lead._notes
-            )
-            activities.append(
-                LeadActivity(
-                    lead=lead,
-                    kind=LeadActivity.Kind.NOTE,
-                    body=added,
-                    data={"legacy": {"notes": True}},
-                    created_at=lead.legacy_updated_at,
-                )
-            )
+            activities += _kept_texts(lead, last[lead.pk], new=False)
+            activities += _notes(lead, _notes_added(lead._notes, last[lead.pk].get("notes", [])))
         return activities
 
     # --- refresh tokens -----------------------------------------------------------------

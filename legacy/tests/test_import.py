@@ -645,3 +645,121 @@ def test_of_rows_sharing_an_email_the_latest_valid_one_is_imported(node):
     assert len(refused) == 4  # and the bootcamp
     assert list(User.objects.values_list("pk", flat=True)) == [valid["id"]]
     assert list(Lead.objects.values_list("legacy_id", flat=True)) == [valid_lead["id"]]
+
+
+def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what_hangs_on_them(node):
+    sales = node.user(role="SALES", phone="n/a")
+    teacher = node.user(role="INSTRUCTOR", phone="+44 20 7946 0958 ext. 12")
+    nameless = node.user(email="nameless@node.example", full_name="  ")
+    wordy = node.user(full_name="Ada " + "x" * 200)
+    tabbed = node.user(full_name="Ada\tLovelace\n")
+    camp = node.bootcamp(instructor_id=teacher["id"])
+    enrollment = node.enrollment(tabbed, camp)
+    lead = node.lead(owner_id=sales["id"], phone="call after 6", full_name="", email="lead@mail.example")
+
+    out, report = run_import(node)
+
+    assert report["refused"] == []
+    assert f"users {sales['id']} phone: 'n/a' is not a phone number" in out
+    users = {user.pk: user for user in User.objects.all()}
+    assert users[sales["id"]].phone == "" and users[teacher["id"]].phone == ""
+    assert users[nameless["id"]].full_name == "nameless"
+    assert users[wordy["id"]].full_name == ("Ada " + "x" * 200)[:150]
+    assert users[tabbed["id"]].full_name == "Ada Lovelace"
+    assert Bootcamp.objects.get(legacy_id=camp["id"]).instructors.get().pk == teacher["id"]
+    assert Enrollment.objects.filter(legacy_id=enrollment["id"]).exists()
+    imported_lead = Lead.objects.get(legacy_id=lead["id"])
+    assert imported_lead.owner_id == sales["id"] and imported_lead.phone == ""
+    assert imported_lead.full_name == "lead"
+    assert "“call after 6”" in imported_lead.activities.get(data__legacy__phone="call after 6").body
+    adjusted = {(a["table"], a["legacy_id"], a["field"]): a["reason"] for a in report["adjusted"]}
+    assert adjusted[("users", str(sales["id"]), "phone")] == (
+        "'n/a' is not a phone number Cohortly can store: left out"
+    )
+    assert ("users", str(teacher["id"]), "phone") in adjusted
+    assert "stands in" in adjusted[("users", str(nameless["id"]), "full_name")]
+    assert adjusted[("users", str(wordy["id"]), "full_name")] == "204 characters long: cut to 150"
+    assert adjusted[("users", str(tabbed["id"]), "full_name")] == "control characters became spaces"
+    assert {key for key in adjusted if key[0] == "leads"} == {
+        ("leads", str(lead["id"]), "phone"),
+        ("leads", str(lead["id"]), "full_name"),
+    }
+
+    run_import(node)  # nothing changed: the phone isn't kept twice
+    assert imported_lead.activities.count() == 1
+
+
+def notes_of(lead):
+    return list(
+        Lead.objects.get(legacy_id=lead["id"])
+        .activities.filter(kind="NOTE", data__legacy__notes=True)
+        .order_by("created_at", "pk")
+        .values_list("body", flat=True)
+    )
+
+
+def test_lead_notes_appended_to_over_several_runs_each_come_over_once(node):
+    lead = node.lead(notes="First call.", updated_at=naive_utc(-10))
+    run_import(node)
+
+    def change(sql, days):
+        node.execute(f"UPDATE leads SET {sql}, updated_at = %s WHERE id = %s", [naive_utc(days), lead["id"]])
+        run_import(node)
+
+    change("notes = notes || E'\\nSecond call.'", -9)
+    change("status = 'CONTACTED'", -8)  # the notes didn't change: nothing is added
+    assert notes_of(lead) == ["First call.", "Second call."]
+    change("notes = notes || ' Emailed 3 May.'", -7)
+    change("notes = notes || E'\\nNo answer.'", -6)
+    change("full_name = 'Someone Else'", -5)
+    assert notes_of(lead) == ["First call.", "Second call.", "Emailed 3 May.", "No answer."]
+    change("notes = 'Rewritten from scratch.'", -4)  # edited, not appended to: kept whole
+    assert notes_of(lead)[-1] == "Rewritten from scratch."
+    assert len(notes_of(lead)) == 5
+
+
+def test_notes_longer_than_the_timeline_holds_become_several_notes(node):
+    text = "".join(f"Call {n}: no answer.\n" for n in range(1200)).strip()  # about 24,000 characters
+    lead = node.lead(notes=text)
+    run_import(node)
+
+    parts = notes_of(lead)
+    assert len(parts) == 3 and all(len(part) <= 10000 for part in parts)
+    assert "".join(parts) == text
+
+    node.execute(
+        "UPDATE leads SET status = 'CONTACTED', updated_at = %s WHERE id = %s", [naive_utc(), lead["id"]]
+    )
+    run_import(node)
+    assert notes_of(lead) == parts
+
+
+def test_a_source_changed_to_one_without_a_match_keeps_its_text_on_the_timeline(node):
+    lead = node.lead(source="Website ")
+    run_import(node)
+    node.execute(
+        "UPDATE leads SET source = 'Trade show booth', updated_at = %s WHERE id = %s",
+        [naive_utc(), lead["id"]],
+    )
+    run_import(node)
+
+    imported = Lead.objects.get(legacy_id=lead["id"])
+    assert imported.source == "OTHER"
+    assert "“Trade show booth”" in imported.activities.get(data__legacy__source="Trade show booth").body
+
+
+def test_notes_an_earlier_importer_kept_are_continued_not_repeated(node):
+    """Notes kept before the entries remembered the whole text: their bodies, one per line."""
+    lead = node.lead(notes="First call.", updated_at=naive_utc(-10))
+    run_import(node)
+    node.execute(
+        "UPDATE leads SET notes = notes || E'\\nSecond call.', updated_at = %s WHERE id = %s",
+        [naive_utc(-9), lead["id"]],
+    )
+    run_import(node)
+    LeadActivity.objects.filter(data__legacy__notes=True).update(data={"legacy": {"notes": True}})
+    node.execute(
+        "UPDATE leads SET status = 'CONTACTED', updated_at = %s WHERE id = %s", [naive_utc(-8), lead["id"]]
+    )
+    run_import(node)
+    assert notes_of(lead) == ["First call.", "Second call."]

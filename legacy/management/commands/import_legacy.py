@@ -161,6 +161,12 @@ class Command(BaseCommand):
                 write(f"  {refusal['table']} {refusal['legacy_id']}: {refusal['reason']}")
             if len(report.refused) > SHOWN:
                 write(f"  ... and {len(report.refused) - SHOWN} more (--report FILE lists them all)")
+        if report.adjusted:
+            write(f"Imported with a value changed ({len(report.adjusted)}):")
+            for change in report.adjusted[:SHOWN]:
+                write(f"  {change['table']} {change['legacy_id']} {change['field']}: {change['reason']}")
+            if len(report.adjusted) > SHOWN:
+                write(f"  ... and {len(report.adjusted) - SHOWN} more (--report FILE lists them all)")
         if report.over_full_bootcamps:
             write(
                 self.style.WARNING(
