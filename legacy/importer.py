@@ -43,7 +43,7 @@ from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
 from legacy.mapping import Mapping
-from legacy.models import LegacyRefreshToken
+from legacy.models import LegacyRefreshToken, LegacyUserState
 
 #: The tables in the order they are imported (each refers only to those before it).
 ORDER = ("users", "bootcamps", "assignments", "enrollments", "leads", "refresh_tokens")
@@ -201,6 +201,12 @@ def _name(value: str | None, email: str, adjusted: list) -> str:
         adjusted.append(("full_name", f"{len(name)} characters long: cut to {NAME_LENGTH}"))
         name = name[:NAME_LENGTH].rstrip()
     return name
+
+
+def _node_hash(password: str) -> str | None:
+    """The Node hash a Cohortly password still is, or None once it was replaced."""
+    prefix = f"{LegacyBcryptPasswordHasher.algorithm}$"
+    return password.removeprefix(prefix) if password.startswith(prefix) else None
 
 
 def _phone(value: str | None, adjusted: list) -> str:
@@ -604,15 +610,53 @@ class Importer:
             else:
                 writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
-        _, updated = self._write(
+        states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
+        ending = set()
+        for row, user in writable:
+            if user.pk not in known:
+                continue
+            _, _, _, was_active, _, stored = known[user.pk]
+            state = states.get(user.pk)
+            node_hash_before = state.password_hash if state else _node_hash(stored)
+            if node_hash_before == row["password_hash"]:
+                # Unchanged in the Node backend: keep what Cohortly holds, which a
+                # login may have upgraded to Argon2 (or the user changed here).
+                user.password = stored
+            elif node_hash_before is not None:
+                ending.add(user.pk)  # a new password in the Node backend: it wins
+            if was_active and not user.is_active:
+                ending.add(user.pk)
+        created, updated = self._write(
             User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"], copy=True
         )
         for user in updated:
-            _, _, _, was_active, role, password = known[user.pk]
             user_cache_invalidate(user.pk)
-            # A change that would end the user's Cohortly sessions ends them here too.
-            if (was_active and not user.is_active) or role != user.role or password != user.password:
+            if user.pk in ending:
+                # A new password or a deactivation in the Node backend ends every
+                # session, here too. A role or any other change ends none: the
+                # role is read from the user row at each request.
                 user_logout_all(user=user)
+        self._remember_users(writable, states, ending)
+
+    def _remember_users(self, writable, states: dict, ending: set) -> None:
+        """Each written user's Node hash, and, for those whose sessions just ended,
+        which Node tokens still stand for them: those issued since the change."""
+        new, changed = [], []
+        for row, user in writable:
+            state = states.get(user.pk)
+            if state is None:
+                state = LegacyUserState(user_id=user.pk)
+                new.append(state)
+            else:
+                changed.append(state)
+            state.password_hash = row["password_hash"]
+            if user.pk in ending:
+                state.token_generation = user.token_generation
+                state.tokens_issued_since = user.legacy_updated_at
+        _copy_insert(LegacyUserState, new)
+        LegacyUserState.objects.bulk_update(
+            changed, ["password_hash", "token_generation", "tokens_issued_since"]
+        )
 
     # --- bootcamps (with their instructor and mentors) ---------------------------------
 

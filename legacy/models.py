@@ -24,3 +24,25 @@ class LegacyRefreshToken(models.Model):
 
     def __str__(self):
         return f"Node refresh token of {self.user_id} (expires {self.expires_at:%Y-%m-%d})"
+
+
+class LegacyUserState(models.Model):
+    """What `import_legacy` last brought over of an imported user that the user row
+    doesn't say: the Node password hash (the row may hold the Argon2 one a login
+    upgraded it to), and which of the Node backend's tokens still stand for the user.
+
+    A Node token carries no token generation. It stands for the user while the
+    user's generation is `token_generation` (a logout-all in Cohortly moves it on)
+    and it was issued at or after `tokens_issued_since` (a password change or a
+    deactivation in the Node backend, which ended the user's sessions here).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="legacy_state"
+    )
+    password_hash = models.CharField(max_length=128, help_text="The bcrypt hash the Node backend holds.")
+    token_generation = models.PositiveIntegerField(default=0)
+    tokens_issued_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Node state of {self.user_id}"

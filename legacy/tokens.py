@@ -15,9 +15,10 @@ import hashlib
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils import timezone
 
+from accounts.models import GENERATION_CLAIM
 from cohortly.authentication import is_canonical_jwt
 
 ALGORITHMS = ["HS256"]
@@ -44,23 +45,41 @@ def _claims(raw: str | bytes, secret: str) -> dict | None:
     return claims if isinstance(claims.get("userId"), str) else None
 
 
-def _imported_active_user(user_id: str):
-    """The imported, active user `user_id`, while no session of theirs was ended
-    in Cohortly: after a logout-all, a password change or reset, a role change or
-    a deactivation here, the Node backend's tokens open nothing (they carry no
-    generation, so they count as generation 0), and the user signs in to Cohortly."""
+def _imported_active_user(claims: dict):
+    """The imported, active user a Node token's claims stand for, while the token
+    still does.
+
+    A Node token carries no token generation. It stands for the user while the
+    user's generation is the one the importer last recorded for Node tokens (0
+    until then): after a logout-all, a password change or reset, a role change or
+    a deactivation here the Node backend's tokens open nothing, and the user signs
+    in to Cohortly. And it must have been issued since the importer last ended the
+    user's sessions for a change in the Node backend (a new password, a
+    deactivation): a token the Node backend issued after that change works on.
+    """
     User = get_user_model()
     try:
-        user = User.objects.get(pk=user_id, legacy_id__isnull=False, is_active=True)
+        user = User.objects.select_related("legacy_state").get(
+            pk=claims["userId"], legacy_id__isnull=False, is_active=True
+        )
     except (User.DoesNotExist, ValidationError):  # unknown, or not a UUID at all
         return None
-    return user if user.accepts_token({}) else None
+    try:
+        state = user.legacy_state
+    except ObjectDoesNotExist:
+        state = None
+    # iat is in whole seconds: a token of the change's own second counts as after it.
+    since = state.tokens_issued_since if state is not None else None
+    if since is not None and claims["iat"] < int(since.timestamp()):
+        return None
+    generation = state.token_generation if state is not None else 0
+    return user if user.accepts_token({GENERATION_CLAIM: generation}) else None
 
 
 def access_token_user(raw: str | bytes):
     """The imported, active user a Node access token stands for, or None."""
     claims = _claims(raw, settings.LEGACY_JWT_SECRET)
-    return _imported_active_user(claims["userId"]) if claims else None
+    return _imported_active_user(claims) if claims else None
 
 
 def spend_refresh_token(raw: str):
@@ -75,7 +94,7 @@ def spend_refresh_token(raw: str):
     claims = _claims(raw, settings.LEGACY_JWT_REFRESH_SECRET)
     if claims is None:
         return None
-    user = _imported_active_user(claims["userId"])
+    user = _imported_active_user(claims)
     if user is None:
         return None
     now = timezone.now()

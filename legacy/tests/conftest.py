@@ -10,6 +10,7 @@ import factory
 import psycopg
 import pytest
 from django.db import connection
+from django.utils import timezone
 from psycopg import sql
 
 SCHEMA = Path(__file__).resolve().parents[1] / "node_schema.sql"
@@ -17,6 +18,8 @@ TABLES = ("refresh_tokens", "leads", "assignments", "enrollments", "bootcamp_men
 #: Every factory user's password; hashed once at cost 4 (the Node apps use 10-12).
 PASSWORD = "Legacy-pass-2024"
 PASSWORD_HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+#: The Node backend's JWT secrets, as the cutover configures them.
+ACCESS_SECRET, REFRESH_SECRET = "node-access-secret-" + "x" * 50, "node-refresh-secret-" + "y" * 50
 
 
 def naive_utc(days: float = 0) -> datetime:
@@ -169,3 +172,12 @@ def node(legacy_database_url):
     database.truncate()
     yield database
     database.connection.close()
+
+
+@pytest.fixture
+def cutover(settings):
+    """The Node backend's tokens honoured, as during the switch."""
+    settings.LEGACY_JWT_SECRET = ACCESS_SECRET
+    settings.LEGACY_JWT_REFRESH_SECRET = REFRESH_SECRET
+    settings.LEGACY_TOKENS_UNTIL = timezone.now() + timedelta(days=14)
+    return settings

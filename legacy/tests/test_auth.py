@@ -17,13 +17,13 @@ from accounts.tests.factories import UserFactory
 from conftest import assert_error, auth_client
 from legacy.hashers import LegacyBcryptPasswordHasher
 from legacy.models import LegacyRefreshToken
+from legacy.tests.conftest import ACCESS_SECRET, REFRESH_SECRET
 from legacy.tokens import token_hash
 
 pytestmark = pytest.mark.django_db
 
 NODE_HASHES = json.loads((Path(__file__).with_name("node_hashes.json")).read_text())
 LOGIN, REFRESH, ME = "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/me"
-ACCESS_SECRET, REFRESH_SECRET = "node-access-secret-" + "x" * 50, "node-refresh-secret-" + "y" * 50
 
 
 def imported_user(node_hash: str = NODE_HASHES[0]["hash"], **fields) -> User:
@@ -88,14 +88,6 @@ def test_a_damaged_hash_refuses_every_password_without_an_error():
 
 
 # --- tokens -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cutover(settings):
-    settings.LEGACY_JWT_SECRET = ACCESS_SECRET
-    settings.LEGACY_JWT_REFRESH_SECRET = REFRESH_SECRET
-    settings.LEGACY_TOKENS_UNTIL = timezone.now() + timedelta(days=14)
-    return settings
 
 
 def node_access_token(user, *, secret=ACCESS_SECRET, algorithm="HS256", minutes=15, **claims):

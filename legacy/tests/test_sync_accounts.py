@@ -1,0 +1,147 @@
+"""A user changed in the Node backend during the parallel run, as Cohortly sees them
+after the next import: passwords, sessions and Node tokens."""
+
+import time
+import uuid
+
+import bcrypt
+import jwt
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from legacy.models import LegacyRefreshToken
+from legacy.tests.conftest import PASSWORD, naive_utc
+from legacy.tests.test_auth import LOGIN, ME, REFRESH, node_access_token
+from legacy.tests.test_import import run_import
+from legacy.tokens import token_hash
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+NEW_PASSWORD = "Changed-in-node-2025"
+
+
+@pytest.fixture(autouse=True)
+def production_hashers(settings):
+    import cohortly.settings
+
+    settings.PASSWORD_HASHERS = cohortly.settings.PASSWORD_HASHERS
+
+
+def bearer(token) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def node_refresh(node, person, *, issued_at: int) -> str:
+    """A refresh token the Node backend issued, with its row in refresh_tokens."""
+
+    from legacy.tests.test_auth import REFRESH_SECRET
+
+    raw = jwt.encode(
+        {
+            "userId": str(person["id"]),
+            "iat": issued_at,
+            "exp": issued_at + 7 * 86400,
+            "jti": uuid.uuid4().hex,
+        },
+        REFRESH_SECRET,
+        algorithm="HS256",
+    )
+    node.refresh_token(person, token_hash=token_hash(raw))
+    return raw
+
+
+def logged_in(person) -> dict:
+    """A Cohortly login with the Node password: a token pair, and the hash upgraded."""
+    response = APIClient().post(LOGIN, {"email": person["email"], "password": PASSWORD})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def change(node, person, sql, params=(), *, minutes_ago=1):
+    node.execute(
+        f"UPDATE users SET {sql}, updated_at = %s WHERE id = %s",
+        [*params, naive_utc(-minutes_ago / 1440), person["id"]],
+    )
+
+
+def test_a_change_in_node_other_than_the_password_keeps_the_argon2_hash_and_every_session(node, cutover):
+    person = node.user(email="ada@node.example", role="ADMIN", updated_at=naive_utc(-30))
+    node.user(role="ADMIN")  # so that one may be demoted
+    run_import(node)
+    pair = logged_in(person)
+    upgraded = User.objects.get(pk=person["id"]).password
+    assert upgraded.startswith("argon2$")
+    node_access = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 600)
+
+    change(node, person, "phone = '+49 30 555 0101', role = 'STUDENT'")
+    run_import(node)
+
+    user = User.objects.get(pk=person["id"])
+    assert user.password == upgraded and user.token_generation == 0
+    assert user.phone == "+49 30 555 0101" and user.role == "STUDENT"
+    # Every session lives on, under the new role at once: a demoted ADMIN lists no users.
+    me = bearer(pair["access"]).get(ME)
+    assert me.status_code == 200 and me.json()["role"] == "STUDENT"
+    assert bearer(pair["access"]).get("/api/v1/users/").status_code == 403
+    assert bearer(node_access).get(ME).json()["role"] == "STUDENT"
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 200
+    assert APIClient().post(LOGIN, {"email": person["email"], "password": PASSWORD}).status_code == 200
+
+
+def test_a_new_password_in_node_wins_ends_earlier_sessions_and_keeps_node_tokens_issued_since(node, cutover):
+    person = node.user(email="ada@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    pair = logged_in(person)
+    before_change = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 3600)
+
+    new_hash = bcrypt.hashpw(NEW_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    change(node, person, "password_hash = %s", [new_hash])
+    now = int(time.time())
+    after_change = node_access_token(User.objects.get(pk=person["id"]), iat=now)
+    refresh_after_change = node_refresh(node, person, issued_at=now)
+    run_import(node)
+
+    user = User.objects.get(pk=person["id"])
+    assert user.password == f"legacy_bcrypt${new_hash}"
+    # Sessions opened with the old password end, in Cohortly and in the Node backend.
+    assert bearer(pair["access"]).get(ME).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+    assert bearer(before_change).get(ME).status_code == 401
+    # The Node backend's tokens issued since the change work on.
+    assert bearer(after_change).get(ME).json()["id"] == str(person["id"])
+    exchanged = APIClient().post(REFRESH, {"refresh": refresh_after_change})
+    assert exchanged.status_code == 200, exchanged.content
+    login = APIClient().post
+    assert login(LOGIN, {"email": person["email"], "password": PASSWORD}).status_code == 401
+    assert login(LOGIN, {"email": person["email"], "password": NEW_PASSWORD}).status_code == 200
+
+    # A later change of anything else leaves those sessions alone.
+    change(node, person, "full_name = 'Ada L.'", minutes_ago=0)
+    run_import(node)
+    assert bearer(after_change).get(ME).json()["full_name"] == "Ada L."
+
+
+def test_a_deactivation_in_node_ends_access_and_a_reactivation_lets_new_node_tokens_in(node, cutover):
+    person = node.user(email="ada@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    pair = logged_in(person)
+    old_node_access = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 3600)
+
+    change(node, person, "is_active = false")
+    run_import(node)
+
+    assert bearer(pair["access"]).get(ME).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+    assert bearer(old_node_access).get(ME).status_code == 401
+    assert APIClient().post(LOGIN, {"email": person["email"], "password": PASSWORD}).status_code == 401
+
+    change(node, person, "is_active = true", minutes_ago=0)
+    new_node_access = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()))
+    run_import(node)
+
+    assert bearer(new_node_access).get(ME).status_code == 200
+    assert bearer(old_node_access).get(ME).status_code == 401
+    assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
