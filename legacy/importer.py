@@ -548,6 +548,8 @@ class Importer:
         for table in ORDER:
             if table in tables and table in MODELS:
                 self._find_missing(table)
+        if "refresh_tokens" in tables:
+            self._revoke_gone_refresh_tokens()
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -1055,8 +1057,51 @@ class Importer:
         present = {
             row[0] for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
         }
+        missing = [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
+        ended = self._end_access_of_gone_users([pk for _, pk in missing]) if table == "users" else set()
         self.report.missing_in_source.extend(
             {"table": table, "legacy_id": str(legacy_id), "id": str(pk)}
-            for legacy_id, pk in batch
-            if legacy_id not in present
+            | ({"access_ended": True} if pk in ended else {})
+            for legacy_id, pk in missing
+        )
+
+    @staticmethod
+    def _end_access_of_gone_users(pks) -> set:
+        """A user deleted in the Node backend (a ban, an erasure request) loses access
+        here too: deactivated, every session ended. The row itself stays, as every
+        row gone from the source does."""
+        ended = set()
+        for user in User.objects.filter(pk__in=pks, is_active=True):
+            User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
+            user_logout_all(user=user)
+            ended.add(user.pk)
+        return ended
+
+    def _revoke_gone_refresh_tokens(self) -> None:
+        """Refresh tokens still exchangeable here whose row the Node backend deleted:
+        revoked, and listed."""
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+            self._col("refresh_tokens", "id"),
+            self.mapping.table("refresh_tokens"),
+            self._col("refresh_tokens", "id"),
+        )
+        exchangeable = (
+            LegacyRefreshToken.objects.filter(
+                revoked_at__isnull=True, spent_at__isnull=True, expires_at__gt=timezone.now()
+            )
+            .order_by("pk")
+            .values_list("legacy_id", "pk")
+        )
+        gone = []
+        for start in range(0, exchangeable.count(), self.batch_size):
+            batch = list(exchangeable[start : start + self.batch_size])
+            present = {
+                row[0]
+                for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
+            }
+            gone += [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
+        LegacyRefreshToken.objects.filter(pk__in=[pk for _, pk in gone]).update(revoked_at=timezone.now())
+        self.report.missing_in_source.extend(
+            {"table": "refresh_tokens", "legacy_id": str(legacy_id), "id": str(pk), "revoked": True}
+            for legacy_id, pk in gone
         )

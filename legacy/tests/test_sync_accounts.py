@@ -145,3 +145,55 @@ def test_a_deactivation_in_node_ends_access_and_a_reactivation_lets_new_node_tok
     assert bearer(new_node_access).get(ME).status_code == 200
     assert bearer(old_node_access).get(ME).status_code == 401
     assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
+
+
+def test_a_user_or_refresh_token_deleted_in_node_opens_nothing_after_the_next_import(node, cutover):
+    gone = node.user(email="gone@node.example")
+    stays = node.user(email="stays@node.example")
+    now = int(time.time())
+    gone_refresh = node_refresh(node, gone, issued_at=now)
+    deleted_refresh = node_refresh(node, stays, issued_at=now)
+    kept_refresh = node_refresh(node, stays, issued_at=now)
+    run_import(node)
+    pair = logged_in(gone)
+    gone_access = node_access_token(User.objects.get(pk=gone["id"]))
+    stays_access = node_access_token(User.objects.get(pk=stays["id"]))
+
+    node.execute("DELETE FROM users WHERE id = %s", [gone["id"]])  # its refresh tokens go with it
+    node.execute("DELETE FROM refresh_tokens WHERE token_hash = %s", [token_hash(deleted_refresh)])
+    out, report = run_import(node)
+
+    gone_user = User.objects.get(pk=gone["id"])  # kept, as every row gone from the source
+    assert not gone_user.is_active
+    assert bearer(gone_access).get(ME).status_code == 401
+    assert bearer(pair["access"]).get(ME).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": gone_refresh}).status_code == 401
+    assert APIClient().post(LOGIN, {"email": gone["email"], "password": PASSWORD}).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": deleted_refresh}).status_code == 401
+    # The user still in the source keeps what the source still has.
+    assert bearer(stays_access).get(ME).status_code == 200
+    assert APIClient().post(REFRESH, {"refresh": kept_refresh}).status_code == 200
+
+    tokens = dict(LegacyRefreshToken.objects.values_list("token_hash", "legacy_id"))
+    assert sorted(report["missing_in_source"], key=lambda row: (row["table"], row["legacy_id"])) == sorted(
+        [
+            {"table": "users", "legacy_id": str(gone["id"]), "id": str(gone["id"]), "access_ended": True},
+            *(
+                {
+                    "table": "refresh_tokens",
+                    "legacy_id": str(tokens[token_hash(raw)]),
+                    "id": str(LegacyRefreshToken.objects.get(token_hash=token_hash(raw)).pk),
+                    "revoked": True,
+                }
+                for raw in (gone_refresh, deleted_refresh)
+            ),
+        ],
+        key=lambda row: (row["table"], row["legacy_id"]),
+    )
+    assert f"users {gone['id']} (Cohortly id {gone['id']}): deactivated, every session ended" in out
+
+    _, again = run_import(node)  # still listed; nothing more to end or revoke
+    assert again["missing_in_source"] == [
+        {"table": "users", "legacy_id": str(gone["id"]), "id": str(gone["id"])}
+    ]

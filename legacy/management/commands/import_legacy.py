@@ -181,7 +181,14 @@ class Command(BaseCommand):
         if report.missing_in_source:
             write(f"Imported earlier but gone from the source ({len(report.missing_in_source)}; kept here):")
             for row in report.missing_in_source[:SHOWN]:
-                write(f"  {row['table']} {row['legacy_id']} (Cohortly id {row['id']})")
+                done = (
+                    ": deactivated, every session ended"
+                    if row.get("access_ended")
+                    else ": revoked"
+                    if row.get("revoked")
+                    else ""
+                )
+                write(f"  {row['table']} {row['legacy_id']} (Cohortly id {row['id']}){done}")
             if len(report.missing_in_source) > SHOWN:
                 write(
                     f"  ... and {len(report.missing_in_source) - SHOWN} more (--report FILE lists them all)"
