@@ -485,12 +485,13 @@ class Importer:
         rows = model.objects.filter(legacy_id__in=ids)
         return set(rows.values_list("pk", flat=True)) if flat else dict(rows.values_list("legacy_id", "pk"))
 
-    def _fresh(self, table: str, rows, known: dict, *, stamp: int) -> list:
-        """The rows new or changed since they were last imported; the rest count as unchanged."""
+    def _fresh(self, table: str, rows, known: dict, *, stamp: int, changed=frozenset()) -> list:
+        """The rows new or changed since they were last imported (or `changed` by what
+        their updated_at doesn't cover); the rest count as unchanged."""
         fresh = []
         for row in rows:
             before = known.get(row["id"])
-            if before is not None and before[stamp] == _utc(row["updated_at"]):
+            if before is not None and before[stamp] == _utc(row["updated_at"]) and row["id"] not in changed:
                 self.report.counts(table).unchanged += 1
             else:
                 fresh.append(row)
@@ -680,10 +681,20 @@ class Importer:
 
     def _bootcamps_batch(self, rows) -> None:
         known = self._imported_between(Bootcamp, rows, "pk", "legacy_updated_at")
-        rows = self._fresh("bootcamps", rows, known, stamp=1)
+        mentors = self._mentors_of(row["id"] for row in rows)
+        # bootcamp_mentors rows have no updated_at, and adding or removing one leaves the
+        # bootcamp's alone: a bootcamp whose mentors differ from Cohortly's is changed too.
+        mentors_here = defaultdict(set)
+        for bootcamp_pk, user_id in Bootcamp.mentors.through.objects.filter(
+            bootcamp_id__in=[pk for pk, _ in known.values()]
+        ).values_list("bootcamp_id", "user_id"):
+            mentors_here[bootcamp_pk].add(user_id)
+        other_mentors = {
+            legacy_id for legacy_id, (pk, _) in known.items() if set(mentors[legacy_id]) != mentors_here[pk]
+        }
+        rows = self._fresh("bootcamps", rows, known, stamp=1, changed=other_mentors)
         if not rows:
             return
-        mentors = self._mentors_of(row["id"] for row in rows)
         people = {row["instructor_id"] for row in rows} | {m for ids in mentors.values() for m in ids}
         roles = dict(User.objects.filter(legacy_id__in=people - {None}).values_list("pk", "role"))
 

@@ -763,3 +763,24 @@ def test_notes_an_earlier_importer_kept_are_continued_not_repeated(node):
     )
     run_import(node)
     assert notes_of(lead) == ["First call.", "Second call."]
+
+
+def test_mentors_added_or_removed_in_node_follow_on_the_next_run(node):
+    first = node.user(role="MENTOR")
+    second = node.user(role="MENTOR")
+    camp = node.bootcamp(mentors=[first])
+    run_import(node)
+    bootcamp = Bootcamp.objects.get(legacy_id=camp["id"])
+    assert list(bootcamp.mentors.values_list("pk", flat=True)) == [first["id"]]
+
+    node.insert("bootcamp_mentors", {"bootcamp_id": camp["id"], "mentor_id": second["id"]})
+    _, report = run_import(node)
+    assert counts(report, "bootcamps")["updated"] == 1
+    assert set(bootcamp.mentors.values_list("pk", flat=True)) == {first["id"], second["id"]}
+
+    node.execute("DELETE FROM bootcamp_mentors WHERE mentor_id = %s", [first["id"]])
+    run_import(node)
+    assert list(bootcamp.mentors.values_list("pk", flat=True)) == [second["id"]]
+
+    out, report = run_import(node)  # nothing changed
+    assert counts(report, "bootcamps")["unchanged"] == 1 and "nothing was created or updated" in out
