@@ -286,6 +286,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
+            "failed": False,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 2),
             "rows_per_second": round(self.rows / self.seconds) if self.seconds else None,

@@ -784,3 +784,48 @@ def test_mentors_added_or_removed_in_node_follow_on_the_next_run(node):
 
     out, report = run_import(node)  # nothing changed
     assert counts(report, "bootcamps")["unchanged"] == 1 and "nothing was created or updated" in out
+
+
+def test_a_run_whose_new_rows_were_all_refused_says_so(node):
+    node.user(email="not-an-email")
+    node.user(password_hash="plain")
+    out, report = run_import(node, expect=1)
+    assert "every row new or changed in the source was refused" in out
+    assert "Nothing new or changed in the source" not in out
+    assert report["failed"] is False and len(report["refused"]) == 2
+
+
+def test_a_run_that_fails_writes_its_failure_to_the_report_file(node, tmp_path):
+    from django.db import connection
+
+    report = tmp_path / "import.json"
+    report.write_text('{"failed": false, "tables": {"users": {"created": 8}}}\n')  # the last good run
+    node.user(email="first@node.example")
+    node.lead(full_name="Boom")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE leads_lead ADD CONSTRAINT test_no_boom CHECK (full_name <> 'Boom')")
+
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "import_legacy", "--source", node.url, "--report", str(report), stdout=_Buffer(), stderr=_Buffer()
+        )
+
+    assert raised.value.returncode == 2
+    saved = json.loads(report.read_text())
+    assert saved["failed"] is True and saved["dry_run"] is False and "tables" not in saved
+    assert (
+        saved["error"].startswith("the import stopped and wrote nothing:")
+        and "test_no_boom" in saved["error"]
+    )
+
+    with pytest.raises(CommandError):
+        call_command(
+            "import_legacy",
+            "--source",
+            "not a url",
+            "--report",
+            str(report),
+            stdout=_Buffer(),
+            stderr=_Buffer(),
+        )
+    assert "can't connect to the source" in json.loads(report.read_text())["error"]

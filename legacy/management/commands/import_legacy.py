@@ -60,7 +60,18 @@ class Command(BaseCommand):
         parser.add_argument("--report", help="also write the report to this file, as JSON")
         parser.add_argument("--batch-size", type=int, default=2000, help="rows read and written at a time")
 
-    def handle(self, *args, source, dry_run, only, mapping, report, batch_size, **options):
+    def handle(self, *args, report, dry_run, **options):
+        try:
+            self._import(report=report, dry_run=dry_run, **options)
+        except Exception as exc:
+            if report and not (isinstance(exc, CommandError) and exc.returncode == 1):
+                # A cron reading the file must not take the last successful run's
+                # report for this one's.
+                failure = {"failed": True, "dry_run": dry_run, "error": first_line(exc)}
+                Path(report).write_text(json.dumps(failure, indent=2) + "\n", encoding="utf-8")
+            raise
+
+    def _import(self, *, source, dry_run, only, mapping, report, batch_size, **options):
         source = source or settings.LEGACY_DATABASE_URL
         if not source:
             raise CommandError(
@@ -153,7 +164,9 @@ class Command(BaseCommand):
             )
         rate = f", {report.rows / report.seconds:,.0f} rows/s" if report.seconds else ""
         write(f"{report.rows:,} rows in {report.seconds:.1f} s{rate}.")
-        if not report.changed:
+        if not report.changed and report.refused:
+            write("Nothing was created or updated: every row new or changed in the source was refused.")
+        elif not report.changed:
             write("Nothing new or changed in the source: nothing was created or updated.")
         if report.refused:
             write(self.style.WARNING(f"Refused ({len(report.refused)}):"))
