@@ -165,7 +165,7 @@ class Command(BaseCommand):
         rate = f", {report.rows / report.seconds:,.0f} rows/s" if report.seconds else ""
         write(f"{report.rows:,} rows in {report.seconds:.1f} s{rate}.")
         if not report.changed and report.refused:
-            write("Nothing was created or updated: every row new or changed in the source was refused.")
+            write("Nothing was created or updated: every row not imported yet or changed was refused.")
         elif not report.changed:
             write("Nothing new or changed in the source: nothing was created or updated.")
         if report.refused:
