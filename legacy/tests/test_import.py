@@ -829,3 +829,18 @@ def test_a_run_that_fails_writes_its_failure_to_the_report_file(node, tmp_path):
             stderr=_Buffer(),
         )
     assert "can't connect to the source" in json.loads(report.read_text())["error"]
+
+
+def test_a_dry_run_names_no_cohortly_id_it_rolls_back(node):
+    company = fill(node)
+    node.enrollment(node.user(), company["web"], status="ACTIVE")  # 3 on 2 seats
+    _, dry = run_import(node, "--dry-run")
+    assert [(b["legacy_id"], b["id"]) for b in dry["over_full_bootcamps"]] == [
+        (str(company["web"]["id"]), None)
+    ]
+
+    _, real = run_import(node)
+    web = Bootcamp.objects.get(legacy_id=company["web"]["id"])
+    assert [b["id"] for b in real["over_full_bootcamps"]] == [web.pk]
+    _, dry_again = run_import(node, "--dry-run")  # it exists now: its id is real
+    assert [b["id"] for b in dry_again["over_full_bootcamps"]] == [web.pk]
