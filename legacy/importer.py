@@ -61,6 +61,10 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 #: What a lead lost in the Node backend says about why (it kept no reason).
 LOST_WITHOUT_REASON = "Marked lost in the Node backend, which kept no reason."
 OPEN_LEAD = set(Lead.OPEN_STATUSES)
+#: Users gone from the source at once past which none is deactivated (both must be
+#: exceeded): Importer._end_access_of_gone_users.
+GONE_AT_MOST = 10
+GONE_SHARE_AT_MOST = 0.05
 #: Unicode category Cc, which Cohortly's names can't hold (accounts.models.name_validator).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 NAME_LENGTH = 150
@@ -262,6 +266,8 @@ class Report:
     refused: list[dict] = field(default_factory=list)
     missing_in_source: list[dict] = field(default_factory=list)
     adjusted: list[dict] = field(default_factory=list)
+    #: What the run chose not to do, and why (a reader must act on these).
+    warnings: list[str] = field(default_factory=list)
     over_full_bootcamps: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -271,6 +277,9 @@ class Report:
     def refuse(self, table: str, legacy_id, reason: str) -> None:
         self.counts(table).refused += 1
         self.refused.append({"table": table, "legacy_id": str(legacy_id), "reason": reason})
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
 
     def adjust(self, table: str, legacy_id, column: str, reason: str) -> None:
         """A value imported otherwise than the source holds it (the row itself came over)."""
@@ -293,6 +302,7 @@ class Report:
             "tables": {table: vars(counts) for table, counts in self.tables.items()},
             "refused": self.refused,
             "adjusted": self.adjusted,
+            "warnings": self.warnings,
             "missing_in_source": self.missing_in_source,
             "over_full_bootcamps": self.over_full_bootcamps,
         }
@@ -367,7 +377,16 @@ class Importer:
     range lookup (`_imported_between`), and a row whose `updated_at` hasn't moved is
     counted unchanged before anything is built for it."""
 
-    def __init__(self, connection: psycopg.Connection, mapping: Mapping, *, progress, batch_size: int = 2000):
+    def __init__(
+        self,
+        connection: psycopg.Connection,
+        mapping: Mapping,
+        *,
+        progress,
+        batch_size: int = 2000,
+        end_access_of_many_gone: bool = False,
+    ):
+        self.end_access_of_many_gone = end_access_of_many_gone
         self.source = connection
         self.mapping = mapping
         self.progress = progress
@@ -623,11 +642,14 @@ class Importer:
             _, _, _, was_active, _, stored = known[user.pk]
             state = states.get(user.pk)
             node_hash_before = state.password_hash if state else _node_hash(stored)
-            if node_hash_before == row["password_hash"]:
+            if node_hash_before is None or node_hash_before == row["password_hash"]:
                 # Unchanged in the Node backend: keep what Cohortly holds, which a
-                # login may have upgraded to Argon2 (or the user changed here).
+                # login may have upgraded to Argon2 (or the user changed here). With
+                # no record of the Node hash at all (upgraded here before the importer
+                # kept one), Cohortly's is kept too, and this one is the record from
+                # now on: a later change to it in the Node backend then wins.
                 user.password = stored
-            elif node_hash_before is not None:
+            else:
                 ending.add(user.pk)  # a new password in the Node backend: it wins
             if was_active and not user.is_active:
                 ending.add(user.pk)
@@ -1059,36 +1081,69 @@ class Importer:
             self._col(table, "id"), self.mapping.table(table), self._col(table, "id")
         )
         rows = model.objects.filter(legacy_id__isnull=False).order_by("pk").values_list("legacy_id", "pk")
-        batch = []
+        missing, batch, imported = [], [], 0
         for row in rows.iterator(chunk_size=self.batch_size):
             batch.append(row)
+            imported += 1
             if len(batch) == self.batch_size:
-                self._report_missing(table, query, batch)
+                missing += self._missing(query, batch)
                 batch = []
-        self._report_missing(table, query, batch)
-
-    def _report_missing(self, table, query, batch) -> None:
-        if not batch:
-            return
-        present = {
-            row[0] for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
-        }
-        missing = [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
-        ended = self._end_access_of_gone_users([pk for _, pk in missing]) if table == "users" else set()
+        missing += self._missing(query, batch)
+        ended = self._end_access_of_gone_users(missing, imported) if table == "users" else set()
         self.report.missing_in_source.extend(
             {"table": table, "legacy_id": str(legacy_id), "id": str(pk)}
             | ({"access_ended": True} if pk in ended else {})
             for legacy_id, pk in missing
         )
 
-    @staticmethod
-    def _end_access_of_gone_users(pks) -> set:
+    def _missing(self, query, batch) -> list:
+        if not batch:
+            return []
+        present = {
+            row[0] for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
+        }
+        return [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
+
+    def _end_access_of_gone_users(self, missing, imported: int) -> set:
         """A user deleted in the Node backend (a ban, an erasure request) loses access
         here too: deactivated, every session ended. The row itself stays, as every
-        row gone from the source does."""
+        row gone from the source does; its import stamp is cleared, so that should the
+        row come back, it is imported again as the source has it.
+
+        Not when many go at once: more than GONE_AT_MOST users and GONE_SHARE_AT_MOST
+        of those imported is a source that lost its users (a wrong --source, a
+        truncated table), not a day's deletions. Then nobody is deactivated and the
+        report says why, unless the run was told to (`end_access_of_many_gone`).
+        Nor the last active ADMIN: Cohortly keeps one."""
+        gone = list(User.objects.filter(pk__in=[pk for _, pk in missing], is_active=True).order_by("pk"))
+        if not gone:
+            return set()
+        if (
+            len(gone) > GONE_AT_MOST
+            and len(gone) > imported * GONE_SHARE_AT_MOST
+            and not self.end_access_of_many_gone
+        ):
+            self.report.warn(
+                f"{len(gone):,} of the {imported:,} imported users are gone from the source and still active "
+                f"here: more than {GONE_SHARE_AT_MOST:.0%}, so none was deactivated. Check --source; if the "
+                "Node backend really deleted them, run again with --end-access-of-many-gone."
+            )
+            return set()
+        gone_pks = {user.pk for user in gone}
+        admins_stay = (
+            User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk__in=gone_pks).exists()
+        )
         ended = set()
-        for user in User.objects.filter(pk__in=pks, is_active=True):
-            User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
+        for user in gone:
+            if user.role == User.Role.ADMIN and not admins_stay:
+                self.report.warn(
+                    f"users {user.legacy_id} ({user.email}) is gone from the source but stays active: "
+                    "Cohortly's last active ADMIN."
+                )
+                continue
+            User.objects.filter(pk=user.pk).update(
+                is_active=False, legacy_updated_at=None, updated_at=timezone.now()
+            )
             user_logout_all(user=user)
             ended.add(user.pk)
         return ended

@@ -197,3 +197,56 @@ def test_a_user_or_refresh_token_deleted_in_node_opens_nothing_after_the_next_im
     assert again["missing_in_source"] == [
         {"table": "users", "legacy_id": str(gone["id"]), "id": str(gone["id"])}
     ]
+
+
+def test_a_user_upgraded_here_before_node_hashes_were_kept_keeps_their_password_and_sessions(node, cutover):
+    """Users who signed in to Cohortly before the importer remembered Node hashes
+    have no record of theirs: a Node change to anything but the password keeps
+    Cohortly's hash and sessions, and that Node hash becomes the record; a new
+    password in the Node backend after that wins, as for everyone."""
+    from legacy.models import LegacyUserState
+
+    person = node.user(email="early@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    pair = logged_in(person)
+    LegacyUserState.objects.filter(user_id=person["id"]).delete()  # as before the importer kept them
+    upgraded = User.objects.get(pk=person["id"]).password
+
+    change(node, person, "phone = '+49 30 555 0102'", minutes_ago=2)
+    run_import(node)
+    user = User.objects.get(pk=person["id"])
+    assert (user.password, user.phone) == (upgraded, "+49 30 555 0102")
+    assert bearer(pair["access"]).get(ME).status_code == 200
+
+    new_hash = bcrypt.hashpw(NEW_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    change(node, person, "password_hash = %s", [new_hash], minutes_ago=1)
+    run_import(node)
+    assert User.objects.get(pk=person["id"]).password == f"legacy_bcrypt${new_hash}"
+    assert bearer(pair["access"]).get(ME).status_code == 401
+
+
+def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(node, cutover):
+    """A wrong --source or a truncated users table is not a day's deletions: past
+    10 users and 5% of those imported gone at once, nobody is deactivated and the
+    report says why; --end-access-of-many-gone does it. A deactivated user who comes
+    back to the source is imported again, active. The last active ADMIN stays."""
+    admin = node.user(email="boss@node.example", role="ADMIN")
+    people = [node.user(email=f"gone{n}@node.example") for n in range(12)]
+    run_import(node)
+    node.execute("DELETE FROM users WHERE email LIKE 'gone%' OR role = 'ADMIN'")
+
+    out, report = run_import(node)
+    assert User.objects.filter(legacy_id__isnull=False, is_active=True).count() == 13
+    assert "13 of the 13 imported users are gone from the source" in out
+    assert "--end-access-of-many-gone" in report["warnings"][0]
+    assert not any(row.get("access_ended") for row in report["missing_in_source"])
+
+    out, report = run_import(node, "--end-access-of-many-gone")
+    assert User.objects.filter(legacy_id__isnull=False, is_active=True).get().email == admin["email"]
+    assert "Cohortly's last active ADMIN" in out
+    assert sum(bool(row.get("access_ended")) for row in report["missing_in_source"]) == 12
+
+    back = people[0]
+    node.user(id=back["id"], email=back["email"], updated_at=back["updated_at"])  # restored, as it was
+    run_import(node, "--end-access-of-many-gone")
+    assert User.objects.get(pk=back["id"]).is_active

@@ -59,6 +59,11 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", help="the mapping file (default: legacy/mapping.toml)")
         parser.add_argument("--report", help="also write the report to this file, as JSON")
         parser.add_argument("--batch-size", type=int, default=2000, help="rows read and written at a time")
+        parser.add_argument(
+            "--end-access-of-many-gone",
+            action="store_true",
+            help="deactivate users gone from the source even when more than 10 and 5%% of them went at once",
+        )
 
     def handle(self, *args, report, dry_run, **options):
         try:
@@ -71,7 +76,9 @@ class Command(BaseCommand):
                 Path(report).write_text(json.dumps(failure, indent=2) + "\n", encoding="utf-8")
             raise
 
-    def _import(self, *, source, dry_run, only, mapping, report, batch_size, **options):
+    def _import(
+        self, *, source, dry_run, only, mapping, report, batch_size, end_access_of_many_gone=False, **options
+    ):
         source = source or settings.LEGACY_DATABASE_URL
         if not source:
             raise CommandError(
@@ -95,7 +102,13 @@ class Command(BaseCommand):
                     mapping.check_source(cursor, [name for table in tables for name in READS[table]])
                 except MappingError as exc:
                     raise CommandError(str(exc), returncode=2) from exc
-            importer = Importer(connection, mapping, progress=self._progress, batch_size=batch_size)
+            importer = Importer(
+                connection,
+                mapping,
+                progress=self._progress,
+                batch_size=batch_size,
+                end_access_of_many_gone=end_access_of_many_gone,
+            )
             importer.report.dry_run = dry_run
             try:
                 with transaction.atomic():
@@ -191,6 +204,8 @@ class Command(BaseCommand):
                     f"  {bootcamp['title']} ({bootcamp['legacy_id']}): "
                     f"{bootcamp['seats_taken']} of {bootcamp['capacity']} seats taken"
                 )
+        for warning in report.warnings:
+            write(self.style.WARNING(warning))
         if report.missing_in_source:
             write(f"Imported earlier but gone from the source ({len(report.missing_in_source)}; kept here):")
             for row in report.missing_in_source[:SHOWN]:
