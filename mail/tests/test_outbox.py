@@ -31,6 +31,16 @@ def admin_web(client, admin_user):
     return client
 
 
+def run_action(client, changelist: str, action: str, *objects) -> str:
+    """Run an admin action on `objects` from `changelist` (a URL name); the page it ends on."""
+    response = client.post(
+        reverse(changelist),
+        {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects]},
+        follow=True,
+    )
+    return response.content.decode()
+
+
 def test_nothing_is_sent_to_a_suppressed_address_but_the_reset_they_ask_for(
     anon_client, django_capture_on_commit_callbacks, caplog
 ):
@@ -113,12 +123,8 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
     page = client.get(reverse("admin:mail_outboundemail_changelist")).content.decode()
     for text in ("ada@example.com", "welcome", "failed", "ConnectionRefusedError", "req-9"):
         assert text in page
-    response = client.post(
-        reverse("admin:mail_outboundemail_changelist"),
-        {"action": "retry_now", ACTION_CHECKBOX_NAME: [email.pk]},
-        follow=True,
-    )
-    assert "1 email(s) queued again." in response.content.decode()
+    page = run_action(client, "admin:mail_outboundemail_changelist", "retry_now", email)
+    assert "1 email(s) queued again." in page
     run_worker()
     assert (email.status, email.attempts) == (Status.SENT, 3)
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
@@ -126,37 +132,24 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
 
 def test_retry_now_refuses_what_did_not_fail(admin_web):
     sent = OutboundEmailFactory(status=Status.SENT)
-    response = admin_web.post(
-        reverse("admin:mail_outboundemail_changelist"),
-        {"action": "retry_now", ACTION_CHECKBOX_NAME: [sent.pk]},
-        follow=True,
-    )
-    assert "Only failed emails are retried" in response.content.decode()
+    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", sent)
+    assert "Only failed emails are retried" in page
     assert mail.outbox == []
 
 
 def test_remove_from_suppression(admin_web):
     kept = SuppressedAddressFactory(address="kept@example.com")
     gone = SuppressedAddressFactory(address="back@example.com")
-    response = admin_web.post(
-        reverse("admin:mail_suppressedaddress_changelist"),
-        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [gone.pk]},
-        follow=True,
-    )
-    assert "1 address(es) removed from the suppression list: they may be mailed again." in (
-        response.content.decode()
-    )
+    page = run_action(admin_web, "admin:mail_suppressedaddress_changelist", "remove_from_suppression", gone)
+    assert "1 address(es) removed from the suppression list: they may be mailed again." in page
     assert list(SuppressedAddress.objects.values_list("address", flat=True)) == [kept.address]
 
     # From the outbox: one recipient suppressed, one that never was. Each is said.
     bounced = OutboundEmailFactory(to="kept@example.com", status=Status.BOUNCED)
     sent = OutboundEmailFactory(to="fine@example.com", status=Status.SENT)
-    response = admin_web.post(
-        reverse("admin:mail_outboundemail_changelist"),
-        {"action": "remove_from_suppression", ACTION_CHECKBOX_NAME: [bounced.pk, sent.pk]},
-        follow=True,
+    page = run_action(
+        admin_web, "admin:mail_outboundemail_changelist", "remove_from_suppression", bounced, sent
     )
-    page = response.content.decode()
     assert "1 address(es) removed from the suppression list" in page
     assert "1 address(es) weren&#x27;t on the suppression list: nothing to remove." in page
     assert not SuppressedAddress.objects.exists()
@@ -199,12 +192,7 @@ def test_retry_now_sends_a_queued_email_whose_worker_died_mid_send(admin_web):
     recent = OutboundEmailFactory(status=Status.QUEUED, attempts=1, to="sending@example.com")
     OutboundEmail.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
     OutboundEmail.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
-    response = admin_web.post(
-        reverse("admin:mail_outboundemail_changelist"),
-        {"action": "retry_now", ACTION_CHECKBOX_NAME: [stuck.pk, recent.pk]},
-        follow=True,
-    )
-    page = response.content.decode()
+    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", stuck, recent)
     assert "1 email(s) queued again." in page
     assert "queued ones whose sending stopped over 10 minutes ago" in page
     stuck.refresh_from_db()  # the test settings' immediate task backend has sent it already
