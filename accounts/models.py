@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from cohortly.models import ImportedFromLegacy, TimeStampedModel
+from mail.selectors import normalize
 
 # At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
 # not $, which would let a trailing line break through.
@@ -34,8 +35,10 @@ SESSION_CLAIM = "sid"
 
 
 def normalize_email(email: str) -> str:
-    """Emails are stored lower-cased so that uniqueness ignores case."""
-    return (email or "").strip().lower()
+    """Emails are stored as mail.selectors.normalize writes them (trimmed,
+    lower-cased, the domain in ASCII), so that uniqueness ignores case and one
+    mailbox has one spelling."""
+    return normalize(email)
 
 
 class UserManager(BaseUserManager):

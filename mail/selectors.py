@@ -1,13 +1,26 @@
 """Reads of the outbox and the suppression list."""
 
+import contextlib
+
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils.encoding import punycode
 
 from mail.models import SuppressedAddress
 
 
 def normalize(address: str) -> str:
-    return (address or "").strip().lower()
+    """An email address as Cohortly stores and compares it: trimmed, lower-cased,
+    and an internationalised domain in its ASCII (IDNA) form, which is how mail is
+    sent to it and how the provider reports on it ("zoe@exämple.com" is
+    "zoe@xn--exmple-cua.com"): one mailbox, one spelling. A domain IDNA can't
+    write is left as it is, for the address's validation to refuse."""
+    address = (address or "").strip().lower()
+    local, at, domain = address.rpartition("@")
+    if at and not domain.isascii():
+        with contextlib.suppress(UnicodeError):
+            address = f"{local}@{punycode(domain)}"
+    return address
 
 
 def suppression_for(address: str) -> SuppressedAddress | None:

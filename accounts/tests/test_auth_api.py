@@ -449,3 +449,19 @@ def test_what_a_stranger_types_is_never_mailed_to_an_address_nobody_has_proven(
     for message in mail.outbox:
         assert "evil" not in message.subject and "evil" not in message.body, (message.subject, message.body)
         assert message.body.startswith("Hello,"), message.body[:40]
+
+
+def test_an_internationalised_domain_is_one_mailbox_however_it_is_written(
+    anon_client, django_capture_on_commit_callbacks
+):
+    """Mail goes to, and SendGrid reports on, the ASCII form of the domain: it is
+    the one Cohortly stores, so the Unicode form can't open a second account."""
+    first = {**NEW_USER, "email": "Zoe@Exämple.com"}
+    again = {**NEW_USER, "email": "zoe@xn--exmple-cua.com", "full_name": "Other"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert anon_client.post(REGISTER, first, format="json").status_code == 202
+        assert anon_client.post(REGISTER, again, format="json").status_code == 202
+    assert list(User.objects.values_list("email", flat=True)) == ["zoe@xn--exmple-cua.com"]
+    assert [m.to for m in mail.outbox] == [
+        ["zoe@xn--exmple-cua.com"]
+    ] * 2  # the welcome, then "already has one"

@@ -267,3 +267,17 @@ def test_a_time_that_cannot_be_read_is_a_400_not_a_500(client, webhook_settings,
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "parse_error"
     assert not DeliveryEvent.objects.exists()
+
+
+def test_a_bounce_reported_in_ascii_suppresses_the_address_registered_in_unicode(
+    client, webhook_settings, webhook_auth
+):
+    from mail.selectors import suppression_for
+
+    email = OutboundEmailFactory(to="zoe@xn--exmple-cua.com")
+    bounce = {
+        **sendgrid_event(email, "bounce", type="bounce", reason="550"),
+        "email": "zoe@xn--exmple-cua.com",
+    }
+    assert post(client, [bounce], **webhook_auth).status_code == 200
+    assert suppression_for("Zoe@Exämple.com") is not None
