@@ -119,9 +119,10 @@ def _suppression_reason(event: AnymailTrackingEvent) -> str | None:
 
 def _storable(value):
     """`value` (a provider's JSON) as PostgreSQL stores it: no NUL characters in
-    text (keys too), and no NaN or infinity, which JSON can't hold."""
+    text (keys too), no lone surrogates (JSON can escape them, UTF-8 can't hold
+    them: each becomes U+FFFD), and no NaN or infinity, which JSON can't hold."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return value.replace("\x00", "").encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

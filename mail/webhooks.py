@@ -8,21 +8,33 @@ address), answers anymail's refusals as 401 and an unreadable body as 400 in the
 project's error shape, and stores what the signal carries.
 """
 
+import logging
+
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cohortly.exceptions import error_body
 from mail import services
 
+logger = logging.getLogger(__name__)
+
 _sendgrid_tracking = SendGridTrackingWebhookView.as_view()
 
 
 def record_tracking_event(sender, event, esp_name, **kwargs):
-    services.delivery_event_record(event=event, provider=esp_name)
+    # Each event on its own (a savepoint inside the batch's transaction): one whose
+    # values the database still refuses is logged with what it carried and skipped,
+    # and the rest of the batch (a real bounce among them) is stored. A database
+    # that can't be reached fails the batch, which SendGrid then posts again.
+    try:
+        with transaction.atomic():
+            services.delivery_event_record(event=event, provider=esp_name)
+    except (DataError, IntegrityError, ValueError):
+        logger.exception("%s event not stored, the rest of its batch is: %r", esp_name, event.esp_event)
 
 
 @csrf_exempt

@@ -235,8 +235,19 @@ def test_sent_mail_carries_the_id_its_events_come_back_with(
         {"extra": {"deep\x00key": ["a\x00b", float("inf")]}},
         {"sg_event_id": "x" * 300},
         {"email": "a" * 250 + "@example.com"},
+        {"reason": "\ud800"},
+        {"extra": {"\udfff": "\udbff"}},
     ],
-    ids=["nul in reason", "nul in response", "nan", "nested nul and inf", "long event id", "long email"],
+    ids=[
+        "nul in reason",
+        "nul in response",
+        "nan",
+        "nested nul and inf",
+        "long event id",
+        "long email",
+        "lone surrogate in reason",
+        "lone surrogates in the payload",
+    ],
 )
 def test_an_odd_event_is_stored_as_best_it_can_be_and_the_batch_still_counts(
     client, webhook_settings, webhook_auth, odd
