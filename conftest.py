@@ -145,6 +145,46 @@ def assert_error(response, status, code=None, attr=None):
 
 
 @pytest.fixture
+def hold_lock():
+    """hold_lock(obj): another connection (a thread of its own) takes the row lock
+    of `obj` (a model instance) and keeps it until release() (or the test's end).
+    PostgreSQL: SQLite has no row locks."""
+    import threading
+
+    from django.db import connection as db_connection
+    from django.db import transaction
+
+    releases = []
+
+    def hold(obj):
+        locked, done = threading.Event(), threading.Event()
+
+        def run():
+            try:
+                with transaction.atomic():
+                    type(obj).objects.select_for_update().get(pk=obj.pk)
+                    locked.set()
+                    done.wait(30)
+            finally:
+                db_connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+
+        def release():
+            done.set()
+            thread.join(30)
+
+        releases.append(release)
+        assert locked.wait(10), "the other connection never got the lock"
+        return release
+
+    yield hold
+    for release in releases:
+        release()
+
+
+@pytest.fixture
 def no_query_cache(settings):
     """Every query runs: for tests of the queries themselves, not of what the
     response cache (cohortly.caching) would answer instead."""

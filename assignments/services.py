@@ -20,6 +20,7 @@ from assignments.permissions import can_author_assignments, can_grade
 from bootcamps.models import Bootcamp
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict, NotAllowed
+from cohortly.locking import lock_row
 from enrollments.models import Enrollment
 
 # Error codes of the rules below (the API serializers declare them, so the
@@ -31,6 +32,8 @@ NOT_PUBLISHED = "not_published"
 #: The fields of an assignment that can be changed after it is created (its
 #: bootcamp cannot: its submissions and grades belong to that bootcamp).
 ASSIGNMENT_EDITABLE_FIELDS = ("title", "description", "due_at", "max_score", "is_published")
+
+ASSIGNMENT_BUSY = "This assignment is being changed by another request; try again in a moment."
 
 
 def _check_author(*, user: User, bootcamp: Bootcamp) -> None:
@@ -111,7 +114,8 @@ def _recount_late(assignment: Assignment) -> None:
 def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -> Assignment:
     """Change any of ASSIGNMENT_EDITABLE_FIELDS. Moving the due date re-flags
     late submissions; the maximum cannot go below a score already given."""
-    assignment = Assignment.objects.select_for_update().select_related("bootcamp").get(pk=assignment.pk)
+    # The assignment's row alone (its bootcamp's is the seat lock, not this edit's).
+    assignment = lock_row(Assignment.objects, pk=assignment.pk, busy_message=ASSIGNMENT_BUSY)
     _check_author(user=updated_by, bootcamp=assignment.bootcamp)
     for name, value in data.items():
         if name not in ASSIGNMENT_EDITABLE_FIELDS:
@@ -159,9 +163,10 @@ def _check_can_submit(*, assignment: Assignment, student: User) -> None:
 def _lock_assignment(pk) -> Assignment:
     """The assignment's row, locked against a concurrent assignment_update (which
     moves the due date or the maximum) until the transaction ends. Grading and
-    handing in lock it without blocking reads; they queue behind an edit, and
-    behind each other on the same assignment, for the few milliseconds each takes."""
-    return Assignment.objects.select_for_update(no_key=True).get(pk=pk)
+    handing in queue behind an edit, and behind each other on the same assignment,
+    for the few milliseconds each takes; never longer than cohortly.locking's
+    LOCK_TIMEOUT (then Busy, a 503 to retry)."""
+    return lock_row(Assignment.objects, pk=pk, busy_message=ASSIGNMENT_BUSY)
 
 
 def _lock_submission(*, assignment: Assignment, student: User) -> Submission | None:

@@ -476,3 +476,33 @@ def test_the_graded_filter_reads_true_and_false_either_way(admin_client, value, 
     submissions = [GradedSubmissionFactory(), SubmissionFactory()]
     body = admin_client.get("/api/v1/submissions/", {"graded": value}).json()
     assert [row["id"] for row in body["results"]] == [submissions[0 if graded else 1].id]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_handing_in_behind_a_held_assignment_is_busy_not_hung(hold_lock, mailoutbox):
+    """Handing in waits for an edit of its assignment at most LOCK_TIMEOUT (3 s),
+    then answers 503 busy with nothing stored, as the seat lock does."""
+    import time
+
+    from assignments.tests.factories import staffed_bootcamp
+    from conftest import auth_client
+
+    bootcamp, _, _ = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    client = auth_client(student)
+    client.raise_request_exception = False
+    release = hold_lock(assignment)
+
+    started = time.monotonic()
+    response = client.post(nested(assignment), {"content": "done"}, format="json")
+    waited = time.monotonic() - started
+    body = assert_error(response, 503, code="busy")
+    assert "This assignment is being changed by another request" in body["errors"][0]["detail"]
+    assert 2.5 < waited < 8, waited
+    assert not Submission.objects.exists() and mailoutbox == []
+
+    release()
+    assert client.post(nested(assignment), {"content": "done"}, format="json").status_code == 201

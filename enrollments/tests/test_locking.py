@@ -5,11 +5,9 @@ a clear "busy" answer in the API's error shape, with nothing stored.
 PostgreSQL only: SQLite has no row locks (it serialises whole writes).
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection, transaction
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
@@ -26,40 +24,6 @@ def client_of(user):
     # as a real server does instead of re-raising it in the test.
     client.raise_request_exception = False
     return client
-
-
-@pytest.fixture
-def hold_lock():
-    """hold_lock(bootcamp): another connection (a thread of its own) takes the
-    bootcamp's row lock and keeps it until release() (or the test's end)."""
-    releases = []
-
-    def hold(bootcamp):
-        locked, done = threading.Event(), threading.Event()
-
-        def run():
-            try:
-                with transaction.atomic():
-                    Bootcamp.objects.select_for_update().get(pk=bootcamp.pk)
-                    locked.set()
-                    done.wait(30)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-
-        def release():
-            done.set()
-            thread.join(30)
-
-        releases.append(release)
-        assert locked.wait(10), "the other connection never got the lock"
-        return release
-
-    yield hold
-    for release in releases:
-        release()
 
 
 def test_an_enrollment_behind_a_held_seat_lock_is_busy_not_hung(hold_lock, make_user, mailoutbox):
