@@ -84,3 +84,41 @@ def test_services_know_no_http():
             if name in ("rest_framework", "cohortly.exceptions") or name.startswith("rest_framework.")
         )
         assert http == [], f"{app}/services.py imports {http}"
+
+
+def _database_error(cause):
+    """The OperationalError Django raises, with the driver's error as its cause."""
+    from django.db import OperationalError
+
+    try:
+        raise OperationalError(str(cause)) from cause
+    except OperationalError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    "cause, outage",
+    [
+        ("connection refused", True),  # the driver never reached a server: no SQLSTATE
+        ("AdminShutdown", True),
+        ("ConnectionFailure", True),
+        ("LockNotAvailable", True),  # a lock wait that ran out: retry
+        ("DeadlockDetected", False),  # a bug to see whole
+        ("SerializationFailure", False),
+    ],
+)
+def test_only_an_unreachable_database_is_a_503_page(rf, cause, outage):
+    """Outside the API, a database that can't be reached is a 503 page; anything
+    else it refused stays a 500 with its traceback (the middleware steps aside)."""
+    import psycopg
+
+    from cohortly.middleware import DatabaseUnavailableIs503
+
+    error = getattr(psycopg.errors, cause)(cause) if cause[0].isupper() else psycopg.OperationalError(cause)
+    response = DatabaseUnavailableIs503(lambda request: None).process_exception(
+        rf.get("/sales/"), _database_error(error)
+    )
+    if outage:
+        assert response.status_code == 503 and b"Cohortly is unavailable for a moment" in response.content
+    else:
+        assert response is None
