@@ -84,13 +84,16 @@ if os.path.isdir(_SHM):
 # /metrics (cohortly.metrics) sums every worker's counts: prometheus-client's multiprocess
 # mode, where each worker writes its own files here. Set before the app is imported,
 # which is when the client reads it.
-#: The directory this server made for itself (None when the environment named one): it goes
-#: when the server stops, so restarts don't leave one behind each in /dev/shm.
-_OWN_METRICS_DIR = None
+# A directory this server makes for itself goes when it stops, so restarts don't leave one
+# behind each in /dev/shm. The master that made it is noted beside it: gunicorn reads this
+# file again on a reload (HUP) in the same master, which keeps it; a new master started by
+# an upgrade (USR2) inherits both and neither makes nor removes one.
+_MADE_BY = "COHORTLY_METRICS_DIR_MADE_BY"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
         prefix="cohortly-metrics-", dir=_SHM if os.path.isdir(_SHM) else None
     )
+    os.environ[_MADE_BY] = str(os.getpid())
 
 
 def on_starting(server):
@@ -101,8 +104,10 @@ def on_starting(server):
 
 
 def on_exit(server):
-    if _OWN_METRICS_DIR:
-        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
+    # Not while a master this one started by an upgrade (USR2) still uses the directory.
+    made_here = os.environ.get(_MADE_BY) == str(os.getpid())
+    if made_here and not getattr(server, "reexec_pid", 0):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):
