@@ -66,6 +66,7 @@ serve: install
 # The task worker beside `make serve` (another terminal, or its own service):
 # sends the outbox's email and retries failed sends, with TASKS_BACKEND=database.
 worker: export DEBUG = false
+worker: export TASKS_BACKEND ?= database
 worker: install
 	@if [ -z "$$SECRET_KEY" ] && ! grep -qs '^SECRET_KEY=.' .env; then \
 	  echo "make worker runs with DEBUG off and needs the SECRET_KEY make serve uses (.env or the environment)." >&2; \

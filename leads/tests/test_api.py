@@ -602,7 +602,7 @@ def test_activities_are_paginated(sales_client, sales_user, django_assert_num_qu
 
 def test_convert(sales_client, django_capture_on_commit_callbacks):
     bootcamp = BootcampFactory()
-    lead = LeadFactory(email="ana@example.org", status=Status.QUALIFIED)
+    lead = LeadFactory(email="ana@example.org", full_name="Visit evil.example now", status=Status.QUALIFIED)
     with django_capture_on_commit_callbacks(execute=True):
         response = sales_client.post(f"{detail(lead)}convert/", {"bootcamp": bootcamp.pk}, format="json")
     assert response.status_code == 200, response.content
@@ -616,6 +616,8 @@ def test_convert(sales_client, django_capture_on_commit_callbacks):
     assert enrollment.student == student and enrollment.bootcamp == bootcamp
     invitation = [m for m in mail.outbox if "set your Cohortly password" in m.subject]
     assert len(invitation) == 1 and "/reset-password?uid=" in invitation[0].body
+    # The name came with the public form: not mailed to an address nobody has proven yet.
+    assert invitation[0].body.startswith("Hello,") and "evil" not in invitation[0].body
 
     again = sales_client.post(f"{detail(lead)}convert/", {"bootcamp": bootcamp.pk}, format="json")
     assert_error(again, 409, code="already_converted")
