@@ -34,6 +34,7 @@ from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoade
 
 from accounts.models import User, normalize_email, phone_validator
 from accounts.services import user_logout_all
+from accounts.signals import user_role_changing
 from assignments.models import Assignment
 from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
@@ -631,6 +632,8 @@ class Importer:
                 self.report.refuse("users", row["id"], f"email {user.email} belongs to {whose}")
             elif user.pk in known and known[user.pk][1] is None:
                 self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
+            elif user.pk in known and (refusal := self._change_refusal(user, *known[user.pk][2:4])):
+                self.report.refuse("users", row["id"], refusal)
             else:
                 writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
@@ -664,6 +667,27 @@ class Importer:
                 # role is read from the user row at each request.
                 user_logout_all(user=user)
         self._remember_users(writable, states, ending)
+
+    @staticmethod
+    def _change_refusal(user: User, was_active: bool, role: str) -> str | None:
+        """Why Cohortly can't take this change of an imported user, or None: what an
+        ADMIN's change here may not do, the Node backend's may not either. The role
+        stays while the user holds something by it (a seat, a place on a bootcamp's
+        staff: accounts.signals.user_role_changing), and the last active ADMIN stays
+        one. The row is refused with the reason until either side changes."""
+        if user.role != role:
+            try:
+                stored = User(pk=user.pk, email=user.email, role=role)
+                user_role_changing.send(sender=User, user=stored, role=user.role)
+            except ValidationError as exc:
+                return f"role {role} to {user.role}: {' '.join(exc.messages)}"
+        leaves_admins = role == User.Role.ADMIN and was_active and not (user.is_active and user.role == role)
+        if (
+            leaves_admins
+            and not User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+        ):
+            return "this would leave Cohortly without an active ADMIN"
+        return None
 
     def _remember_users(self, writable, states: dict, ending: set) -> None:
         """Each written user's Node hash, and, for those whose sessions just ended,

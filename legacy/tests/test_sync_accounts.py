@@ -250,3 +250,26 @@ def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(
     node.user(id=back["id"], email=back["email"], updated_at=back["updated_at"])  # restored, as it was
     run_import(node, "--end-access-of-many-gone")
     assert User.objects.get(pk=back["id"]).is_active
+
+
+def test_a_role_change_in_node_cohortly_would_refuse_is_refused_with_the_reason(node, cutover):
+    """What an ADMIN may not do here, the Node backend's change may not either: a
+    student holding a seat stays a student, and the last active ADMIN stays one.
+    The row is refused (with the reason) until either side changes; the rest imports."""
+    student = node.user(email="seated@node.example", role="STUDENT", updated_at=naive_utc(-30))
+    admin = node.user(email="only-admin@node.example", role="ADMIN", updated_at=naive_utc(-30))
+    node.enrollment(student, node.bootcamp(), status="ACTIVE")
+    run_import(node)
+
+    change(node, student, "role = 'MENTOR', full_name = 'Renamed'")
+    change(node, admin, "role = 'SALES'")
+    _, report = run_import(node, expect=1)  # 1: some rows were refused
+
+    assert User.objects.get(pk=student["id"]).role == "STUDENT"
+    assert User.objects.get(pk=admin["id"]).role == "ADMIN"
+    reasons = {row["legacy_id"]: row["reason"] for row in report["refused"]}
+    assert (
+        "role STUDENT to MENTOR: This student holds 1 active or waitlisted enrollment"
+        in reasons[str(student["id"])]
+    )
+    assert reasons[str(admin["id"])] == "this would leave Cohortly without an active ADMIN"
