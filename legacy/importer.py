@@ -292,7 +292,10 @@ class Report:
 
     @property
     def changed(self) -> bool:
-        return any(counts.created or counts.updated for counts in self.tables.values())
+        """Whether the run wrote anything: rows created or updated, or access ended
+        for what the source no longer has (a user deactivated, a token revoked)."""
+        rows = any(counts.created or counts.updated for counts in self.tables.values())
+        return rows or any(row.get("access_ended") or row.get("revoked") for row in self.missing_in_source)
 
     def as_dict(self) -> dict:
         return {

@@ -192,6 +192,7 @@ def test_a_user_or_refresh_token_deleted_in_node_opens_nothing_after_the_next_im
         key=lambda row: (row["table"], row["legacy_id"]),
     )
     assert f"users {gone['id']} (Cohortly id {gone['id']}): deactivated, every session ended" in out
+    assert "Nothing new or changed" not in out  # it ended access: that is a change
 
     _, again = run_import(node)  # still listed; nothing more to end or revoke
     assert again["missing_in_source"] == [
