@@ -291,6 +291,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")
 }
+# The provider's API call waits as long as SMTP would (anymail's own default is 30 s,
+# gunicorn's whole request timeout, for a send made inside a request).
+ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT") or EMAIL_TIMEOUT)
 
 # --- Background tasks (django-tasks) ----------------------------------------------
 # Outgoing mail is a task. Development and tests run tasks immediately; production

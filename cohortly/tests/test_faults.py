@@ -252,3 +252,33 @@ def test_a_redis_answering_errors_lets_logins_through_and_is_logged(
     assert statuses == [200, 200, 200]
     logged = [r for r in caplog.records if r.name == "cohortly.throttling"]
     assert len(logged) == 1 and "let through" in logged[0].getMessage()
+
+
+def test_a_hung_mail_provider_costs_a_request_email_timeout_not_gunicorns(
+    settings, anon_client, django_capture_on_commit_callbacks
+):
+    """With the immediate task backend a send runs inside the request: a provider
+    that accepts the connection and never answers is given up after the timeout
+    (ANYMAIL REQUESTS_TIMEOUT, EMAIL_TIMEOUT by default; 1 s here), the request
+    still answers, and the outbox shows the failure."""
+    import socket
+
+    from mail.models import OutboundEmail
+
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    port = listener.getsockname()[1]
+    settings.EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+    settings.ANYMAIL = {
+        "SENDGRID_API_KEY": "SG.test",
+        "SENDGRID_API_URL": f"http://127.0.0.1:{port}/v3/",
+        "REQUESTS_TIMEOUT": 1.0,
+    }
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # the send, as the commit runs it
+            response = anon_client.post(REGISTER, NEW_USER, format="json")
+    finally:
+        listener.close()
+    assert response.status_code == 202
+    email = OutboundEmail.objects.get(to="fault@example.com")
+    assert email.status == OutboundEmail.Status.FAILED
+    assert "timed out" in email.last_error.lower() or "timeout" in email.last_error.lower(), email.last_error

@@ -276,3 +276,14 @@ def test_createcachetable_makes_the_database_cache_even_while_redis_is_configure
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "cohortly_cache" in tables
+
+
+@pytest.mark.parametrize(
+    "env, seconds", [({}, 10.0), ({"EMAIL_TIMEOUT": "4"}, 4.0), ({"ANYMAIL_REQUESTS_TIMEOUT": "2.5"}, 2.5)]
+)
+def test_the_mail_providers_timeout_is_email_timeout_unless_set(env, seconds):
+    """anymail's own default is 30 s, all of gunicorn's request timeout."""
+    code = "from django.conf import settings; print(settings.ANYMAIL['REQUESTS_TIMEOUT'])"
+    result = _manage("shell", "-c", code, env={"DEBUG": "true", **env})
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip().splitlines()[-1]) == seconds
