@@ -254,6 +254,7 @@ def test_a_redis_answering_errors_lets_logins_through_and_is_logged(
     assert len(logged) == 1 and "let through" in logged[0].getMessage()
 
 
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailWarning")  # anymail's notice about SendGrid
 def test_a_hung_mail_provider_costs_a_request_email_timeout_not_gunicorns(
     settings, anon_client, django_capture_on_commit_callbacks
 ):
