@@ -75,10 +75,18 @@ def unique_slug(title: str, *, also_taken: set[str] = frozenset()) -> str:
     return f"{base}-{n}"
 
 
+def _lock_people(people: Iterable[User]) -> list[User]:
+    """The rows of `people`, read afresh and locked in id order: a role change
+    committed meanwhile is seen by the check, and one arriving now waits for
+    this write, then is refused by accounts.services.user_update (on_bootcamp_staff)."""
+    rows = User.objects.select_for_update(no_key=True).filter(pk__in={person.pk for person in people})
+    return list(rows.order_by("pk"))
+
+
 def _check_people(field: str, people: Iterable[User]) -> list[User]:
     """Only users of the field's role may be listed (instructors, mentors)."""
     role = PEOPLE_FIELDS[field]
-    unique = list({person.pk: person for person in people}.values())
+    unique = _lock_people(people)
     wrong = [person for person in unique if person.role != role]
     if wrong:
         names = ", ".join(sorted(person.full_name or person.email for person in wrong))

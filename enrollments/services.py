@@ -126,6 +126,7 @@ def enrollment_create(
     SALES. Already ACTIVE, WAITLISTED or COMPLETED -> Conflict (409).
     `notify=False` skips the email (demo data)."""
     bootcamp = _lock_bootcamp(bootcamp.pk)
+    student = _lock_student(student.pk)
     enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=actor)
     enrollment = Enrollment.objects.select_for_update().filter(student=student, bootcamp=bootcamp).first()
 
@@ -157,6 +158,14 @@ def enrollment_create(
     if notify:
         _notify(enrollment, template, position=waitlist_position(enrollment))
     return enrollment
+
+
+def _lock_student(pk) -> User:
+    """The student's row, read afresh and locked (after the seat lock, whose
+    lock_timeout bounds this wait too). A role change or a deactivation committed
+    meanwhile is seen by the checks; one arriving now waits for this enrollment,
+    and accounts.services.user_update then refuses it (holds_enrollments)."""
+    return User.objects.select_for_update(no_key=True).get(pk=pk)
 
 
 def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enrollment]:
