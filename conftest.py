@@ -144,6 +144,54 @@ def assert_error(response, status, code=None, attr=None):
     return body
 
 
+def in_thread(target, results: dict, key):
+    """A thread that runs `target()` on a connection of its own and puts what it
+    returned, or raised, in `results[key]` (PostgreSQL races)."""
+    import threading
+
+    from django.db import close_old_connections
+
+    def run():
+        try:
+            results[key] = target()
+        except Exception as exc:
+            results[key] = exc
+        finally:
+            close_old_connections()
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
+def race_behind_held(hold, then, *, seconds: float = 0.5) -> dict:
+    """`hold()` runs in a transaction that stays open `seconds` more, keeping its
+    row locks; `then()` starts once hold() returned, on another connection.
+    {"held": what hold returned, "then": what then returned or raised}."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    results, held = {}, threading.Event()
+
+    def holding():
+        with transaction.atomic():
+            results["held"] = hold()
+            held.set()
+            time.sleep(seconds)
+
+    def following():
+        held.wait(5)
+        return then()
+
+    threads = [in_thread(holding, results, "holding"), in_thread(following, results, "then")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    return results
+
+
 @pytest.fixture
 def hold_lock():
     """hold_lock(obj): another connection (a thread of its own) takes the row lock

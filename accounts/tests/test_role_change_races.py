@@ -4,53 +4,19 @@ under a lock: a role change committed while they wait is seen and refused by
 them; without the lock (the controls) the race leaves a MENTOR in a seat or a
 SALES user on a bootcamp's staff."""
 
-import threading
-import time
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection, transaction
 
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import AdminFactory, MentorFactory, StudentFactory
 from bootcamps import services as bootcamp_services
 from bootcamps.tests.factories import BootcampFactory
+from conftest import race_behind_held
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(change_role, then):
-    """`change_role` commits 0.5 s after taking the user's row; `then` starts meanwhile."""
-    results, changed = {}, threading.Event()
-
-    def run(key, target):
-        try:
-            results[key] = target()
-        except Exception as exc:
-            results[key] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    def hold():
-        with transaction.atomic():
-            change_role()
-            changed.set()
-            time.sleep(0.5)
-
-    def follow():
-        changed.wait(5)
-        return then()
-
-    threads = [threading.Thread(target=run, args=(k, t)) for k, t in (("change", hold), ("then", follow))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(15)
-    return results
 
 
 @pytest.mark.parametrize("locked", [True, False])
@@ -59,7 +25,7 @@ def test_an_enrollment_racing_a_role_change_never_seats_a_non_student(monkeypatc
         monkeypatch.setattr(enrollment_services, "_lock_student", lambda pk: User.objects.get(pk=pk))
     admin, student, bootcamp = AdminFactory(), StudentFactory(), BootcampFactory(capacity=5)
     as_the_request_read_it = User.objects.get(pk=student.pk)  # a STUDENT when the request began
-    results = _race(
+    results = race_behind_held(
         lambda: account_services.user_update(actor=admin, user=student, data={"role": "MENTOR"}),
         lambda: enrollment_services.enrollment_create(
             student=as_the_request_read_it, bootcamp=bootcamp, notify=False
@@ -80,7 +46,7 @@ def test_staffing_a_bootcamp_racing_a_role_change_never_lists_the_wrong_role(mon
         monkeypatch.setattr(bootcamp_services, "_lock_people", lambda people: list(people))
     admin, mentor, bootcamp = AdminFactory(), MentorFactory(), BootcampFactory()
     as_the_form_read_it = User.objects.get(pk=mentor.pk)  # a MENTOR when the request validated it
-    results = _race(
+    results = race_behind_held(
         lambda: account_services.user_update(actor=admin, user=mentor, data={"role": "SALES"}),
         lambda: bootcamp_services.bootcamp_update(
             bootcamp=bootcamp, actor=admin, data={"mentors": [as_the_form_read_it]}

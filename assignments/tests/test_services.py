@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory, InstructorFactory, MentorFactory, StudentFactory
@@ -20,6 +20,7 @@ from assignments.tests.factories import (
     staffed_bootcamp,
 )
 from cohortly.errors import Conflict, NotAllowed
+from conftest import in_thread, race_behind_held
 from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
@@ -290,19 +291,6 @@ def test_only_staff_of_the_bootcamp_grade():
 # --- Locking (PostgreSQL: SQLite has no row locks) ---------------------------------
 
 
-def _in_thread(target, results, key):
-    def run():
-        try:
-            results[key] = target()
-        except Exception as exc:
-            results[key] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    return threading.Thread(target=run)
-
-
 def _race_grade_and_resubmit():
     """A grade holds the submission's row for 0.5 s while a resubmission arrives."""
     bootcamp, _, mentor = staffed_bootcamp()
@@ -327,7 +315,7 @@ def _race_grade_and_resubmit():
         finally:
             results["waited"] = time.monotonic() - started
 
-    threads = [_in_thread(grade, results, "grade"), _in_thread(resubmit, results, "resubmit")]
+    threads = [in_thread(grade, results, "grade"), in_thread(resubmit, results, "resubmit")]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -379,7 +367,7 @@ def test_racing_first_submissions_make_one_row():
 
         return run
 
-    threads = [_in_thread(submit(n), results, n) for n in range(4)]
+    threads = [in_thread(submit(n), results, n) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -388,29 +376,6 @@ def test_racing_first_submissions_make_one_row():
     assert all(isinstance(result, tuple) for result in results.values()), results
     assert sum(created for _, created in results.values()) == 1
     assert Submission.objects.filter(assignment=assignment, student=student).count() == 1
-
-
-def _race_with_an_edit(edit, then):
-    """`edit` (an assignment_update) holds the assignment for 0.5 s; `then` arrives meanwhile."""
-    results = {}
-    editing = threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            results["edit"] = edit()
-            editing.set()
-            time.sleep(0.5)
-
-    def follow():
-        editing.wait(5)
-        return then()
-
-    threads = [_in_thread(hold, results, "hold"), _in_thread(follow, results, "then")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    return results
 
 
 @pytest.mark.postgres
@@ -426,7 +391,7 @@ def test_a_grade_racing_a_lower_maximum_never_ends_above_it(monkeypatch, locked)
     bootcamp, instructor, mentor = staffed_bootcamp()
     assignment = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"))
     submission = SubmissionFactory(assignment=assignment)
-    results = _race_with_an_edit(
+    results = race_behind_held(
         lambda: services.assignment_update(
             assignment=assignment, updated_by=instructor, data={"max_score": Decimal("5")}
         ),
@@ -455,7 +420,7 @@ def test_work_handed_in_during_an_extension_is_judged_by_the_new_due_date(monkey
     student = StudentFactory()
     enroll(student, bootcamp)
     extended = timezone.now() + timedelta(days=2)
-    results = _race_with_an_edit(
+    results = race_behind_held(
         lambda: services.assignment_update(
             assignment=assignment, updated_by=instructor, data={"due_at": extended}
         ),
