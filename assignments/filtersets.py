@@ -21,6 +21,10 @@ class AssignmentFilterSet(django_filters.FilterSet):
         fields = ["bootcamp", "due_before", "due_after", "is_published"]
 
 
+#: What a submission list sorts by (`ordering`), ungraded work last either way.
+SUBMISSION_ORDERING = {"fields": ["submitted_at", "score", "graded_at"], "nulls_last": ["score", "graded_at"]}
+
+
 class SubmissionFilterSet(django_filters.FilterSet):
     assignment = IdFilter(field_name="assignment_id", help_text="An assignment's id.")
     bootcamp = IdFilter(field_name="assignment__bootcamp_id", help_text="A bootcamp's id.")
@@ -33,12 +37,7 @@ class SubmissionFilterSet(django_filters.FilterSet):
         help_text="true: graded; false: awaiting a grade.",
     )
 
-    ordering = OrderingFilter(
-        fields=["submitted_at", "score", "graded_at"],
-        default=["-submitted_at"],
-        tie_breaker="-id",
-        nulls_last=["score", "graded_at"],
-    )
+    ordering = OrderingFilter(**SUBMISSION_ORDERING, default=["-submitted_at"], tie_breaker="-id")
 
     class Meta:
         model = Submission
@@ -49,8 +48,4 @@ class AssignmentSubmissionFilterSet(SubmissionFilterSet):
     """One assignment's submissions (GET /assignments/{id}/submissions/): the
     same filters, listed by student unless `ordering` says otherwise."""
 
-    ordering = OrderingFilter(
-        fields=["submitted_at", "score", "graded_at"],
-        default=["student__full_name", "student__email"],
-        nulls_last=["score", "graded_at"],
-    )
+    ordering = OrderingFilter(**SUBMISSION_ORDERING, default=["student__full_name", "student__email"])
