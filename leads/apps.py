@@ -6,8 +6,8 @@ class LeadsConfig(AppConfig):
     name = "leads"
 
     def ready(self):
-        from accounts.signals import user_email_verified
-        from leads.services import lead_link_registered_user
+        from accounts.signals import user_email_verified, user_role_changing
+        from leads.services import lead_link_registered_user, on_user_role_changing
 
         # Someone who proves the email of an open lead is linked to it; a mere
         # registration isn't, since anyone can register anyone's address.
@@ -17,3 +17,5 @@ class LeadsConfig(AppConfig):
         user_email_verified.connect(
             link_registered_user, weak=False, dispatch_uid="leads-link-registered-user"
         )
+        # Whoever owns open leads stays in sales until they are given to someone else.
+        user_role_changing.connect(on_user_role_changing, dispatch_uid="leads-user-role-changing")

@@ -123,7 +123,9 @@ def _clean(lead: Lead) -> None:
 
 
 def _sales_recipients(lead: Lead) -> list[str]:
-    if lead.owner_id and lead.owner.is_active:
+    """The lead's owner while they may still own leads (active, SALES or ADMIN);
+    else every active SALES user, so nobody outside sales is mailed a lead."""
+    if lead.owner_id and lead.owner.is_active and lead.owner.role in OWNER_ROLES:
         return [lead.owner.email]
     return list(
         User.objects.filter(role=User.Role.SALES, is_active=True)
@@ -141,9 +143,43 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
     )
 
 
-def _check_owner(owner: User | None) -> None:
-    if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
+def _lock_owner(pk) -> User | None:
+    """The owner's row, read afresh and locked: a role change or a deactivation
+    committed meanwhile is seen by the check, and one arriving now waits for this
+    write, then is refused by accounts.services.user_update (owns_leads)."""
+    return User.objects.select_for_update(no_key=True).filter(pk=pk).first()
+
+
+def _check_owner(owner: User | None) -> User | None:
+    """The owner as stored now (locked), if they may own leads; else a 400 on owner."""
+    if owner is None:
+        return None
+    owner = _lock_owner(owner.pk)
+    if owner is None or owner.role not in OWNER_ROLES or not owner.is_active:
         raise _invalid("owner", "A lead's owner must be an active sales or admin user.", "invalid_owner")
+    return owner
+
+
+#: The error code of a role change refused by on_user_role_changing.
+OWNS_LEADS = "owns_leads"
+
+
+def on_user_role_changing(sender, *, user: User, role: str, **kwargs) -> None:
+    """accounts.signals.user_role_changing: a SALES or ADMIN user keeps a role
+    that may own leads while they own open ones. Each new submission of an open
+    lead is mailed to its owner, with the prospect's details: someone outside
+    sales must not get them, and the lead must not be left with nobody working
+    it. Converted and lost leads are history and don't hold anyone back."""
+    if user.role not in OWNER_ROLES or role in OWNER_ROLES:
+        return
+    owned = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).count()
+    if owned:
+        message = (
+            f"This user owns {owned} open lead{'s' if owned > 1 else ''}: give "
+            f"{'them' if owned > 1 else 'it'} to someone else first (in the admin's Leads, filter by "
+            'owner, then the action "Assign an owner").'
+        )
+        raise ValidationError({"role": ValidationError(message, code=OWNS_LEADS)})
 
 
 # --- capture ------------------------------------------------------------------
@@ -176,7 +212,7 @@ def lead_capture(
     Emails (after commit): a confirmation to the prospect, a notification to
     the owner, or to every active SALES user when the lead has none.
     """
-    _check_owner(owner)
+    owner = _check_owner(owner)
     candidate = Lead(
         full_name=(full_name or "").strip(),
         email=normalize_email(email),
@@ -309,7 +345,7 @@ def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry
 
 
 def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
-    _check_owner(owner)
+    owner = _check_owner(owner)
     old = lead.owner
     lead.owner = owner
     if (old.pk if old else None) == (owner.pk if owner else None):
@@ -508,8 +544,9 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
         )
     elif student.role != User.Role.STUDENT:
         raise ValidationError(
-            f"{lead.email} belongs to a {student.get_role_display().lower()} account, "
-            "which cannot be enrolled as a student.",
+            # The role isn't named: SALES, who convert, may not see who is staff.
+            f"{lead.email} belongs to an account that is not a student's, so it cannot be "
+            "enrolled. Convert the lead with another email, or ask an admin.",
             code="not_a_student",
         )
     elif not student.is_active:

@@ -304,10 +304,10 @@ class MeView(GenericAPIView):
     partial_update=extend_schema(summary="Update a user's name, phone, role or active flag"),
 )
 @extend_validation_errors(["own_account", "last_admin"], field_name="is_active", actions=["partial_update"])
-# holds_enrollments and on_bootcamp_staff come from enrollments and bootcamps,
-# through accounts.signals.user_role_changing.
+# holds_enrollments, on_bootcamp_staff and owns_leads come from enrollments,
+# bootcamps and leads, through accounts.signals.user_role_changing.
 @extend_validation_errors(
-    ["own_account", "last_admin", "holds_enrollments", "on_bootcamp_staff"],
+    ["own_account", "last_admin", "holds_enrollments", "on_bootcamp_staff", "owns_leads"],
     field_name="role",
     actions=["partial_update"],
 )
@@ -361,7 +361,8 @@ class UserViewSet(
             "demoting the last active ADMIN (`last_admin` on `is_active` or `role`), and changing "
             "the role of a student who holds an ACTIVE or WAITLISTED enrollment (`holds_enrollments`) "
             "or of an instructor or mentor on the staff of a bootcamp that isn't ARCHIVED "
-            "(`on_bootcamp_staff`), both on `role`."
+            "(`on_bootcamp_staff`), and taking a SALES or ADMIN user out of those roles while they "
+            "own open leads (`owns_leads`), all on `role`."
         ),
     )
     def partial_update(self, request, *args, **kwargs):

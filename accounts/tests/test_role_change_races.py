@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError
 
 from accounts import services as account_services
 from accounts.models import User
-from accounts.tests.factories import AdminFactory, MentorFactory, StudentFactory
+from accounts.tests.factories import AdminFactory, MentorFactory, SalesFactory, StudentFactory
 from bootcamps import services as bootcamp_services
 from bootcamps.tests.factories import BootcampFactory
 from conftest import race_behind_held
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment
+from leads import services as lead_services
+from leads.models import Lead
+from leads.tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -60,3 +63,23 @@ def test_staffing_a_bootcamp_racing_a_role_change_never_lists_the_wrong_role(mon
         assert list(bootcamp.mentors.values_list("pk", flat=True)) == [mentor.pk], (
             results
         )  # SALES on the staff
+
+
+@pytest.mark.parametrize("locked", [True, False])
+def test_assigning_a_lead_racing_a_role_change_never_gives_it_to_someone_outside_sales(monkeypatch, locked):
+    if not locked:
+        monkeypatch.setattr(lead_services, "_lock_owner", lambda pk: User.objects.get(pk=pk))
+    admin, seller, lead = AdminFactory(), SalesFactory(), LeadFactory()
+    as_the_request_read_it = User.objects.get(pk=seller.pk)  # SALES when the request began
+    results = race_behind_held(
+        lambda: account_services.user_update(actor=admin, user=seller, data={"role": "MENTOR"}),
+        lambda: lead_services.lead_assign(lead=lead, actor=admin, owner=as_the_request_read_it),
+    )
+    assert User.objects.get(pk=seller.pk).role == "MENTOR"
+    lead.refresh_from_db()
+    if locked:
+        assert isinstance(results["then"], ValidationError), results
+        assert results["then"].error_dict["owner"][0].code == "invalid_owner"
+        assert lead.owner_id is None
+    else:
+        assert Lead.objects.get(pk=lead.pk).owner_id == seller.pk  # a MENTOR owning an open lead

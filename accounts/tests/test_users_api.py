@@ -233,6 +233,8 @@ def test_the_lockout_refusals_are_documented():
     for field in ("IsActive", "Role"):
         codes = components[f"UsersPartialUpdate{field}ErrorComponent"]["properties"]["code"]["enum"]
         assert {"own_account", "last_admin"} <= set(codes)
+    role_codes = components["UsersPartialUpdateRoleErrorComponent"]["properties"]["code"]["enum"]
+    assert {"holds_enrollments", "on_bootcamp_staff", "owns_leads"} <= set(role_codes)
 
 
 @pytest.mark.parametrize("status, refused", [("ACTIVE", True), ("WAITLISTED", True), ("COMPLETED", False)])
@@ -282,3 +284,34 @@ def test_a_bootcamps_instructor_or_mentor_keeps_that_role_until_taken_off(admin_
     assert admin_client.patch(f"{USERS}{person.pk}/", {"role": "SALES"}, format="json").status_code == 200
     person.refresh_from_db()
     assert person.role == "SALES"
+
+
+@pytest.mark.parametrize("role", ["SALES", "ADMIN"])
+def test_whoever_owns_open_leads_stays_in_sales_until_they_are_given_away(admin_client, role):
+    from leads.services import lead_assign
+    from leads.tests.factories import LeadFactory
+
+    person = UserFactory(role=role)
+    open_leads = [LeadFactory(owner=person, status=status) for status in ("NEW", "CONTACTED")]
+    LeadFactory(owner=person, status="LOST", lost_reason="Chose another school")  # history
+
+    body = assert_error(
+        admin_client.patch(f"{USERS}{person.pk}/", {"role": "MENTOR"}, format="json"),
+        400,
+        code="owns_leads",
+        attr="role",
+    )
+    assert "owns 2 open leads: give them to someone else first" in body["errors"][0]["detail"]
+    person.refresh_from_db()
+    assert person.role == role
+
+    # Between sales and admin, nothing changes hands.
+    other = "ADMIN" if role == "SALES" else "SALES"
+    assert admin_client.patch(f"{USERS}{person.pk}/", {"role": other}, format="json").status_code == 200
+
+    for lead in open_leads:
+        lead_assign(lead=lead, actor=None, owner=None)
+    response = admin_client.patch(f"{USERS}{person.pk}/", {"role": "MENTOR"}, format="json")
+    assert response.status_code == 200, response.json()
+    person.refresh_from_db()
+    assert person.role == "MENTOR"

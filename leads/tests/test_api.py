@@ -655,8 +655,9 @@ def test_convert_errors(sales_client, instructor_user):
     body = assert_error(
         sales_client.post(f"{detail(staff_lead)}convert/", {"bootcamp": BootcampFactory().pk}, format="json"),
         400,
+        code="not_a_student",
     )
-    assert "instructor account" in body["errors"][0]["detail"]
+    assert "belongs to an account that is not a student's" in body["errors"][0]["detail"]
 
     lost = LeadFactory(status=Status.LOST, lost_reason="x")
     assert_error(
