@@ -81,6 +81,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_page_size(self, request):
         return strict_page_size(self, request)
 
+    def get_paginated_response_schema(self, schema):
+        # DRF writes OpenAPI 3.0's `nullable`, which 3.1 (this schema's version)
+        # doesn't know: a 3.1 validator or generator then refused every first and
+        # last page's null. And all four keys are always there.
+        paginated = super().get_paginated_response_schema(schema)
+        for name in ("next", "previous"):
+            link = paginated["properties"][name]
+            link.pop("nullable", None)
+            link["type"] = ["string", "null"]
+        paginated["required"] = ["count", "next", "previous", "results"]
+        return paginated
+
     def get_schema_operation_parameters(self, view):
         # DRF documents both as bare integers; these are the limits really enforced.
         limits = {

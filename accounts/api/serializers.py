@@ -170,6 +170,9 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "full_name", "phone", "role", "is_active", "created_at", "updated_at"]
         read_only_fields = ["id", "email", "role", "is_active", "created_at", "updated_at"]
+        # Only ever PATCHed (partial: nothing is required there), and always in the
+        # answer: required, so the schema's Profile doesn't call it optional.
+        extra_kwargs = {"phone": {"required": True}}
 
 
 class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):

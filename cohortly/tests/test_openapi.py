@@ -113,3 +113,50 @@ def test_an_unknown_field_is_the_documented_400(admin_client):
     assert_error(response, 400, code="unknown_field")
     assert "additionalProperties" in str(api_schema()["components"]["schemas"]["PatchedProfileRequest"])
     assert_documented(response)
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_the_schema_speaks_only_openapi_3_1_json_schema():
+    """3.1 schemas are JSON Schema 2020-12, which has no `nullable`: a 3.1
+    validator or generator ignores it and refuses the null (every first and last
+    page's `previous` and `next`)."""
+    schema = api_schema()
+    assert schema["openapi"].startswith("3.1")
+    assert not [node for node in _walk(schema) if "nullable" in node]
+
+
+@pytest.mark.parametrize("role, path, component", [("SALES", "/api/v1/leads/", "PaginatedLeadList")])
+def test_a_single_page_validates_as_strict_json_schema_2020_12(client_for, role, path, component):
+    """Validated as a 3.1 client would (Draft 2020-12, nothing undeclared): a
+    page that is both the first and the last has null links."""
+    import jsonschema
+
+    from leads.tests.factories import LeadFactory
+
+    LeadFactory()
+    client, _ = client_for(role)
+    body = client.get(path).json()
+    assert body["previous"] is None and body["next"] is None
+    components = api_schema()["components"]
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{component}", "components": components}
+    )
+    assert [error.message for error in validator.iter_errors(body)] == []
+    assert set(components["schemas"][component]["required"]) == set(body)
+
+
+def test_my_profile_documents_every_field_it_always_answers():
+    assert set(api_schema()["components"]["schemas"]["Profile"]["required"]) >= {
+        "phone",
+        "full_name",
+        "email",
+    }
