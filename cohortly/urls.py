@@ -12,6 +12,9 @@ admin.site.index_title = "Bootcamps, people, enrollments and grades"
 urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^api/?$", views.UnversionedApiIndexView.as_view(), name="api-index"),
+    # The index without its slash, as every other route answers (left out of the schema:
+    # /api/v1/ documents it once).
+    re_path(r"^api/v1$", views.ApiIndexView.as_view(schema=None)),
     re_path(r"^api/v1/", include(("cohortly.api_urls", "api"), namespace="api")),
     re_path(r"^api/schema/?$", docs_views.schema, name="schema"),
     re_path(r"^api/docs/?$", docs_views.swagger, name="swagger-ui"),

@@ -13,7 +13,7 @@ urlpatterns = [
         r"^bootcamps/(?P<bootcamp_pk>[0-9]+)/gradebook/?$", GradebookView.as_view(), name="bootcamp-gradebook"
     ),
     re_path(
-        r"^bootcamps/(?P<bootcamp_pk>[0-9]+)/gradebook\.csv$",
+        r"^bootcamps/(?P<bootcamp_pk>[0-9]+)/gradebook\.csv/?$",
         GradebookCSVView.as_view(),
         name="bootcamp-gradebook-csv",
     ),

@@ -287,3 +287,25 @@ def test_the_mail_providers_timeout_is_email_timeout_unless_set(env, seconds):
     result = _manage("shell", "-c", code, env={"DEBUG": "true", **env})
     assert result.returncode == 0, result.stderr
     assert float(result.stdout.strip().splitlines()[-1]) == seconds
+
+
+def test_every_documented_route_resolves_with_and_without_its_trailing_slash():
+    """The README's promise, for every path of the schema: both forms reach the
+    same view (no redirect, which would drop a POST's body)."""
+    import re
+
+    from django.urls import Resolver404, resolve
+
+    from cohortly.tests.openapi_checks import api_schema
+
+    unresolved = []
+    for path in api_schema()["paths"]:
+        concrete = re.sub(r"\{[^}]+\}", "1", path).rstrip("/")
+        views = set()
+        for form in (concrete, concrete + "/"):
+            try:
+                views.add(resolve(form).func.__name__)
+            except Resolver404:
+                unresolved.append(form)
+        assert len(views) <= 1, (path, views)
+    assert unresolved == []
