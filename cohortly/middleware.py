@@ -16,7 +16,7 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 logger = logging.getLogger("cohortly.request")
 
 # An incoming id is kept only when it is short and harmless to echo and log.
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def current_request_id() -> str:
@@ -118,7 +118,7 @@ class RequestIDMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
         stats = QueryStats()

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.permissions import RolePermission, has_role, roles_for_view
 from cohortly.filters import SearchFilter
+from cohortly.middleware import VALID_REQUEST_ID
 from cohortly.models import MAX_ID
 from cohortly.serializers import StrictFieldsMixin
 
@@ -256,6 +257,23 @@ def _walk(node):
             yield from _walk(value)
 
 
+#: Headers declared for generated clients (see finish_schema).
+RESPONSE_HEADERS = {
+    "X-Request-ID": {
+        "description": (
+            "The request's id, in the server's log line too: the caller's own X-Request-ID when it "
+            "was 1 to 128 letters, digits and ._:- characters, else a new one."
+        ),
+        "required": True,
+        "schema": {"type": "string", "pattern": VALID_REQUEST_ID.pattern},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again (a throttle, or a busy row lock).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
 def finish_schema(result, generator, request, public):
     """What drf-spectacular leaves for a generated client to trip on:
 
@@ -265,11 +283,20 @@ def finish_schema(result, generator, request, public):
       string of length 0 and, to a validator that doesn't assert formats, a
       URI too, so `oneOf` would match it twice;
     - an enum whose values aren't identifiers (`-created_at`) gets
-      `x-enum-varnames` (CREATED_AT_DESC), not VALUE_0…"""
+      `x-enum-varnames` (CREATED_AT_DESC), not VALUE_0…;
+    - the headers every answer carries (X-Request-ID) and those a refusal to
+      wait carries (Retry-After on 429 and a 503) are declared, once, in
+      components.headers."""
+    result.setdefault("components", {})["headers"] = RESPONSE_HEADERS
     for methods in result["paths"].values():
         for operation in methods.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation.setdefault("security", [])
+                for status_code, response in operation["responses"].items():
+                    names = ["X-Request-ID"] + (["Retry-After"] if status_code in ("429", "503") else [])
+                    headers = response.setdefault("headers", {})
+                    for name in names:
+                        headers[name] = {"$ref": f"#/components/headers/{name}"}
     for node in _walk(result):
         one_of = node.get("oneOf")
         if (

@@ -39,7 +39,7 @@ def test_gradebook_documents_json_and_csv_as_two_operations(schema):
     assert list(operation["responses"]["200"]["content"]) == ["application/json"]
     assert {p["name"] for p in operation["parameters"]} == {"bootcamp_pk"}
     assert "not counted as zero" in operation["description"]
-    csv = schema["paths"]["/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv"]["get"]
+    csv = schema["paths"]["/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv/"]["get"]
     assert csv["operationId"] == "bootcamps_gradebook_csv"
     assert list(csv["responses"]["200"]["content"]) == ["text/csv"]
     assert csv["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string"}

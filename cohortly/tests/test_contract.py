@@ -57,7 +57,7 @@ def test_no_response_is_json_or_csv_at_once():
         for status, response in spec["responses"].items():
             assert len(response.get("content", {})) <= 1, (method, path, status)
     assert set(operation("get", "/api/v1/leads/")["responses"]["200"]["content"]) == {"application/json"}
-    csv = operation("get", "/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv")["responses"]["200"]["content"]
+    csv = operation("get", "/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv/")["responses"]["200"]["content"]
     assert set(csv) == {"text/csv"}
 
 

@@ -160,3 +160,27 @@ def test_my_profile_documents_every_field_it_always_answers():
         "full_name",
         "email",
     }
+
+
+def test_every_answer_declares_its_request_id_and_refusals_to_wait_their_retry_after(anon_client):
+    schema = api_schema()
+    for path, methods in schema["paths"].items():
+        for method, spec in methods.items():
+            for status_code, response in spec["responses"].items():
+                headers = response["headers"]
+                assert headers["X-Request-ID"] == {"$ref": "#/components/headers/X-Request-ID"}, (
+                    path,
+                    method,
+                )
+                assert ("Retry-After" in headers) == (status_code in ("429", "503")), (
+                    path,
+                    method,
+                    status_code,
+                )
+    declared = schema["components"]["headers"]["X-Request-ID"]
+    assert declared["required"] is True
+    # The declared pattern is the one the server applies: a conforming id comes back, another is replaced.
+    pattern = re.compile(declared["schema"]["pattern"])
+    for sent, kept in (("trace-42:a.b_c", True), ("abc def", False), ("x" * 129, False)):
+        answered = anon_client.get("/api/v1/health/", HTTP_X_REQUEST_ID=sent)["X-Request-ID"]
+        assert (answered == sent) is kept and pattern.match(answered) and bool(pattern.match(sent)) is kept

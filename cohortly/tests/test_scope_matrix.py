@@ -414,7 +414,7 @@ READ_ROUTES = {
     "/api/v1/bootcamps/": listed("bootcamps"),
     "/api/v1/bootcamps/{pk}/": by_id("bootcamps"),
     "/api/v1/bootcamps/{bootcamp_pk}/gradebook/": gradebooks() + gradebooks("gradebook_csv"),
-    "/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv": gradebooks("gradebook_csv"),
+    "/api/v1/bootcamps/{bootcamp_pk}/gradebook.csv/": gradebooks("gradebook_csv"),
     "/api/v1/enrollments/": listed("enrollments"),
     "/api/v1/enrollments/{pk}/": by_id("enrollments"),
     "/api/v1/health/": NO_ROWS,
@@ -819,8 +819,12 @@ def test_a_changed_scope_is_seen_on_the_next_read(world):
         "assignments", "a_published", "b_published", "archived_published"
     )
 
-    # sales is made a STUDENT: the pipeline is gone, drafts are hidden, and
-    # their enrollments are their own (none).
+    # sales is made a STUDENT (once their open leads are nobody's: owns_leads):
+    # the pipeline is gone, drafts are hidden, and their enrollments are their own (none).
+    from leads.models import Lead
+
+    for lead in Lead.objects.filter(owner=users["sales"], status__in=Lead.OPEN_STATUSES):
+        assert admin.patch(f"/api/v1/leads/{lead.pk}/", {"owner": None}).status_code == 200
     response = admin.patch(f"/api/v1/users/{users['sales'].pk}/", {"role": STUDENT})
     assert response.status_code == 200, response.content
     assert_error(sales.get("/api/v1/leads/"), 401)  # tokens issued under the old role end
