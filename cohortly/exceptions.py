@@ -13,7 +13,7 @@ import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, OperationalError
 from django.http import JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from drf_standardized_errors.handler import exception_handler  # noqa: F401
@@ -102,7 +102,7 @@ class ExceptionHandler(BaseExceptionHandler):
             # A lock wait past LOCK_TIMEOUT after the first lock of a transaction
             # (lock_row turns its own into Busy).
             return domain_error_to_drf(errors.Busy())
-        if isinstance(exc, (OperationalError, InterfaceError)):
+        if locking.is_database_outage(exc):
             logger.error("database unavailable: %s", exc)
             return ServiceUnavailable()
         if isinstance(exc, DatabaseError) and "could not connect" in str(exc):

@@ -10,7 +10,7 @@ the admin show as a "try again" message. SQLite serialises writers anyway and
 has no lock_timeout.
 """
 
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Model, QuerySet
 
 from cohortly.errors import Busy
@@ -24,6 +24,25 @@ LOCK_NOT_AVAILABLE = "55P03"
 def is_lock_timeout(exc: OperationalError) -> bool:
     """True when `exc` is PostgreSQL giving up on a lock wait (lock_timeout)."""
     return getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+#: PostgreSQL's SQLSTATEs of a server going away: admin_shutdown, crash_shutdown,
+#: cannot_connect_now (class 08, connection_exception, is checked apart).
+SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_database_outage(exc: Exception) -> bool:
+    """A database that can't be reached, or a lock wait that ran out: worth a
+    retry (a 503). Anything else the database refused (a deadlock, a bad query)
+    is a bug to see whole, a 500 with its traceback. The API's exception handler
+    and the pages' middleware both ask this."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    # No SQLSTATE: the driver never reached a server (or SQLite's "database is locked").
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in SHUTDOWN or is_lock_timeout(exc)
 
 
 def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Model:

@@ -216,33 +216,10 @@ class DatabaseUnavailableIs503:
     def __call__(self, request):
         return self.get_response(request)
 
-    #: PostgreSQL's SQLSTATEs of a server going away: admin_shutdown, crash_shutdown,
-    #: cannot_connect_now (class 08, connection_exception, is checked apart).
-    SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
-
-    def is_outage(self, exception) -> bool:
-        """A database that can't be reached, or a lock wait that ran out: worth a
-        retry. Anything else the database refused (a deadlock, a bad query) is
-        a bug to see whole, a 500 with its traceback."""
-        from django.db import InterfaceError, OperationalError
-
-        from cohortly.locking import is_lock_timeout
-
-        if isinstance(exception, InterfaceError):
-            return True
-        if not isinstance(exception, OperationalError):
-            return False
-        sqlstate = getattr(exception.__cause__, "sqlstate", None)
-        # No SQLSTATE: the driver never reached a server (or SQLite's "database is locked").
-        return (
-            sqlstate is None
-            or sqlstate.startswith("08")
-            or sqlstate in self.SHUTDOWN
-            or is_lock_timeout(exception)
-        )
-
     def process_exception(self, request, exception):
-        if request.path.startswith("/api/") or not self.is_outage(exception):
+        from cohortly.locking import is_database_outage
+
+        if request.path.startswith("/api/") or not is_database_outage(exception):
             return None
         from django.http import JsonResponse
         from django.template.response import SimpleTemplateResponse

@@ -5,7 +5,8 @@ bootcamp row (SELECT ... FOR UPDATE), then count the seats held, then write.
 Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
-Lock order is always bootcamp, then enrollment rows, so paths cannot deadlock.
+Lock order is always bootcamp, then enrollment rows (never the people joined to them:
+of=("self",)), so paths cannot deadlock.
 Waiting for the bootcamp's lock is bounded (cohortly.locking): when another
 transaction keeps it too long, the request fails with Busy (the API's 503)
 instead of holding a worker until it is released.
@@ -182,7 +183,7 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
     if bootcamp.status != Bootcamp.Status.PUBLISHED or bootcamp.end_date < timezone.localdate():
         return promoted
     waiting = (
-        Enrollment.objects.select_for_update()
+        Enrollment.objects.select_for_update(of=("self",))
         .select_related("student", "bootcamp")
         .filter(bootcamp=bootcamp, status=Status.WAITLISTED, student__is_active=True)
         .order_by("waitlist_seq")[:free]
@@ -217,7 +218,9 @@ def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollm
     goes to the first waitlisted student in the same transaction; the returned
     enrollment's `promoted` lists the enrollments that got a seat."""
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
-    enrollment = Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment.pk)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",)).select_related("student").get(pk=enrollment.pk)
+    )
     if enrollment.status not in Enrollment.CANCELLABLE:
         raise Conflict(
             f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.",
@@ -254,7 +257,9 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
             }
         )
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
-    enrollment = Enrollment.objects.select_for_update().select_related("student").get(pk=enrollment.pk)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",)).select_related("student").get(pk=enrollment.pk)
+    )
     if status not in STAFF_TRANSITIONS.get(enrollment.status, set()):
         raise Conflict(
             f"A {enrollment.get_status_display().lower()} enrollment cannot become {status.lower()}; "

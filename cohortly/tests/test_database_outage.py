@@ -66,3 +66,24 @@ def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
                 assert request("GET", f"{base}/api/v1/auth/me", token=token)[0] == 200
     finally:
         proxy.stop()
+
+
+def test_only_an_unreachable_database_or_a_lock_wait_is_an_outage():
+    """A deadlock or a bad query is a bug to see whole (a 500 with its traceback),
+    not "try again later": the API and the pages classify alike."""
+    import psycopg
+    from django.db import InterfaceError, OperationalError
+
+    from cohortly.locking import is_database_outage
+
+    def raised_by(error):
+        exc = OperationalError(str(error))
+        exc.__cause__ = error
+        return exc
+
+    assert is_database_outage(raised_by(psycopg.errors.LockNotAvailable("lock timeout")))
+    assert is_database_outage(raised_by(psycopg.errors.AdminShutdown("terminating")))
+    assert is_database_outage(raised_by(psycopg.OperationalError("connection refused")))  # no SQLSTATE
+    assert is_database_outage(InterfaceError("connection already closed"))
+    assert not is_database_outage(raised_by(psycopg.errors.DeadlockDetected("deadlock detected")))
+    assert not is_database_outage(raised_by(psycopg.errors.QueryCanceled("statement timeout")))

@@ -223,3 +223,26 @@ def test_control_without_the_lock_the_race_is_real(race_server, make_user, monke
     monkeypatch.setattr(services, "_lock_bootcamp", lambda pk: Bootcamp.objects.get(pk=pk))
     race([enroll_call(race_server.url, s, bootcamp) for s in students])
     assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).count() > 1
+
+
+def test_two_students_swapping_seats_at_once_both_get_the_other_seat(race_server, make_user):
+    """S holds B's only seat and waits first for C's; W holds C's and waits first
+    for B's. Both cancel at once: each cancellation promotes the other. Locking
+    the people's rows with their enrollments (select_related without of=) made
+    the two cancellations wait for each other's student: a deadlock, one of
+    them rolled back."""
+    for _round in range(5):
+        b, c = BootcampFactory(capacity=1), BootcampFactory(capacity=1)
+        s, w = make_user(User.Role.STUDENT), make_user(User.Role.STUDENT)
+        s_in_b = services.enrollment_create(student=s, bootcamp=b, notify=False)
+        w_in_c = services.enrollment_create(student=w, bootcamp=c, notify=False)
+        s_for_c = services.enrollment_create(student=s, bootcamp=c, notify=False)
+        w_for_b = services.enrollment_create(student=w, bootcamp=b, notify=False)
+        assert (s_for_c.status, w_for_b.status) == (Status.WAITLISTED, Status.WAITLISTED)
+
+        responses = race([cancel_call(race_server.url, s_in_b), cancel_call(race_server.url, w_in_c)])
+
+        assert_no_errors(responses, 200)
+        s_for_c.refresh_from_db()
+        w_for_b.refresh_from_db()
+        assert (s_for_c.status, w_for_b.status) == (Status.ACTIVE, Status.ACTIVE)
