@@ -13,7 +13,7 @@ has no lock_timeout.
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Model, QuerySet
 
-from cohortly.errors import Busy
+from cohortly.errors import Busy, NotFound
 
 #: How long a transaction waits for a row lock another one holds.
 LOCK_TIMEOUT = "3s"
@@ -47,7 +47,9 @@ def is_database_outage(exc: Exception) -> bool:
 
 def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Model:
     """Lock the row of `queryset` with this pk for the rest of the transaction
-    and return it (DoesNotExist when there is none). Must run in a transaction.
+    and return it. Must run in a transaction. A row deleted since the request
+    read it (another request's delete, committed meanwhile) is NotFound: the
+    API's 404, a page's error message.
 
     From here to the end of the transaction every lock wait is bounded by
     LOCK_TIMEOUT (SET LOCAL); running out raises Busy, and the transaction
@@ -57,6 +59,8 @@ def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Mode
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
     try:
         return queryset.select_for_update().get(pk=pk)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound(f"This {queryset.model._meta.verbose_name} no longer exists.") from exc
     except OperationalError as exc:
         if is_lock_timeout(exc):
             raise Busy(busy_message) from exc
