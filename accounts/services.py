@@ -386,7 +386,12 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
     The link went to the account's address, so using it proves the address:
     an unverified account becomes verified, after user_set_password has ended
     every earlier password and session, whoever had them.
+
+    The link is checked on the row read afresh under its lock: it is spent by
+    the password it sets, so of two uses at once the second sees the new
+    password and is refused, instead of both being told their password is set.
     """
+    user = User.objects.select_for_update().get(pk=user.pk)
     if not default_token_generator.check_token(user, token):
         raise ValidationError({"token": ["This link is invalid or has expired."]})
     try:

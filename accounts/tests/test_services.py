@@ -266,3 +266,28 @@ def test_control_the_check_without_the_lock_loses_the_race(slow_saves):
     )
     assert all(isinstance(o, User) for o in outcomes), outcomes
     assert not User.objects.filter(role="ADMIN", is_active=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_set_password_link_used_twice_at_once_sets_one_password(make_user):
+    """Single-use: the second use waits for the first, then sees the password it
+    set (which spends the link) and is refused; the first password stands."""
+    from django.contrib.auth.tokens import default_token_generator
+
+    from conftest import race_behind_held
+
+    user = make_user(User.Role.STUDENT, email="twice@example.com")
+    token = default_token_generator.make_token(user)
+    as_the_second_request_read_it = User.objects.get(pk=user.pk)
+    results = race_behind_held(
+        lambda: services.password_reset_confirm(user=user, token=token, new_password="First-Harbour-Lamp-41"),
+        lambda: services.password_reset_confirm(
+            user=as_the_second_request_read_it, token=token, new_password="Second-Harbour-Lamp-42"
+        ),
+    )
+    assert results["holding"] is None, results  # the first use went through
+    assert isinstance(results["then"], ValidationError) and "token" in results["then"].message_dict
+    stored = User.objects.get(pk=user.pk)
+    assert stored.check_password("First-Harbour-Lamp-41")
+    assert not stored.check_password("Second-Harbour-Lamp-42")
