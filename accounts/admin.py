@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import services
 from accounts.models import User, normalize_email
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
 from mail.admin import EmailDeliverabilityAdminMixin
 
 
@@ -73,7 +73,7 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -231,8 +231,11 @@ class UserAdmin(EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAd
             services.user_update(
                 actor=request.user,
                 user=obj,
+                # Only what was changed on the page (ChangedSinceShownMixin).
                 data={
-                    field: form.cleaned_data[field] for field in ["full_name", "phone", "role", "is_active"]
+                    field: form.cleaned_data[field]
+                    for field in ["full_name", "phone", "role", "is_active"]
+                    if field in form.changed_data
                 },
             )
         else:

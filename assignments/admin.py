@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from assignments import services
 from assignments.models import Assignment, Submission
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
 
 
 class SubmissionInline(admin.TabularInline):
@@ -82,7 +82,7 @@ def _copy_into(target, source):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class AssignmentAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = AssignmentAdminForm
     list_display = [
         "title",
@@ -172,7 +172,7 @@ class SubmissionGradeForm(forms.ModelForm):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class SubmissionAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
     """Submissions come from students; here staff read and grade them. Saving
     the form grades through `submission_grade` (grader, time, email)."""
 

@@ -10,7 +10,7 @@ from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
@@ -67,7 +67,7 @@ class BootcampAdminForm(forms.ModelForm):
 
 
 @admin.register(Bootcamp)
-class BootcampAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class BootcampAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
     form = BootcampAdminForm
     list_display = [
         "title",
@@ -123,6 +123,9 @@ class BootcampAdmin(ServiceErrorsMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in SERVICE_FIELDS if field in form.cleaned_data}
         if change:
+            # Only what was changed on the page (ChangedSinceShownMixin): the rest may
+            # have been changed by someone else since it was shown.
+            data = {field: value for field, value in data.items() if field in form.changed_data}
             saved = services.bootcamp_update(bootcamp=obj, actor=request.user, data=data)
         else:
             saved = services.bootcamp_create(**data)

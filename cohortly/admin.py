@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from cohortly.errors import SERVICE_ERRORS
@@ -24,6 +25,73 @@ def error_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
     return str(exc)
+
+
+class ChangedSinceShownForm:
+    """A change form that knows what its page showed: every field also sends the
+    value it was shown with (Django's show_hidden_initial), so `changed_data` is
+    what this admin changed, not every value that differs from the row as it is
+    now. A field this admin changed that someone else changed too since the page
+    was shown is refused, with the value it has now. A post without the shown
+    values (a script's) is compared with the row, as Django does."""
+
+    def _shown(self, bound):
+        """(True, the value the page showed) or (False, None) when not posted."""
+        hidden = bound.field.hidden_widget()
+        if hidden.value_omitted_from_data(self.data, self.files, bound.html_initial_name):
+            return False, None
+        return True, hidden.value_from_datadict(self.data, self.files, bound.html_initial_name)
+
+    @cached_property
+    def changed_data(self):
+        changed = []
+        for name in self.fields:
+            bound = self[name]
+            posted, shown = self._shown(bound)
+            if not posted:
+                shown = bound.initial
+            else:
+                try:
+                    shown = bound.field.to_python(shown)
+                except ValidationError:
+                    changed.append(name)
+                    continue
+            if bound.field.has_changed(shown, bound.data):
+                changed.append(name)
+        return changed
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.changed_data:
+            bound = self[name]
+            posted, shown = self._shown(bound)
+            if posted and bound.field.has_changed(bound.initial, shown):
+                self.add_error(
+                    name,
+                    ValidationError(
+                        "Someone else changed this since you opened the page; it now reads as shown. "
+                        "Set it again to replace their change.",
+                        code="changed_meanwhile",
+                    ),
+                )
+        return cleaned
+
+
+class ChangedSinceShownMixin:
+    """For a ModelAdmin whose save passes `form.changed_data` to a service: a
+    change form opened before another admin's (or the API's) change saves only
+    what was changed on it, instead of writing back every value it was shown
+    (which re-activated a user someone had just deactivated)."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
+        # The subclass's metaclass builds its fields anew: flag them on it.
+        form = type(form.__name__, (ChangedSinceShownForm, form), {})
+        for field in form.base_fields.values():
+            field.show_hidden_initial = True
+        return form
 
 
 class ServiceErrorsMixin:

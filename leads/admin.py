@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cohortly.admin import (
+    ChangedSinceShownMixin,
     CompactChangelist,
     ServiceErrorsMixin,
     badge,
@@ -112,7 +113,13 @@ class LeadActivityInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(CompactChangelist, EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class LeadAdmin(
+    ChangedSinceShownMixin,
+    CompactChangelist,
+    EmailDeliverabilityAdminMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
+):
     form = LeadAdminForm
     # Short columns, what a rep acts on first, so that a row fits a laptop
     # beside the filters; email, phone and source are searched or filtered,

@@ -1,0 +1,130 @@
+"""Two admins, or an admin and the API, on the same row: a change page opened
+before another change saves only what was changed on it, and a field both
+changed is refused with what it reads now. The pages are filled in as a browser
+would: every input the rendered form holds, the hidden values it was shown
+with included."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import User
+from bootcamps import services as bootcamp_services
+from bootcamps.models import Bootcamp
+from bootcamps.tests.factories import BootcampFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_web(admin_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would post from the page's change form (<form id="…_form">)."""
+
+    def __init__(self):
+        super().__init__()
+        self.data, self.in_form, self.done = {}, False, False
+        self.select, self.textarea = None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("id") or "").endswith("_form") and not self.done:
+            self.in_form = True
+        if not self.in_form:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data.setdefault(name, []).append(attrs.get("value", "on"))
+            elif kind not in ("submit", "button", "file"):
+                self.data.setdefault(name, []).append(attrs.get("value", ""))
+        elif tag == "select" and name:
+            self.select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select].append(attrs.get("value", ""))
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.data[name] = [""]
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea][0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea" and self.textarea:
+            self.data[self.textarea][0] = self.data[self.textarea][0].removeprefix("\n")
+            self.textarea = None
+        elif tag == "form" and self.in_form:
+            self.in_form, self.done = False, True
+
+
+def page_form(client, url) -> dict:
+    response = client.get(url)
+    assert response.status_code == 200
+    parser = _FormFields()
+    parser.feed(response.content.decode())
+    return parser.data
+
+
+def test_a_user_deactivated_while_their_page_was_open_stays_deactivated(admin_web, admin_user, make_user):
+    person = make_user(User.Role.SALES, phone="+1 555 0100")
+    url = f"/admin/accounts/user/{person.pk}/change/"
+    shown = page_form(admin_web, url)
+
+    other_admin = make_user(User.Role.ADMIN)
+    account_services.user_update(actor=other_admin, user=person, data={"is_active": False})
+
+    response = admin_web.post(url, {**shown, "phone": ["+1 555 0199"], "_save": ["Save"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    person.refresh_from_db()
+    assert (person.phone, person.is_active) == ("+1 555 0199", False)
+
+
+def test_a_bootcamp_archived_while_its_page_was_open_stays_archived(admin_web, admin_user):
+    bootcamp = BootcampFactory(location="Room 1", capacity=10)
+    url = f"/admin/bootcamps/bootcamp/{bootcamp.pk}/change/"
+    shown = page_form(admin_web, url)
+
+    bootcamp_services.bootcamp_update(
+        bootcamp=bootcamp, actor=admin_user, data={"status": Bootcamp.Status.ARCHIVED, "capacity": 12}
+    )
+
+    response = admin_web.post(url, {**shown, "location": ["Room 42"], "_save": ["Save"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    bootcamp.refresh_from_db()
+    assert (bootcamp.status, bootcamp.capacity, bootcamp.location) == ("ARCHIVED", 12, "Room 42")
+
+
+def test_a_field_both_changed_is_refused_with_what_it_reads_now(admin_web, admin_user):
+    bootcamp = BootcampFactory(capacity=10)
+    url = f"/admin/bootcamps/bootcamp/{bootcamp.pk}/change/"
+    shown = page_form(admin_web, url)
+    bootcamp_services.bootcamp_update(bootcamp=bootcamp, actor=admin_user, data={"capacity": 12})
+
+    response = admin_web.post(url, {**shown, "capacity": ["20"], "_save": ["Save"]})
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert [e.code for e in form.errors.as_data()["capacity"]] == ["changed_meanwhile"]
+    assert form["capacity"].value() in (12, "12") or "12" in response.content.decode()
+    bootcamp.refresh_from_db()
+    assert bootcamp.capacity == 12
+
+    # Posted again from the page that now shows 12: their 20 replaces it.
+    again = page_form(admin_web, url)
+    response = admin_web.post(url, {**again, "capacity": ["20"], "_save": ["Save"]})
+    assert response.status_code == 302
+    bootcamp.refresh_from_db()
+    assert bootcamp.capacity == 20
