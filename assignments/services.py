@@ -18,8 +18,9 @@ from accounts.models import User
 from assignments.models import Assignment, Submission
 from assignments.permissions import can_author_assignments, can_grade
 from bootcamps.models import Bootcamp
+from bootcamps.services import bootcamp_hold
 from cohortly.emails import send_templated_email
-from cohortly.errors import Conflict, NotAllowed
+from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.locking import lock_row
 from enrollments.models import Enrollment
 
@@ -85,6 +86,9 @@ def assignment_create(
                 )
             }
         )
+    # Kept from being deleted until this assignment is in (a delete then refuses).
+    if bootcamp_hold(bootcamp) is None:
+        raise NotFound("This bootcamp no longer exists.")
     assignment = Assignment(
         bootcamp=bootcamp,
         title=title.strip(),
@@ -135,6 +139,9 @@ def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
     """Delete an assignment nobody has handed in yet. With submissions -> 409:
     students' work and grades are never cascaded away (unpublish it instead)."""
     _check_author(user=deleted_by, bootcamp=assignment.bootcamp)
+    # Handing in locks the assignment's row too: a first submission is either in
+    # (and refuses this delete) or waits for it and finds the assignment gone.
+    assignment = _lock_assignment(assignment.pk)
     try:
         assignment.delete()
     except ProtectedError:

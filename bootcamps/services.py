@@ -49,6 +49,18 @@ PEOPLE_FIELDS = {"instructors": User.Role.INSTRUCTOR, "mentors": User.Role.MENTO
 SLUG_ATTEMPTS = 5
 
 
+def bootcamp_hold(bootcamp: Bootcamp | None) -> Bootcamp | None:
+    """`bootcamp`'s row read afresh and kept from being deleted until this
+    transaction ends (FOR NO KEY UPDATE), for a write that will refer to it (a
+    lead, an assignment). A delete then waits for that write and sees it (409
+    protected), where it used to commit first and the write failed at its own
+    COMMIT: PostgreSQL checks Django's foreign keys only then, a 500 that lost
+    the write. None when the bootcamp is gone (or None was given)."""
+    if bootcamp is None:
+        return None
+    return Bootcamp.objects.select_for_update(no_key=True).filter(pk=bootcamp.pk).first()
+
+
 def bootcamp_lock(bootcamp_id: int) -> Bootcamp:
     """The seat lock: the bootcamp's row, locked for the rest of the transaction.
 

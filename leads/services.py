@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
+from bootcamps.services import bootcamp_hold
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
@@ -213,6 +214,10 @@ def lead_capture(
     the owner, or to every active SALES user when the lead has none.
     """
     owner = _check_owner(owner)
+    asked_for = bootcamp
+    # A bootcamp deleted meanwhile isn't a reason to lose the prospect: the lead is
+    # kept without it, and the timeline says which one they asked for.
+    bootcamp = bootcamp_hold(bootcamp)
     candidate = Lead(
         full_name=(full_name or "").strip(),
         email=normalize_email(email),
@@ -235,7 +240,7 @@ def lead_capture(
         "utm_medium": candidate.utm_medium,
         "utm_campaign": candidate.utm_campaign,
         "message": candidate.message,
-        "bootcamp": _json_value(bootcamp),
+        "bootcamp": _json_value(asked_for),
     }
 
     for _attempt in range(_CAPTURE_ATTEMPTS):
@@ -374,6 +379,8 @@ def _change_contact(lead: Lead, *, fields: dict) -> Entry | None:
     """Any of CONTACT_FIELDS; one entry lists every field that really changed."""
     old = {field: getattr(lead, field) for field in fields}
     for field, value in fields.items():
+        if field == "bootcamp" and value is not None and (value := bootcamp_hold(value)) is None:
+            raise _invalid("bootcamp", "This bootcamp no longer exists.", "does_not_exist")
         if field == "email":
             value = normalize_email(value)
         elif isinstance(value, str):

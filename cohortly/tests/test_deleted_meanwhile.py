@@ -2,7 +2,10 @@
 then locks it answers 404 in the API's error shape (or a page's message), not
 a 500 from Model.DoesNotExist."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from assignments import services as assignment_services
@@ -48,6 +51,18 @@ def test_converting_a_lead_into_a_bootcamp_deleted_meanwhile_is_not_found_and_ke
     assert lead.status == "NEW" and not User.objects.filter(email=lead.email).exists()
 
 
+def test_moving_a_lead_to_a_bootcamp_deleted_meanwhile_is_a_400_on_bootcamp(make_user):
+    from django.core.exceptions import ValidationError
+
+    lead = LeadFactory()
+    bootcamp = _deleted_meanwhile(BootcampFactory())
+    with pytest.raises(ValidationError) as exc:
+        lead_services.lead_update(lead=lead, actor=make_user(User.Role.SALES), data={"bootcamp": bootcamp})
+    assert exc.value.error_dict["bootcamp"][0].code == "does_not_exist"
+    lead.refresh_from_db()
+    assert lead.bootcamp_id is None
+
+
 def test_handing_in_to_an_assignment_deleted_meanwhile_is_not_found(make_user):
     assignment = _deleted_meanwhile(AssignmentFactory())
     with pytest.raises(NotFound, match="This assignment no longer exists"):
@@ -70,3 +85,82 @@ def test_the_api_answers_it_as_a_404_in_the_error_shape(admin_client, monkeypatc
     monkeypatch.setattr(bootcamp_services, "bootcamp_lock", deleted_first)
     response = admin_client.patch(f"/api/v1/bootcamps/{bootcamp.pk}/", {"location": "Room 2"}, format="json")
     assert_error(response, 404, code="not_found")
+
+
+# --- Racing the delete itself (PostgreSQL: its foreign keys are checked at COMMIT) ------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_form_submission_racing_its_bootcamps_delete_is_kept(make_user):
+    """The delete commits first: the prospect is still recorded (without the
+    bootcamp, which the timeline names), where the insert used to fail at COMMIT
+    on the foreign key and the submission was lost in a 500."""
+    from conftest import race_behind_held
+    from leads.models import Lead
+
+    bootcamp = BootcampFactory(title="Night School")
+    results = race_behind_held(
+        lambda: bootcamp_services.bootcamp_delete(bootcamp=bootcamp),
+        lambda: lead_services.lead_capture(full_name="Ana", email="ana@example.org", bootcamp=bootcamp),
+    )
+    assert results["holding"] is None, results
+    lead, created = results["then"]
+    assert created and Lead.objects.get().bootcamp_id is None
+    assert lead.activities.get().data["bootcamp"] == {"id": bootcamp.pk, "title": "Night School"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_bootcamps_delete_racing_a_form_submission_naming_it_is_refused():
+    from conftest import race_behind_held
+    from leads.models import Lead
+
+    bootcamp = BootcampFactory()
+    results = race_behind_held(
+        lambda: lead_services.lead_capture(full_name="Ana", email="ana@example.org", bootcamp=bootcamp),
+        lambda: bootcamp_services.bootcamp_delete(bootcamp=bootcamp),
+    )
+    assert results["holding"] is None, results
+    from cohortly.errors import Conflict
+
+    assert isinstance(results["then"], Conflict) and results["then"].code == "protected", results
+    assert Lead.objects.get().bootcamp_id == bootcamp.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_assignment_created_as_its_bootcamp_is_deleted_is_not_found(make_user):
+    from conftest import race_behind_held
+
+    admin, bootcamp = make_user(User.Role.ADMIN), BootcampFactory()
+    results = race_behind_held(
+        lambda: bootcamp_services.bootcamp_delete(bootcamp=bootcamp),
+        lambda: assignment_services.assignment_create(
+            created_by=admin,
+            bootcamp=bootcamp,
+            title="Late",
+            due_at=timezone.now() + timedelta(days=3),
+            max_score=10,
+        ),
+    )
+    assert results["holding"] is None, results
+    assert isinstance(results["then"], NotFound), results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_assignment_as_the_first_work_comes_in_is_refused(make_user):
+    from cohortly.errors import Conflict
+    from conftest import race_behind_held
+    from enrollments.services import enrollment_create
+
+    assignment, admin = AssignmentFactory(), make_user(User.Role.ADMIN)
+    student = make_user(User.Role.STUDENT)
+    enrollment_create(student=student, bootcamp=assignment.bootcamp, notify=False)
+    results = race_behind_held(
+        lambda: assignment_services.submission_submit(assignment=assignment, student=student, content="Done"),
+        lambda: assignment_services.assignment_delete(assignment=assignment, deleted_by=admin),
+    )
+    assert not isinstance(results["holding"], Exception), results
+    assert isinstance(results["then"], Conflict) and results["then"].code == "has_submissions", results
