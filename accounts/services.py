@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
-from accounts.signals import user_email_verified, user_role_changing
+from accounts.signals import user_email_verified, user_reactivated, user_role_changing
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
@@ -200,6 +200,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
         # Sessions opened under the old role or before the deactivation end: the
         # user signs in again (if they still may) and gets what the new state allows.
         user_logout_all(user=user)
+    if user.is_active and not stored.is_active:
+        # What was held for them meanwhile (a waitlist's free seat) is theirs again.
+        transaction.on_commit(lambda: user_reactivated.send(sender=User, user=user), robust=True)
     return user
 
 

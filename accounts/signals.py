@@ -19,3 +19,8 @@ user_email_verified = Signal()
 #: code, and nothing is written. Arguments: user (as stored, with the old
 #: role), role (the new one).
 user_role_changing = Signal()
+
+#: Sent by accounts.services.user_update once a deactivated user is active
+#: again, after the change commits (outside its lock on the user's row), so a
+#: receiver may take other locks. Arguments: user.
+user_reactivated = Signal()

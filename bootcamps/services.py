@@ -23,7 +23,7 @@ from accounts.permissions import ADMIN_ONLY, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
 from bootcamps.selectors import bootcamp_annotate_seats
-from bootcamps.signals import capacity_changed
+from bootcamps.signals import capacity_changed, opening_changed
 from cohortly.errors import Conflict, NotAllowed
 from cohortly.locking import lock_row
 from cohortly.models import clean_edit
@@ -242,6 +242,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
         getattr(bootcamp, field).set(persons)
     if bootcamp.capacity != old_capacity:
         capacity_changed.send(sender=Bootcamp, bootcamp=bootcamp, old_capacity=old_capacity)
+    if {"status", "end_date"} & changed:
+        opening_changed.send(sender=Bootcamp, bootcamp=bootcamp)
     return bootcamp
 
 

@@ -9,3 +9,9 @@ from django.dispatch import Signal
 #: as it stays until commit, and its writes commit with the change.
 #: Arguments: bootcamp (saved, with the new capacity), old_capacity.
 capacity_changed = Signal()
+
+#: Sent by bootcamps.services.bootcamp_update when a bootcamp's status or end
+#: date changed (it may take enrollments again: published anew, or its end
+#: moved later), under the same lock and in the same transaction as
+#: capacity_changed. Arguments: bootcamp (saved).
+opening_changed = Signal()

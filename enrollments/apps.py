@@ -6,11 +6,16 @@ class EnrollmentsConfig(AppConfig):
     name = "enrollments"
 
     def ready(self):
-        from accounts.signals import user_role_changing
-        from bootcamps.signals import capacity_changed
+        from accounts.signals import user_reactivated, user_role_changing
+        from bootcamps.signals import capacity_changed, opening_changed
         from cohortly.caching import changes_also
         from enrollments.models import Enrollment
-        from enrollments.services import on_capacity_changed, on_user_role_changing
+        from enrollments.services import (
+            on_capacity_changed,
+            on_opening_changed,
+            on_user_reactivated,
+            on_user_role_changing,
+        )
 
         # A bootcamp shows its seats, and its enrollments their waitlist
         # positions: both are counted from the bootcamp's enrollments.
@@ -18,6 +23,9 @@ class EnrollmentsConfig(AppConfig):
 
         # A larger capacity frees seats for the waitlist, whichever path changed it.
         capacity_changed.connect(on_capacity_changed, dispatch_uid="enrollments-capacity-changed")
+        # So does a bootcamp opening again, or a waiting student active again.
+        opening_changed.connect(on_opening_changed, dispatch_uid="enrollments-opening-changed")
+        user_reactivated.connect(on_user_reactivated, dispatch_uid="enrollments-user-reactivated")
 
         # A student holding a seat or a waitlist place stays a student.
         user_role_changing.connect(on_user_role_changing, dispatch_uid="enrollments-user-role-changing")

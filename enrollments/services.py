@@ -212,6 +212,22 @@ def on_capacity_changed(sender, *, bootcamp: Bootcamp, old_capacity: int, **kwar
         waitlist_promote(bootcamp=bootcamp)
 
 
+def on_opening_changed(sender, *, bootcamp: Bootcamp, **kwargs) -> None:
+    """bootcamps.signals.opening_changed: a bootcamp published again, or whose
+    end moved later, gives the seats freed while it was closed to its waitlist
+    (no promotion happens while it is closed). A no-op while it stays closed."""
+    waitlist_promote(bootcamp=bootcamp)
+
+
+def on_user_reactivated(sender, *, user: User, **kwargs) -> None:
+    """accounts.signals.user_reactivated (after commit): a student passed over
+    while deactivated takes a seat that is free in each bootcamp they wait for,
+    if they are next in line, each bootcamp in its own transaction under its lock."""
+    waiting = Enrollment.objects.filter(student=user, status=Status.WAITLISTED).order_by("bootcamp_id")
+    for bootcamp_id in waiting.values_list("bootcamp_id", flat=True):
+        waitlist_promote(bootcamp=Bootcamp(pk=bootcamp_id))
+
+
 @transaction.atomic
 def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollment:
     """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict). A freed seat

@@ -94,6 +94,49 @@ def test_a_bootcamp_not_taking_enrollments_promotes_nobody(enroll, change):
     assert Enrollment.objects.get(pk=first.pk).status == Status.WAITLISTED
 
 
+def test_a_student_reactivated_next_to_a_free_seat_takes_it(
+    enroll, admin_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.services import user_update
+
+    bootcamp = BootcampFactory(capacity=1)
+    active, first = enroll(bootcamp, 2)
+    user_update(actor=admin_user, user=first.student, data={"is_active": False})
+    assert services.enrollment_cancel(enrollment=active).promoted == []  # passed over: the seat stays free
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(actor=admin_user, user=first.student, data={"is_active": True})
+    first.refresh_from_db()
+    assert (first.status, first.waitlist_seq) == (Status.ACTIVE, None)
+    assert [m.to for m in mailoutbox if "seat" in m.subject.lower()] == [[first.student.email]]
+
+
+@pytest.mark.parametrize(
+    "closed, reopened",
+    [
+        ({"status": "DRAFT"}, {"status": "PUBLISHED"}),
+        (
+            {
+                "start_date": timezone.localdate() - timedelta(days=30),
+                "end_date": timezone.localdate() - timedelta(days=1),
+            },
+            {"end_date": timezone.localdate() + timedelta(days=30)},
+        ),
+    ],
+)
+def test_seats_freed_while_a_bootcamp_was_closed_go_to_its_waitlist_when_it_opens(
+    enroll, admin_user, closed, reopened
+):
+    from bootcamps.models import Bootcamp
+    from bootcamps.services import bootcamp_update
+
+    bootcamp = BootcampFactory(capacity=1)
+    active, first = enroll(bootcamp, 2)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(**closed)
+    assert services.enrollment_cancel(enrollment=active).promoted == []
+    bootcamp_update(bootcamp=Bootcamp.objects.get(pk=bootcamp.pk), actor=admin_user, data=reopened)
+    assert Enrollment.objects.get(pk=first.pk).status == Status.ACTIVE
+
+
 def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user):
     bootcamp = BootcampFactory(capacity=1)
     active, first, second, third = enroll(bootcamp, 4)
