@@ -295,12 +295,17 @@ def refresh_token_spend(*, token: RefreshToken) -> bool:
 
 
 @transaction.atomic
-def user_logout(*, user: User, refresh: RefreshToken, access_claims=None) -> None:
+def user_logout(
+    *, user: User, refresh: RefreshToken | None, refresh_claims: dict | None = None, access_claims=None
+) -> None:
     """One device logs out: its refresh token is spent, and its session ended,
     so the access tokens issued in it stop too (on every process: the ended
-    session is on the user row the token check reads)."""
-    refresh.blacklist()
-    sessions = {claims.get(SESSION_CLAIM) for claims in (refresh.payload, access_claims or {})} - {None}
+    session is on the user row the token check reads). A refresh token spent
+    already comes as its verified claims alone (refresh None, refresh_claims)."""
+    if refresh is not None:
+        refresh.blacklist()
+        refresh_claims = refresh.payload
+    sessions = {claims.get(SESSION_CLAIM) for claims in (refresh_claims or {}, access_claims or {})} - {None}
     if not sessions:
         return  # a token from before sessions: its refresh token is spent, which is all it had
     stored = User.objects.select_for_update().get(pk=user.pk)

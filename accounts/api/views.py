@@ -9,7 +9,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts import selectors, services
 from accounts.api.serializers import (
@@ -141,15 +141,27 @@ class LogoutView(GenericAPIView):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data["refresh"]
         try:
-            token = RefreshToken(serializer.validated_data["refresh"])
+            token, claims = RefreshToken(raw), None
         except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
-        if str(token.payload.get("user_id")) != str(request.user.pk):
+            # Spent already, by a refresh of this session racing the logout (the
+            # other tab): the session still ends, with the pair that refresh issued.
+            # Its signature and expiry are checked all the same; only the blacklist
+            # is not asked.
+            try:
+                token, claims = None, UntypedToken(raw).payload
+            except TokenError:
+                raise InvalidToken(str(exc)) from exc
+            if claims.get("token_type") != "refresh":
+                raise InvalidToken(str(exc)) from exc
+        if str((claims or token.payload).get("user_id")) != str(request.user.pk):
             raise serializers.ValidationError({"refresh": ["This refresh token belongs to another user."]})
         # This device's access token (request.auth) ends with its session.
         access_claims = getattr(request.auth, "payload", None)
-        services.user_logout(user=request.user, refresh=token, access_claims=access_claims)
+        services.user_logout(
+            user=request.user, refresh=token, refresh_claims=claims, access_claims=access_claims
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -302,3 +302,33 @@ def test_an_update_through_a_stale_copy_brings_no_ended_session_back(user_reads,
     assert stored.check_password("Brand-New-Lantern-5")
     assert_error(me(anon_client, laptop), 401)
     assert_error(me(anon_client, phone), 401)
+
+
+def test_logging_out_after_another_tab_refreshed_the_same_session_ends_it(user_reads, anon_client):
+    """One tab logs out while another refreshes with the same refresh token, and
+    the refresh gets there first: the logout still ends the session, the pair
+    that refresh issued included, where it used to answer 401 and leave it on."""
+    UserFactory(email="ann@example.com")
+    tab = login(anon_client)
+    other_tab = refresh(anon_client, tab).json()  # spends tab's refresh token
+    assert works(anon_client, other_tab)
+    logout(anon_client, tab)  # 204
+    for tokens in (tab, other_tab):
+        assert_error(me(anon_client, tokens), 401, code="token_not_valid")
+    assert_error(refresh(anon_client, other_tab), 401)
+
+
+def test_a_spent_refresh_token_of_another_user_or_an_access_token_ends_nothing(anon_client):
+    UserFactory(email="ann@example.com")
+    UserFactory(email="bob@example.com")
+    ann, bob = login(anon_client), login(anon_client, "bob@example.com")
+    refresh(anon_client, bob)  # spends bob's refresh token
+    response = anon_client.post(
+        LOGOUT, {"refresh": bob["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {ann['access']}"
+    )
+    assert_error(response, 400, attr="refresh")
+    response = anon_client.post(
+        LOGOUT, {"refresh": ann["access"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {ann['access']}"
+    )
+    assert_error(response, 401)
+    assert works(anon_client, ann)
