@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
@@ -75,9 +75,13 @@ def bootcamp_lock(bootcamp_id: int) -> Bootcamp:
     )
 
 
+def slug_base(title: str) -> str:
+    return slugify(title)[:200].strip("-") or "bootcamp"
+
+
 def unique_slug(title: str, *, also_taken: set[str] = frozenset()) -> str:
     """slugify(title), then -2, -3 ... until it is free (in the database and in `also_taken`)."""
-    base = slugify(title)[:200].strip("-") or "bootcamp"
+    base = slug_base(title)
     taken = set(Bootcamp.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | also_taken
     if base not in taken:
         return base
@@ -146,6 +150,14 @@ def bootcamp_create(
     )
     # The slug is generated, so a clash is ours to resolve, not the caller's.
     bootcamp.full_clean(exclude=["slug"])
+    if connection.vendor == "postgresql":
+        # Creations of one title take turns (until each commits) to pick its next
+        # free slug: eight at once each found the same one, and the retries below
+        # ran out. SQLite lets one writer in at a time anyway.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"bootcamp-slug:{slug_base(bootcamp.title)}"]
+            )
     for attempt in range(SLUG_ATTEMPTS):
         bootcamp.slug = unique_slug(bootcamp.title)
         try:

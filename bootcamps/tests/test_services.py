@@ -201,3 +201,33 @@ def test_an_edit_validates_what_it_changes_and_the_constraints_that_read_it(make
     end, price = bootcamp.end_date, bootcamp.price
     bootcamp.refresh_from_db()
     assert (bootcamp.end_date, bootcamp.price, bootcamp.description) == (end, price, "New words")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_bootcamps_of_one_title_created_at_once_each_get_a_slug():
+    """Each used to find the same free slug; the retries ran out (a 500)."""
+    import threading
+
+    from conftest import in_thread
+
+    barrier, results = threading.Barrier(8), {}
+
+    def create():
+        barrier.wait(5)
+        return services.bootcamp_create(
+            title="Same Title",
+            start_date=timezone.localdate() + timedelta(days=10),
+            end_date=timezone.localdate() + timedelta(days=40),
+            capacity=5,
+            price=Decimal("100"),
+        ).slug
+
+    threads = [in_thread(create, results, n) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    slugs = sorted(results.values(), key=str)
+    assert not [s for s in slugs if isinstance(s, Exception)], slugs
+    assert set(slugs) == {"same-title", *(f"same-title-{n}" for n in range(2, 9))}
