@@ -40,7 +40,10 @@ def _save_new_user(user: User) -> User:
             user.save()
     except IntegrityError as exc:
         # Two registrations of one email racing past full_clean's check.
-        raise ValidationError({"email": ["A user with this email already exists."]}) from exc
+        # The same answer, code included, as full_clean's check gives the one that lost by more.
+        raise ValidationError(
+            {"email": ValidationError("A user with this email already exists.", code="unique")}
+        ) from exc
     return user
 
 

@@ -291,3 +291,19 @@ def test_a_set_password_link_used_twice_at_once_sets_one_password(make_user):
     stored = User.objects.get(pk=user.pk)
     assert stored.check_password("First-Harbour-Lamp-41")
     assert not stored.check_password("Second-Harbour-Lamp-42")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_email_created_twice_at_once_is_refused_with_the_usual_code():
+    from conftest import race_behind_held
+
+    def create():
+        return services.user_create(email="twin@example.com", password=None, full_name="Twin", role="STUDENT")
+
+    results = race_behind_held(create, create)
+    assert isinstance(results["held"], User), results
+    refusal = results["then"]
+    assert isinstance(refusal, ValidationError), results
+    assert [error.code for error in refusal.error_dict["email"]] == ["unique"]
+    assert User.objects.filter(email="twin@example.com").count() == 1
