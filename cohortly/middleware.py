@@ -109,6 +109,27 @@ def _request_seconds(route: str, method: str, status: int):
     return child
 
 
+class CredentialedAnswersAreNotStored:
+    """An answer to a request that carried credentials (a bearer token, or a
+    signed-in session: the sales pages, the admin) holds what only that user may
+    see: no browser or proxy keeps it (Cache-Control: no-store), so the back
+    button after signing out on a shared computer shows nothing. A view that set
+    its own Cache-Control keeps it; anonymous answers (the public catalogue) are
+    left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response and (
+            "Authorization" in request.headers
+            or (getattr(request, "user", None) is not None and request.user.is_authenticated)
+        ):
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+
 class RequestIDMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -309,3 +309,22 @@ def test_every_documented_route_resolves_with_and_without_its_trailing_slash():
                 unresolved.append(form)
         assert len(views) <= 1, (path, views)
     assert unresolved == []
+
+
+def test_answers_to_credentialed_requests_are_not_stored_by_browsers(client_for, client, make_user):
+    """Signed in (a token, or the sales pages' session): no-store, so the back
+    button after signing out shows nothing. Anonymous: the public catalogue
+    stays cacheable. A view's own header is kept."""
+    from bootcamps.tests.factories import BootcampFactory
+
+    BootcampFactory()
+    sales_api, _ = client_for("SALES")
+    for path in ("/api/v1/leads/", "/api/v1/bootcamps/", "/api/v1/does-not-exist/"):
+        assert sales_api.get(path)["Cache-Control"] == "no-store, private", path
+    anonymous = client_for(None)[0].get("/api/v1/bootcamps/")
+    assert anonymous.status_code == 200 and "Cache-Control" not in anonymous
+
+    client.force_login(make_user("SALES"))
+    page = client.get("/sales/")
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store, private"
+    assert client.get("/sales/leads/export.csv")["Cache-Control"] == "no-store"  # its own
