@@ -75,8 +75,9 @@ def _grader(bootcamp, author):
     return bootcamp.mentors.order_by("email").first() or author
 
 
-def _ensure_assignments(bootcamp, author, anchor) -> list[Assignment]:
-    assignments = []
+def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int]:
+    """The demo's assignments of `bootcamp` (made where missing), and how many were made."""
+    assignments, made = [], 0
     for title, description, days, max_score, published in ASSIGNMENTS:
         assignment = Assignment.objects.filter(bootcamp=bootcamp, title=title).first()
         if assignment is None:
@@ -89,8 +90,9 @@ def _ensure_assignments(bootcamp, author, anchor) -> list[Assignment]:
                 max_score=max_score,
                 is_published=published,
             )
+            made += 1
         assignments.append(assignment)
-    return assignments
+    return assignments, made
 
 
 def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
@@ -143,12 +145,12 @@ def seed(*, stdout, style, context):
         author = _author(bootcamp, context)
         if author is None:
             continue
-        before = Assignment.objects.filter(bootcamp=bootcamp).count()
         # A running bootcamp gets work due in the past (graded, awaiting a grade)
         # and in the future, whenever it started; an upcoming one from its start.
         anchor = today - timedelta(days=14) if bootcamp in running else bootcamp.start_date
-        assignments = _ensure_assignments(bootcamp, author, anchor)
-        n_assignments += len(assignments) - before
+        # Counted as made: assignments added through the API since don't count.
+        assignments, made = _ensure_assignments(bootcamp, author, anchor)
+        n_assignments += made
         if bootcamp not in running:
             continue
         students = [

@@ -46,6 +46,18 @@ def test_a_second_run_adds_nothing_and_the_summary_is_true(mailoutbox):
     assert mailoutbox == []
 
 
+def test_a_rerun_after_work_added_through_the_api_counts_only_what_it_made():
+    """Assignments someone added since aren't the seeder's: it made none of them
+    (it printed -2 for two added by hand)."""
+    from assignments.tests.factories import AssignmentFactory
+
+    _seed()
+    running = Bootcamp.objects.filter(slug__startswith="data-science").get()
+    AssignmentFactory.create_batch(2, bootcamp=running)
+    second = _seed()
+    assert "0 assignments, 0 submissions" in second, second
+
+
 def test_every_demo_login_is_printed():
     out = _seed()
     for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
