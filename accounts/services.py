@@ -21,9 +21,11 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
 from accounts.signals import user_email_verified, user_reactivated, user_role_changing
+from accounts.tasks import password_reset_task
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
+from cohortly.middleware import current_request_id
 
 
 def _check_password(password: str, user: User) -> None:
@@ -377,10 +379,18 @@ def password_reset_link(user: User) -> str:
 
 def password_reset_request(*, email: str) -> None:
     """Email a set-password link when an active account has this email. Says
-    nothing either way, so the endpoint can't be used to probe for accounts."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    nothing either way, so the endpoint can't be used to probe for accounts:
+    the request only queues the look-up (the same one write whoever asked), so
+    neither its answer nor its time tells whether the account exists."""
+    password_reset_task.enqueue(email=normalize_email(email), request_id=current_request_id())
+
+
+def password_reset_send(*, email: str) -> int:
+    """The set-password link, to the active account with this (normalised) email,
+    if there is one (password_reset_task). 1 if sent, else 0."""
+    user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
-        return
+        return 0
     send_templated_email(
         to=user.email,
         template="password_reset",
@@ -388,6 +398,7 @@ def password_reset_request(*, email: str) -> None:
         # The person asked for it: it goes out even if the address bounced before.
         ignore_suppression=True,
     )
+    return 1
 
 
 @transaction.atomic

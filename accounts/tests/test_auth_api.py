@@ -360,6 +360,35 @@ def test_password_reset_does_not_reveal_unknown_emails(anon_client, django_captu
     assert mail.outbox == []
 
 
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connections and transactions
+def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exists(settings, anon_client):
+    """With the production task queue: each request stores one queued task and
+    nothing else (no outbox row, no look-up's outcome), so its time can't tell
+    who has an account; the worker then mails the one that does."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from mail.models import OutboundEmail
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    UserFactory(email="ann@example.com")
+    for n, email in enumerate(("Ann@example.com", "nobody@example.com")):
+        before = DBTaskResult.objects.count()
+        response = anon_client.post(
+            PASSWORD_RESET, {"email": email}, format="json", HTTP_X_REQUEST_ID=f"reset-{n}"
+        )
+        assert response.status_code == 202
+        [queued] = DBTaskResult.objects.order_by("-enqueued_at")[: DBTaskResult.objects.count() - before]
+        assert queued.task_path == "accounts.tasks.password_reset_task", queued.args_kwargs
+        assert not OutboundEmail.objects.exists()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0
+    )  # the mail it queued
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+    assert OutboundEmail.objects.get().request_id == "reset-0"  # the request that asked
+
+
 def test_password_reset_confirm_bad_uid(anon_client):
     response = anon_client.post(
         PASSWORD_RESET_CONFIRM,
