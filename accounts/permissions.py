@@ -44,6 +44,10 @@ def is_staff_role(user) -> bool:
 def roles_for_view(view, method: str):
     """The roles a view declares for the current action and method."""
     action = getattr(view, "action", None)
+    if action == "metadata":
+        # OPTIONS asks what `method` may do here (DRF's metadata clones the request
+        # per method): the roles of the action that method runs.
+        action = (getattr(view, "action_map", None) or {}).get(method.lower(), action)
     action_roles = getattr(view, "action_roles", None) or {}
     if action in action_roles:
         return action_roles[action]

@@ -328,3 +328,16 @@ def test_answers_to_credentialed_requests_are_not_stored_by_browsers(client_for,
     page = client.get("/sales/")
     assert page.status_code == 200 and page["Cache-Control"] == "no-store, private"
     assert client.get("/sales/leads/export.csv")["Cache-Control"] == "no-store"  # its own
+
+
+@pytest.mark.parametrize("role, offers_post", [("STUDENT", False), ("SALES", False), ("ADMIN", True)])
+def test_options_offers_an_action_only_to_the_roles_that_may_call_it(client_for, role, offers_post):
+    """A generated UI reads OPTIONS for its buttons: a student is not offered the
+    staff's status change of their own enrollment."""
+    from enrollments.tests.factories import EnrollmentFactory
+
+    client, user = client_for(role)
+    enrollment = EnrollmentFactory(student=user) if role == "STUDENT" else EnrollmentFactory()
+    response = client.options(f"/api/v1/enrollments/{enrollment.pk}/status/")
+    assert response.status_code == 200
+    assert ("POST" in response.json().get("actions", {})) is offers_post
