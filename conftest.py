@@ -89,6 +89,16 @@ def anon_client():
 
 
 @pytest.fixture
+def admin_web(admin_user):
+    """A browser's client (session, CSRF-free) signed in as an ADMIN: the admin's pages."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def admin_client(admin_user):
     return auth_client(admin_user)
 

@@ -247,14 +247,15 @@ def _enum_varname(value: str) -> str:
     return re.sub(r"[^A-Z0-9_]", "_", name)
 
 
-def _walk(node):
+def walk(node):
+    """Every object (dict) in a schema, depth first."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _walk(value)
+            yield from walk(value)
 
 
 #: Headers declared for generated clients (see finish_schema).
@@ -297,7 +298,7 @@ def finish_schema(result, generator, request, public):
                     headers = response.setdefault("headers", {})
                     for name in names:
                         headers[name] = {"$ref": f"#/components/headers/{name}"}
-    for node in _walk(result):
+    for node in walk(result):
         one_of = node.get("oneOf")
         if (
             isinstance(one_of, list)

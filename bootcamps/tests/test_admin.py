@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.sites import site
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,13 +18,6 @@ from enrollments.tests.factories import EnrollmentFactory
 pytestmark = pytest.mark.django_db
 Role = User.Role
 CHANGELIST = "/admin/bootcamps/bootcamp/"
-
-
-@pytest.fixture
-def admin_web(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 def form_data(bootcamp=None, **overrides):

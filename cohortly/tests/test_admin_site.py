@@ -3,18 +3,10 @@ task results (what an operator checks when an email didn't go out) are there
 to read and nothing more."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_web(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 def test_token_blacklist_models_are_not_in_the_admin(admin_web):

@@ -17,15 +17,6 @@ from bootcamps.tests.factories import BootcampFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_web(admin_user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 class _FormFields(HTMLParser):
     """The values a browser would post from the page's change form (<form id="…_form">)."""
 

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from cohortly.openapi import walk
 from cohortly.pagination import PageNumberPagination
 from cohortly.policy import api_operations
 from cohortly.tests.openapi_checks import api_schema, assert_documented
@@ -115,23 +116,13 @@ def test_an_unknown_field_is_the_documented_400(admin_client):
     assert_documented(response)
 
 
-def _walk(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def test_the_schema_speaks_only_openapi_3_1_json_schema():
     """3.1 schemas are JSON Schema 2020-12, which has no `nullable`: a 3.1
     validator or generator ignores it and refuses the null (every first and last
     page's `previous` and `next`)."""
     schema = api_schema()
     assert schema["openapi"].startswith("3.1")
-    assert not [node for node in _walk(schema) if "nullable" in node]
+    assert not [node for node in walk(schema) if "nullable" in node]
 
 
 @pytest.mark.parametrize("role, path, component", [("SALES", "/api/v1/leads/", "PaginatedLeadList")])

@@ -17,13 +17,6 @@ Status = Enrollment.Status
 CHANGELIST = "/admin/enrollments/enrollment/"
 
 
-@pytest.fixture
-def admin_web(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 def messages_of(response):
     return [str(m) for m in response.context["messages"]]
 

@@ -19,12 +19,6 @@ Kind = LeadActivity.Kind
 CHANGELIST = "admin:leads_lead_changelist"
 
 
-@pytest.fixture
-def admin_web(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def action(client, name, leads, **extra):
     return client.post(
         reverse(CHANGELIST),

@@ -25,12 +25,6 @@ NEW_USER = {"email": "ada@example.com", "password": "Long-Secret-Phrase-9", "ful
 FAILING = "cohortly.tests.failing_email.FailingBackend"
 
 
-@pytest.fixture
-def admin_web(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def run_action(client, changelist: str, action: str, *objects) -> str:
     """Run an admin action on `objects` from `changelist` (a URL name); the page it ends on."""
     response = client.post(
