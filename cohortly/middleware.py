@@ -6,6 +6,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.db import connections
 from django.db.backends.signals import connection_created
 from django.utils.functional import empty
@@ -111,11 +112,12 @@ def _request_seconds(route: str, method: str, status: int):
 
 class CredentialedAnswersAreNotStored:
     """An answer to a request that carried credentials (a bearer token, or a
-    signed-in session: the sales pages, the admin) holds what only that user may
+    session cookie: the sales pages, the admin) holds what only that user may
     see: no browser or proxy keeps it (Cache-Control: no-store), so the back
     button after signing out on a shared computer shows nothing. A view that set
     its own Cache-Control keeps it; anonymous answers (the public catalogue) are
-    left alone."""
+    left alone. Only the request's headers are read: nothing here may need the
+    database (a session's user), which can be down while this answers a 503."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -123,8 +125,7 @@ class CredentialedAnswersAreNotStored:
     def __call__(self, request):
         response = self.get_response(request)
         if "Cache-Control" not in response and (
-            "Authorization" in request.headers
-            or (getattr(request, "user", None) is not None and request.user.is_authenticated)
+            "Authorization" in request.headers or settings.SESSION_COOKIE_NAME in request.COOKIES
         ):
             response["Cache-Control"] = "no-store, private"
         return response
