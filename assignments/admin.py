@@ -229,11 +229,18 @@ class SubmissionAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdm
         return False
 
     def save_model(self, request, obj, form, change):
-        if {"score", "feedback"} & set(form.changed_data):
+        changed = set(form.changed_data)
+        if {"score", "feedback"} & changed:
+            # Only what was changed on the page: a score or feedback given meanwhile stays.
+            score = (
+                form.cleaned_data["score"]
+                if "score" in changed
+                else Submission.objects.values_list("score", flat=True).get(pk=obj.pk)
+            )
             saved = services.submission_grade(
                 submission=obj,
                 grader=request.user,
-                score=form.cleaned_data["score"],
-                feedback=form.cleaned_data.get("feedback", ""),
+                score=score,
+                feedback=form.cleaned_data.get("feedback", "") if "feedback" in changed else None,
             )
             _copy_into(obj, saved)

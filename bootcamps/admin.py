@@ -58,7 +58,8 @@ class BootcampAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         capacity = cleaned.get("capacity")
-        if self.instance.pk and capacity is not None:
+        # Only a capacity changed on the page: one that moved meanwhile isn't this admin's.
+        if self.instance.pk and capacity is not None and "capacity" in self.changed_data:
             try:
                 services.bootcamp_check_capacity(bootcamp=self.instance, capacity=capacity)
             except ValidationError as exc:

@@ -9,6 +9,7 @@ ModelAdmin needs its own try/except around a save, a delete or an action.
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,54 +28,107 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
+def _unify(value):
+    """A browser posts every newline of a form as CRLF, the shown values' too:
+    compared as stored (LF)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n")
+    if isinstance(value, list):
+        return [_unify(item) for item in value]
+    return value
+
+
+def _as_posted(widget, name: str, value) -> dict[str, list[str]]:
+    """The data a browser posts for `value` rendered by `widget` as `name`."""
+    context = widget.get_context(name, value, {})["widget"]
+    posted: dict[str, list[str]] = {}
+    for item in context.get("subwidgets") or [context]:
+        posted.setdefault(item["name"], []).append("" if item["value"] is None else str(item["value"]))
+    return posted
+
+
 class ChangedSinceShownForm:
     """A change form that knows what its page showed: every field also sends the
     value it was shown with (Django's show_hidden_initial), so `changed_data` is
     what this admin changed, not every value that differs from the row as it is
-    now. A field this admin changed that someone else changed too since the page
-    was shown is refused, with the value it has now. A post without the shown
-    values (a script's) is compared with the row, as Django does."""
+    now. A field this admin changed that someone else changed meanwhile (to
+    another value than theirs) is refused, naming what it reads now; the page
+    then counts as showing that, so saving again replaces it. A post without
+    the shown values (a script's) is compared with the row, as Django does."""
+
+    @cached_property
+    def _from_page(self) -> bool:
+        return any(key.startswith("initial-") for key in self.data)
 
     def _shown(self, bound):
-        """(True, the value the page showed) or (False, None) when not posted."""
-        hidden = bound.field.hidden_widget()
-        if hidden.value_omitted_from_data(self.data, self.files, bound.html_initial_name):
-            return False, None
-        return True, hidden.value_from_datadict(self.data, self.files, bound.html_initial_name)
+        """The value the page showed, as posted (None when not posted from a page)."""
+        if not self._from_page:
+            return None
+        # An empty multiple choice renders no hidden input: from a page, that is [].
+        return _unify(
+            bound.field.hidden_widget().value_from_datadict(self.data, self.files, bound.html_initial_name)
+        )
 
     @cached_property
     def changed_data(self):
         changed = []
         for name in self.fields:
             bound = self[name]
-            posted, shown = self._shown(bound)
-            if not posted:
+            field, shown = bound.field, self._shown(bound)
+            if shown is None and not self._from_page:
                 shown = bound.initial
             else:
                 try:
-                    shown = bound.field.to_python(shown)
+                    shown = field.to_python(shown)
                 except ValidationError:
                     changed.append(name)
                     continue
-            if bound.field.has_changed(shown, bound.data):
+            if field.has_changed(shown, _unify(bound.data)):
                 changed.append(name)
         return changed
 
     def clean(self):
         cleaned = super().clean()
+        if not self._from_page:
+            return cleaned
         for name in self.changed_data:
             bound = self[name]
-            posted, shown = self._shown(bound)
-            if posted and bound.field.has_changed(bound.initial, shown):
-                self.add_error(
-                    name,
-                    ValidationError(
-                        "Someone else changed this since you opened the page; it now reads as shown. "
-                        "Set it again to replace their change.",
-                        code="changed_meanwhile",
-                    ),
-                )
+            field, now = bound.field, bound.initial
+            moved = field.has_changed(now, self._shown(bound))
+            if not moved or not field.has_changed(now, _unify(bound.data)):
+                continue  # nobody else changed it, or to the same value as this admin
+            # From here the page counts as showing what it reads now: saving again replaces it.
+            hidden = field.hidden_widget()
+            self.data = self.data.copy()
+            for key in {bound.html_initial_name, *_as_posted(hidden, bound.html_initial_name, None)}:
+                self.data.pop(key, None)
+            for key, values in _as_posted(hidden, bound.html_initial_name, field.prepare_value(now)).items():
+                self.data.setlist(key, values)
+            self.add_error(
+                name,
+                ValidationError(
+                    "Someone else changed this since you opened the page; it now reads “%(now)s”. "
+                    "Save again to replace that with yours, or put it back.",
+                    code="changed_meanwhile",
+                    params={"now": _display(field, now)},
+                ),
+            )
         return cleaned
+
+
+def _display(field, value) -> str:
+    """`value` (a form's initial) as the page would show it, for a message."""
+    if value in (None, "", [], ()):
+        return "—"
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return ", ".join(str(item) for item in value)
+    if isinstance(field, forms.ModelChoiceField):
+        return str(field.queryset.filter(pk=getattr(value, "pk", value)).first() or value)
+    if isinstance(field, forms.ChoiceField):
+        return str(dict(field.choices).get(value, value))
+    if isinstance(field, forms.BooleanField):
+        return "yes" if value else "no"
+    return str(value)
 
 
 class ChangedSinceShownMixin:
