@@ -25,7 +25,7 @@ from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught
 from bootcamps.selectors import bootcamp_annotate_seats
 from bootcamps.signals import capacity_changed, opening_changed
 from cohortly.errors import Conflict, NotAllowed
-from cohortly.locking import lock_row
+from cohortly.locking import hold_row, lock_row
 from cohortly.models import clean_edit
 
 #: The fields bootcamp_create and bootcamp_update take (the API and the admin
@@ -50,15 +50,15 @@ SLUG_ATTEMPTS = 5
 
 
 def bootcamp_hold(bootcamp: Bootcamp | None) -> Bootcamp | None:
-    """`bootcamp`'s row read afresh and kept from being deleted until this
-    transaction ends (FOR NO KEY UPDATE), for a write that will refer to it (a
-    lead, an assignment). A delete then waits for that write and sees it (409
+    """`bootcamp`, kept from being deleted until this transaction ends
+    (cohortly.locking.hold_row), for a write that will refer to it (a lead, an
+    assignment). A delete then waits for that write and sees it (409
     protected), where it used to commit first and the write failed at its own
     COMMIT: PostgreSQL checks Django's foreign keys only then, a 500 that lost
     the write. None when the bootcamp is gone (or None was given)."""
-    if bootcamp is None:
+    if bootcamp is None or not hold_row(Bootcamp, bootcamp.pk):
         return None
-    return Bootcamp.objects.select_for_update(no_key=True).filter(pk=bootcamp.pk).first()
+    return bootcamp
 
 
 def bootcamp_lock(bootcamp_id: int) -> Bootcamp:

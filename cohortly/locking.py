@@ -54,9 +54,7 @@ def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Mode
     From here to the end of the transaction every lock wait is bounded by
     LOCK_TIMEOUT (SET LOCAL); running out raises Busy, and the transaction
     (or the savepoint of the service's atomic block) rolls back."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+    _bound_lock_waits()
     try:
         return queryset.select_for_update().get(pk=pk)
     except queryset.model.DoesNotExist as exc:
@@ -64,4 +62,38 @@ def lock_row(queryset: QuerySet, *, pk, busy_message: str | None = None) -> Mode
     except OperationalError as exc:
         if is_lock_timeout(exc):
             raise Busy(busy_message) from exc
+        raise
+
+
+def _bound_lock_waits() -> None:
+    """From here to the end of the transaction, a lock wait gives up after LOCK_TIMEOUT."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+
+
+def hold_row(model: type[Model], pk) -> bool:
+    """Keep the row of `model` with this pk from being deleted until the
+    transaction ends, for a write that will refer to it; True if it exists.
+
+    On PostgreSQL this is FOR KEY SHARE, the lock its own foreign-key check
+    takes, but now rather than at COMMIT (where Django's deferred constraints
+    check it): it waits for a delete in progress (and then finds no row) and
+    makes a later delete wait, yet neither waits for nor blocks other holders
+    or writers of the row's other columns. Django's select_for_update has no
+    KEY SHARE, hence the SQL. Waits are bounded as lock_row's are (Busy)."""
+    if connection.vendor != "postgresql":
+        return model._default_manager.filter(pk=pk).exists()  # one writer at a time anyway
+    _bound_lock_waits()
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s FOR KEY SHARE"  # noqa: S608 (quoted model names; the value is a parameter)
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            return cursor.fetchone() is not None
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise Busy() from exc
         raise

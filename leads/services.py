@@ -151,14 +151,21 @@ def _lock_owner(pk) -> User | None:
     return User.objects.select_for_update(no_key=True).filter(pk=pk).first()
 
 
+def _refuse_owner(owner: User | None) -> None:
+    """A 400 on owner unless `owner` (as given) may own leads."""
+    if owner is not None and (owner.role not in OWNER_ROLES or not owner.is_active):
+        raise _invalid("owner", "A lead's owner must be an active sales or admin user.", "invalid_owner")
+
+
 def _check_owner(owner: User | None) -> User | None:
     """The owner as stored now (locked), if they may own leads; else a 400 on owner."""
     if owner is None:
         return None
-    owner = _lock_owner(owner.pk)
-    if owner is None or owner.role not in OWNER_ROLES or not owner.is_active:
+    stored = _lock_owner(owner.pk)
+    _refuse_owner(stored or owner)
+    if stored is None:
         raise _invalid("owner", "A lead's owner must be an active sales or admin user.", "invalid_owner")
-    return owner
+    return stored
 
 
 #: The error code of a role change refused by on_user_role_changing.
@@ -213,11 +220,8 @@ def lead_capture(
     Emails (after commit): a confirmation to the prospect, a notification to
     the owner, or to every active SALES user when the lead has none.
     """
-    owner = _check_owner(owner)
+    _refuse_owner(owner)
     asked_for = bootcamp
-    # A bootcamp deleted meanwhile isn't a reason to lose the prospect: the lead is
-    # kept without it, and the timeline says which one they asked for.
-    bootcamp = bootcamp_hold(bootcamp)
     candidate = Lead(
         full_name=(full_name or "").strip(),
         email=normalize_email(email),
@@ -227,7 +231,7 @@ def lead_capture(
         utm_medium=(utm_medium or "").strip(),
         utm_campaign=(utm_campaign or "").strip(),
         message=(message or "").strip(),
-        bootcamp=bootcamp,
+        bootcamp=None,  # once held, below
         owner=owner,
         status=Status.NEW,
     )
@@ -249,6 +253,12 @@ def lead_capture(
             .filter(email=candidate.email, status__in=Lead.OPEN_STATUSES)
             .first()
         )
+        # Then what the lead refers to, in the order every write of a lead locks:
+        # the lead, its bootcamp, its owner. A bootcamp deleted meanwhile isn't a
+        # reason to lose the prospect: the lead is kept without it, and the
+        # timeline says which one they asked for.
+        bootcamp = candidate.bootcamp = bootcamp_hold(asked_for)
+        owner = candidate.owner = _check_owner(owner)
         if existing is None:
             try:
                 with transaction.atomic():

@@ -164,3 +164,76 @@ def test_deleting_an_assignment_as_the_first_work_comes_in_is_refused(make_user)
     )
     assert not isinstance(results["holding"], Exception), results
     assert isinstance(results["then"], Conflict) and results["then"].code == "has_submissions", results
+
+
+def test_holding_a_row_says_whether_it_exists_as_the_orm_does():
+    from cohortly.locking import hold_row
+
+    kept, gone = BootcampFactory(), _deleted_meanwhile(BootcampFactory())
+    for bootcamp in (kept, gone):
+        assert hold_row(Bootcamp, bootcamp.pk) == Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_held_row_keeps_deleters_waiting_but_not_other_writers():
+    """FOR KEY SHARE: a delete (and the seat lock, FOR UPDATE) must wait; an edit
+    of the row's other columns (FOR NO KEY UPDATE) need not, nor another hold."""
+    from django.db import OperationalError, transaction
+
+    from cohortly.locking import hold_row
+    from conftest import race_behind_held
+
+    bootcamp = BootcampFactory()
+
+    def try_lock(**kwargs):
+        with transaction.atomic():
+            return Bootcamp.objects.select_for_update(nowait=True, **kwargs).get(pk=bootcamp.pk)
+
+    results = race_behind_held(lambda: hold_row(Bootcamp, bootcamp.pk), lambda: try_lock())
+    assert results["held"] is True and isinstance(results["then"], OperationalError), results
+    results = race_behind_held(lambda: hold_row(Bootcamp, bootcamp.pk), lambda: try_lock(no_key=True))
+    assert isinstance(results["then"], Bootcamp), results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_resubmitted_form_racing_the_leads_conversion_into_its_bootcamp_never_deadlocks(
+    monkeypatch, make_user
+):
+    """Every write of a lead locks the lead, then its bootcamp, then its owner: the
+    form's capture used to hold the bootcamp while waiting for the lead the
+    conversion held while waiting for the bootcamp."""
+    import threading
+    import time
+
+    from conftest import in_thread
+
+    bootcamp, sales = BootcampFactory(capacity=5), make_user(User.Role.SALES)
+    lead = LeadFactory(email="ana@example.org")
+    hold = bootcamp_services.bootcamp_hold
+
+    def slow_hold(bootcamp):
+        held = hold(bootcamp)
+        time.sleep(0.5)  # the conversion starts meanwhile
+        return held
+
+    monkeypatch.setattr(lead_services, "bootcamp_hold", slow_hold)
+    results, started = {}, threading.Event()
+
+    def capture():
+        started.set()
+        return lead_services.lead_capture(full_name="Ana", email="ana@example.org", bootcamp=bootcamp)
+
+    def convert():
+        started.wait(5)
+        time.sleep(0.1)
+        return lead_services.lead_convert(lead=lead, actor=sales, bootcamp=bootcamp, notify=False)
+
+    threads = [in_thread(capture, results, "capture"), in_thread(convert, results, "convert")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert not isinstance(results["capture"], Exception), results
+    assert not isinstance(results["convert"], Exception), results
