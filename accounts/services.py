@@ -413,8 +413,8 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
     the password it sets, so of two uses at once the second sees the new
     password and is refused, instead of both being told their password is set.
     """
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not default_token_generator.check_token(user, token):
+    user = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": ["This link is invalid or has expired."]})
     try:
         validate_password(new_password, user)

@@ -5,8 +5,9 @@ bootcamp row (SELECT ... FOR UPDATE), then count the seats held, then write.
 Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
-Lock order is always bootcamp, then enrollment rows (never the people joined to them:
-of=("self",)), so paths cannot deadlock.
+Lock order is always bootcamp, then enrollment rows (of=("self",): not the people
+joined to them; only enrollment_create locks a person, the one it seats), so paths
+cannot deadlock.
 Waiting for the bootcamp's lock is bounded (cohortly.locking): when another
 transaction keeps it too long, the request fails with Busy (the API's 503)
 instead of holding a worker until it is released.
@@ -22,7 +23,7 @@ from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_lock
 from cohortly.emails import send_templated_email
-from cohortly.errors import Conflict, NotAllowed
+from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.metrics import ENROLLMENTS, count_after_commit
 from enrollments.models import Enrollment
 
@@ -166,7 +167,10 @@ def _lock_student(pk) -> User:
     lock_timeout bounds this wait too). A role change or a deactivation committed
     meanwhile is seen by the checks; one arriving now waits for this enrollment,
     and accounts.services.user_update then refuses it (holds_enrollments)."""
-    return User.objects.select_for_update(no_key=True).get(pk=pk)
+    student = User.objects.select_for_update(no_key=True).filter(pk=pk).first()
+    if student is None:
+        raise NotFound("This student no longer exists.")
+    return student
 
 
 def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enrollment]:

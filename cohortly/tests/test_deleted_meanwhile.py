@@ -237,3 +237,27 @@ def test_a_resubmitted_form_racing_the_leads_conversion_into_its_bootcamp_never_
         thread.join(20)
     assert not isinstance(results["capture"], Exception), results
     assert not isinstance(results["convert"], Exception), results
+
+
+def test_enrolling_a_student_deleted_meanwhile_is_not_found(make_user):
+    student = _deleted_meanwhile(make_user(User.Role.STUDENT))
+    with pytest.raises(NotFound, match="This student no longer exists"):
+        enrollment_services.enrollment_create(student=student, bootcamp=BootcampFactory())
+
+
+def test_a_set_password_link_of_an_account_deleted_or_deactivated_meanwhile_is_invalid(make_user):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import password_reset_confirm
+
+    for gone in ("deleted", "deactivated"):
+        user = make_user(User.Role.STUDENT)
+        token = default_token_generator.make_token(user)
+        if gone == "deleted":
+            _deleted_meanwhile(user)
+        else:
+            User.objects.filter(pk=user.pk).update(is_active=False)
+        with pytest.raises(ValidationError) as exc:
+            password_reset_confirm(user=user, token=token, new_password="Fresh-Harbour-Lamp-77")
+        assert "token" in exc.value.message_dict
