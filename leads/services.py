@@ -117,10 +117,10 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _clean(lead: Lead) -> None:
+def _clean(lead: Lead, *, exclude: list[str] | None = None) -> None:
     # Constraints are left to the database (savepoint + IntegrityError), where
     # they hold under concurrency; full_clean would only check-then-insert.
-    lead.full_clean(validate_constraints=False)
+    lead.full_clean(exclude=exclude, validate_constraints=False)
 
 
 def _sales_recipients(lead: Lead) -> list[str]:
@@ -422,7 +422,9 @@ def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
     old_email = lead.email
     before = field_values(lead)
     entries = [change(lead) for change in changes]
-    _clean(lead)
+    # An owner kept is not checked again (_check_owner checks a new one): the leads
+    # of someone who left sales, closed ones, stay editable.
+    _clean(lead, exclude=None if lead.owner_id != before["owner_id"] else ["owner"])
     try:
         with transaction.atomic():
             lead.save(update_fields=changed_fields(lead, before))

@@ -862,3 +862,14 @@ def test_follow_ups_due(db, sales_user, make_user):
     LeadFactory(owner=other, next_follow_up_at=now - datetime.timedelta(days=1))  # not mine
     _lead_in(Status.LOST, owner=sales_user, next_follow_up_at=now - datetime.timedelta(days=1))  # closed
     assert list(selectors.lead_follow_ups_due(user=sales_user, now=now)) == [overdue, today]
+
+
+def test_a_closed_lead_of_someone_who_left_sales_stays_editable(db, sales_user, make_user):
+    former = make_user(User.Role.SALES)
+    lead = LeadFactory(owner=former, status=Status.LOST, lost_reason="Chose another school")
+    User.objects.filter(pk=former.pk).update(role=User.Role.MENTOR)  # left sales, owning only history
+    lead = services.lead_update(lead=lead, actor=sales_user, data={"phone": "+44 20 7946 0001"})
+    assert (lead.phone, lead.owner_id) == ("+44 20 7946 0001", former.pk)
+    with pytest.raises(ValidationError) as exc:  # giving a lead to them is still refused
+        services.lead_update(lead=LeadFactory(), actor=sales_user, data={"owner": former})
+    assert exc.value.error_dict["owner"][0].code == "invalid_owner"
