@@ -38,6 +38,18 @@ def _unify(value):
     return value
 
 
+def _as_posted_back(field, value):
+    """A stored text as the page posts it back, to compare with what it posted:
+    newlines as LF whatever was stored (a browser's own save stores CRLF), and
+    cleaned as the field cleans it (stripped)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return field.to_python(_unify(value))
+    except ValidationError:
+        return value
+
+
 def _as_posted(widget, name: str, value) -> dict[str, list[str]]:
     """The data a browser posts for `value` rendered by `widget` as `name`."""
     context = widget.get_context(name, value, {})["widget"]
@@ -94,8 +106,9 @@ class ChangedSinceShownForm:
         for name in self.changed_data:
             bound = self[name]
             field, now = bound.field, bound.initial
-            moved = field.has_changed(now, self._shown(bound))
-            if not moved or not field.has_changed(now, _unify(bound.data)):
+            stored = _as_posted_back(field, now)
+            moved = field.has_changed(stored, self._shown(bound))
+            if not moved or not field.has_changed(stored, _unify(bound.data)):
                 continue  # nobody else changed it, or to the same value as this admin
             # From here the page counts as showing what it reads now: saving again replaces it.
             hidden = field.hidden_widget()

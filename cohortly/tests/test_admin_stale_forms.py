@@ -207,3 +207,15 @@ def test_a_score_fix_in_the_admin_keeps_the_feedback_given_meanwhile(admin_web, 
     assert response.status_code == 302, response.context["adminform"].form.errors
     submission.refresh_from_db()
     assert (submission.score, submission.feedback) == (6, "Second opinion")
+
+
+def test_a_multiline_text_saved_from_a_browser_stays_editable(admin_web):
+    """A browser's own save stores CRLF: the next edit, from a fresh page, is no conflict."""
+    bootcamp = BootcampFactory(description="Line one.\r\nLine two.\r\n\r\nLine four.")
+    url = f"/admin/bootcamps/bootcamp/{bootcamp.pk}/change/"
+    for edit in ("Line one.\r\nLine two, edited.", "Line one.\r\nLine two, edited again."):
+        shown = browser_post(page_form(admin_web, url))
+        response = admin_web.post(url, {**shown, "description": [edit], "_save": ["Save"]})
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        bootcamp.refresh_from_db()
+        assert bootcamp.description.replace("\r\n", "\n") == edit.replace("\r\n", "\n")
