@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import ImportedFromLegacy, TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, title_validator
 
 # Scores and maximums: up to 9999.99 points, two decimals.
 SCORE_MAX_DIGITS = 6
@@ -24,7 +24,7 @@ link_validator = URLValidator(schemes=["http", "https"])
 
 class Assignment(TimeStampedModel, ImportedFromLegacy):
     bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="assignments")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[title_validator])
     description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     due_at = models.DateTimeField()
     max_score = models.DecimalField(

@@ -4,7 +4,7 @@ from django.core.validators import MaxLengthValidator, MinValueValidator, RegexV
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import ImportedFromLegacy, TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, title_validator
 
 
 class Bootcamp(TimeStampedModel, ImportedFromLegacy):
@@ -21,7 +21,7 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     #: Longest description accepted (the database column is unbounded).
     DESCRIPTION_MAX_LENGTH = 10_000
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[title_validator])
     # Generated from the title on creation and kept afterwards, so links stay valid.
     slug = models.SlugField(max_length=220, unique=True, editable=False)
     description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])

@@ -1,5 +1,6 @@
 from collections.abc import Iterable
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -94,3 +95,13 @@ class ImportedFromLegacy(models.Model):
 
     class Meta:
         abstract = True
+
+
+#: What a title (a bootcamp's, an assignment's) can't hold: control characters
+#: (Unicode Cc: line breaks, tabs, terminal escapes) and the text-direction
+#: overrides and isolates, which reorder the rest of a line wherever it is shown.
+TITLE_UNSHOWABLE = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+title_validator = RegexValidator(
+    rf"^[^{TITLE_UNSHOWABLE}]*\Z",
+    "A title can't contain control characters (line breaks, tabs) or text-direction overrides.",
+)

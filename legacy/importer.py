@@ -40,6 +40,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
 from cohortly.caching import tables_changed
+from cohortly.models import TITLE_UNSHOWABLE
 from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -69,6 +70,7 @@ GONE_SHARE_AT_MOST = 0.05
 #: Unicode category Cc, which Cohortly's names can't hold (accounts.models.name_validator).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 NAME_LENGTH = 150
+UNSHOWABLE_IN_TITLES = re.compile(f"[{TITLE_UNSHOWABLE}]+")
 EVERY_ROW = sql.SQL("TRUE")
 
 
@@ -206,6 +208,15 @@ def _name(value: str | None, email: str, adjusted: list) -> str:
         adjusted.append(("full_name", f"{len(name)} characters long: cut to {NAME_LENGTH}"))
         name = name[:NAME_LENGTH].rstrip()
     return name
+
+
+def _title(value: str | None, adjusted: list) -> str:
+    """A title as Cohortly can hold it (cohortly.models.title_validator): control
+    characters and text-direction overrides become a space, noted in `adjusted`."""
+    title = UNSHOWABLE_IN_TITLES.sub(" ", value or "").strip()
+    if title != (value or "").strip():
+        adjusted.append(("title", "control characters or text-direction overrides became spaces"))
+    return title
 
 
 def _node_hash(password: str) -> str | None:
@@ -758,8 +769,9 @@ class Importer:
             return user_id
 
         def convert(row):
+            adjusted = []
             bootcamp = Bootcamp(
-                title=(row["title"] or "").strip(),
+                title=_title(row["title"], adjusted),
                 description=row["description"] or "",
                 start_date=row["start_date"],
                 end_date=row["end_date"],
@@ -770,6 +782,7 @@ class Importer:
                 legacy_id=row["id"],
                 legacy_updated_at=_utc(row["updated_at"]),
             )
+            bootcamp._adjusted = adjusted
             _validated(bootcamp, "title", "description", "capacity", "price", "start_date", "end_date")
             if row["capacity"] is not None and row["capacity"] < 1:
                 raise Refused("capacity is below 1")
@@ -827,10 +840,11 @@ class Importer:
             author = row["author_id"] or instructor_of.get(bootcamp)
             if author is None:
                 raise Refused("it has no author and its bootcamp no instructor to stand in")
+            adjusted = []
             assignment = Assignment(
                 bootcamp_id=bootcamp,
                 created_by_id=author,
-                title=(row["title"] or "").strip(),
+                title=_title(row["title"], adjusted),
                 description=row["description"] or "",
                 due_at=_utc(row["due_date"]),
                 max_score=Decimal(row["max_score"]) if row["max_score"] is not None else None,
@@ -839,6 +853,7 @@ class Importer:
                 legacy_id=row["id"],
                 legacy_updated_at=_utc(row["updated_at"]),
             )
+            assignment._adjusted = adjusted
             return _validated(assignment, "title", "description", "due_at", "max_score")
 
         self._write(

@@ -270,3 +270,31 @@ def test_a_search_of_too_many_words_is_a_400_not_a_failing_query(admin_client, u
 def test_a_yes_no_filter_refuses_what_it_cannot_read(admin_client, url, name, value):
     # Django's NullBooleanSelect read "3" as false and the rest as no filter at all.
     assert_error(admin_client.get(url, {name: value}), 400, code="invalid", attr=name)
+
+
+@pytest.mark.parametrize("title", ["Data\tScience", "Bell\x07Title", "Flip\u202eLTR", "Isolate\u2066x"])
+def test_titles_refuse_control_characters_and_direction_overrides_in_the_api(admin_client, title):
+    """Shown in lists, emails and CSVs: a tab, an escape or a right-to-left override
+    would garble every line it's in. Names already refuse them."""
+    from bootcamps.models import Bootcamp
+    from bootcamps.tests.factories import BootcampFactory
+
+    body = {
+        "title": title,
+        "start_date": "2027-01-10",
+        "end_date": "2027-03-10",
+        "capacity": 10,
+        "price": "100",
+    }
+    assert_error(admin_client.post("/api/v1/bootcamps/", body, format="json"), 400, attr="title")
+    assert not Bootcamp.objects.filter(title=title).exists()
+    bootcamp = BootcampFactory()
+    assert_error(
+        admin_client.post(
+            "/api/v1/assignments/",
+            {"bootcamp": bootcamp.pk, "title": title, "due_at": "2027-02-01T18:00:00Z", "max_score": "10"},
+            format="json",
+        ),
+        400,
+        attr="title",
+    )

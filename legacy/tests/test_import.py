@@ -647,6 +647,22 @@ def test_of_rows_sharing_an_email_the_latest_valid_one_is_imported(node):
     assert list(Lead.objects.values_list("legacy_id", flat=True)) == [valid_lead["id"]]
 
 
+def test_titles_with_control_characters_are_imported_with_spaces_and_reported(node):
+    from assignments.models import Assignment
+
+    teacher = node.user(role="INSTRUCTOR")
+    camp = node.bootcamp(instructor_id=teacher["id"], title="Data\tScience\u202e 2027")
+    work = node.assignment(camp, title="Week\x071 project")
+
+    out, report = run_import(node)
+
+    assert report["refused"] == []
+    assert Bootcamp.objects.get(legacy_id=camp["id"]).title == "Data Science  2027"
+    assert Assignment.objects.get(legacy_id=work["id"]).title == "Week 1 project"
+    adjusted = {(a["table"], a["legacy_id"], a["field"]) for a in report["adjusted"]}
+    assert {("bootcamps", str(camp["id"]), "title"), ("assignments", str(work["id"]), "title")} <= adjusted
+
+
 def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what_hangs_on_them(node):
     sales = node.user(role="SALES", phone="n/a")
     teacher = node.user(role="INSTRUCTOR", phone="+44 20 7946 0958 ext. 12")
