@@ -139,6 +139,29 @@ class BootcampAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Enrollments are never deleted (no one may: they are the bootcamp's record), so
+        # Django named them a missing permission. What stops the delete is the rule
+        # bootcamp_delete applies: a bootcamp with enrollments is archived instead.
+        if perms_needed and str(Enrollment._meta.verbose_name) in perms_needed:
+            perms_needed = perms_needed - {str(Enrollment._meta.verbose_name)}
+            held = Enrollment.objects.filter(bootcamp__in=[obj.pk for obj in objs]).values_list(
+                "bootcamp__title"
+            )
+            by_title: dict[str, int] = {}
+            for (title,) in held:
+                by_title[title] = by_title.get(title, 0) + 1
+            protected = [
+                *protected,
+                *(
+                    f"{title}: {count} enrollment{'s' if count > 1 else ''}. Archive the bootcamp instead "
+                    "(set its status to Archived): it stays on record, and nobody can enroll."
+                    for title, count in sorted(by_title.items())
+                ),
+            ]
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         services.bootcamp_delete(bootcamp=obj)
 

@@ -279,3 +279,22 @@ def test_an_action_reports_each_refusal_and_applies_the_rest(admin_web, monkeypa
     ]
     assert Bootcamp.objects.get(pk=refused.pk).status == "DRAFT"
     assert Bootcamp.objects.get(pk=other.pk).status == "PUBLISHED"
+
+
+def test_deleting_a_bootcamp_with_enrollments_says_to_archive_it_not_that_permission_is_missing(admin_web):
+    from enrollments.tests.factories import EnrollmentFactory
+
+    enrollment = EnrollmentFactory()
+    bootcamp = enrollment.bootcamp
+    for response in (
+        admin_web.get(f"/admin/bootcamps/bootcamp/{bootcamp.pk}/delete/"),
+        admin_web.post(
+            "/admin/bootcamps/bootcamp/", {"action": "delete_selected", "_selected_action": [bootcamp.pk]}
+        ),
+    ):
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "permission" not in page
+        assert f"{bootcamp.title}: 1 enrollment. Archive the bootcamp instead" in page
+        assert "Yes, I’m sure" not in page  # no way to confirm
+    assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
