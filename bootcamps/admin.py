@@ -3,14 +3,14 @@ admin obeys the same rules as the API (slugs, roles, capacity vs seats taken,
 waitlist promotion, no deletes of bootcamps with enrollments)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
-from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin, person_name
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
@@ -127,12 +127,34 @@ class BootcampAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin
             # Only what was changed on the page (ChangedSinceShownMixin): the rest may
             # have been changed by someone else since it was shown.
             data = {field: value for field, value in data.items() if field in form.changed_data}
+            waiting = set(
+                Enrollment.objects.filter(bootcamp=obj, status=Enrollment.Status.WAITLISTED).values_list(
+                    "pk", flat=True
+                )
+            )
             saved = services.bootcamp_update(bootcamp=obj, actor=request.user, data=data)
+            self._report_promoted(request, waiting)
         else:
             saved = services.bootcamp_create(**data)
         obj.pk, obj.slug = saved.pk, saved.slug
         obj._state.adding = False
         obj._state.db = saved._state.db
+
+    def _report_promoted(self, request, waiting: set) -> None:
+        """Who the change seated (more seats, published again, a later end), as the
+        enrollment actions report it: a message, and each enrollment's History."""
+        promoted = list(
+            Enrollment.objects.filter(pk__in=waiting, status=Enrollment.Status.ACTIVE)
+            .select_related("student", "bootcamp")
+            .order_by("enrolled_at", "pk")
+        )
+        for enrollment in promoted:
+            self.log_change(
+                request, enrollment, "Promoted from the waitlist (a change to its bootcamp freed a seat)."
+            )
+        if promoted:
+            names = ", ".join(person_name(e.student) for e in promoted)
+            self.message_user(request, f"Promoted from the waitlist: {names}.", messages.INFO)
 
     def save_related(self, request, form, formsets, change):
         # Instructors and mentors were set by the service (form.save_m2m is not called).

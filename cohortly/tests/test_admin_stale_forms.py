@@ -219,3 +219,27 @@ def test_a_multiline_text_saved_from_a_browser_stays_editable(admin_web):
         assert response.status_code == 302, response.context["adminform"].form.errors
         bootcamp.refresh_from_db()
         assert bootcamp.description.replace("\r\n", "\n") == edit.replace("\r\n", "\n")
+
+
+def test_raising_capacity_in_the_admin_says_who_it_seated_and_records_it_on_their_enrollment(
+    admin_web, admin_user, make_user
+):
+    from django.contrib.admin.models import LogEntry
+
+    from enrollments.models import Enrollment
+    from enrollments.services import enrollment_create
+
+    bootcamp = BootcampFactory(capacity=1, status="PUBLISHED")
+    first = enrollment_create(student=make_user(User.Role.STUDENT, full_name="Seated Sam"), bootcamp=bootcamp)
+    waiting = enrollment_create(
+        student=make_user(User.Role.STUDENT, full_name="Waiting Wendy"), bootcamp=bootcamp
+    )
+    assert (first.status, waiting.status) == ("ACTIVE", "WAITLISTED")
+    url = f"/admin/bootcamps/bootcamp/{bootcamp.pk}/change/"
+    response = admin_web.post(
+        url, {**page_form(admin_web, url), "capacity": ["2"], "_save": ["Save"]}, follow=True
+    )
+    assert "Promoted from the waitlist: Waiting Wendy." in [str(m) for m in response.context["messages"]]
+    assert Enrollment.objects.get(pk=waiting.pk).status == "ACTIVE"
+    entry = LogEntry.objects.get(object_id=str(waiting.pk))
+    assert "Promoted from the waitlist (a change to its bootcamp freed a seat)." in entry.get_change_message()
