@@ -16,6 +16,11 @@ class ReadOnlyAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # The list's actions need the change permission; one row's page is for
+        # reading only: no Save button that claims a change and writes the row back.
+        return obj is None and super().has_change_permission(request, obj)
+
 
 class EmailDeliverabilityAdminMixin:
     """For the admin of a model with an `email`: an "Email deliverable" column (one

@@ -194,3 +194,13 @@ def test_retry_now_sends_a_queued_email_whose_worker_died_mid_send(admin_web):
     assert (stuck.status, stuck.attempts) == (Status.SENT, 2)
     assert (recent.status, recent.attempts) == (Status.QUEUED, 1)
     assert [m.to for m in mail.outbox] == [["stuck@example.com"]]
+
+
+def test_an_outbox_email_page_is_for_reading_only(admin_web):
+    email = OutboundEmailFactory(status=Status.SENT)
+    url = reverse("admin:mail_outboundemail_change", args=[email.pk])
+    page = admin_web.get(url).content.decode()
+    assert email.subject in page and 'name="_save"' not in page
+    before = OutboundEmail.objects.filter(pk=email.pk).values().get()
+    assert admin_web.post(url, {"_save": "Save"}).status_code == 403
+    assert OutboundEmail.objects.filter(pk=email.pk).values().get() == before
