@@ -5,3 +5,13 @@ from accounts.models import User
 
 def user_list() -> QuerySet[User]:
     return User.objects.all().order_by("email")
+
+
+def users_held(pks) -> list[User]:
+    """The users' rows, read afresh and locked in id order (FOR NO KEY UPDATE), for
+    a write that depends on their role or active flag (a seat, a place on a
+    bootcamp's staff, a lead's ownership): a role change or a deactivation
+    committed meanwhile is seen by its checks, and one arriving now waits for the
+    write, then is refused by accounts.services.user_update (user_role_changing).
+    Must run in a transaction; a user deleted meanwhile is simply not there."""
+    return list(User.objects.select_for_update(no_key=True).filter(pk__in=set(pks)).order_by("pk"))

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, has_role
+from accounts.selectors import users_held
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
 from bootcamps.selectors import bootcamp_annotate_seats
@@ -92,11 +93,9 @@ def unique_slug(title: str, *, also_taken: set[str] = frozenset()) -> str:
 
 
 def _lock_people(people: Iterable[User]) -> list[User]:
-    """The rows of `people`, read afresh and locked in id order: a role change
-    committed meanwhile is seen by the check, and one arriving now waits for
-    this write, then is refused by accounts.services.user_update (on_bootcamp_staff)."""
-    rows = User.objects.select_for_update(no_key=True).filter(pk__in={person.pk for person in people})
-    return list(rows.order_by("pk"))
+    """The rows of `people`, held (accounts.selectors.users_held): a role change
+    arriving now is refused (on_bootcamp_staff)."""
+    return users_held(person.pk for person in people)
 
 
 def _check_people(field: str, people: Iterable[User]) -> list[User]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
+from accounts.selectors import users_held
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_lock
 from cohortly.emails import send_templated_email
@@ -163,14 +164,13 @@ def enrollment_create(
 
 
 def _lock_student(pk) -> User:
-    """The student's row, read afresh and locked (after the seat lock, whose
-    lock_timeout bounds this wait too). A role change or a deactivation committed
-    meanwhile is seen by the checks; one arriving now waits for this enrollment,
-    and accounts.services.user_update then refuses it (holds_enrollments)."""
-    student = User.objects.select_for_update(no_key=True).filter(pk=pk).first()
-    if student is None:
+    """The student's row, held (accounts.selectors.users_held) after the seat
+    lock, whose lock_timeout bounds this wait too: a role change arriving now is
+    refused (holds_enrollments)."""
+    held = users_held([pk])
+    if not held:
         raise NotFound("This student no longer exists.")
-    return student
+    return held[0]
 
 
 def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enrollment]:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from accounts.selectors import users_held
 from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_hold
@@ -145,10 +146,9 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
 
 
 def _lock_owner(pk) -> User | None:
-    """The owner's row, read afresh and locked: a role change or a deactivation
-    committed meanwhile is seen by the check, and one arriving now waits for this
-    write, then is refused by accounts.services.user_update (owns_leads)."""
-    return User.objects.select_for_update(no_key=True).filter(pk=pk).first()
+    """The owner's row, held (accounts.selectors.users_held), or None when gone:
+    a role change arriving now is refused (owns_leads)."""
+    return next(iter(users_held([pk])), None)
 
 
 def _refuse_owner(owner: User | None) -> None:
