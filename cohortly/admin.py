@@ -1,5 +1,6 @@
-"""What every app's admin shares: a service's refusal becomes a message, and
-changelists compact enough for a laptop's width and a phone.
+"""What every app's admin shares: a service's refusal becomes a form error (on
+a save) or a message (a delete, an action), and changelists compact enough for a
+laptop's width and a phone.
 
 The admin writes through the services, which refuse with a domain error
 (cohortly.errors) or a ValidationError. Here they are translated once, so no
@@ -161,11 +162,31 @@ class ChangedSinceShownMixin:
         return form
 
 
+#: The request attribute that carries a service's refusal of a form's save
+#: into the second pass of ServiceErrorsMixin.changeform_view.
+REFUSAL = "cohortly_admin_refusal"
+
+
+def add_refusal(form, exc: Exception) -> None:
+    """Put a service's refusal on the form: a field's error beside the field
+    when the form shows it, the rest above the form."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, ValidationError):
+        form.add_error(None, exc)
+    else:
+        form.add_error(None, error_text(exc))
+
+
 class ServiceErrorsMixin:
-    """For a ModelAdmin. Saving a form, deleting, or running an action that a
-    service refuses shows the service's reason as an error message and goes back
-    to the page it came from. Django's admin runs each of these in a transaction
-    (actions here too), so a refusal leaves nothing saved, deleted or logged.
+    """For a ModelAdmin. Deleting, or running an action that a service refuses
+    shows the service's reason as an error message and goes back to the page it
+    came from. A form's save that a service refuses shows the form again as it
+    was posted, with the reason beside the field it names, as a form's own
+    validation would: nothing typed is lost. Django's admin runs each of these
+    in a transaction (actions here too), so a refusal leaves nothing saved,
+    deleted or logged.
 
     Actions that apply a service to each selected object report each refusal
     and carry on with the others: `apply_each`."""
@@ -174,11 +195,32 @@ class ServiceErrorsMixin:
         self.message_user(request, error_text(exc), messages.ERROR)
         return HttpResponseRedirect(url)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, REFUSAL, None)
+        if refusal is None:
+            return form
+
+        class RefusedForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                add_refusal(self, refusal)
+                return cleaned
+
+        RefusedForm.__name__ = form.__name__
+        return RefusedForm
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except SERVICE_ERRORS as exc:
-            return self._refused(request, exc, request.get_full_path())
+            if request.method != "POST" or getattr(request, REFUSAL, None) is not None:
+                return self._refused(request, exc, request.get_full_path())
+            # The admin's transaction rolled back: nothing was saved. A second pass
+            # validates the same post with the refusal added to the form, so the
+            # page comes back as it was typed, with the reason on it.
+            setattr(request, REFUSAL, exc)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
         try:

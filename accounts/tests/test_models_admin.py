@@ -137,16 +137,49 @@ def test_admin_change_view_refuses_locking_yourself_out(client, changes, message
     url = f"/admin/accounts/user/{admin.pk}/change/"
     before = User.objects.filter(pk=admin.pk).values().get()
 
-    response = client.post(url, _change_form(admin, **changes), follow=True)
+    response = client.post(url, _change_form(admin, **changes))
 
+    # The form comes back as posted, with the reason beside the field it names.
     assert response.status_code == 200
-    assert response.redirect_chain == [(url, 302)]
-    assert [str(m) for m in response.context["messages"]] == [message]
+    field = next(iter(set(changes) - {"full_name"}))
+    assert response.context["adminform"].form.errors == {field: [message]}
     assert escape(message) in response.text
+    assert "Please correct the error below." in response.text
+    if "full_name" in changes:
+        assert 'value="Renamed Too"' in response.text
     assert "was changed successfully" not in response.text
     assert User.objects.filter(pk=admin.pk).values().get() == before
     assert not LogEntry.objects.exists()
     assert client.get("/admin/").status_code == 200  # still in
+
+
+def test_a_role_change_another_app_refuses_keeps_what_was_typed(client):
+    """The sales app refuses to move a salesperson who owns open leads (the
+    service decides, under the row lock); the page keeps the typed name."""
+    from leads.tests.factories import LeadFactory
+
+    admin = UserFactory(role="ADMIN")
+    seller = UserFactory(role="SALES", full_name="Sam Seller")
+    LeadFactory(owner=seller)
+    client.force_login(admin)
+    url = f"/admin/accounts/user/{seller.pk}/change/"
+    before = User.objects.filter(pk=seller.pk).values().get()
+
+    response = client.post(url, _change_form(seller, role="MENTOR", full_name="Samuel Seller"))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["role"] and "owns 1 open lead" in errors["role"][0]
+    assert 'value="Samuel Seller"' in response.text
+    assert '<option value="MENTOR" selected>' in response.text
+    assert User.objects.filter(pk=seller.pk).values().get() == before
+    assert not LogEntry.objects.exists()
+
+    # Saving again as shown is refused again; saving without the role change works.
+    assert client.post(url, _change_form(seller, role="MENTOR")).status_code == 200
+    response = client.post(url, _change_form(seller, full_name="Samuel Seller"))
+    assert response.status_code == 302
+    assert User.objects.get(pk=seller.pk).full_name == "Samuel Seller"
 
 
 def test_admin_deletes_another_user_from_the_delete_page(client):
