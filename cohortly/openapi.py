@@ -44,6 +44,7 @@ ERROR_CODES_409 = [
     ("conflict", "Conflict"),
     ("already_enrolled", "Already enrolled"),
     ("invalid_transition", "Invalid status transition"),
+    ("not_started", "Bootcamp has not started"),
     ("has_enrollments", "Bootcamp has enrollments"),
     ("has_submissions", "Assignment has submissions"),
     ("already_graded", "Submission already graded"),

@@ -265,7 +265,8 @@ STAFF_TRANSITIONS = {Status.ACTIVE: {Status.COMPLETED, Status.DROPPED}}
 @transaction.atomic
 def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool = True) -> Enrollment:
     """Staff transitions: ACTIVE -> COMPLETED or DROPPED. Any other target is a
-    ValidationError (400); an enrollment that is not ACTIVE a Conflict (409).
+    ValidationError (400); an enrollment that is not ACTIVE a Conflict (409), as
+    is completing a bootcamp that has not started yet (`not_started`).
     Dropping frees the seat, which goes to the waitlist in the same transaction;
     the returned enrollment's `promoted` lists the enrollments that got a seat."""
     if status not in STAFF_TARGETS:
@@ -285,6 +286,12 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
             f"A {enrollment.get_status_display().lower()} enrollment cannot become {status.lower()}; "
             "only active enrollments can.",
             code="invalid_transition",
+        )
+    if status == Status.COMPLETED and bootcamp.start_date > timezone.localdate():
+        raise Conflict(
+            f"{bootcamp.title} starts on {bootcamp.start_date:%Y-%m-%d}; "
+            "nobody can complete it before it has started.",
+            code="not_started",
         )
     enrollment.status = status
     enrollment.save(update_fields=["status", "updated_at"])

@@ -43,3 +43,9 @@ class DraftBootcampFactory(BootcampFactory):
 
 class ArchivedBootcampFactory(BootcampFactory):
     status = Bootcamp.Status.ARCHIVED
+
+
+class RunningBootcampFactory(BootcampFactory):
+    """Started a week ago, ends in seven weeks: its students can complete it."""
+
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=7))

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory, RunningBootcampFactory
 from enrollments.models import Enrollment
 from enrollments.tests.factories import EnrollmentFactory
 
@@ -116,7 +116,7 @@ def test_cancel_action_promotes_the_waitlist(
 
 
 def test_actions_report_refusals_with_messages(admin_web, enroll):
-    bootcamp = BootcampFactory(capacity=1)
+    bootcamp = RunningBootcampFactory(capacity=1)
     active, waiting = enroll(bootcamp, 2)
     response = act(admin_web, "mark_completed", [active, waiting])
     msgs = messages_of(response)
@@ -127,6 +127,18 @@ def test_actions_report_refusals_with_messages(admin_web, enroll):
 
     response = act(admin_web, "cancel_enrollments", [active])
     assert any("completed enrollment cannot be cancelled" in m for m in messages_of(response))
+
+
+def test_mark_completed_refuses_a_bootcamp_that_has_not_started(admin_web, enroll):
+    upcoming, running = BootcampFactory(title="Upcoming"), RunningBootcampFactory(title="Running")
+    (waiting,), (current,) = enroll(upcoming, 1), enroll(running, 1)
+    msgs = messages_of(act(admin_web, "mark_completed", [waiting, current]))
+    assert "1 enrollment marked completed." in msgs
+    assert any(
+        f"Upcoming starts on {upcoming.start_date:%Y-%m-%d}; nobody can complete it" in m for m in msgs
+    )
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
+    assert Enrollment.objects.get(pk=current.pk).status == Status.COMPLETED
 
 
 def test_mark_dropped_promotes(admin_web, enroll):

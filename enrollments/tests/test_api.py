@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory, RunningBootcampFactory
 from conftest import assert_error
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_cancel
@@ -423,7 +423,7 @@ def test_cancel_ignores_a_body_but_refuses_unknown_ids(admin_client):
 )
 def test_set_status_by_role(client_for, role, expected):
     client, user = client_for(role)
-    bootcamp = BootcampFactory(
+    bootcamp = RunningBootcampFactory(
         instructors=[user] if role == Role.INSTRUCTOR else [], mentors=[user] if role == Role.MENTOR else []
     )
     enrollment = EnrollmentFactory(bootcamp=bootcamp, **({"student": user} if role == Role.STUDENT else {}))
@@ -479,3 +479,23 @@ def test_set_status_of_a_non_active_enrollment_is_409(admin_client):
         code="invalid_transition",
     )
     assert "only active enrollments can" in body["errors"][0]["detail"]
+
+
+def test_completing_before_the_bootcamp_starts_is_409_and_dropping_is_not(admin_client, enroll):
+    bootcamp = BootcampFactory(title="Data", start_date=timezone.localdate() + timedelta(days=1))
+    (enrollment,) = enroll(bootcamp, 1)
+    body = assert_error(
+        admin_client.post(detail(enrollment, "status"), {"status": "COMPLETED"}, format="json"),
+        409,
+        code="not_started",
+    )
+    assert body["errors"][0]["detail"] == (
+        f"Data starts on {bootcamp.start_date:%Y-%m-%d}; nobody can complete it before it has started."
+    )
+    assert Enrollment.objects.get(pk=enrollment.pk).status == Status.ACTIVE
+    # A student can still leave before the start, and complete once it has started.
+    response = admin_client.post(detail(enrollment, "status"), {"status": "DROPPED"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "DROPPED"
+    (started,) = enroll(BootcampFactory(start_date=timezone.localdate()), 1)
+    response = admin_client.post(detail(started, "status"), {"status": "COMPLETED"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "COMPLETED"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory, RunningBootcampFactory
 from cohortly.errors import Conflict
 from enrollments import services
 from enrollments.models import Enrollment
@@ -35,7 +35,7 @@ def test_seats_then_waitlist_in_arrival_order(enroll, admin_user):
 
 
 def test_completed_holds_a_seat_and_cancelled_or_dropped_do_not(enroll):
-    bootcamp = BootcampFactory(capacity=4)
+    bootcamp = RunningBootcampFactory(capacity=4)
     a, b, c, _d = enroll(bootcamp, 4)
     services.enrollment_set_status(enrollment=a, status=Status.COMPLETED)
     services.enrollment_set_status(enrollment=b, status=Status.DROPPED)
@@ -146,7 +146,7 @@ def test_cancel_waitlisted_closes_the_gap_and_promotes_nobody(enroll, admin_user
 
 
 def test_drop_promotes_and_complete_does_not(enroll):
-    bootcamp = BootcampFactory(capacity=2)
+    bootcamp = RunningBootcampFactory(capacity=2)
     a, b, first, second = enroll(bootcamp, 4)
     assert services.enrollment_set_status(enrollment=a, status=Status.COMPLETED).promoted == []
     assert Enrollment.objects.get(pk=first.pk).status == Status.WAITLISTED
@@ -157,7 +157,7 @@ def test_drop_promotes_and_complete_does_not(enroll):
 
 @pytest.mark.parametrize("start", [Status.WAITLISTED, Status.CANCELLED, Status.COMPLETED, Status.DROPPED])
 def test_staff_transitions_only_from_active(enroll, start):
-    bootcamp = BootcampFactory(capacity=1)
+    bootcamp = RunningBootcampFactory(capacity=1)
     active, waiting = enroll(bootcamp, 2)
     enrollment = waiting if start == Status.WAITLISTED else active
     if start == Status.CANCELLED:
@@ -180,7 +180,7 @@ def test_staff_transition_to_other_statuses_is_a_validation_error(enroll):
 
 @pytest.mark.parametrize("status", [Status.COMPLETED, Status.DROPPED, Status.CANCELLED])
 def test_only_active_or_waitlisted_can_be_cancelled(enroll, status):
-    (enrollment,) = enroll(BootcampFactory(), 1)
+    (enrollment,) = enroll(RunningBootcampFactory(), 1)
     if status == Status.CANCELLED:
         services.enrollment_cancel(enrollment=enrollment)
     else:
@@ -211,7 +211,7 @@ def test_reenrolling_after_cancel_goes_to_the_back_of_the_waitlist(enroll, admin
 
 @pytest.mark.parametrize("status", [Status.ACTIVE, Status.WAITLISTED, Status.COMPLETED, Status.DROPPED])
 def test_a_second_enrollment_is_a_conflict(enroll, status):
-    bootcamp = BootcampFactory(capacity=1)
+    bootcamp = RunningBootcampFactory(capacity=1)
     active, waiting = enroll(bootcamp, 2)
     enrollment = waiting if status == Status.WAITLISTED else active
     if status in (Status.COMPLETED, Status.DROPPED):
