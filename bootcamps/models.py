@@ -1,10 +1,19 @@
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from cohortly.models import ImportedFromLegacy, TimeStampedModel, title_validator
+
+#: The dates a bootcamp can have: a date outside them is a typo (2207 for 2027).
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+plausible_date = [
+    MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE:%Y-%m-%d} on."),
+    MaxValueValidator(LAST_DATE, f"Enter a date up to {LAST_DATE:%Y-%m-%d}."),
+]
 
 
 class Bootcamp(TimeStampedModel, ImportedFromLegacy):
@@ -20,14 +29,20 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
 
     #: Longest description accepted (the database column is unbounded).
     DESCRIPTION_MAX_LENGTH = 10_000
+    #: Most seats a bootcamp can have; more is a typo.
+    MAX_CAPACITY = 100_000
+    #: Longest a bootcamp can run, in days (two years): longer is a typo in a year.
+    MAX_DAYS = 731
 
     title = models.CharField(max_length=200, validators=[title_validator])
     # Generated from the title on creation and kept afterwards, so links stay valid.
     slug = models.SlugField(max_length=220, unique=True, editable=False)
     description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
-    start_date = models.DateField()
-    end_date = models.DateField()
-    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats.")
+    start_date = models.DateField(validators=plausible_date)
+    end_date = models.DateField(validators=plausible_date)
+    capacity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)], help_text="Seats."
+    )
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     currency = models.CharField(
         max_length=3,
@@ -80,11 +95,23 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     def clean(self):
         super().clean()
         # The database constraint holds it too; this puts the error on the field.
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+        if not (self.start_date and self.end_date):
+            return
+        if self.end_date < self.start_date:
             raise ValidationError(
                 {
                     "end_date": ValidationError(
                         "The end date cannot be before the start date.", code="end_before_start"
+                    )
+                }
+            )
+        # A date out of range has its own error; the length is checked between plausible dates.
+        plausible = self.start_date >= FIRST_DATE and self.end_date <= LAST_DATE
+        if plausible and (self.end_date - self.start_date).days > self.MAX_DAYS:
+            raise ValidationError(
+                {
+                    "end_date": ValidationError(
+                        f"A bootcamp runs for {self.MAX_DAYS} days (two years) at most.", code="too_long"
                     )
                 }
             )

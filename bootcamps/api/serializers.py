@@ -50,7 +50,7 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     )
     capacity = serializers.IntegerField(
         min_value=1,
-        max_value=100_000,
+        max_value=Bootcamp.MAX_CAPACITY,
         help_text="Seats, at least 1, and never fewer than the seats already taken.",
         error_messages={"below_seats_taken": "The capacity cannot be lower than the seats already taken."},
     )

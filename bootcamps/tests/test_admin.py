@@ -121,6 +121,21 @@ def test_add_refuses_wrong_roles_and_bad_dates(admin_web, make_user):
     assert not Bootcamp.objects.exists()
 
 
+def test_change_form_refuses_implausible_values_and_keeps_them_on_the_page(admin_web):
+    bootcamp = BootcampFactory(capacity=10)
+    response = admin_web.post(
+        f"{CHANGELIST}{bootcamp.pk}/change/",
+        form_data(bootcamp, capacity="2147483647", end_date="2207-01-01"),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["capacity"] == ["Ensure this value is less than or equal to 100000."]
+    assert errors["end_date"] == ["Enter a date up to 2099-12-31."]
+    assert 'value="2147483647"' in response.text
+    stored = Bootcamp.objects.get(pk=bootcamp.pk)
+    assert (stored.capacity, stored.end_date) == (10, bootcamp.end_date)
+
+
 def test_growing_capacity_in_the_admin_promotes_the_waitlist(admin_web, make_user):
     bootcamp = BootcampFactory(capacity=1)
     students = [make_user(Role.STUDENT) for _ in range(3)]

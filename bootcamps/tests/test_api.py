@@ -333,6 +333,42 @@ def test_create_end_before_start(admin_client):
     assert body["errors"][0]["code"] == "end_before_start"
 
 
+@pytest.mark.parametrize(
+    ("changes", "attr", "code"),
+    [
+        ({"start_date": "2207-03-01"}, "start_date", "max_value"),
+        ({"start_date": "1999-12-31"}, "start_date", "min_value"),
+        ({"start_date": "2027-03-01", "end_date": "2207-06-01"}, "end_date", "max_value"),
+        ({"start_date": "2027-03-01", "end_date": "2029-03-02"}, "end_date", "too_long"),
+        ({"capacity": 100_001}, "capacity", "max_value"),
+    ],
+)
+def test_create_refuses_implausible_dates_and_capacities(admin_client, changes, attr, code):
+    body = assert_error(admin_client.post(URL, payload(**changes), format="json"), 400, code=code, attr=attr)
+    assert len(body["errors"]) == 1
+    assert not Bootcamp.objects.exists()
+
+
+def test_the_longest_and_largest_plausible_bootcamp_is_accepted(admin_client):
+    data = payload(start_date="2027-03-01", end_date="2029-03-01", capacity=100_000)
+    assert admin_client.post(URL, data, format="json").status_code == 201
+    bootcamp = Bootcamp.objects.get()
+    assert (bootcamp.end_date - bootcamp.start_date).days == Bootcamp.MAX_DAYS
+    assert bootcamp.capacity == Bootcamp.MAX_CAPACITY
+
+
+def test_patch_refuses_an_end_two_years_after_the_start(admin_client):
+    bootcamp = BootcampFactory()
+    too_late = bootcamp.start_date.replace(year=bootcamp.start_date.year + 3)
+    assert_error(
+        admin_client.patch(detail(bootcamp), {"end_date": too_late.isoformat()}, format="json"),
+        400,
+        code="too_long",
+        attr="end_date",
+    )
+    assert Bootcamp.objects.get(pk=bootcamp.pk).end_date == bootcamp.end_date
+
+
 def test_create_people_must_have_the_right_role(admin_client, make_user):
     mentor, instructor = make_user(Role.MENTOR), make_user(Role.INSTRUCTOR)
     body = assert_error(

@@ -283,6 +283,8 @@ def test_bad_rows_are_refused_with_their_reasons_and_the_rest_imports(node):
     newer_twin = node.user(email="twin@node.example", updated_at=naive_utc(-1))
     backwards = node.bootcamp(start_date=naive_utc(10).date(), end_date=naive_utc(1).date())
     no_seats = node.bootcamp(capacity=0)
+    endless = node.bootcamp(start_date=naive_utc(1).date(), end_date=naive_utc(1).date().replace(year=2091))
+    stadium = node.bootcamp(capacity=2_000_000)
     paused = node.bootcamp(status="PAUSED")
     fine = node.bootcamp()
     dangling = node.enrollment(not_an_email, fine)  # its student was refused
@@ -297,10 +299,12 @@ def test_bad_rows_are_refused_with_their_reasons_and_the_rest_imports(node):
     assert str(newer_twin["id"]) in refused[str(older_twin["id"])]  # names the one imported
     assert "end date cannot be before the start date" in refused[str(backwards["id"])].lower()
     assert "capacity" in refused[str(no_seats["id"])]
+    assert refused[str(endless["id"])] == "end_date: A bootcamp runs for 731 days (two years) at most."
+    assert "capacity: Ensure this value is less than or equal to 100000." in refused[str(stadium["id"])]
     assert "PAUSED" in refused[str(paused["id"])]
     assert "was not imported" in refused[str(dangling["id"])]
     assert str(winner_lead["id"]) in refused[str(twin_lead["id"])]
-    assert len(refused) == 7
+    assert len(refused) == 9
 
     assert set(User.objects.values_list("pk", flat=True)) == {good["id"], newer_twin["id"]}
     assert list(Bootcamp.objects.values_list("legacy_id", flat=True)) == [fine["id"]]
