@@ -5,12 +5,14 @@ waitlist promotion, no deletes of bootcamps with enrollments)."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.html import format_html
 
 from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
-from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin, person_name
+from cohortly.admin import ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, badge, person_name
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
@@ -68,20 +70,11 @@ class BootcampAdminForm(forms.ModelForm):
 
 
 @admin.register(Bootcamp)
-class BootcampAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
     form = BootcampAdminForm
-    list_display = [
-        "title",
-        "status",
-        "delivery_format",
-        "start_date",
-        "end_date",
-        "capacity",
-        "seats_taken",
-        "seats_left",
-        "price",
-        "currency",
-    ]
+    # Short columns (the dates in one, the seats in one, the price with its
+    # currency), so that a row fits a laptop beside the filters.
+    list_display = ["title", "status_badge", "dates", "format", "seats", "price_shown"]
     list_filter = ["status", "delivery_format", "start_date", "end_date"]
     search_fields = ["title", "description", "slug"]
     date_hierarchy = "start_date"
@@ -112,6 +105,37 @@ class BootcampAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin
             if fields:
                 fieldsets.append((name, {**options, "fields": fields}))
         return fieldsets
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Dates", ordering="start_date")
+    def dates(self, obj):
+        start, end = (formats.date_format(day, "SHORT_DATE_FORMAT") for day in (obj.start_date, obj.end_date))
+        return format_html(
+            '<span class="nowrap">{}</span><br><small class="quiet nowrap">to {}</small>', start, end
+        )
+
+    @admin.display(description="Format", ordering="delivery_format")
+    def format(self, obj):
+        return obj.get_delivery_format_display()
+
+    @admin.display(description="Seats taken", ordering="seats_taken")
+    def seats(self, obj):
+        taken, capacity = getattr(obj, "seats_taken", 0), obj.capacity
+        left = max(capacity - taken, 0)
+        return format_html(
+            '<span class="nowrap">{} / {}</span><br><small class="quiet nowrap">{}</small>',
+            taken,
+            capacity,
+            f"{left} left" if left else "full",
+        )
+
+    @admin.display(description="Price", ordering="price")
+    def price_shown(self, obj):
+        price = formats.number_format(obj.price, 2, use_l10n=True, force_grouping=True)
+        return format_html('<span class="nowrap">{} {}</span>', price, obj.currency)
 
     @admin.display(description="Seats taken", ordering="seats_taken")
     def seats_taken(self, obj):

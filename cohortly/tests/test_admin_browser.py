@@ -1,5 +1,5 @@
-"""The back office at a laptop's width and on a phone: the enrollment and lead
-changelists, on the demo data, as the demo ADMIN in Debian's Chromium. Each
+"""The back office at a laptop's width and on a phone: the enrollment, lead and
+bootcamp changelists, on the demo data, as the demo ADMIN in Debian's Chromium. Each
 row's key columns (status, date, owner) lie inside the viewport, without
 scrolling sideways; screenshots land in test-artifacts/."""
 
@@ -108,6 +108,18 @@ def test_the_back_office_fits_the_screen(admin_page, screenshot):
         assert_in_viewport(
             page, row, "full_name", "status_badge", "owner_name", "follow_up", "created", "bootcamp_title"
         )
+    assert_no_sideways_scroll(page)
+
+    # Bootcamps: every column on a laptop (the dates, seats and price each in one);
+    # the title and status on a phone.
+    rows = open_changelist(page, "/admin/bootcamps/bootcamp/", "admin-bootcamps", screenshot)
+    row = rows.first
+    assert row.locator(".status-badge").inner_text() in {"DRAFT", "PUBLISHED", "ARCHIVED"}
+    assert re.fullmatch(r"\d+ / \d+\n(\d+ left|full)", row.locator(".field-seats").inner_text())
+    if on_phone:
+        assert_in_viewport(page, row, "title", "status_badge")
+    else:
+        assert_in_viewport(page, row, "title", "status_badge", "dates", "format", "seats", "price_shown")
     assert_no_sideways_scroll(page)
 
     # A new bootcamp has no seats to count yet.
