@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import ngettext
@@ -157,7 +158,8 @@ class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceEr
     @admin.display(description="Email verified")
     def email_verification(self, obj):
         if obj.email_verified_at is not None:
-            return obj.email_verified_at  # shown as the admin shows every date and time
+            # As the admin shows every date and time (a method's value is shown as str()).
+            return formats.localize(timezone.template_localtime(obj.email_verified_at))
         return (
             "Not yet: nobody has proven this address belongs to the account, so it logs in nowhere. "
             "A link sent to the address proves it: the welcome email's, or a set-password link "

@@ -1,11 +1,13 @@
 import sys
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError
+from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import User, name_validator, phone_validator
@@ -328,7 +330,9 @@ def test_admin_disables_password_login(client):
 
 def test_admin_shows_whether_each_address_is_proven_and_changes_it_nowhere(client):
     admin = UserFactory(role="ADMIN")
-    proven = UserFactory(email="confirmed@example.com")
+    proven = UserFactory(
+        email="confirmed@example.com", email_verified_at=datetime(2026, 3, 4, 9, 30, 12, 123456, tzinfo=UTC)
+    )
     unproven = UserFactory(email="unproven@example.com", email_verified_at=None)
     client.force_login(admin)
     page = client.get(f"/admin/accounts/user/{unproven.pk}/change/").content.decode()
@@ -336,6 +340,11 @@ def test_admin_shows_whether_each_address_is_proven_and_changes_it_nowhere(clien
     assert 'name="email_verified_at"' not in page  # read-only: a link sent to the address proves it
     page = client.get(f"/admin/accounts/user/{proven.pk}/change/").content.decode()
     assert "nobody has proven" not in page
+    # As the admin shows every date and time: in the site's time zone, to the minute.
+    with timezone.override("Europe/Paris"):
+        page = client.get(f"/admin/accounts/user/{proven.pk}/change/").content.decode()
+    assert '<div class="readonly">March 4, 2026, 10:30 a.m.</div>' in page
+    assert "09:30:12.123456" not in page
     listed = client.get("/admin/accounts/user/", {"email_verified": "no"}).content.decode()
     assert "unproven@example.com" in listed and "confirmed@example.com" not in listed
     data = _change_form(unproven, full_name="Renamed", email_verified_at="2026-01-01 00:00:00")
