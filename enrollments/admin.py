@@ -137,8 +137,9 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
 
         def apply(enrollment):
             seated = operation(enrollment).promoted
+            freed_by = person_name(enrollment.student)
             for other in seated:
-                self.log_change(request, other, f"Promoted from the waitlist (a seat freed by {enrollment}).")
+                self.log_change(request, other, f"Promoted from the waitlist (a seat freed by {freed_by}).")
             promoted.extend(seated)
 
         def message(count):

@@ -59,4 +59,6 @@ class Enrollment(TimeStampedModel, ImportedFromLegacy):
         ]
 
     def __str__(self):
-        return f"{self.student} in {self.bootcamp} ({self.status})"
+        # No status: the History and the admin's recent actions keep this text,
+        # and the status changes after it is written.
+        return f"{self.student} in {self.bootcamp}"

@@ -103,13 +103,18 @@ def test_cancel_action_promotes_the_waitlist(
     from django.contrib.admin.models import LogEntry
 
     history = {
-        int(entry.object_id): (entry.user.email, entry.get_change_message())
+        int(entry.object_id): (entry.user.email, entry.object_repr, entry.get_change_message())
         for entry in LogEntry.objects.select_related("user")
     }
     admin_email = response.wsgi_request.user.email
+    # Each names the enrollment without a status that was true only before the change.
     assert history == {
-        active.pk: (admin_email, "Cancelled (action)."),
-        first.pk: (admin_email, f"Promoted from the waitlist (a seat freed by {active})."),
+        active.pk: (admin_email, f"{active.student} in {bootcamp.title}", "Cancelled (action)."),
+        first.pk: (
+            admin_email,
+            f"{first.student} in {bootcamp.title}",
+            f"Promoted from the waitlist (a seat freed by {active.student.full_name}).",
+        ),
     }
     page = admin_web.get(f"/admin/enrollments/enrollment/{active.pk}/history/").content.decode()
     assert "Cancelled (action)." in page
