@@ -18,6 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import services
 from accounts.models import User, normalize_email
+from accounts.signals import user_still_holds
 from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
 from mail.admin import EmailDeliverabilityAdminMixin
 
@@ -230,6 +231,7 @@ class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceEr
 
     def save_model(self, request, obj, form, change):
         if change:
+            deactivating = "is_active" in form.changed_data and not form.cleaned_data["is_active"]
             services.user_update(
                 actor=request.user,
                 user=obj,
@@ -240,6 +242,8 @@ class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceEr
                     if field in form.changed_data
                 },
             )
+            if deactivating:
+                self._say_what_they_still_hold(request, obj)
         else:
             created = services.user_create(
                 email=form.cleaned_data["email"],
@@ -252,6 +256,13 @@ class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceEr
             obj.pk = created.pk
             obj._state.adding = False
             obj._state.db = created._state.db
+
+    def _say_what_they_still_hold(self, request, user) -> None:
+        """A deactivation is never refused; what the user leaves behind in the
+        other apps (accounts.signals.user_still_holds) is said, to hand it on."""
+        for _receiver, sentence in user_still_holds.send(sender=User, user=user):
+            if sentence:
+                self.message_user(request, sentence, messages.WARNING)
 
 
 # Roles replace Django's groups and per-user permissions.

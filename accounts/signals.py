@@ -20,6 +20,13 @@ user_email_verified = Signal()
 #: role), role (the new one).
 user_role_changing = Signal()
 
+#: Sent by the admin after it deactivates a user, to ask the apps what the user
+#: still holds there: each receiver returns one sentence naming it (a bootcamp
+#: they teach, the open leads they own) or None, and the admin shows the
+#: sentences, so that someone hands those on. A deactivation is never refused:
+#: locking someone out can't wait. Arguments: user.
+user_still_holds = Signal()
+
 #: Sent by accounts.services.user_update once a deactivated user is active
 #: again, after the change commits (outside its lock on the user's row), so a
 #: receiver may take other locks. Arguments: user.

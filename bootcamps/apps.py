@@ -16,3 +16,9 @@ class BootcampsConfig(AppConfig):
 
         # An instructor or mentor on a bootcamp's staff keeps that role.
         user_role_changing.connect(on_user_role_changing, dispatch_uid="bootcamps-user-role-changing")
+
+        from accounts.signals import user_still_holds
+        from bootcamps.selectors import on_user_still_holds
+
+        # A deactivated instructor or mentor leaves a bootcamp without them: the admin says which.
+        user_still_holds.connect(on_user_still_holds, dispatch_uid="bootcamps-user-still-holds")

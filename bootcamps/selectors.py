@@ -1,7 +1,8 @@
 """Bootcamp reads: querysets scoped to a user, with seats counted (never stored)."""
 
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
@@ -72,4 +73,25 @@ def bootcamp_list_for(user) -> Scoped:
         ),
         depends=scope.depends,
         shows=lambda bootcamp: [*bootcamp.instructors_by_name, *bootcamp.mentors_by_name],
+    )
+
+
+def on_user_still_holds(sender, *, user: User, **kwargs) -> str | None:
+    """accounts.signals.user_still_holds: the bootcamps not yet over (and not
+    archived) that a deactivated instructor or mentor is still on the staff of,
+    since their students now have nobody in that place."""
+    titles = list(
+        Bootcamp.objects.filter(end_date__gte=timezone.localdate())
+        .exclude(status=Bootcamp.Status.ARCHIVED)
+        .filter(Q(instructors=user) | Q(mentors=user))
+        .distinct()
+        .order_by("start_date", "pk")
+        .values_list("title", flat=True)
+    )
+    if not titles:
+        return None
+    shown = ", ".join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+    return (
+        f"{user.full_name or user.email} is still on the staff of {shown}: give "
+        f"{'them' if len(titles) > 1 else 'it'} someone else (the bootcamp's page, People)."
     )

@@ -19,3 +19,9 @@ class LeadsConfig(AppConfig):
         )
         # Whoever owns open leads stays in sales until they are given to someone else.
         user_role_changing.connect(on_user_role_changing, dispatch_uid="leads-user-role-changing")
+
+        from accounts.signals import user_still_holds
+        from leads.selectors import on_user_still_holds
+
+        # A deactivated owner leaves open leads nobody works: the admin says how many.
+        user_still_holds.connect(on_user_still_holds, dispatch_uid="leads-user-still-holds")

@@ -76,3 +76,17 @@ def lead_follow_ups_due(*, user: User, now: datetime | None = None) -> QuerySet[
         .filter(owner=user, status__in=Lead.OPEN_STATUSES, next_follow_up_at__lt=end_of_today(now))
         .order_by("next_follow_up_at", "id")
     )
+
+
+def on_user_still_holds(sender, *, user: User, **kwargs) -> str | None:
+    """accounts.signals.user_still_holds: the open leads a deactivated user still
+    owns. New submissions of them go to the whole sales team meanwhile
+    (leads.services._sales_recipients), but nobody is working them."""
+    owned = Lead.objects.filter(owner=user, status__in=Lead.OPEN_STATUSES).count()
+    if not owned:
+        return None
+    return (
+        f"{user.full_name or user.email} still owns {owned} open lead{'s' if owned > 1 else ''}: give "
+        f"{'them' if owned > 1 else 'it'} to someone else (Leads, filter by owner, then the action "
+        '"Assign an owner").'
+    )

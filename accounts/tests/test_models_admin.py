@@ -444,3 +444,53 @@ def test_admin_refuses_a_taken_email_with_one_clear_error(client, email):
     assert response.text.count("A user with this email address already exists.") == 1
     assert "Constraint" not in response.text and "User with this Email" not in response.text
     assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+
+
+def test_deactivating_says_what_the_user_still_holds_and_is_never_refused(client):
+    from datetime import date, timedelta
+
+    from bootcamps.tests.factories import ArchivedBootcampFactory, BootcampFactory
+    from leads.tests.factories import LeadFactory
+
+    admin = UserFactory(role="ADMIN")
+    ivy = UserFactory(role="INSTRUCTOR", full_name="Ivy Instructor")
+    BootcampFactory(title="Web", instructors=[ivy])
+    BootcampFactory(title="Data", instructors=[ivy], start_date=date.today() - timedelta(days=5))
+    BootcampFactory(title="Over", instructors=[ivy], start_date=date(2025, 1, 6), end_date=date(2025, 3, 1))
+    ArchivedBootcampFactory(title="Shelved", instructors=[ivy])
+    sam = UserFactory(role="SALES", full_name="Sam Seller")
+    LeadFactory.create_batch(2, owner=sam)
+    LeadFactory(owner=sam, status="LOST", lost_reason="Chose another school.")
+    nobody = UserFactory(role="MENTOR", full_name="Max Mentor")
+    client.force_login(admin)
+
+    def deactivate(user):
+        response = client.post(
+            f"/admin/accounts/user/{user.pk}/change/", _change_form(user, is_active=""), follow=True
+        )
+        assert not User.objects.get(pk=user.pk).is_active
+        said = [(m.level_tag, str(m)) for m in response.context["messages"]]
+        assert said[-1][0] == "success"  # saved, whatever they hold
+        return said[:-1]
+
+    assert deactivate(ivy) == [
+        (
+            "warning",
+            "Ivy Instructor is still on the staff of Data, Web: give them someone else (the bootcamp's page, People).",
+        )
+    ]
+    assert deactivate(sam) == [
+        (
+            "warning",
+            "Sam Seller still owns 2 open leads: give them to someone else (Leads, filter by owner, "
+            'then the action "Assign an owner").',
+        )
+    ]
+    assert deactivate(nobody) == []
+    # Another change to someone already inactive says nothing more.
+    response = client.post(
+        f"/admin/accounts/user/{ivy.pk}/change/",
+        _change_form(User.objects.get(pk=ivy.pk), full_name="Ivy I."),
+        follow=True,
+    )
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
