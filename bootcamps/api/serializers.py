@@ -71,7 +71,10 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         fields = list(WRITABLE_FIELDS)
         extra_kwargs = {
             "end_date": {
-                "error_messages": {"end_before_start": "The end date cannot be before the start date."}
+                "error_messages": {
+                    "end_before_start": "The end date cannot be before the start date.",
+                    "too_long": f"A bootcamp runs for {Bootcamp.MAX_DAYS} days (two years) at most.",
+                }
             }
         }
 

@@ -148,6 +148,10 @@ def test_accounts_bootcamps_enrollments_and_grading_as_recorded():
     )  # 400 max_value
     staff.post(f"{API}/submissions/{submission}/grade/", {"score": "8.5", "feedback": "Good"})
     staff.get(f"{API}/assignments/{assignment.pk}/submissions/")
+    too_long = staff.patch(f"{API}/bootcamps/{bootcamp.pk}/", {"end_date": "2099-12-31"})
+    early = staff.post(f"{API}/enrollments/{enrolled.json()['id']}/status/", {"status": "COMPLETED"})
+    assert too_long.json()["errors"][0]["code"] == "too_long"
+    assert early.json()["errors"][0]["code"] == "not_started"
     me.post(f"{API}/enrollments/{enrolled.json()['id']}/cancel/")
 
     recorded = anonymous.responses + me.responses + staff.responses
