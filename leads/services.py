@@ -11,7 +11,7 @@ Invariants the database holds (see leads.models):
 - a LOST lead has a reason, a CONVERTED lead has its student and enrollment.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -114,7 +114,8 @@ def _display(value: Any) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        # Read in many places and zones (the API, the admin): the zone is said.
+        return timezone.localtime(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 

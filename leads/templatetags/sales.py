@@ -30,12 +30,14 @@ def relative_phrase(value: datetime, now: datetime) -> str:
         return say(int(seconds // 60), "min")
     if seconds < 86400:
         return say(int(seconds // 3600), "h")
-    days = int(round(seconds / 86400))
+    # A day or more away: counted in calendar days where the reader is, so that
+    # tomorrow afternoon is "tomorrow" even 37 hours ahead.
+    local = timezone.localtime(value)
+    days = abs((local.date() - timezone.localtime(now).date()).days)
     if days == 1:
         return "tomorrow" if future else "yesterday"
     if days < 14:
         return say(days, "days")
-    local = timezone.localtime(value)
     if local.year == timezone.localtime(now).year:
         return date_filter(local, "j M")
     return date_filter(local, "j M Y")
@@ -61,6 +63,19 @@ def exact_time(value):
     if not value:
         return ""
     return date_filter(timezone.localtime(value), EXACT_FORMAT)
+
+
+@register.filter
+def stored_time(value) -> str:
+    """A time kept as ISO 8601 in a timeline entry's data, shown as exact_time
+    (where the reader is); "—" for none."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return exact_time(moment)
 
 
 @register.filter

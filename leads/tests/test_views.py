@@ -792,6 +792,20 @@ def test_setting_a_follow_up_in_the_users_time_zone(sales, lead):
     assert lead.activities.filter(kind=Kind.FOLLOW_UP_CHANGE).count() == 1
 
 
+def test_the_timeline_shows_a_follow_up_change_where_the_reader_is(sales, lead):
+    """Written by someone in UTC (here, the API), read in Berlin: the entry says
+    the reader's time, as the follow-up field above it does."""
+    when = datetime.datetime(2027, 1, 14, 15, 29, tzinfo=datetime.UTC)
+    with timezone.override("UTC"):
+        lead_update(lead=lead, actor=None, data={"next_follow_up_at": when})
+    entry = lead.activities.get(kind=Kind.FOLLOW_UP_CHANGE)
+    assert entry.body == "Follow-up: — → 2027-01-14 15:29 UTC"  # what the API and the admin show
+    sales.cookies["tz"] = "Europe/Berlin"
+    page = text(sales.get(detail(lead)))
+    assert "Follow-up: — → Thu 14 Jan 2027, 16:29 CET" in page
+    assert "15:29" not in page
+
+
 def test_a_follow_up_preset(sales, lead):
     sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow"})
     lead.refresh_from_db()
