@@ -370,10 +370,16 @@ def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
     return Kind.OWNER_CHANGE, body, {"from": _user_ref(old), "to": _user_ref(owner)}
 
 
+#: Why a converted lead takes no follow-up (lead_convert clears it).
+CONVERTED_NEEDS_NO_FOLLOW_UP = "This lead is converted: it is a student now, and needs no follow-up."
+
+
 def _change_follow_up(lead: Lead, *, when: datetime | None) -> Entry | None:
     old = lead.next_follow_up_at
     if when == old:
         return None
+    if when is not None and lead.status == Status.CONVERTED:
+        raise _invalid("next_follow_up_at", CONVERTED_NEEDS_NO_FOLLOW_UP, "lead_converted")
     if when is not None:
         now = timezone.now()
         if when < now - FOLLOW_UP_PAST:
@@ -583,6 +589,8 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
     lead.converted_enrollment = enrollment
     lead.converted_at = timezone.now()
     lead.lost_reason = ""
+    # A student now: nobody follows the lead up any more.
+    follow_up = _change_follow_up(lead, when=None)
     count_after_commit(LEADS, "converted")
     if lead.bootcamp_id is None:
         lead.bootcamp = enrollment.bootcamp
@@ -601,6 +609,9 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
             "bootcamp": _json_value(enrollment.bootcamp),
         },
     )
+    if follow_up is not None:
+        kind, body, data = follow_up
+        _activity(lead, kind, actor=actor, body=body, data=data)
     if notify and not student.email_verified:
         send_templated_email(
             to=student.email,

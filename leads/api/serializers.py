@@ -160,6 +160,7 @@ class LeadUpdateSerializer(StrictInput):
         error_messages={
             "follow_up_past": "A follow-up can't be set in the past.",
             "follow_up_too_far": "A follow-up can be planned at most two years ahead.",
+            "lead_converted": "This lead is converted: it is a student now, and needs no follow-up.",
         },
     )
     full_name = serializers.CharField(max_length=150, required=False)

@@ -704,6 +704,23 @@ def test_convert_into_a_full_bootcamp_waitlists(db, sales_user, make_user):
     assert "waitlisted" in lead.activities.get().body
 
 
+def test_converting_clears_the_follow_up_on_the_timeline_and_none_can_be_set_after(db, sales_user):
+    when = timezone.now() + datetime.timedelta(days=2)
+    lead = LeadFactory(owner=sales_user, next_follow_up_at=when)
+    lead = services.lead_convert(lead=lead, actor=sales_user, bootcamp=BootcampFactory())
+    assert Lead.objects.get(pk=lead.pk).next_follow_up_at is None
+    entry = lead.activities.get(kind=LeadActivity.Kind.FOLLOW_UP_CHANGE)
+    assert (entry.actor, entry.data) == (sales_user, {"from": when.isoformat(), "to": None})
+
+    with pytest.raises(ValidationError) as exc:
+        services.lead_update(lead=lead, actor=sales_user, data={"next_follow_up_at": when})
+    assert exc.value.error_dict["next_follow_up_at"][0].code == "lead_converted"
+    assert Lead.objects.get(pk=lead.pk).next_follow_up_at is None
+    # Clearing what is already clear is no change, and no refusal.
+    services.lead_update(lead=lead, actor=sales_user, data={"next_follow_up_at": None})
+    assert lead.activities.filter(kind=LeadActivity.Kind.FOLLOW_UP_CHANGE).count() == 1
+
+
 def test_converting_twice_is_a_conflict(db, sales_user):
     lead = _converted_lead(sales_user)
     with pytest.raises(Conflict) as exc:

@@ -806,6 +806,17 @@ def test_the_timeline_shows_a_follow_up_change_where_the_reader_is(sales, lead):
     assert "15:29" not in page
 
 
+def test_a_follow_up_from_a_stale_tab_on_a_converted_lead_is_refused_beside_the_field(sales, lead, bootcamp):
+    lead_convert(lead=lead, actor=None, bootcamp=bootcamp, notify=False)
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow"})
+    assert response.status_code == 200
+    assert field_errors(response, "id_next_follow_up_at") == [
+        "This lead is converted: it is a student now, and needs no follow-up."
+    ]
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
+
+
 def test_a_follow_up_preset(sales, lead):
     sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow"})
     lead.refresh_from_db()
