@@ -163,11 +163,14 @@ class LeadFilterSet(django_filters.FilterSet):
 
     def filter_created_before(self, queryset, name, value):
         end = day_end(value)
-        return queryset if end is None else queryset.filter(created_at__lt=end)
+        return queryset if end is None else queryset.filter(created_at__lt=end)  # every lead has one
 
     def filter_follow_up_after(self, queryset, name, value):
         return queryset.filter(next_follow_up_at__gte=day_start(value))
 
     def filter_follow_up_before(self, queryset, name, value):
         end = day_end(value)
-        return queryset if end is None else queryset.filter(next_follow_up_at__lt=end)
+        # With no end (the last day there is) the filter still asks for a follow-up.
+        if end is None:
+            return queryset.filter(next_follow_up_at__isnull=False)
+        return queryset.filter(next_follow_up_at__lt=end)

@@ -154,6 +154,8 @@ def test_follow_up_range(db):
     assert run("follow_up_after=2026-05-01&ordering=next_follow_up_at") == [soon, later]
     assert run("follow_up_before=2026-05-09") == [soon]
     assert run("follow_up_after=2026-05-02&follow_up_before=2026-05-10") == [later]
+    # The last day a date holds has no end to compare with: still only leads with a follow-up.
+    assert run("follow_up_before=9999-12-31&ordering=next_follow_up_at") == [soon, later]
 
 
 @pytest.mark.parametrize(
