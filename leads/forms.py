@@ -83,11 +83,19 @@ class NoteForm(forms.Form):
     )
 
 
+class AnyStatusField(forms.ChoiceField):
+    """Offers some statuses, accepts any: whether a move is allowed is the
+    service's to say, in its words (a page may be older than the lead's status)."""
+
+    def valid_value(self, value):
+        return value in Lead.Status.values
+
+
 class StatusForm(forms.Form):
     """Offers the lead's current status and the moves the service allows from
     it (CONVERTED is reached only through conversion)."""
 
-    status = forms.ChoiceField(label="Status", choices=Lead.Status.choices)
+    status = AnyStatusField(label="Status", choices=Lead.Status.choices)
     lost_reason = forms.CharField(
         label="Reason it was lost",
         required=False,

@@ -332,10 +332,17 @@ def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry
                 "A lead becomes converted only by converting it into an enrollment.",
                 "invalid_transition",
             )
+        if lead.status == Status.CONVERTED:
+            raise _invalid(
+                "status",
+                "This lead is converted, and conversion is final: its status can't change.",
+                "invalid_transition",
+            )
         if new_status not in TRANSITIONS[lead.status]:
             raise _invalid(
                 "status",
-                f"A {lead.get_status_display().lower()} lead cannot be moved to {new_status}.",
+                f"A {lead.get_status_display().lower()} lead can't be moved to "
+                f"{Status(new_status).label.lower()}.",
                 "invalid_transition",
             )
     if new_status == Status.LOST:

@@ -723,11 +723,25 @@ def test_a_move_the_service_does_not_allow_is_an_error_beside_status(sales, lead
     lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
     response = sales.post(action(lead, "status"), {"status": "NEW"})
     assert response.status_code == 200
-    assert field_errors(response, "id_status") == [
-        "Select a valid choice. NEW is not one of the available choices."
-    ]
+    assert field_errors(response, "id_status") == ["A qualified lead can't be moved to new."]
     lead.refresh_from_db()
     assert lead.status == Status.QUALIFIED
+    # Not a status at all: the field's own word.
+    response = sales.post(action(lead, "status"), {"status": "SHELVED"})
+    assert field_errors(response, "id_status") == [
+        "Select a valid choice. SHELVED is not one of the available choices."
+    ]
+
+
+def test_a_status_change_from_a_page_older_than_the_conversion_says_so(sales, lead, bootcamp):
+    lead_convert(lead=lead, actor=None, bootcamp=bootcamp, notify=False)
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": "Went elsewhere"})
+    assert response.status_code == 200
+    assert field_errors(response, "id_status") == [
+        "This lead is converted, and conversion is final: its status can't change."
+    ]
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (Status.CONVERTED, "")
 
 
 def test_reopening_a_lost_lead_whose_email_is_taken_is_a_form_error_not_a_500(sales, lead):
