@@ -45,6 +45,7 @@ ERROR_CODES_409 = [
     ("already_enrolled", "Already enrolled"),
     ("invalid_transition", "Invalid status transition"),
     ("not_started", "Bootcamp has not started"),
+    ("bootcamp_ended", "Bootcamp has ended"),
     ("has_enrollments", "Bootcamp has enrollments"),
     ("has_submissions", "Assignment has submissions"),
     ("already_graded", "Submission already graded"),

@@ -234,7 +234,8 @@ def on_user_reactivated(sender, *, user: User, **kwargs) -> None:
 
 @transaction.atomic
 def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollment:
-    """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict). A freed seat
+    """Cancel an ACTIVE or WAITLISTED enrollment (else Conflict; an ACTIVE one
+    of a bootcamp that has ended too, `bootcamp_ended`). A freed seat
     goes to the first waitlisted student in the same transaction; the returned
     enrollment's `promoted` lists the enrollments that got a seat."""
     bootcamp = _lock_bootcamp(enrollment.bootcamp_id)
@@ -245,6 +246,13 @@ def enrollment_cancel(*, enrollment: Enrollment, notify: bool = True) -> Enrollm
         raise Conflict(
             f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.",
             code="invalid_transition",
+        )
+    if enrollment.status == Status.ACTIVE and bootcamp.end_date < timezone.localdate():
+        # The seat was held to the end: the gradebook counts it. Staff close it.
+        raise Conflict(
+            f"{bootcamp.title} ended on {bootcamp.end_date:%Y-%m-%d}: its enrollments are a record now "
+            "and can't be cancelled. Staff mark them completed or dropped.",
+            code="bootcamp_ended",
         )
     enrollment.status = Status.CANCELLED
     enrollment.waitlist_seq = None

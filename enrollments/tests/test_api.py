@@ -373,6 +373,36 @@ def test_cancel_by_role(client_for, role, expected):
         assert enrollment.status == Status.ACTIVE
 
 
+def test_an_active_enrollment_of_a_bootcamp_that_has_ended_is_not_cancelled(
+    student_client, student_user, admin_client
+):
+    ended = BootcampFactory(
+        title="Web",
+        start_date=timezone.localdate() - timedelta(days=60),
+        end_date=timezone.localdate() - timedelta(days=1),
+    )
+    mine = EnrollmentFactory(bootcamp=ended, student=student_user)
+    body = assert_error(student_client.post(detail(mine, "cancel")), 409, code="bootcamp_ended")
+    assert body["errors"][0]["detail"] == (
+        f"Web ended on {ended.end_date:%Y-%m-%d}: its enrollments are a record now and can't be "
+        "cancelled. Staff mark them completed or dropped."
+    )
+    assert_error(admin_client.post(detail(mine, "cancel")), 409, code="bootcamp_ended")
+    assert Enrollment.objects.get(pk=mine.pk).status == Status.ACTIVE
+    # Staff close it; a place still waiting when it ended can be let go.
+    assert (
+        admin_client.post(detail(mine, "status"), {"status": "COMPLETED"}, format="json").status_code == 200
+    )
+    waiting = EnrollmentFactory(bootcamp=ended, waitlisted=True)
+    assert admin_client.post(detail(waiting, "cancel")).json()["status"] == "CANCELLED"
+    # On its last day it is still running.
+    today = BootcampFactory(
+        start_date=timezone.localdate() - timedelta(days=30), end_date=timezone.localdate()
+    )
+    last_day = EnrollmentFactory(bootcamp=today, student=student_user)
+    assert student_client.post(detail(last_day, "cancel")).json()["status"] == "CANCELLED"
+
+
 def test_student_cannot_cancel_someone_elses(student_client):
     enrollment = EnrollmentFactory()
     assert_error(student_client.post(detail(enrollment, "cancel")), 404)
