@@ -363,6 +363,9 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(old_password):
         raise ValidationError({"old_password": ["The current password is not correct."]})
+    if new_password == old_password:
+        # Not a change: it would only log every other device out.
+        raise ValidationError({"new_password": ["Choose a password different from the current one."]})
     try:
         validate_password(new_password, user)
     except ValidationError as exc:

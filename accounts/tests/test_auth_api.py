@@ -167,6 +167,16 @@ def test_register_password_similar_to_email_is_refused(anon_client):
     assert_error(response, 400, attr="password")
 
 
+@pytest.mark.parametrize("password", ["        ", " \t \u3000  \n  ", "abababababab", "Aa  Aa  Aa  "])
+def test_register_refuses_a_password_of_too_few_different_characters(anon_client, password):
+    response = anon_client.post(
+        REGISTER, {"email": "pw@example.com", "password": password, "full_name": "P"}, format="json"
+    )
+    body = assert_error(response, 400, attr="password")
+    assert "at least 4 different characters, spaces not counted" in body["errors"][0]["detail"]
+    assert User.objects.count() == 0
+
+
 # --- login --------------------------------------------------------------------
 
 
@@ -322,8 +332,19 @@ def test_password_change_validates(anon_client):
         PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": "abc"}, format="json"
     )
     assert_error(weak, 400, attr="new_password")
+    blank = client.post(
+        PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": " " * 12}, format="json"
+    )
+    assert_error(blank, 400, attr="new_password")
+    # The same password again is no change (it would only log every other device out).
+    same = client.post(
+        PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": DEFAULT_PASSWORD}, format="json"
+    )
+    body = assert_error(same, 400, attr="new_password")
+    assert body["errors"][0]["detail"] == "Choose a password different from the current one."
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
+    assert client.get("/api/v1/auth/me/").status_code == 200  # still signed in
     assert_error(anon_client.post(PASSWORD_CHANGE, {}, format="json"), 401)
 
 
