@@ -275,6 +275,7 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
     """Staff transitions: ACTIVE -> COMPLETED or DROPPED. Any other target is a
     ValidationError (400); an enrollment that is not ACTIVE a Conflict (409), as
     is completing a bootcamp that has not started yet (`not_started`).
+    The student is emailed either way (unless `notify` is False).
     Dropping frees the seat, which goes to the waitlist in the same transaction;
     the returned enrollment's `promoted` lists the enrollments that got a seat."""
     if status not in STAFF_TARGETS:
@@ -304,6 +305,8 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
     enrollment.status = status
     enrollment.save(update_fields=["status", "updated_at"])
     enrollment.bootcamp = bootcamp
+    if notify:
+        _notify(enrollment, "enrollment_completed" if status == Status.COMPLETED else "enrollment_dropped")
     enrollment.promoted = _promote_waitlist(bootcamp, notify=notify) if status == Status.DROPPED else []
     return enrollment
 

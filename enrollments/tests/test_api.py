@@ -475,12 +475,24 @@ def test_instructor_of_another_bootcamp_gets_404(instructor_client):
     assert Enrollment.objects.get(pk=enrollment.pk).status == Status.ACTIVE
 
 
-def test_drop_promotes_the_waitlist(instructor_client, instructor_user, enroll):
-    bootcamp = BootcampFactory(capacity=1, instructors=[instructor_user])
+def test_drop_promotes_the_waitlist_and_each_student_is_told(
+    instructor_client, instructor_user, enroll, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp = RunningBootcampFactory(title="Design & Code", capacity=1, instructors=[instructor_user])
     active, waiting = enroll(bootcamp, 2)
-    response = instructor_client.post(detail(active, "status"), {"status": "DROPPED"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = instructor_client.post(detail(active, "status"), {"status": "DROPPED"}, format="json")
     assert response.json()["status"] == "DROPPED"
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
+    with django_capture_on_commit_callbacks(execute=True):
+        instructor_client.post(detail(waiting, "status"), {"status": "COMPLETED"}, format="json")
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([active.student.email], "You are no longer enrolled in Design & Code"),
+        ([waiting.student.email], "A seat opened up: you're in Design & Code"),
+        ([waiting.student.email], "You have completed Design & Code"),
+    ]
+    assert "have withdrawn you from it" in mailoutbox[0].body
+    assert "Congratulations: you have completed Design & Code." in mailoutbox[2].body
 
 
 @pytest.mark.parametrize(
