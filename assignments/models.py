@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import ImportedFromLegacy, TimeStampedModel, title_validator
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, plausible_moment, title_validator
 
 # Scores and maximums: up to 9999.99 points, two decimals.
 SCORE_MAX_DIGITS = 6
@@ -26,7 +26,7 @@ class Assignment(TimeStampedModel, ImportedFromLegacy):
     bootcamp = models.ForeignKey("bootcamps.Bootcamp", on_delete=models.PROTECT, related_name="assignments")
     title = models.CharField(max_length=200, validators=[title_validator])
     description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
-    due_at = models.DateTimeField()
+    due_at = models.DateTimeField(validators=plausible_moment)
     max_score = models.DecimalField(
         max_digits=SCORE_MAX_DIGITS,
         decimal_places=SCORE_DECIMAL_PLACES,

@@ -27,6 +27,7 @@ from enrollments.models import Enrollment
 # Error codes of the rules below (the API serializers declare them, so the
 # OpenAPI schema documents every code a 400 can carry).
 NOT_INSTRUCTOR = "not_instructor"
+ARCHIVED = "archived"
 BELOW_GIVEN_SCORE = "below_given_score"
 NOT_PUBLISHED = "not_published"
 
@@ -87,8 +88,17 @@ def assignment_create(
             }
         )
     # Kept from being deleted until this assignment is in (a delete then refuses).
-    if bootcamp_hold(bootcamp) is None:
+    held = bootcamp_hold(bootcamp)
+    if held is None:
         raise NotFound("This bootcamp no longer exists.")
+    if held.status == Bootcamp.Status.ARCHIVED:
+        raise ValidationError(
+            {
+                "bootcamp": ValidationError(
+                    "This bootcamp is archived: it takes no new assignments.", code=ARCHIVED
+                )
+            }
+        )
     assignment = Assignment(
         bootcamp=bootcamp,
         title=title.strip(),

@@ -1,19 +1,17 @@
-from datetime import date
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from cohortly.models import ImportedFromLegacy, TimeStampedModel, title_validator
-
-#: The dates a bootcamp can have: a date outside them is a typo (2207 for 2027).
-FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
-plausible_date = [
-    MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE:%Y-%m-%d} on."),
-    MaxValueValidator(LAST_DATE, f"Enter a date up to {LAST_DATE:%Y-%m-%d}."),
-]
+from cohortly.models import (
+    FIRST_DATE,
+    LAST_DATE,
+    ImportedFromLegacy,
+    TimeStampedModel,
+    plausible_date,
+    title_validator,
+)
 
 
 class Bootcamp(TimeStampedModel, ImportedFromLegacy):

@@ -1,9 +1,24 @@
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+#: The days a bootcamp or a deadline can fall on: outside them is a typo (2207
+#: for 2027, year 1), which would sort first or last in every list.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+plausible_date = [
+    MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE:%Y-%m-%d} on."),
+    MaxValueValidator(LAST_DATE, f"Enter a date up to {LAST_DATE:%Y-%m-%d}."),
+]
+plausible_moment = [
+    MinValueValidator(datetime(2000, 1, 1, tzinfo=UTC), f"Enter a time from {FIRST_DATE:%Y-%m-%d} on."),
+    MaxValueValidator(
+        datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC), f"Enter a time up to {LAST_DATE:%Y-%m-%d}."
+    ),
+]
 
 
 def field_values(instance: models.Model) -> dict[str, object]:

@@ -19,6 +19,7 @@ from assignments.models import (
     link_validator,
 )
 from bootcamps.models import Bootcamp
+from cohortly.models import plausible_moment
 from cohortly.serializers import IdRelatedField, StrictInput
 
 BELOW_GIVEN_SCORE_ERRORS = {
@@ -60,7 +61,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class AssignmentUpdateSerializer(StrictInput):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
-    due_at = serializers.DateTimeField(required=False)
+    due_at = serializers.DateTimeField(required=False, validators=plausible_moment)
     max_score = _score_field(
         min_value=Decimal("0.01"), required=False, error_messages=BELOW_GIVEN_SCORE_ERRORS
     )
@@ -71,10 +72,13 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
     bootcamp = IdRelatedField(
         queryset=Bootcamp.objects.all(),
         help_text="An INSTRUCTOR may only name a bootcamp they teach (else 400 on this field).",
-        error_messages={services.NOT_INSTRUCTOR: "You can only create assignments for a bootcamp you teach."},
+        error_messages={
+            services.NOT_INSTRUCTOR: "You can only create assignments for a bootcamp you teach.",
+            services.ARCHIVED: "This bootcamp is archived: it takes no new assignments.",
+        },
     )
     title = serializers.CharField(max_length=200)
-    due_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(validators=plausible_moment)
     max_score = _score_field(min_value=Decimal("0.01"), error_messages=BELOW_GIVEN_SCORE_ERRORS)
 
 

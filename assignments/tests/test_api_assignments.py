@@ -10,6 +10,7 @@ from accounts.models import User
 from assignments.models import Assignment
 from assignments.tests.conftest import matrix, warm_up
 from assignments.tests.factories import AssignmentFactory, GradedSubmissionFactory, SubmissionFactory, enroll
+from bootcamps.models import Bootcamp
 from conftest import assert_error
 from enrollments.models import Enrollment
 
@@ -255,6 +256,38 @@ def test_create_bad_input(client_for, bootcamp, change, attr):
     client, _ = client_for(Role.ADMIN)
     assert_error(client.post(URL, _payload(bootcamp, change)), 400, attr=attr)
     assert not Assignment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("due_at", "code", "detail"),
+    [
+        ("1900-01-01T00:00:00Z", "min_value", "Enter a time from 2000-01-01 on."),
+        ("0001-01-01T00:00:00Z", "min_value", "Enter a time from 2000-01-01 on."),
+        ("2100-01-01T00:00:00Z", "max_value", "Enter a time up to 2099-12-31."),
+        ("9999-12-31T23:59:00Z", "max_value", "Enter a time up to 2099-12-31."),
+    ],
+)
+def test_an_implausible_due_date_is_refused_on_create_and_edit(client_for, bootcamp, due_at, code, detail):
+    client, _ = client_for(Role.ADMIN)
+    body = assert_error(
+        client.post(URL, _payload(bootcamp, {"due_at": due_at})), 400, code=code, attr="due_at"
+    )
+    assert body["errors"][0]["detail"] == detail
+    assert not Assignment.objects.exists()
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    assert_error(client.patch(f"{URL}{assignment.pk}/", {"due_at": due_at}), 400, code=code, attr="due_at")
+    assert Assignment.objects.get(pk=assignment.pk).due_at == assignment.due_at
+
+
+def test_an_archived_bootcamp_takes_no_new_assignments_but_its_own_can_be_fixed(client_for, bootcamp):
+    client, _ = client_for(Role.ADMIN)
+    existing = AssignmentFactory(bootcamp=bootcamp)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(status=Bootcamp.Status.ARCHIVED)
+    body = assert_error(client.post(URL, _payload(bootcamp)), 400, code="archived", attr="bootcamp")
+    assert body["errors"][0]["detail"] == "This bootcamp is archived: it takes no new assignments."
+    assert list(Assignment.objects.all()) == [existing]
+    response = client.patch(f"{URL}{existing.pk}/", {"title": "Typo fixed"})
+    assert response.status_code == 200 and response.json()["title"] == "Typo fixed"
 
 
 @pytest.mark.parametrize("field", ["created_by", "is_late", "id", "created_at"])
