@@ -79,7 +79,7 @@ def submission_list_for(user: User) -> QuerySet[Submission]:
 @dataclass(frozen=True)
 class GradebookCell:
     assignment_id: int
-    status: str  # "graded", "submitted" (not graded yet) or "missing" (no submission)
+    status: str  # "graded", "submitted" (not graded yet), "missing" (none, past due) or "not_due"
     submission_id: int | None = None
     score: Decimal | None = None
     is_late: bool = False
@@ -105,6 +105,8 @@ class Gradebook:
 
 
 MISSING = "missing"
+#: No submission yet, and the due time hasn't passed: not missing (yet).
+NOT_DUE = "not_due"
 PERCENT = Decimal("100")
 CENT = Decimal("0.01")
 
@@ -143,6 +145,7 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
         ).values("id", "student_id", "assignment_id", "score", "is_late")
     }
     max_scores = {assignment.pk: assignment.max_score for assignment in assignments}
+    now = timezone.now()
 
     rows = []
     for enrollment in enrollments:
@@ -150,7 +153,8 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
         for assignment in assignments:
             found = submissions.get((enrollment.student_id, assignment.pk))
             if found is None:
-                cells.append(GradebookCell(assignment_id=assignment.pk, status=MISSING))
+                status = NOT_DUE if assignment.due_at > now else MISSING
+                cells.append(GradebookCell(assignment_id=assignment.pk, status=status))
                 continue
             graded = found["score"] is not None
             cells.append(
@@ -173,4 +177,4 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
                 missing_count=sum(cell.status == MISSING for cell in cells),
             )
         )
-    return Gradebook(bootcamp=bootcamp, assignments=assignments, rows=rows, generated_at=timezone.now())
+    return Gradebook(bootcamp=bootcamp, assignments=assignments, rows=rows, generated_at=now)

@@ -184,8 +184,16 @@ class GradebookAssignmentSerializer(serializers.ModelSerializer):
 class GradebookCellSerializer(serializers.Serializer):
     assignment_id = serializers.IntegerField()
     status = serializers.ChoiceField(
-        choices=[("graded", "graded"), ("submitted", "submitted"), ("missing", "missing")],
-        help_text="missing: no submission; submitted: handed in, not graded yet; graded: has a score.",
+        choices=[
+            ("graded", "graded"),
+            ("submitted", "submitted"),
+            ("missing", "missing"),
+            ("not_due", "not_due"),
+        ],
+        help_text=(
+            "missing: no submission, and the due time has passed; not_due: no submission yet, before the "
+            "due time; submitted: handed in, not graded yet; graded: has a score."
+        ),
     )
     submission_id = serializers.IntegerField(allow_null=True)
     score = _score_field(allow_null=True)
@@ -210,7 +218,9 @@ class GradebookRowSerializer(serializers.Serializer):
     )
     graded_count = serializers.IntegerField()
     submitted_count = serializers.IntegerField(help_text="Handed in, awaiting a grade.")
-    missing_count = serializers.IntegerField(help_text="Published assignments with no submission.")
+    missing_count = serializers.IntegerField(
+        help_text="Published assignments past their due time with no submission (not_due cells don't count)."
+    )
 
 
 class GradebookSerializer(serializers.Serializer):

@@ -255,7 +255,8 @@ class GradebookView(GenericAPIView):
             "bootcamp's staff, or no such bootcamp: 404, as for anything out of scope). Rows: every "
             "ACTIVE or COMPLETED student. Columns: every "
             "*published* assignment (drafts are left out: students can neither see nor submit them). "
-            "A cell is `missing` when the student has no submission. The average is the mean of "
+            "A cell is `missing` when the student has no submission and the due time has passed, "
+            "`not_due` when it hasn't yet. The average is the mean of "
             "score / max_score × 100 over graded assignments only: missing and ungraded work is not "
             "counted as zero (see the counts). The same table as CSV: `GET .../gradebook.csv` "
             "(`?format=csv` or `Accept: text/csv` here does the same). A fixed number of queries "
@@ -298,9 +299,9 @@ class GradebookCSVView(GradebookView):
         responses={(200, GradebookCSVRenderer.media_type): OpenApiResponse(OpenApiTypes.STR)},
         description=(
             "The gradebook's table, one row per student: Student, Email, Enrollment; per assignment a "
-            "score column and a status column (graded, submitted or missing, with `, late` when handed "
-            "in late); then Average %, Graded, Awaiting grade, Missing. Who may read it and the errors "
-            "(always JSON) are the gradebook's."
+            "score column and a status column (graded, submitted, missing or not_due, with `, late` when "
+            "handed in late); then Average %, Graded, Awaiting grade, Missing. Who may read it and the "
+            "errors (always JSON) are the gradebook's."
         ),
     )
     def get(self, request, bootcamp_pk):

@@ -144,7 +144,7 @@ def test_json_table(client_for, bootcamp, gradebook):
                 },
                 {
                     "assignment_id": second.pk,
-                    "status": "missing",
+                    "status": "not_due",  # due in a week: not missing yet
                     "submission_id": None,
                     "score": None,
                     "is_late": False,
@@ -153,7 +153,7 @@ def test_json_table(client_for, bootcamp, gradebook):
             "average": None,  # nothing graded: missing work is not counted as zero
             "graded_count": 0,
             "submitted_count": 1,
-            "missing_count": 1,
+            "missing_count": 0,
         },
     ]
 
@@ -216,8 +216,24 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "0",
             "0",
         ],
-        ["Bob Babbage", "bob@example.com", "COMPLETED", "", "submitted", "", "missing", "", "0", "1", "1"],
+        ["Bob Babbage", "bob@example.com", "COMPLETED", "", "submitted", "", "not_due", "", "0", "1", "0"],
     ]
+
+
+def test_no_submission_is_missing_once_the_due_time_has_passed_and_not_before(client_for, bootcamp):
+    now = timezone.now()
+    StudentFactory(full_name="Cleo")
+    enroll(student := StudentFactory(full_name="Dan"), bootcamp)
+    past = AssignmentFactory(bootcamp=bootcamp, due_at=now - timedelta(minutes=1))
+    future = AssignmentFactory(bootcamp=bootcamp, due_at=now + timedelta(minutes=5))
+    client, _ = client_for(Role.ADMIN)
+    (row,) = client.get(url(bootcamp)).json()["students"]
+    assert row["student"]["full_name"] == student.full_name
+    assert [(cell["assignment_id"], cell["status"]) for cell in row["grades"]] == [
+        (past.pk, "missing"),
+        (future.pk, "not_due"),
+    ]
+    assert row["missing_count"] == 1
 
 
 def test_csv_by_accept_header(client_for, bootcamp, gradebook):
