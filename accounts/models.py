@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from cohortly.models import ImportedFromLegacy, TimeStampedModel
+from cohortly.models import name_validator as cohortly_name_validator
 from mail.selectors import normalize
 
 # At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
@@ -18,14 +19,12 @@ phone_validator = RegexValidator(
     "optionally starting with +.",
 )
 
-# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F: line breaks,
-# tabs, escape sequences that repaint a terminal. Cf (the joiners some scripts'
-# names are written with) is allowed. A positive match, not inverse_match: the
-# OpenAPI schema copies the pattern as one a valid name must match.
-name_validator = RegexValidator(
-    r"^[^\x00-\x1f\x7f-\x9f]*\Z",
-    "A name can't contain control characters such as line breaks or tabs.",
-)
+# Names refuse control characters (Unicode Cc: line breaks, tabs, escape
+# sequences that repaint a terminal) and the text-direction overrides, which
+# reorder the rest of a line wherever staff read it (a gradebook, a CSV), and
+# need one visible character. The other format characters (Cf: the joiners some
+# scripts' names are written with) are allowed.
+name_validator = cohortly_name_validator
 
 
 #: The claims every Cohortly token carries (accounts.services.tokens_for): the

@@ -120,3 +120,17 @@ title_validator = RegexValidator(
     rf"^[^{TITLE_UNSHOWABLE}]*\Z",
     "A title can't contain control characters (line breaks, tabs) or text-direction overrides.",
 )
+#: Characters that show nothing on their own: spaces, the zero-width ones and
+#: the joiners and marks (allowed inside a name), fillers and variation selectors.
+INVISIBLE = (
+    "\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+#: A person's name (a user's, a lead's): the title rule, and something to read.
+#: One pattern, not two validators: the OpenAPI schema copies it as the one a
+#: valid name must match.
+name_validator = RegexValidator(
+    rf"^(?=[\s\S]*[^{INVISIBLE}{TITLE_UNSHOWABLE}])[^{TITLE_UNSHOWABLE}]*\Z",
+    "A name needs a visible character, and can't contain control characters (line breaks, tabs) "
+    "or text-direction overrides.",
+)

@@ -40,7 +40,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
 from cohortly.caching import tables_changed
-from cohortly.models import TITLE_UNSHOWABLE
+from cohortly.models import INVISIBLE, TITLE_UNSHOWABLE
 from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -67,10 +67,12 @@ OPEN_LEAD = set(Lead.OPEN_STATUSES)
 #: exceeded): Importer._end_access_of_gone_users.
 GONE_AT_MOST = 10
 GONE_SHARE_AT_MOST = 0.05
-#: Unicode category Cc, which Cohortly's names can't hold (accounts.models.name_validator).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 NAME_LENGTH = 150
+#: What Cohortly's titles and names can't hold (cohortly.models.title_validator,
+#: name_validator): control characters and text-direction overrides.
 UNSHOWABLE_IN_TITLES = re.compile(f"[{TITLE_UNSHOWABLE}]+")
+#: A name with nothing else shows nothing (cohortly.models.name_validator).
+NOTHING_VISIBLE = re.compile(f"[{INVISIBLE}]*")
 EVERY_ROW = sql.SQL("TRUE")
 
 
@@ -194,12 +196,13 @@ def _copy_insert(model, instances) -> None:
 
 def _name(value: str | None, email: str, adjusted: list) -> str:
     """A person's name as Cohortly can hold it, so that a messy name costs no account:
-    control characters become a space, an empty name is the email's part before the @,
-    a name longer than Cohortly's limit is cut. Each change is noted in `adjusted`."""
-    name = CONTROL_CHARACTERS.sub(" ", value or "").strip()
+    control characters and text-direction overrides become a space, a name with
+    nothing visible is the email's part before the @, a name longer than
+    Cohortly's limit is cut. Each change is noted in `adjusted`."""
+    name = UNSHOWABLE_IN_TITLES.sub(" ", value or "").strip()
     if name != (value or "").strip():
-        adjusted.append(("full_name", "control characters became spaces"))
-    if not name:
+        adjusted.append(("full_name", "control characters or text-direction overrides became spaces"))
+    if NOTHING_VISIBLE.fullmatch(name):
         name = email.partition("@")[0][:NAME_LENGTH]
         adjusted.append(
             ("full_name", f"empty in the source: the email's part before the @ ({name!r}) stands in")

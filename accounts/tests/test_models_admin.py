@@ -226,14 +226,41 @@ def test_a_refused_bulk_delete_says_why_and_keeps_everything(client, monkeypatch
 # --- names and phones ----------------------------------------------------------------
 
 
-def test_names_refuse_every_control_character_and_nothing_else():
+def test_names_refuse_control_characters_direction_overrides_and_nothing_visible():
     controls = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"]
     assert len(controls) == 65 and "\t" in controls and "\n" in controls
-    for char in controls:
+    overrides = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+    for char in controls + overrides:
         with pytest.raises(ValidationError):
             name_validator(f"Ada{char}Lovelace")
-    for fine in ["Ada Lovelace", "Zoë Ñúñez-O'Brien", "محمد\u200fعلي", "Kṛṣṇa\u200d", "李小龍"]:
-        name_validator(fine)  # letters, marks and format characters (Cf) pass
+    for invisible in ["\u200b", "\u200b\u200b", " \u3164 ", "\ufeff", "\u00ad\u200d", "\u2060"]:
+        with pytest.raises(ValidationError):
+            name_validator(invisible)
+    for fine in [
+        "Ada Lovelace",
+        "Zoë Ñúñez-O'Brien",
+        "محمد\u200fعلي",
+        "Kṛṣṇa\u200d",
+        "李小龍",
+        "A",
+        "\u200bAda",
+    ]:
+        name_validator(fine)  # letters, marks and the other format characters (Cf) pass
+
+
+def test_a_name_that_would_reorder_what_staff_read_is_refused_through_the_api(client):
+    from rest_framework.test import APIClient
+
+    from accounts.services import tokens_for
+
+    user = UserFactory(full_name="Ada")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+    for name in ["\u202eAda", "\u200b"]:
+        response = api.patch("/api/v1/auth/me/", {"full_name": name}, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"][0]["attr"] == "full_name"
+    assert User.objects.get(pk=user.pk).full_name == "Ada"
 
 
 @pytest.mark.parametrize("phone", JUNK_PHONES + ["+1 555 0100\n", "abc123456", "1" * 33])

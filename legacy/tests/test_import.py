@@ -673,6 +673,8 @@ def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what
     nameless = node.user(email="nameless@node.example", full_name="  ")
     wordy = node.user(full_name="Ada " + "x" * 200)
     tabbed = node.user(full_name="Ada\tLovelace\n")
+    flipped = node.user(full_name="Ada\u202eLovelace")
+    invisible = node.user(email="invisible@node.example", full_name="\u200b\u200b")
     camp = node.bootcamp(instructor_id=teacher["id"])
     enrollment = node.enrollment(tabbed, camp)
     lead = node.lead(owner_id=sales["id"], phone="call after 6", full_name="", email="lead@mail.example")
@@ -699,7 +701,12 @@ def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what
     assert ("users", str(teacher["id"]), "phone") in adjusted
     assert "stands in" in adjusted[("users", str(nameless["id"]), "full_name")]
     assert adjusted[("users", str(wordy["id"]), "full_name")] == "204 characters long: cut to 150"
-    assert adjusted[("users", str(tabbed["id"]), "full_name")] == "control characters became spaces"
+    assert adjusted[("users", str(tabbed["id"]), "full_name")] == (
+        "control characters or text-direction overrides became spaces"
+    )
+    assert users[flipped["id"]].full_name == "Ada Lovelace"
+    assert users[invisible["id"]].full_name == "invisible"
+    assert "stands in" in adjusted[("users", str(invisible["id"]), "full_name")]
     assert {key for key in adjusted if key[0] == "leads"} == {
         ("leads", str(lead["id"]), "phone"),
         ("leads", str(lead["id"]), "full_name"),
