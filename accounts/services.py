@@ -1,6 +1,7 @@
 """Writes for accounts: registration, profiles, passwords and tokens."""
 
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -297,6 +298,31 @@ def refresh_token_spend(*, token: RefreshToken) -> bool:
     )
     _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     return created
+
+
+#: A spent refresh token presented again this long after it was spent is taken
+#: for a copy in someone else's hands, and its session ends (refresh_token_reused).
+#: Sooner, it is the same client's two tabs racing for one refresh: only refused.
+REFRESH_REUSE_GRACE = timedelta(seconds=30)
+
+
+def refresh_token_reused(*, claims: dict) -> bool:
+    """A refresh token whose signature, expiry and kind hold (`claims`) came back
+    spent. Past REFRESH_REUSE_GRACE, whoever refreshed with it first may be a thief
+    as much as the user: the session ends, for both (OAuth 2.0's reuse detection),
+    and the user signs in again. True when it ended the session."""
+    spent = (
+        BlacklistedToken.objects.filter(token__jti=claims.get(jwt_settings.JTI_CLAIM))
+        .values_list("blacklisted_at", flat=True)
+        .first()
+    )
+    if spent is None or spent > timezone.now() - REFRESH_REUSE_GRACE:
+        return False
+    user = User.objects.filter(pk=claims.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None:
+        return False
+    user_logout(user=user, refresh=None, refresh_claims=claims)
+    return True
 
 
 @transaction.atomic

@@ -2,8 +2,9 @@ from django.contrib.auth import authenticate
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
+from accounts import services
 from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
@@ -103,6 +104,22 @@ class LoginResponseSerializer(TokenPairSerializer):
     user = UserSerializer()
 
 
+REUSED_REFRESH = (
+    "This refresh token was used before, so it may be in someone else's hands: its session has "
+    "ended. Sign in again."
+)
+
+
+def spent_refresh_claims(raw: str) -> dict | None:
+    """The claims of a refresh token of ours whose signature and expiry hold,
+    the blacklist not asked (UntypedToken); None for anything else."""
+    try:
+        claims = UntypedToken(raw).payload
+    except TokenError:
+        return None
+    return claims if claims.get("token_type") == "refresh" else None
+
+
 class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
@@ -111,6 +128,10 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
         try:
             token = RefreshToken(value)
         except TokenError as exc:
+            # Ours, but spent: a copy used again ends its session (reuse detection).
+            claims = spent_refresh_claims(value)
+            if claims is not None and services.refresh_token_reused(claims=claims):
+                raise InvalidToken(REUSED_REFRESH) from exc
             # Not one of ours: an authentication backend may still take it once
             # (the Node backend's refresh tokens during the cutover, see MIGRATING.md).
             user = authenticate(self.context.get("request"), refresh_token=value)
@@ -131,11 +152,18 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
         return token
 
 
+NOT_A_REFRESH_TOKEN = "This is not a refresh token of this API, or it has expired."
+
+
 class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
     def validate_refresh(self, value):
-        check_canonical_jwt(value)
+        # The caller's access token is good: a bad refresh token is this field's 400, not a 401.
+        try:
+            check_canonical_jwt(value)
+        except InvalidToken as exc:
+            raise serializers.ValidationError(NOT_A_REFRESH_TOKEN) from exc
         return value
 
 

@@ -9,10 +9,11 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api.serializers import (
+    NOT_A_REFRESH_TOKEN,
     LoginResponseSerializer,
     LoginSerializer,
     LogoutSerializer,
@@ -28,6 +29,7 @@ from accounts.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
     VerifyEmailSerializer,
+    spent_refresh_claims,
 )
 from accounts.filtersets import UserFilterSet
 from accounts.login_throttle import login_attempt_check
@@ -149,12 +151,10 @@ class LogoutView(GenericAPIView):
             # other tab): the session still ends, with the pair that refresh issued.
             # Its signature and expiry are checked all the same; only the blacklist
             # is not asked.
-            try:
-                token, claims = None, UntypedToken(raw).payload
-            except TokenError:
-                raise InvalidToken(str(exc)) from exc
-            if claims.get("token_type") != "refresh":
-                raise InvalidToken(str(exc)) from exc
+            token, claims = None, spent_refresh_claims(raw)
+            if claims is None:
+                # The caller's own access token is good: the refresh token is what's wrong (400).
+                raise serializers.ValidationError({"refresh": [NOT_A_REFRESH_TOKEN]}) from exc
         if str((claims or token.payload).get("user_id")) != str(request.user.pk):
             raise serializers.ValidationError({"refresh": ["This refresh token belongs to another user."]})
         # This device's access token (request.auth) ends with its session.

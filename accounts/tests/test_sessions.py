@@ -327,8 +327,47 @@ def test_a_spent_refresh_token_of_another_user_or_an_access_token_ends_nothing(a
         LOGOUT, {"refresh": bob["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {ann['access']}"
     )
     assert_error(response, 400, attr="refresh")
-    response = anon_client.post(
-        LOGOUT, {"refresh": ann["access"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {ann['access']}"
-    )
-    assert_error(response, 401)
+    # Not a refresh token, or not one at all: the caller's own access token is good, so
+    # the answer is a 400 on the field, not a 401 that would send a client to sign in again.
+    for wrong in (ann["access"], "garbage"):
+        response = anon_client.post(
+            LOGOUT, {"refresh": wrong}, format="json", HTTP_AUTHORIZATION=f"Bearer {ann['access']}"
+        )
+        assert_error(response, 400, attr="refresh")
     assert works(anon_client, ann)
+
+
+def test_two_tabs_racing_for_one_refresh_keep_the_session(user_reads, anon_client):
+    UserFactory(email="ann@example.com")
+    tab = login(anon_client)
+    winner = refresh(anon_client, tab).json()
+    assert_error(refresh(anon_client, tab), 401, code="token_not_valid")  # the other tab, a moment later
+    assert works(anon_client, winner)
+    assert refresh(anon_client, winner).status_code == 200
+
+
+def test_a_refresh_token_used_again_later_ends_its_session_for_everyone_holding_it(user_reads, anon_client):
+    """Rotation spends each refresh token; one presented again past the grace
+    period is a copy (a thief's, or the user's while the thief refreshed first):
+    the session ends, whoever holds its newer tokens. Other devices stay in."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+    from accounts.services import REFRESH_REUSE_GRACE
+
+    UserFactory(email="ann@example.com")
+    laptop, phone = login(anon_client), login(anon_client)
+    stolen = dict(laptop)
+    thief = refresh(anon_client, stolen).json()
+    BlacklistedToken.objects.update(
+        blacklisted_at=timezone.now() - REFRESH_REUSE_GRACE - timedelta(seconds=1)
+    )
+
+    response = refresh(anon_client, laptop)  # the user's copy, presented again
+    body = assert_error(response, 401, code="token_not_valid")
+    assert "its session has ended. Sign in again." in body["errors"][0]["detail"]
+    assert_error(refresh(anon_client, thief), 401)
+    assert_error(me(anon_client, thief), 401, code="token_not_valid")
+    assert works(anon_client, phone)
