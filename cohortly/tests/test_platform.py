@@ -66,6 +66,27 @@ def test_health_probes_at_most_once_per_interval(anon_client, settings):
     health._last.update(at=float("-inf"), checks=None)
 
 
+def test_a_missing_cache_table_makes_the_instance_degraded(anon_client, settings, caplog):
+    """Without Redis the throttles count in the database cache. A deploy that ran
+    `migrate` but not `createcachetable` has none, and the throttles refuse
+    nothing: health says so, where it used to say healthy."""
+    if settings.REDIS_URL:
+        pytest.skip("the database cache is the default only without Redis")
+    from django.db import connection
+
+    from cohortly import health
+
+    health._last.update(at=float("-inf"), checks=None)
+    assert anon_client.get("/api/v1/health").json()["checks"] == {"database": "ok", "cache": "ok"}
+    health._last.update(at=float("-inf"), checks=None)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE cohortly_cache")  # undone with the test's transaction
+    body = anon_client.get("/api/v1/health").json()
+    health._last.update(at=float("-inf"), checks=None)
+    assert (body["status"], body["checks"]) == ("degraded", {"database": "ok", "cache": "unavailable"})
+    assert "health: cache unavailable" in caplog.text
+
+
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_health_answers_405_to_other_methods(method):
     # As a real client meets it: CSRF checked (the test client skips that by default).
