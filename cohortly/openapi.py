@@ -96,9 +96,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         errors = super()._get_extra_validation_errors()
         if self.method != "GET" or not self._is_list_view():
             return errors
-        # Every paginated list refuses an out-of-range page_size with a 400 on it.
+        # Every paginated list refuses a page that isn't a number, and an out-of-range
+        # page_size, with a 400 on the parameter.
         if self._get_paginator() is not None:
-            errors = {**errors, "page_size": {"invalid"}}
+            errors = {**errors, "page": {"invalid"}, "page_size": {"invalid"}}
         # ?search= answers its refusals on `search` (cohortly.filters.SearchFilter).
         for backend in self.get_filter_backends():
             if issubclass(backend, SearchFilter):

@@ -8,6 +8,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 PAGE_SIZE_ERROR = "Give a whole number of results per page, from 1 to {max}."
+PAGE_ERROR = "Give a page number: a whole number, 1 or more."
 
 
 def strict_page_size(paginator, request):
@@ -63,8 +64,8 @@ class KeysFirstPaginator(Paginator):
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """{count, next, previous, results} with `page` (a page past the end, or not
-    a page number, is 404) and `page_size` (1 to 100, else 400)."""
+    """{count, next, previous, results} with `page` (not a page number: 400; a
+    page past the end: 404) and `page_size` (1 to 100, else 400)."""
 
     django_paginator_class = KeysFirstPaginator
     page_size_query_param = "page_size"
@@ -80,6 +81,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_size(self, request):
         return strict_page_size(self, request)
+
+    def get_page_number(self, request, paginator):
+        number = super().get_page_number(request, paginator)
+        # DRF answers "abc", 0 or 1.5 as a page not found (404): it's the request that's wrong.
+        if number not in self.last_page_strings and not (str(number).isdecimal() and int(number) >= 1):
+            raise ValidationError({self.page_query_param: [ErrorDetail(PAGE_ERROR, code="invalid")]})
+        return number
 
     def get_paginated_response_schema(self, schema):
         # DRF writes OpenAPI 3.0's `nullable`, which 3.1 (this schema's version)

@@ -23,10 +23,13 @@ LISTS = [
 @pytest.mark.parametrize(
     "params, status, attr",
     [
-        ({"page": "-1"}, 404, None),
-        ({"page": "0"}, 404, None),
-        ({"page": "99999999999999999999999"}, 404, None),
-        ({"page": "abc"}, 404, None),
+        ({"page": "-1"}, 400, "page"),
+        ({"page": "0"}, 400, "page"),
+        ({"page": "1.5"}, 400, "page"),
+        ({"page": "²"}, 400, "page"),
+        ({"page": "abc"}, 400, "page"),
+        ({"page": "99999999999999999999999"}, 404, None),  # a page number, past the end
+        ({"page": "2"}, 404, None),
         ({"page_size": "-5"}, 400, "page_size"),
         ({"page_size": "0"}, 400, "page_size"),
         ({"page_size": "10000000000000000000000"}, 400, "page_size"),

@@ -84,7 +84,15 @@ def test_page_and_page_size_are_documented_with_their_limits():
 
 @pytest.mark.parametrize(
     ("params", "status"),
-    [({"page_size": 100}, 200), ({"page_size": 101}, 400), ({"page_size": 0}, 400), ({"page": 0}, 404)],
+    [
+        ({"page_size": 100}, 200),
+        ({"page_size": 101}, 400),
+        ({"page_size": 0}, 400),
+        ({"page": 0}, 400),
+        ({"page": "abc"}, 400),
+        ({"page": 99}, 404),
+        ({"page": "last"}, 200),
+    ],
 )
 def test_the_documented_page_limits_are_the_real_ones(admin_client, params, status):
     response = admin_client.get("/api/v1/users/", params)
