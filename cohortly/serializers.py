@@ -47,7 +47,19 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
     became object 1 (Django's int() truncates) and 1e400 a 500 (infinity has no
     int()). Anything but a whole number is refused as `incorrect_type`, and a
     number no bigint id can have as `does_not_exist`: the codes DRF's field
-    already answers (and the schema documents) for those inputs."""
+    already answers (and the schema documents) for those inputs, worded for
+    whoever reads them (DRF's say 'Invalid pk "5" - object does not exist.')."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        given = kwargs.get("error_messages") or {}
+        model = getattr(self.queryset, "model", None)
+        name = model._meta.verbose_name if model is not None else "object"
+        worded = {
+            "does_not_exist": f"There is no {name} with the id {{pk_value}}.",
+            "incorrect_type": f"Give the {name}'s id as a whole number, not {{data_type}}.",
+        }
+        self.error_messages.update({key: text for key, text in worded.items() if key not in given})
 
     def to_internal_value(self, data):
         if isinstance(data, str) and _ASCII_DIGITS.fullmatch(data.strip()):

@@ -49,6 +49,7 @@ class EnrollmentCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="The student's user id. Required for ADMIN and SALES; a STUDENT enrolls themself.",
         error_messages={
             "invalid": "Must be a valid UUID.",
+            "does_not_exist": "There is no user with the id {pk_value}.",
             "required_for_staff": "Give the id of the student to enroll.",
             "not_a_student": "Only students can be enrolled.",
             "inactive": "This student account is deactivated.",

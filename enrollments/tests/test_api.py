@@ -265,6 +265,16 @@ def test_draft_bootcamp_does_not_exist_for_a_student_and_is_closed_for_staff(
     draft = DraftBootcampFactory()
     body = assert_error(student_client.post(URL, {"bootcamp": draft.pk}, format="json"), 400, attr="bootcamp")
     assert body["errors"][0]["code"] == "does_not_exist"
+    assert body["errors"][0]["detail"] == f"There is no bootcamp with the id {draft.pk}."
+    body = assert_error(student_client.post(URL, {"bootcamp": "abc"}, format="json"), 400, attr="bootcamp")
+    assert body["errors"][0]["detail"] == "Give the bootcamp's id as a whole number, not str."
+    missing = uuid.uuid4()
+    body = assert_error(
+        sales_client.post(URL, {"bootcamp": draft.pk, "student": str(missing)}, format="json"),
+        400,
+        attr="student",
+    )
+    assert body["errors"][0]["detail"] == f"There is no user with the id {missing}."
     body = assert_error(
         sales_client.post(URL, {"bootcamp": draft.pk, "student": str(student_user.pk)}, format="json"),
         400,
