@@ -361,7 +361,7 @@ def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry
     lead.status = new_status
     if not status_changed and not (new_status == Status.LOST and lead.lost_reason != old_reason):
         return None
-    body = f"{old_status} → {new_status}"
+    body = f"{old_status} → {new_status}" if status_changed else "Lost reason changed"
     if new_status == Status.LOST:
         body += f": {lead.lost_reason}"
     return Kind.STATUS_CHANGE, body, {"from": old_status, "to": new_status, "lost_reason": lead.lost_reason}

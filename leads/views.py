@@ -386,8 +386,15 @@ class LeadStatusView(LeadActionView):
         if status == lead.status and status != Lead.Status.LOST:
             return f"The status is still {lead.get_status_display()}."
         reason = form.cleaned_data["lost_reason"] if status == Lead.Status.LOST else None
+        was = (lead.status, lead.lost_reason)
         lead = lead_set_status(lead=lead, actor=self.request.user, status=status, lost_reason=reason)
-        return f"Status set to {lead.get_status_display()}."
+        if was[0] != Lead.Status.LOST:
+            return f"Status set to {lead.get_status_display()}."
+        return (
+            "Lost reason updated."
+            if lead.lost_reason != was[1]
+            else "Nothing changed: the lead was already lost for that reason."
+        )
 
 
 class LeadOwnerView(LeadActionView):
@@ -396,12 +403,15 @@ class LeadOwnerView(LeadActionView):
 
     def perform(self, lead, form):
         owner = form.cleaned_data["owner"]
+        unchanged = lead.owner_id == (owner.pk if owner else None)
         lead_assign(lead=lead, actor=self.request.user, owner=owner)
         if owner is None:
-            return "The lead is now unassigned."
-        if owner.pk == self.request.user.pk:
-            return "The lead is now yours."
-        return f"The lead is now owned by {owner.full_name or owner.email}."
+            whose = "unassigned"
+        elif owner.pk == self.request.user.pk:
+            whose = "yours"
+        else:
+            whose = f"owned by {owner.full_name or owner.email}"
+        return f"Nothing changed: the lead was already {whose}." if unchanged else f"The lead is now {whose}."
 
 
 class LeadFollowUpView(LeadActionView):

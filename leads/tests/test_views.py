@@ -718,6 +718,22 @@ def test_lost_with_a_reason(sales, lead):
     assert "Lost because Chose a university course" in page
     assert "Reason: Chose a university course" in page
 
+    # Saved again as it is: nothing changes, and the page says so.
+    response = sales.post(
+        action(lead, "status"), {"status": "LOST", "lost_reason": "Chose a university course"}
+    )
+    assert "Nothing changed: the lead was already lost for that reason." in text(
+        follow_redirect_page(sales, response)
+    )
+    assert lead.activities.filter(kind=Kind.STATUS_CHANGE).count() == 1
+    # Only the reason: said as a new reason, not as a move from Lost to Lost.
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": "Moved abroad"})
+    page = text(follow_redirect_page(sales, response))
+    assert "Lost reason updated." in page
+    assert "Lost reason changed: Moved abroad" in page
+    entry = lead.activities.filter(kind=Kind.STATUS_CHANGE).latest("created_at", "pk")
+    assert entry.body == "Lost reason changed: Moved abroad"
+
 
 def test_a_move_the_service_does_not_allow_is_an_error_beside_status(sales, lead):
     lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
@@ -770,6 +786,9 @@ def test_changing_the_owner(sales, lead, make_user):
 def test_assign_to_me_and_unassign(sales, lead):
     response = sales.post(action(lead, "owner"), {"owner": str(sales.user.pk)})
     assert "The lead is now yours." in text(follow_redirect_page(sales, response))
+    response = sales.post(action(lead, "owner"), {"owner": str(sales.user.pk)})
+    assert "Nothing changed: the lead was already yours." in text(follow_redirect_page(sales, response))
+    assert lead.activities.filter(kind=Kind.OWNER_CHANGE).count() == 1
     response = sales.post(action(lead, "owner"), {"owner": ""})
     lead.refresh_from_db()
     assert lead.owner is None
