@@ -183,9 +183,10 @@ class BootcampChoiceField(forms.ModelChoiceField):
         start = f"{obj.start_date.day} {obj.start_date:%b %Y}"
         if seats is None:
             return f"{obj.title} · starts {start}"
+        # The seats before the date: a narrow select cuts off the end of its label.
         if seats == 0:
-            return f"{obj.title} · starts {start} · full: the student will be waitlisted"
-        return f"{obj.title} · starts {start} · {seats} seat{'s' if seats != 1 else ''} left"
+            return f"{obj.title} · full: waitlist · starts {start}"
+        return f"{obj.title} · {seats} seat{'s' if seats != 1 else ''} left · starts {start}"
 
 
 class ConvertForm(forms.Form):

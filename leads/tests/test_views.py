@@ -638,7 +638,7 @@ def test_a_full_bootcamp_of_interest_says_students_are_waitlisted(sales, lead, b
         enrollment_create(student=StudentFactory(), bootcamp=bootcamp)
     page = text(sales.get(detail(lead)))
     assert "Full: new students are waitlisted" in page
-    assert "full: the student will be waitlisted" in page  # in the convert form's choice
+    assert "full: waitlist · starts" in page  # in the convert form's choice
     assert "A full bootcamp puts the student on its waitlist" in page
 
 
@@ -941,7 +941,7 @@ def test_converting_into_a_full_bootcamp_waitlists_and_says_so(sales, lead):
     full = BootcampFactory(title="Tiny Cohort", capacity=1)
     enrollment_create(student=StudentFactory(), bootcamp=full)
     page = text(sales.get(detail(lead)))
-    assert "Tiny Cohort · starts" in page and "full: the student will be waitlisted" in page
+    assert "Tiny Cohort · full: waitlist · starts" in page
     response = sales.post(action(lead, "convert"), {"bootcamp": str(full.pk)})
     lead.refresh_from_db()
     assert lead.converted_enrollment.status == Enrollment.Status.WAITLISTED
