@@ -135,13 +135,15 @@ class OrderingFilter(django_filters.OrderingFilter):
     (`tie_breaker`) always comes last, so pages never repeat or skip rows that
     share a value. Fields in `nulls_last` sort their empty values last either
     way (only those: NULLS LAST on a column that is never empty would stop
-    PostgreSQL reading a descending index backwards)."""
+    PostgreSQL reading a descending index backwards). A field in `expressions`
+    sorts by its expression instead of its value (a status in pipeline order)."""
 
-    def __init__(self, *args, default=(), tie_breaker="id", nulls_last=(), **kwargs):
+    def __init__(self, *args, default=(), tie_breaker="id", nulls_last=(), expressions=None, **kwargs):
         kwargs.setdefault("widget", OrderingWidget)
         self.default = tuple(default)
         self.tie_breaker = tie_breaker
         self.nulls_last = frozenset(nulls_last)
+        self.expressions = dict(expressions or {})
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -151,7 +153,10 @@ class OrderingFilter(django_filters.OrderingFilter):
         ordering = []
         for term in terms:
             name = term.lstrip("-")
-            if name in self.nulls_last:
+            if name in self.expressions:
+                expression = self.expressions[name]
+                term = expression.desc() if term.startswith("-") else expression.asc()
+            elif name in self.nulls_last:
                 term = F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)
             ordering.append(term)
         if not any(isinstance(t, str) and t.lstrip("-") in ("id", "pk") for t in terms):

@@ -14,7 +14,7 @@ import uuid
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 
 from accounts.models import User
@@ -91,10 +91,17 @@ class LeadFilterSet(django_filters.FilterSet):
     follow_up_before = django_filters.DateFilter(
         method="filter_follow_up_before", label="Follow-up on or before", help_text="A date (YYYY-MM-DD)."
     )
-    # Empty values sort last either way; the newest lead wins a tie.
+    # Empty values sort last either way; the newest lead wins a tie; statuses
+    # in the pipeline's order (New, Contacted, Qualified, Converted, Lost).
     ordering = OrderingFilter(
         tie_breaker="-id",
         nulls_last=("next_follow_up_at", "owner__full_name", "bootcamp__title"),
+        expressions={
+            "status": Case(
+                *(When(status=status, then=rank) for rank, status in enumerate(Lead.Status.values)),
+                output_field=IntegerField(),
+            )
+        },
         fields=(
             "created_at",
             "full_name",

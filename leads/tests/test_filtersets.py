@@ -1,6 +1,7 @@
 """LeadFilterSet on its own: the API and the sales pages both go through it."""
 
 import datetime
+import uuid
 from types import SimpleNamespace
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -163,7 +164,6 @@ def test_follow_up_range(db):
     [
         "created_at",
         "full_name",
-        "status",
         "source",
         "next_follow_up_at",
         "owner__full_name",
@@ -189,6 +189,18 @@ def test_every_ordering_both_ways(db, people, param):
     )
     assert run(f"ordering={param}")[:2] == [a, b]
     assert run(f"ordering=-{param}")[:2] == [b, a]
+
+
+def test_statuses_sort_in_the_pipelines_order_not_the_alphabets(db):
+    for status in reversed(Status.values):
+        LeadFactory(
+            status=status,
+            lost_reason="No budget" if status == Status.LOST else "",
+            legacy_id=uuid.uuid4() if status == Status.CONVERTED else None,  # converted in Node: no links
+        )
+    pipeline = [Status.NEW, Status.CONTACTED, Status.QUALIFIED, Status.CONVERTED, Status.LOST]
+    assert [lead.status for lead in run("ordering=status")] == pipeline
+    assert [lead.status for lead in run("ordering=-status")] == pipeline[::-1]
 
 
 def test_empty_values_sort_last_both_ways(db, people):
