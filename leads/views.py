@@ -229,7 +229,8 @@ class LeadListView(SalesMixin, View):
                 "status": value,
                 "label": label,
                 "count": counts.get(value, 0),
-                "current": selected == [value],
+                # One status listed: its tab is the page; several: each is marked as listed.
+                "current": "page" if selected == [value] else ("true" if value in selected else ""),
             }
             for value, label in Lead.Status.choices
         ]

@@ -79,6 +79,15 @@ def stored_time(value) -> str:
 
 
 @register.filter
+def breakable_email(email) -> str:
+    """An address that, when it must wrap, wraps before its @ rather than mid-word."""
+    local, at, domain = str(email or "").rpartition("@")
+    if not at:
+        return email or ""
+    return format_html("{}<wbr>@{}", local, domain)
+
+
+@register.filter
 def is_sales_team(user) -> bool:
     return has_role(user, SALES_TEAM)
 

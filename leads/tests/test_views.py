@@ -473,6 +473,13 @@ def test_status_tabs_count_every_status_under_the_other_filters(sales, pipeline)
     assert listed_names(response) == ["Dan Dogwood"]
 
 
+def test_with_several_statuses_each_listed_tab_is_marked(sales, pipeline):
+    body = sales.get(LIST, {"status": ["NEW", "CONTACTED"]}).content.decode()
+    marked = re.findall(r'aria-current="(\w+)">(\w+) <span class="tabs__count">', body)
+    assert sorted(marked) == [("true", "Contacted"), ("true", "New")]
+    assert not re.search(r'aria-current="\w+">All <span', body)
+
+
 def test_column_headers_sort_and_toggle(sales, pipeline):
     body = sales.get(LIST, {"ordering": "full_name", "source": "ADS"}).content.decode()
     assert re.search(
@@ -616,7 +623,8 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
     body, page = response.content.decode(), text(response)
     assert response.status_code == 200
     assert "<title>Nora Lind · Lead · Cohortly</title>" in body
-    assert '<a href="mailto:nora@example.org">nora@example.org</a>' in body
+    # Wraps, when it must, before the @ rather than mid-word.
+    assert '<a href="mailto:nora@example.org">nora<wbr>@example.org</a>' in body
     assert '<a href="tel:+46701234567">+46 70 123 45 67</a>' in body
     assert "Full-Stack Web" in page and "3 seats left" in page
     assert "Do you have evening classes?" in page
