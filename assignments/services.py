@@ -6,7 +6,7 @@ grade is always of the content it was given for, and work is never replaced
 after it was graded.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -195,6 +195,10 @@ def _lock_submission(*, assignment: Assignment, student: User) -> Submission | N
     )
 
 
+#: A replacement handed in this soon after the one before gets no receipt of its own.
+RECEIPT_QUIET = timedelta(minutes=10)
+
+
 @transaction.atomic
 def submission_submit(
     *, assignment: Assignment, student: User, content: str = "", link: str = ""
@@ -203,7 +207,8 @@ def submission_submit(
 
     The first call creates the submission; later calls replace its content and
     link (the same row) until it is graded, then 409. After `due_at` the work is
-    accepted and flagged late. The student gets a receipt by email.
+    accepted and flagged late. The student gets a receipt by email, except for a
+    replacement within RECEIPT_QUIET of the last one (unless it turns late).
     """
     # Read under its lock: a due date moved at the same moment is either
     # already in force here or re-flags this submission after it commits.
@@ -219,6 +224,7 @@ def submission_submit(
         raise Conflict(
             "This submission is already graded and can no longer be replaced.", code="already_graded"
         )
+    previous = None if created else (submission.submitted_at, submission.is_late)
     submission.content = (content or "").strip()
     submission.link = (link or "").strip()
     submission.submitted_at = now
@@ -237,6 +243,10 @@ def submission_submit(
             return submission_submit(assignment=assignment, student=student, content=content, link=link)
     else:
         submission.save()
+    if previous is not None and now - previous[0] < RECEIPT_QUIET and submission.is_late == previous[1]:
+        # Saved again moments after the last receipt (a typo fixed, an autosave):
+        # one email, not one per save. Turning late is always said.
+        return submission, created
     send_templated_email(
         to=student.email,
         template="submission_received",

@@ -122,6 +122,36 @@ def test_submission_sends_a_receipt(member_client, bootcamp, django_capture_on_c
     assert "marked late" in message.body
 
 
+def test_quick_saves_get_one_receipt_and_a_later_one_its_own(
+    member_client, bootcamp, django_capture_on_commit_callbacks, mailoutbox
+):
+    from assignments.services import RECEIPT_QUIET
+
+    due_soon = AssignmentFactory(
+        bootcamp=bootcamp, title="Week 4", due_at=timezone.now() + timedelta(minutes=3)
+    )
+    client, student = member_client(Role.STUDENT, bootcamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):  # an autosave, or typos fixed
+            assert client.post(nested(due_soon), {"content": f"draft {n}"}).status_code in (200, 201)
+    assert [m.subject for m in mailoutbox] == ["Submission received: Week 4"]
+
+    # Turning late is said at once, whenever it happens.
+    Submission.objects.update(submitted_at=timezone.now() - timedelta(minutes=1))
+    due_soon.due_at = timezone.now() - timedelta(seconds=1)
+    due_soon.save(update_fields=["due_at"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(nested(due_soon), {"content": "final, late"}).status_code == 200
+    assert [m.subject for m in mailoutbox][1:] == ["Submission updated: Week 4"]
+    assert "marked late" in mailoutbox[1].body
+
+    # A replacement after the quiet spell has its own receipt.
+    Submission.objects.update(submitted_at=timezone.now() - RECEIPT_QUIET - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(nested(due_soon), {"content": "final, really"}).status_code == 200
+    assert [m.subject for m in mailoutbox][2:] == ["Submission updated: Week 4"]
+
+
 @pytest.mark.parametrize(
     "status", [Enrollment.Status.WAITLISTED, Enrollment.Status.CANCELLED, Enrollment.Status.DROPPED, None]
 )
