@@ -67,6 +67,27 @@ LIST_COLUMNS = [
 ]
 
 
+#: The list's orders as the phone's "Sort by" offers them (its column headers
+#: are hidden there): every column both ways, in words for each kind of value.
+SORT_CHOICES = [
+    ("", "Newest first"),
+    ("created_at", "Oldest first"),
+    ("next_follow_up_at", "Next follow-up, soonest first"),
+    ("-next_follow_up_at", "Next follow-up, latest first"),
+    ("full_name", "Name, A to Z"),
+    ("-full_name", "Name, Z to A"),
+    ("status", "Status, New to Lost"),
+    ("-status", "Status, Lost to New"),
+    ("owner__full_name", "Owner, A to Z"),
+    ("-owner__full_name", "Owner, Z to A"),
+    ("bootcamp__title", "Bootcamp, A to Z"),
+    ("-bootcamp__title", "Bootcamp, Z to A"),
+    ("source", "Source, A to Z"),
+    ("-source", "Source, Z to A"),
+    ("-created_at", "Newest first"),
+]
+
+
 @functools.cache
 def _known_timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -245,6 +266,10 @@ class LeadListView(SalesMixin, View):
             "total_count": sum(counts.values()),
             "all_current": not selected,
             "columns": columns,
+            # "-created_at" is the default, offered once as "".
+            "sort_choices": SORT_CHOICES[:-1],
+            "sort_values": [value for value, _ in SORT_CHOICES],
+            "sort_current": "" if query.get("ordering", "") == "-created_at" else query.get("ordering", ""),
             "sorted_by": next((f"{c['label']} ({c['sort']})" for c in columns if c["sort"]), ""),
             "owner_choices": owner_choices(),
             "source_choices": Lead.Source.choices,

@@ -480,6 +480,22 @@ def test_with_several_statuses_each_listed_tab_is_marked(sales, pipeline):
     assert not re.search(r'aria-current="\w+">All <span', body)
 
 
+def test_the_sort_select_offers_every_order_and_keeps_the_current_one(sales, pipeline):
+    """Phones hide the column headers that sort: a select does it there (and on
+    wider screens, hidden, it carries the order the headers chose through Apply)."""
+    body = sales.get(LIST, {"ordering": "-next_follow_up_at"}).content.decode()
+    assert '<option value="-next_follow_up_at" selected>Next follow-up, latest first</option>' in body
+    assert '<option value="status">Status, New to Lost</option>' in body
+    assert body.count(" selected>") >= 1
+    body = sales.get(LIST).content.decode()
+    assert '<option value="" selected>Newest first</option>' in body
+    # An order only the address can give (several terms) is kept as it is.
+    body = sales.get(LIST, {"ordering": "status,full_name"}).content.decode()
+    assert '<option value="status,full_name" selected>Status (ascending)</option>' in body
+    response = sales.get(LIST, {"ordering": "status", "source": ""})  # as Apply sends it
+    assert response.status_code == 302 and response["Location"] == "/sales/?ordering=status"
+
+
 def test_column_headers_sort_and_toggle(sales, pipeline):
     body = sales.get(LIST, {"ordering": "full_name", "source": "ADS"}).content.decode()
     assert re.search(
