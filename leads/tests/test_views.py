@@ -642,6 +642,9 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
     # Wraps, when it must, before the @ rather than mid-word.
     assert '<a href="mailto:nora@example.org">nora<wbr>@example.org</a>' in body
     assert '<a href="tel:+46701234567">+46 70 123 45 67</a>' in body
+    # On a phone the actions follow the whole timeline: the header links straight to them.
+    assert '<a class="show-narrow jump-to-actions" href="#actions">Actions ↓</a>' in body
+    assert '<aside class="actions" id="actions"' in body
     assert "Full-Stack Web" in page and "3 seats left" in page
     assert "Do you have evening classes?" in page
     # Timeline, newest first: the status change above the creation.
