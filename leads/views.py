@@ -190,6 +190,15 @@ DATE_FILTERS = [
 ]
 
 
+def _ignored_filter(field, values: list[str], errors) -> str:
+    """Why a filter in the address is left out, naming what it was given: a
+    value that isn't one of the choices says so in words, not Django's."""
+    shown = ", ".join(f"“{value}”" for value in values)
+    if all(error.code == "invalid_choice" for error in errors):
+        return f"{field.label}: {shown} isn't one of the choices."
+    return f"{field.label} ({shown}): {' '.join(message for error in errors for message in error.messages)}"
+
+
 def _page_range(page):
     return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
 
@@ -223,8 +232,8 @@ class LeadListView(SalesMixin, View):
         # out, and said so: beside a date field, above the list for the others.
         date_names = {name for name, _label in DATE_FILTERS}
         ignored = [
-            f"{form[name].label}: {' '.join(errors)}"
-            for name, errors in form.errors.items()
+            _ignored_filter(form[name], request.GET.getlist(name), errors)
+            for name, errors in form.errors.as_data().items()
             if name in form.fields and name not in date_names
         ]
         applied = [

@@ -391,18 +391,19 @@ def test_a_bad_date_filter_is_shown_beside_its_field(sales, pipeline):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="f-created_after-error"' in body
-    assert "Enter a valid date." in text(response)
+    # The date box can't show what it was given: the error names it.
+    assert "“not-a-date”: Enter a valid date." in text(response)
     assert 'value="not-a-date"' in body
 
 
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"status": "NOPE"}, "Status: Select a valid choice. NOPE is not one of the available choices."),
-        ({"source": "nope"}, "Source: Select a valid choice. nope is not one of the available choices."),
-        ({"owner": "12345"}, "Owner: Select a valid choice. 12345 is not one of the available choices."),
-        ({"bootcamp": "99999"}, "Bootcamp: Select a valid choice."),
-        ({"ordering": "bogus"}, "Ordering: Select a valid choice."),
+        ({"status": "NOPE"}, "Status: “NOPE” isn't one of the choices."),
+        ({"source": "nope"}, "Source: “nope” isn't one of the choices."),
+        ({"owner": "12345"}, "Owner: “12345” isn't one of the choices."),
+        ({"bootcamp": "99999"}, "Bootcamp: “99999” isn't one of the choices."),
+        ({"ordering": "bogus"}, "Ordering: “bogus” isn't one of the choices."),
     ],
 )
 def test_a_filter_value_that_cant_apply_is_named_not_silently_dropped(sales, pipeline, query, message):
@@ -424,7 +425,7 @@ def test_the_valid_filters_apply_beside_one_that_cant(sales, pipeline):
     assert sorted(listed_names(response)) == ["Bob Birch", "Dan Dogwood"]
     page = text(response)
     assert "Showing 1–2 of 2 leads matching the filters." in page
-    assert "Status: Select a valid choice." in page
+    assert "Status: “NOPE” isn't one of the choices." in page
 
 
 def test_the_pages_links_drop_a_filter_that_cant_apply(sales, pipeline):
