@@ -423,7 +423,7 @@ class LeadStatusView(LeadActionView):
         reason = form.cleaned_data["lost_reason"] if status == Lead.Status.LOST else None
         was = (lead.status, lead.lost_reason)
         lead = lead_set_status(lead=lead, actor=self.request.user, status=status, lost_reason=reason)
-        if was[0] != Lead.Status.LOST:
+        if was[0] != Lead.Status.LOST or lead.status != Lead.Status.LOST:
             return f"Status set to {lead.get_status_display()}."
         return (
             "Lost reason updated."

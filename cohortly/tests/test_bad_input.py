@@ -29,6 +29,7 @@ LISTS = [
         ({"page": "²"}, 400, "page"),
         ({"page": "abc"}, 400, "page"),
         ({"page": "99999999999999999999999"}, 404, None),  # a page number, past the end
+        ({"page": "1" * 5000}, 404, None),  # more digits than Python's int() takes: still past the end
         ({"page": "2"}, 404, None),
         ({"page_size": "-5"}, 400, "page_size"),
         ({"page_size": "0"}, 400, "page_size"),

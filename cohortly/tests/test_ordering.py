@@ -50,7 +50,8 @@ def test_leads_sort_by_several_fields_in_either_form(sales_client, query):
     contacted = LeadFactory(full_name="Al", status="CONTACTED")
     new_a = LeadFactory(full_name="Ann", status="NEW")
     rows = sales_client.get(f"/api/v1/leads/?{query}").json()["results"]
-    assert [row["id"] for row in rows] == [contacted.pk, new_a.pk, new_b.pk]
+    # Status in the pipeline's order (New before Contacted), then the name.
+    assert [row["id"] for row in rows] == [new_a.pk, new_b.pk, contacted.pk]
 
 
 def test_the_schema_documents_ordering_as_an_array_of_named_terms():

@@ -34,6 +34,8 @@ def relative_phrase(value: datetime, now: datetime) -> str:
     # tomorrow afternoon is "tomorrow" even 37 hours ahead.
     local = timezone.localtime(value)
     days = abs((local.date() - timezone.localtime(now).date()).days)
+    if days == 0:  # the same day, 24 hours on or more: the 25-hour day summer time ends on
+        return say(int(seconds // 3600), "h")
     if days == 1:
         return "tomorrow" if future else "yesterday"
     if days < 14:

@@ -38,6 +38,15 @@ def test_relative_phrase_counts_calendar_days_where_the_reader_is(value, phrase)
         assert relative_phrase(value, NOW) == phrase
 
 
+def test_a_25_hour_day_never_says_0_days():
+    """Summer time ends in Berlin on 25 October 2026: 24 h 30 min after 00:10 is
+    still that day, 23:40."""
+    now = datetime(2026, 10, 25, 0, 10, tzinfo=BERLIN)
+    with timezone.override(BERLIN):
+        assert relative_phrase(now + timedelta(hours=24, minutes=30), now) == "in 24 h"
+        assert relative_phrase(now, now + timedelta(hours=24, minutes=30)) == "24 h ago"
+
+
 def test_the_same_moment_is_tomorrow_in_one_zone_and_in_two_days_in_another():
     later = NOW + timedelta(hours=30)  # Tuesday 07:30 in Berlin; in New York, Sunday 19:30 to Tuesday 01:30
     with timezone.override(BERLIN):

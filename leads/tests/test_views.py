@@ -761,6 +761,9 @@ def test_lost_with_a_reason(sales, lead):
     assert "Lost reason changed: Moved abroad" in page
     entry = lead.activities.filter(kind=Kind.STATUS_CHANGE).latest("created_at", "pk")
     assert entry.body == "Lost reason changed: Moved abroad"
+    # Reopened: a status change, said as one.
+    response = sales.post(action(lead, "status"), {"status": "NEW"})
+    assert "Status set to New." in text(follow_redirect_page(sales, response))
 
 
 def test_a_move_the_service_does_not_allow_is_an_error_beside_status(sales, lead):
