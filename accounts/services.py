@@ -321,7 +321,9 @@ def refresh_token_reused(*, claims: dict) -> bool:
     user = User.objects.filter(pk=claims.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None:
         return False
-    user_logout(user=user, refresh=None, refresh_claims=claims)
+    # A token from before sessions: its successors carry its jti as their session.
+    session = claims.get(SESSION_CLAIM) or claims.get(jwt_settings.JTI_CLAIM)
+    user_logout(user=user, refresh=None, refresh_claims={**claims, SESSION_CLAIM: session})
     return True
 
 

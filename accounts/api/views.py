@@ -9,6 +9,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
@@ -130,7 +131,9 @@ class RefreshView(PublicAPIView):
         # Rotation: the presented token is spent (once, whoever races for it), a new pair issued.
         if old is not None and not services.refresh_token_spend(token=old):
             raise InvalidToken("Token is blacklisted")
-        session = old.payload.get(SESSION_CLAIM) if old is not None else None
+        # A token from before sessions starts one named after itself, so that its
+        # reuse (accounts.services.refresh_token_reused) can end what it forked into.
+        session = (old.payload.get(SESSION_CLAIM) or old[jwt_settings.JTI_CLAIM]) if old is not None else None
         return Response(services.tokens_for(user, session=session))
 
 

@@ -337,6 +337,30 @@ def test_a_spent_refresh_token_of_another_user_or_an_access_token_ends_nothing(a
     assert works(anon_client, ann)
 
 
+def test_reusing_a_refresh_token_from_before_sessions_ends_what_it_forked_into(user_reads, anon_client):
+    """Tokens issued before sessions existed carry no sid. Rotating one starts a
+    session named after it, so that its reuse ends the thief's pair too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.services import REFRESH_REUSE_GRACE
+
+    user = UserFactory(email="ann@example.com")
+    old = RefreshToken.for_user(user)
+    old["gen"] = user.token_generation  # as issued then: a generation, no session
+    copy = {"refresh": str(old)}
+    thief = refresh(anon_client, copy).json()
+    assert works(anon_client, thief)
+    BlacklistedToken.objects.update(blacklisted_at=timezone.now() - REFRESH_REUSE_GRACE - timedelta(seconds=1))
+
+    assert_error(refresh(anon_client, copy), 401, code="token_not_valid")
+    assert_error(me(anon_client, thief), 401, code="token_not_valid")
+    assert_error(refresh(anon_client, thief), 401)
+
+
 def test_two_tabs_racing_for_one_refresh_keep_the_session(user_reads, anon_client):
     UserFactory(email="ann@example.com")
     tab = login(anon_client)
