@@ -22,12 +22,14 @@ from bootcamps.services import bootcamp_hold
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.locking import lock_row
+from cohortly.models import clean_edit
 from enrollments.models import Enrollment
 
 # Error codes of the rules below (the API serializers declare them, so the
 # OpenAPI schema documents every code a 400 can carry).
 NOT_INSTRUCTOR = "not_instructor"
 ARCHIVED = "archived"
+ARCHIVED_TAKES_NONE = "This bootcamp is archived: it takes no new assignments."
 BELOW_GIVEN_SCORE = "below_given_score"
 NOT_PUBLISHED = "not_published"
 
@@ -92,13 +94,7 @@ def assignment_create(
     if held is None:
         raise NotFound("This bootcamp no longer exists.")
     if held.status == Bootcamp.Status.ARCHIVED:
-        raise ValidationError(
-            {
-                "bootcamp": ValidationError(
-                    "This bootcamp is archived: it takes no new assignments.", code=ARCHIVED
-                )
-            }
-        )
+        raise ValidationError({"bootcamp": ValidationError(ARCHIVED_TAKES_NONE, code=ARCHIVED)})
     assignment = Assignment(
         bootcamp=bootcamp,
         title=title.strip(),
@@ -131,13 +127,19 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     # The assignment's row alone (its bootcamp's is the seat lock, not this edit's).
     assignment = lock_row(Assignment.objects, pk=assignment.pk, busy_message=ASSIGNMENT_BUSY)
     _check_author(user=updated_by, bootcamp=assignment.bootcamp)
-    for name, value in data.items():
+    for name in data:
         if name not in ASSIGNMENT_EDITABLE_FIELDS:
             raise ValidationError({name: ["This field cannot be changed."]})
+    publishing = data.get("is_published") and not assignment.is_published
+    if publishing and assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
+        raise ValidationError({"is_published": ValidationError(ARCHIVED_TAKES_NONE, code=ARCHIVED)})
+    for name, value in data.items():
         setattr(assignment, name, value.strip() if name == "title" else value)
     if "max_score" in data:
         assignment_check_max_score(assignment=assignment, max_score=assignment.max_score)
-    assignment.full_clean()
+    # The fields changed, and the constraints they take part in: an assignment stored
+    # before a rule (a due time in year 1) can still have its title fixed.
+    clean_edit(assignment, data.keys())
     assignment.save()
     if "due_at" in data:
         _recount_late(assignment)

@@ -90,6 +90,14 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # The dates as stored (Django's documented hook for tracking loaded values): clean()
+        # holds only changed dates to the length rule.
+        instance = super().from_db(db, field_names, values)
+        instance._stored_dates = (instance.__dict__.get("start_date"), instance.__dict__.get("end_date"))
+        return instance
+
     def clean(self):
         super().clean()
         # The database constraint holds it too; this puts the error on the field.
@@ -103,9 +111,12 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
                     )
                 }
             )
-        # A date out of range has its own error; the length is checked between plausible dates.
+        # A date out of range has its own error; the length is checked between plausible
+        # dates, and only when they change: a bootcamp stored before this rule can still
+        # be edited (archived, renamed) without moving its dates.
         plausible = self.start_date >= FIRST_DATE and self.end_date <= LAST_DATE
-        if plausible and (self.end_date - self.start_date).days > self.MAX_DAYS:
+        dates_changed = getattr(self, "_stored_dates", None) != (self.start_date, self.end_date)
+        if plausible and dates_changed and (self.end_date - self.start_date).days > self.MAX_DAYS:
             raise ValidationError(
                 {
                     "end_date": ValidationError(

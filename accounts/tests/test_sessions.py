@@ -354,7 +354,9 @@ def test_reusing_a_refresh_token_from_before_sessions_ends_what_it_forked_into(u
     copy = {"refresh": str(old)}
     thief = refresh(anon_client, copy).json()
     assert works(anon_client, thief)
-    BlacklistedToken.objects.update(blacklisted_at=timezone.now() - REFRESH_REUSE_GRACE - timedelta(seconds=1))
+    BlacklistedToken.objects.update(
+        blacklisted_at=timezone.now() - REFRESH_REUSE_GRACE - timedelta(seconds=1)
+    )
 
     assert_error(refresh(anon_client, copy), 401, code="token_not_valid")
     assert_error(me(anon_client, thief), 401, code="token_not_valid")

@@ -65,7 +65,9 @@ class AssignmentUpdateSerializer(StrictInput):
     max_score = _score_field(
         min_value=Decimal("0.01"), required=False, error_messages=BELOW_GIVEN_SCORE_ERRORS
     )
-    is_published = serializers.BooleanField(required=False)
+    is_published = serializers.BooleanField(
+        required=False, error_messages={services.ARCHIVED: services.ARCHIVED_TAKES_NONE}
+    )
 
 
 class AssignmentCreateSerializer(AssignmentUpdateSerializer):
@@ -74,7 +76,7 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
         help_text="An INSTRUCTOR may only name a bootcamp they teach (else 400 on this field).",
         error_messages={
             services.NOT_INSTRUCTOR: "You can only create assignments for a bootcamp you teach.",
-            services.ARCHIVED: "This bootcamp is archived: it takes no new assignments.",
+            services.ARCHIVED: services.ARCHIVED_TAKES_NONE,
         },
     )
     title = serializers.CharField(max_length=200)

@@ -288,6 +288,21 @@ def test_an_archived_bootcamp_takes_no_new_assignments_but_its_own_can_be_fixed(
     assert list(Assignment.objects.all()) == [existing]
     response = client.patch(f"{URL}{existing.pk}/", {"title": "Typo fixed"})
     assert response.status_code == 200 and response.json()["title"] == "Typo fixed"
+    # Nor is a draft published there.
+    draft = AssignmentFactory(bootcamp=bootcamp, is_published=False)
+    assert_error(
+        client.patch(f"{URL}{draft.pk}/", {"is_published": True}), 400, code="archived", attr="is_published"
+    )
+    assert Assignment.objects.get(pk=draft.pk).is_published is False
+
+
+def test_an_assignment_stored_with_a_due_time_now_refused_can_still_be_edited(client_for, bootcamp):
+    client, _ = client_for(Role.ADMIN)
+    old = AssignmentFactory(bootcamp=bootcamp)
+    Assignment.objects.filter(pk=old.pk).update(due_at="0001-01-01T00:00:00Z")  # stored before the rule
+    response = client.patch(f"{URL}{old.pk}/", {"title": "Typo fixed"})
+    assert response.status_code == 200, response.content
+    assert_error(client.patch(f"{URL}{old.pk}/", {"due_at": "0002-01-01T00:00:00Z"}), 400, attr="due_at")
 
 
 @pytest.mark.parametrize("field", ["created_by", "is_late", "id", "created_at"])

@@ -357,6 +357,23 @@ def test_the_longest_and_largest_plausible_bootcamp_is_accepted(admin_client):
     assert bootcamp.capacity == Bootcamp.MAX_CAPACITY
 
 
+def test_a_bootcamp_stored_longer_than_the_rule_can_still_be_archived_but_not_lengthened(admin_client):
+    bootcamp = BootcampFactory()
+    long_end = bootcamp.start_date.replace(year=bootcamp.start_date.year + 3)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(end_date=long_end)  # stored before the rule
+    response = admin_client.patch(detail(bootcamp), {"status": "ARCHIVED", "title": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert_error(
+        admin_client.patch(
+            detail(bootcamp), {"end_date": (long_end + timedelta(days=1)).isoformat()}, format="json"
+        ),
+        400,
+        code="too_long",
+        attr="end_date",
+    )
+    assert Bootcamp.objects.get(pk=bootcamp.pk).end_date == long_end
+
+
 def test_patch_refuses_an_end_two_years_after_the_start(admin_client):
     bootcamp = BootcampFactory()
     too_late = bootcamp.start_date.replace(year=bootcamp.start_date.year + 3)
