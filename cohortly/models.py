@@ -1,3 +1,4 @@
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -124,8 +125,34 @@ title_validator = RegexValidator(
 #: the joiners and marks (allowed inside a name), fillers and variation selectors.
 INVISIBLE = (
     "\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-    "\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\u2060-\u2064\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
 )
+_UNSHOWABLE_RUN = re.compile(f"[{TITLE_UNSHOWABLE}]+")
+_NOTHING_VISIBLE = re.compile(f"[{INVISIBLE}]*")
+
+
+def showable(text: str) -> str:
+    """`text` as a title or name may hold it: control characters and
+    text-direction overrides become a space, the ends are trimmed, and a text
+    with nothing visible left is empty."""
+    text = _UNSHOWABLE_RUN.sub(" ", text or "").strip()
+    return "" if _NOTHING_VISIBLE.fullmatch(text) else text
+
+
+def make_names_showable(model, *, fallback: str) -> int:
+    """For a data migration: every `full_name` of `model` (a historical model with
+    `full_name` and `email`) made showable, the email's part before the @ standing
+    in for a name with nothing visible (`fallback` when that shows nothing
+    either), as the importer does. Returns how many changed."""
+    changed = 0
+    for pk, name, email in model.objects.values_list("pk", "full_name", "email").iterator():
+        fixed = showable(name)[:150] or showable(email.partition("@")[0])[:150] or fallback
+        if fixed != name:
+            model.objects.filter(pk=pk).update(full_name=fixed)
+            changed += 1
+    return changed
+
+
 #: A person's name (a user's, a lead's): the title rule, and something to read.
 #: One pattern, not two validators: the OpenAPI schema copies it as the one a
 #: valid name must match.

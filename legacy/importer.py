@@ -40,7 +40,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
 from cohortly.caching import tables_changed
-from cohortly.models import INVISIBLE, TITLE_UNSHOWABLE
+from cohortly.models import TITLE_UNSHOWABLE, showable
 from enrollments.models import Enrollment
 from leads.models import Lead, LeadActivity
 from legacy.hashers import LegacyBcryptPasswordHasher
@@ -71,8 +71,7 @@ NAME_LENGTH = 150
 #: What Cohortly's titles and names can't hold (cohortly.models.title_validator,
 #: name_validator): control characters and text-direction overrides.
 UNSHOWABLE_IN_TITLES = re.compile(f"[{TITLE_UNSHOWABLE}]+")
-#: A name with nothing else shows nothing (cohortly.models.name_validator).
-NOTHING_VISIBLE = re.compile(f"[{INVISIBLE}]*")
+
 EVERY_ROW = sql.SQL("TRUE")
 
 
@@ -202,14 +201,13 @@ def _name(value: str | None, email: str, adjusted: list) -> str:
     name = UNSHOWABLE_IN_TITLES.sub(" ", value or "").strip()
     if name != (value or "").strip():
         adjusted.append(("full_name", "control characters or text-direction overrides became spaces"))
-    if NOTHING_VISIBLE.fullmatch(name):
-        name = email.partition("@")[0][:NAME_LENGTH]
-        adjusted.append(
-            ("full_name", f"empty in the source: the email's part before the @ ({name!r}) stands in")
-        )
-    elif len(name) > NAME_LENGTH:
+    if len(name) > NAME_LENGTH:
         adjusted.append(("full_name", f"{len(name)} characters long: cut to {NAME_LENGTH}"))
         name = name[:NAME_LENGTH].rstrip()
+    # Checked after the cut, which may leave nothing visible.
+    if not showable(name):
+        name = showable(email.partition("@")[0])[:NAME_LENGTH] or "Imported user"
+        adjusted.append(("full_name", f"nothing visible in the source: {name!r} (from the email) stands in"))
     return name
 
 

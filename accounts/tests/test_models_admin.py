@@ -233,7 +233,16 @@ def test_names_refuse_control_characters_direction_overrides_and_nothing_visible
     for char in controls + overrides:
         with pytest.raises(ValidationError):
             name_validator(f"Ada{char}Lovelace")
-    for invisible in ["\u200b", "\u200b\u200b", " \u3164 ", "\ufeff", "\u00ad\u200d", "\u2060"]:
+    for invisible in [
+        "\u200b",
+        "\u200b\u200b",
+        " \u3164 ",
+        "\ufeff",
+        "\u00ad\u200d",
+        "\u2060",
+        "\u2800",
+        "\u206f",
+    ]:
         with pytest.raises(ValidationError):
             name_validator(invisible)
     for fine in [

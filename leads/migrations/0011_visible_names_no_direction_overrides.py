@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='lead',
             name='full_name',
-            field=models.CharField(max_length=150, validators=[django.core.validators.RegexValidator('^(?=[\\s\\S]*[^\\s\xad͏\u061cᅟᅠ឴឵᠋-᠏\u200b-\u200f\u2060-\u2064ㅤ︀-️\ufeffﾠ\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069])[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\\Z', "A name needs a visible character, and can't contain control characters (line breaks, tabs) or text-direction overrides.")]),
+            field=models.CharField(max_length=150, validators=[django.core.validators.RegexValidator('^(?=[\\s\\S]*[^\\s\xad͏\u061cᅟᅠ឴឵᠋-᠏\u200b-\u200f\u2060-\u2064\u206a-\u206f⠀ㅤ︀-️\ufeffﾠ\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069])[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\\Z', "A name needs a visible character, and can't contain control characters (line breaks, tabs) or text-direction overrides.")]),
         ),
     ]

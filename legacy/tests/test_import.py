@@ -675,6 +675,7 @@ def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what
     tabbed = node.user(full_name="Ada\tLovelace\n")
     flipped = node.user(full_name="Ada\u202eLovelace")
     invisible = node.user(email="invisible@node.example", full_name="\u200b\u200b")
+    cut_to_nothing = node.user(email="cut@node.example", full_name="\u200b" * 150 + "Ada")
     camp = node.bootcamp(instructor_id=teacher["id"])
     enrollment = node.enrollment(tabbed, camp)
     lead = node.lead(owner_id=sales["id"], phone="call after 6", full_name="", email="lead@mail.example")
@@ -707,6 +708,7 @@ def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what
     assert users[flipped["id"]].full_name == "Ada Lovelace"
     assert users[invisible["id"]].full_name == "invisible"
     assert "stands in" in adjusted[("users", str(invisible["id"]), "full_name")]
+    assert users[cut_to_nothing["id"]].full_name == "cut"  # the cut left nothing visible
     assert {key for key in adjusted if key[0] == "leads"} == {
         ("leads", str(lead["id"]), "phone"),
         ("leads", str(lead["id"]), "full_name"),
