@@ -74,7 +74,7 @@ class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixi
     form = BootcampAdminForm
     # Short columns (the dates in one, the seats in one, the price with its
     # currency), so that a row fits a laptop beside the filters.
-    list_display = ["title", "status_badge", "dates", "format", "seats", "price_shown"]
+    list_display = ["title", "status_badge", "dates", "delivery", "seats", "price_shown"]
     list_filter = ["status", "delivery_format", "start_date", "end_date"]
     search_fields = ["title", "description", "slug"]
     date_hierarchy = "start_date"
@@ -118,7 +118,7 @@ class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixi
         )
 
     @admin.display(description="Format", ordering="delivery_format")
-    def format(self, obj):
+    def delivery(self, obj):
         return obj.get_delivery_format_display()
 
     @admin.display(description="Seats taken", ordering="seats_taken")

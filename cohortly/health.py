@@ -18,7 +18,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -73,8 +74,14 @@ def _checks() -> dict:
     checks = {"database": "ok" if _database_ok() else "unavailable"}
     # Redis, or the database cache without it: either way the throttles count in
     # it (and refuse nothing while it's away), so a missing cache table, never
-    # made by `createcachetable`, shows here as a degraded instance.
-    checks["cache"] = "ok" if _cache_ok() else "unavailable"
+    # made by `createcachetable`, shows here as a degraded instance. The database
+    # cache is down with the database: not asked twice (each try waits out the
+    # connect timeout).
+    database_cache = isinstance(caches["default"], DatabaseCache)
+    if database_cache and checks["database"] != "ok":
+        checks["cache"] = "unavailable"
+    else:
+        checks["cache"] = "ok" if _cache_ok() else "unavailable"
     _last.update(at=now, checks=checks)
     return checks
 

@@ -14,11 +14,11 @@ plausible_date = [
     MinValueValidator(FIRST_DATE, f"Enter a date from {FIRST_DATE:%Y-%m-%d} on."),
     MaxValueValidator(LAST_DATE, f"Enter a date up to {LAST_DATE:%Y-%m-%d}."),
 ]
+#: The same days for a time, wherever it is written: from the first moment of
+#: 2000-01-01 at UTC+14 to the last of 2099-12-31 at UTC-12.
 plausible_moment = [
-    MinValueValidator(datetime(2000, 1, 1, tzinfo=UTC), f"Enter a time from {FIRST_DATE:%Y-%m-%d} on."),
-    MaxValueValidator(
-        datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC), f"Enter a time up to {LAST_DATE:%Y-%m-%d}."
-    ),
+    MinValueValidator(datetime(1999, 12, 31, 10, tzinfo=UTC), f"Enter a time from {FIRST_DATE:%Y-%m-%d} on."),
+    MaxValueValidator(datetime(2100, 1, 1, 12, tzinfo=UTC), f"Enter a time up to {LAST_DATE:%Y-%m-%d}."),
 ]
 
 

@@ -263,7 +263,7 @@ def test_create_bad_input(client_for, bootcamp, change, attr):
     [
         ("1900-01-01T00:00:00Z", "min_value", "Enter a time from 2000-01-01 on."),
         ("0001-01-01T00:00:00Z", "min_value", "Enter a time from 2000-01-01 on."),
-        ("2100-01-01T00:00:00Z", "max_value", "Enter a time up to 2099-12-31."),
+        ("2100-01-02T00:00:00Z", "max_value", "Enter a time up to 2099-12-31."),
         ("9999-12-31T23:59:00Z", "max_value", "Enter a time up to 2099-12-31."),
     ],
 )

@@ -119,7 +119,7 @@ def test_the_back_office_fits_the_screen(admin_page, screenshot):
     if on_phone:
         assert_in_viewport(page, row, "title", "status_badge")
     else:
-        assert_in_viewport(page, row, "title", "status_badge", "dates", "format", "seats", "price_shown")
+        assert_in_viewport(page, row, "title", "status_badge", "dates", "delivery", "seats", "price_shown")
     assert_no_sideways_scroll(page)
 
     # A new bootcamp has no seats to count yet.

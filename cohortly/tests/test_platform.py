@@ -87,6 +87,24 @@ def test_a_missing_cache_table_makes_the_instance_degraded(anon_client, settings
     assert "health: cache unavailable" in caplog.text
 
 
+def test_with_the_database_down_the_database_cache_is_not_asked_again(anon_client, settings):
+    """Each try waits out the connect timeout: a balancer's probe would time out."""
+    if settings.REDIS_URL:
+        pytest.skip("the database cache is the default only without Redis")
+    from cohortly import health
+
+    health._last.update(at=float("-inf"), checks=None)
+    with (
+        mock.patch("cohortly.health._database_ok", return_value=False),
+        mock.patch("cohortly.health._cache_ok") as cache_probe,
+    ):
+        response = anon_client.get("/api/v1/health")
+    health._last.update(at=float("-inf"), checks=None)
+    assert response.status_code == 503
+    assert cache_probe.call_count == 0
+    assert health._checks()["cache"] == "ok"  # asked again once the database is back
+
+
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_health_answers_405_to_other_methods(method):
     # As a real client meets it: CSRF checked (the test client skips that by default).
