@@ -243,7 +243,7 @@ def _timeline(rng, lead, created, now):
         add(
             Kind.FOLLOW_UP_CHANGE,
             actor=owner,
-            body=f"Follow-up: — → {timezone.localtime(lead.next_follow_up_at):%Y-%m-%d %H:%M}",
+            body=services.follow_up_body(None, lead.next_follow_up_at),
             data={"from": None, "to": lead.next_follow_up_at.isoformat()},
         )
     return entries

@@ -119,6 +119,12 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def follow_up_body(old: datetime | None, new: datetime | None) -> str:
+    """A follow-up change's text on the timeline (the API's and the admin's; the
+    sales pages show the times in the reader's zone from the entry's data)."""
+    return f"Follow-up: {_display(old)} → {_display(new)}"
+
+
 def _clean(lead: Lead, *, exclude: list[str] | None = None) -> None:
     # Constraints are left to the database (savepoint + IntegrityError), where
     # they hold under concurrency; full_clean would only check-then-insert.
@@ -395,7 +401,7 @@ def _change_follow_up(lead: Lead, *, when: datetime | None) -> Entry | None:
             message = "A follow-up can be planned at most two years ahead."
             raise _invalid("next_follow_up_at", message, "follow_up_too_far")
     lead.next_follow_up_at = when
-    body = f"Follow-up: {_display(old)} → {_display(when)}"
+    body = follow_up_body(old, when)
     return Kind.FOLLOW_UP_CHANGE, body, {"from": _json_value(old), "to": _json_value(when)}
 
 
