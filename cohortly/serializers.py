@@ -40,6 +40,16 @@ class StrictInput(StrictFieldsMixin, serializers.Serializer):
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
+#: What a JSON value is, as a message names it (not Python's type names).
+JSON_KINDS = {
+    str: "text",
+    float: "a decimal number",
+    bool: "true or false",
+    list: "a list",
+    dict: "an object",
+}
+
+
 class IdRelatedField(serializers.PrimaryKeyRelatedField):
     """A related object by its integer id: a JSON integer or a string of digits.
 
@@ -65,7 +75,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, str) and _ASCII_DIGITS.fullmatch(data.strip()):
             data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("incorrect_type", data_type=type(data).__name__)
+            self.fail("incorrect_type", data_type=JSON_KINDS.get(type(data), type(data).__name__))
         if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)

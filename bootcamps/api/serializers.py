@@ -32,6 +32,7 @@ def _user_ids(help_text: str) -> serializers.ManyRelatedField:
             # "invalid" comes from the UUID, "invalid_role" from bootcamp services.
             error_messages={
                 "invalid": "Must be a valid UUID.",
+                "does_not_exist": "There is no user with the id {pk_value}.",
                 "invalid_role": "Only users with the right role can be listed here.",
             },
         ),

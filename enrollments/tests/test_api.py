@@ -267,7 +267,9 @@ def test_draft_bootcamp_does_not_exist_for_a_student_and_is_closed_for_staff(
     assert body["errors"][0]["code"] == "does_not_exist"
     assert body["errors"][0]["detail"] == f"There is no bootcamp with the id {draft.pk}."
     body = assert_error(student_client.post(URL, {"bootcamp": "abc"}, format="json"), 400, attr="bootcamp")
-    assert body["errors"][0]["detail"] == "Give the bootcamp's id as a whole number, not str."
+    assert body["errors"][0]["detail"] == "Give the bootcamp's id as a whole number, not text."
+    body = assert_error(student_client.post(URL, {"bootcamp": 1.5}, format="json"), 400, attr="bootcamp")
+    assert body["errors"][0]["detail"] == "Give the bootcamp's id as a whole number, not a decimal number."
     missing = uuid.uuid4()
     body = assert_error(
         sales_client.post(URL, {"bootcamp": draft.pk, "student": str(missing)}, format="json"),

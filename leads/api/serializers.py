@@ -13,6 +13,7 @@ from leads.models import Lead, LeadActivity
 OWNER_ERRORS = {
     # A user id is a UUID (pk_field): anything else is "invalid", like the other user-id fields.
     "invalid": "Must be a valid UUID.",
+    "does_not_exist": "There is no user with the id {pk_value}.",
     "invalid_owner": "A lead's owner must be an active sales or admin user.",
 }
 NOT_NEW_ERRORS = {"invalid": "A lead starts as NEW; change its status afterwards."}
