@@ -7,8 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from cohortly.models import ImportedFromLegacy, TimeStampedModel
-from cohortly.models import name_validator as cohortly_name_validator
+# Names (users', leads'): cohortly.models.name_validator, imported from here too.
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, name_validator
 from mail.selectors import normalize
 
 # At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
@@ -18,13 +18,6 @@ phone_validator = RegexValidator(
     "Enter a phone number with at least 6 digits: digits, spaces, brackets, dots or dashes, "
     "optionally starting with +.",
 )
-
-# Names refuse control characters (Unicode Cc: line breaks, tabs, escape
-# sequences that repaint a terminal) and the text-direction overrides, which
-# reorder the rest of a line wherever staff read it (a gradebook, a CSV), and
-# need one visible character. The other format characters (Cf: the joiners some
-# scripts' names are written with) are allowed.
-name_validator = cohortly_name_validator
 
 
 #: The claims every Cohortly token carries (accounts.services.tokens_for): the

@@ -153,7 +153,10 @@ def make_names_showable(model, *, fallback: str) -> int:
     return changed
 
 
-#: A person's name (a user's, a lead's): the title rule, and something to read.
+#: A person's name (a user's, a lead's): the title rule (control characters and
+#: the text-direction overrides, which reorder the rest of a line wherever staff
+#: read it: a gradebook, a CSV), and something to read. The other format
+#: characters (the joiners some scripts' names are written with) are allowed.
 #: One pattern, not two validators: the OpenAPI schema copies it as the one a
 #: valid name must match.
 name_validator = RegexValidator(

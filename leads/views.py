@@ -84,7 +84,6 @@ SORT_CHOICES = [
     ("-bootcamp__title", "Bootcamp, Z to A"),
     ("source", "Source, A to Z"),
     ("-source", "Source, Z to A"),
-    ("-created_at", "Newest first"),
 ]
 
 
@@ -275,9 +274,9 @@ class LeadListView(SalesMixin, View):
             "total_count": sum(counts.values()),
             "all_current": not selected,
             "columns": columns,
-            # "-created_at" is the default, offered once as "".
-            "sort_choices": SORT_CHOICES[:-1],
+            "sort_choices": SORT_CHOICES,
             "sort_values": [value for value, _ in SORT_CHOICES],
+            # "-created_at" is the default, offered as "".
             "sort_current": "" if query.get("ordering", "") == "-created_at" else query.get("ordering", ""),
             "sorted_by": next((f"{c['label']} ({c['sort']})" for c in columns if c["sort"]), ""),
             "owner_choices": owner_choices(),
