@@ -27,6 +27,7 @@ from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
 from cohortly.middleware import current_request_id
+from cohortly.models import field_values, save_changes
 
 
 def _check_password(password: str, user: User) -> None:
@@ -191,6 +192,10 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
             raise ValidationError({field: ["This field cannot be changed."]})
     changes = {field: value.strip() if isinstance(value, str) else value for field, value in data.items()}
     stored, other_admins = _user_lock_for_update(user=user, changes=changes)
+    # What the stored row already holds is no change: nothing is written for it.
+    changes = {field: value for field, value in changes.items() if getattr(stored, field) != value}
+    if not changes:
+        return user
     _check_no_lockout(actor=actor, stored=stored, other_admins=other_admins, changes=changes)
     if changes.get("role", stored.role) != stored.role:
         # The apps that hold something by this role may refuse (accounts.signals).
@@ -249,13 +254,14 @@ def user_delete(*, actor: User, users) -> int:
 def profile_update(*, user: User, data: dict) -> User:
     """A user's own profile: name and phone only (never role, email or active)."""
     allowed = {"full_name", "phone"}
+    before = field_values(user)
     for field, value in data.items():
         if field not in allowed:
             raise ValidationError({field: ["This field cannot be changed here."]})
         setattr(user, field, value.strip())
     user.full_clean(exclude=["password"])
-    user.save(update_fields=[*data.keys(), "updated_at"])
-    user_cache_invalidate(user.pk)
+    if save_changes(user, before):
+        user_cache_invalidate(user.pk)
     return user
 
 

@@ -22,7 +22,7 @@ from bootcamps.services import bootcamp_hold
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.locking import lock_row
-from cohortly.models import clean_edit
+from cohortly.models import clean_edit, field_values, save_changes
 from enrollments.models import Enrollment
 
 # Error codes of the rules below (the API serializers declare them, so the
@@ -133,6 +133,7 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     publishing = data.get("is_published") and not assignment.is_published
     if publishing and assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
         raise ValidationError({"is_published": ValidationError(ARCHIVED_TAKES_NONE, code=ARCHIVED)})
+    before = field_values(assignment)
     for name, value in data.items():
         setattr(assignment, name, value.strip() if name == "title" else value)
     if "max_score" in data:
@@ -140,8 +141,7 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     # The fields changed, and the constraints they take part in: an assignment stored
     # before a rule (a due time in year 1) can still have its title fixed.
     clean_edit(assignment, data.keys())
-    assignment.save()
-    if "due_at" in data:
+    if "due_at" in save_changes(assignment, before):
         _recount_late(assignment)
     return assignment
 

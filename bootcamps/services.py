@@ -235,6 +235,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
                 f"not {', '.join(forbidden)}."
             )
 
+    if not changed:  # nothing to write: updated_at and the caches stay as they were
+        return bootcamp
     old_capacity = bootcamp.capacity
     people = {}
     for field in changed:

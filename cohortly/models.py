@@ -27,16 +27,20 @@ def field_values(instance: models.Model) -> dict[str, object]:
     return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
 
 
-def changed_fields(instance: models.Model, before: dict[str, object]) -> list[str]:
-    """The fields whose values differ from `before` (field_values), and
-    updated_at: what save(update_fields=...) should write. Saving only those
-    lets the response cache (cohortly.caching) keep what doesn't read them."""
+def save_changes(instance: models.Model, before: dict[str, object]) -> list[str]:
+    """Save the fields whose values differ from `before` (field_values), with
+    updated_at, and return their names. When none differ nothing is written: a
+    PATCH that changes nothing leaves updated_at, the history and the caches as
+    they were. Saving only what changed lets the response cache
+    (cohortly.caching) keep what doesn't read those fields."""
     fields = [
         field.name
         for field in instance._meta.concrete_fields
         if not field.generated and getattr(instance, field.attname) != before[field.attname]
     ]
-    return [*fields, "updated_at"] if "updated_at" not in fields else fields
+    if fields:
+        instance.save(update_fields=[*fields, "updated_at"] if "updated_at" not in fields else fields)
+    return fields
 
 
 def constraint_fields(constraint: models.BaseConstraint, model: type[models.Model]) -> set[str]:

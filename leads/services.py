@@ -27,7 +27,7 @@ from bootcamps.services import bootcamp_hold
 from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
-from cohortly.models import changed_fields, field_values
+from cohortly.models import field_values, save_changes
 from enrollments.services import enrollment_create
 from leads.models import Lead, LeadActivity
 
@@ -447,7 +447,7 @@ def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
     _clean(lead, exclude=None if lead.owner_id != before["owner_id"] else ["owner"])
     try:
         with transaction.atomic():
-            lead.save(update_fields=changed_fields(lead, before))
+            save_changes(lead, before)
     except IntegrityError as exc:
         other = (
             Lead.objects.filter(email=lead.email, status__in=Lead.OPEN_STATUSES).exclude(pk=lead.pk).first()
