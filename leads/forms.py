@@ -74,12 +74,28 @@ class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
             raise self.get_invalid_login_error()
 
 
+class LongTextField(forms.CharField):
+    """Text whose length the server checks, not the browser: a page with
+    `maxlength` would cut a longer paste short without a word, and the rep would
+    save half a call's notes. The form answers with the lengths instead, keeping
+    every character typed."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class NoteForm(forms.Form):
-    body = forms.CharField(
+    body = LongTextField(
         label="Note",
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happened, what's next…"}),
-        error_messages={"required": "Write something before saving the note."},
+        error_messages={
+            "required": "Write something before saving the note.",
+            "max_length": "A note holds at most %(limit_value)d characters and this one has %(show_value)d: "
+            "split it into two notes.",
+        },
     )
 
 
@@ -96,12 +112,15 @@ class StatusForm(forms.Form):
     it (CONVERTED is reached only through conversion)."""
 
     status = AnyStatusField(label="Status", choices=Lead.Status.choices)
-    lost_reason = forms.CharField(
+    lost_reason = LongTextField(
         label="Reason it was lost",
         required=False,
         max_length=1000,
         help_text="Required when the status is Lost.",
         widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "max_length": "A reason holds at most %(limit_value)d characters and this one has %(show_value)d."
+        },
     )
 
     def __init__(self, *args, lead: Lead, **kwargs):

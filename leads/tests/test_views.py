@@ -700,8 +700,32 @@ def test_a_too_long_note_keeps_what_was_typed(sales, lead):
     body = "x" * 10001
     response = sales.post(action(lead, "notes"), {"body": body})
     assert response.status_code == 200
-    assert field_errors(response, "id_body")
+    assert field_errors(response, "id_body") == [
+        "A note holds at most 10000 characters and this one has 10001: split it into two notes."
+    ]
     assert body in response.content.decode()
+    assert not lead.activities.filter(kind=Kind.NOTE).exists()
+
+
+def test_long_texts_are_measured_by_the_server_not_cut_by_the_browser(sales, lead):
+    # A textarea's maxlength makes the browser drop the end of a longer paste
+    # silently; without it the form says how long the text is and keeps it all.
+    body = sales.get(detail(lead)).content.decode()
+    for name in ("body", "lost_reason"):
+        textarea = re.search(rf'<textarea name="{name}"[^>]*>', body).group(0)
+        assert "maxlength" not in textarea, textarea
+
+
+def test_a_too_long_lost_reason_keeps_what_was_typed(sales, lead):
+    reason = "No budget this year. " * 50
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": reason})
+    assert response.status_code == 200
+    assert field_errors(response, "id_lost_reason") == [
+        f"A reason holds at most 1000 characters and this one has {len(reason.strip())}."
+    ]
+    assert reason.strip() in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
 
 
 # --- Status ------------------------------------------------------------------------------------------------------------
