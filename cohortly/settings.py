@@ -308,6 +308,16 @@ _TASK_BACKENDS = {
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env("TASKS_BACKEND", default="immediate")]}}
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
 
+# --- Housekeeping (manage.py housekeeping, run daily) ---------------------------------
+# How long what has served its purpose is kept: finished background tasks (their
+# arguments name the addresses they mailed) and the outbox's finished emails (their
+# bodies hold the links they sent), with the delivery events about them.
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
+EMAIL_KEEP_DAYS = env.int("EMAIL_KEEP_DAYS", default=180)
+for _name in ("TASK_RESULTS_KEEP_DAYS", "EMAIL_KEEP_DAYS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a number of days, 1 or more.")
+
 # --- REST framework -------------------------------------------------------
 THROTTLE_RATES = {
     "anon": env("THROTTLE_ANON_RATE", default="120/min"),
