@@ -102,10 +102,9 @@ class ExceptionHandler(BaseExceptionHandler):
             # A lock wait past LOCK_TIMEOUT after the first lock of a transaction
             # (lock_row turns its own into Busy).
             return domain_error_to_drf(errors.Busy())
-        if locking.is_database_outage(exc):
+        unreachable = isinstance(exc, DatabaseError) and "could not connect" in str(exc)
+        if locking.is_database_outage(exc) or unreachable:
             logger.error("database unavailable: %s", exc)
-            return ServiceUnavailable()
-        if isinstance(exc, DatabaseError) and "could not connect" in str(exc):
             return ServiceUnavailable()
         if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
             # simplejwt puts a dict of token details in its errors: one plain error instead.
@@ -119,6 +118,16 @@ class ExceptionHandler(BaseExceptionHandler):
             flat.status_code = exc.status_code
             return flat
         return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc, response):
+        # A 503 (the database away, or a lock wait that ran out: Busy) is expected
+        # and the same every time: said in one line (the outage above; Django's
+        # "Service Unavailable: <path>"), not with a traceback per request, which
+        # would bury the log while the database is away. Every other server error
+        # is reported whole.
+        if isinstance(exc, ServiceUnavailable):
+            return
+        super().report_exception(exc, response)
 
 
 def error_body(code: str, detail: str, error_type: str = "client_error") -> dict:

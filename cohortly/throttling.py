@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import throttling
 
-from cohortly import metrics
+from cohortly import locking, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +25,18 @@ logger = logging.getLogger(__name__)
 _last_outage_log = float("-inf")
 
 
-def _log_outage():
+def _log_outage(exc: Exception | None = None):
     # The database cache's failures (no Redis): one line a minute per process
-    # is enough to notice them.
+    # is enough to notice them. The database being away is said by the request's
+    # own 503 line (cohortly.exceptions), so it needs no traceback here.
     global _last_outage_log
     now = time.monotonic()
     if now - _last_outage_log > 60:
         _last_outage_log = now
-        logger.warning("throttle cache unavailable; requests are let through", exc_info=True)
+        if exc is not None and locking.is_database_outage(exc):
+            logger.warning("throttle cache unavailable (database unavailable); requests are let through")
+        else:
+            logger.warning("throttle cache unavailable; requests are let through", exc_info=exc)
 
 
 def _hit_windows(cache, windows: list[tuple[str, int]]) -> list[int | None]:
@@ -102,13 +106,13 @@ def refusing(throttles, request, view=None) -> list:
         counts = _hit_windows(counted[0][0].cache, [window for _, window in counted])
     except (RedisConnectionError, RedisTimeoutError):  # said once a minute by cohortly.redis_client
         return []
-    except RedisError:
+    except RedisError as exc:
         # An answer, not an outage (out of memory, a read-only replica, a command
         # this Redis lacks): the client doesn't log it, so this does, once a minute.
-        _log_outage()
+        _log_outage(exc)
         return []
-    except Exception:
-        _log_outage()
+    except Exception as exc:
+        _log_outage(exc)
         return []
     pairs = zip(counted, counts, strict=True)
     return [throttle for (throttle, _), count in pairs if not throttle.allows(count)]

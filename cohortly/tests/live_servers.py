@@ -39,9 +39,11 @@ def gunicorn(
     env: dict | None = None,
     timeout: float = 30.0,
     config: str = "python:cohortly.tests.gunicorn_test_config",
+    output=None,
 ):
     """Start `gunicorn cohortly.wsgi` with `workers` processes; yield its base URL.
-    `config` is gunicorn's --config (the project's gunicorn.conf.py to test its hooks)."""
+    `config` is gunicorn's --config (the project's gunicorn.conf.py to test its hooks);
+    `output`, an open file, takes what the server prints (its log)."""
     port = free_port()
     server_env = {
         "PATH": os.environ["PATH"],
@@ -69,7 +71,7 @@ def gunicorn(
         ],
         cwd=BASE_DIR,
         env=server_env,
-        stdout=subprocess.PIPE,
+        stdout=output or subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -77,7 +79,8 @@ def gunicorn(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stdout.read().decode()[-2000:]}")
+                printed = process.stdout.read().decode() if output is None else "(see its output file)"
+                raise RuntimeError(f"gunicorn exited: {printed[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as response:
                     if response.status == 200:

@@ -68,6 +68,34 @@ def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
         proxy.stop()
 
 
+def test_an_outage_is_logged_in_one_line_a_request_without_a_traceback(tmp_path):
+    """While the database is away every request fails the same way: a traceback
+    each (the API's error report, the throttle's cache) would bury the log."""
+    settings = connection.settings_dict
+    proxy = TCPProxy(settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432))
+    proxy.start()
+    token = str(AccessToken.for_user(UserFactory(role="STUDENT")))
+    db_url = database_url_for_servers().replace(f":{settings['PORT'] or 5432}/", f":{proxy.port}/")
+    # Without Redis the throttles count in the database cache, which is down too.
+    env = {"DATABASE_URL": db_url, "DB_CONNECT_TIMEOUT": "2", "REDIS_URL": ""}
+    log = tmp_path / "server.log"
+    try:
+        with log.open("wb") as output, gunicorn(workers=1, env=env, output=output) as base:
+            proxy.cut("down")
+            # Signed in (the user is read first), then anonymous (the throttle counts first).
+            for path, bearer in [("/api/v1/auth/me", token), ("/api/v1/bootcamps/1/", token)] + [
+                ("/api/v1/bootcamps/", None)
+            ] * 2:
+                status, body = request("GET", f"{base}{path}", token=bearer)
+                assert status == 503 and b"service_unavailable" in body, (path, body)
+    finally:
+        proxy.stop()
+    printed = log.read_text()
+    assert printed.count("database unavailable: connection failed") == 4, printed
+    assert "throttle cache unavailable (database unavailable); requests are let through" in printed
+    assert "Traceback" not in printed, printed
+
+
 def test_only_an_unreachable_database_or_a_lock_wait_is_an_outage():
     """A deadlock or a bad query is a bug to see whole (a 500 with its traceback),
     not "try again later": the API and the pages classify alike."""
