@@ -1,9 +1,11 @@
 """Cohortly settings.
 
 Configuration comes only from the environment (12-factor). A `.env` file in the
-project folder is read when present; `.env.example` lists every variable.
+project folder is read when present; `.env.example` lists every variable. A
+variable set to nothing means its default, as if it were not set.
 """
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A hosting dashboard or a copied .env.example leaves names with no value: read as
+# set, "" would be a database URL, a signing key or a log format of nothing.
+for _name in [name for name, value in os.environ.items() if value == ""]:
+    del os.environ[_name]
 
 DEBUG = env.bool("DEBUG", default=False)
 

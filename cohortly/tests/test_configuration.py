@@ -21,3 +21,45 @@ def test_readme_opens_with_the_two_commands():
     readme = (BASE_DIR / "README.md").read_text()
     head = readme[: readme.index("\n## ", 1) if "\n## " in readme else len(readme)]
     assert "make run" in head and "make test" in head
+
+
+def _settings_in(env: dict) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json; from django.conf import settings as s;"
+        "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'signing_key': s.SIMPLE_JWT['SIGNING_KEY'],"
+        " 'secret_key': s.SECRET_KEY, 'log_format': s.LOG_FORMAT, 'tasks': s.TASKS['default']['BACKEND']}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "cohortly.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_a_variable_set_to_nothing_means_its_default():
+    # What a hosting dashboard or a copy of .env.example leaves: every name, no value.
+    names = _documented(".env.example") | _documented(".env.production.example")
+    loaded = _settings_in({**dict.fromkeys(names, ""), "DEBUG": "true"})
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["secret_key"] and loaded["signing_key"] == loaded["secret_key"]
+    assert loaded["log_format"] == "plain"
+    assert loaded["tasks"] == "django_tasks.backends.immediate.ImmediateBackend"
+
+
+def test_a_copy_of_env_example_runs_as_it_is():
+    """.env.example says to copy it to .env: its values, as the settings read them."""
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z][A-Z0-9_]+=", line))
+    loaded = _settings_in(values)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["signing_key"] == loaded["secret_key"] != ""
