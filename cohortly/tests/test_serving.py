@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import runpy
+import subprocess
 import sys
 import weakref
 from pathlib import Path
@@ -198,7 +199,15 @@ def test_dockerfile_runs_gunicorn_as_an_unprivileged_user():
     assert "\nUSER cohortly\n" in dockerfile
     assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "cohortly.wsgi"]' in dockerfile
     ignored = (BASE_DIR / ".dockerignore").read_text().split()
-    assert {".env", ".venv", ".git", "db.sqlite3"} <= set(ignored)
+    # .env.production (README's docker run --env-file) holds the production secrets.
+    assert {".env", ".env.*", ".venv", ".git", "db.sqlite3"} <= set(ignored)
+    kept_out_of_git = subprocess.run(
+        ["git", "check-ignore", ".env.production", ".env.example", ".env.production.example"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert kept_out_of_git.stdout.split() == [".env.production"]
     railway = json.loads((BASE_DIR / "railway.json").read_text())
     assert railway["deploy"]["healthcheckPath"] == "/api/v1/health"
 
