@@ -5,6 +5,7 @@ in the API: cancelling or dropping here promotes the waitlist."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Case, When
 
 from cohortly.admin import CompactChangelist, ServiceErrorsMixin, badge, person_name, short_date
 from cohortly.errors import DomainError
@@ -149,9 +150,14 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
                 text += f" Promoted from the waitlist: {names}."
             return text
 
+        # The waitlisted rows first: an earlier row's freed seat would otherwise promote
+        # a selected one (emailing "you're in") before its own turn came, and then
+        # drop or cancel it as the ACTIVE enrollment it had just become. Each row is
+        # judged in the state it was selected in; a refused one keeps its place.
+        waitlisted_first = Case(When(status=Enrollment.Status.WAITLISTED, then=0), default=1)
         self.apply_each(
             request,
-            queryset.select_related("student", "bootcamp").order_by("bootcamp_id", "pk"),
+            queryset.select_related("student", "bootcamp").order_by(waitlisted_first, "bootcamp_id", "pk"),
             apply,
             done=message,
             log=f"{done.capitalize()} (action).",

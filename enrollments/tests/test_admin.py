@@ -156,6 +156,44 @@ def test_mark_dropped_promotes(admin_web, enroll):
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.ACTIVE
 
 
+def test_a_selected_waitlisted_row_is_judged_as_selected_not_after_a_promotion(
+    admin_web, enroll, django_capture_on_commit_callbacks, mailoutbox
+):
+    # The dropped row frees a seat that goes to the next in line; that student was
+    # selected too, but as waitlisted, which can't be dropped.
+    bootcamp = RunningBootcampFactory(capacity=1)
+    active, first, second = enroll(bootcamp, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        msgs = messages_of(act(admin_web, "mark_dropped", [active, first]))
+    assert msgs == [
+        f"Not changed: {first}: A waitlisted enrollment cannot become dropped; only active enrollments can.",
+        f"1 enrollment marked dropped. Promoted from the waitlist: {first.student.full_name} ({bootcamp.title}).",
+    ]
+    statuses = [Enrollment.objects.get(pk=e.pk).status for e in (active, first, second)]
+    assert statuses == [Status.DROPPED, Status.ACTIVE, Status.WAITLISTED]
+    # The promoted student hears once, that they're in, and nothing after it.
+    assert [m.subject for m in mailoutbox if m.to == [first.student.email]] == [
+        f"A seat opened up: you're in {bootcamp.title}"
+    ]
+
+
+def test_cancelling_an_active_and_a_waitlisted_row_promotes_neither_of_them(
+    admin_web, enroll, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp = BootcampFactory(capacity=1)
+    active, first, second = enroll(bootcamp, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        msgs = messages_of(act(admin_web, "cancel_enrollments", [active, first]))
+    assert msgs == [
+        f"2 enrollments cancelled. Promoted from the waitlist: {second.student.full_name} ({bootcamp.title})."
+    ]
+    statuses = [Enrollment.objects.get(pk=e.pk).status for e in (active, first, second)]
+    assert statuses == [Status.CANCELLED, Status.CANCELLED, Status.ACTIVE]
+    # The cancelled waitlisted student is told it's cancelled, never that they're in.
+    subjects = [m.subject for m in mailoutbox if m.to == [first.student.email]]
+    assert len(subjects) == 1 and "you're in" not in subjects[0], subjects
+
+
 def test_add_form_enrolls_through_the_service(
     admin_web, make_user, enroll, django_capture_on_commit_callbacks, mailoutbox
 ):
