@@ -177,7 +177,11 @@ class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixi
                 request, enrollment, "Promoted from the waitlist (a change to its bootcamp freed a seat)."
             )
         if promoted:
-            names = ", ".join(person_name(e.student) for e in promoted)
+            several = len({e.bootcamp_id for e in promoted}) > 1  # an action on several bootcamps
+            names = ", ".join(
+                f"{person_name(e.student)} ({e.bootcamp})" if several else person_name(e.student)
+                for e in promoted
+            )
             self.message_user(request, f"Promoted from the waitlist: {names}.", messages.INFO)
 
     def save_related(self, request, form, formsets, change):
@@ -216,13 +220,22 @@ class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixi
             services.bootcamp_delete(bootcamp=bootcamp)
 
     def _set_status(self, request, queryset, status):
+        bootcamps = list(queryset)
+        # Publishing again opens seats to the waitlist: said as a form's save says it.
+        waiting = set(
+            Enrollment.objects.filter(
+                bootcamp__in=[bootcamp.pk for bootcamp in bootcamps], status=Enrollment.Status.WAITLISTED
+            ).values_list("pk", flat=True)
+        )
+        label = Bootcamp.Status(status).label
         self.apply_each(
             request,
-            queryset,
+            bootcamps,
             lambda obj: services.bootcamp_update(bootcamp=obj, actor=request.user, data={"status": status}),
-            done=lambda count: f"{count} bootcamp(s) set to {status.lower()}.",
-            log=f"Status set to {Bootcamp.Status(status).label} (action).",
+            done=lambda count: f"{count} {'bootcamp' if count == 1 else 'bootcamps'} set to {label.lower()}.",
+            log=f"Status set to {label} (action).",
         )
+        self._report_promoted(request, waiting)
 
     @admin.action(description="Publish selected bootcamps")
     def publish_bootcamps(self, request, queryset):

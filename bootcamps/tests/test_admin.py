@@ -226,13 +226,47 @@ def test_publish_and_archive_actions(admin_web):
     response = admin_web.post(
         CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [draft.pk, other.pk]}, follow=True
     )
-    assert "2 bootcamp(s) set to published." in [str(m) for m in response.context["messages"]]
+    assert "2 bootcamps set to published." in [str(m) for m in response.context["messages"]]
     assert set(Bootcamp.objects.values_list("status", flat=True)) == {"PUBLISHED"}
     admin_web.post(CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [draft.pk]})
     assert Bootcamp.objects.get(pk=draft.pk).status == "ARCHIVED"
     # The History of each says what the actions did.
     history = admin_web.get(f"{CHANGELIST}{draft.pk}/history/").content.decode()
     assert "Status set to Published (action)." in history and "Status set to Archived (action)." in history
+
+
+def test_publishing_again_with_the_action_says_who_the_waitlist_seated(
+    admin_web, django_capture_on_commit_callbacks, mailoutbox
+):
+    """As a form's save does: the message names them, their History says why."""
+    from django.contrib.admin.models import LogEntry
+
+    from accounts.tests.factories import StudentFactory
+    from enrollments.models import Enrollment
+    from enrollments.services import enrollment_cancel, enrollment_create
+
+    bootcamp = BootcampFactory(capacity=1, title="Design")
+    seated = enrollment_create(student=StudentFactory(), bootcamp=bootcamp, notify=False)
+    waiting = enrollment_create(
+        student=StudentFactory(full_name="Wendy Waits"), bootcamp=bootcamp, notify=False
+    )
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(status="ARCHIVED")
+    enrollment_cancel(enrollment=seated, notify=False)  # the seat is held while the bootcamp is closed
+    assert Enrollment.objects.get(pk=waiting.pk).status == "WAITLISTED"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(
+            CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [bootcamp.pk]}, follow=True
+        )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 bootcamp set to published.",
+        "Promoted from the waitlist: Wendy Waits.",
+    ]
+    assert Enrollment.objects.get(pk=waiting.pk).status == "ACTIVE"
+    entry = LogEntry.objects.get(object_id=str(waiting.pk))
+    assert entry.get_change_message() == "Promoted from the waitlist (a change to its bootcamp freed a seat)."
+    assert [m.to for m in mailoutbox] == [[waiting.student.email]]
 
 
 def test_inlines_list_is_extendable():
@@ -289,7 +323,7 @@ def test_an_action_reports_each_refusal_and_applies_the_rest(admin_web, monkeypa
         CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [refused.pk, other.pk]}, follow=True
     )
     assert sorted(str(m) for m in response.context["messages"]) == [
-        "1 bootcamp(s) set to published.",
+        "1 bootcamp set to published.",
         "Not changed: Refused: Not this one.",
     ]
     assert Bootcamp.objects.get(pk=refused.pk).status == "DRAFT"
