@@ -19,7 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import services
 from accounts.models import User, normalize_email
 from accounts.signals import user_still_holds
-from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, DeleteBlockersExplained, ServiceErrorsMixin
 from mail.admin import EmailDeliverabilityAdminMixin
 
 
@@ -75,7 +75,18 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class UserAdmin(
+    DeleteBlockersExplained,
+    ChangedSinceShownMixin,
+    EmailDeliverabilityAdminMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
+):
+    # Enrollments, leads, coursework and timeline entries refer to people (user_delete).
+    delete_instead = (
+        "Deactivate the account instead (untick Active): the person can't sign in, "
+        "and what refers to them stays on record."
+    )
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -222,6 +233,14 @@ class UserAdmin(ChangedSinceShownMixin, EmailDeliverabilityAdminMixin, ServiceEr
         if obj is not None and obj.pk == request.user.pk:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(obj.pk == request.user.pk for obj in objs):
+            # Not a permission someone else has: nobody deletes their own account.
+            perms_needed = set(perms_needed) - {str(self.opts.verbose_name)}
+            protected = ["You can't delete your own account.", *protected]
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         services.user_delete(actor=request.user, users=[obj])

@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from assignments import services
 from assignments.models import Assignment, Submission
-from cohortly.admin import ChangedSinceShownMixin, ServiceErrorsMixin
+from cohortly.admin import ChangedSinceShownMixin, DeleteBlockersExplained, ServiceErrorsMixin
 
 
 class SubmissionInline(admin.TabularInline):
@@ -82,7 +82,11 @@ def _copy_into(target, source):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class AssignmentAdmin(DeleteBlockersExplained, ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+    # Submissions are students' work and grades (assignment_delete).
+    delete_instead = (
+        "Unpublish the assignment instead: students no longer see it, and their work stays on record."
+    )
     form = AssignmentAdminForm
     list_display = [
         "title",

@@ -12,7 +12,14 @@ from assignments.admin import AssignmentInline
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
-from cohortly.admin import ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, badge, person_name
+from cohortly.admin import (
+    ChangedSinceShownMixin,
+    CompactChangelist,
+    DeleteBlockersExplained,
+    ServiceErrorsMixin,
+    badge,
+    person_name,
+)
 from enrollments.models import Enrollment
 from enrollments.selectors import enrollment_annotate_waitlist_position
 
@@ -70,7 +77,14 @@ class BootcampAdminForm(forms.ModelForm):
 
 
 @admin.register(Bootcamp)
-class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
+class BootcampAdmin(
+    DeleteBlockersExplained, ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin
+):
+    # Enrollments, leads and assignments are the bootcamp's record (bootcamp_delete).
+    delete_instead = (
+        "Archive the bootcamp instead (set its status to Archived): it stays on record, "
+        "and nobody can enroll."
+    )
     form = BootcampAdminForm
     # Short columns (the dates in one, the seats in one, the price with its
     # currency), so that a row fits a laptop beside the filters.
@@ -188,29 +202,6 @@ class BootcampAdmin(ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixi
         # Instructors and mentors were set by the service (form.save_m2m is not called).
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-
-    def get_deleted_objects(self, objs, request):
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        # Enrollments are never deleted (no one may: they are the bootcamp's record), so
-        # Django named them a missing permission. What stops the delete is the rule
-        # bootcamp_delete applies: a bootcamp with enrollments is archived instead.
-        if perms_needed and str(Enrollment._meta.verbose_name) in perms_needed:
-            perms_needed = perms_needed - {str(Enrollment._meta.verbose_name)}
-            held = Enrollment.objects.filter(bootcamp__in=[obj.pk for obj in objs]).values_list(
-                "bootcamp__title"
-            )
-            by_title: dict[str, int] = {}
-            for (title,) in held:
-                by_title[title] = by_title.get(title, 0) + 1
-            protected = [
-                *protected,
-                *(
-                    f"{title}: {count} enrollment{'s' if count > 1 else ''}. Archive the bootcamp instead "
-                    "(set its status to Archived): it stays on record, and nobody can enroll."
-                    for title, count in sorted(by_title.items())
-                ),
-            ]
-        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         services.bootcamp_delete(bootcamp=obj)

@@ -12,8 +12,9 @@ from contextlib import nullcontext
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -262,6 +263,28 @@ class ServiceErrorsMixin:
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
         return count
+
+
+class DeleteBlockersExplained:
+    """A delete page that says what stands in the way, and what to do instead.
+
+    Records that are never cascaded away (PROTECT: enrollments, submissions,
+    timeline entries) have admins that delete nothing, and Django names such a
+    model as a permission the admin lacks ("your account doesn't have
+    permission to delete: enrollment"), hiding the records themselves. They
+    are listed as what protects the object, followed by `delete_instead`."""
+
+    delete_instead = ""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        in_the_way = {str(obj._meta.verbose_name) for obj in collector.protected}
+        perms_needed = set(perms_needed) - in_the_way
+        if protected and self.delete_instead:
+            protected = [*protected, self.delete_instead]
+        return deleted, counts, perms_needed, protected
 
 
 class CompactChangelist:
