@@ -24,8 +24,23 @@ from mail.admin import EmailDeliverabilityAdminMixin
 
 
 class UserCreationForm(forms.ModelForm):
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Password (again)", widget=forms.PasswordInput, strip=False)
+    """A new account: with a password the ADMIN sets (and vouches for the
+    address), or, left empty, an invitation by email to set one."""
+
+    password1 = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        required=False,
+        help_text="Leave both empty to email an invitation: the person sets their own password with its "
+        "link, which also confirms their address.",
+    )
+    password2 = forms.CharField(
+        label="Password (again)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        required=False,
+    )
 
     class Meta:
         model = User
@@ -44,7 +59,13 @@ class UserCreationForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
+        if p1 and not p2:
+            self.add_error("password2", "Type the password again, or leave both empty to send an invitation.")
+        elif p2 and not p1:
+            self.add_error(
+                "password1", "Type the password here too, or leave both empty to send an invitation."
+            )
+        elif p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ.")
         elif p1:
             probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
@@ -117,7 +138,34 @@ class UserAdmin(
         "password_link",
     ]
 
-    actions = ["end_sessions"]
+    actions = ["end_sessions", "send_password_links"]
+
+    @admin.action(description="Email selected users a link to set their password")
+    def send_password_links(self, request, queryset):
+        """An invitation again to whoever never set a password (a lost or expired
+        link), a set-password link to the others; the inactive get nothing."""
+        sent, inactive = [], []
+        for user in queryset.order_by("email"):
+            (sent if services.user_send_password_link(user=user, sent_by=request.user) else inactive).append(
+                user
+            )
+        if sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "A link to set a password went to %(emails)s.",
+                    "Links to set a password went to %(emails)s.",
+                    len(sent),
+                )
+                % {"emails": ", ".join(user.email for user in sent)},
+                messages.SUCCESS,
+            )
+        for user in inactive:
+            self.message_user(
+                request,
+                f"Not sent: {user.email} is deactivated (activate the account first).",
+                messages.ERROR,
+            )
 
     @admin.action(description="Log selected users out of every device")
     def end_sessions(self, request, queryset):
@@ -126,6 +174,11 @@ class UserAdmin(
         users = list(queryset)
         for user in users:
             services.user_logout_all(user=user)
+        if any(user.pk == request.user.pk for user in users):
+            # Yourself among them: every other device of yours is signed out, not
+            # this page, as when you set your own password here.
+            request.user.refresh_from_db()
+            update_session_auth_hash(request, request.user)
         self.message_user(
             request,
             ngettext(
@@ -264,14 +317,22 @@ class UserAdmin(
             if deactivating:
                 self._say_what_they_still_hold(request, obj)
         else:
-            created = services.user_create(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
-                phone=form.cleaned_data.get("phone", ""),
-                role=form.cleaned_data["role"],
-                is_active=form.cleaned_data.get("is_active", True),
-            )
+            person = {
+                "email": form.cleaned_data["email"],
+                "full_name": form.cleaned_data["full_name"],
+                "phone": form.cleaned_data.get("phone", ""),
+                "role": form.cleaned_data["role"],
+                "is_active": form.cleaned_data.get("is_active", True),
+            }
+            if form.cleaned_data["password1"]:
+                created = services.user_create(password=form.cleaned_data["password1"], **person)
+            else:
+                created = services.user_invite(invited_by=request.user, **person)
+                told = "An invitation to set a password went to" if created.is_active else "Not invited yet:"
+                tail = (
+                    "." if created.is_active else " is deactivated (activate it, then send a password link)."
+                )
+                self.message_user(request, f"{told} {created.email}{tail}", messages.INFO)
             obj.pk = created.pk
             obj._state.adding = False
             obj._state.db = created._state.db

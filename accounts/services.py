@@ -85,6 +85,50 @@ def user_create(
 
 
 @transaction.atomic
+def user_invite(
+    *,
+    invited_by: User,
+    email: str,
+    full_name: str,
+    phone: str = "",
+    role: str = User.Role.STUDENT,
+    is_active: bool = True,
+) -> User:
+    """Create an account without a password (an ADMIN's invitation) and email its
+    owner the link to set one, which also proves the address. An inactive
+    account is not told: there is nothing it could sign in to yet (a
+    set-password link can be sent once it is active, from the admin)."""
+    user = user_create(
+        email=email, password=None, full_name=full_name, phone=phone, role=role, is_active=is_active
+    )
+    if user.is_active:
+        send_templated_email(
+            to=user.email,
+            template="invitation",
+            context={"user": user, "invited_by": invited_by, "link": password_reset_link(user)},
+        )
+    return user
+
+
+def user_send_password_link(*, user: User, sent_by: User) -> bool:
+    """An ADMIN sends `user` a set-password link: the invitation again to an
+    account that never had a password (it was lost, or expired), else a link
+    to set a new one. Not to an inactive account, which could use neither.
+    Returns whether it was sent."""
+    if not user.is_active:
+        return False
+    invited = not user.has_usable_password()
+    send_templated_email(
+        to=user.email,
+        template="invitation" if invited else "password_link",
+        context={"user": user, "invited_by": sent_by, "sent_by": sent_by, "link": password_reset_link(user)},
+        # Sent because someone asked for it, as a reset the person asks for is.
+        ignore_suppression=True,
+    )
+    return True
+
+
+@transaction.atomic
 def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User | None:
     """Self-registration: always a STUDENT, whose email nobody has proven yet.
     Sends a welcome email with the link that proves it (email_verification_link)

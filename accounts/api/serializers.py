@@ -212,7 +212,10 @@ class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         trim_whitespace=False,
         write_only=True,
         required=False,
-        help_text="Leave out to create the account without a password (they can set one by reset link).",
+        help_text=(
+            "Leave out to invite the person: the account has no password, and they are emailed a link "
+            "to set one (which also confirms their address)."
+        ),
     )
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(

@@ -1,0 +1,161 @@
+"""An ADMIN invites people (an account without a password, and an email with the
+link to set one) and sends set-password links, in the API and the admin."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from accounts.tests.test_email_verification import LOGIN, PASSWORD_RESET_CONFIRM, link_in
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/api/v1/users/"
+CHOSEN = "Harbour-Lights-42"
+
+
+def set_password_and_sign_in(message, email: str) -> int:
+    """Follow the emailed link as the frontend does, then sign in: the login's status."""
+    anon = Client()
+    confirm = anon.post(
+        PASSWORD_RESET_CONFIRM,
+        {**link_in(message, "reset-password"), "new_password": CHOSEN},
+        content_type="application/json",
+    )
+    assert confirm.status_code == 204, confirm.content
+    return anon.post(LOGIN, {"email": email, "password": CHOSEN}, content_type="application/json").status_code
+
+
+def test_an_account_made_without_a_password_is_an_invitation(
+    admin_client, admin_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            USERS,
+            {"email": "Nia@Example.com", "full_name": "Nia Okafor", "role": "INSTRUCTOR"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    user = User.objects.get(email="nia@example.com")
+    assert not user.has_usable_password() and user.email_verified_at is None
+    [message] = mailoutbox
+    assert message.to == ["nia@example.com"]
+    assert message.subject == "Your Cohortly account: set your password"
+    assert "Ada Admin has made you a Cohortly account, nia@example.com, as instructor." in message.body
+    # The link sets the password and proves the address: the account signs in.
+    assert set_password_and_sign_in(message, "nia@example.com") == 200
+    user.refresh_from_db()
+    assert user.email_verified_at is not None
+
+
+def test_an_account_made_with_a_password_is_not_emailed(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            USERS,
+            {"email": "sam@example.com", "full_name": "Sam", "role": "SALES", "password": "Quiet-Harbour-77"},
+            format="json",
+        )
+    assert response.status_code == 201
+    assert mailoutbox == []
+
+
+def test_an_inactive_account_is_not_invited(admin_client, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            USERS,
+            {"email": "later@example.com", "full_name": "Later", "role": "STUDENT", "is_active": False},
+            format="json",
+        )
+    assert response.status_code == 201
+    assert mailoutbox == []
+
+
+# --- the admin -----------------------------------------------------------------------------------
+
+
+def _add_form(**overrides):
+    return {
+        "email": "nia@example.com",
+        "full_name": "Nia Okafor",
+        "phone": "",
+        "role": "MENTOR",
+        "is_active": "on",
+        "password1": "",
+        "password2": "",
+        **overrides,
+    }
+
+
+def test_the_admin_invites_when_both_passwords_are_left_empty(
+    admin_web, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post("/admin/accounts/user/add/", _add_form(), follow=True)
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert "An invitation to set a password went to nia@example.com." in messages
+    [message] = mailoutbox
+    assert "as mentor." in message.body
+    assert set_password_and_sign_in(message, "nia@example.com") == 200
+
+
+def test_the_admin_add_page_says_how_to_invite(admin_web):
+    page = admin_web.get("/admin/accounts/user/add/").content.decode()
+    assert "Leave both empty to email an invitation" in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "error"),
+    [
+        ({"password1": "Quiet-Harbour-77"}, "password2", "Type the password again, or leave both empty"),
+        ({"password2": "Quiet-Harbour-77"}, "password1", "Type the password here too, or leave both empty"),
+    ],
+)
+def test_one_password_alone_is_a_mistake_not_an_invitation(admin_web, mailoutbox, typed, field, error):
+    response = admin_web.post("/admin/accounts/user/add/", _add_form(**typed))
+    assert response.status_code == 200
+    assert error in str(response.context["adminform"].form.errors[field])
+    assert not User.objects.filter(email="nia@example.com").exists() and mailoutbox == []
+
+
+def test_the_action_sends_each_the_link_that_fits(admin_web, mailoutbox, django_capture_on_commit_callbacks):
+    invited = UserFactory(email="invited@example.com", password=None)
+    invited.set_unusable_password()
+    invited.save()
+    member = UserFactory(email="member@example.com")
+    gone = UserFactory(email="gone@example.com", is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(
+            "/admin/accounts/user/",
+            {"action": "send_password_links", "_selected_action": [invited.pk, member.pk, gone.pk]},
+            follow=True,
+        )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Links to set a password went to invited@example.com, member@example.com.",
+        "Not sent: gone@example.com is deactivated (activate the account first).",
+    ]
+    by_address = {message.to[0]: message for message in mailoutbox}
+    assert set(by_address) == {"invited@example.com", "member@example.com"}
+    assert by_address["invited@example.com"].subject == "Your Cohortly account: set your password"
+    assert by_address["member@example.com"].subject == "Set a new Cohortly password"
+    assert "Until you use it, your current password keeps working." in by_address["member@example.com"].body
+    assert set_password_and_sign_in(by_address["member@example.com"], "member@example.com") == 200
+
+
+def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, make_user):
+    from accounts.services import tokens_for
+
+    other = make_user(User.Role.SALES)
+    own_token, other_token = tokens_for(admin_user)["access"], tokens_for(other)["access"]
+    response = admin_web.post(
+        "/admin/accounts/user/",
+        {"action": "end_sessions", "_selected_action": [admin_user.pk, other.pk]},
+        follow=True,
+    )
+    assert "2 users were logged out of every device." in [str(m) for m in response.context["messages"]]
+    assert admin_web.get("/admin/accounts/user/").status_code == 200  # still signed in here
+    for token in (own_token, other_token):  # every other device is out
+        me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert me.status_code == 401
