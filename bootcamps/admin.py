@@ -56,7 +56,14 @@ class EnrollmentInline(admin.TabularInline):
 
     @admin.display(description="Waitlist position")
     def waitlist_position(self, obj):
-        return obj.waitlist_position or self.get_empty_value_display()
+        if not obj.waitlist_position:
+            return self.get_empty_value_display()
+        # A deactivated student keeps the place but is passed over (enrollments.services).
+        return (
+            obj.waitlist_position
+            if obj.student.is_active
+            else f"{obj.waitlist_position} (passed over: deactivated)"
+        )
 
 
 class BootcampAdminForm(forms.ModelForm):

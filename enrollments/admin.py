@@ -83,6 +83,9 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
         position = obj.waitlist_position if obj.status == Enrollment.Status.WAITLISTED else None
+        if position and not obj.student.is_active:
+            # They keep the place, passed over until active again (enrollments.services).
+            return badge(obj.status, obj.get_status_display(), f"#{position}, passed over: deactivated")
         return badge(obj.status, obj.get_status_display(), f"#{position}" if position else "")
 
     @admin.display(description="Enrolled", ordering="enrolled_at")

@@ -29,3 +29,9 @@ class EnrollmentsConfig(AppConfig):
 
         # A student holding a seat or a waitlist place stays a student.
         user_role_changing.connect(on_user_role_changing, dispatch_uid="enrollments-user-role-changing")
+
+        from accounts.signals import user_still_holds
+        from enrollments.selectors import on_user_still_holds
+
+        # A deactivated student's seat is nobody's until it is freed: the admin says where.
+        user_still_holds.connect(on_user_still_holds, dispatch_uid="enrollments-user-still-holds")

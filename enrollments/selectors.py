@@ -1,6 +1,7 @@
 """Enrollment reads: one scope per role, used by the API."""
 
 from django.db.models import Expression, IntegerField, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
@@ -107,6 +108,37 @@ def enrollment_scope(user) -> Scoped:
 
     tables = (Enrollment, User, Bootcamp, Bootcamp.instructors.through, Bootcamp.mentors.through)
     return Scoped(key, tables, build, depends=depends)
+
+
+def on_user_still_holds(sender, *, user: User, **kwargs) -> str | None:
+    """accounts.signals.user_still_holds: the seats a deactivated student still
+    holds in bootcamps not yet over (nobody else can have them until the
+    enrollment is cancelled or dropped), and the waitlists they are passed
+    over in meanwhile."""
+    mine = (
+        Enrollment.objects.filter(student=user, bootcamp__end_date__gte=timezone.localdate())
+        .exclude(bootcamp__status=Bootcamp.Status.ARCHIVED)
+        .order_by("bootcamp__start_date", "bootcamp__title")
+    )
+    seats = list(mine.filter(status=Enrollment.Status.ACTIVE).values_list("bootcamp__title", flat=True))
+    lines = list(mine.filter(status=Enrollment.Status.WAITLISTED).values_list("bootcamp__title", flat=True))
+    if not seats and not lines:
+        return None
+    name = user.full_name or user.email
+    said = []
+    if seats:
+        several = len(seats) > 1
+        said.append(
+            f"{name} still holds a seat in {', '.join(seats)}: cancel or drop "
+            f"{'those enrollments' if several else 'the enrollment'} to give {'them' if several else 'it'} "
+            "to the waitlist (Enrollments, search for them)."
+        )
+    if lines:
+        whose = "Their" if seats else f"{name}'s"
+        said.append(
+            f"{whose} place in line for {', '.join(lines)} is passed over while the account is deactivated."
+        )
+    return " ".join(said)
 
 
 def enrollment_list_for(user) -> QuerySet[Enrollment]:

@@ -259,3 +259,43 @@ def test_student_autocomplete_offers_students_only(admin_web, make_user):
         {"app_label": "enrollments", "model_name": "enrollment", "field_name": "student", "term": "Kim"},
     )
     assert [r["text"].split(" <")[0] for r in response.json()["results"]] == ["Kim Student"]
+
+
+def test_deactivating_a_student_says_which_seats_they_still_hold(admin_web, enroll, make_user):
+    liam = make_user(Role.STUDENT, full_name="Liam Carter")
+    full_stack = BootcampFactory(capacity=1, title="Full-Stack")
+    ux = BootcampFactory(capacity=1, title="UX")
+    EnrollmentFactory(student=liam, bootcamp=full_stack)
+    (held,) = enroll(ux, 1)
+    waiting = EnrollmentFactory(student=liam, bootcamp=ux, status=Status.WAITLISTED, waitlist_seq=1)
+    response = admin_web.post(
+        f"/admin/accounts/user/{liam.pk}/change/",
+        {"email": liam.email, "full_name": liam.full_name, "phone": liam.phone, "role": "STUDENT"},
+        follow=True,
+    )
+    assert [(m.level_tag, str(m)) for m in response.context["messages"]][:-1] == [
+        (
+            "warning",
+            "Liam Carter still holds a seat in Full-Stack: cancel or drop the enrollment to give it to the "
+            "waitlist (Enrollments, search for them). Their place in line for UX is passed over while the "
+            "account is deactivated.",
+        )
+    ]
+    # The lists show the place kept, and that it is passed over.
+    page = admin_web.get(CHANGELIST, {"bootcamp__id__exact": ux.pk}).content.decode()
+    assert "Waitlisted <small>#1, passed over: deactivated</small>" in page
+    inline = admin_web.get(f"/admin/bootcamps/bootcamp/{ux.pk}/change/").content.decode()
+    assert "1 (passed over: deactivated)" in inline
+    assert waiting.pk and held.status == Status.ACTIVE
+
+
+def test_a_student_with_nothing_running_is_deactivated_without_a_warning(admin_web, make_user):
+    ended = BootcampFactory(start_date="2025-01-06", end_date="2025-03-01")
+    student = make_user(Role.STUDENT, full_name="Past Student")
+    EnrollmentFactory(student=student, bootcamp=ended, status=Status.COMPLETED)
+    response = admin_web.post(
+        f"/admin/accounts/user/{student.pk}/change/",
+        {"email": student.email, "full_name": student.full_name, "phone": student.phone, "role": "STUDENT"},
+        follow=True,
+    )
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
