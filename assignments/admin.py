@@ -5,10 +5,19 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.html import format_html
 
 from assignments import services
 from assignments.models import Assignment, Submission
-from cohortly.admin import ChangedSinceShownMixin, DeleteBlockersExplained, ServiceErrorsMixin
+from cohortly.admin import (
+    ChangedSinceShownMixin,
+    CompactChangelist,
+    DeleteBlockersExplained,
+    ServiceErrorsMixin,
+    badge,
+    person_name,
+    short_date,
+)
 
 
 class SubmissionInline(admin.TabularInline):
@@ -88,15 +97,8 @@ class AssignmentAdmin(DeleteBlockersExplained, ChangedSinceShownMixin, ServiceEr
         "Unpublish the assignment instead: students no longer see it, and their work stays on record."
     )
     form = AssignmentAdminForm
-    list_display = [
-        "title",
-        "bootcamp",
-        "due_at",
-        "max_score",
-        "is_published",
-        "submission_count",
-        "created_by",
-    ]
+    # What a row needs on a laptop beside the filters; the maximum and the author are on its page.
+    list_display = ["title", "bootcamp", "due", "published", "submission_count"]
     list_filter = ["bootcamp", "is_published", ("due_at", admin.DateFieldListFilter)]
     list_select_related = ["bootcamp", "created_by"]
     search_fields = ["title", "description", "bootcamp__title"]
@@ -112,9 +114,17 @@ class AssignmentAdmin(DeleteBlockersExplained, ChangedSinceShownMixin, ServiceEr
         # An assignment's submissions and grades belong to its bootcamp.
         return [*self.readonly_fields, "bootcamp"] if obj else self.readonly_fields
 
-    @admin.display(description="Submissions", ordering="_submission_count")
+    @admin.display(description="Handed in", ordering="_submission_count")
     def submission_count(self, obj):
         return obj._submission_count
+
+    @admin.display(description="Published", boolean=True, ordering="is_published")
+    def published(self, obj):
+        return obj.is_published
+
+    @admin.display(description="Due", ordering="due_at")
+    def due(self, obj):
+        return short_date(obj.due_at)
 
     def save_model(self, request, obj, form, change):
         fields = [name for name in services.ASSIGNMENT_EDITABLE_FIELDS if name in form.cleaned_data]
@@ -176,12 +186,15 @@ class SubmissionGradeForm(forms.ModelForm):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
     """Submissions come from students; here staff read and grade them. Saving
     the form grades through `submission_grade` (grader, time, email)."""
 
     form = SubmissionGradeForm
-    list_display = ["student", "assignment", "bootcamp", "submitted_at", "is_late", "score", "graded_at"]
+    # Short columns, the grade third, so that a row fits a laptop beside the filters
+    # (the rest is on the submission's page).
+    list_display = ["student_name", "assignment_title", "grade", "submitted", "bootcamp"]
+    list_display_links = ["student_name"]
     list_filter = [GradedFilter, "is_late", "assignment__bootcamp"]
     list_select_related = ["student", "assignment__bootcamp"]
     search_fields = ["student__email", "student__full_name", "assignment__title"]
@@ -219,6 +232,27 @@ class SubmissionAdmin(ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdm
     @admin.display(description="Bootcamp", ordering="assignment__bootcamp__title")
     def bootcamp(self, obj):
         return obj.assignment.bootcamp
+
+    @admin.display(description="Student", ordering="student__full_name")
+    def student_name(self, obj):
+        return person_name(obj.student)
+
+    @admin.display(description="Assignment", ordering="assignment__title")
+    def assignment_title(self, obj):
+        return obj.assignment.title
+
+    @admin.display(description="Grade", ordering="score")
+    def grade(self, obj):
+        if obj.score is None:
+            return badge("submitted", "Awaiting a grade")
+        return f"{obj.score.normalize():f} / {obj.assignment.max_score.normalize():f}"
+
+    @admin.display(description="Submitted", ordering="submitted_at")
+    def submitted(self, obj):
+        late = badge("late", "Late") if obj.is_late else ""
+        return (
+            format_html("{} {}", short_date(obj.submitted_at), late) if late else short_date(obj.submitted_at)
+        )
 
     @admin.display(description="Max score")
     def max_score(self, obj):

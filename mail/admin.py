@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from cohortly.admin import ServiceErrorsMixin
+from cohortly.admin import ServiceErrorsMixin, badge
 from mail import services
 from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
 from mail.selectors import is_suppressed, suppression_for
@@ -23,15 +24,21 @@ class ReadOnlyAdminMixin:
 
 
 class EmailDeliverabilityAdminMixin:
-    """For the admin of a model with an `email`: an "Email deliverable" column (one
-    subquery in the list's query) and an "Email delivery" line on the change page."""
+    """For the admin of a model with an `email`: an "Email" column that marks an
+    undeliverable address (one subquery in the list's query) and an "Email
+    delivery" line on the change page."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(email_suppressed=is_suppressed("email"))
 
-    @admin.display(description="Email deliverable", boolean=True, ordering="email_suppressed")
-    def email_deliverable(self, obj):
-        return not obj.email_suppressed
+    @admin.display(description="Email", ordering="email")
+    def email_with_delivery(self, obj):
+        # May break after the @, so that a long address doesn't widen the list past a laptop's screen.
+        local, _at, domain = obj.email.rpartition("@")
+        shown = format_html("{}@<wbr>{}", local, domain) if local else obj.email
+        if obj.email_suppressed:
+            return format_html("{} {}", shown, badge("bounced", "Undeliverable"))
+        return shown
 
     @admin.display(description="Email delivery")
     def email_delivery(self, obj):

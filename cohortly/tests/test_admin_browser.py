@@ -14,7 +14,8 @@ from leads.tests.conftest import LAPTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-VIEWPORTS = {"1366": LAPTOP, "390": PHONE}
+#: A small laptop (1280 px; the sales pages are checked at 1366) and a phone.
+VIEWPORTS = {"1280": {**LAPTOP, "width": 1280}, "390": PHONE}
 ADMIN_EMAIL = next(email for email, _name, role in DEMO_USERS if role == "ADMIN")
 
 
@@ -120,6 +121,23 @@ def test_the_back_office_fits_the_screen(admin_page, screenshot):
         assert_in_viewport(page, row, "title", "status_badge")
     else:
         assert_in_viewport(page, row, "title", "status_badge", "dates", "delivery", "seats", "price_shown")
+    assert_no_sideways_scroll(page)
+
+    # Submissions: who, what, the grade (or that it awaits one) and when, on a laptop.
+    rows = open_changelist(page, "/admin/assignments/submission/", "admin-submissions", screenshot)
+    row = rows.first
+    columns = ["student_name", "assignment_title", "grade", "submitted", "bootcamp"]
+    assert_in_viewport(page, row, *(columns if not on_phone else columns[:1]))
+    assert_no_sideways_scroll(page)
+
+    # Users and assignments: every column on a laptop (a long address breaks after its @).
+    rows = open_changelist(page, "/admin/accounts/user/", "admin-users", screenshot)
+    if not on_phone:
+        columns = ["email_with_delivery", "full_name", "role", "active", "email_verified", "last_seen"]
+        assert_in_viewport(page, rows.first, *columns)
+    rows = open_changelist(page, "/admin/assignments/assignment/", "admin-assignments", screenshot)
+    if not on_phone:
+        assert_in_viewport(page, rows.first, "title", "bootcamp", "due", "published", "submission_count")
     assert_no_sideways_scroll(page)
 
     # A new bootcamp has no seats to count yet.

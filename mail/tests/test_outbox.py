@@ -164,7 +164,11 @@ def test_undeliverable_addresses_show_on_users_and_leads(admin_web, sales_user, 
     SuppressedAddressFactory(address="gone@example.com")
 
     users = admin_web.get(reverse("admin:accounts_user_changelist")).content.decode()
-    assert "Email deliverable" in users and 'alt="False"' in users
+    # The bounced address is marked in the list, the others not.
+    assert users.count('status-badge--bounced">Undeliverable') == 1
+    assert (
+        'gone@<wbr>example.com <span class="status-badge status-badge--bounced">Undeliverable</span>' in users
+    )
     page = admin_web.get(reverse("admin:accounts_user_change", args=[bounced_user.pk])).content.decode()
     assert "Undeliverable since" in page and "hard bounce" in page
     page = admin_web.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
