@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, Max, ProtectedError
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,6 +31,7 @@ NOT_INSTRUCTOR = "not_instructor"
 ARCHIVED = "archived"
 ARCHIVED_TAKES_NONE = "This bootcamp is archived: it takes no new assignments."
 BELOW_GIVEN_SCORE = "below_given_score"
+HAS_GRADES = "has_grades"
 NOT_PUBLISHED = "not_published"
 
 #: The fields of an assignment that can be changed after it is created (its
@@ -48,24 +49,28 @@ def _check_author(*, user: User, bootcamp: Bootcamp) -> None:
 
 
 def assignment_check_max_score(*, assignment: Assignment, max_score: Decimal) -> None:
-    """A maximum below a score already given would make that grade impossible."""
+    """A grade is a score out of the maximum it was given under, and the students
+    were told it so: once any work is graded, the maximum stays. A lower one
+    could make a grade impossible; a higher one would quietly shrink every grade
+    (9.5 of 10 becoming 9.5 of 100 in each gradebook average)."""
     if assignment.pk is None:
         return
-    highest = (
-        Submission.objects.filter(assignment=assignment, score__isnull=False)
-        .order_by("-score")
-        .values_list("score", flat=True)
-        .first()
+    grades = Submission.objects.filter(assignment_id=assignment.pk, score__isnull=False).aggregate(
+        count=Count("pk"), highest=Max("score")
     )
-    if highest is not None and max_score < highest:
-        raise ValidationError(
-            {
-                "max_score": ValidationError(
-                    f"A submission is already graded {highest}; the maximum cannot be lower.",
-                    code=BELOW_GIVEN_SCORE,
-                )
-            }
-        )
+    if not grades["count"]:
+        return
+    stored = Assignment.objects.filter(pk=assignment.pk).values_list("max_score", flat=True).first()
+    if max_score == stored:
+        return
+    if max_score < grades["highest"]:
+        message = f"A submission is already graded {grades['highest']}; the maximum cannot be lower."
+        code = BELOW_GIVEN_SCORE
+    else:
+        graded = "1 submission is" if grades["count"] == 1 else f"{grades['count']} submissions are"
+        message = f"{graded} already graded out of {stored}: the maximum can't change under a grade."
+        code = HAS_GRADES
+    raise ValidationError({"max_score": ValidationError(message, code=code)})
 
 
 @transaction.atomic

@@ -23,7 +23,8 @@ from cohortly.models import plausible_moment
 from cohortly.serializers import IdRelatedField, StrictInput
 
 BELOW_GIVEN_SCORE_ERRORS = {
-    services.BELOW_GIVEN_SCORE: "The maximum cannot be lower than a score already given."
+    services.BELOW_GIVEN_SCORE: "The maximum cannot be lower than a score already given.",
+    services.HAS_GRADES: "The maximum can't change once a submission is graded.",
 }
 
 

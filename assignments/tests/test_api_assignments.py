@@ -398,6 +398,27 @@ def test_update_max_score_below_a_given_score(client_for):
     assert Assignment.objects.get(pk=submission.assignment_id).max_score == Decimal("10.00")
 
 
+@pytest.mark.parametrize("new_max", ["10.01", "100", "9.5"])
+def test_the_maximum_stays_once_work_is_graded(client_for, new_max, mailoutbox):
+    # 9.5 of 10 must not become 9.5 of 100 in the student's gradebook behind their back.
+    submission = GradedSubmissionFactory(score=Decimal("9"))
+    client, _ = client_for(Role.ADMIN)
+    body = assert_error(
+        client.patch(detail(submission.assignment), {"max_score": new_max}),
+        400,
+        code="has_grades",
+        attr="max_score",
+    )
+    assert body["errors"][0]["detail"] == (
+        "1 submission is already graded out of 10.00: the maximum can't change under a grade."
+    )
+    assert Assignment.objects.get(pk=submission.assignment_id).max_score == Decimal("10.00")
+    # The same maximum sent again, or any before the first grade, is fine.
+    assert client.patch(detail(submission.assignment), {"max_score": "10"}).status_code == 200
+    ungraded = SubmissionFactory()
+    assert client.patch(detail(ungraded.assignment), {"max_score": "100"}).status_code == 200
+
+
 def test_extending_the_deadline_clears_late_flags(client_for):
     now = timezone.now()
     submission = SubmissionFactory(

@@ -83,18 +83,18 @@ def test_update_refuses_the_bootcamp_and_other_instructors():
     assert Assignment.objects.get(pk=assignment.pk).title == assignment.title
 
 
-def test_max_score_cannot_drop_below_a_given_score():
+@pytest.mark.parametrize(
+    ("new_max", "code"), [("7", "below_given_score"), ("8", "has_grades"), ("12", "has_grades")]
+)
+def test_max_score_stays_once_work_is_graded(new_max, code):
     submission = GradedSubmissionFactory(score=Decimal("8"))
     assignment = submission.assignment
     with pytest.raises(ValidationError) as exc:
         services.assignment_update(
-            assignment=assignment, updated_by=AdminFactory(), data={"max_score": Decimal("7")}
+            assignment=assignment, updated_by=AdminFactory(), data={"max_score": Decimal(new_max)}
         )
-    assert "max_score" in exc.value.message_dict
-    services.assignment_update(
-        assignment=assignment, updated_by=AdminFactory(), data={"max_score": Decimal("8")}
-    )
-    assert Assignment.objects.get(pk=assignment.pk).max_score == Decimal("8")
+    assert [error.code for error in exc.value.error_dict["max_score"]] == [code]
+    assert Assignment.objects.get(pk=assignment.pk).max_score == Decimal("10")
 
 
 def test_moving_the_due_date_reflags_late_work():
