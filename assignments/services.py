@@ -30,6 +30,7 @@ from enrollments.models import Enrollment
 NOT_INSTRUCTOR = "not_instructor"
 ARCHIVED = "archived"
 ARCHIVED_TAKES_NONE = "This bootcamp is archived: it takes no new assignments."
+ARCHIVED_TAKES_NO_WORK = "This bootcamp is archived: it takes no more work."
 BELOW_GIVEN_SCORE = "below_given_score"
 HAS_GRADES = "has_grades"
 NOT_PUBLISHED = "not_published"
@@ -175,6 +176,9 @@ def _check_can_submit(*, assignment: Assignment, student: User) -> None:
         raise ValidationError(
             {NON_FIELD_ERRORS: ValidationError("This assignment is not published.", code=NOT_PUBLISHED)}
         )
+    if assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
+        # As it takes no new assignments; work already in can still be graded.
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(ARCHIVED_TAKES_NO_WORK, code=ARCHIVED)})
     is_active = Enrollment.objects.filter(
         student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE
     ).exists()

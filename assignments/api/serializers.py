@@ -139,6 +139,7 @@ class SubmitSerializer(StrictInput):
     default_error_messages = {
         CONTENT_OR_LINK_REQUIRED: CONTENT_OR_LINK_MESSAGE,
         services.NOT_PUBLISHED: "This assignment is not published.",
+        services.ARCHIVED: services.ARCHIVED_TAKES_NO_WORK,
     }
 
     content = serializers.CharField(

@@ -16,6 +16,7 @@ from assignments.tests.factories import (
     SubmissionFactory,
     enroll,
 )
+from bootcamps.models import Bootcamp
 from conftest import assert_error
 from enrollments.models import Enrollment
 
@@ -91,6 +92,24 @@ def test_resubmitting_replaces_the_same_submission(member_client, bootcamp, assi
     row = Submission.objects.get()
     assert (row.content, row.link) == ("", "https://example.com/final")
     assert second.json()["submitted_at"] >= first.json()["submitted_at"]
+
+
+def test_an_archived_bootcamp_takes_no_more_work_but_its_work_is_still_graded(
+    member_client, client_for, bootcamp, assignment
+):
+    client, student = member_client(Role.STUDENT, bootcamp)
+    handed_in = client.post(nested(assignment), {"content": "first"}).json()
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(status=Bootcamp.Status.ARCHIVED)
+    body = assert_error(client.post(nested(assignment), {"content": "second"}), 400, code="archived")
+    assert body["errors"][0] == {
+        "code": "archived",
+        "detail": "This bootcamp is archived: it takes no more work.",
+        "attr": "non_field_errors",
+    }
+    assert Submission.objects.get().content == "first"
+    staff, _ = client_for(Role.ADMIN)
+    graded = staff.post(f"/api/v1/submissions/{handed_in['id']}/grade/", {"score": "7"})
+    assert graded.status_code == 200, graded.content
 
 
 def test_resubmitting_after_grading_is_409(member_client, bootcamp, assignment):
