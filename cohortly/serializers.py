@@ -7,8 +7,11 @@ from cohortly.models import MAX_ID
 
 
 class StrictFieldsMixin:
-    """Refuse fields the serializer does not accept instead of silently dropping
-    them, so `{"role": "ADMIN"}` on a profile is a clear 400, not a quiet no-op."""
+    # Refuses fields the serializer does not accept instead of silently dropping
+    # them, so `{"role": "ADMIN"}` on a profile is a clear 400, not a quiet no-op.
+    # (Comments, not a docstring: drf-spectacular would give the docstring of a
+    # base class to every request body of a subclass without its own, in the
+    # public API docs.)
 
     # Declared so the OpenAPI schema documents the code among the non-field errors.
     default_error_messages = {"unknown_field": "Unknown field(s)."}
@@ -32,9 +35,10 @@ class StrictFieldsMixin:
 
 
 class StrictInput(StrictFieldsMixin, serializers.Serializer):
-    """An input serializer that refuses unknown fields. The error codes the
-    services add are declared on the fields (error_messages) so that the OpenAPI
-    schema documents every code a 400 can carry."""
+    # An input serializer that refuses unknown fields. The error codes the
+    # services add are declared on the fields (error_messages) so that the OpenAPI
+    # schema documents every code a 400 can carry. (No docstring: see above.)
+    pass
 
 
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
