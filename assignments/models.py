@@ -66,6 +66,9 @@ class Submission(TimeStampedModel):
     link = models.URLField(max_length=LINK_MAX_LENGTH, blank=True, validators=[link_validator])
     submitted_at = models.DateTimeField()
     is_late = models.BooleanField(default=False, help_text="Submitted after the assignment's due date.")
+    receipt_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the student was last emailed a receipt."
+    )
     score = models.DecimalField(
         max_digits=SCORE_MAX_DIGITS,
         decimal_places=SCORE_DECIMAL_PLACES,

@@ -219,7 +219,7 @@ def submission_submit(
     The first call creates the submission; later calls replace its content and
     link (the same row) until it is graded, then 409. After `due_at` the work is
     accepted and flagged late. The student gets a receipt by email, except for a
-    replacement within RECEIPT_QUIET of the last one (unless it turns late).
+    replacement within RECEIPT_QUIET of the last receipt (unless it turns late).
     """
     # Read under its lock: a due date moved at the same moment is either
     # already in force here or re-flags this submission after it commits.
@@ -235,11 +235,19 @@ def submission_submit(
         raise Conflict(
             "This submission is already graded and can no longer be replaced.", code="already_graded"
         )
-    previous = None if created else (submission.submitted_at, submission.is_late)
+    was_late = None if created else submission.is_late
     submission.content = (content or "").strip()
     submission.link = (link or "").strip()
     submission.submitted_at = now
     submission.is_late = now > assignment.due_at
+    # Saved again moments after the last receipt (a typo fixed, an autosave): one
+    # email, not one per save; a save RECEIPT_QUIET after the last receipt gets its
+    # own, so the latest receipt is never more than that behind what is stored.
+    # Turning late is always said.
+    receipted = submission.receipt_sent_at
+    quiet = receipted is not None and now - receipted < RECEIPT_QUIET and submission.is_late == was_late
+    if not quiet:
+        submission.receipt_sent_at = now
     # Uniqueness is the database's job (a racing first submission is handled below).
     submission.full_clean(validate_unique=False, validate_constraints=False)
     if created:
@@ -254,9 +262,7 @@ def submission_submit(
             return submission_submit(assignment=assignment, student=student, content=content, link=link)
     else:
         submission.save()
-    if previous is not None and now - previous[0] < RECEIPT_QUIET and submission.is_late == previous[1]:
-        # Saved again moments after the last receipt (a typo fixed, an autosave):
-        # one email, not one per save. Turning late is always said.
+    if quiet:
         return submission, created
     send_templated_email(
         to=student.email,

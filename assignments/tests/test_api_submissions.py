@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -165,10 +166,37 @@ def test_quick_saves_get_one_receipt_and_a_later_one_its_own(
     assert "marked late" in mailoutbox[1].body
 
     # A replacement after the quiet spell has its own receipt.
-    Submission.objects.update(submitted_at=timezone.now() - RECEIPT_QUIET - timedelta(seconds=1))
+    Submission.objects.update(receipt_sent_at=timezone.now() - RECEIPT_QUIET - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(nested(due_soon), {"content": "final, really"}).status_code == 200
     assert [m.subject for m in mailoutbox][2:] == ["Submission updated: Week 4"]
+
+
+def test_the_quiet_spell_runs_from_the_last_receipt_not_the_last_save(
+    member_client, bootcamp, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Saves every six minutes: the first is receipted, the second is quiet, and the
+    third, twelve minutes after the receipt, has its own. Measured from the last
+    save, the third was quiet too, and the only receipt named a version long gone."""
+    assignment = AssignmentFactory(
+        bootcamp=bootcamp, title="Week 5", due_at=timezone.now() + timedelta(days=2)
+    )
+    client, _ = member_client(Role.STUDENT, bootcamp)
+
+    def save_six_minutes_on(version):
+        Submission.objects.update(
+            submitted_at=F("submitted_at") - timedelta(minutes=6),
+            receipt_sent_at=F("receipt_sent_at") - timedelta(minutes=6),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(nested(assignment), {"content": version}).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(nested(assignment), {"content": "version 1"}).status_code == 201
+    save_six_minutes_on("version 2")
+    assert len(mailoutbox) == 1
+    save_six_minutes_on("version 3")
+    assert [m.subject for m in mailoutbox] == ["Submission received: Week 5", "Submission updated: Week 5"]
 
 
 @pytest.mark.parametrize(
