@@ -20,7 +20,7 @@ from assignments.models import (
 )
 from bootcamps.models import Bootcamp
 from cohortly.models import plausible_moment
-from cohortly.serializers import IdRelatedField, StrictInput
+from cohortly.serializers import IdRelatedField, MomentField, PlainDecimalField, StrictInput
 
 BELOW_GIVEN_SCORE_ERRORS = {
     services.BELOW_GIVEN_SCORE: "The maximum cannot be lower than a score already given.",
@@ -29,9 +29,7 @@ BELOW_GIVEN_SCORE_ERRORS = {
 
 
 def _score_field(**kwargs):
-    return serializers.DecimalField(
-        max_digits=SCORE_MAX_DIGITS, decimal_places=SCORE_DECIMAL_PLACES, **kwargs
-    )
+    return PlainDecimalField(max_digits=SCORE_MAX_DIGITS, decimal_places=SCORE_DECIMAL_PLACES, **kwargs)
 
 
 # --- Assignments ----------------------------------------------------------------
@@ -62,7 +60,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class AssignmentUpdateSerializer(StrictInput):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
-    due_at = serializers.DateTimeField(required=False, validators=plausible_moment)
+    due_at = MomentField(required=False, validators=plausible_moment)
     max_score = _score_field(
         min_value=Decimal("0.01"), required=False, error_messages=BELOW_GIVEN_SCORE_ERRORS
     )
@@ -81,7 +79,7 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
         },
     )
     title = serializers.CharField(max_length=200)
-    due_at = serializers.DateTimeField(validators=plausible_moment)
+    due_at = MomentField(validators=plausible_moment)
     max_score = _score_field(min_value=Decimal("0.01"), error_messages=BELOW_GIVEN_SCORE_ERRORS)
 
 

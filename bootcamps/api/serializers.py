@@ -6,7 +6,7 @@ from accounts.api.serializers import PersonSerializer
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.services import WRITABLE_FIELDS
-from cohortly.serializers import StrictFieldsMixin
+from cohortly.serializers import PlainDecimalField, StrictFieldsMixin
 
 
 class BootcampSerializer(serializers.ModelSerializer):
@@ -55,7 +55,7 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         help_text="Seats, at least 1, and never fewer than the seats already taken.",
         error_messages={"below_seats_taken": "The capacity cannot be lower than the seats already taken."},
     )
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
+    price = PlainDecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"))
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$",
         max_length=3,

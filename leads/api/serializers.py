@@ -5,7 +5,7 @@ from accounts.api.serializers import ContactSerializer
 from accounts.models import User, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
-from cohortly.serializers import IdRelatedField, StrictInput
+from cohortly.serializers import IdRelatedField, MomentField, StrictInput
 from leads.models import Lead, LeadActivity
 
 #: The error codes the services add, declared on the fields so the OpenAPI
@@ -153,7 +153,7 @@ class LeadUpdateSerializer(StrictInput):
         help_text="An active SALES or ADMIN user; null to unassign.",
         error_messages=OWNER_ERRORS,
     )
-    next_follow_up_at = serializers.DateTimeField(
+    next_follow_up_at = MomentField(
         required=False,
         allow_null=True,
         help_text="When to follow the lead up next; null clears it. From earlier today (up to 36 hours "

@@ -1,0 +1,76 @@
+"""Numbers and times are read as JSON and ISO 8601 write them, not as whatever
+Python's parsers forgive: a grade of "4_2" or a deadline of a bare date is a
+400 naming the field, and nothing is stored."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from assignments.models import Assignment, Submission
+from assignments.tests.factories import AssignmentFactory, SubmissionFactory, staffed_bootcamp
+from bootcamps.tests.factories import BootcampFactory
+from conftest import assert_error
+from leads.tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("typed", ["4_2", "٤٢", "４２", "4.2.1", "1e1", "0x2A", " "])
+def test_a_score_that_is_not_a_plain_decimal_is_refused(client_for, typed):
+    submission = SubmissionFactory(assignment=AssignmentFactory(max_score=Decimal("100")))
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.post(f"/api/v1/submissions/{submission.pk}/grade/", {"score": typed}, format="json")
+    assert_error(response, 400, attr="score")
+    assert Submission.objects.get(pk=submission.pk).score is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("42", "42"), ("4.25", "4.25"), (".5", "0.5"), ("7.", "7"), (8, "8")]
+)
+def test_plain_decimals_still_count(client_for, typed, stored):
+    submission = SubmissionFactory(assignment=AssignmentFactory(max_score=Decimal("100")))
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.post(f"/api/v1/submissions/{submission.pk}/grade/", {"score": typed}, format="json")
+    assert response.status_code == 200, response.content
+    assert Submission.objects.get(pk=submission.pk).score == Decimal(stored)
+
+
+def test_a_price_in_other_digits_is_refused(admin_client):
+    bootcamp = BootcampFactory(price=Decimal("1000"))
+    response = admin_client.patch(f"/api/v1/bootcamps/{bootcamp.pk}/", {"price": "٤٥٠٠"}, format="json")
+    assert_error(response, 400, code="invalid", attr="price")
+    bootcamp.refresh_from_db()
+    assert bootcamp.price == Decimal("1000")
+
+
+@pytest.mark.parametrize("day", ["2030-12-21", "20301221", "2030-W51-1"])
+def test_a_deadline_needs_a_time_not_just_a_day(client_for, day):
+    bootcamp, instructor, _mentor = staffed_bootcamp()
+    client, _ = client_for(User.Role.ADMIN)
+    body = {"bootcamp": bootcamp.pk, "title": "Recheck", "due_at": day, "max_score": "10"}
+    error = assert_error(client.post("/api/v1/assignments/", body, format="json"), 400, attr="due_at")
+    assert error["errors"][0]["code"] == "date_only"
+    assert error["errors"][0]["detail"].startswith("Give a time too, e.g. 2026-12-21T18:00:00Z")
+    assert not Assignment.objects.filter(title="Recheck").exists()
+
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    due = assignment.due_at
+    response = client.patch(f"/api/v1/assignments/{assignment.pk}/", {"due_at": day}, format="json")
+    assert_error(response, 400, code="date_only", attr="due_at")
+    assert Assignment.objects.get(pk=assignment.pk).due_at == due
+    # With a time, the same day is fine.
+    response = client.patch(
+        f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-12-21T18:00:00Z"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_follow_up_needs_a_time_too(sales_client):
+    lead = LeadFactory()
+    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+    response = sales_client.patch(f"/api/v1/leads/{lead.pk}/", {"next_follow_up_at": tomorrow}, format="json")
+    assert_error(response, 400, code="date_only", attr="next_follow_up_at")
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at is None
