@@ -206,7 +206,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         "content",
         "link",
         "submitted_at",
-        "is_late",
+        "handed_in",
         "max_score",
         "score",
         "feedback",
@@ -221,7 +221,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         "content",
         "link",
         "submitted_at",
-        "is_late",
+        "handed_in",
         "max_score",
         "graded_by",
         "graded_at",
@@ -253,6 +253,13 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         return (
             format_html("{} {}", short_date(obj.submitted_at), late) if late else short_date(obj.submitted_at)
         )
+
+    @admin.display(description="Handed in")
+    def handed_in(self, obj):
+        # In words: a ✗ beside "Submitted after the due date" read as a contradiction.
+        if obj.is_late:
+            return f"Late: after the due date ({short_date(obj.assignment.due_at)})"
+        return "On time"
 
     @admin.display(description="Max score")
     def max_score(self, obj):

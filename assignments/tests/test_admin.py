@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -206,3 +207,14 @@ def test_submissions_cannot_be_deleted_in_the_admin(admin_browser):
         changelist, {"action": "delete_selected", "_selected_action": [submission.pk], "post": "yes"}
     )
     assert Submission.objects.filter(pk=submission.pk, score=Decimal("9")).exists()
+
+
+def test_the_submission_page_says_on_time_or_late_in_words(admin_browser):
+    on_time, late = SubmissionFactory(), SubmissionFactory(is_late=True)
+    page = admin_browser.get(
+        reverse("admin:assignments_submission_change", args=[on_time.pk])
+    ).content.decode()
+    assert re.search(r"Handed in:</label>\s*<div class=\"readonly\">On time</div>", page)
+    assert "Submitted after the assignment" not in page
+    page = admin_browser.get(reverse("admin:assignments_submission_change", args=[late.pk])).content.decode()
+    assert re.search(r"Handed in:</label>\s*<div class=\"readonly\">Late: after the due date \(", page)
