@@ -1,9 +1,11 @@
+import re
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -18,6 +20,28 @@ phone_validator = RegexValidator(
     "Enter a phone number with at least 6 digits: digits, spaces, brackets, dots or dashes, "
     "optionally starting with +.",
 )
+
+
+#: What a phone number may be written with besides its digits and a leading
+#: "+" (phone_validator): a search ignores them.
+PHONE_SEPARATORS = " -()./"
+#: A search term that is a phone number once its separators are gone: at least
+#: three digits, maybe a leading "+".
+_PHONE_TERM = re.compile(r"\+?[0-9]{3,}")
+
+
+def without_phone_separators(expression):
+    """`expression` (text) with PHONE_SEPARATORS removed, in SQL."""
+    for separator in PHONE_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+def phone_search_digits(term: str) -> str | None:
+    """The phone number a search term is once its separators are gone ("+31 657
+    985331" and "657-985-331" alike), or None when it isn't one."""
+    compact = term.strip().translate(str.maketrans("", "", PHONE_SEPARATORS))
+    return compact if _PHONE_TERM.fullmatch(compact) else None
 
 
 #: The claims every Cohortly token carries (accounts.services.tokens_for): the

@@ -19,6 +19,7 @@ from cohortly.admin import (
 )
 from leads import services
 from leads.exports import lead_csv_response
+from leads.filtersets import LeadFilterSet
 from leads.models import Lead, LeadActivity
 from mail.admin import EmailDeliverabilityAdminMixin
 
@@ -134,13 +135,22 @@ class LeadAdmin(
         "created_at",
         "next_follow_up_at",
     ]
-    search_fields = ["full_name", "email", "phone"]
+    search_fields = ["full_name", "email", "phone"]  # searched as the API and the sales pages search
     list_select_related = ["owner", "bootcamp"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
     list_per_page = 50
     inlines = [LeadActivityInline]
     actions = ["assign_owner", "mark_contacted", "mark_lost", "export_csv"]
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        # The leads filterset's search, shared with the API and /sales/: name, email
+        # or phone, a phone number however it is spaced.
+        return LeadFilterSet(request=request, queryset=queryset).filter_search(
+            queryset, "search", search_term
+        ), False
 
     ADD_FIELDS = [
         "full_name",

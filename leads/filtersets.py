@@ -9,7 +9,6 @@ filter means.
 Date bounds are days in the current time zone and both ends are inclusive.
 """
 
-import re
 import uuid
 
 import django_filters
@@ -17,16 +16,13 @@ from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 
-from accounts.models import User
+from accounts.models import User, phone_search_digits
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
 from cohortly.filters import OrderingFilter
-from leads.models import PHONE_SEPARATORS, Lead
+from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
-#: A search term that is a phone number once its separators are gone: at least
-#: three digits, maybe a leading "+".
-PHONE_TERM = re.compile(r"\+?[0-9]{3,}")
 OWNER_UNASSIGNED = "unassigned"
 
 
@@ -150,9 +146,9 @@ class LeadFilterSet(django_filters.FilterSet):
         match = Q(search_text__contains=Upper(Value(value, output_field=TextField())))
         # A phone number, however it is spaced: search_text also holds each
         # phone without separators (Lead.search_text), and so is the term.
-        compact = value.translate(str.maketrans("", "", PHONE_SEPARATORS))
-        if compact != value and PHONE_TERM.fullmatch(compact):
-            match |= Q(search_text__contains=compact)
+        digits = phone_search_digits(value)
+        if digits and digits != value:
+            match |= Q(search_text__contains=digits)
         return queryset.filter(match)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -2,22 +2,11 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Replace, Upper
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
-from accounts.models import name_validator, phone_validator
+from accounts.models import name_validator, phone_validator, without_phone_separators
 from cohortly.models import ImportedFromLegacy, TimeStampedModel
-
-#: What a phone number may be written with besides its digits and a leading
-#: "+" (phone_validator): a search ignores them.
-PHONE_SEPARATORS = " -()./"
-
-
-def without_phone_separators(expression):
-    """`expression` (text) with PHONE_SEPARATORS removed, in SQL."""
-    for separator in PHONE_SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
 
 
 class Lead(TimeStampedModel, ImportedFromLegacy):

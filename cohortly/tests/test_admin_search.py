@@ -1,0 +1,35 @@
+"""The admin finds people by phone however the number is spaced, as /sales/ does."""
+
+import pytest
+
+from accounts.models import User
+from leads.tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def found(client, path, term):
+    response = client.get(path, {"q": term})
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+@pytest.mark.parametrize("term", ["+31 657 985331", "657985331", "+31657985331", "657-985-331", "Costa"])
+def test_users_by_phone_however_spaced(admin_web, make_user, term):
+    aisha = make_user(User.Role.STUDENT, full_name="Aisha Costa", phone="+31 657 985331")
+    make_user(User.Role.STUDENT, full_name="Someone Else", phone="+44 20 7946 0958")
+    assert found(admin_web, "/admin/accounts/user/", term) == {aisha}
+
+
+@pytest.mark.parametrize("term", ["+44 759 893188", "44759893188", "759893188", "(44) 759-893-188", "grace@"])
+def test_leads_by_phone_however_spaced(admin_web, term):
+    grace = LeadFactory(full_name="Grace Hopper", email="grace@example.com", phone="+44 759 893188")
+    LeadFactory(full_name="Ada Lovelace", phone="+33 6 12345678")
+    assert found(admin_web, "/admin/leads/lead/", term) == {grace}
+
+
+def test_a_short_number_is_text_not_a_phone(admin_web, make_user):
+    # Two digits are part of a name, an email or a phone, as text: no phone search.
+    user = make_user(User.Role.STUDENT, email="ada42@example.com", phone="+31 600 000000")
+    assert found(admin_web, "/admin/accounts/user/", "42") == {user}
+    assert found(admin_web, "/admin/accounts/user/", "99") == set()
