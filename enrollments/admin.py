@@ -117,6 +117,12 @@ class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
             kwargs["form"] = self.add_form
         form = super().get_form(request, obj, **kwargs)
         form.actor = request.user
+        for name in ("student", "bootcamp"):
+            if name in form.base_fields:
+                # Enrolling someone is no place to edit or delete the student or the
+                # bootcamp (the ✗ beside them would delete the person, not the choice).
+                widget = form.base_fields[name].widget
+                widget.can_change_related = widget.can_delete_related = False
         return form
 
     def save_model(self, request, obj, form, change):

@@ -299,3 +299,10 @@ def test_a_student_with_nothing_running_is_deactivated_without_a_warning(admin_w
         follow=True,
     )
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
+
+
+def test_the_add_form_offers_no_way_to_edit_or_delete_the_student_or_bootcamp(admin_web):
+    page = admin_web.get(f"{CHANGELIST}add/").content.decode()
+    assert 'id="delete_id_student"' not in page and 'id="change_id_student"' not in page
+    assert 'id="delete_id_bootcamp"' not in page and 'id="change_id_bootcamp"' not in page
+    assert 'id="add_id_student"' in page  # a new student can still be added from here
