@@ -5,10 +5,15 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from assignments import services
+from assignments.api.renderers import GradebookCSVRenderer
+from assignments.api.serializers import GradebookSerializer
 from assignments.models import Assignment, Submission
+from assignments.selectors import bootcamp_gradebook
 from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
@@ -39,6 +44,30 @@ class SubmissionInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def gradebook_page(request, model_admin, bootcamp) -> TemplateResponse:
+    """A bootcamp's gradebook in the back office (the bootcamp admin's Gradebook
+    link): the API's table (bootcamp_gradebook), one student per row."""
+    gradebook = bootcamp_gradebook(bootcamp=bootcamp)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Gradebook: {bootcamp.title}",
+        "opts": model_admin.opts,
+        "original": bootcamp,
+        "gradebook": gradebook,
+        "rows": [(row, zip(gradebook.assignments, row.cells, strict=True)) for row in gradebook.rows],
+    }
+    return TemplateResponse(request, "admin/assignments/gradebook.html", context)
+
+
+def gradebook_csv_download(bootcamp) -> HttpResponse:
+    """The same table as the API's gradebook.csv, for the back office's session."""
+    data = GradebookSerializer(bootcamp_gradebook(bootcamp=bootcamp)).data
+    response = HttpResponse(GradebookCSVRenderer().render(data), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"'
+    response["Cache-Control"] = "no-store"  # grades and emails, as the API's
+    return response
 
 
 class AssignmentInline(admin.TabularInline):

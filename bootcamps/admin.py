@@ -4,11 +4,14 @@ waitlist promotion, no deletes of bootcamps with enrollments)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.urls import path
 from django.utils import formats
 from django.utils.html import format_html
 
-from assignments.admin import AssignmentInline
+from assignments.admin import AssignmentInline, gradebook_csv_download, gradebook_page
 from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
@@ -204,6 +207,27 @@ class BootcampAdmin(
                 for e in promoted
             )
             self.message_user(request, f"Promoted from the waitlist: {names}.", messages.INFO)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/gradebook/",
+                self.admin_site.admin_view(self.gradebook_view),
+                name="bootcamps_bootcamp_gradebook",
+            ),
+            *super().get_urls(),
+        ]
+
+    def gradebook_view(self, request, object_id):
+        """The bootcamp's gradebook (?format=csv: its CSV), linked from its page."""
+        bootcamp = self.get_object(request, unquote(object_id))
+        if bootcamp is None:
+            raise Http404("No such bootcamp.")
+        if not self.has_view_permission(request, bootcamp):
+            raise PermissionDenied
+        if request.GET.get("format") == "csv":
+            return gradebook_csv_download(bootcamp)
+        return gradebook_page(request, self, bootcamp)
 
     def save_related(self, request, form, formsets, change):
         # Instructors and mentors were set by the service (form.save_m2m is not called).

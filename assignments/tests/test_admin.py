@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tests.factories import StudentFactory
 from assignments.admin import AssignmentInline, SubmissionAdmin
 from assignments.models import Assignment, Submission
 from assignments.tests.factories import (
@@ -218,3 +219,39 @@ def test_the_submission_page_says_on_time_or_late_in_words(admin_browser):
     assert "Submitted after the assignment" not in page
     page = admin_browser.get(reverse("admin:assignments_submission_change", args=[late.pk])).content.decode()
     assert re.search(r"Handed in:</label>\s*<div class=\"readonly\">Late: after the due date \(", page)
+
+
+def test_the_back_office_shows_a_bootcamps_gradebook_and_its_csv(admin_browser, client_for):
+    from assignments.tests.factories import enroll, staffed_bootcamp
+
+    bootcamp, instructor, _mentor = staffed_bootcamp(title="Data")
+    week1 = AssignmentFactory(bootcamp=bootcamp, title="Week 1", max_score=Decimal("10"))
+    ava, ben = StudentFactory(full_name="Ava Kowalski"), StudentFactory(full_name="Ben Ode")
+    for student in (ava, ben):
+        enroll(student, bootcamp)
+    GradedSubmissionFactory(assignment=week1, student=ava, score=Decimal("9.5"))
+
+    change = admin_browser.get(
+        reverse("admin:bootcamps_bootcamp_change", args=[bootcamp.pk])
+    ).content.decode()
+    page_url = reverse("admin:bootcamps_bootcamp_gradebook", args=[bootcamp.pk])
+    assert f'href="{page_url}">Gradebook</a>' in change
+
+    page = admin_browser.get(page_url)
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    assert "Gradebook: Data" in text
+    assert re.search(r"Ava Kowalski \S+@example\.com 9\.50 95\.00 % 1 0 0", text)
+    assert re.search(r"Ben Ode \S+@example\.com not due – 0 0 0", text)
+
+    download = admin_browser.get(page_url, {"format": "csv"})
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert download["Content-Disposition"] == f'attachment; filename="gradebook-{bootcamp.slug}.csv"'
+    # The same table the API gives the bootcamp's instructor.
+    client, _ = client_for(User.Role.ADMIN)
+    api_csv = client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv")
+    assert download.content == api_csv.content
+
+
+def test_a_gradebook_of_no_bootcamp_is_404(admin_browser):
+    assert admin_browser.get(reverse("admin:bootcamps_bootcamp_gradebook", args=[999999])).status_code == 404
