@@ -28,6 +28,14 @@ from cohortly.admin import (
     short_date,
 )
 from mail.admin import EmailDeliverabilityAdminMixin
+from mail.selectors import suppression_for
+
+
+def _not_deliverable(email: str) -> str:
+    return (
+        f"Not sent: {email} is on the suppression list (it bounced or reported spam). Remove it there "
+        "(Mail → Suppressed addresses) once the person confirms it works, then send the link again."
+    )
 
 
 class UserCreationForm(forms.ModelForm):
@@ -145,12 +153,16 @@ class UserAdmin(
     @admin.action(description="Email selected users a link to set their password")
     def send_password_links(self, request, queryset):
         """An invitation again to whoever never set a password (a lost or expired
-        link), a set-password link to the others; the inactive get nothing."""
-        sent, inactive = [], []
+        link), a set-password link to the others; the inactive and the
+        undeliverable get nothing, and the message says so."""
+        sent, inactive, suppressed = [], [], []
         for user in queryset.order_by("email"):
-            (sent if services.user_send_password_link(user=user, sent_by=request.user) else inactive).append(
-                user
-            )
+            refused = services.user_send_password_link(user=user, sent_by=request.user)
+            {
+                None: sent,
+                services.LINK_NOT_SENT_INACTIVE: inactive,
+                services.LINK_NOT_SENT_SUPPRESSED: suppressed,
+            }[refused].append(user)
         if sent:
             self.message_user(
                 request,
@@ -168,6 +180,8 @@ class UserAdmin(
                 f"Not sent: {user.email} is deactivated (activate the account first).",
                 messages.ERROR,
             )
+        for user in suppressed:
+            self.message_user(request, _not_deliverable(user.email), messages.ERROR)
 
     @admin.action(description="Log selected users out of every device")
     def end_sessions(self, request, queryset):
@@ -313,7 +327,9 @@ class UserAdmin(
         if any(obj.pk == request.user.pk for obj in objs):
             # Not a permission someone else has: nobody deletes their own account.
             perms_needed = set(perms_needed) - {str(self.opts.verbose_name)}
-            protected = ["You can't delete your own account.", *protected]
+            # Nor deactivate it (own_account): no advice to do so.
+            kept = [line for line in protected if line != self.delete_instead]
+            protected = ["You can't delete your own account.", *kept]
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
@@ -349,11 +365,17 @@ class UserAdmin(
                 created = services.user_create(password=form.cleaned_data["password1"], **person)
             else:
                 created = services.user_invite(invited_by=request.user, **person)
-                told = "An invitation to set a password went to" if created.is_active else "Not invited yet:"
-                tail = (
-                    "." if created.is_active else " is deactivated (activate it, then send a password link)."
-                )
-                self.message_user(request, f"{told} {created.email}{tail}", messages.INFO)
+                if not created.is_active:
+                    said = (
+                        f"Not invited yet: {created.email} is deactivated "
+                        "(activate it, then send a password link)."
+                    )
+                    self.message_user(request, said, messages.WARNING)
+                elif suppression_for(created.email) is not None:
+                    self.message_user(request, _not_deliverable(created.email), messages.WARNING)
+                else:
+                    said = f"An invitation to set a password went to {created.email}."
+                    self.message_user(request, said, messages.INFO)
             obj.pk = created.pk
             obj._state.adding = False
             obj._state.db = created._state.db

@@ -28,6 +28,7 @@ from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound
 from cohortly.middleware import current_request_id
 from cohortly.models import field_values, save_changes
+from mail.selectors import suppression_for
 
 
 def _check_password(password: str, user: User) -> None:
@@ -110,22 +111,29 @@ def user_invite(
     return user
 
 
-def user_send_password_link(*, user: User, sent_by: User) -> bool:
+#: Why user_send_password_link sent nothing.
+LINK_NOT_SENT_INACTIVE = "inactive"
+LINK_NOT_SENT_SUPPRESSED = "suppressed"
+
+
+def user_send_password_link(*, user: User, sent_by: User) -> str | None:
     """An ADMIN sends `user` a set-password link: the invitation again to an
     account that never had a password (it was lost, or expired), else a link
-    to set a new one. Not to an inactive account, which could use neither.
-    Returns whether it was sent."""
+    to set a new one. Returns None once sent, or why nothing was: the account
+    is inactive (it could use neither), or its address is on the suppression
+    list (it bounced or reported spam; only a reset the person asks for
+    themself still goes there)."""
     if not user.is_active:
-        return False
+        return LINK_NOT_SENT_INACTIVE
+    if suppression_for(user.email) is not None:
+        return LINK_NOT_SENT_SUPPRESSED
     invited = not user.has_usable_password()
     send_templated_email(
         to=user.email,
         template="invitation" if invited else "password_link",
         context={"user": user, "invited_by": sent_by, "sent_by": sent_by, "link": password_reset_link(user)},
-        # Sent because someone asked for it, as a reset the person asks for is.
-        ignore_suppression=True,
     )
-    return True
+    return None
 
 
 @transaction.atomic

@@ -15,9 +15,11 @@ from assignments.api.serializers import GradebookSerializer
 from assignments.models import Assignment, Submission
 from assignments.selectors import bootcamp_gradebook
 from cohortly.admin import (
+    PLAIN_DECIMALS,
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
+    PlainDecimalFormField,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -126,6 +128,7 @@ class AssignmentAdmin(DeleteBlockersExplained, ChangedSinceShownMixin, ServiceEr
         "Unpublish the assignment instead: students no longer see it, and their work stays on record."
     )
     form = AssignmentAdminForm
+    formfield_overrides = PLAIN_DECIMALS
     # What a row needs on a laptop beside the filters; the maximum and the author are on its page.
     list_display = ["title", "bootcamp", "due", "published", "submission_count"]
     list_filter = ["bootcamp", "is_published", ("due_at", admin.DateFieldListFilter)]
@@ -197,7 +200,7 @@ class GradedFilter(admin.SimpleListFilter):
 class SubmissionGradeForm(forms.ModelForm):
     """The grade form: score and feedback only; the service checks the range too."""
 
-    score = forms.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=True)
+    score = PlainDecimalFormField(max_digits=6, decimal_places=2, min_value=0, required=True)
 
     class Meta:
         model = Submission

@@ -69,7 +69,7 @@ def assignment_check_max_score(*, assignment: Assignment, max_score: Decimal) ->
         code = BELOW_GIVEN_SCORE
     else:
         graded = "1 submission is" if grades["count"] == 1 else f"{grades['count']} submissions are"
-        message = f"{graded} already graded out of {stored}: the maximum can't change under a grade."
+        message = f"{graded} already graded: the maximum ({stored}) can't change under a grade."
         code = HAS_GRADES
     raise ValidationError({"max_score": ValidationError(message, code=code)})
 

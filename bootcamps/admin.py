@@ -16,6 +16,7 @@ from bootcamps import services
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.admin import (
+    PLAIN_DECIMALS,
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
@@ -96,6 +97,7 @@ class BootcampAdmin(
         "and nobody can enroll."
     )
     form = BootcampAdminForm
+    formfield_overrides = PLAIN_DECIMALS
     # Short columns (the dates in one, the seats in one, the price with its
     # currency), so that a row fits a laptop beside the filters.
     list_display = ["title", "status_badge", "dates", "delivery", "seats", "price_shown"]
@@ -250,9 +252,13 @@ class BootcampAdmin(
             ).values_list("pk", flat=True)
         )
         label = Bootcamp.Status(status).label
+        already = [bootcamp for bootcamp in bootcamps if bootcamp.status == status]
+        if already:  # nothing to change, nothing to record
+            titles = ", ".join(bootcamp.title for bootcamp in already)
+            self.message_user(request, f"Already {label.lower()}: {titles}.", messages.INFO)
         self.apply_each(
             request,
-            bootcamps,
+            [bootcamp for bootcamp in bootcamps if bootcamp.status != status],
             lambda obj: services.bootcamp_update(bootcamp=obj, actor=request.user, data={"status": status}),
             done=lambda count: f"{count} {'bootcamp' if count == 1 else 'bootcamps'} set to {label.lower()}.",
             log=f"Status set to {label} (action).",

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from cohortly.errors import SERVICE_ERRORS
+from cohortly.models import is_plain_decimal
 
 
 def error_text(exc: Exception) -> str:
@@ -263,6 +264,20 @@ class ServiceErrorsMixin:
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
         return count
+
+
+class PlainDecimalFormField(forms.DecimalField):
+    """A decimal in the admin, read as the API reads one (cohortly.models
+    .is_plain_decimal): "4_2" or "٤٢" is a form error, not a grade of 42."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not is_plain_decimal(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+#: For a ModelAdmin whose model has decimals: its forms read them as the API does.
+PLAIN_DECIMALS = {models.DecimalField: {"form_class": PlainDecimalFormField}}
 
 
 class DeleteBlockersExplained:

@@ -1,5 +1,6 @@
 """Whole local days as datetime bounds, for filters and reports by date."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -30,3 +31,28 @@ def day_end(day: date) -> datetime | None:
     """The (exclusive) end of `day`: the next day's start, or None when there is
     no such moment (after 9999-12-31, the last day a date holds): no bound."""
     return None if day >= date.max else _midnight(day + timedelta(days=1))
+
+
+#: What a moment given as text must start with: a date and a time, the two
+#: joined by T or a space (Python's fromisoformat takes any character there, and
+#: read "2026-12-21-05:00", "the 21st in New York", as 05:00 UTC).
+_DATE_AND_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}", re.ASCII)
+DATE_ONLY_MESSAGE = (
+    "Give a time too, e.g. 2026-12-21T18:00:00Z: "
+    "a date alone would mean the first moment of that day, in UTC."
+)
+
+
+def moment_text_problem(text: str) -> str | None:
+    """Why `text` can't be read as a moment: "date_only" for a date without a
+    time (which Python reads as that day's midnight UTC, where whoever sent it
+    meant the day), "invalid" for anything not written date, T, time; None when
+    it may be parsed."""
+    text = text.strip()
+    if _DATE_AND_TIME.match(text):
+        return None
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return "invalid"
+    return "date_only"

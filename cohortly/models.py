@@ -22,6 +22,17 @@ plausible_moment = [
 ]
 
 
+#: A decimal number as JSON writes one: ASCII digits, at most one point, a sign.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def is_plain_decimal(text: str) -> bool:
+    """Whether `text` is a decimal as JSON writes one. Python's Decimal also
+    reads "4_2" as 42, "1e1" as 10 and Arabic-Indic or fullwidth digits: a typo
+    or a paste from elsewhere became a grade or a price nobody typed."""
+    return bool(_PLAIN_DECIMAL.fullmatch(text.strip()))
+
+
 def field_values(instance: models.Model) -> dict[str, object]:
     """The instance's column values, to tell later which ones a change touched."""
     return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}

@@ -1,10 +1,11 @@
 import re
-from datetime import date
 
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+from rest_framework.utils import humanize_datetime
 
-from cohortly.models import MAX_ID
+from cohortly.dates import DATE_ONLY_MESSAGE, moment_text_problem
+from cohortly.models import MAX_ID, is_plain_decimal
 
 
 class StrictFieldsMixin:
@@ -43,17 +44,15 @@ class StrictInput(StrictFieldsMixin, serializers.Serializer):
 
 
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
-_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
 class PlainDecimalField(serializers.DecimalField):
-    """A decimal number as JSON writes one: ASCII digits, at most one point.
-    DRF hands a string to Python's Decimal, which also reads "4_2" as 42 and
-    Arabic-Indic or fullwidth digits: a typo or a paste from elsewhere became a
-    grade or a price nobody typed. Those are `invalid`, as any other non-number."""
+    """A decimal number as JSON writes one (cohortly.models.is_plain_decimal);
+    anything else DRF would hand to Python's Decimal is `invalid`, as any other
+    non-number."""
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and not _PLAIN_DECIMAL.fullmatch(data.strip()):
+        if isinstance(data, str) and not is_plain_decimal(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -62,21 +61,17 @@ class MomentField(serializers.DateTimeField):
     """A point in time, date and time (ISO 8601). A date alone ("2026-12-21"),
     which Python reads as that day's first moment in UTC, is refused: whoever
     sends a day means the day, and a deadline of the 21st taken as its midnight
-    flagged all the work handed in that day late."""
+    flagged all the work handed in that day late (cohortly.dates)."""
 
-    default_error_messages = {
-        "date_only": "Give a time too, e.g. 2026-12-21T18:00:00Z: a date alone would mean the first moment "
-        "of that day, in UTC."
-    }
+    default_error_messages = {"date_only": DATE_ONLY_MESSAGE}
 
     def to_internal_value(self, value):
-        if isinstance(value, str):
-            try:
-                date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-            else:
-                self.fail("date_only")
+        problem = moment_text_problem(value) if isinstance(value, str) else None
+        if problem == "date_only":
+            self.fail("date_only")
+        if problem:  # DRF's own message, which names the formats it reads
+            formats = getattr(self, "input_formats", None) or api_settings.DATETIME_INPUT_FORMATS
+            self.fail("invalid", format=humanize_datetime.datetime_formats(formats))
         return super().to_internal_value(value)
 
 

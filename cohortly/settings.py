@@ -15,11 +15,21 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+
+def _forget_empty_variables():
+    # A hosting dashboard, a compose file's ${NAME} or a copied .env.example leaves
+    # names with no value: read as set, "" would be a database URL, a signing key
+    # or a log format of nothing.
+    for name in [name for name, value in os.environ.items() if value == ""]:
+        del os.environ[name]
+
+
+# Before .env is read, so that it fills in what the environment left empty, and
+# after, for what it leaves empty itself.
+_forget_empty_variables()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-# A hosting dashboard or a copied .env.example leaves names with no value: read as
-# set, "" would be a database URL, a signing key or a log format of nothing.
-for _name in [name for name, value in os.environ.items() if value == ""]:
-    del os.environ[_name]
+_forget_empty_variables()
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -140,12 +140,20 @@ class LeadFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # Name, email and phone, any case: a LIKE on the generated search_text,
+        # Every word, in the name, the email or the phone, any case ("Grace Hopper"
+        # finds Grace Brewster Hopper): a LIKE each on the generated search_text,
         # upper-cased by the database's UPPER() as the column is (SQLite's, for
         # one, leaves non-ASCII letters as they are: "Zoë" is stored as "ZOë").
-        match = Q(search_text__contains=Upper(Value(value, output_field=TextField())))
-        # A phone number, however it is spaced: search_text also holds each
-        # phone without separators (Lead.search_text), and so is the term.
+        match = Q()
+        for word in value.split():
+            found = Q(search_text__contains=Upper(Value(word, output_field=TextField())))
+            # A phone number, however it is spaced: search_text also holds each
+            # phone without separators (Lead.search_text), and so is the word.
+            digits = phone_search_digits(word)
+            if digits and digits != word:
+                found |= Q(search_text__contains=digits)
+            match &= found
+        # The whole term as one number ("+44 (759) 893188" for +44759893188).
         digits = phone_search_digits(value)
         if digits and digits != value:
             match |= Q(search_text__contains=digits)

@@ -85,6 +85,11 @@ class LongTextField(forms.CharField):
         attrs.pop("maxlength", None)
         return attrs
 
+    def to_python(self, value):
+        # A browser sends a textarea's line breaks as CRLF: one character each, as
+        # the rep typed them, counted and stored.
+        return super().to_python(value.replace("\r\n", "\n") if isinstance(value, str) else value)
+
 
 class NoteForm(forms.Form):
     body = LongTextField(

@@ -159,3 +159,29 @@ def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, 
     for token in (own_token, other_token):  # every other device is out
         me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert me.status_code == 401
+
+
+def test_an_undeliverable_address_is_not_said_to_be_invited_nor_sent_a_link(
+    admin_web, mailoutbox, django_capture_on_commit_callbacks
+):
+    from mail.tests.factories import SuppressedAddressFactory
+
+    SuppressedAddressFactory(address="nia@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post("/admin/accounts/user/add/", _add_form(), follow=True)
+    said = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("Not sent: nia@example.com is on the suppression list") for m in said), said
+    assert not any("went to" in m for m in said)
+    nia = User.objects.get(email="nia@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(
+            "/admin/accounts/user/",
+            {"action": "send_password_links", "_selected_action": [nia.pk]},
+            follow=True,
+        )
+    said = [str(m) for m in response.context["messages"]]
+    assert said == [
+        "Not sent: nia@example.com is on the suppression list (it bounced or reported spam). Remove it there "
+        "(Mail → Suppressed addresses) once the person confirms it works, then send the link again."
+    ]
+    assert mailoutbox == []

@@ -410,7 +410,7 @@ def test_the_maximum_stays_once_work_is_graded(client_for, new_max, mailoutbox):
         attr="max_score",
     )
     assert body["errors"][0]["detail"] == (
-        "1 submission is already graded out of 10.00: the maximum can't change under a grade."
+        "1 submission is already graded: the maximum (10.00) can't change under a grade."
     )
     assert Assignment.objects.get(pk=submission.assignment_id).max_score == Decimal("10.00")
     # The same maximum sent again, or any before the first grade, is fine.

@@ -349,3 +349,17 @@ def test_deleting_a_bootcamp_with_enrollments_says_to_archive_it_not_that_permis
         assert "Archive the bootcamp instead (set its status to Archived)" in page
         assert "Yes, I’m sure" not in page  # no way to confirm
     assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+
+
+def test_publishing_what_is_published_changes_and_records_nothing(admin_web):
+    from django.contrib.admin.models import LogEntry
+
+    published, draft = BootcampFactory(title="Live"), DraftBootcampFactory(title="Soon")
+    response = admin_web.post(
+        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [published.pk, draft.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Already published: Live.",
+        "1 bootcamp set to published.",
+    ]
+    assert [entry.object_id for entry in LogEntry.objects.all()] == [str(draft.pk)]

@@ -78,3 +78,14 @@ def test_a_user_nothing_refers_to_is_deleted_after_the_confirmation(admin_web, m
     assert "Are you sure you want to delete the user" in page and "Deactivate the account instead" not in page
     admin_web.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+def test_your_own_account_is_not_advised_to_be_deactivated(admin_web, admin_user):
+    # Deactivating yourself is refused too (own_account).
+    LeadFactory(owner=admin_user)
+    response = admin_web.post(
+        "/admin/accounts/user/", {"action": "delete_selected", "_selected_action": [admin_user.pk]}
+    )
+    page = text(response)
+    assert_refused(page, "You can't delete your own account.")
+    assert "Deactivate the account instead" not in page

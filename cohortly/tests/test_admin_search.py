@@ -33,3 +33,13 @@ def test_a_short_number_is_text_not_a_phone(admin_web, make_user):
     user = make_user(User.Role.STUDENT, email="ada42@example.com", phone="+31 600 000000")
     assert found(admin_web, "/admin/accounts/user/", "42") == {user}
     assert found(admin_web, "/admin/accounts/user/", "99") == set()
+
+
+@pytest.mark.parametrize("term", ["Grace Hopper", "hopper grace", "grace example.com", "Brewster 893188"])
+def test_leads_by_every_word(admin_web, sales_client, term):
+    grace = LeadFactory(full_name="Grace Brewster Hopper", email="grace@example.com", phone="+44 759 893188")
+    LeadFactory(full_name="Grace Kelly", email="kelly@example.org")
+    assert found(admin_web, "/admin/leads/lead/", term) == {grace}
+    # The API and the sales pages search alike (one filterset).
+    results = sales_client.get("/api/v1/leads/", {"search": term}).json()["results"]
+    assert [row["id"] for row in results] == [grace.pk]

@@ -63,3 +63,35 @@ def test_a_copy_of_env_example_runs_as_it_is():
     loaded = _settings_in(values)
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["signing_key"] == loaded["secret_key"] != ""
+
+
+def test_a_variable_left_empty_takes_the_env_files_value(tmp_path):
+    """As if it were not set: .env fills it in (a compose file's ${LOG_FORMAT}
+    with nothing behind it must not hide the file's json)."""
+    import os
+    import subprocess
+    import sys
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("LOG_FORMAT=json\nJWT_SIGNING_KEY=\n")
+    script = (
+        "import environ; read = environ.Env.read_env;"
+        f"environ.Env.read_env = classmethod(lambda cls, path=None, **kw: read.__func__(cls, {str(env_file)!r}, **kw));"
+        "from django.conf import settings as s; print(s.LOG_FORMAT, s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "cohortly.settings",
+            "DEBUG": "true",
+            "LOG_FORMAT": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # The environment's empty name took the file's value; the file's empty one, the default.
+    assert result.stdout.split() == ["json", "True"]

@@ -5,6 +5,7 @@ Python's parsers forgive: a grade of "4_2" or a deadline of a bare date is a
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
@@ -74,3 +75,45 @@ def test_a_follow_up_needs_a_time_too(sales_client):
     assert_error(response, 400, code="date_only", attr="next_follow_up_at")
     lead.refresh_from_db()
     assert lead.next_follow_up_at is None
+
+
+def test_a_day_joined_to_a_time_by_anything_but_t_or_a_space_is_refused(client_for):
+    # Python reads "2030-12-21-05:00" ("the 21st in New York") as 05:00 UTC.
+    assignment = AssignmentFactory()
+    client, _ = client_for(User.Role.ADMIN)
+    due = assignment.due_at
+    for typed in ("2030-12-21-05:00", "2030-12-21x18:00"):
+        response = client.patch(f"/api/v1/assignments/{assignment.pk}/", {"due_at": typed}, format="json")
+        body = assert_error(response, 400, code="invalid", attr="due_at")
+        assert body["errors"][0]["detail"].startswith("Datetime has wrong format.")
+    assert Assignment.objects.get(pk=assignment.pk).due_at == due
+
+
+def test_a_time_filter_needs_a_time_too(client_for):
+    client, _ = client_for(User.Role.ADMIN)
+    body = assert_error(
+        client.get("/api/v1/assignments/", {"due_before": "2030-12-21"}), 400, attr="due_before"
+    )
+    assert body["errors"][0]["code"] == "date_only"
+    assert client.get("/api/v1/assignments/", {"due_before": "2030-12-21T00:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["4_2", "٤٢", "1e1"])
+def test_the_admin_reads_decimals_as_the_api_does(admin_web, typed):
+    from assignments.tests.factories import SubmissionFactory
+
+    submission = SubmissionFactory(assignment=AssignmentFactory(max_score=Decimal("100")))
+    response = admin_web.post(
+        f"/admin/assignments/submission/{submission.pk}/change/", {"score": typed, "feedback": ""}
+    )
+    assert response.status_code == 200
+    assert "Enter a number." in str(response.context["adminform"].form.errors["score"])
+    assert Submission.objects.get(pk=submission.pk).score is None
+
+    # The bootcamp's price and the assignment's maximum are read by the same field.
+    bootcamp = BootcampFactory(price=Decimal("1000"))
+    price = admin_web.get(f"/admin/bootcamps/bootcamp/{bootcamp.pk}/change/").context["adminform"].form
+    maximum = admin_web.get(f"/admin/assignments/assignment/{submission.assignment_id}/change/")
+    for field in (price.fields["price"], maximum.context["adminform"].form.fields["max_score"]):
+        with pytest.raises(ValidationError):
+            field.clean(typed)

@@ -707,6 +707,14 @@ def test_a_too_long_note_keeps_what_was_typed(sales, lead):
     assert not lead.activities.filter(kind=Kind.NOTE).exists()
 
 
+def test_a_line_break_counts_as_one_character_as_typed(sales, lead):
+    # Browsers send a textarea's line breaks as CRLF.
+    typed = ("x" * 99 + "\r\n") * 99 + "x" * 99  # 9,999 characters in the textarea
+    response = sales.post(action(lead, "notes"), {"body": typed})
+    assert response.status_code == 302, field_errors(response, "id_body")
+    assert lead.activities.get(kind=Kind.NOTE).body == typed.replace("\r\n", "\n")
+
+
 def test_long_texts_are_measured_by_the_server_not_cut_by_the_browser(sales, lead):
     # A textarea's maxlength makes the browser drop the end of a longer paste
     # silently; without it the form says how long the text is and keeps it all.
