@@ -89,6 +89,7 @@ def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int
                 due_at=_due_at(anchor, days),
                 max_score=max_score,
                 is_published=published,
+                notify=False,  # demo data, not news for the demo's students
             )
             made += 1
         assignments.append(assignment)

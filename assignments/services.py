@@ -84,9 +84,11 @@ def assignment_create(
     max_score: Decimal,
     description: str = "",
     is_published: bool = False,
+    notify: bool = True,
 ) -> Assignment:
     """Create an assignment. Only ADMIN or an instructor who teaches `bootcamp`:
-    anyone else gets a 400 on `bootcamp` (the bootcamp itself is no secret)."""
+    anyone else gets a 400 on `bootcamp` (the bootcamp itself is no secret).
+    A published one is announced to the bootcamp's students (`notify`)."""
     if not can_author_assignments(created_by, bootcamp):
         raise ValidationError(
             {
@@ -112,7 +114,30 @@ def assignment_create(
     )
     assignment.full_clean()
     assignment.save()
+    if is_published and notify:
+        _announce(assignment, template="assignment_published")
     return assignment
+
+
+def _announce(assignment: Assignment, *, template: str, **context) -> None:
+    """Email every student with an ACTIVE seat in the assignment's bootcamp (those
+    who can hand in work), each their own copy, after commit."""
+    students = User.objects.filter(
+        enrollments__bootcamp_id=assignment.bootcamp_id,
+        enrollments__status=Enrollment.Status.ACTIVE,
+        is_active=True,
+    ).order_by("email")
+    for student in students:
+        send_templated_email(
+            to=student.email,
+            template=template,
+            context={
+                "student": student,
+                "assignment": assignment,
+                "bootcamp": assignment.bootcamp,
+                **context,
+            },
+        )
 
 
 def _recount_late(assignment: Assignment) -> None:
@@ -147,8 +172,14 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     # The fields changed, and the constraints they take part in: an assignment stored
     # before a rule (a due time in year 1) can still have its title fixed.
     clean_edit(assignment, data.keys())
-    if "due_at" in save_changes(assignment, before):
+    changed = save_changes(assignment, before)
+    if "due_at" in changed:
         _recount_late(assignment)
+    # Students hear of a new assignment, and of a deadline that moved under them.
+    if publishing:
+        _announce(assignment, template="assignment_published")
+    elif "due_at" in changed and assignment.is_published:
+        _announce(assignment, template="assignment_due_moved", was_due_at=before["due_at"])
     return assignment
 
 

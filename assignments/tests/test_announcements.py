@@ -1,0 +1,92 @@
+"""Students hear of a new assignment, and of a deadline that moved under them."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import StudentFactory
+from assignments.tests.factories import AssignmentFactory, enroll, staffed_bootcamp
+from enrollments.models import Enrollment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bootcamp_with_students():
+    bootcamp, instructor, _mentor = staffed_bootcamp(title="Data")
+    seated = [StudentFactory(email="ava@example.com"), StudentFactory(email="ben@example.com")]
+    for student in seated:
+        enroll(student, bootcamp)
+    # Neither of these can hand in work, so neither hears of it.
+    enroll(StudentFactory(email="waiting@example.com"), bootcamp, status=Enrollment.Status.WAITLISTED)
+    enroll(StudentFactory(email="gone@example.com", is_active=False), bootcamp)
+    return bootcamp, instructor
+
+
+def test_a_published_assignment_is_announced_to_the_students_who_can_hand_it_in(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, instructor = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    body = {
+        "bootcamp": bootcamp.pk,
+        "title": "Week 4",
+        "description": "Build a CLI.",
+        "due_at": "2030-03-01T18:00:00Z",
+        "max_score": "20",
+        "is_published": True,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/api/v1/assignments/", body, format="json").status_code == 201
+    assert sorted(m.to[0] for m in mailoutbox) == ["ava@example.com", "ben@example.com"]
+    message = mailoutbox[0]
+    assert message.subject == "New assignment in Data: Week 4"
+    assert 'A new assignment is out in Data: "Week 4", due 1 March 2030, 18:00 UTC, out of 20 points.' in (
+        message.body
+    )
+    assert "Build a CLI." in message.body
+
+
+def test_a_draft_is_announced_when_it_is_published_and_not_before(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    draft = AssignmentFactory(bootcamp=bootcamp, title="Week 5", is_published=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(f"/api/v1/assignments/{draft.pk}/", {"title": "Week 5: graphs"}, format="json")
+        client.patch(f"/api/v1/assignments/{draft.pk}/", {"due_at": "2030-04-01T18:00:00Z"}, format="json")
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(f"/api/v1/assignments/{draft.pk}/", {"is_published": True}, format="json")
+    assert response.status_code == 200
+    assert {m.subject for m in mailoutbox} == {"New assignment in Data: Week 5: graphs"}
+    assert len(mailoutbox) == 2
+
+
+def test_a_moved_deadline_is_announced_with_the_old_one(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    due = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    published = AssignmentFactory(bootcamp=bootcamp, title="Week 6", due_at=due, max_score=Decimal("10"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/assignments/{published.pk}/", {"due_at": "2030-05-02T09:30:00Z"}, format="json"
+        )
+    assert response.status_code == 200
+    assert len(mailoutbox) == 2
+    message = mailoutbox[0]
+    assert message.subject == "New deadline for Week 6 (Data)"
+    assert '"Week 6" in Data is now due 2 May 2030, 09:30 UTC (it was due ' in message.body
+    # The same deadline sent again, or another field, tells nobody anything.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(
+            f"/api/v1/assignments/{published.pk}/", {"due_at": "2030-05-02T09:30:00Z"}, format="json"
+        )
+        client.patch(f"/api/v1/assignments/{published.pk}/", {"title": "Week 6: trees"}, format="json")
+    assert len(mailoutbox) == 2
