@@ -319,6 +319,17 @@ def badge(status: str, label: str, detail: str = ""):
     )
 
 
+def breakable_email(address: str):
+    """An address that may wrap after its @, so a long one doesn't widen a list
+    past a laptop's screen."""
+    local, _at, domain = address.rpartition("@")
+    return format_html("{}@<wbr>{}", local, domain) if local else address
+
+
+def short_moment(moment) -> str | None:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else None
+
+
 def person_name(user) -> str | None:
     """A user as a list shows them: the name (the email is on their page)."""
     return (user.full_name or user.email) if user else None

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import User
 from cohortly.admin import (
@@ -16,6 +17,7 @@ from cohortly.admin import (
     badge,
     person_name,
     short_date,
+    short_moment,
 )
 from leads import services
 from leads.exports import lead_csv_response
@@ -330,11 +332,29 @@ class LeadAdmin(
 class LeadActivityAdmin(admin.ModelAdmin):
     """The timelines, read-only: entries are written by the services."""
 
-    list_display = ["created_at", "lead", "kind", "actor", "body"]
+    # Short columns, so that a row fits a laptop beside the filters.
+    list_display = ["when", "lead_name", "kind", "actor_name", "body_start"]
+    list_display_links = ["when"]
     list_filter = ["kind", "created_at"]
     search_fields = ["lead__full_name", "lead__email", "body"]
     list_select_related = ["lead", "actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="When", ordering="created_at")
+    def when(self, obj):
+        return short_moment(obj.created_at)
+
+    @admin.display(description="Lead", ordering="lead__full_name")
+    def lead_name(self, obj):
+        return obj.lead.full_name
+
+    @admin.display(description="By", ordering="actor__full_name")
+    def actor_name(self, obj):
+        return person_name(obj.actor) or self.get_empty_value_display()
+
+    @admin.display(description="Text")
+    def body_start(self, obj):
+        return Truncator(obj.body).chars(80)
 
     def has_add_permission(self, request):
         return False

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
-from cohortly.admin import ServiceErrorsMixin, badge
+from cohortly.admin import CompactChangelist, ServiceErrorsMixin, badge, breakable_email, short_moment
 from mail import services
 from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
 from mail.selectors import is_suppressed, suppression_for
@@ -33,9 +34,7 @@ class EmailDeliverabilityAdminMixin:
 
     @admin.display(description="Email", ordering="email")
     def email_with_delivery(self, obj):
-        # May break after the @, so that a long address doesn't widen the list past a laptop's screen.
-        local, _at, domain = obj.email.rpartition("@")
-        shown = format_html("{}@<wbr>{}", local, domain) if local else obj.email
+        shown = breakable_email(obj.email)
         if obj.email_suppressed:
             return format_html("{} {}", shown, badge("bounced", "Undeliverable"))
         return shown
@@ -80,8 +79,11 @@ def _remove_suppressions(modeladmin, request, addresses):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "to", "template", "status", "attempts", "last_error", "request_id"]
+class OutboundEmailAdmin(CompactChangelist, ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    # What a row needs on a laptop beside the filters; the request id is searched,
+    # and on the email's page with the rest.
+    list_display = ["queued", "recipient", "template", "status_shown", "error"]
+    list_display_links = ["queued"]
     list_filter = ["status", "template"]
     search_fields = ["to", "request_id", "provider_message_id", "subject"]
     date_hierarchy = "created_at"
@@ -103,6 +105,23 @@ class OutboundEmailAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     readonly_fields = fields
     inlines = [DeliveryEventInline]
     actions = ["retry_now", "remove_from_suppression"]
+
+    @admin.display(description="Queued", ordering="created_at")
+    def queued(self, obj):
+        return short_moment(obj.created_at)
+
+    @admin.display(description="To", ordering="to")
+    def recipient(self, obj):
+        return breakable_email(obj.to)
+
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, obj):
+        tries = f"{obj.attempts} attempts" if obj.attempts > 1 else ""
+        return badge(obj.status, obj.get_status_display(), tries)
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(60) or self.get_empty_value_display()
 
     @admin.action(description="Retry now (failed sends, or stuck over 10 minutes)")
     def retry_now(self, request, queryset):

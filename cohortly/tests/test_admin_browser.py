@@ -140,6 +140,12 @@ def test_the_back_office_fits_the_screen(admin_page, screenshot):
         assert_in_viewport(page, rows.first, "title", "bootcamp", "due", "published", "submission_count")
     assert_no_sideways_scroll(page)
 
+    # Lead timelines: when, whose, what kind, by whom and how it starts, on a laptop.
+    rows = open_changelist(page, "/admin/leads/leadactivity/", "admin-lead-activities", screenshot)
+    if not on_phone:
+        assert_in_viewport(page, rows.first, "when", "lead_name", "kind", "actor_name", "body_start")
+    assert_no_sideways_scroll(page)
+
     # A new bootcamp has no seats to count yet.
     page.goto(f"{page.base_url}/admin/bootcamps/bootcamp/add/")
     screenshot(page, f"admin-bootcamp-add-{page.size}")
