@@ -184,6 +184,8 @@ class BootcampAdmin(
             )
             saved = services.bootcamp_update(bootcamp=obj, actor=request.user, data=data)
             self._report_promoted(request, waiting)
+            if data.get("status") == Bootcamp.Status.ARCHIVED:
+                self._report_left_enrolled(request, [saved])
         else:
             saved = services.bootcamp_create(**data)
         obj.pk, obj.slug = saved.pk, saved.slug
@@ -264,6 +266,43 @@ class BootcampAdmin(
             log=f"Status set to {label} (action).",
         )
         self._report_promoted(request, waiting)
+        if status == Bootcamp.Status.ARCHIVED:
+            self._report_left_enrolled(
+                request, [bootcamp for bootcamp in bootcamps if bootcamp not in already]
+            )
+
+    def _report_left_enrolled(self, request, bootcamps) -> None:
+        """Archiving changes no enrollment and tells nobody: say who is still in
+        the archived bootcamps, so that someone completes, drops or tells them."""
+        held = (
+            Enrollment.objects.filter(
+                bootcamp__in=[bootcamp.pk for bootcamp in bootcamps],
+                bootcamp__status=Bootcamp.Status.ARCHIVED,
+                status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED],
+            )
+            .values_list("bootcamp__title", "status")
+            .order_by("bootcamp__title")
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for title, status in held:
+            counts.setdefault(title, {}).setdefault(status, 0)
+            counts[title][status] += 1
+        for title, by_status in counts.items():
+            parts = [
+                f"{by_status[status]} {label}"
+                for status, label in (
+                    (Enrollment.Status.ACTIVE, "active"),
+                    (Enrollment.Status.WAITLISTED, "waitlisted"),
+                )
+                if by_status.get(status)
+            ]
+            noun = "enrollments" if sum(by_status.values()) > 1 else "enrollment"
+            self.message_user(
+                request,
+                f"{title} still has {' and '.join(parts)} {noun}: archiving changed none of them and told "
+                "no one (complete or drop the active ones, cancel the waitlisted, from the enrollment list).",
+                messages.WARNING,
+            )
 
     @admin.action(description="Publish selected bootcamps")
     def publish_bootcamps(self, request, queryset):

@@ -363,3 +363,46 @@ def test_publishing_what_is_published_changes_and_records_nothing(admin_web):
         "1 bootcamp set to published.",
     ]
     assert [entry.object_id for entry in LogEntry.objects.all()] == [str(draft.pk)]
+
+
+def test_archiving_says_who_is_still_enrolled_and_that_nobody_was_told(admin_web, mailoutbox):
+    from accounts.tests.factories import StudentFactory
+    from enrollments.services import enrollment_create
+
+    design = BootcampFactory(capacity=1, title="Design")
+    for _ in range(3):
+        enrollment_create(student=StudentFactory(), bootcamp=design, notify=False)
+    empty = BootcampFactory(title="Empty")
+    response = admin_web.post(
+        CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [design.pk, empty.pk]}, follow=True
+    )
+    said = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert said == [
+        ("success", "2 bootcamps set to archived."),
+        (
+            "warning",
+            "Design still has 1 active and 2 waitlisted enrollments: archiving changed none of them and told "
+            "no one (complete or drop the active ones, cancel the waitlisted, from the enrollment list).",
+        ),
+    ]
+    assert mailoutbox == []
+    assert set(Enrollment.objects.filter(bootcamp=design).values_list("status", flat=True)) == {
+        "ACTIVE",
+        "WAITLISTED",
+    }
+
+
+def test_archiving_from_the_form_says_so_too(admin_web):
+    from accounts.tests.factories import StudentFactory
+    from enrollments.services import enrollment_create
+
+    bootcamp = BootcampFactory(capacity=5, title="Design")
+    enrollment_create(student=StudentFactory(), bootcamp=bootcamp, notify=False)
+    response = admin_web.post(
+        f"{CHANGELIST}{bootcamp.pk}/change/", form_data(bootcamp, status="ARCHIVED"), follow=True
+    )
+    assert Bootcamp.objects.get(pk=bootcamp.pk).status == "ARCHIVED"
+    assert any(
+        str(m).startswith("Design still has 1 active enrollment: archiving changed none of them")
+        for m in response.context["messages"]
+    )
