@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 
@@ -41,7 +41,7 @@ class EnrollmentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    verbose_name_plural = "Enrollments (change them with the actions of the enrollment list)"
+    verbose_name_plural = "Enrollments (changed in the enrollment list: see Seats and price)"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -106,11 +106,14 @@ class BootcampAdmin(
     date_hierarchy = "start_date"
     ordering = ["-start_date", "id"]
     autocomplete_fields = ["instructors", "mentors"]  # limited to the right role by limit_choices_to
-    readonly_fields = ["slug", "seats_taken", "seats_left", "created_at", "updated_at"]
+    readonly_fields = ["slug", "seats_taken", "seats_left", "enrollment_list", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "description"]}),
         ("Dates and place", {"fields": ["start_date", "end_date", "delivery_format", "location"]}),
-        ("Seats and price", {"fields": ["capacity", "seats_taken", "seats_left", "price", "currency"]}),
+        (
+            "Seats and price",
+            {"fields": ["capacity", "seats_taken", "seats_left", "enrollment_list", "price", "currency"]},
+        ),
         ("People", {"fields": ["instructors", "mentors"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -131,6 +134,14 @@ class BootcampAdmin(
             if fields:
                 fieldsets.append((name, {**options, "fields": fields}))
         return fieldsets
+
+    @admin.display(description="Enrollments")
+    def enrollment_list(self, obj):
+        """Where its enrollments are changed: the list's actions, filtered to it."""
+        url = reverse("admin:enrollments_enrollment_changelist") + f"?bootcamp__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">Open this bootcamp\'s enrollments</a> to enroll, cancel, complete or drop', url
+        )
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):

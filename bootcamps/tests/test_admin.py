@@ -406,3 +406,11 @@ def test_archiving_from_the_form_says_so_too(admin_web):
         str(m).startswith("Design still has 1 active enrollment: archiving changed none of them")
         for m in response.context["messages"]
     )
+
+
+def test_the_bootcamp_page_links_to_its_enrollments_where_they_are_changed(admin_web):
+    bootcamp = BootcampFactory()
+    page = admin_web.get(f"{CHANGELIST}{bootcamp.pk}/change/").content.decode()
+    url = f"/admin/enrollments/enrollment/?bootcamp__id__exact={bootcamp.pk}"
+    assert f'<a href="{url}">Open this bootcamp\'s enrollments</a>' in page
+    assert admin_web.get(url).status_code == 200
