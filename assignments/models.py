@@ -34,6 +34,12 @@ class Assignment(TimeStampedModel, ImportedFromLegacy):
         help_text="The highest score a submission can get (> 0).",
     )
     is_published = models.BooleanField(default=False, help_text="Students see published assignments only.")
+    announced_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The due time its students were last told (empty until first published).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments_created"
     )

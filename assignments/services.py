@@ -114,9 +114,38 @@ def assignment_create(
     )
     assignment.full_clean()
     assignment.save()
-    if is_published and notify:
-        _announce(assignment, template="assignment_published")
+    _tell_students(assignment, was_published=False, was_due_at=None, notify=notify)
     return assignment
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _tell_students(assignment: Assignment, *, was_published: bool, was_due_at, notify: bool = True) -> None:
+    """What its students hear after a change: a new assignment when it is first
+    published; a moved deadline when it is published with a due time other than
+    the one they were last told (to the minute an email shows), whether it moved
+    while published or while unpublished. Nothing in an archived bootcamp, which
+    takes no work. `notify=False` (demo data) records what they know, unsaid."""
+    if not assignment.is_published or assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
+        return
+    told = assignment.announced_due_at
+    if told is None and was_published:
+        told = was_due_at  # published before announcements were recorded: they knew that one
+    if told is not None and _minute(told) == _minute(assignment.due_at):
+        if assignment.announced_due_at is None:
+            assignment.announced_due_at = assignment.due_at
+            assignment.save(update_fields=["announced_due_at"])
+        return
+    assignment.announced_due_at = assignment.due_at
+    assignment.save(update_fields=["announced_due_at"])
+    if not notify:
+        return
+    if told is None:
+        _announce(assignment, template="assignment_published")
+    else:
+        _announce(assignment, template="assignment_due_moved", was_due_at=told)
 
 
 def _announce(assignment: Assignment, *, template: str, **context) -> None:
@@ -176,10 +205,8 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     if "due_at" in changed:
         _recount_late(assignment)
     # Students hear of a new assignment, and of a deadline that moved under them.
-    if publishing:
-        _announce(assignment, template="assignment_published")
-    elif "due_at" in changed and assignment.is_published:
-        _announce(assignment, template="assignment_due_moved", was_due_at=before["due_at"])
+    if changed:
+        _tell_students(assignment, was_published=before["is_published"], was_due_at=before["due_at"])
     return assignment
 
 

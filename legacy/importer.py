@@ -850,6 +850,8 @@ class Importer:
                 due_at=_utc(row["due_date"]),
                 max_score=Decimal(row["max_score"]) if row["max_score"] is not None else None,
                 is_published=bool(row["is_published"]),
+                # Its students know it from the Node backend: nothing to announce.
+                announced_due_at=_utc(row["due_date"]) if row["is_published"] else None,
                 created_at=_utc(row["created_at"]),
                 legacy_id=row["id"],
                 legacy_updated_at=_utc(row["updated_at"]),

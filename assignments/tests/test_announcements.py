@@ -90,3 +90,65 @@ def test_a_moved_deadline_is_announced_with_the_old_one(
         )
         client.patch(f"/api/v1/assignments/{published.pk}/", {"title": "Week 6: trees"}, format="json")
     assert len(mailoutbox) == 2
+
+
+def test_publishing_again_is_no_news_unless_the_deadline_moved_meanwhile(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    url = None
+    with django_capture_on_commit_callbacks(execute=True):
+        body = {
+            "bootcamp": bootcamp.pk,
+            "title": "Week 7",
+            "due_at": "2030-06-01T18:00:00Z",
+            "max_score": "10",
+            "is_published": True,
+        }
+        url = f"/api/v1/assignments/{client.post('/api/v1/assignments/', body, format='json').json()['id']}/"
+    assert len(mailoutbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(url, {"is_published": False}, format="json")
+        client.patch(url, {"is_published": True}, format="json")
+    assert len(mailoutbox) == 2  # unpublished and published again: nothing new
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(url, {"is_published": False}, format="json")
+        client.patch(url, {"due_at": "2030-06-08T18:00:00Z"}, format="json")
+        client.patch(url, {"is_published": True}, format="json")
+    assert [m.subject for m in mailoutbox[2:]] == ["New deadline for Week 7 (Data)"] * 2
+    assert "(it was due 1 June 2030, 18:00 UTC)" in mailoutbox[2].body
+
+
+def test_a_move_within_the_minute_shown_is_no_news(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(
+            f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-05-02T09:30:45Z"}, format="json"
+        )
+    assert len(mailoutbox) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-05-02T09:30:00Z"}, format="json"
+        )
+    assert response.status_code == 200 and len(mailoutbox) == 2
+
+
+def test_an_archived_bootcamp_announces_nothing(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    from bootcamps.models import Bootcamp
+
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(status=Bootcamp.Status.ARCHIVED)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-05-02T09:30:00Z"}, format="json"
+        )
+    assert response.status_code == 200 and mailoutbox == []
