@@ -354,17 +354,16 @@ class UserAdmin(
             if deactivating:
                 self._say_what_they_still_hold(request, obj)
         else:
-            person = {
-                "email": form.cleaned_data["email"],
-                "full_name": form.cleaned_data["full_name"],
-                "phone": form.cleaned_data.get("phone", ""),
-                "role": form.cleaned_data["role"],
-                "is_active": form.cleaned_data.get("is_active", True),
-            }
-            if form.cleaned_data["password1"]:
-                created = services.user_create(password=form.cleaned_data["password1"], **person)
-            else:
-                created = services.user_invite(invited_by=request.user, **person)
+            created = services.user_add(
+                added_by=request.user,
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                phone=form.cleaned_data.get("phone", ""),
+                role=form.cleaned_data["role"],
+                is_active=form.cleaned_data.get("is_active", True),
+            )
+            if not form.cleaned_data["password1"]:  # invited
                 if not created.is_active:
                     said = (
                         f"Not invited yet: {created.email} is deactivated "

@@ -111,6 +111,24 @@ def user_invite(
     return user
 
 
+def user_add(
+    *,
+    added_by: User,
+    password: str | None,
+    email: str,
+    full_name: str,
+    phone: str = "",
+    role: str = User.Role.STUDENT,
+    is_active: bool = True,
+) -> User:
+    """An ADMIN adds someone (the API's POST /users/, the admin's add form):
+    with the password they set, or, without one, invited by email (user_invite)."""
+    person = {"email": email, "full_name": full_name, "phone": phone, "role": role, "is_active": is_active}
+    if password:
+        return user_create(password=password, **person)
+    return user_invite(invited_by=added_by, **person)
+
+
 #: Why user_send_password_link sent nothing.
 LINK_NOT_SENT_INACTIVE = "inactive"
 LINK_NOT_SENT_SUPPRESSED = "suppressed"

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from assignments import services
-from assignments.api.renderers import GradebookCSVRenderer
+from assignments.api.renderers import GradebookCSVRenderer, gradebook_download_headers
 from assignments.api.serializers import GradebookSerializer
 from assignments.models import Assignment, Submission
 from assignments.selectors import bootcamp_gradebook
@@ -66,10 +66,11 @@ def gradebook_page(request, model_admin, bootcamp) -> TemplateResponse:
 def gradebook_csv_download(bootcamp) -> HttpResponse:
     """The same table as the API's gradebook.csv, for the back office's session."""
     data = GradebookSerializer(bootcamp_gradebook(bootcamp=bootcamp)).data
-    response = HttpResponse(GradebookCSVRenderer().render(data), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"'
-    response["Cache-Control"] = "no-store"  # grades and emails, as the API's
-    return response
+    return HttpResponse(
+        GradebookCSVRenderer().render(data),
+        content_type="text/csv; charset=utf-8",
+        headers=gradebook_download_headers(bootcamp),
+    )
 
 
 class AssignmentInline(admin.TabularInline):

@@ -357,17 +357,15 @@ class UserViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        person = {
-            "email": data["email"],
-            "full_name": data["full_name"],
-            "phone": data.get("phone", ""),
-            "role": data["role"],
-            "is_active": data.get("is_active", True),
-        }
-        if data.get("password") is None:
-            user = services.user_invite(invited_by=request.user, **person)
-        else:
-            user = services.user_create(password=data["password"], **person)
+        user = services.user_add(
+            added_by=request.user,
+            password=data.get("password"),
+            email=data["email"],
+            full_name=data["full_name"],
+            phone=data.get("phone", ""),
+            role=data["role"],
+            is_active=data.get("is_active", True),
+        )
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

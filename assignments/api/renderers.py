@@ -34,6 +34,15 @@ def gradebook_csv_rows(data: dict):
         yield line
 
 
+def gradebook_download_headers(bootcamp) -> dict[str, str]:
+    """The headers of a gradebook CSV, in the API and the back office alike."""
+    return {
+        "Content-Disposition": f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"',
+        # Grades and emails: kept by no cache, as the leads export.
+        "Cache-Control": "no-store",
+    }
+
+
 class GradebookCSVRenderer(renderers.BaseRenderer):
     """`?format=csv`: the gradebook as a CSV download."""
 

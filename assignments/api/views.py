@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
 from assignments import selectors, services
-from assignments.api.renderers import GradebookCSVRenderer
+from assignments.api.renderers import GradebookCSVRenderer, gradebook_download_headers
 from assignments.api.serializers import (
     AssignmentCreateSerializer,
     AssignmentSerializer,
@@ -268,11 +268,8 @@ class GradebookView(GenericAPIView):
         data = GradebookSerializer(selectors.bootcamp_gradebook(bootcamp=bootcamp)).data
         response = Response(data)
         if request.accepted_renderer.format == GradebookCSVRenderer.format:
-            response["Content-Disposition"] = (
-                f'attachment; filename="gradebook-{bootcamp.slug or bootcamp.pk}.csv"'
-            )
-            # Grades and emails: kept by no cache, as the leads export.
-            response["Cache-Control"] = "no-store"
+            for header, value in gradebook_download_headers(bootcamp).items():
+                response[header] = value
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):

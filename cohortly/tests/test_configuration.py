@@ -23,17 +23,13 @@ def test_readme_opens_with_the_two_commands():
     assert "make run" in head and "make test" in head
 
 
-def _settings_in(env: dict) -> dict:
-    import json
+def _run_settings(script: str, env: dict) -> str:
+    """What `script` prints in a fresh process that loads the settings with `env`
+    as its whole environment (and PATH)."""
     import os
     import subprocess
     import sys
 
-    script = (
-        "import json; from django.conf import settings as s;"
-        "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'signing_key': s.SIMPLE_JWT['SIGNING_KEY'],"
-        " 'secret_key': s.SECRET_KEY, 'log_format': s.LOG_FORMAT, 'tasks': s.TASKS['default']['BACKEND']}))"
-    )
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=BASE_DIR,
@@ -43,7 +39,18 @@ def _settings_in(env: dict) -> dict:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
+    return result.stdout
+
+
+def _settings_in(env: dict) -> dict:
+    import json
+
+    script = (
+        "import json; from django.conf import settings as s;"
+        "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'signing_key': s.SIMPLE_JWT['SIGNING_KEY'],"
+        " 'secret_key': s.SECRET_KEY, 'log_format': s.LOG_FORMAT, 'tasks': s.TASKS['default']['BACKEND']}))"
+    )
+    return json.loads(_run_settings(script, env))
 
 
 def test_a_variable_set_to_nothing_means_its_default():
@@ -68,10 +75,6 @@ def test_a_copy_of_env_example_runs_as_it_is():
 def test_a_variable_left_empty_takes_the_env_files_value(tmp_path):
     """As if it were not set: .env fills it in (a compose file's ${LOG_FORMAT}
     with nothing behind it must not hide the file's json)."""
-    import os
-    import subprocess
-    import sys
-
     env_file = tmp_path / ".env"
     env_file.write_text("LOG_FORMAT=json\nJWT_SIGNING_KEY=\n")
     script = (
@@ -79,19 +82,6 @@ def test_a_variable_left_empty_takes_the_env_files_value(tmp_path):
         f"environ.Env.read_env = classmethod(lambda cls, path=None, **kw: read.__func__(cls, {str(env_file)!r}, **kw));"
         "from django.conf import settings as s; print(s.LOG_FORMAT, s.SIMPLE_JWT['SIGNING_KEY'] == s.SECRET_KEY)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "cohortly.settings",
-            "DEBUG": "true",
-            "LOG_FORMAT": "",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    printed = _run_settings(script, {"DEBUG": "true", "LOG_FORMAT": ""})
     # The environment's empty name took the file's value; the file's empty one, the default.
-    assert result.stdout.split() == ["json", "True"]
+    assert printed.split() == ["json", "True"]
