@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import formats
@@ -292,12 +293,12 @@ class BootcampAdmin(
                 status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED],
             )
             .values_list("bootcamp__title", "status")
+            .annotate(count=Count("pk"))
             .order_by("bootcamp__title")
         )
         counts: dict[str, dict[str, int]] = {}
-        for title, status in held:
-            counts.setdefault(title, {}).setdefault(status, 0)
-            counts[title][status] += 1
+        for title, status, count in held:
+            counts.setdefault(title, {})[status] = count
         for title, by_status in counts.items():
             parts = [
                 f"{by_status[status]} {label}"
