@@ -93,16 +93,27 @@ class FiltersListsOnly:
         return super().filter_queryset(queryset)
 
 
+#: Words a search matches, each against every field it searches (ORed), the
+#: words ANDed: past a few words nobody types, the query only grows (SQLite
+#: refuses such an expression tree outright). More is a 400, `too_many_terms`.
+MAX_SEARCH_TERMS = 10
+TOO_MANY_TERMS = f"Search for at most {MAX_SEARCH_TERMS} words."
+
+
+def at_most_max_search_terms(value: str) -> None:
+    """A form field's validator: the word limit of SearchFilter, for a
+    filterset's own search (the leads list)."""
+    if value and len(value.split()) > MAX_SEARCH_TERMS:
+        raise ValidationError(TOO_MANY_TERMS, code="too_many_terms")
+
+
 class SearchFilter(filters.SearchFilter):
     """DRF's ?search=, with a refused term reported on `search` (DRF raises a
     bare list, which the error handler turns into attr null), as the leads
     list's filterset reports it. `error_codes` are what it can answer; the
     OpenAPI schema documents them (cohortly.openapi.AutoSchema)."""
 
-    #: Each word is matched against every search field (ORed) and the words are
-    #: ANDed: past a few words nobody types, the query only grows (SQLite
-    #: refuses such an expression tree outright). More is a 400.
-    max_terms = 10
+    max_terms = MAX_SEARCH_TERMS
 
     #: DRF checks the term with a plain CharField: only a NUL character fails
     #: it; then the word count.
@@ -114,9 +125,7 @@ class SearchFilter(filters.SearchFilter):
         except exceptions.ValidationError as exc:
             raise exceptions.ValidationError({self.search_param: exc.detail}) from exc
         if len(terms) > self.max_terms:
-            raise exceptions.ValidationError(
-                {self.search_param: f"Search for at most {self.max_terms} words."}, code="too_many_terms"
-            )
+            raise exceptions.ValidationError({self.search_param: TOO_MANY_TERMS}, code="too_many_terms")
         return terms
 
 

@@ -3,8 +3,9 @@ admin records the same timeline and keeps the same rules as the API and the
 sales pages. Leads and their activities are never deleted."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -19,6 +20,7 @@ from cohortly.admin import (
     short_date,
     short_moment,
 )
+from cohortly.filters import at_most_max_search_terms
 from leads import services
 from leads.exports import lead_csv_response
 from leads.filtersets import LeadFilterSet
@@ -148,6 +150,11 @@ class LeadAdmin(
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
+        try:
+            at_most_max_search_terms(search_term)  # the filterset's own limit on its search
+        except ValidationError as exc:
+            self.message_user(request, exc.messages[0], messages.ERROR)
+            return queryset.none(), False
         # The leads filterset's search, shared with the API and /sales/: name, email
         # or phone, a phone number however it is spaced.
         return LeadFilterSet(request=request, queryset=queryset).filter_search(

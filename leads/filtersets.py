@@ -19,7 +19,7 @@ from django.db.models.functions import Upper
 from accounts.models import User, phone_search_digits
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
-from cohortly.filters import OrderingFilter
+from cohortly.filters import TOO_MANY_TERMS, OrderingFilter, at_most_max_search_terms
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -62,6 +62,9 @@ class OwnerFilter(django_filters.Filter):
 class LeadFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
+        validators=[at_most_max_search_terms],
+        # Declared so the schema lists the code among the search's 400s.
+        error_messages={"too_many_terms": TOO_MANY_TERMS},
         label="Search",
         help_text="Name, email or phone contains this text; a phone number matches however it is spaced "
         "(with or without spaces, dashes, dots and brackets).",

@@ -43,3 +43,11 @@ def test_leads_by_every_word(admin_web, sales_client, term):
     # The API and the sales pages search alike (one filterset).
     results = sales_client.get("/api/v1/leads/", {"search": term}).json()["results"]
     assert [row["id"] for row in results] == [grace.pk]
+
+
+def test_the_leads_admin_keeps_the_searchs_word_limit(admin_web):
+    LeadFactory(full_name="Grace Hopper")
+    response = admin_web.get("/admin/leads/lead/", {"q": "a " * 3000})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    assert "Search for at most 10 words." in [str(m) for m in response.context["messages"]]

@@ -1193,3 +1193,9 @@ def test_a_bogus_time_zone_cookie_falls_back_to_the_sites(sales, lead, cookie):
     response = sales.get(detail(lead))
     assert response.status_code == 200
     assert "Times are shown in UTC." in text(response)
+
+
+def test_a_search_of_too_many_words_says_so_beside_the_box(sales, pipeline):
+    response = sales.get(LIST, {"search": " ".join(["word"] * 11)})
+    assert response.status_code == 200
+    assert "Search for at most 10 words." in text(response)
