@@ -186,8 +186,12 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
         return promoted
     if bootcamp.status != Bootcamp.Status.PUBLISHED or bootcamp.end_date < timezone.localdate():
         return promoted
+    # The students' rows are locked with their places (FOR NO KEY UPDATE, as
+    # accounts.selectors.users_held locks them): a deactivation in progress is
+    # waited for, then PostgreSQL reads the student again and skips one it
+    # deactivated, going on down the line to fill the seats.
     waiting = (
-        Enrollment.objects.select_for_update(of=("self",))
+        Enrollment.objects.select_for_update(of=("self", "student"), no_key=True)
         .select_related("student", "bootcamp")
         .filter(bootcamp=bootcamp, status=Status.WAITLISTED, student__is_active=True)
         .order_by("waitlist_seq")[:free]

@@ -12,11 +12,12 @@ from collections import Counter
 import pytest
 import requests
 from django.core.servers.basehttp import ThreadedWSGIServer
-from django.db import connection
+from django.db import connection, transaction
 from django.test.testcases import LiveServerThread
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.services import user_update
 from bootcamps.models import Bootcamp
 from bootcamps.tests.factories import BootcampFactory
 from enrollments import services
@@ -246,3 +247,52 @@ def test_two_students_swapping_seats_at_once_both_get_the_other_seat(race_server
         s_for_c.refresh_from_db()
         w_for_b.refresh_from_db()
         assert (s_for_c.status, w_for_b.status) == (Status.ACTIVE, Status.ACTIVE)
+
+
+def test_a_student_deactivated_while_a_seat_frees_is_passed_over(race_server, make_user):
+    """An admin deactivates W, next in line, and before that commits, A's
+    cancellation frees the seat. The promotion read W as active (the
+    deactivation was not yet committed) and seated them: a deactivated account
+    holding a seat nobody had been told about. Locking the waiting students'
+    rows with their enrollments makes the promotion wait for the deactivation,
+    then pass W over for X, the next one in line."""
+    admin = make_user(User.Role.ADMIN)
+    bootcamp = BootcampFactory(capacity=1)
+    a, w, x = (make_user(User.Role.STUDENT) for _ in range(3))
+    a_seat = services.enrollment_create(student=a, bootcamp=bootcamp, notify=False)
+    w_place = services.enrollment_create(student=w, bootcamp=bootcamp, notify=False)
+    x_place = services.enrollment_create(student=x, bootcamp=bootcamp, notify=False)
+    assert (w_place.status, x_place.status) == (Status.WAITLISTED, Status.WAITLISTED)
+
+    deactivated, commit, failures = threading.Event(), threading.Event(), []
+
+    def deactivate():
+        try:
+            with transaction.atomic():
+                user_update(actor=admin, user=User.objects.get(pk=w.pk), data={"is_active": False})
+                deactivated.set()
+                commit.wait(TIMEOUT)
+        except Exception as exc:  # surfaced below
+            failures.append(exc)
+        finally:
+            deactivated.set()
+            connection.close()
+
+    deactivation = threading.Thread(target=deactivate)
+    deactivation.start()
+    assert deactivated.wait(TIMEOUT)
+    cancelled, cancel = [], cancel_call(race_server.url, a_seat)
+    cancellation = threading.Thread(target=lambda: cancelled.append(cancel(requests.Session())))
+    cancellation.start()
+    cancellation.join(0.5)  # waits for the deactivation (a fixed bug: it went on and seated W)
+    commit.set()
+    deactivation.join(TIMEOUT)
+    cancellation.join(TIMEOUT)
+
+    assert failures == []
+    assert [r.status_code for r in cancelled] == [200]
+    w_place.refresh_from_db()
+    x_place.refresh_from_db()
+    assert (w_place.status, w_place.waitlist_seq) == (Status.WAITLISTED, 1)  # keeps their place
+    assert x_place.status == Status.ACTIVE
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).count() == 1
