@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from cohortly.spreadsheets import safe_cell
 from leads.models import Lead
 
 COLUMNS = [
@@ -25,17 +26,6 @@ COLUMNS = [
     "utm_medium",
     "utm_campaign",
 ]
-
-#: A spreadsheet treats a cell starting with one of these as a formula
-#: (CSV injection); such cells get a leading apostrophe.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _when(value, tz=None) -> str:

@@ -3,14 +3,7 @@ import io
 
 from rest_framework import renderers
 
-# Spreadsheet programs run cells that start with these as formulas.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value) -> str:
-    """A user-written text cell, defused against CSV formula injection."""
-    value = "" if value is None else str(value)
-    return f"'{value}" if value.startswith(_FORMULA_PREFIXES) else value
+from cohortly.spreadsheets import safe_cell
 
 
 def _status(cell: dict) -> str:
@@ -22,12 +15,16 @@ def gradebook_csv_rows(data: dict):
     assignment a score column and a status column."""
     header = ["Student", "Email", "Enrollment"]
     for assignment in data["assignments"]:
-        title = _text(assignment["title"])
+        title = safe_cell(assignment["title"])
         header += [f"{title} (score /{assignment['max_score']})", f"{title} (status)"]
     header += ["Average %", "Graded", "Awaiting grade", "Missing"]
     yield header
     for row in data["students"]:
-        line = [_text(row["student"]["full_name"]), _text(row["student"]["email"]), row["enrollment_status"]]
+        line = [
+            safe_cell(row["student"]["full_name"]),
+            safe_cell(row["student"]["email"]),
+            row["enrollment_status"],
+        ]
         for cell in row["grades"]:
             line += [cell["score"] or "", _status(cell)]
         line += [row["average"] or "", row["graded_count"], row["submitted_count"], row["missing_count"]]
