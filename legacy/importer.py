@@ -291,6 +291,11 @@ class Report:
         self.counts(table).refused += 1
         self.refused.append({"table": table, "legacy_id": str(legacy_id), "reason": reason})
 
+    def refuse_in_part(self, table: str, legacy_id, reason: str) -> None:
+        """A change of which a part was refused and the rest imported: listed with
+        the refusals (the exit code says so), counted with the rows it updated."""
+        self.refused.append({"table": table, "legacy_id": str(legacy_id), "reason": reason})
+
     def warn(self, text: str) -> None:
         self.warnings.append(text)
 
@@ -442,14 +447,16 @@ class Importer:
                 handle(rows)
                 bar.update(len(rows))
 
-    def _email_losers(self, table: str, make_convert, *, where: sql.Composable = EVERY_ROW) -> dict:
+    def _email_losers(self, table: str, make_convert, holders, *, where: sql.Composable = EVERY_ROW) -> dict:
         """{id: reason} for each row that loses its email to another row of `table`.
 
         Emails are compared as the import stores them (normalize_email: trimmed and
         lower-cased), never by a database's idea of lower(): two rows equal that way
-        can't both come over. Of the rows alike, the one updated last that
-        `make_convert(rows)` accepts is imported, so a row refused for its own reason
-        takes none of the others with it. Reading only ids and emails first, this
+        can't both come over. Of the rows alike that `make_convert(rows)` accepts, the
+        one an earlier run imported with that email keeps it (`holders(emails)`:
+        {email: source id}), whichever is edited later in the Node backend; else the
+        one updated last is imported. A row refused for its own reason takes none of
+        the others with it. Reading only ids and emails first, this
         holds one entry per address in memory, and reads whole rows only for the
         few addresses shared.
         """
@@ -477,6 +484,7 @@ class Importer:
                 for row in cursor.execute(query, [ids[start : start + self.batch_size]]):
                     rows[row["id"]] = row
         convert = make_convert(list(rows.values()))
+        held = holders(list(shared))
         losers = {}
         for email, group in shared.items():
             valid = []
@@ -488,14 +496,18 @@ class Importer:
                 valid.append(row)
             if len(valid) < 2:
                 continue
-            winner = max(valid, key=lambda row: row["updated_at"])  # the lowest id of a tie
+            holder = next((row for row in valid if row["id"] == held.get(email)), None)
+            winner = holder or max(valid, key=lambda row: row["updated_at"])  # the lowest id of a tie
             for row in valid:
-                if row is not winner:
-                    when = "updated later" if winner["updated_at"] > row["updated_at"] else "updated as late"
-                    losers[row["id"]] = (
-                        f"email {email} is also the email of {table} {winner['id']}, {when}, "
-                        "which is imported instead"
-                    )
+                if row is winner:
+                    continue
+                if holder:
+                    why = "imported earlier, which keeps it"
+                elif winner["updated_at"] > row["updated_at"]:
+                    why = "updated later, which is imported instead"
+                else:
+                    why = "updated as late, which is imported instead"
+                losers[row["id"]] = f"email {email} is also the email of {table} {winner['id']}, {why}"
         return losers
 
     def _enum(self, enum: str, value: str | None) -> str:
@@ -595,7 +607,15 @@ class Importer:
 
     def _import_users(self) -> None:
         # Cohortly keeps one account per email: of several, the one updated last.
-        self._users_losing_email = self._email_losers("users", lambda rows: self._user)
+        self._users_losing_email = self._email_losers(
+            "users",
+            lambda rows: self._user,
+            lambda emails: dict(
+                User.objects.filter(email__in=emails, legacy_id__isnull=False).values_list(
+                    "email", "legacy_id"
+                )
+            ),
+        )
         self._run_table("users", self._users_batch)
 
     def _user(self, row) -> User:
@@ -645,12 +665,26 @@ class Importer:
             if owner != user.pk:
                 whose = f"users {owner}, imported earlier" if imported else f"Cohortly account {owner}"
                 self.report.refuse("users", row["id"], f"email {user.email} belongs to {whose}")
-            elif user.pk in known and known[user.pk][1] is None:
+                continue
+            if user.pk in known and known[user.pk][1] is None:
                 self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
-            elif user.pk in known and (refusal := self._change_refusal(user, *known[user.pk][2:4])):
-                self.report.refuse("users", row["id"], refusal)
-            else:
-                writable.append((row, user))
+                continue
+            if user.pk in known:
+                stamp, _, was_active, role = known[user.pk][:4]
+                if refusal := self._role_refusal(user, role):
+                    # The role stays, and the rest of the change comes over: a
+                    # deactivation or a new password must not wait on a bootcamp's
+                    # staff list. The old stamp stays too, so that the next run
+                    # tries the role again.
+                    user.role, user.legacy_updated_at = role, stamp
+                if admins := self._admins_refusal(user, was_active, role):
+                    self.report.refuse("users", row["id"], admins)
+                    continue
+                if refusal:
+                    self.report.refuse_in_part(
+                        "users", row["id"], f"{refusal} Its other changes came over; the role is tried again."
+                    )
+            writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
         ending = set()
@@ -684,18 +718,25 @@ class Importer:
         self._remember_users(writable, states, ending)
 
     @staticmethod
-    def _change_refusal(user: User, was_active: bool, role: str) -> str | None:
-        """Why Cohortly can't take this change of an imported user, or None: what an
+    def _role_refusal(user: User, role: str) -> str | None:
+        """Why Cohortly can't take this imported user's new role, or None: what an
         ADMIN's change here may not do, the Node backend's may not either. The role
         stays while the user holds something by it (a seat, a place on a bootcamp's
-        staff: accounts.signals.user_role_changing), and the last active ADMIN stays
-        one. The row is refused with the reason until either side changes."""
-        if user.role != role:
-            try:
-                stored = User(pk=user.pk, email=user.email, role=role)
-                user_role_changing.send(sender=User, user=stored, role=user.role)
-            except ValidationError as exc:
-                return f"role {role} to {user.role}: {' '.join(exc.messages)}"
+        staff: accounts.signals.user_role_changing)."""
+        if user.role == role:
+            return None
+        try:
+            user_role_changing.send(
+                sender=User, user=User(pk=user.pk, email=user.email, role=role), role=user.role
+            )
+        except ValidationError as exc:
+            return f"role {role} to {user.role}: {' '.join(exc.messages)}"
+        return None
+
+    @staticmethod
+    def _admins_refusal(user: User, was_active: bool, role: str) -> str | None:
+        """Why this change can't be taken at all, or None: it would leave Cohortly
+        without an active ADMIN. The row is refused until either side changes."""
         leaves_admins = role == User.Role.ADMIN and was_active and not (user.is_active and user.role == role)
         if (
             leaves_admins
@@ -718,7 +759,8 @@ class Importer:
             state.password_hash = row["password_hash"]
             if user.pk in ending:
                 state.token_generation = user.token_generation
-                state.tokens_issued_since = user.legacy_updated_at
+                # The change's own time, even where the stamp stayed older (a role refused).
+                state.tokens_issued_since = _utc(row["updated_at"])
         _copy_insert(LegacyUserState, new)
         LegacyUserState.objects.bulk_update(
             changed, ["password_hash", "token_generation", "tokens_issued_since"]
@@ -969,7 +1011,16 @@ class Importer:
         is_open = sql.SQL("{}::text = ANY({})").format(
             self._col("leads", "status"), sql.Literal(open_statuses)
         )
-        self._open_leads_losing_email = self._email_losers("leads", self._lead_converter, where=is_open)
+        self._open_leads_losing_email = self._email_losers(
+            "leads",
+            self._lead_converter,
+            lambda emails: dict(
+                Lead.objects.filter(
+                    email__in=emails, status__in=OPEN_LEAD, legacy_id__isnull=False
+                ).values_list("email", "legacy_id")
+            ),
+            where=is_open,
+        )
         self._run_table("leads", self._leads_batch)
 
     def _lead_converter(self, rows):
@@ -1088,16 +1139,45 @@ class Importer:
         # The Node backend never changes a token but to revoke it (logout).
         known = self._imported_between(LegacyRefreshToken, rows, "pk", "revoked_at")
         users = self._pks(User, (row["user_id"] for row in rows))
+        # One token, one row: the hash is how an exchange finds it. A hash imported
+        # earlier under another id is that token: should its old row be gone from the
+        # source (re-inserted there under a new id), the stored token takes the new
+        # id, and keeps whether it was spent here; should both rows be there (hashes
+        # alike but for case), or two rows of this batch share it, the first keeps it.
+        digests = {row["id"]: (row["token_hash"] or "").lower() for row in rows}
+        stored = {
+            digest: (legacy_id, pk)
+            for digest, legacy_id, pk in LegacyRefreshToken.objects.filter(
+                token_hash__in=set(digests.values())
+            ).values_list("token_hash", "legacy_id", "pk")
+        }
+        still_there = self._present(
+            "refresh_tokens", [legacy_id for legacy_id, _ in stored.values() if legacy_id not in digests]
+        )
+        holders = {digest: legacy_id for digest, (legacy_id, _) in stored.items()}
+        moved = {}  # source id -> the stored token it is now
+        for row_id, digest in digests.items():
+            legacy_id, pk = stored.get(digest, (row_id, None))
+            if (
+                holders.get(digest) == legacy_id != row_id
+                and legacy_id not in digests
+                and legacy_id not in still_there
+            ):
+                moved[row_id], holders[digest] = pk, row_id
 
         def convert(row):
             if row["user_id"] not in users:
                 raise Refused(f"its user {row['user_id']} was not imported")
-            if not SHA256_HEX.match((row["token_hash"] or "").lower()):
+            digest = digests[row["id"]]
+            if not SHA256_HEX.match(digest):
                 raise Refused("token_hash is not a SHA-256 hex digest")
+            holder = holders.setdefault(digest, row["id"])
+            if holder != row["id"]:
+                raise Refused(f"its token_hash is also the hash of refresh_tokens {holder}, which keeps it")
             return LegacyRefreshToken(
                 legacy_id=row["id"],
                 user_id=row["user_id"],
-                token_hash=row["token_hash"].lower(),
+                token_hash=digest,
                 expires_at=_utc(row["expires_at"]),
                 revoked_at=_utc(row["revoked_at"]),
                 created_at=_utc(row["created_at"]),
@@ -1105,7 +1185,10 @@ class Importer:
 
         created, updated = [], []
         for row, token in self._sorted_out("refresh_tokens", rows, convert):
-            if row["id"] not in known:
+            if row["id"] in moved:
+                token.pk = moved[row["id"]]
+                updated.append(token)
+            elif row["id"] not in known:
                 created.append(token)
             elif known[row["id"]][1] == token.revoked_at:
                 counts.unchanged += 1
@@ -1113,7 +1196,7 @@ class Importer:
                 token.pk = known[row["id"]][0]
                 updated.append(token)
         LegacyRefreshToken.objects.bulk_create(created)
-        LegacyRefreshToken.objects.bulk_update(updated, ["revoked_at"])
+        LegacyRefreshToken.objects.bulk_update(updated, ["legacy_id", "revoked_at"])
         counts.created += len(created)
         counts.updated += len(updated)
 
@@ -1149,6 +1232,23 @@ class Importer:
         }
         return [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
 
+    def _present(self, table: str, ids) -> set:
+        """Those of these source ids that `table` of the source still has."""
+        if not ids:
+            return set()
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+            self._col(table, "id"), self.mapping.table(table), self._col(table, "id")
+        )
+        return {row[0] for row in self.source.execute(query, [list(ids)]).fetchall()}
+
+    def _too_many_gone(self, gone: int, imported: int) -> bool:
+        """More than GONE_AT_MOST and GONE_SHARE_AT_MOST of what was imported gone
+        at once: a source that lost its rows, not a day's deletions (unless the
+        run was told otherwise)."""
+        return (
+            gone > GONE_AT_MOST and gone > imported * GONE_SHARE_AT_MOST and not self.end_access_of_many_gone
+        )
+
     def _end_access_of_gone_users(self, missing, imported: int) -> set:
         """A user deleted in the Node backend (a ban, an erasure request) loses access
         here too: deactivated, every session ended. The row itself stays, as every
@@ -1163,11 +1263,7 @@ class Importer:
         gone = list(User.objects.filter(pk__in=[pk for _, pk in missing], is_active=True).order_by("pk"))
         if not gone:
             return set()
-        if (
-            len(gone) > GONE_AT_MOST
-            and len(gone) > imported * GONE_SHARE_AT_MOST
-            and not self.end_access_of_many_gone
-        ):
+        if self._too_many_gone(len(gone), imported):
             self.report.warn(
                 f"{len(gone):,} of the {imported:,} imported users are gone from the source and still active "
                 f"here: more than {GONE_SHARE_AT_MOST:.0%}, so none was deactivated. Check --source; if the "
@@ -1195,7 +1291,9 @@ class Importer:
 
     def _revoke_gone_refresh_tokens(self) -> None:
         """Refresh tokens still exchangeable here whose row the Node backend deleted:
-        revoked, and listed."""
+        revoked, and listed. Not when many go at once (the same bounds as for users:
+        a wrong --source or a truncated table would sign everyone out), unless the
+        run was told to (`end_access_of_many_gone`)."""
         query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
             self._col("refresh_tokens", "id"),
             self.mapping.table("refresh_tokens"),
@@ -1208,14 +1306,21 @@ class Importer:
             .order_by("pk")
             .values_list("legacy_id", "pk")
         )
-        gone = []
-        for start in range(0, exchangeable.count(), self.batch_size):
+        gone, imported = [], exchangeable.count()
+        for start in range(0, imported, self.batch_size):
             batch = list(exchangeable[start : start + self.batch_size])
             present = {
                 row[0]
                 for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
             }
             gone += [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
+        if self._too_many_gone(len(gone), imported):
+            self.report.warn(
+                f"{len(gone):,} of the {imported:,} Node refresh tokens still exchangeable here are gone "
+                f"from the source: more than {GONE_SHARE_AT_MOST:.0%}, so none was revoked. Check --source; "
+                "if the Node backend really deleted them, run again with --end-access-of-many-gone."
+            )
+            return
         LegacyRefreshToken.objects.filter(pk__in=[pk for _, pk in gone]).update(revoked_at=timezone.now())
         self.report.missing_in_source.extend(
             {"table": "refresh_tokens", "legacy_id": str(legacy_id), "id": str(pk), "revoked": True}

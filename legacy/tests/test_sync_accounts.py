@@ -10,6 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from bootcamps.models import Bootcamp
+from leads.models import Lead
 from legacy.models import LegacyRefreshToken
 from legacy.tests.conftest import PASSWORD, naive_utc
 from legacy.tests.test_auth import LOGIN, ME, REFRESH, node_access_token
@@ -236,41 +238,171 @@ def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(
     run_import(node)
     node.execute("DELETE FROM users WHERE email LIKE 'gone%' OR role = 'ADMIN'")
 
-    out, report = run_import(node)
+    out, report = run_import(node, expect=1)  # 1: a warning asks for a look
     assert User.objects.filter(legacy_id__isnull=False, is_active=True).count() == 13
     assert "13 of the 13 imported users are gone from the source" in out
     assert "--end-access-of-many-gone" in report["warnings"][0]
     assert not any(row.get("access_ended") for row in report["missing_in_source"])
 
-    out, report = run_import(node, "--end-access-of-many-gone")
+    out, report = run_import(node, "--end-access-of-many-gone", expect=1)
     assert User.objects.filter(legacy_id__isnull=False, is_active=True).get().email == admin["email"]
     assert "Cohortly's last active ADMIN" in out
     assert sum(bool(row.get("access_ended")) for row in report["missing_in_source"]) == 12
 
     back = people[0]
     node.user(id=back["id"], email=back["email"], updated_at=back["updated_at"])  # restored, as it was
-    run_import(node, "--end-access-of-many-gone")
+    run_import(node, "--end-access-of-many-gone", expect=1)
     assert User.objects.get(pk=back["id"]).is_active
 
 
-def test_a_role_change_in_node_cohortly_would_refuse_is_refused_with_the_reason(node, cutover):
+def test_a_role_change_in_node_cohortly_would_refuse_keeps_the_role_and_takes_the_rest(node, cutover):
     """What an ADMIN may not do here, the Node backend's change may not either: a
     student holding a seat stays a student, and the last active ADMIN stays one.
-    The row is refused (with the reason) until either side changes; the rest imports."""
+    Such a row is listed with the reason until either side changes. A role kept
+    doesn't hold back the rest of the change: a mentor still on a bootcamp's
+    staff, fired in Node (another role and deactivated in one edit), loses
+    access at the next run, and takes the new role once off the staff."""
     student = node.user(email="seated@node.example", role="STUDENT", updated_at=naive_utc(-30))
     admin = node.user(email="only-admin@node.example", role="ADMIN", updated_at=naive_utc(-30))
+    mentor = node.user(email="mentor@node.example", role="MENTOR", updated_at=naive_utc(-30))
     node.enrollment(student, node.bootcamp(), status="ACTIVE")
+    camp = node.bootcamp(mentors=[mentor])
     run_import(node)
+    pair = logged_in(mentor)
+    seated_node_access = node_access_token(User.objects.get(pk=student["id"]), iat=int(time.time()) - 3600)
 
-    change(node, student, "role = 'MENTOR', full_name = 'Renamed'")
+    new_hash = bcrypt.hashpw(NEW_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    change(node, student, "role = 'MENTOR', full_name = 'Renamed', password_hash = %s", [new_hash])
     change(node, admin, "role = 'SALES'")
-    _, report = run_import(node, expect=1)  # 1: some rows were refused
+    change(node, mentor, "role = 'STUDENT', is_active = false")
+    _, report = run_import(node, expect=1)  # 1: some rows (or parts of them) were refused
 
-    assert User.objects.get(pk=student["id"]).role == "STUDENT"
+    seated = User.objects.get(pk=student["id"])
+    assert (seated.role, seated.full_name) == ("STUDENT", "Renamed")
+    # The new password came over, and ended the Node tokens issued before it.
+    assert APIClient().post(LOGIN, {"email": student["email"], "password": NEW_PASSWORD}).status_code == 200
+    assert bearer(seated_node_access).get(ME).status_code == 401
     assert User.objects.get(pk=admin["id"]).role == "ADMIN"
+    fired = User.objects.get(pk=mentor["id"])
+    assert (fired.role, fired.is_active) == ("MENTOR", False)
+    assert APIClient().post(LOGIN, {"email": mentor["email"], "password": PASSWORD}).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+    assert bearer(pair["access"]).get(ME).status_code == 401
     reasons = {row["legacy_id"]: row["reason"] for row in report["refused"]}
-    assert (
-        "role STUDENT to MENTOR: This student holds 1 active or waitlisted enrollment"
-        in reasons[str(student["id"])]
+    assert reasons[str(student["id"])] == (
+        "role STUDENT to MENTOR: This student holds 1 active or waitlisted enrollment: complete, drop "
+        "or cancel it first. Its other changes came over; the role is tried again."
     )
     assert reasons[str(admin["id"])] == "this would leave Cohortly without an active ADMIN"
+    assert reasons[str(mentor["id"])].startswith(
+        "role MENTOR to STUDENT: This mentor is among the mentors of"
+    )
+    assert report["tables"]["users"]["updated"] == 2 and report["tables"]["users"]["refused"] == 1
+
+    _, again = run_import(node, expect=1)  # tried again, still refused
+    assert str(mentor["id"]) in {row["legacy_id"] for row in again["refused"]}
+    Bootcamp.objects.get(legacy_id=camp["id"]).mentors.clear()  # taken off the staff here
+    _, report = run_import(node, expect=1)
+    assert str(mentor["id"]) not in {row["legacy_id"] for row in report["refused"]}
+    assert User.objects.get(pk=mentor["id"]).role == "STUDENT"
+    _, report = run_import(node, expect=1)  # the student and the admin still wait
+    assert report["tables"]["users"]["unchanged"] == 1  # the mentor's change is done
+
+
+def test_the_imported_one_of_two_users_alike_keeps_the_email_when_the_other_is_edited(node, cutover):
+    """Two Node users whose emails differ only in case: the one updated last came
+    over. An edit of the other in Node (now the one updated last) must not cut the
+    imported one off: it keeps the address, and its new password comes over."""
+    older = node.user(email="ada@x.io", updated_at=naive_utc(-9))
+    newer = node.user(email=" Ada@X.io ", updated_at=naive_utc(-2))
+    old_lead = node.lead(email="bo@x.io", updated_at=naive_utc(-9))
+    new_lead = node.lead(email="BO@x.io", updated_at=naive_utc(-2))
+    run_import(node, expect=1)
+    assert User.objects.get(email="ada@x.io").pk == newer["id"]
+
+    new_hash = bcrypt.hashpw(NEW_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    change(node, newer, "password_hash = %s", [new_hash], minutes_ago=2)
+    change(node, older, "phone = '+1 555 0102'", minutes_ago=1)
+    node.execute(
+        "UPDATE leads SET status = 'QUALIFIED', updated_at = %s WHERE id = %s",
+        [naive_utc(-2 / 1440), new_lead["id"]],
+    )
+    node.execute(
+        "UPDATE leads SET full_name = 'Bo', updated_at = %s WHERE id = %s", [naive_utc(), old_lead["id"]]
+    )
+    _, report = run_import(node, expect=1)
+
+    assert {row["legacy_id"]: row["reason"] for row in report["refused"]} == {
+        str(
+            older["id"]
+        ): f"email ada@x.io is also the email of users {newer['id']}, imported earlier, which keeps it",
+        str(old_lead["id"]): f"email bo@x.io is also the email of leads {new_lead['id']}, imported earlier, "
+        "which keeps it",
+    }
+    assert APIClient().post(LOGIN, {"email": "ada@x.io", "password": NEW_PASSWORD}).status_code == 200
+    assert APIClient().post(LOGIN, {"email": "ada@x.io", "password": PASSWORD}).status_code == 401
+    assert Lead.objects.get(legacy_id=new_lead["id"]).status == "QUALIFIED"
+    assert not Lead.objects.filter(legacy_id=old_lead["id"]).exists()
+
+
+def test_a_refresh_token_row_re_inserted_in_node_under_a_new_id_is_the_same_token(node, cutover):
+    """One row per token, found by its hash. A token the Node backend deleted and
+    inserted again under a new id (a restore, a copy between databases) is the
+    token imported before: it takes the new id and stays spent if it was. Two
+    rows whose hashes differ only in case can't both come over: the first keeps
+    it, the other is refused with the reason, and the run goes on."""
+    person = node.user(email="ada@node.example", updated_at=naive_utc(-30))
+    raw = node_refresh(node, person, issued_at=int(time.time()))
+    spent = node_refresh(node, person, issued_at=int(time.time()))
+    twin_hash = uuid.uuid4().hex * 2
+    first = node.refresh_token(person, token_hash=twin_hash)
+    second = node.refresh_token(person, token_hash=twin_hash.upper())
+    _, report = run_import(node, expect=1)
+    assert {row["legacy_id"]: row["reason"] for row in report["refused"]} == {
+        str(max(first["id"], second["id"])): "its token_hash is also the hash of refresh_tokens "
+        f"{min(first['id'], second['id'])}, which keeps it"
+    }
+    assert APIClient().post(REFRESH, {"refresh": spent}).status_code == 200
+
+    for token in (raw, spent):
+        node.execute(
+            "WITH gone AS (DELETE FROM refresh_tokens WHERE token_hash = %s RETURNING *) "
+            "INSERT INTO refresh_tokens SELECT gen_random_uuid(), user_id, token_hash, expires_at, revoked_at, "
+            "created_at FROM gone",
+            [token_hash(token)],
+        )
+    change(node, person, "full_name = 'Ada L.'")
+    _, report = run_import(node, expect=1)  # the twin is still refused
+
+    assert [row["legacy_id"] for row in report["refused"]] == [str(max(first["id"], second["id"]))]
+    assert report["tables"]["refresh_tokens"]["updated"] == 2
+    assert report["missing_in_source"] == []  # nothing revoked as gone
+    assert User.objects.get(pk=person["id"]).full_name == "Ada L."
+    moved = LegacyRefreshToken.objects.get(token_hash=token_hash(raw))
+    in_node = node.execute(
+        "SELECT id FROM refresh_tokens WHERE token_hash = %s", [token_hash(raw)]
+    ).fetchone()
+    assert moved.legacy_id == in_node[0]
+    assert APIClient().post(REFRESH, {"refresh": raw}).status_code == 200
+    assert APIClient().post(REFRESH, {"refresh": spent}).status_code == 401  # spent stays spent
+
+
+def test_a_source_that_lost_many_refresh_tokens_at_once_revokes_none_until_told_to(node, cutover):
+    """As for users: past 10 and 5% of the exchangeable tokens gone at once, the
+    source is suspect (a wrong --source, a truncated table). Nothing is revoked,
+    the run exits 1 with a warning, and --end-access-of-many-gone revokes them."""
+    person = node.user(email="ada@node.example")
+    now = int(time.time())
+    raws = [node_refresh(node, person, issued_at=now - n) for n in range(12)]
+    run_import(node)
+    node.execute("DELETE FROM refresh_tokens")
+
+    out, report = run_import(node, expect=1)
+    assert "12 of the 12 Node refresh tokens still exchangeable here are gone from the source" in out
+    assert "--end-access-of-many-gone" in report["warnings"][0]
+    assert not LegacyRefreshToken.objects.filter(revoked_at__isnull=False).exists()
+    assert APIClient().post(REFRESH, {"refresh": raws[0]}).status_code == 200
+
+    _, report = run_import(node, "--end-access-of-many-gone")
+    assert LegacyRefreshToken.objects.filter(revoked_at__isnull=False).count() == 11  # one was spent above
+    assert APIClient().post(REFRESH, {"refresh": raws[1]}).status_code == 401

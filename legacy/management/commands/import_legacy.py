@@ -127,12 +127,18 @@ class Command(BaseCommand):
             Path(report).write_text(
                 json.dumps(result.as_dict(), indent=2, default=str) + "\n", encoding="utf-8"
             )
-        if result.refused:
-            raise CommandError(
-                f"{len(result.refused)} rows were refused; the rest "
-                f"{'would have been' if dry_run else 'was'} imported.",
-                returncode=1,
-            )
+        if result.refused or result.warnings:
+            # A warning is something the run chose not to do (deactivate or revoke
+            # what a suspect source lost): a scheduled run must not pass as a success.
+            said = []
+            if result.refused:
+                said.append(
+                    f"{len(result.refused)} rows were refused; the rest "
+                    f"{'would have been' if dry_run else 'was'} imported."
+                )
+            if result.warnings:
+                said.append(f"{len(result.warnings)} warnings above ask for a look.")
+            raise CommandError(" ".join(said), returncode=1)
 
     def _tables(self, only: str | None) -> list[str]:
         if not only:
