@@ -33,9 +33,11 @@ from psycopg.rows import dict_row
 from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
 from accounts.models import User, normalize_email, phone_validator
+from accounts.permissions import SALES_TEAM
 from accounts.services import user_logout_all
 from accounts.signals import user_role_changing
 from assignments.models import Assignment
+from assignments.permissions import AUTHORS
 from bootcamps.models import Bootcamp
 from bootcamps.services import unique_slug
 from cohortly.authentication import user_cache_invalidate
@@ -534,6 +536,12 @@ class Importer:
         rows = model.objects.filter(legacy_id__in=ids)
         return set(rows.values_list("pk", flat=True)) if flat else dict(rows.values_list("legacy_id", "pk"))
 
+    @staticmethod
+    def _roles(ids) -> dict:
+        """{user id: role} of the users imported from these source ids."""
+        ids = {legacy_id for legacy_id in ids if legacy_id is not None}
+        return dict(User.objects.filter(legacy_id__in=ids).values_list("pk", "role")) if ids else {}
+
     def _fresh(self, table: str, rows, known: dict, *, stamp: int, changed=frozenset()) -> list:
         """The rows new or changed since they were last imported (or `changed` by what
         their updated_at doesn't cover); the rest count as unchanged."""
@@ -867,7 +875,7 @@ class Importer:
         if not rows:
             return
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
-        authors = self._pks(User, (row["author_id"] for row in rows))
+        authors = self._roles(row["author_id"] for row in rows)
         instructor_of = dict(
             Bootcamp.instructors.through.objects.filter(bootcamp_id__in=bootcamps.values()).values_list(
                 "bootcamp_id", "user_id"
@@ -880,10 +888,22 @@ class Importer:
                 raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
             if row["author_id"] is not None and row["author_id"] not in authors:
                 raise Refused(f"its author users {row['author_id']} was not imported")
-            author = row["author_id"] or instructor_of.get(bootcamp)
-            if author is None:
-                raise Refused("it has no author and its bootcamp no instructor to stand in")
             adjusted = []
+            author = row["author_id"]
+            if author is not None and authors[author] not in AUTHORS:
+                adjusted.append(
+                    (
+                        "created_by",
+                        f"users {author} has the role {authors[author]}, which can't write assignments: "
+                        "the bootcamp's instructor stands in",
+                    )
+                )
+                author = None
+            author = author or instructor_of.get(bootcamp)
+            if author is None:
+                raise Refused(
+                    "it has no author who may write one, and its bootcamp no instructor to stand in"
+                )
             assignment = Assignment(
                 bootcamp_id=bootcamp,
                 created_by_id=author,
@@ -936,7 +956,7 @@ class Importer:
         if not rows:
             return
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
-        students = self._pks(User, (row["student_id"] for row in rows))
+        students = self._roles(row["student_id"] for row in rows)
         taken = {
             (student, bootcamp): legacy_id
             for student, bootcamp, legacy_id in Enrollment.objects.filter(
@@ -953,6 +973,17 @@ class Importer:
             if taken.get((row["student_id"], bootcamp), row["id"]) != row["id"]:
                 raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
             status = self._enum("enrollment_status", row["status"])
+            role = students[row["student_id"]]
+            if (
+                status in (Enrollment.Status.ACTIVE, Enrollment.Status.WAITLISTED)
+                and role != User.Role.STUDENT
+            ):
+                # As in Cohortly: only a student holds a seat or a place in line (a
+                # finished enrollment of someone since made a mentor is history).
+                raise Refused(
+                    f"its student users {row['student_id']} has the role {role}: only a student holds "
+                    f"a {'place on the waitlist' if status == Enrollment.Status.WAITLISTED else 'seat'}"
+                )
             before = known.get(row["id"])
             if status != Enrollment.Status.WAITLISTED:
                 seq = None
@@ -1026,7 +1057,7 @@ class Importer:
     def _lead_converter(self, rows):
         """What turns these rows into leads (their bootcamps and owners looked up once)."""
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
-        owners = self._pks(User, (row["owner_id"] for row in rows))
+        owners = self._roles(row["owner_id"] for row in rows)
 
         def convert(row):
             status = self._enum("lead_status", row["status"])
@@ -1037,6 +1068,15 @@ class Importer:
             source, original_source = self.mapping.source_of(row["source"])
             email = normalize_email(row["email"])
             adjusted = []
+            owner = row["owner_id"]
+            if owner is not None and owners[owner] not in SALES_TEAM:
+                adjusted.append(
+                    (
+                        "owner",
+                        f"users {owner} has the role {owners[owner]}, which can't own leads: left unassigned",
+                    )
+                )
+                owner = None
             lead = Lead(
                 full_name=_name(row["full_name"], email, adjusted),
                 email=email,
@@ -1045,7 +1085,7 @@ class Importer:
                 status=status,
                 lost_reason=LOST_WITHOUT_REASON if status == Lead.Status.LOST else "",
                 bootcamp_id=bootcamps.get(row["bootcamp_id"]),
-                owner_id=row["owner_id"],
+                owner_id=owner,
                 created_at=_utc(row["created_at"]),
                 legacy_id=row["id"],
                 legacy_updated_at=_utc(row["updated_at"]),

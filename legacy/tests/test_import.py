@@ -873,3 +873,39 @@ def test_a_dry_run_names_no_cohortly_id_it_rolls_back(node):
     assert [b["id"] for b in real["over_full_bootcamps"]] == [web.pk]
     _, dry_again = run_import(node, "--dry-run")  # it exists now: its id is real
     assert [b["id"] for b in dry_again["over_full_bootcamps"]] == [web.pk]
+
+
+def test_people_in_a_role_cohortly_wouldnt_give_that_part_are_refused_or_stood_in_for(node):
+    """What Cohortly's own forms refuse, the import does too: only a student holds
+    a seat or a waitlist place (a mentor's finished enrollment is history), only
+    sales and admins own leads, only instructors and admins write assignments."""
+    teacher = node.user(role="INSTRUCTOR")
+    alumna = node.user(role="MENTOR")
+    student = node.user(role="STUDENT")
+    camp = node.bootcamp(instructor_id=teacher["id"])
+    teaching_and_seated = node.enrollment(teacher, camp, status="ACTIVE")
+    waiting_mentor = node.enrollment(alumna, camp, status="PENDING")
+    history = node.enrollment(alumna, node.bootcamp(status="COMPLETED"), status="COMPLETED")
+    homework = node.assignment(camp, author_id=student["id"])
+    lead = node.lead(owner_id=student["id"])
+
+    _, report = run_import(node, expect=1)
+
+    assert refusals(report, "enrollments") == {
+        str(teaching_and_seated["id"]): f"its student users {teacher['id']} has the role INSTRUCTOR: "
+        "only a student holds a seat",
+        str(waiting_mentor["id"]): f"its student users {alumna['id']} has the role MENTOR: "
+        "only a student holds a place on the waitlist",
+    }
+    assert Enrollment.objects.get(legacy_id=history["id"]).status == "COMPLETED"
+    assert Assignment.objects.get(legacy_id=homework["id"]).created_by_id == teacher["id"]
+    assert Lead.objects.get(legacy_id=lead["id"]).owner_id is None
+    adjusted = {(row["legacy_id"], row["field"]): row["reason"] for row in report["adjusted"]}
+    assert adjusted == {
+        (str(homework["id"]), "created_by"): f"users {student['id']} has the role STUDENT, which can't write "
+        "assignments: the bootcamp's instructor stands in",
+        (
+            str(lead["id"]),
+            "owner",
+        ): f"users {student['id']} has the role STUDENT, which can't own leads: left unassigned",
+    }
