@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -361,11 +362,18 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     """POST a form → call a service → redirect back to the lead with a message.
     On an error the lead page is shown again with this form bound (input kept).
     Each action (note, status, owner, follow-up, convert) says what it does in
-    `perform`."""
+    `perform`.
+
+    A note typed but not yet added comes along with the other actions (the lead
+    page's script posts it as `body`, the note form's field): after a call, a rep
+    writes the note, picks the new status and saves once. It is added in the
+    same transaction as the action, or, when either is refused, kept in its box
+    with nothing saved."""
 
     form_class = None
     form_name = ""
     anchor = ""  # where the redirect lands on the lead page
+    carries_note = True
 
     def get_form(self, lead):
         return self.form_class(self.request.POST)
@@ -386,22 +394,35 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     def post(self, request, pk):
         lead = lead_get_for(request.user, pk)
         form = self.get_form(lead)
-        if form.is_valid():
+        carried = self.carries_note and request.POST.get("body", "").strip()
+        note = NoteForm(request.POST) if carried else None
+        # Both checked before anything is done, so that both forms show their errors.
+        valid = [form.is_valid(), note is None or note.is_valid()]
+        if all(valid):
             try:
-                message = self.perform(lead, form)
+                with transaction.atomic():
+                    message = self.perform(lead, form)
+                    if note is not None:
+                        lead_add_note(lead=lead, actor=request.user, body=note.cleaned_data["body"])
+                        message += " Your note was added too."
             except SERVICE_ERRORS as exc:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, message)
                 return redirect(self.back_to(lead))
         lead.refresh_from_db()
-        return _lead_page(request, lead, **{self.form_name: form})
+        # The form to fix first leads: the page's summary links to it.
+        bound = {self.form_name: form}
+        if note is not None:
+            bound = {"note_form": note, **bound} if valid == [True, False] else {**bound, "note_form": note}
+        return _lead_page(request, lead, **bound)
 
 
 class LeadNoteView(LeadActionView):
     form_class = NoteForm
     form_name = "note_form"
     anchor = "#timeline"
+    carries_note = False  # it is the note
 
     def perform(self, lead, form):
         lead_add_note(lead=lead, actor=self.request.user, body=form.cleaned_data["body"])

@@ -267,3 +267,42 @@ def test_a_student_is_refused_at_the_login_and_a_student_session_gets_the_403_pa
     expect(page.get_by_role("heading", level=1)).to_have_text("Access denied")
     expect(page).to_have_title("Access denied · Cohortly")
     expect(page.locator(".error-page")).to_have_css("text-align", "center")  # the site's stylesheet applies
+
+
+def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(browser_page, workspace):
+    """After a call the rep writes the note, picks Lost and a reason, and saves
+    the status: both are saved. Leaving the page with a note still in the box
+    asks first (the browser's own "leave this page?")."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    nora = workspace["nora"]
+    log_in(page, "sales@example.com")
+    page.goto(page.base_url + f"/sales/leads/{nora.pk}/")
+    page.get_by_label("Note").fill("Spoke for 20 minutes.\nThe price is the problem.")
+    page.get_by_label("Status", exact=True).select_option("LOST")
+    page.get_by_label("Reason it was lost").fill("Price")
+    page.get_by_role("button", name="Save status").click()
+    expect(page.locator(".messages")).to_contain_text("Status set to Lost. Your note was added too.")
+    expect(page.get_by_label("Note")).to_have_value("")
+    expect(page.locator(".timeline__list")).to_contain_text("The price is the problem.")
+    nora.refresh_from_db()
+    assert nora.status == Lead.Status.LOST
+    assert (
+        nora.activities.get(kind=LeadActivity.Kind.NOTE).body
+        == "Spoke for 20 minutes.\nThe price is the problem."
+    )
+
+    # Leaving with a note typed: the browser asks, and staying keeps the text.
+    page.get_by_label("Note").fill("Call her back in spring.")
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Leads").click()
+    expect(page.get_by_label("Note")).to_have_value("Call her back in spring.")
+    assert asked == ["beforeunload"]
+    assert page.url.endswith(f"/sales/leads/{nora.pk}/")

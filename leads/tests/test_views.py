@@ -750,6 +750,51 @@ def test_changing_the_status(sales, lead):
     assert "Status set to Contacted." in page and "Status changed by Sam Sales" in page
 
 
+def test_a_note_typed_before_another_action_is_saved_with_it(sales, lead, sales_user):
+    """After a call: the note, then the new status, one save. The lead page's
+    script posts the typed note along with the other forms."""
+    response = sales.post(
+        action(lead, "status"),
+        {"status": "LOST", "lost_reason": "Price", "body": "Spoke for 20 min.\r\nToo dear for now."},
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == Status.LOST
+    note = lead.activities.get(kind=Kind.NOTE)
+    assert (note.body, note.actor) == ("Spoke for 20 min.\nToo dear for now.", sales_user)
+    assert "Status set to Lost. Your note was added too." in text(follow_redirect_page(sales, response))
+    # A blank note box carries nothing.
+    sales.post(action(lead, "owner"), {"owner": sales_user.pk, "body": "  "})
+    assert lead.activities.filter(kind=Kind.NOTE).count() == 1
+
+
+def test_a_carried_note_and_its_action_are_saved_together_or_not_at_all(sales, lead, sales_user):
+    # The action refused: the note stays in its box, unsaved.
+    response = sales.post(
+        action(lead, "status"), {"status": "LOST", "lost_reason": "", "body": "Call went badly."}
+    )
+    assert response.status_code == 200
+    assert field_errors(response, "id_lost_reason") == ["Say why the lead was lost."]
+    assert re.search(r'<textarea name="body"[^>]*>\s*Call went badly.</textarea>', response.content.decode())
+    assert 'Nothing was saved: <a href="#status_form">' in response.content.decode()
+    assert not lead.activities.exclude(kind=Kind.CREATED).exists()
+
+    # The note refused (too long): the action isn't done either, and the summary points at the note.
+    response = sales.post(action(lead, "owner"), {"owner": sales_user.pk, "body": "x" * 10001})
+    assert response.status_code == 200
+    assert field_errors(response, "id_body")[0].startswith("A note holds at most 10000 characters")
+    assert 'Nothing was saved: <a href="#note_form">' in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner is None and not lead.activities.exclude(kind=Kind.CREATED).exists()
+
+    # Refused by the service, after the note would have been written: rolled back with it.
+    lead_convert(lead=lead, actor=sales_user, bootcamp=lead.bootcamp)
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": "x", "body": "Too late."})
+    assert response.status_code == 200
+    assert not lead.activities.filter(kind=Kind.NOTE).exists()
+    assert "Too late." in response.content.decode()
+
+
 def test_status_choices_are_the_allowed_moves(sales, lead):
     lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
     body = sales.get(detail(lead)).content.decode()
