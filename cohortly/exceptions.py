@@ -15,6 +15,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, OperationalError
 from django.http import JsonResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+from django.shortcuts import render
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from drf_standardized_errors.handler import exception_handler  # noqa: F401
 from rest_framework import exceptions, status
@@ -184,9 +186,15 @@ def handler403(request, exception=None):
 
 def csrf_failure(request, reason=""):
     """The API never uses cookies for auth, but a form POST to an unknown /api/
-    path still meets the CSRF check first: answer in the API's shape there."""
+    path still meets the CSRF check first: answer in the API's shape there.
+
+    A page's form (its token outdated by a sign-in in another tab, say) gets the
+    site's page, which says whether cookies are missing, and shows a note the
+    form carried so that it can be copied before the page is reloaded."""
     if _wants_json(request):
         return JsonResponse(error_body("csrf_failed", f"CSRF verification failed: {reason}"), status=403)
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
-    return django_csrf_failure(request, reason)
+    context = {
+        "no_cookie": reason == REASON_NO_CSRF_COOKIE,
+        "unsaved": request.POST.get("body", "").strip() if request.method == "POST" else "",
+    }
+    return render(request, "403_csrf.html", context, status=403)

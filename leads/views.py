@@ -326,10 +326,27 @@ class FollowUpListView(SalesMixin, View):
 # --- The lead page and its actions ----------------------------------------------------
 
 
+#: The session key of a note posted after the session had ended (LeadActionView).
+UNSAVED_NOTE = "sales_unsaved_note"
+
+
+def _kept_note(request, lead) -> str:
+    """The note typed on this lead's page before its writer was signed out, once."""
+    kept = request.session.get(UNSAVED_NOTE)
+    if not kept or kept.get("lead") != str(lead.pk):
+        return ""
+    del request.session[UNSAVED_NOTE]
+    messages.info(
+        request, "Your note from before you signed in is back in its box: add it when you're ready."
+    )
+    return kept.get("body", "")
+
+
 def _lead_page(request, lead, *, status=200, **bound_forms):
     """The lead page; `bound_forms` replace the blank forms (after an error)."""
+    kept = "note_form" not in bound_forms and _kept_note(request, lead)
     forms = {
-        "note_form": NoteForm(),
+        "note_form": NoteForm(initial={"body": kept} if kept else None),
         "status_form": StatusForm(
             lead=lead, initial={"status": lead.status, "lost_reason": lead.lost_reason}
         ),
@@ -385,6 +402,20 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     @abc.abstractmethod
     def perform(self, lead, form) -> str:
         """Call the service; answer the confirmation message."""
+
+    def handle_no_permission(self):
+        # Signed out meanwhile (the session ran out, or was ended elsewhere): the
+        # action is not done. Say so on the sign-in page, and keep a typed note
+        # for the lead's page after signing in, rather than drop it.
+        request = self.request
+        if request.method == "POST" and not request.user.is_authenticated:
+            note = request.POST.get("body", "").strip()
+            said = "You were signed out, so that wasn't saved: sign in again"
+            if note:
+                request.session[UNSAVED_NOTE] = {"lead": str(self.kwargs["pk"]), "body": note}
+                said += ", and your note will be back in its box"
+            messages.warning(request, said + ".")
+        return super().handle_no_permission()
 
     def get(self, request, pk):
         # The address of a form that was shown again with its errors, reopened
