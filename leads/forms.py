@@ -204,13 +204,14 @@ class BootcampChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         seats = self.seats_left.get(obj.pk)
-        start = f"{obj.start_date.day} {obj.start_date:%b %Y}"
+        starts = "started" if obj.start_date < timezone.localdate() else "starts"
+        start = f"{starts} {obj.start_date.day} {obj.start_date:%b %Y}"
         if seats is None:
-            return f"{obj.title} · starts {start}"
+            return f"{obj.title} · {start}"
         # The seats before the date: a narrow select cuts off the end of its label.
         if seats == 0:
-            return f"{obj.title} · full: waitlist · starts {start}"
-        return f"{obj.title} · {seats} seat{'s' if seats != 1 else ''} left · starts {start}"
+            return f"{obj.title} · full: waitlist · {start}"
+        return f"{obj.title} · {seats} seat{'s' if seats != 1 else ''} left · {start}"
 
 
 class ConvertForm(forms.Form):
@@ -233,7 +234,9 @@ class ConvertForm(forms.Form):
         field.seats_left = {b.pk: b.seats_left for b in bootcamps}
         self.options = [{"bootcamp": b, "seats_left": b.seats_left} for b in bootcamps]
         self.any_full = any(b.seats_left == 0 for b in bootcamps)
-        if lead.bootcamp_id in field.seats_left and not self.is_bound:
+        # The bootcamp of interest is offered first, unless it is full: a waitlist
+        # is a choice made on purpose, not by leaving the select as it was.
+        if field.seats_left.get(lead.bootcamp_id) and not self.is_bound:
             self.initial.setdefault("bootcamp", lead.bootcamp_id)
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views import View
 
 from accounts.forms import throttled_login_response
+from accounts.models import User
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin, has_role
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
@@ -403,6 +404,11 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     def perform(self, lead, form) -> str:
         """Call the service; answer the confirmation message."""
 
+    def confirmation(self, lead, form, note):
+        """A page asking to confirm a valid action before it is done, or None
+        (done at once)."""
+        return None
+
     def handle_no_permission(self):
         # Signed out meanwhile (the session ran out, or was ended elsewhere): the
         # action is not done. Say so on the sign-in page, and keep a typed note
@@ -429,6 +435,8 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         note = NoteForm(request.POST) if carried else None
         # Both checked before anything is done, so that both forms show their errors.
         valid = [form.is_valid(), note is None or note.is_valid()]
+        if all(valid) and (confirming := self.confirmation(lead, form, note)) is not None:
+            return confirming
         if all(valid):
             try:
                 with transaction.atomic():
@@ -519,6 +527,28 @@ class LeadConvertView(LeadActionView):
 
     def get_form(self, lead):
         return ConvertForm(self.request.POST, lead=lead)
+
+    def confirmation(self, lead, form, note):
+        """Converting creates an account, enrolls and emails someone, and is
+        final: a page says exactly that, and converts on its button. A lead the
+        service would refuse (converted or lost, an email that is staff's) goes
+        straight to the refusal."""
+        if self.request.POST.get("confirmed") == "yes" or not lead.is_open:
+            return None
+        student = User.objects.filter(email=lead.email).first()
+        if student is not None and student.role != User.Role.STUDENT:
+            return None
+        bootcamp = form.cleaned_data["bootcamp"]
+        context = {
+            "lead": lead,
+            "bootcamp": bootcamp,
+            "seats_left": form.fields["bootcamp"].seats_left.get(bootcamp.pk),
+            "student": student,
+            "sets_password": student is None or student.email_verified_at is None,
+            "note": note.cleaned_data["body"] if note is not None else "",
+            "today": timezone.localdate(),
+        }
+        return _render(self.request, "sales/convert_confirm.html", context, nav="leads")
 
     def perform(self, lead, form):
         bootcamp = form.cleaned_data["bootcamp"]

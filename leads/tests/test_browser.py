@@ -162,6 +162,13 @@ def test_a_sales_reps_morning(browser_page, workspace, screenshot, chromium):
     expect(option).to_have_text(re.compile(r"UX Design · full: waitlist · starts .*"))
     page.get_by_label("Enroll in bootcamp").select_option(str(workspace["full"].pk))
     page.get_by_role("button", name="Convert").click()
+    # It asks first, saying what happens: the waitlist, an email.
+    expect(page).to_have_title("Convert Nora Lind? · Lead · Cohortly")
+    expect(page.locator(".confirm")).to_contain_text(
+        "They join its waitlist, and get a seat when one frees up."
+    )
+    screenshot(page, "sales-convert-confirm-1366")
+    page.get_by_role("button", name="Convert and enroll").click()
     expect(page.locator(".messages")).to_contain_text("UX Design is full, so Nora Lind is on its waitlist")
     expect(page.locator(".lead-header .badge").first).to_have_text("Converted")
     expect(page.locator(".lead-header")).to_contain_text("On the waitlist")

@@ -713,6 +713,23 @@ def test_a_full_bootcamp_of_interest_says_students_are_waitlisted(sales, lead, b
     assert "Full: new students are waitlisted" in page
     assert "full: waitlist · starts" in page  # in the convert form's choice
     assert "A full bootcamp puts the student on its waitlist" in page
+    # Not chosen for the rep while full: a waitlist is picked on purpose.
+    body = sales.get(detail(lead)).content.decode()
+    assert f'<option value="{bootcamp.pk}" selected>' not in body
+    bootcamp.capacity = 4
+    bootcamp.save()
+    assert f'<option value="{bootcamp.pk}" selected>' in sales.get(detail(lead)).content.decode()
+
+
+def test_a_bootcamp_that_has_started_says_so_where_it_is_offered(sales, lead):
+    running = BootcampFactory(
+        title="Running Now",
+        start_date=timezone.localdate() - datetime.timedelta(days=21),
+        end_date=timezone.localdate() + datetime.timedelta(days=60),
+    )
+    page = text(sales.get(detail(lead)))
+    start = running.start_date
+    assert f"Running Now · 10 seats left · started {start.day} {start:%b %Y}" in page
 
 
 # --- Notes -----------------------------------------------------------------------------------------------------------
@@ -1083,8 +1100,49 @@ def test_reopening_an_action_of_a_lead_out_of_scope_is_not_found(sales):
 # --- Conversion --------------------------------------------------------------------------------------------------------------
 
 
+def test_converting_asks_first_and_says_what_will_happen(sales, lead, bootcamp, mailoutbox):
+    response = sales.post(
+        action(lead, "convert"), {"bootcamp": str(bootcamp.pk), "body": "Paid the deposit."}
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "Convert Nora Lind into a student?" in page
+    assert "A new student account for nora@example.org" in page
+    assert "Full-Stack Web · starts" in page and "They take a seat (3 left)." in page
+    assert "They are emailed a link to set their password." in page
+    assert "Paid the deposit. Added to the timeline too." in page
+    assert "Conversion is final" in page
+    assert (
+        f'<a class="button button--quiet" href="{detail(lead)}#convert_form">Cancel</a>'
+        in response.content.decode()
+    )
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW and not User.objects.filter(email=lead.email).exists() and not mailoutbox
+    # Its button converts: the same fields, confirmed.
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', response.content.decode()))
+    assert fields.pop("csrfmiddlewaretoken")
+    assert fields == {"bootcamp": str(bootcamp.pk), "confirmed": "yes", "body": "Paid the deposit."}
+    response = sales.post(action(lead, "convert"), fields)
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == Status.CONVERTED and lead.activities.get(kind=Kind.NOTE).body == "Paid the deposit."
+
+
+def test_converting_a_known_student_into_a_full_bootcamp_says_waitlist_and_no_password(sales, lead):
+    StudentFactory(email="nora@example.org")
+    full = BootcampFactory(title="Tiny Cohort", capacity=1)
+    enrollment_create(student=StudentFactory(), bootcamp=full)
+    page = text(sales.post(action(lead, "convert"), {"bootcamp": str(full.pk)}))
+    assert "Their student account, nora@example.org, which already exists" in page
+    assert (
+        "Tiny Cohort · starts" in page
+        and "Full They join its waitlist, and get a seat when one frees up." in page
+    )
+    assert "They are emailed their enrollment." in page
+
+
 def test_converting_into_a_bootcamp_with_seats(sales, lead, bootcamp):
-    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk), "confirmed": "yes"})
     assert response.status_code == 302 and response["Location"] == detail(lead)
     lead.refresh_from_db()
     assert lead.status == Status.CONVERTED
@@ -1103,7 +1161,7 @@ def test_converting_into_a_full_bootcamp_waitlists_and_says_so(sales, lead):
     enrollment_create(student=StudentFactory(), bootcamp=full)
     page = text(sales.get(detail(lead)))
     assert "Tiny Cohort · full: waitlist · starts" in page
-    response = sales.post(action(lead, "convert"), {"bootcamp": str(full.pk)})
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(full.pk), "confirmed": "yes"})
     lead.refresh_from_db()
     assert lead.converted_enrollment.status == Enrollment.Status.WAITLISTED
     page = text(follow_redirect_page(sales, response))
@@ -1112,8 +1170,8 @@ def test_converting_into_a_full_bootcamp_waitlists_and_says_so(sales, lead):
 
 
 def test_converting_twice_is_a_form_error_not_a_500(sales, lead, bootcamp):
-    sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
-    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk), "confirmed": "yes"})
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})  # no page to confirm
     assert response.status_code == 200
     assert "This lead has already been converted." in text(response)
     assert Enrollment.objects.filter(bootcamp=bootcamp).count() == 1
@@ -1160,7 +1218,7 @@ def test_every_action_needs_the_csrf_token(sales_user, lead, bootcamp, name, dat
     client = Client(enforce_csrf_checks=True)
     client.force_login(sales_user)
     if name == "convert":
-        data = {"bootcamp": str(bootcamp.pk)}
+        data = {"bootcamp": str(bootcamp.pk), "confirmed": "yes"}
     response = client.post(action(lead, name), data)
     assert response.status_code == 403
     assert "This form has expired" in text(response)
