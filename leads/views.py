@@ -514,9 +514,10 @@ class LeadFollowUpView(LeadActionView):
 
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]
+        had = lead.next_follow_up_at
         lead_set_follow_up(lead=lead, actor=self.request.user, when=when)
         if when is None:
-            return "Follow-up cleared."
+            return "Follow-up cleared." if had else "Nothing changed: no follow-up was set."
         local = timezone.localtime(when)
         return f"Follow-up set for {local:%a} {local.day} {local:%b %Y, %H:%M}."
 

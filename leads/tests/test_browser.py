@@ -313,3 +313,30 @@ def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(
     expect(page.get_by_label("Note")).to_have_value("Call her back in spring.")
     assert asked == ["beforeunload"]
     assert page.url.endswith(f"/sales/leads/{nora.pk}/")
+
+
+def test_long_names_and_emails_wrap_on_a_phone(
+    chromium, live_server, browser_settings, workspace, screenshot
+):
+    """A 50-character email without a hyphen and a one-word 35-character name:
+    the phone's list card and the lead's page wrap them instead of scrolling
+    the whole page sideways."""
+    from playwright.sync_api import expect
+
+    long_one = LeadFactory(
+        full_name="Wolfeschlegelsteinhausenbergerdorff",
+        email="alexandra.konstantinopoulou@universityhospital.org",
+    )
+    desk = chromium.new_context(viewport=PHONE, timezone_id="Europe/Paris")
+    try:
+        page = desk.new_page()
+        page.base_url = live_server.url
+        log_in(page, "sales@example.com")
+        expect(page.get_by_role("link", name=long_one.full_name)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, "sales-list-long-390")
+        page.goto(page.base_url + f"/sales/leads/{long_one.pk}/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, "sales-lead-long-390")
+    finally:
+        desk.close()

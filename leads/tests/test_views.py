@@ -441,6 +441,38 @@ def test_a_bad_date_filter_is_shown_beside_its_field(sales, pipeline):
     assert 'value="not-a-date"' in body
 
 
+def test_a_date_range_ending_before_it_starts_is_shown_beside_its_end(sales, pipeline, sales_client):
+    response = sales.get(
+        LIST, {"created_after": "2026-12-05", "created_before": "2026-12-01", "status": "NEW"}
+    )
+    assert response.status_code == 200
+    assert 'id="f-created_before-error"' in response.content.decode()
+    assert "This is before the start of the range (2026-12-05), so nothing could match." in text(response)
+    # The rest applies: the NEW leads are listed, whatever their dates.
+    assert set(listed_names(response)) == {
+        lead.full_name for lead in pipeline.values() if getattr(lead, "status", None) == "NEW"
+    }
+    # The API says the same, as a 400 on the field.
+    answer = sales_client.get(
+        "/api/v1/leads/", {"follow_up_after": "2026-12-05", "follow_up_before": "2026-12-04"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [
+        {
+            "code": "range_reversed",
+            "detail": "This is before the start of the range (2026-12-05), so nothing could match.",
+            "attr": "follow_up_before",
+        }
+    ]
+    # One day is a range: both ends inclusive.
+    assert (
+        sales_client.get(
+            "/api/v1/leads/", {"created_after": "2026-12-05", "created_before": "2026-12-05"}
+        ).status_code
+        == 200
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -1044,12 +1076,35 @@ def test_an_unknown_follow_up_preset_is_said_above_the_form(sales, lead):
     assert lead.next_follow_up_at is None
 
 
+def test_a_lost_reason_keeps_its_line_breaks(sales, lead):
+    sales.post(
+        action(lead, "status"),
+        {"status": "LOST", "lost_reason": "Chose a competitor.\r\nWill revisit in spring."},
+    )
+    body = sales.get(detail(lead)).content.decode()
+    assert body.count("Chose a competitor.<br>Will revisit in spring.") == 2  # the header and the timeline
+
+
+def test_error_pages_lead_the_sales_team_back_to_the_leads(sales, client, make_user):
+    page = sales.get("/sales/leads/999999/").content.decode()
+    assert '<a href="/sales/">Back to the leads</a>' in page
+    assert (
+        '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
+    )  # no /favicon.ico 404s
+    client.force_login(make_user(User.Role.STUDENT))
+    refused = client.get(LIST)
+    assert refused.status_code == 403 and '<a href="/">Back to the start page</a>' in refused.content.decode()
+
+
 def test_clearing_the_follow_up(sales, lead):
     lead_update(lead=lead, actor=None, data={"next_follow_up_at": timezone.now()})
     response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": ""})
     lead.refresh_from_db()
     assert lead.next_follow_up_at is None
     assert "Follow-up cleared." in text(follow_redirect_page(sales, response))
+    # Cleared again: nothing to clear, and it says so.
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": ""})
+    assert "Nothing changed: no follow-up was set." in text(follow_redirect_page(sales, response))
 
 
 @pytest.mark.parametrize(
