@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
-from accounts.models import User, normalize_email, phone_search_digits, without_phone_separators
+from accounts.models import User, normalize_email, phone_search_forms, without_phone_separators
 from accounts.signals import user_still_holds
 from cohortly.admin import (
     ChangedSinceShownMixin,
@@ -314,11 +314,12 @@ class UserAdmin(
 
     def get_search_results(self, request, queryset, search_term):
         found, duplicates = super().get_search_results(request, queryset, search_term)
-        digits = phone_search_digits(search_term)
-        if digits:  # a phone number however it is spaced, as the sales pages find it
-            spaced_otherwise = queryset.alias(digits=without_phone_separators(F("phone"))).filter(
-                digits__contains=digits
-            )
+        forms = phone_search_forms(search_term)
+        if forms:  # a phone number however it is written, as the sales pages find it
+            written = Q()
+            for digits in forms:
+                written |= Q(digits__contains=digits)
+            spaced_otherwise = queryset.alias(digits=without_phone_separators(F("phone"))).filter(written)
             found = found | queryset.filter(pk__in=spaced_otherwise.values("pk"))
         return found, duplicates
 

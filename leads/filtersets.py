@@ -16,7 +16,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 
-from accounts.models import User, phone_search_digits
+from accounts.models import User, phone_search_forms
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
 from cohortly.filters import TOO_MANY_TERMS, OrderingFilter, at_most_max_search_terms
@@ -183,16 +183,17 @@ class LeadFilterSet(django_filters.FilterSet):
         match = Q()
         for word in value.split():
             found = Q(search_text__contains=Upper(Value(word, output_field=TextField())))
-            # A phone number, however it is spaced: search_text also holds each
-            # phone without separators (Lead.search_text), and so is the word.
-            digits = phone_search_digits(word)
-            if digits and digits != word:
-                found |= Q(search_text__contains=digits)
+            # A phone number, however it is spaced and whether written with its
+            # country code or a trunk 0: search_text also holds each phone
+            # without separators (Lead.search_text).
+            for digits in phone_search_forms(word):
+                if digits != word:
+                    found |= Q(search_text__contains=digits)
             match &= found
         # The whole term as one number ("+44 (759) 893188" for +44759893188).
-        digits = phone_search_digits(value)
-        if digits and digits != value:
-            match |= Q(search_text__contains=digits)
+        for digits in phone_search_forms(value):
+            if digits != value:
+                match |= Q(search_text__contains=digits)
         return queryset.filter(match)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -1,4 +1,5 @@
-"""The admin finds people by phone however the number is spaced, as /sales/ does."""
+"""The admin finds people by phone however the number is spaced, and written
+nationally or with its country code, as /sales/ does."""
 
 import pytest
 
@@ -14,14 +15,19 @@ def found(client, path, term):
     return set(response.context["cl"].result_list)
 
 
-@pytest.mark.parametrize("term", ["+31 657 985331", "657985331", "+31657985331", "657-985-331", "Costa"])
+@pytest.mark.parametrize(
+    "term",
+    ["+31 657 985331", "657985331", "+31657985331", "657-985-331", "Costa", "0657 985331", "0031 657 985331"],
+)
 def test_users_by_phone_however_spaced(admin_web, make_user, term):
     aisha = make_user(User.Role.STUDENT, full_name="Aisha Costa", phone="+31 657 985331")
     make_user(User.Role.STUDENT, full_name="Someone Else", phone="+44 20 7946 0958")
     assert found(admin_web, "/admin/accounts/user/", term) == {aisha}
 
 
-@pytest.mark.parametrize("term", ["+44 759 893188", "44759893188", "759893188", "(44) 759-893-188", "grace@"])
+@pytest.mark.parametrize(
+    "term", ["+44 759 893188", "44759893188", "759893188", "(44) 759-893-188", "grace@", "0759 893188"]
+)
 def test_leads_by_phone_however_spaced(admin_web, term):
     grace = LeadFactory(full_name="Grace Hopper", email="grace@example.com", phone="+44 759 893188")
     LeadFactory(full_name="Ada Lovelace", phone="+33 6 12345678")

@@ -66,6 +66,30 @@ def test_a_phone_number_matches_however_it_is_spaced(db, term):
         assert found == [yusuf]
 
 
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("0659 629903", {"umar", "other"}),  # national: the number under any country code
+        ("+33 659 629903", {"umar"}),  # international: not under another code
+        ("0033 659 629903", {"umar"}),
+        ("+33 6 12 34 56 78", {"lea"}),  # international finds the number written nationally
+        ("06 12 34 56 78", {"lea"}),
+        ("+1 415 555 0100", {"sam"}),
+        ("(415) 555-0100", {"sam"}),
+        ("+44 659 629903", {"other"}),
+    ],
+)
+def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, term, found):
+    leads = {
+        "umar": LeadFactory(full_name="Umar", phone="+33 659 629903"),
+        "other": LeadFactory(full_name="Other", phone="+44 659 629903", email="other@example.org"),
+        "lea": LeadFactory(full_name="Lea", phone="06 12 34 56 78"),
+        "sam": LeadFactory(full_name="Sam", phone="+1 415 555 0100"),
+    }
+    matched = {name for name, lead in leads.items() if lead in run(f"search={quote(term)}")}
+    assert matched == found
+
+
 def test_a_term_with_separators_still_matches_them_as_written(db):
     # Not a phone number: its dashes and dots are part of a name or an address.
     ana = LeadFactory(full_name="Ana-Lu", email="ana.lu@example.org", phone="")
