@@ -104,6 +104,19 @@ class NoteForm(forms.Form):
     )
 
 
+class WatchedForm(forms.Form):
+    """A form that changes one value of a lead, posting back the value the page
+    showed (`seen`): a change someone else made meanwhile is not overwritten
+    unseen (leads.views.LeadActionView.changed_meanwhile)."""
+
+    seen = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def saw(self, value: str) -> None:
+        """Now the page shows `value`: the next save of this form may change it."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen")] = value
+
+
 class AnyStatusField(forms.ChoiceField):
     """Offers some statuses, accepts any: whether a move is allowed is the
     service's to say, in its words (a page may be older than the lead's status)."""
@@ -112,7 +125,7 @@ class AnyStatusField(forms.ChoiceField):
         return value in Lead.Status.values
 
 
-class StatusForm(forms.Form):
+class StatusForm(WatchedForm):
     """Offers the lead's current status and the moves the service allows from
     it (CONVERTED is reached only through conversion)."""
 
@@ -138,7 +151,7 @@ class StatusForm(forms.Form):
         ]
 
 
-class OwnerForm(forms.Form):
+class OwnerForm(WatchedForm):
     owner = UserChoiceField(
         label="Assigned to", queryset=User.objects.none(), required=False, empty_label="Unassigned"
     )
@@ -148,7 +161,7 @@ class OwnerForm(forms.Form):
         self.fields["owner"].queryset = sales_team_users()
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(WatchedForm):
     PRESETS = {
         "tomorrow": "Tomorrow 9:00",
         "3days": "In 3 days",

@@ -11,6 +11,7 @@ busy) as a form error, never a 500.
 import abc
 import functools
 import zoneinfo
+from datetime import datetime
 from urllib.parse import unquote
 
 from django.contrib import messages
@@ -43,7 +44,7 @@ from leads.forms import (
     StatusForm,
     apply_service_errors,
 )
-from leads.models import Lead
+from leads.models import Lead, LeadActivity
 from leads.selectors import (
     lead_activity_list,
     lead_follow_ups_due,
@@ -349,10 +350,17 @@ def _lead_page(request, lead, *, status=200, **bound_forms):
     forms = {
         "note_form": NoteForm(initial={"body": kept} if kept else None),
         "status_form": StatusForm(
-            lead=lead, initial={"status": lead.status, "lost_reason": lead.lost_reason}
+            lead=lead,
+            initial={
+                "status": lead.status,
+                "lost_reason": lead.lost_reason,
+                "seen": LeadStatusView.watched(lead),
+            },
         ),
-        "owner_form": OwnerForm(initial={"owner": lead.owner_id}),
-        "follow_up_form": FollowUpForm(initial={"next_follow_up_at": lead.next_follow_up_at}),
+        "owner_form": OwnerForm(initial={"owner": lead.owner_id, "seen": LeadOwnerView.watched(lead)}),
+        "follow_up_form": FollowUpForm(
+            initial={"next_follow_up_at": lead.next_follow_up_at, "seen": LeadFollowUpView.watched(lead)}
+        ),
         "convert_form": ConvertForm(lead=lead),
     }
     forms.update(bound_forms)
@@ -409,6 +417,52 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         (done at once)."""
         return None
 
+    #: For an action that sets one value of the lead (a WatchedForm): the
+    #: timeline's kind of change, and the value's name in a sentence.
+    watched_kind = None
+    watched_name = ""
+
+    @staticmethod
+    def watched(lead) -> str:
+        """The value this action sets, as its form's `seen` holds it."""
+        return ""
+
+    def wanted(self, form) -> str:
+        """The value the posted form asks for, as `watched` writes it."""
+        return ""
+
+    def label(self, lead, value: str) -> str:
+        """`value` (as `watched` writes it) in words."""
+        return value
+
+    def changed_meanwhile(self, lead, form) -> str | None:
+        """Why a valid form isn't saved: someone changed this value since the
+        page showed it, and the form would set another one. None otherwise, or
+        when the post says nothing of what the page showed. Seen once, the
+        next save goes through."""
+        seen = form.cleaned_data.get("seen") if "seen" in form.data else None
+        current = self.watched(lead)
+        if self.watched_kind is None or seen is None or seen == current or self.wanted(form) == current:
+            return None
+        form.saw(current)
+        change = (
+            lead.activities.filter(kind=self.watched_kind)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if change is None or change.actor is None:
+            who = "someone"
+        elif change.actor_id == self.request.user.pk:
+            who = "you (in another tab)"
+        else:
+            who = change.actor.full_name or change.actor.email
+        now, wanted = self.label(lead, current), self.label(lead, self.wanted(form))
+        return (
+            f"While this page was open, {who} changed the {self.watched_name} to {now}. "
+            f"Nothing was saved: save again to make it {wanted}."
+        )
+
     def handle_no_permission(self):
         # Signed out meanwhile (the session ran out, or was ended elsewhere): the
         # action is not done. Say so on the sign-in page, and keep a typed note
@@ -435,6 +489,9 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         note = NoteForm(request.POST) if carried else None
         # Both checked before anything is done, so that both forms show their errors.
         valid = [form.is_valid(), note is None or note.is_valid()]
+        if all(valid) and (meanwhile := self.changed_meanwhile(lead, form)):
+            form.add_error(None, meanwhile)
+            valid[0] = False
         if all(valid) and (confirming := self.confirmation(lead, form, note)) is not None:
             return confirming
         if all(valid):
@@ -471,6 +528,18 @@ class LeadNoteView(LeadActionView):
 class LeadStatusView(LeadActionView):
     form_class = StatusForm
     form_name = "status_form"
+    watched_kind = LeadActivity.Kind.STATUS_CHANGE
+    watched_name = "status"
+
+    @staticmethod
+    def watched(lead) -> str:
+        return lead.status
+
+    def wanted(self, form) -> str:
+        return form.cleaned_data["status"]
+
+    def label(self, lead, value: str) -> str:
+        return Lead.Status(value).label
 
     def get_form(self, lead):
         return StatusForm(self.request.POST, lead=lead)
@@ -494,6 +563,22 @@ class LeadStatusView(LeadActionView):
 class LeadOwnerView(LeadActionView):
     form_class = OwnerForm
     form_name = "owner_form"
+    watched_kind = LeadActivity.Kind.OWNER_CHANGE
+    watched_name = "owner"
+
+    @staticmethod
+    def watched(lead) -> str:
+        return str(lead.owner_id or "")
+
+    def wanted(self, form) -> str:
+        owner = form.cleaned_data["owner"]
+        return str(owner.pk) if owner else ""
+
+    def label(self, lead, value: str) -> str:
+        if not value:
+            return "nobody"
+        person = User.objects.filter(pk=value).first()
+        return (person.full_name or person.email) if person else "someone no longer here"
 
     def perform(self, lead, form):
         owner = form.cleaned_data["owner"]
@@ -511,6 +596,22 @@ class LeadOwnerView(LeadActionView):
 class LeadFollowUpView(LeadActionView):
     form_class = FollowUpForm
     form_name = "follow_up_form"
+    watched_kind = LeadActivity.Kind.FOLLOW_UP_CHANGE
+    watched_name = "follow-up"
+
+    @staticmethod
+    def watched(lead) -> str:
+        return lead.next_follow_up_at.isoformat() if lead.next_follow_up_at else ""
+
+    def wanted(self, form) -> str:
+        when = form.cleaned_data["next_follow_up_at"]
+        return when.isoformat() if when else ""
+
+    def label(self, lead, value: str) -> str:
+        if not value:
+            return "none"
+        local = timezone.localtime(datetime.fromisoformat(value))
+        return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
 
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]

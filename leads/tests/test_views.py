@@ -19,7 +19,7 @@ from enrollments.services import enrollment_create
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_list_for
-from leads.services import lead_capture, lead_convert, lead_update
+from leads.services import lead_assign, lead_capture, lead_convert, lead_set_follow_up, lead_update
 from leads.tests.factories import BootcampFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -887,6 +887,61 @@ def test_a_carried_note_and_its_action_are_saved_together_or_not_at_all(sales, l
     assert response.status_code == 200
     assert not lead.activities.filter(kind=Kind.NOTE).exists()
     assert "Too late." in response.content.decode()
+
+
+def test_a_change_made_meanwhile_is_not_overwritten_unseen(sales, lead, make_user):
+    """Two reps on one lead: the page posts back what it showed. A value someone
+    else changed since is said, with who, and nothing is saved; the form keeps
+    the choice, and saving again goes through."""
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    page = sales.get(detail(lead)).content.decode()
+    assert '<input type="hidden" name="seen" value="NEW"' in page
+
+    lead_update(lead=lead, actor=sofia, data={"status": Status.CONTACTED})
+    lead_assign(lead=lead, actor=sofia, owner=sofia)
+    response = sales.post(
+        action(lead, "status"), {"status": "QUALIFIED", "seen": "NEW", "body": "Good call."}
+    )
+    assert response.status_code == 200
+    assert (
+        "While this page was open, Sofia Seller changed the status to Contacted. "
+        "Nothing was saved: save again to make it Qualified." in text(response)
+    )
+    lead.refresh_from_db()
+    assert lead.status == Status.CONTACTED and not lead.activities.filter(kind=Kind.NOTE).exists()
+    body = response.content.decode()
+    assert '<option value="QUALIFIED" selected>' in body
+    assert '<input type="hidden" name="seen" value="CONTACTED"' in body  # seen now
+    assert "Good call." in body  # the note waits in its box
+    response = sales.post(
+        action(lead, "status"), {"status": "QUALIFIED", "seen": "CONTACTED", "body": "Good call."}
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == Status.QUALIFIED and lead.activities.filter(kind=Kind.NOTE).count() == 1
+
+    # "Assign to me" over a colleague's claim made meanwhile: said, not done.
+    response = sales.post(action(lead, "owner"), {"owner": sales.user.pk, "seen": ""})
+    assert "Sofia Seller changed the owner to Sofia Seller" in text(response)
+    lead.refresh_from_db()
+    assert lead.owner == sofia
+    # The same value as the colleague's, or a post that says nothing of what was seen: saved.
+    assert sales.post(action(lead, "owner"), {"owner": sofia.pk, "seen": ""}).status_code == 302
+    assert sales.post(action(lead, "owner"), {"owner": sales.user.pk}).status_code == 302
+
+
+def test_a_follow_up_moved_meanwhile_is_said_in_the_readers_time(sales, lead, make_user):
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    when = (timezone.now() + datetime.timedelta(days=30)).replace(second=0, microsecond=0)
+    lead_set_follow_up(lead=lead, actor=sofia, when=when)
+    response = sales.post(
+        action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow", "seen": ""}
+    )
+    local = timezone.localtime(when)
+    said = f"Sofia Seller changed the follow-up to {local:%a} {local.day} {local:%b %Y, %H:%M}. Nothing was saved"
+    assert said in text(response)
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at == when
 
 
 def test_status_choices_are_the_allowed_moves(sales, lead):
