@@ -17,12 +17,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import GENERATION_CLAIM, SESSION_CLAIM, User, normalize_email
 from accounts.signals import user_email_verified, user_reactivated, user_role_changing
 from accounts.tasks import password_reset_task
+from accounts.tokens import RefreshToken
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
 from cohortly.errors import NotFound

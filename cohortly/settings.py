@@ -410,6 +410,8 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # simplejwt's, refusing an expiry beyond the calendar as a bad token (accounts/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {

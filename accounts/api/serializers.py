@@ -2,12 +2,12 @@ from django.contrib.auth import authenticate
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts import services
 from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
+from accounts.tokens import RefreshToken, UntypedToken
 from cohortly.authentication import check_canonical_jwt
 from cohortly.serializers import StrictFieldsMixin
 

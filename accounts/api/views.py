@@ -10,7 +10,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api.serializers import (
@@ -36,6 +35,7 @@ from accounts.filtersets import UserFilterSet
 from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
+from accounts.tokens import RefreshToken
 from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import PasswordResetRateThrottle, RegisterRateThrottle
 

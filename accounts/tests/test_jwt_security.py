@@ -106,3 +106,21 @@ def test_non_canonical_encodings_of_a_valid_token_are_refused(respell):
     assert_error(response, 400, attr="refresh")
     # Refused without being spent: the canonical token still refreshes once.
     assert anon.post("/api/v1/auth/refresh", {"refresh": refresh}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("exp", [10**30, 2**63, -(10**30)])
+def test_a_signed_token_expiring_beyond_the_calendar_is_a_401_not_a_500(exp):
+    """Only a holder of the signing key can make one; still a bad token, in the
+    API's words, wherever a token comes in: a request, a refresh, a logout."""
+    user = UserFactory()
+    access = AccessToken.for_user(user)
+    access.payload["exp"] = exp
+    assert_error(_call(str(access)), 401, code="token_not_valid")
+
+    refresh = RefreshToken.for_user(user)
+    refresh.payload["exp"] = exp
+    client = APIClient()
+    assert_error(client.post("/api/v1/auth/refresh", {"refresh": str(refresh)}, format="json"), 401)
+    client.force_authenticate(user)
+    answer = client.post("/api/v1/auth/logout", {"refresh": str(refresh)}, format="json")
+    assert_error(answer, 400)
