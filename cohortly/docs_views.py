@@ -13,6 +13,8 @@ logo) is never requested.
 
 from functools import cache
 
+from cohortly.exceptions import method_not_allowed
+
 #: Swagger UI and ReDoc run inline scripts and styles and ReDoc a blob: worker;
 #: everything else (scripts, styles, images, fonts, the schema) is this origin's.
 DOCS_CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,14 +42,27 @@ def _views():
     }
 
 
+#: The docs are read, never written to: anything else is a 405 in the API's
+#: error shape here, where drf-spectacular's views would answer it as YAML or
+#: HTML (and an OPTIONS to Swagger UI's page, which only renders a template,
+#: was a 500).
+READ = ("GET", "HEAD")
+
+
+def _serve(name, request, *args, **kwargs):
+    if request.method not in READ:
+        return method_not_allowed(request.method, READ)
+    return _views()[name](request, *args, **kwargs)
+
+
 def _page(name, request, *args, **kwargs):
-    response = _views()[name](request, *args, **kwargs)
+    response = _serve(name, request, *args, **kwargs)
     response["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
     return response
 
 
 def schema(request, *args, **kwargs):
-    return _views()["schema"](request, *args, **kwargs)
+    return _serve("schema", request, *args, **kwargs)
 
 
 def swagger(request, *args, **kwargs):

@@ -17,10 +17,8 @@ def strict_page_size(paginator, request):
     raw = request.query_params.get(paginator.page_size_query_param)
     if raw is None:
         return paginator.page_size
-    try:
-        size = int(raw)
-    except (TypeError, ValueError):
-        size = 0
+    # ASCII digits only: int() would take "1_0" and "𝟙𝟘" too.
+    size = int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 4 else 0
     if not 1 <= size <= paginator.max_page_size:
         detail = PAGE_SIZE_ERROR.format(max=paginator.max_page_size)
         raise ValidationError({paginator.page_size_query_param: [ErrorDetail(detail, code="invalid")]})
@@ -86,7 +84,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         number = super().get_page_number(request, paginator)
         # DRF answers "abc", 0 or 1.5 as a page not found (404): it's the request that's wrong.
         # No int(): Python refuses one of more than 4,300 digits (a page past the end all the same).
-        if number not in self.last_page_strings and not (str(number).isdecimal() and str(number).strip("0")):
+        text = str(number)
+        if number not in self.last_page_strings and not (
+            text.isascii() and text.isdecimal() and text.strip("0")
+        ):
             raise ValidationError({self.page_query_param: [ErrorDetail(PAGE_ERROR, code="invalid")]})
         return number
 

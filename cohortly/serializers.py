@@ -33,7 +33,36 @@ class StrictFieldsMixin:
                         ]
                     }
                 )
+            loose = {
+                name: self.fields[name] for name in data if not _plainly_typed(self.fields[name], data[name])
+            }
+            if loose:
+                raise serializers.ValidationError(
+                    {
+                        name: [serializers.ErrorDetail(field.error_messages["invalid"], code="invalid")]
+                        for name, field in loose.items()
+                    }
+                )
         return super().to_internal_value(data)
+
+
+#: A whole number written as JSON writes one: ASCII digits, maybe a minus.
+_ASCII_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+def _plainly_typed(field, value) -> bool:
+    """Whether `value` has the type `field` stands for, as JSON writes it. DRF
+    reads more: a number into a text field (1e309 was stored as "inf", in a
+    currency as "INF"), and into a whole number any digits Python's int() takes
+    ("𝟙𝟘" and "1_4" were stored as 10 and 14). Those are `invalid`, as any
+    other value of the wrong type."""
+    if value is None:
+        return True
+    if isinstance(field, serializers.CharField) and not isinstance(field, serializers.DateField):
+        return isinstance(value, str)
+    if isinstance(field, serializers.IntegerField) and isinstance(value, str):
+        return bool(_ASCII_INTEGER.fullmatch(value))
+    return True
 
 
 class StrictInput(StrictFieldsMixin, serializers.Serializer):

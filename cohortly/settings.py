@@ -427,6 +427,9 @@ SPECTACULAR_SETTINGS = {
     # validators and generators accept (3.0's `allOf` + `nullable` has no type).
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs and the schema are public: a browser's stale Authorization header
+    # (an expired token) must not stand between a reader and them.
+    "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

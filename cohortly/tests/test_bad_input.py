@@ -35,6 +35,9 @@ LISTS = [
         ({"page_size": "0"}, 400, "page_size"),
         ({"page_size": "10000000000000000000000"}, 400, "page_size"),
         ({"page_size": "ten"}, 400, "page_size"),
+        ({"page": "\U0001d7d9"}, 400, "page"),  # a mathematical bold 1: int() takes it
+        ({"page_size": "1_0"}, 400, "page_size"),
+        ({"page_size": "\U0001d7d9"}, 400, "page_size"),
     ],
 )
 def test_page_numbers_and_sizes_out_of_range(admin_client, url, params, status, attr):
@@ -304,3 +307,57 @@ def test_titles_refuse_control_characters_and_direction_overrides_in_the_api(adm
         400,
         attr="title",
     )
+
+
+def test_a_lone_surrogate_in_a_choice_is_a_400_on_the_field(anon_client, admin_client):
+    """A choice's error repeats the value, and JSON can't be written with a
+    lone surrogate as UTF-8: the error body escapes it (once a 500, and the
+    public lead form let anyone cause one)."""
+    body = '{"full_name": "Grace Hopper", "email": "grace@example.com", "source": "\\ud800"}'
+    answer = assert_error(anon_client.post("/api/v1/leads/", body, content_type="application/json"), 400)
+    assert answer["errors"][0]["attr"] == "source" and "\ud800" in answer["errors"][0]["detail"]
+    assert not Lead.objects.exists()
+    bootcamp = '{"title": "X", "start_date": "2027-01-10", "end_date": "2027-03-10", "capacity": 5, "price": "1", "status": "\\udc00"}'
+    assert_error(
+        admin_client.post("/api/v1/bootcamps/", bootcamp, content_type="application/json"), 400, attr="status"
+    )
+    assert not Bootcamp.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change, attr",
+    [
+        ('{"capacity": "\\ud835\\udfd9\\ud835\\udfd8"}', "capacity"),  # bold 10: int() takes it
+        ('{"capacity": "1_4"}', "capacity"),
+        ('{"capacity": "\u0661\u0662"}', "capacity"),  # Arabic-Indic 12
+        ('{"title": 1e309}', "title"),  # was stored as "inf"
+        ('{"currency": 1e309}', "currency"),  # was stored as "INF"
+        ('{"title": 12345}', "title"),
+        ('{"description": true}', "description"),
+    ],
+)
+def test_values_of_another_type_are_refused_not_converted(admin_client, change, attr):
+    from bootcamps.tests.factories import BootcampFactory
+
+    bootcamp = BootcampFactory(title="Kept", capacity=7)
+    before = Bootcamp.objects.values().get(pk=bootcamp.pk)
+    response = admin_client.patch(
+        f"/api/v1/bootcamps/{bootcamp.pk}/", change, content_type="application/json"
+    )
+    assert_error(response, 400, code="invalid", attr=attr)
+    assert Bootcamp.objects.values().get(pk=bootcamp.pk) == before
+    # As JSON writes them, the same fields are taken.
+    ok = admin_client.patch(
+        f"/api/v1/bootcamps/{bootcamp.pk}/", {"capacity": "14", "title": "Renamed"}, format="json"
+    )
+    assert ok.status_code == 200 and ok.json()["capacity"] == 14
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/docs/", "/api/redoc/", "/api/schema/"])
+def test_the_docs_answer_reads_only_and_in_the_error_shape(client, path):
+    for method in ("options", "post", "delete", "trace"):
+        response = getattr(client, method)(path)
+        assert_error(response, 405, code="method_not_allowed")
+        assert response["Allow"] == "GET, HEAD"
+    # A stale token in the browser doesn't keep anyone from the docs.
+    assert client.get(path, HTTP_AUTHORIZATION="Bearer not.a.token").status_code == 200
