@@ -662,15 +662,20 @@ class Importer:
 
         accepted = self._sorted_out("users", self._fresh("users", rows, known, stamp=0), convert)
         emails = {
-            email: (pk, legacy_id)
-            for email, pk, legacy_id in User.objects.filter(
+            email: (pk, legacy_id, stamp, active)
+            for email, pk, legacy_id, stamp, active in User.objects.filter(
                 email__in=[user.email for _, user in accepted]
-            ).values_list("email", "pk", "legacy_id")
+            ).values_list("email", "pk", "legacy_id", "legacy_updated_at", "is_active")
         }
         writable = []
         for row, user in accepted:
-            owner, imported = emails.get(user.email, (user.pk, None))
-            if owner != user.pk:
+            owner, imported, stamp, active = emails.get(user.email, (user.pk, None, None, None))
+            if owner != user.pk and imported and stamp is None and not active:
+                # Its holder was deleted in the Node backend (deactivated here, its
+                # stamp cleared) and someone registered there again with it: the
+                # address is the new account's, the old one keeps its records.
+                self._release_email(owner, user)
+            elif owner != user.pk:
                 whose = f"users {owner}, imported earlier" if imported else f"Cohortly account {owner}"
                 self.report.refuse("users", row["id"], f"email {user.email} belongs to {whose}")
                 continue
@@ -724,6 +729,23 @@ class Importer:
                 # role is read from the user row at each request.
                 user_logout_all(user=user)
         self._remember_users(writable, states, ending)
+
+    def _release_email(self, holder_pk, user: User) -> None:
+        """Give `user` the address of an account deleted in the Node backend: that
+        one's becomes an address of the reserved .invalid domain that still shows
+        the old one, and the report says so."""
+        released = f"{user.email}.released-{str(holder_pk)[:8]}.invalid"
+        if len(released) > User._meta.get_field("email").max_length:
+            released = f"{holder_pk}@released.invalid"
+        User.objects.filter(pk=holder_pk).update(email=released, updated_at=timezone.now())
+        user_cache_invalidate(holder_pk)
+        self.report.adjust(
+            "users",
+            holder_pk,
+            "email",
+            f"released to users {user.pk}, who has {user.email} in the Node backend now; this account, "
+            f"deleted there, keeps its records as {released}",
+        )
 
     @staticmethod
     def _role_refusal(user: User, role: str) -> str | None:
@@ -957,12 +979,20 @@ class Importer:
             return
         bootcamps = self._pks(Bootcamp, (row["bootcamp_id"] for row in rows), flat=False)
         students = self._roles(row["student_id"] for row in rows)
+        # One enrollment per student and bootcamp: {pair: (legacy id, pk, stamp, status, seq)}.
         taken = {
-            (student, bootcamp): legacy_id
-            for student, bootcamp, legacy_id in Enrollment.objects.filter(
+            (student, bootcamp): rest
+            for student, bootcamp, *rest in Enrollment.objects.filter(
                 student_id__in=students, bootcamp_id__in=bootcamps.values()
-            ).values_list("student_id", "bootcamp_id", "legacy_id")
+            ).values_list(
+                "student_id", "bootcamp_id", "legacy_id", "pk", "legacy_updated_at", "status", "waitlist_seq"
+            )
         }
+        ids = {row["id"] for row in rows}
+        gone = {
+            legacy_id for legacy_id, *_ in taken.values() if legacy_id is not None and legacy_id not in ids
+        }
+        gone -= self._present("enrollments", gone)
 
         def convert(row):
             if row["student_id"] not in students:
@@ -970,8 +1000,15 @@ class Importer:
             if row["bootcamp_id"] not in bootcamps:
                 raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
             bootcamp = bootcamps[row["bootcamp_id"]]
-            if taken.get((row["student_id"], bootcamp), row["id"]) != row["id"]:
-                raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
+            holder = taken.get((row["student_id"], bootcamp))
+            if holder is not None and holder[0] != row["id"]:
+                if holder[0] not in gone or row["id"] in known:
+                    raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
+                # The pair's enrollment was deleted in the Node backend and made
+                # again (a drop by delete, then a new enrollment): the same
+                # enrollment here, which takes the new row's id and values.
+                gone.discard(holder[0])
+                known[row["id"]] = holder[1:]
             status = self._enum("enrollment_status", row["status"])
             role = students[row["student_id"]]
             if (
@@ -1007,7 +1044,7 @@ class Importer:
             Enrollment,
             self._sorted_out("enrollments", rows, convert),
             known,
-            ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at"],
+            ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at", "legacy_id"],
         )
 
     def _find_over_full_bootcamps(self) -> None:
@@ -1111,24 +1148,48 @@ class Importer:
         open_emails = {
             normalize_email(row["email"]) for row in rows if statuses.get(row["status"]) in OPEN_LEAD
         }
-        open_in_cohortly = dict(
-            Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list("email", "legacy_id")
-        )
+        # {email: (legacy id, pk, stamp)} of the open leads Cohortly has.
+        open_in_cohortly = {
+            email: rest
+            for email, *rest in Lead.objects.filter(email__in=open_emails, status__in=OPEN_LEAD).values_list(
+                "email", "legacy_id", "pk", "legacy_updated_at"
+            )
+        }
+        ids = {row["id"] for row in rows}
+        gone = {held[0] for held in open_in_cohortly.values() if held[0] is not None and held[0] not in ids}
+        gone -= self._present("leads", gone)
 
         def convert(row):
             email = normalize_email(row["email"])
             if self._enum("lead_status", row["status"]) in OPEN_LEAD:
                 if row["id"] in self._open_leads_losing_email:
                     raise Refused(self._open_leads_losing_email[row["id"]])
-                if open_in_cohortly.get(email, row["id"]) != row["id"]:
-                    raise Refused(f"{email} already has an open lead in Cohortly")
+                holder = open_in_cohortly.get(email)
+                if holder is not None and holder[0] != row["id"]:
+                    if holder[0] not in gone or row["id"] in known:
+                        raise Refused(f"{email} already has an open lead in Cohortly")
+                    # Deleted in the Node backend and made again for the same
+                    # person: the same lead here, which takes the new row's id and
+                    # values, its timeline kept.
+                    gone.discard(holder[0])
+                    known[row["id"]] = holder[1:]
             return lead_of(row)
 
         created, updated = self._write(
             Lead,
             self._sorted_out("leads", rows, convert),
             known,
-            ["full_name", "email", "phone", "source", "status", "lost_reason", "bootcamp", "owner"],
+            [
+                "full_name",
+                "email",
+                "phone",
+                "source",
+                "status",
+                "lost_reason",
+                "bootcamp",
+                "owner",
+                "legacy_id",
+            ],
             copy=True,
         )
         _copy_insert(LeadActivity, [*self._timeline_of_new(created), *self._timeline_of_changed(updated)])

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from enrollments.models import Enrollment
 from leads.models import Lead
 from legacy.models import LegacyRefreshToken
 from legacy.tests.conftest import PASSWORD, naive_utc
@@ -406,3 +407,55 @@ def test_a_source_that_lost_many_refresh_tokens_at_once_revokes_none_until_told_
     _, report = run_import(node, "--end-access-of-many-gone")
     assert LegacyRefreshToken.objects.filter(revoked_at__isnull=False).count() == 11  # one was spent above
     assert APIClient().post(REFRESH, {"refresh": raws[1]}).status_code == 401
+
+
+def test_rows_deleted_in_node_and_made_again_come_over_as_the_same_thing(node, cutover):
+    """During the parallel run the Node backend deletes and makes again: a user
+    who was deleted registers again with the address, a dropped enrollment
+    (deleted there) is made again, a lead is deleted and entered again. The
+    row kept here no longer blocks the new one: the address goes to the new
+    account (the old one keeps its records under a released address), and an
+    enrollment or open lead is the same one, taking the new row's id."""
+    gone_user = node.user(email="back@node.example")
+    student = node.user(email="student@node.example")
+    camp = node.bootcamp()
+    first = node.enrollment(student, camp, status="ACTIVE")
+    lead = node.lead(email="prospect@mail.example", status="CONTACTED", notes="Called once.")
+    run_import(node)
+    kept_lead = Lead.objects.get(legacy_id=lead["id"])
+
+    node.execute("DELETE FROM users WHERE id = %s", [gone_user["id"]])
+    run_import(node)  # deactivated here
+    new_hash = bcrypt.hashpw(NEW_PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    again = node.user(email="Back@node.example", password_hash=new_hash)
+    node.execute("DELETE FROM enrollments WHERE id = %s", [first["id"]])
+    second = node.enrollment(student, camp, status="ACTIVE")
+    node.execute("DELETE FROM leads WHERE id = %s", [lead["id"]])
+    lead_again = node.lead(email="prospect@mail.example", status="QUALIFIED", notes="Called once.\nKeen.")
+
+    _, report = run_import(node)
+
+    assert report["refused"] == []
+    assert User.objects.get(pk=again["id"]).email == "back@node.example"
+    old = User.objects.get(pk=gone_user["id"])
+    assert old.email == f"back@node.example.released-{str(gone_user['id'])[:8]}.invalid" and not old.is_active
+    assert {(row["legacy_id"], row["field"]) for row in report["adjusted"]} == {
+        (str(gone_user["id"]), "email")
+    }
+    assert (
+        APIClient().post(LOGIN, {"email": "back@node.example", "password": NEW_PASSWORD}).status_code == 200
+    )
+    enrollment = Enrollment.objects.get(student_id=student["id"])
+    assert (enrollment.legacy_id, enrollment.status) == (second["id"], "ACTIVE")
+    kept_lead.refresh_from_db()
+    assert (kept_lead.legacy_id, kept_lead.status) == (lead_again["id"], "QUALIFIED")
+    assert Lead.objects.filter(email="prospect@mail.example").count() == 1
+    # Only the deleted account is gone: the old enrollment's and lead's rows live on as the new ones.
+    assert report["missing_in_source"] == [
+        {"table": "users", "legacy_id": str(gone_user["id"]), "id": str(gone_user["id"])}
+    ]
+
+    _, report = run_import(node)  # and nothing more to do
+    assert report["refused"] == [] and all(
+        c["created"] == c["updated"] == 0 for c in report["tables"].values()
+    )
