@@ -257,12 +257,25 @@ def _validated(instance, *checked: str):
         instance.clean()
     except ValidationError as exc:
         reasons = (
-            "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+            "; ".join(
+                f"{_named(instance, name)}: {' '.join(messages)}"
+                for name, messages in exc.message_dict.items()
+            )
             if hasattr(exc, "error_dict")
             else " ".join(exc.messages)
         )
         raise Refused(reasons) from exc
     return instance
+
+
+def _named(instance, name: str) -> str:
+    """A refused field with the value it was given, so the report says what to
+    fix without a look into the source: `email 'ada@'`, `capacity 0`."""
+    value = getattr(instance, name, None) if name not in ("__all__", "password") else None
+    if value is None or value == "":
+        return name
+    text = repr(value) if isinstance(value, str) else str(value)
+    return f"{name} {text[:60]}{'…' if len(text) > 60 else ''}"
 
 
 @dataclass
