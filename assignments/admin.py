@@ -25,6 +25,7 @@ from cohortly.admin import (
     person_name,
     short_date,
 )
+from cohortly.spreadsheets import SPREADSHEET_BOM
 
 
 class SubmissionInline(admin.TabularInline):
@@ -67,7 +68,7 @@ def gradebook_csv_download(bootcamp) -> HttpResponse:
     """The same table as the API's gradebook.csv, for the back office's session."""
     data = GradebookSerializer(bootcamp_gradebook(bootcamp=bootcamp)).data
     return HttpResponse(
-        GradebookCSVRenderer().render(data),
+        SPREADSHEET_BOM.encode() + GradebookCSVRenderer().render(data),
         content_type="text/csv; charset=utf-8",
         headers=gradebook_download_headers(bootcamp),
     )

@@ -331,7 +331,9 @@ class LeadAdmin(
     @admin.action(description="Export the selected leads as CSV")
     def export_csv(self, request, queryset):
         return lead_csv_response(
-            queryset.order_by("-created_at", "-id"), filename=f"leads-{timezone.localdate():%Y-%m-%d}.csv"
+            queryset.order_by("-created_at", "-id"),
+            filename=f"leads-{timezone.localdate():%Y-%m-%d}.csv",
+            for_spreadsheets=True,
         )
 
 

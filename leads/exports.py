@@ -1,6 +1,7 @@
 """CSV export of leads, streamed row by row (the API and the sales pages)."""
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -8,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from cohortly.spreadsheets import safe_cell
+from cohortly.spreadsheets import SPREADSHEET_BOM, safe_cell
 from leads.models import Lead
 
 COLUMNS = [
@@ -29,7 +30,7 @@ COLUMNS = [
 
 
 def _when(value, tz=None) -> str:
-    return timezone.localtime(value, tz).isoformat() if value else ""
+    return timezone.localtime(value, tz).isoformat(timespec="seconds") if value else ""
 
 
 def lead_csv_row(lead: Lead, tz=None) -> list[str]:
@@ -69,13 +70,18 @@ def lead_csv_rows(queryset: QuerySet[Lead], tz=None) -> Iterator[str]:
         yield writer.writerow(lead_csv_row(lead, tz))
 
 
-def lead_csv_response(queryset: QuerySet[Lead], *, filename: str = "leads.csv") -> StreamingHttpResponse:
+def lead_csv_response(
+    queryset: QuerySet[Lead], *, filename: str = "leads.csv", for_spreadsheets: bool = False
+) -> StreamingHttpResponse:
     """Stream `queryset` (already scoped and filtered by the caller) as a CSV
     download named `filename`, its times in the time zone current now: the rows
     are written after the view returns, when a page's time zone (the sales
-    pages' user's) is no longer active."""
+    pages' user's) is no longer active. `for_spreadsheets` (the pages' and the
+    admin's downloads) starts it with SPREADSHEET_BOM."""
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "leads.csv"
     rows = lead_csv_rows(queryset, timezone.get_current_timezone())
+    if for_spreadsheets:
+        rows = itertools.chain([SPREADSHEET_BOM], rows)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

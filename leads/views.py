@@ -306,7 +306,7 @@ class LeadExportView(SalesMixin, View):
     def get(self, request, *args, **kwargs):
         filterset = LeadFilterSet(request.GET, queryset=lead_list_for(request.user), request=request)
         stamp = timezone.localtime().strftime("%Y-%m-%d")
-        return lead_csv_response(filterset.qs, filename=f"leads-{stamp}.csv")
+        return lead_csv_response(filterset.qs, filename=f"leads-{stamp}.csv", for_spreadsheets=True)
 
 
 class FollowUpListView(SalesMixin, View):

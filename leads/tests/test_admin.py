@@ -243,6 +243,8 @@ def test_action_export_csv(admin_web):
     response = action(admin_web, "export_csv", [chosen])
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")  # for a spreadsheet
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert len(rows) == 2
     assert rows[1][:2] == [str(chosen.pk), "'@SUM(A1)"]

@@ -836,8 +836,8 @@ def test_export_csv_content(sales_client, sales_user):
         "NEW",
         'Data, "Science"',
         "Sam Sales",
-        timezone.localtime(follow_up).isoformat(),
-        timezone.localtime(lead.created_at).isoformat(),
+        timezone.localtime(follow_up).isoformat(timespec="seconds"),  # to the second
+        timezone.localtime(lead.created_at).isoformat(timespec="seconds"),
         "'@news",
         "'-cpc",
         "plain",

@@ -618,8 +618,10 @@ def test_empty_result_says_so(sales, pipeline):
 
 
 def read_csv(response):
-    content = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(content)))
+    content = b"".join(response.streaming_content)
+    # For a spreadsheet: a byte-order mark first (Excel reads UTF-8 by it).
+    assert content.startswith(b"\xef\xbb\xbf"), content[:20]
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def test_export_link_carries_the_lists_querystring(sales, pipeline):
