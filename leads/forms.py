@@ -253,6 +253,38 @@ class ConvertForm(forms.Form):
             self.initial.setdefault("bootcamp", lead.bootcamp_id)
 
 
+class LeadEntryForm(forms.Form):
+    """A prospect the sales team meets itself (a call, a walk-in, an event):
+    entered as the public form's submissions are, through lead_capture."""
+
+    full_name = forms.CharField(label="Name", max_length=Lead._meta.get_field("full_name").max_length)
+    email = forms.CharField(label="Email", max_length=254, widget=forms.EmailInput())
+    phone = forms.CharField(
+        label="Phone", required=False, max_length=Lead._meta.get_field("phone").max_length
+    )
+    source = forms.ChoiceField(label="How they came", choices=[("", "Choose…"), *Lead.Source.choices])
+    bootcamp = forms.ModelChoiceField(
+        label="Bootcamp of interest", queryset=Bootcamp.objects.none(), required=False, empty_label="None yet"
+    )
+    owner = UserChoiceField(
+        label="Owner", queryset=User.objects.none(), required=False, empty_label="Unassigned"
+    )
+    message = LongTextField(
+        label="What they asked",
+        required=False,
+        max_length=Lead._meta.get_field("message").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the lead as their message.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = sales_team_users()
+        self.fields["bootcamp"].queryset = Bootcamp.objects.filter(
+            status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
+        ).order_by("start_date", "title")
+
+
 class DashboardPeriodForm(forms.Form):
     period = forms.ChoiceField(
         label="Period", choices=reports.PERIOD_CHOICES, required=False, initial=reports.DEFAULT_PERIOD

@@ -11,6 +11,7 @@ urlpatterns = [
     path("follow-ups/", views.FollowUpListView.as_view(), name="follow_ups"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("leads/export.csv", views.LeadExportView.as_view(), name="lead_export"),
+    path("leads/new/", views.LeadCreateView.as_view(), name="lead_create"),
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead_detail"),
     path("leads/<int:pk>/notes/", views.LeadNoteView.as_view(), name="lead_note"),
     path("leads/<int:pk>/status/", views.LeadStatusView.as_view(), name="lead_status"),

@@ -39,6 +39,7 @@ from leads.forms import (
     DashboardPeriodForm,
     EmailAuthenticationForm,
     FollowUpForm,
+    LeadEntryForm,
     NoteForm,
     OwnerForm,
     StatusForm,
@@ -52,7 +53,14 @@ from leads.selectors import (
     lead_list_for,
     lead_status_counts,
 )
-from leads.services import lead_add_note, lead_assign, lead_convert, lead_set_follow_up, lead_set_status
+from leads.services import (
+    lead_add_note,
+    lead_assign,
+    lead_capture,
+    lead_convert,
+    lead_set_follow_up,
+    lead_set_status,
+)
 from mail.selectors import suppression_for
 
 PAGE_SIZE = 50
@@ -377,6 +385,34 @@ def _lead_page(request, lead, *, status=200, **bound_forms):
         **forms,
     }
     return _render(request, "sales/lead_detail.html", context, nav="leads", status=status)
+
+
+class LeadCreateView(SalesMixin, View):
+    """A prospect met by phone, at an event or walking in: entered as the public
+    form's submissions are (lead_capture). An open lead with the email already
+    there gets this on its timeline rather than a second lead."""
+
+    template_name = "sales/lead_new.html"
+
+    def get(self, request):
+        form = LeadEntryForm(initial={"owner": request.user.pk})
+        return _render(request, self.template_name, {"form": form}, nav="leads")
+
+    def post(self, request):
+        form = LeadEntryForm(request.POST)
+        if form.is_valid():
+            try:
+                lead, created = lead_capture(**form.cleaned_data, actor=request.user)
+            except SERVICE_ERRORS as exc:
+                apply_service_errors(form, exc)
+            else:
+                if created:
+                    messages.success(request, f"Lead added: {lead.full_name}.")
+                else:
+                    said = f"{lead.email} already had an open lead, {lead.full_name}"
+                    messages.info(request, f"{said}: what you entered is on its timeline.")
+                return redirect("sales:lead_detail", lead.pk)
+        return _render(request, self.template_name, {"form": form}, nav="leads", status=200)
 
 
 class LeadDetailView(SalesMixin, View):

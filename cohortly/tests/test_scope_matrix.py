@@ -708,6 +708,7 @@ SALES_PAGES = {
     "lead_export": listed("leads", read="csv"),
     "lead_detail": by_id("leads", read="sales_detail"),
     "dashboard": NO_ROWS,  # counts over lead_list_for: no row of its own
+    "lead_create": NO_ROWS,  # an empty form
     "login": NO_ROWS,
     "logout": NO_ROWS,  # opened by hand: back to the pages, signing nobody out
     # A form's address reopened: a redirect to its lead's page, 404 outside the scope.

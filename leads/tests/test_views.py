@@ -832,6 +832,86 @@ def test_a_too_long_lost_reason_keeps_what_was_typed(sales, lead):
     assert lead.status == Status.NEW
 
 
+# --- A lead entered by hand -----------------------------------------------------------------------------------------
+
+
+NEW_LEAD = "/sales/leads/new/"
+
+
+def test_a_rep_enters_a_prospect_who_phoned(sales, bootcamp, mailoutbox, django_capture_on_commit_callbacks):
+    page = sales.get(NEW_LEAD)
+    assert page.status_code == 200
+    assert f'<option value="{sales.user.pk}" selected>' in page.content.decode()  # owned by the rep
+    assert 'href="/sales/leads/new/">New lead</a>' in sales.get(LIST).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales.post(
+            NEW_LEAD,
+            {
+                "full_name": "  Omar Costa ",
+                "email": "Omar@Example.org",
+                "phone": "+34 600 123 456",
+                "source": "EVENT",
+                "bootcamp": bootcamp.pk,
+                "owner": sales.user.pk,
+                "message": "Met at the career fair.\r\nWants the part-time cohort.",
+            },
+        )
+    lead = Lead.objects.get(email="omar@example.org")
+    assert response.status_code == 302 and response["Location"] == detail(lead)
+    assert (lead.full_name, lead.source, lead.bootcamp, lead.owner, lead.status) == (
+        "Omar Costa",
+        "EVENT",
+        bootcamp,
+        sales.user,
+        "NEW",
+    )
+    assert lead.message == "Met at the career fair.\nWants the part-time cohort."
+    created = lead.activities.get(kind=Kind.CREATED)
+    assert created.actor == sales.user
+    page = text(follow_redirect_page(sales, response))
+    assert "Lead added: Omar Costa." in page and "Wants the part-time cohort." in page
+    assert "omar@example.org" in {m.to[0] for m in mailoutbox}  # the website's confirmation, as for the form
+
+
+def test_a_prospect_with_an_open_lead_is_added_to_it_not_doubled(sales, lead):
+    response = sales.post(
+        NEW_LEAD,
+        {"full_name": "Nora L.", "email": "NORA@example.org", "source": "OTHER", "message": "Called again."},
+    )
+    assert response.status_code == 302 and response["Location"] == detail(lead)
+    assert Lead.objects.count() == 1
+    assert lead.activities.get(kind=Kind.SUBMISSION).body == "Called again."
+    assert (
+        "nora@example.org already had an open lead, Nora Lind: what you entered is on its timeline."
+        in text(follow_redirect_page(sales, response))
+    )
+
+
+def test_a_new_lead_with_bad_input_keeps_what_was_typed_and_stores_nothing(sales):
+    response = sales.post(
+        NEW_LEAD, {"full_name": "Ana", "email": "not-an-email", "phone": "call me", "source": ""}
+    )
+    assert response.status_code == 200
+    assert "<title>Error: New lead · Cohortly</title>" in response.content.decode()
+    assert field_errors(response, "id_source") == ["This field is required."]
+    assert 'value="not-an-email"' in response.content.decode()
+    response = sales.post(
+        NEW_LEAD, {"full_name": "Ana", "email": "not-an-email", "phone": "call me", "source": "OTHER"}
+    )
+    assert field_errors(response, "id_email") and field_errors(response, "id_phone")
+    assert not Lead.objects.exists()
+
+
+def test_other_roles_cant_enter_leads(client, make_user):
+    client.force_login(make_user(User.Role.STUDENT))
+    assert client.get(NEW_LEAD).status_code == 403
+    assert (
+        client.post(NEW_LEAD, {"full_name": "X", "email": "x@example.org", "source": "OTHER"}).status_code
+        == 403
+    )
+    assert not Lead.objects.exists()
+
+
 # --- Status ------------------------------------------------------------------------------------------------------------
 
 
