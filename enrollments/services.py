@@ -6,8 +6,10 @@ Every path that *uses* a seat (enrolling, promoting from the waitlist) runs
 under that lock, so two requests can never both see the last free seat.
 Availability is always counted from enrollments, never kept in a counter.
 Lock order is always bootcamp, then enrollment rows (of=("self",): not the people
-joined to them; only enrollment_create locks a person, the one it seats), so paths
-cannot deadlock.
+joined to them), then people's rows, in id order (accounts.selectors.users_held):
+the student enrollment_create seats, and the students a promotion seats, so that a
+deactivation in progress is seen. Two promotions that share waiting students lock
+them in the same order.
 Waiting for the bootcamp's lock is bounded (cohortly.locking): when another
 transaction keeps it too long, the request fails with Busy (the API's 503)
 instead of holding a worker until it is released.
@@ -186,24 +188,34 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
         return promoted
     if bootcamp.status != Bootcamp.Status.PUBLISHED or bootcamp.end_date < timezone.localdate():
         return promoted
-    # The students' rows are locked with their places (FOR NO KEY UPDATE, as
-    # accounts.selectors.users_held locks them): a deactivation in progress is
-    # waited for, then PostgreSQL reads the student again and skips one it
-    # deactivated, going on down the line to fill the seats.
-    waiting = (
-        Enrollment.objects.select_for_update(of=("self", "student"), no_key=True)
-        .select_related("student", "bootcamp")
-        .filter(bootcamp=bootcamp, status=Status.WAITLISTED, student__is_active=True)
-        .order_by("waitlist_seq")[:free]
-    )
-    for enrollment in waiting:
-        enrollment.status = Status.ACTIVE
-        enrollment.waitlist_seq = None
-        enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
-        count_after_commit(ENROLLMENTS, "promoted")
-        if notify:
-            _notify(enrollment, "enrollment_promoted")
-        promoted.append(enrollment)
+    passed_over = set()
+    while free > 0:
+        waiting = list(
+            Enrollment.objects.select_for_update(of=("self",))
+            .filter(bootcamp=bootcamp, status=Status.WAITLISTED, student__is_active=True)
+            .exclude(pk__in=passed_over)
+            .order_by("waitlist_seq")[:free]
+        )
+        if not waiting:
+            break
+        # Their students' rows, held in id order as every write that depends on an
+        # account's active flag holds them (users_held): a deactivation in progress
+        # is waited for, then seen, and that student is passed over for the next.
+        students = {student.pk: student for student in users_held(e.student_id for e in waiting)}
+        for enrollment in waiting:
+            student = students.get(enrollment.student_id)
+            if student is None or not student.is_active:
+                passed_over.add(enrollment.pk)
+                continue
+            enrollment.student, enrollment.bootcamp = student, bootcamp
+            enrollment.status = Status.ACTIVE
+            enrollment.waitlist_seq = None
+            enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
+            count_after_commit(ENROLLMENTS, "promoted")
+            if notify:
+                _notify(enrollment, "enrollment_promoted")
+            promoted.append(enrollment)
+            free -= 1
     return promoted
 
 

@@ -296,3 +296,56 @@ def test_a_student_deactivated_while_a_seat_frees_is_passed_over(race_server, ma
     assert (w_place.status, w_place.waitlist_seq) == (Status.WAITLISTED, 1)  # keeps their place
     assert x_place.status == Status.ACTIVE
     assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.ACTIVE).count() == 1
+
+
+def test_two_promotions_sharing_waiting_students_in_opposite_order_both_finish(make_user):
+    """B1's line is W1, W2; B2's is W2, W1. Two admins raise both capacities at
+    once while W1's row is held a moment (an edit of W1). Promotion locked the
+    waiting students in each line's order: each took its first and waited for
+    the other's, a deadlock (a 500). They are held in id order now."""
+    admin = make_user(User.Role.ADMIN)
+    b1, b2 = BootcampFactory(capacity=1), BootcampFactory(capacity=1)
+    for seated, bootcamp in ((make_user(User.Role.STUDENT), b1), (make_user(User.Role.STUDENT), b2)):
+        services.enrollment_create(student=seated, bootcamp=bootcamp, notify=False)
+    w1, w2 = make_user(User.Role.STUDENT), make_user(User.Role.STUDENT)
+    for student, bootcamp in ((w1, b1), (w2, b1), (w2, b2), (w1, b2)):
+        services.enrollment_create(student=student, bootcamp=bootcamp, notify=False)
+    Bootcamp.objects.filter(pk__in=[b1.pk, b2.pk]).update(capacity=3)
+
+    held, release, errors = threading.Event(), threading.Event(), []
+
+    def edit_w1():
+        try:
+            with transaction.atomic():
+                user_update(actor=admin, user=User.objects.get(pk=w1.pk), data={"full_name": "W One"})
+                held.set()
+                release.wait(TIMEOUT)
+        finally:
+            held.set()
+            connection.close()
+
+    def promote(bootcamp):
+        try:
+            services.waitlist_promote(bootcamp=bootcamp)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    editing = threading.Thread(target=edit_w1)
+    editing.start()
+    assert held.wait(TIMEOUT)
+    first = threading.Thread(target=promote, args=(b1,))
+    first.start()
+    time.sleep(0.3)
+    second = threading.Thread(target=promote, args=(b2,))
+    second.start()
+    time.sleep(0.3)
+    release.set()
+    for thread in (editing, first, second):
+        thread.join(TIMEOUT)
+
+    assert errors == []
+    active = Enrollment.objects.filter(status=Status.ACTIVE)
+    assert set(active.filter(bootcamp=b1).values_list("student", flat=True)) >= {w1.pk, w2.pk}
+    assert set(active.filter(bootcamp=b2).values_list("student", flat=True)) >= {w1.pk, w2.pk}
