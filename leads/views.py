@@ -11,7 +11,7 @@ busy) as a form error, never a 500.
 import abc
 import functools
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from django.contrib import messages
@@ -480,6 +480,8 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         current = self.watched(lead)
         if self.watched_kind is None or seen is None or seen == current or self.wanted(form) == current:
             return None
+        if lead.status == Lead.Status.CONVERTED:
+            return None  # the service's refusal says it better: conversion is final
         form.saw(current)
         change = (
             lead.activities.filter(kind=self.watched_kind)
@@ -629,6 +631,12 @@ class LeadOwnerView(LeadActionView):
         return f"Nothing changed: the lead was already {whose}." if unchanged else f"The lead is now {whose}."
 
 
+def _instant(when) -> str:
+    """A moment as the follow-up form's `seen` holds it: in UTC, so that one
+    moment written in two time zones is one value."""
+    return when.astimezone(UTC).isoformat() if when else ""
+
+
 class LeadFollowUpView(LeadActionView):
     form_class = FollowUpForm
     form_name = "follow_up_form"
@@ -637,11 +645,10 @@ class LeadFollowUpView(LeadActionView):
 
     @staticmethod
     def watched(lead) -> str:
-        return lead.next_follow_up_at.isoformat() if lead.next_follow_up_at else ""
+        return _instant(lead.next_follow_up_at)
 
     def wanted(self, form) -> str:
-        when = form.cleaned_data["next_follow_up_at"]
-        return when.isoformat() if when else ""
+        return _instant(form.cleaned_data["next_follow_up_at"])
 
     def label(self, lead, value: str) -> str:
         if not value:

@@ -17,6 +17,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, StudentFactory, UserFacto
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from leads.filtersets import LeadFilterSet
+from leads.forms import FollowUpForm
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_list_for
 from leads.services import lead_assign, lead_capture, lead_convert, lead_set_follow_up, lead_update
@@ -1010,6 +1011,30 @@ def test_a_change_made_meanwhile_is_not_overwritten_unseen(sales, lead, make_use
     # The same value as the colleague's, or a post that says nothing of what was seen: saved.
     assert sales.post(action(lead, "owner"), {"owner": sofia.pk, "seen": ""}).status_code == 302
     assert sales.post(action(lead, "owner"), {"owner": sales.user.pk}).status_code == 302
+
+
+def test_a_lead_converted_meanwhile_gets_the_services_refusal_not_a_change_to_confirm(sales, lead, make_user):
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    lead_update(lead=lead, actor=sofia, data={"status": Status.CONTACTED})
+    lead_convert(lead=lead, actor=make_user(User.Role.SALES, full_name="Bob Other"), bootcamp=lead.bootcamp)
+    response = sales.post(action(lead, "status"), {"status": "LOST", "lost_reason": "x", "seen": "CONTACTED"})
+    page = text(response)
+    assert "This lead is converted, and conversion is final: its status can't change." in page
+    assert "While this page was open" not in page
+
+
+def test_the_same_follow_up_chosen_in_two_tabs_is_no_conflict(sales, lead, make_user):
+    """Two reps in Paris both pick "Tomorrow 9:00": the same moment, written with
+    another offset than the stored one; nothing to warn about."""
+    sales.cookies["tz"] = "Europe/Paris"
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Paris")):
+        tomorrow_nine = FollowUpForm.preset_value("tomorrow")
+    lead_set_follow_up(lead=lead, actor=sofia, when=tomorrow_nine)
+    response = sales.post(
+        action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow", "seen": ""}
+    )
+    assert response.status_code == 302
 
 
 def test_a_follow_up_moved_meanwhile_is_said_in_the_readers_time(sales, lead, make_user):
