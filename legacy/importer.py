@@ -696,19 +696,23 @@ class Importer:
                 self.report.refuse("users", row["id"], "a Cohortly account has this id and wasn't imported")
                 continue
             if user.pk in known:
-                stamp, _, was_active, role = known[user.pk][:4]
+                _, _, was_active, role = known[user.pk][:4]
                 if refusal := self._role_refusal(user, role):
                     # The role stays, and the rest of the change comes over: a
                     # deactivation or a new password must not wait on a bootcamp's
-                    # staff list. The old stamp stays too, so that the next run
-                    # tries the role again.
-                    user.role, user.legacy_updated_at = role, stamp
+                    # staff list. The row counts as imported (re-applying it on every
+                    # run would undo what Cohortly changed since, a deactivation
+                    # here among them): the role comes with its next change there.
+                    user.role = role
                 if admins := self._admins_refusal(user, was_active, role):
                     self.report.refuse("users", row["id"], admins)
                     continue
                 if refusal:
                     self.report.refuse_in_part(
-                        "users", row["id"], f"{refusal} Its other changes came over; the role is tried again."
+                        "users",
+                        row["id"],
+                        f"{refusal} Its other changes came over; the role comes with the user's next change "
+                        "in the Node backend.",
                     )
             writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
@@ -802,7 +806,6 @@ class Importer:
             state.password_hash = row["password_hash"]
             if user.pk in ending:
                 state.token_generation = user.token_generation
-                # The change's own time, even where the stamp stayed older (a role refused).
                 state.tokens_issued_since = _utc(row["updated_at"])
         _copy_insert(LegacyUserState, new)
         LegacyUserState.objects.bulk_update(
@@ -1434,9 +1437,12 @@ class Importer:
                 f"from the source: more than {GONE_SHARE_AT_MOST:.0%}, so none was revoked. Check --source; "
                 "if the Node backend really deleted them, run again with --end-access-of-many-gone."
             )
-            return
-        LegacyRefreshToken.objects.filter(pk__in=[pk for _, pk in gone]).update(revoked_at=timezone.now())
+            revoke = False  # listed, not revoked
+        else:
+            revoke = True
+            LegacyRefreshToken.objects.filter(pk__in=[pk for _, pk in gone]).update(revoked_at=timezone.now())
         self.report.missing_in_source.extend(
-            {"table": "refresh_tokens", "legacy_id": str(legacy_id), "id": str(pk), "revoked": True}
+            {"table": "refresh_tokens", "legacy_id": str(legacy_id), "id": str(pk)}
+            | ({"revoked": True} if revoke else {})
             for legacy_id, pk in gone
         )

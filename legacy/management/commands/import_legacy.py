@@ -62,7 +62,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--end-access-of-many-gone",
             action="store_true",
-            help="deactivate users gone from the source even when more than 10 and 5%% of them went at once",
+            help="deactivate users, and revoke refresh tokens, gone from the source even when more than 10 "
+            "and 5%% of them went at once",
         )
 
     def handle(self, *args, report, dry_run, **options):
@@ -133,7 +134,7 @@ class Command(BaseCommand):
             said = []
             if result.refused:
                 said.append(
-                    f"{len(result.refused)} rows were refused; the rest "
+                    f"{len(result.refused)} rows were refused, in whole or in part; the rest "
                     f"{'would have been' if dry_run else 'was'} imported."
                 )
             if result.warnings:
