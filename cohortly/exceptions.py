@@ -23,6 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 
 from cohortly import errors, locking
+from cohortly.http import posted_from_here
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,6 @@ def csrf_failure(request, reason=""):
         return JsonResponse(error_body("csrf_failed", f"CSRF verification failed: {reason}"), status=403)
     context = {
         "no_cookie": reason == REASON_NO_CSRF_COOKIE,
-        "unsaved": request.POST.get("body", "").strip() if request.method == "POST" else "",
+        "unsaved": request.POST.get("body", "").strip() if posted_from_here(request) else "",
     }
     return render(request, "403_csrf.html", context, status=403)

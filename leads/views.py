@@ -28,6 +28,7 @@ from accounts.models import User
 from accounts.permissions import SALES_TEAM, RoleRequiredMixin, has_role
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
+from cohortly.http import posted_from_here
 from cohortly.pagination import KeysFirstPaginator
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left
@@ -150,7 +151,11 @@ class LoginView(auth_views.LoginView):
         # in (an admin session of a role these pages refuse) may sign in here.
         if has_role(request.user, SALES_TEAM):
             return redirect(self.get_success_url())
+        self.unsaved = request.session.pop(UNSAVED_NOTE, "")
         return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "unsaved": getattr(self, "unsaved", "")}
 
     def form_invalid(self, form):
         return throttled_login_response(super().form_invalid(form), form)
@@ -336,27 +341,15 @@ class FollowUpListView(SalesMixin, View):
 # --- The lead page and its actions ----------------------------------------------------
 
 
-#: The session key of a note posted after the session had ended (LeadActionView).
+#: The session key of a note posted after the session had ended (LeadActionView),
+#: shown once on the sign-in page to copy.
 UNSAVED_NOTE = "sales_unsaved_note"
-
-
-def _kept_note(request, lead) -> str:
-    """The note typed on this lead's page before its writer was signed out, once."""
-    kept = request.session.get(UNSAVED_NOTE)
-    if not kept or kept.get("lead") != str(lead.pk):
-        return ""
-    del request.session[UNSAVED_NOTE]
-    messages.info(
-        request, "Your note from before you signed in is back in its box: add it when you're ready."
-    )
-    return kept.get("body", "")
 
 
 def _lead_page(request, lead, *, status=200, **bound_forms):
     """The lead page; `bound_forms` replace the blank forms (after an error)."""
-    kept = "note_form" not in bound_forms and _kept_note(request, lead)
     forms = {
-        "note_form": NoteForm(initial={"body": kept} if kept else None),
+        "note_form": NoteForm(),
         "status_form": StatusForm(
             lead=lead,
             initial={
@@ -507,11 +500,14 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         # for the lead's page after signing in, rather than drop it.
         request = self.request
         if request.method == "POST" and not request.user.is_authenticated:
-            note = request.POST.get("body", "").strip()
+            # Shown once, on the sign-in page this browser goes to now, to copy: not
+            # put back after signing in (whoever signs in next on this browser
+            # isn't known to be who typed it), and only from our own pages.
+            note = request.POST.get("body", "").strip() if posted_from_here(request) else ""
             said = "You were signed out, so that wasn't saved: sign in again"
             if note:
-                request.session[UNSAVED_NOTE] = {"lead": str(self.kwargs["pk"]), "body": note}
-                said += ", and your note will be back in its box"
+                request.session[UNSAVED_NOTE] = note
+                said += ". Your note is below, to copy"
             messages.warning(request, said + ".")
         return super().handle_no_permission()
 

@@ -223,48 +223,55 @@ def test_login_needs_the_csrf_token(sales_user):
     assert "This form has expired" in text(response)
 
 
+HERE = {"HTTP_ORIGIN": "http://testserver"}  # what a browser sends with a form of these pages
+
+
 def test_the_expired_form_page_says_why_and_keeps_a_note_to_copy(sales_user, lead):
     client = Client(enforce_csrf_checks=True)
     client.force_login(sales_user)
     client.get(detail(lead))  # the page sets the CSRF cookie; the post carries no token
-    response = client.post(action(lead, "notes"), {"body": "She wants <the evening> class."})
+    response = client.post(action(lead, "notes"), {"body": "She wants <the evening> class."}, **HERE)
     assert response.status_code == 403
     page = text(response)
     assert "Nothing was saved." in page
     assert "Your note, not saved: copy it before you go on" in page
     assert "She wants &lt;the evening&gt; class.</textarea>" in response.content.decode()
     assert "doesn't send cookies" not in page
+    # Posted from another site: its words are not shown on ours.
+    elsewhere = client.post(
+        action(lead, "notes"), {"body": "Call 0900 SCAM now"}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert elsewhere.status_code == 403 and "SCAM" not in text(elsewhere)
     # No CSRF cookie at all: the page says the browser sends none.
     response = Client(enforce_csrf_checks=True).post(LOGIN, {"username": "a@b.c", "password": "x"})
     assert "Your browser doesn't send cookies to this site" in text(response)
     assert "Your note" not in text(response)
 
 
-def test_a_note_posted_after_the_session_ended_is_back_in_its_box_after_signing_in(client, sales_user, lead):
+def test_a_note_posted_after_the_session_ended_is_shown_to_copy_on_the_sign_in_page(client, sales_user, lead):
     """The session ran out while the rep typed: the post is refused and sent to
-    sign in, which says so; the note waits in the session for the lead's page."""
-    response = client.post(action(lead, "notes"), {"body": "Called: call back Friday."})
+    sign in, which says so and shows the note, once, to copy. It isn't put back
+    after signing in: whoever signs in next on this browser may not be who typed it."""
+    response = client.post(action(lead, "notes"), {"body": "Called: call back Friday."}, **HERE)
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
     login_page = client.get(response["Location"])
-    assert (
-        "You were signed out, so that wasn't saved: sign in again, and your note will be back in its box."
-        in text(login_page)
-    )
+    page = text(login_page)
+    assert "You were signed out, so that wasn't saved: sign in again. Your note is below, to copy." in page
+    assert "Called: call back Friday.</textarea>" in login_page.content.decode()
+    assert "Called: call back Friday." not in client.get(response["Location"]).content.decode()  # once
     assert not lead.activities.filter(kind=Kind.NOTE).exists()
-
     signed_in = client.post(
         response["Location"], {"username": sales_user.email, "password": DEFAULT_PASSWORD}, follow=True
     )
-    assert signed_in.redirect_chain[-1][0] == detail(lead) + "#timeline"
-    assert re.search(
-        r'<textarea name="body"[^>]*>\s*Called: call back Friday.</textarea>', signed_in.content.decode()
-    )
-    assert "Your note from before you signed in is back in its box" in text(signed_in)
-    # Once: the next visit shows an empty box.
-    assert "Called: call back Friday." not in client.get(detail(lead)).content.decode()
-    # A status change without a note: only the sign-in message.
+    assert "Called: call back Friday." not in signed_in.content.decode()
+    # From another site's form: only the sign-in message, never its words.
     client.logout()
-    response = client.post(action(lead, "status"), {"status": "CONTACTED"}, follow=True)
+    response = client.post(
+        action(lead, "notes"), {"body": "Call 0900 SCAM now"}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert "SCAM" not in client.get(response["Location"]).content.decode()
+    # A status change without a note: only the sign-in message.
+    response = client.post(action(lead, "status"), {"status": "CONTACTED"}, follow=True, **HERE)
     assert "You were signed out, so that wasn't saved: sign in again." in text(response)
 
 
