@@ -317,8 +317,8 @@ class UserAdmin(
         forms = phone_search_forms(search_term)
         if forms:  # a phone number however it is written, as the sales pages find it
             written = Q()
-            for digits in forms:
-                written |= Q(digits__contains=digits)
+            for digits, at_start in forms:
+                written |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
             spaced_otherwise = queryset.alias(digits=without_phone_separators(F("phone"))).filter(written)
             found = found | queryset.filter(pk__in=spaced_otherwise.values("pk"))
         return found, duplicates

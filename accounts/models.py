@@ -48,24 +48,27 @@ def phone_search_digits(term: str) -> str | None:
 _NATIONAL_DIGITS_AT_LEAST = 6
 
 
-def phone_search_forms(term: str) -> tuple[str, ...]:
+def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
     """What a phone search term matches in a stored number (without separators),
-    or () when it isn't a phone number: the term itself and the other ways one
-    number is written. A national number (a trunk 0: "06 12 34 56 78") also
-    matches that number after any country code ("+33 6 12 34 56 78"). An
-    international one ("+33 6 12 34 56 78", or "0033…") also matches the number
-    written nationally ("06 12 34 56 78"), but not under another country code;
-    a country code has one to three digits, so each split is looked for."""
+    as (digits, at the number's start), or () when it isn't a phone number: the
+    term itself anywhere, and the other ways one number is written. A national
+    number (a trunk 0: "06 12 34 56 78") also matches that number after any
+    country code ("+33 6 12 34 56 78"). An international one ("+33 6 12 34 56
+    78", or "0033…") also matches the number written nationally ("06 12 34 56
+    78"), at the start of a stored number, so not under another country code; a
+    country code has one to three digits, so each split is looked for."""
     compact = phone_search_digits(term)
     if compact is None:
         return ()
-    forms = [compact]
+    forms = [(compact, False)]
     if compact.startswith(("+", "00")):
         digits = compact.removeprefix("+") if compact.startswith("+") else compact[2:]
-        forms.append(f"+{digits}")
-        forms += [f"0{digits[cut:]}" for cut in (1, 2, 3) if len(digits) - cut >= _NATIONAL_DIGITS_AT_LEAST]
+        forms.append((f"+{digits}", False))
+        forms += [
+            (f"0{digits[cut:]}", True) for cut in (1, 2, 3) if len(digits) - cut >= _NATIONAL_DIGITS_AT_LEAST
+        ]
     elif compact.startswith("0") and len(compact) - 1 >= _NATIONAL_DIGITS_AT_LEAST:
-        forms.append(compact[1:])
+        forms.append((compact[1:], False))
     return tuple(dict.fromkeys(forms))
 
 

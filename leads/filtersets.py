@@ -85,6 +85,12 @@ class LeadFilterForm(forms.Form):
         return cleaned
 
 
+def _phone_match(digits: str, at_start: bool) -> Q:
+    """search_text holds the phone without separators as its last word: a form
+    that must start the number follows the space before it."""
+    return Q(search_text__contains=f" {digits}" if at_start else digits)
+
+
 class LeadFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -186,14 +192,14 @@ class LeadFilterSet(django_filters.FilterSet):
             # A phone number, however it is spaced and whether written with its
             # country code or a trunk 0: search_text also holds each phone
             # without separators (Lead.search_text).
-            for digits in phone_search_forms(word):
+            for digits, at_start in phone_search_forms(word):
                 if digits != word:
-                    found |= Q(search_text__contains=digits)
+                    found |= _phone_match(digits, at_start)
             match &= found
         # The whole term as one number ("+44 (759) 893188" for +44759893188).
-        for digits in phone_search_forms(value):
+        for digits, at_start in phone_search_forms(value):
             if digits != value:
-                match |= Q(search_text__contains=digits)
+                match |= _phone_match(digits, at_start)
         return queryset.filter(match)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -77,6 +77,7 @@ def test_a_phone_number_matches_however_it_is_spaced(db, term):
         ("+1 415 555 0100", {"sam"}),
         ("(415) 555-0100", {"sam"}),
         ("+44 659 629903", {"other"}),
+        ("+33 6 59 62 99 03", {"umar"}),  # not "+44 20 5962 9903", which holds 059629903 inside
     ],
 )
 def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, term, found):
@@ -85,6 +86,7 @@ def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, 
         "other": LeadFactory(full_name="Other", phone="+44 659 629903", email="other@example.org"),
         "lea": LeadFactory(full_name="Lea", phone="06 12 34 56 78"),
         "sam": LeadFactory(full_name="Sam", phone="+1 415 555 0100"),
+        "london": LeadFactory(full_name="London", phone="+44 20 5962 9903"),
     }
     matched = {name for name, lead in leads.items() if lead in run(f"search={quote(term)}")}
     assert matched == found
