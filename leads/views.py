@@ -346,10 +346,11 @@ class FollowUpListView(SalesMixin, View):
 UNSAVED_NOTE = "sales_unsaved_note"
 
 
-def _lead_page(request, lead, *, status=200, **bound_forms):
-    """The lead page; `bound_forms` replace the blank forms (after an error)."""
+def _lead_page(request, lead, *, status=200, note="", **bound_forms):
+    """The lead page; `bound_forms` replace the blank forms (after an error), and
+    `note` is a note not added yet, back in its box."""
     forms = {
-        "note_form": NoteForm(),
+        "note_form": NoteForm(initial={"body": note} if note else None),
         "status_form": StatusForm(
             lead=lead,
             initial={
@@ -674,6 +675,10 @@ class LeadConvertView(LeadActionView):
         final: a page says exactly that, and converts on its button. A lead the
         service would refuse (converted or lost, an email that is staff's) goes
         straight to the refusal."""
+        if "cancel" in self.request.POST:
+            # Back to the lead, with the note that came along back in its box.
+            messages.info(self.request, "Not converted: nothing was done.")
+            return _lead_page(self.request, lead, note=note.cleaned_data["body"] if note is not None else "")
         if self.request.POST.get("confirmed") == "yes" or not lead.is_open:
             return None
         student = User.objects.filter(email=lead.email).first()

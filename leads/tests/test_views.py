@@ -1058,6 +1058,24 @@ def test_a_follow_up_moved_meanwhile_is_said_in_the_readers_time(sales, lead, ma
     assert lead.next_follow_up_at == when
 
 
+def test_a_carried_note_refused_by_the_service_takes_the_action_back_with_it(sales, lead, monkeypatch):
+    """The action is done first, then the note is added, in one transaction: a
+    note the service refuses after the status moved leaves the status as it was."""
+    from django.core.exceptions import ValidationError
+
+    from leads import views
+
+    def refuse(**kwargs):
+        raise ValidationError({"body": ["The timeline is closed for maintenance."]})
+
+    monkeypatch.setattr(views, "lead_add_note", refuse)
+    response = sales.post(action(lead, "status"), {"status": "CONTACTED", "body": "Spoke to her."})
+    assert response.status_code == 200
+    assert "The timeline is closed for maintenance." in text(response)
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW and not lead.activities.filter(kind=Kind.STATUS_CHANGE).exists()
+
+
 def test_status_choices_are_the_allowed_moves(sales, lead):
     lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
     body = sales.get(detail(lead)).content.decode()
@@ -1336,10 +1354,15 @@ def test_converting_asks_first_and_says_what_will_happen(sales, lead, bootcamp, 
     assert "They are emailed a link to set their password." in page
     assert "Paid the deposit. Added to the timeline too." in page
     assert "Conversion is final" in page
-    assert (
-        f'<a class="button button--quiet" href="{detail(lead)}#convert_form">Cancel</a>'
-        in response.content.decode()
+    # Cancel: back to the lead, nothing done, the note back in its box.
+    cancelled = sales.post(
+        action(lead, "convert"), {"bootcamp": str(bootcamp.pk), "body": "Paid the deposit.", "cancel": "yes"}
     )
+    assert cancelled.status_code == 200 and "Not converted: nothing was done." in text(cancelled)
+    assert re.search(
+        r'<textarea name="body"[^>]*>\s*Paid the deposit.</textarea>', cancelled.content.decode()
+    )
+    assert "Nothing was saved" not in text(cancelled)
     lead.refresh_from_db()
     assert lead.status == Status.NEW and not User.objects.filter(email=lead.email).exists() and not mailoutbox
     # Its button converts: the same fields, confirmed.
