@@ -6,6 +6,7 @@ variable set to nothing means its default, as if it were not set.
 """
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,24 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 _forget_empty_variables()
 
 DEBUG = env.bool("DEBUG", default=False)
+
+#: The secrets and addresses .env.production.example writes as <placeholders>.
+_PLACEHOLDERED = (
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ANYMAIL_SENDGRID_API_KEY",
+    "ANYMAIL_WEBHOOK_SECRET",
+    "ANYMAIL_SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+    "METRICS_TOKEN",
+)
+for _name in _PLACEHOLDERED:
+    # Copied from the example and never filled in, a placeholder passes every
+    # other check (it is long, and random-looking enough): a webhook secret of
+    # "sendgrid:<a long random password>" would let anyone post bounces.
+    if "<" in os.environ.get(_name, "") and ">" in os.environ[_name]:
+        raise ImproperlyConfigured(f"{_name} still holds the example's <placeholder>: set the real value.")
 
 
 def _aware_datetime(value: str, name: str):
@@ -176,6 +195,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttle counters must be shared by every worker process: Redis when
 # configured, otherwise the database cache (never per-process memory).
 REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL and REDIS_URL.partition("://")[0] not in ("redis", "rediss", "unix"):
+    # Anything else fails only at the first request, then at every one.
+    raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL, or unset.")
 # Redis is a cache, never a dependency (cohortly/redis_client.py): a call waits at
 # most REDIS_TIMEOUT_MS to connect and as long for the reply, and after a failure
 # the worker doesn't call Redis for REDIS_BACKOFF_SECONDS, serving without it.
@@ -346,6 +368,14 @@ THROTTLE_RATES = {
     "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="5/min"),
     "lead_capture": env("THROTTLE_LEAD_CAPTURE_RATE", default="10/min"),
 }
+for _scope, _rate in THROTTLE_RATES.items():
+    # DRF reads a rate only at the first request it limits: a typo made every
+    # login, or every request, a 500 while the health check said 200.
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(
+            f"THROTTLE_{_scope.upper()}_RATE must be a number of requests per s, min, hour or day, "
+            f"such as 10/min (it is {_rate!r})."
+        )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -399,6 +429,14 @@ DRF_STANDARDIZED_ERRORS = {
     },
 }
 
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=SECRET_KEY)
+if not DEBUG and len(JWT_SIGNING_KEY) < 50:
+    # Every token is signed with it (HS256): a short one can be guessed offline.
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY must be a long random value (50 characters or more) when DEBUG is off, "
+        "or unset to use SECRET_KEY."
+    )
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", default=5)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_LIFETIME_DAYS", default=7)),
@@ -406,7 +444,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,6 +236,10 @@ def _production_env():
             env[key] = value
     env["SECRET_KEY"] = "k8Jq2w-" + "Zr5vT9xLp3Nc7Hb1Md6Gf4Ks0Wy8Qe2Ua" * 2
     env["DATABASE_URL"] = "sqlite:////tmp/cohortly-deploy-check.sqlite3"
+    # The example's other <placeholders>, filled in as the operator would.
+    for key, value in env.items():
+        if "<" in value:
+            env[key] = re.sub(r"<[^>]*>", "Xy7" + "q" * 40, value)
     return env
 
 
@@ -252,6 +257,35 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
     env["SECRET_KEY"] = "django-insecure-short"
     assert _manage("check", env=env).returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        (
+            "ANYMAIL_WEBHOOK_SECRET",
+            "sendgrid:<a long random password>",
+            "still holds the example's <placeholder>",
+        ),
+        ("SECRET_KEY", '<a long random value: python -c "import secrets">' * 2, "still holds the example's"),
+        (
+            "THROTTLE_LOGIN_RATE",
+            "ten",
+            "THROTTLE_LOGIN_RATE must be a number of requests per s, min, hour or day",
+        ),
+        ("THROTTLE_USER_RATE", "100/fortnight", "THROTTLE_USER_RATE must be"),
+        ("REDIS_URL", "http://redis.example.com:6379/0", "REDIS_URL must be a redis://"),
+        ("JWT_SIGNING_KEY", "changeme", "JWT_SIGNING_KEY must be a long random value"),
+    ],
+)
+def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value, said):
+    """Each of these started, passed `check` and the health check, and then
+    failed every request it touched (or let anyone forge what it guards)."""
+    env = {**_production_env(), name: value}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert said in result.stderr
+    assert _manage("check", env=_production_env()).returncode == 0
 
 
 _SQLITE_WRITERS = """
