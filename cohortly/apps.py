@@ -15,6 +15,7 @@ class CohortlyConfig(AppConfig):
     name = "cohortly"
 
     def ready(self):
+        from cohortly import checks  # noqa: F401 (registers the system checks)
         from cohortly.caching import connect_signals
 
         connect_signals()

@@ -249,6 +249,31 @@ def test_deploy_check_is_clean_for_the_documented_production_environment():
     assert "WARNINGS" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("unset", "change", "said"),
+    [
+        ("FRONTEND_URL", {}, "cohortly.W001"),
+        (None, {"FRONTEND_URL": "cohortly.example.com"}, "cohortly.W001"),
+        ("DEFAULT_FROM_EMAIL", {}, "cohortly.W002"),
+        (None, {"TASKS_BACKEND": "immediate"}, "cohortly.W003"),
+    ],
+)
+def test_the_deploy_check_says_what_would_quietly_break_email(unset, change, said):
+    """Each started cleanly with DEBUG off and then failed people quietly: links
+    to 127.0.0.1 in every welcome email, a sender the provider refuses, mail
+    sent inside requests. `check --deploy` says so."""
+    env = {**_production_env(), **change}
+    env.pop(unset, None)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0 and said in result.stdout + result.stderr
+
+
+def test_an_email_backend_that_doesnt_import_is_an_error_of_every_check():
+    env = {**_production_env(), "EMAIL_BACKEND": "anymail.backends.sendgird.EmailBackend"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0 and "cohortly.E001" in result.stdout + result.stderr
+
+
 def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
     env = _production_env()
     env.pop("SECRET_KEY")
