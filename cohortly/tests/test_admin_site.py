@@ -123,3 +123,12 @@ def test_only_changelists_are_guarded(admin_web):
     # A parameter shaped like a date part elsewhere in the admin is left alone.
     assert admin_web.get("/admin/leads/lead/add/?foo__day=x").status_code in (200, 403)
     assert admin_web.get("/admin/?x__year=0").status_code == 200
+
+
+def test_the_back_office_names_the_sites_favicon_and_keeps_its_title(admin_web, client):
+    icon = '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">'
+    index = admin_web.get("/admin/").content.decode()
+    assert icon in index
+    assert "<title>Bootcamps, people, enrollments and grades | Cohortly</title>" in index
+    assert '<a href="/admin/">Cohortly back office</a>' in index
+    assert icon in client.get("/admin/login/").content.decode()
