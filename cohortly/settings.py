@@ -15,7 +15,26 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ's Env, naming the variable whose value it can't read (it
+    raised a bare ValueError), and reading a yes/no only from the usual words:
+    "SECURE_SSL_REDIRECT=enabled" was silently false."""
+
+    YES_NO = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"})
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(var)
+        if cast is bool and raw is not None and raw.strip().lower() not in self.YES_NO:
+            raise ImproperlyConfigured(f"{var} must be true or false (it is {raw!r}).")
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            kind = {int: "a whole number", float: "a number"}.get(cast, "readable")
+            raise ImproperlyConfigured(f"{var} must be {kind} (it is {raw!r}).") from exc
+
+
+env = _Env()
 
 
 def _forget_empty_variables():
@@ -160,7 +179,15 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 # Default: an embedded SQLite file, so `make run` needs nothing installed.
 # postgres://user:pass@host:5432/name?sslmode=require works for hosted PostgreSQL.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+try:
+    DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+except (KeyError, ValueError):
+    DATABASES = {"default": {}}
+if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    # django-environ only warns of a scheme it doesn't know, and the first query fails.
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a postgres:// (or sqlite:///) URL, e.g. postgres://user:password@host:5432/name."
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -343,8 +370,13 @@ _TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env("TASKS_BACKEND", default="immediate")]}}
+_tasks_backend = env("TASKS_BACKEND", default="immediate")
+if _tasks_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be immediate or database (it is {_tasks_backend!r}).")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
+if EMAIL_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("EMAIL_MAX_ATTEMPTS must be 1 or more (one try, and the retries after it).")
 
 # --- Housekeeping (manage.py housekeeping, run daily) ---------------------------------
 # How long what has served its purpose is kept: finished background tasks (their
@@ -437,9 +469,17 @@ if not DEBUG and len(JWT_SIGNING_KEY) < 50:
         "or unset to use SECRET_KEY."
     )
 
+_ACCESS_MINUTES = env.int("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", default=5)
+_REFRESH_DAYS = env.int("JWT_REFRESH_TOKEN_LIFETIME_DAYS", default=7)
+if _ACCESS_MINUTES < 1 or _REFRESH_DAYS < 1:
+    # 0 made every token dead on arrival: logins succeeded, then nothing else did.
+    raise ImproperlyConfigured(
+        "JWT_ACCESS_TOKEN_LIFETIME_MINUTES and JWT_REFRESH_TOKEN_LIFETIME_DAYS must be 1 or more."
+    )
+
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", default=5)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_TOKEN_LIFETIME_DAYS", default=7)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=_ACCESS_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=_REFRESH_DAYS),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
@@ -553,7 +593,11 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "cohortly.exceptions.csrf_failure"
 
 # --- Logging --------------------------------------------------------------
-LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (it is {LOG_LEVEL!r})."
+    )
 # plain: one readable line per record; json: one JSON object per line (time, level,
 # request_id, the message, and the request log's fields: user_id, method, route,
 # status, duration_ms, db_time_ms, db_queries).

@@ -301,6 +301,15 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         ("THROTTLE_USER_RATE", "100/fortnight", "THROTTLE_USER_RATE must be"),
         ("REDIS_URL", "http://redis.example.com:6379/0", "REDIS_URL must be a redis://"),
         ("JWT_SIGNING_KEY", "changeme", "JWT_SIGNING_KEY must be a long random value"),
+        ("SECURE_SSL_REDIRECT", "enabled", "SECURE_SSL_REDIRECT must be true or false (it is 'enabled')"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number (it is 'smtp')"),
+        ("DB_CONN_MAX_AGE", "abc", "DB_CONN_MAX_AGE must be a whole number"),
+        ("TASKS_BACKEND", "db", "TASKS_BACKEND must be immediate or database (it is 'db')"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL must be a postgres://"),
+        ("DATABASE_URL", "postgress://u@h/db", "DATABASE_URL must be a postgres://"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", "0", "must be 1 or more"),
+        ("EMAIL_MAX_ATTEMPTS", "0", "EMAIL_MAX_ATTEMPTS must be 1 or more"),
     ],
 )
 def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value, said):
