@@ -222,7 +222,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttle counters must be shared by every worker process: Redis when
 # configured, otherwise the database cache (never per-process memory).
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL and REDIS_URL.partition("://")[0] not in ("redis", "rediss", "unix"):
+if REDIS_URL and REDIS_URL.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
     # Anything else fails only at the first request, then at every one.
     raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL, or unset.")
 # Redis is a cache, never a dependency (cohortly/redis_client.py): a call waits at
@@ -403,7 +403,8 @@ THROTTLE_RATES = {
 for _scope, _rate in THROTTLE_RATES.items():
     # DRF reads a rate only at the first request it limits: a typo made every
     # login, or every request, a 500 while the health check said 200.
-    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+    # DRF reads the number, and the period by its first letter ("10/mins", "5/hours").
+    if not re.fullmatch(r"[1-9][0-9]*/[smhd][a-z]*", _rate):
         raise ImproperlyConfigured(
             f"THROTTLE_{_scope.upper()}_RATE must be a number of requests per s, min, hour or day, "
             f"such as 10/min (it is {_rate!r})."

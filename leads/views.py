@@ -404,6 +404,10 @@ class LeadCreateView(SalesMixin, View):
                     messages.success(request, f"Lead added: {lead.full_name}.")
                 else:
                     said = f"{lead.email} already had an open lead, {lead.full_name}"
+                    chosen = form.cleaned_data["owner"]
+                    if chosen is not None and chosen.pk != lead.owner_id:
+                        whose = lead.owner.full_name or lead.owner.email if lead.owner else "nobody"
+                        said += f" (its owner stays {whose}: change it there)"
                     messages.info(request, f"{said}: what you entered is on its timeline.")
                 return redirect("sales:lead_detail", lead.pk)
         return _render(request, self.template_name, {"form": form}, nav="leads", status=200)
@@ -474,8 +478,6 @@ class LeadActionView(SalesMixin, View, abc.ABC):
         current = self.watched(lead)
         if self.watched_kind is None or seen is None or seen == current or self.wanted(form) == current:
             return None
-        if lead.status == Lead.Status.CONVERTED:
-            return None  # the service's refusal says it better: conversion is final
         form.saw(current)
         change = (
             lead.activities.filter(kind=self.watched_kind)
@@ -572,6 +574,11 @@ class LeadStatusView(LeadActionView):
 
     def wanted(self, form) -> str:
         return form.cleaned_data["status"]
+
+    def changed_meanwhile(self, lead, form) -> str | None:
+        if lead.status == Lead.Status.CONVERTED:
+            return None  # the service's refusal says it better: conversion is final
+        return super().changed_meanwhile(lead, form)
 
     def label(self, lead, value: str) -> str:
         return Lead.Status(value).label

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -683,12 +684,11 @@ class Importer:
         writable = []
         for row, user in accepted:
             owner, imported, stamp, active = emails.get(user.email, (user.pk, None, None, None))
-            if owner != user.pk and imported and stamp is None and not active:
-                # Its holder was deleted in the Node backend (deactivated here, its
-                # stamp cleared) and someone registered there again with it: the
-                # address is the new account's, the old one keeps its records.
-                self._release_email(owner, user)
-            elif owner != user.pk:
+            # Its holder was deleted in the Node backend (deactivated here, its stamp
+            # cleared) and someone registered there again with it: the address is the
+            # new account's, once this row passes its checks; the old one keeps its records.
+            release = owner if owner != user.pk and imported and stamp is None and not active else None
+            if owner != user.pk and release is None:
                 whose = f"users {owner}, imported earlier" if imported else f"Cohortly account {owner}"
                 self.report.refuse("users", row["id"], f"email {user.email} belongs to {whose}")
                 continue
@@ -714,6 +714,8 @@ class Importer:
                         f"{refusal} Its other changes came over; the role comes with the user's next change "
                         "in the Node backend.",
                     )
+            if release is not None:
+                self._release_email(release, user)
             writable.append((row, user))
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
@@ -751,9 +753,17 @@ class Importer:
         """Give `user` the address of an account deleted in the Node backend: that
         one's becomes an address of the reserved .invalid domain that still shows
         the old one, and the report says so."""
-        released = f"{user.email}.released-{str(holder_pk)[:8]}.invalid"
-        if len(released) > User._meta.get_field("email").max_length:
-            released = f"{holder_pk}@released.invalid"
+        limit = User._meta.get_field("email").max_length
+        candidates = [
+            f"{user.email}.released-{str(holder_pk)[:8]}.invalid",
+            f"{user.email}.released-{holder_pk}.invalid",
+            f"{holder_pk}@released.invalid",
+        ]
+        taken = set(User.objects.filter(email__in=candidates).values_list("email", flat=True))
+        released = next(
+            (address for address in candidates if len(address) <= limit and address not in taken),
+            f"{uuid.uuid4()}@released.invalid",
+        )
         User.objects.filter(pk=holder_pk).update(email=released, updated_at=timezone.now())
         user_cache_invalidate(holder_pk)
         self.report.adjust(
@@ -1016,15 +1026,6 @@ class Importer:
             if row["bootcamp_id"] not in bootcamps:
                 raise Refused(f"its bootcamp {row['bootcamp_id']} was not imported")
             bootcamp = bootcamps[row["bootcamp_id"]]
-            holder = taken.get((row["student_id"], bootcamp))
-            if holder is not None and holder[0] != row["id"]:
-                if holder[0] not in gone or row["id"] in known:
-                    raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
-                # The pair's enrollment was deleted in the Node backend and made
-                # again (a drop by delete, then a new enrollment): the same
-                # enrollment here, which takes the new row's id and values.
-                gone.discard(holder[0])
-                known[row["id"]] = holder[1:]
             status = self._enum("enrollment_status", row["status"])
             role = students[row["student_id"]]
             if (
@@ -1037,6 +1038,16 @@ class Importer:
                     f"its student users {row['student_id']} has the role {role}: only a student holds "
                     f"a {'place on the waitlist' if status == Enrollment.Status.WAITLISTED else 'seat'}"
                 )
+            # Last of the checks, so that only a row that comes over takes a kept one.
+            holder = taken.get((row["student_id"], bootcamp))
+            if holder is not None and holder[0] != row["id"]:
+                if holder[0] not in gone or row["id"] in known:
+                    raise Refused("the student already has an enrollment in this bootcamp in Cohortly")
+                # The pair's enrollment was deleted in the Node backend and made
+                # again (a drop by delete, then a new enrollment): the same
+                # enrollment here, which takes the new row's id and values.
+                gone.discard(holder[0])
+                known[row["id"]] = holder[1:]
             before = known.get(row["id"])
             if status != Enrollment.Status.WAITLISTED:
                 seq = None
@@ -1177,19 +1188,21 @@ class Importer:
 
         def convert(row):
             email = normalize_email(row["email"])
-            if self._enum("lead_status", row["status"]) in OPEN_LEAD:
-                if row["id"] in self._open_leads_losing_email:
-                    raise Refused(self._open_leads_losing_email[row["id"]])
-                holder = open_in_cohortly.get(email)
-                if holder is not None and holder[0] != row["id"]:
-                    if holder[0] not in gone or row["id"] in known:
-                        raise Refused(f"{email} already has an open lead in Cohortly")
-                    # Deleted in the Node backend and made again for the same
-                    # person: the same lead here, which takes the new row's id and
-                    # values, its timeline kept.
-                    gone.discard(holder[0])
-                    known[row["id"]] = holder[1:]
-            return lead_of(row)
+            if self._enum("lead_status", row["status"]) not in OPEN_LEAD:
+                return lead_of(row)
+            if row["id"] in self._open_leads_losing_email:
+                raise Refused(self._open_leads_losing_email[row["id"]])
+            lead = lead_of(row)  # its own checks first: only a lead that comes over takes a kept one
+            holder = open_in_cohortly.get(email)
+            if holder is not None and holder[0] != row["id"]:
+                if holder[0] not in gone or row["id"] in known:
+                    raise Refused(f"{email} already has an open lead in Cohortly")
+                # Deleted in the Node backend and made again for the same person:
+                # the same lead here, which takes the new row's id and values, its
+                # timeline kept.
+                gone.discard(holder[0])
+                known[row["id"]] = holder[1:]
+            return lead
 
         created, updated = self._write(
             Lead,

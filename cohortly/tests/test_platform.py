@@ -322,6 +322,13 @@ def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value
     assert _manage("check", env=_production_env()).returncode == 0
 
 
+def test_rates_and_urls_written_as_drf_and_redis_read_them_start():
+    env = {**_production_env(), "THROTTLE_USER_RATE": "1000/days", "THROTTLE_LOGIN_RATE": "10/mins"}
+    env["REDIS_URL"] = "REDIS://redis.example.com:6379/0"
+    result = _manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
 _SQLITE_WRITERS = """
 import threading, time
 import django

@@ -893,6 +893,11 @@ def test_a_prospect_with_an_open_lead_is_added_to_it_not_doubled(sales, lead):
         "nora@example.org already had an open lead, Nora Lind: what you entered is on its timeline."
         in text(follow_redirect_page(sales, response))
     )
+    # An owner chosen for it doesn't take over the open lead's: it says so.
+    chosen = {"full_name": "Nora", "email": "nora@example.org", "source": "OTHER", "owner": sales.user.pk}
+    response = sales.post(NEW_LEAD, chosen)
+    said = "already had an open lead, Nora Lind (its owner stays nobody: change it there)"
+    assert said in text(follow_redirect_page(sales, response))
 
 
 def test_a_new_lead_with_bad_input_keeps_what_was_typed_and_stores_nothing(sales):
@@ -1028,6 +1033,16 @@ def test_a_lead_converted_meanwhile_gets_the_services_refusal_not_a_change_to_co
     page = text(response)
     assert "This lead is converted, and conversion is final: its status can't change." in page
     assert "While this page was open" not in page
+
+
+def test_an_owner_changed_meanwhile_on_a_converted_lead_is_still_said(sales, lead, make_user):
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    lead_convert(lead=lead, actor=sofia, bootcamp=lead.bootcamp)
+    lead_assign(lead=lead, actor=sofia, owner=sofia)
+    response = sales.post(action(lead, "owner"), {"owner": "", "seen": ""})
+    assert "Sofia Seller changed the owner to Sofia Seller" in text(response)
+    lead.refresh_from_db()
+    assert lead.owner == sofia
 
 
 def test_the_same_follow_up_chosen_in_two_tabs_is_no_conflict(sales, lead, make_user):

@@ -467,3 +467,58 @@ def test_rows_deleted_in_node_and_made_again_come_over_as_the_same_thing(node, c
     assert report["refused"] == [] and all(
         c["created"] == c["updated"] == 0 for c in report["tables"].values()
     )
+
+
+def test_only_a_row_that_comes_over_takes_up_a_kept_lead(node):
+    """A lead deleted in Node and made again twice: the first by id refers to
+    an owner that wasn't imported, so it is refused for that; the valid one is
+    the kept lead, and isn't refused as a second open lead."""
+    held = node.lead(email="p@mail.example", status="CONTACTED")
+    run_import(node)
+    kept = Lead.objects.get(legacy_id=held["id"])
+    node.execute("DELETE FROM leads WHERE id = %s", [held["id"]])
+    never_imported = node.user(role="SALES", password_hash="not-a-bcrypt-hash")
+    bad = node.lead(id=uuid.UUID(int=1), email="p@mail.example", owner_id=never_imported["id"])
+    good = node.lead(id=uuid.UUID(int=2), email="p@mail.example", status="QUALIFIED")
+
+    _, report = run_import(node, expect=1)
+
+    reasons = {row["legacy_id"]: row["reason"] for row in report["refused"] if row["table"] == "leads"}
+    assert reasons == {str(bad["id"]): f"its owner users {never_imported['id']} was not imported"}
+    kept.refresh_from_db()
+    assert (kept.legacy_id, kept.status) == (good["id"], "QUALIFIED")
+
+
+def test_a_released_address_already_taken_gets_another_and_the_run_goes_on(node):
+    gone = node.user(email="back@node.example")
+    run_import(node)
+    node.execute("DELETE FROM users WHERE id = %s", [gone["id"]])
+    run_import(node)  # deactivated here
+    squatter = f"back@node.example.released-{str(gone['id'])[:8]}.invalid"
+    User.objects.create_user(email=squatter, password="x-Long-enough-1234", full_name="Squatter")
+    again = node.user(email="back@node.example")
+
+    _, report = run_import(node)
+
+    assert User.objects.get(pk=again["id"]).email == "back@node.example"
+    assert User.objects.get(pk=gone["id"]).email == f"back@node.example.released-{gone['id']}.invalid"
+    assert User.objects.filter(email=squatter).exists()
+
+
+def test_an_address_is_released_only_to_a_row_that_comes_over(node):
+    """The only admin takes a gone user's address in Node and is deactivated in
+    the same edit: refused whole (Cohortly keeps an active admin), so the old
+    account keeps its address too."""
+    gone = node.user(email="back@node.example")
+    admin = node.user(email="boss@node.example", role="ADMIN")
+    run_import(node)
+    User.objects.exclude(pk=admin["id"]).filter(role="ADMIN").update(is_active=False)
+    node.execute("DELETE FROM users WHERE id = %s", [gone["id"]])
+    run_import(node)
+    change(node, admin, "email = 'back@node.example', is_active = false")
+
+    _, report = run_import(node, expect=1)
+
+    assert User.objects.get(pk=admin["id"]).email == "boss@node.example"
+    assert User.objects.get(pk=gone["id"]).email == "back@node.example"
+    assert report["adjusted"] == []
