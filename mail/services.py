@@ -58,18 +58,16 @@ def outbox_enqueue(
     return emails
 
 
-#: A QUEUED email whose attempt was taken this long ago and never ended: its
-#: worker stopped while sending (killed, the machine gone). Far past any send's
-#: timeout, so a slow send still under way is never sent twice.
+#: A QUEUED email untouched this long: its worker stopped while sending (killed,
+#: the machine gone), or its task was never queued (the process died between the
+#: commit and handing it over) or was lost. Far past any send's timeout; and an
+#: attempt is taken once (mail.tasks._claim), so a send still under way, or a
+#: task that does turn up later, never sends it twice.
 STUCK_AFTER = timedelta(minutes=10)
 
 
 def outbox_is_stuck(email: OutboundEmail) -> bool:
-    return (
-        email.status == Status.QUEUED
-        and email.attempts > 0
-        and email.updated_at < timezone.now() - STUCK_AFTER
-    )
+    return email.status == Status.QUEUED and email.updated_at < timezone.now() - STUCK_AFTER
 
 
 def outbox_retry(*, email: OutboundEmail) -> None:
@@ -78,8 +76,8 @@ def outbox_retry(*, email: OutboundEmail) -> None:
     if email.status != Status.FAILED and not outbox_is_stuck(email):
         minutes = int(STUCK_AFTER.total_seconds() // 60)
         raise errors.Conflict(
-            "Only failed emails are retried, and queued ones whose sending stopped over "
-            f"{minutes} minutes ago; this one is {email.get_status_display()}."
+            "Only failed emails are retried, and queued ones untouched for over "
+            f"{minutes} minutes; this one is {email.get_status_display()}."
         )
     _enqueue(email, email.attempts + 1)
 

@@ -9,7 +9,9 @@ the admin's outbox) until a retry delivers it or EMAIL_MAX_ATTEMPTS are spent.
 import logging
 from datetime import timedelta
 
+from anymail.exceptions import AnymailConfigurationError
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F
 from django.utils import timezone
@@ -33,6 +35,18 @@ def _claim(email_id: int, attempt: int) -> OutboundEmail | None:
         pk=email_id, status__in=[Status.QUEUED, Status.FAILED], attempts=attempt - 1
     ).update(attempts=F("attempts") + 1, next_attempt_at=None, updated_at=timezone.now())
     return OutboundEmail.objects.get(pk=email_id) if claimed else None
+
+
+#: Errors of the settings, not of the moment (an EMAIL_BACKEND that doesn't
+#: import, a provider's missing key): no retry sends what they stop.
+CONFIGURATION_ERRORS = (ImportError, ImproperlyConfigured, AnymailConfigurationError)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """The wait after failed attempt `attempt`: 1 min, 5 min, 25 min, 2 h 5 min,
+    then 6 h at most, so that the default five attempts outlast a provider's
+    outage of a few hours instead of giving up after minutes."""
+    return min(timedelta(minutes=5 ** (attempt - 1)), timedelta(hours=6))
 
 
 @task()
@@ -60,7 +74,14 @@ def send_email_task(*, email_id: int, attempt: int = 1):
     try:
         message.send()
     except Exception as exc:
-        will_retry = attempt < settings.EMAIL_MAX_ATTEMPTS and default_task_backend.supports_defer
+        # A setting that is wrong fails every attempt alike: given up at once, and
+        # said as such, rather than retried for hours.
+        misconfigured = isinstance(exc, CONFIGURATION_ERRORS)
+        will_retry = (
+            not misconfigured
+            and attempt < settings.EMAIL_MAX_ATTEMPTS
+            and default_task_backend.supports_defer
+        )
         logger.exception(
             "sending email %r to %s failed (attempt %d of %d, request %s)%s",
             email.subject,
@@ -71,10 +92,9 @@ def send_email_task(*, email_id: int, attempt: int = 1):
             "; retry queued" if will_retry else "; giving up",
         )
         email.status = Status.FAILED
-        email.last_error = f"{type(exc).__name__}: {exc}"
+        email.last_error = f"{'Configuration: ' if misconfigured else ''}{type(exc).__name__}: {exc}"
         if will_retry:
-            # Exponential backoff: 30 s, 1 min, 2 min, 4 min ...
-            email.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2 ** (attempt - 1))
+            email.next_attempt_at = timezone.now() + retry_delay(attempt)
             send_email_task.using(run_after=email.next_attempt_at).enqueue(
                 email_id=email.pk, attempt=attempt + 1
             )

@@ -186,21 +186,51 @@ def test_undeliverable_addresses_show_on_users_and_leads(admin_web, sales_user, 
     assert "Undeliverable" not in page
 
 
-def test_retry_now_sends_a_queued_email_whose_worker_died_mid_send(admin_web):
-    """A worker killed while sending leaves the row QUEUED with its attempt taken
-    and nothing will ever run it again: past STUCK_AFTER the admin may send it."""
+def test_retry_now_sends_a_queued_email_whose_worker_died_or_whose_task_never_came(admin_web):
+    """A worker killed while sending leaves the row QUEUED with its attempt taken;
+    a process that died between the commit and handing the task over leaves it
+    QUEUED with none. Nothing will ever run either: past STUCK_AFTER the admin
+    may send them. One still being sent is left alone."""
     stuck = OutboundEmailFactory(status=Status.QUEUED, attempts=1, to="stuck@example.com")
+    orphan = OutboundEmailFactory(status=Status.QUEUED, attempts=0, to="orphan@example.com")
     recent = OutboundEmailFactory(status=Status.QUEUED, attempts=1, to="sending@example.com")
-    OutboundEmail.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    old = timezone.now() - timedelta(minutes=11)
+    OutboundEmail.objects.filter(pk__in=[stuck.pk, orphan.pk]).update(updated_at=old)
     OutboundEmail.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
-    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", stuck, recent)
-    assert "1 email(s) queued again." in page
-    assert "queued ones whose sending stopped over 10 minutes ago" in page
-    stuck.refresh_from_db()  # the test settings' immediate task backend has sent it already
-    recent.refresh_from_db()
+    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", stuck, orphan, recent)
+    assert "2 email(s) queued again." in page
+    assert "queued ones untouched for over 10 minutes" in page
+    for email in (stuck, orphan, recent):
+        email.refresh_from_db()  # the test settings' immediate task backend has sent them already
     assert (stuck.status, stuck.attempts) == (Status.SENT, 2)
+    assert (orphan.status, orphan.attempts) == (Status.SENT, 1)
     assert (recent.status, recent.attempts) == (Status.QUEUED, 1)
-    assert [m.to for m in mail.outbox] == [["stuck@example.com"]]
+    assert sorted(m.to[0] for m in mail.outbox) == ["orphan@example.com", "stuck@example.com"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_setting_that_is_wrong_gives_up_at_once_and_says_so(settings, anon_client):
+    """An EMAIL_BACKEND that doesn't import fails every attempt alike: no retry
+    is queued for hours, and the row says it is the configuration."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "anymail.backends.sendgird.EmailBackend"
+    assert anon_client.post(REGISTER, NEW_USER, format="json").status_code == 202
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    email = OutboundEmail.objects.get(to="ada@example.com")
+    assert (email.status, email.attempts, email.next_attempt_at) == (Status.FAILED, 1, None)
+    assert email.last_error.startswith("Configuration: ModuleNotFoundError")
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+def test_retries_wait_longer_each_time_to_outlast_an_outage_of_hours():
+    from mail.tasks import retry_delay
+
+    waits = [retry_delay(attempt) for attempt in range(1, 7)]
+    minutes = [timedelta(minutes=n) for n in (1, 5, 25, 125)]
+    assert waits[:4] == minutes
+    assert waits[4] == waits[5] == timedelta(hours=6)
+    assert sum(waits[:4], timedelta()) > timedelta(hours=2)  # the default five attempts span them
 
 
 def test_an_outbox_email_page_is_for_reading_only(admin_web):
