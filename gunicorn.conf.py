@@ -120,6 +120,38 @@ def child_exit(server, worker):
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def _json_logging(level: str) -> dict:
+    """gunicorn's own lines (a worker booted, timed out, killed) as the app writes
+    its lines under LOG_FORMAT=json: one JSON object each, so a log pipeline that
+    parses the app's lines reads gunicorn's too."""
+    formatter = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "{asctime}{levelname}{name}{message}",
+        "style": "{",
+        "rename_fields": {"asctime": "time", "levelname": "level"},
+    }
+
+    def handler(stream):
+        return {"class": "logging.StreamHandler", "formatter": "json", "stream": stream}
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": formatter},
+        "handlers": {"error_console": handler("ext://sys.stderr"), "console": handler("ext://sys.stdout")},
+        "loggers": {
+            "gunicorn.error": {"level": level.upper(), "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": []},
+    }
+
+
+# The app reads LOG_FORMAT from its .env too; gunicorn's lines follow the environment's.
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = _json_logging(loglevel)
 proc_name = "cohortly"
 
 # Gunicorn's control socket defaults to one path per user ($HOME/.gunicorn),

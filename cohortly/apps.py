@@ -15,7 +15,12 @@ class CohortlyConfig(AppConfig):
     name = "cohortly"
 
     def ready(self):
+        import logging
+
         from cohortly import checks  # noqa: F401 (registers the system checks)
         from cohortly.caching import connect_signals
 
         connect_signals()
+        # Python's warnings through logging ("py.warnings"), in the format of every
+        # other line (LOG_FORMAT), instead of printed bare beside them.
+        logging.captureWarnings(True)

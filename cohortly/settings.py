@@ -633,6 +633,9 @@ LOGGING = {
         # request/server loggers would repeat errors without the request id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Python's warnings (cohortly.apps routes them to logging) in the same
+        # format as every other line.
+        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -437,3 +437,31 @@ def test_profile_summary_counts_inclusive_and_self_time(tmp_path):
         " 1.  75.0%  execute (psycopg/cursor.py:9)",
         " 2.  25.0%  get (bootcamps/api/views.py:5)",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_with_log_format_json_gunicorns_own_lines_are_json_too(tmp_path):
+    """A log pipeline that parses the app's JSON lines met gunicorn's plain ones
+    (a worker booted, timed out, killed) in the same stream."""
+    import json
+
+    from cohortly.tests.live_servers import gunicorn, request
+
+    log = tmp_path / "server.log"
+    with (
+        log.open("wb") as output,
+        gunicorn(
+            config=str(BASE_DIR / "gunicorn.conf.py"),
+            env={"LOG_FORMAT": "json", "GUNICORN_LOGLEVEL": "info", "LOG_LEVEL": "INFO"},
+            output=output,
+        ) as base,
+    ):
+        assert request("GET", f"{base}/api/v1/health")[0] == 200
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line, gunicorn's included
+    gunicorns = [record for record in records if record["name"].startswith("gunicorn")]
+    assert any("Listening at" in record["message"] for record in gunicorns)
+    assert any("Booting worker" in record["message"] for record in gunicorns)
+    assert {"time", "level", "name", "message"} <= set(gunicorns[0])
