@@ -82,13 +82,18 @@ def send_email_task(*, email_id: int, attempt: int = 1):
             and attempt < settings.EMAIL_MAX_ATTEMPTS
             and default_task_backend.supports_defer
         )
-        logger.exception(
-            "sending email %r to %s failed (attempt %d of %d, request %s)%s",
+        # One line: the task runner logs the traceback of the EmailDeliveryError
+        # raised below (this error chained to it). A provider's outage of a
+        # thousand emails is then a thousand tracebacks an attempt, not two thousand.
+        logger.error(
+            "sending email %r to %s failed (attempt %d of %d, request %s): %s: %s%s",
             email.subject,
             email.to,
             attempt,
             settings.EMAIL_MAX_ATTEMPTS,
             email.request_id or "-",
+            type(exc).__name__,
+            exc,
             "; retry queued" if will_retry else "; giving up",
         )
         email.status = Status.FAILED

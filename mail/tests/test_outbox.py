@@ -89,7 +89,7 @@ def test_one_row_per_recipient(sales_user, make_user, anon_client, django_captur
 
 @pytest.mark.django_db(transaction=True)  # the worker manages its own connections and transactions
 def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_it(
-    settings, anon_client, admin_user, client
+    settings, anon_client, admin_user, client, caplog
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.EMAIL_BACKEND = FAILING
@@ -103,9 +103,14 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
         email.refresh_from_db()
 
-    run_worker()
+    with caplog.at_level(logging.ERROR, logger="mail.tasks"):
+        run_worker()
     assert (email.status, email.attempts) == (Status.FAILED, 1)
     assert email.last_error == "ConnectionRefusedError: mail provider unreachable"
+    # One line of ours, no traceback (the task runner logs the one of the error it gets).
+    (line,) = [record for record in caplog.records if record.name == "mail.tasks"]
+    assert line.exc_info is None
+    assert line.getMessage().endswith(": ConnectionRefusedError: mail provider unreachable; retry queued")
     assert email.next_attempt_at is not None  # a retry is due
     run_worker()
     assert (email.status, email.attempts, email.next_attempt_at) == (Status.FAILED, 2, None)  # given up
