@@ -636,6 +636,10 @@ LOGGING = {
         # Python's warnings (cohortly.apps routes them to logging) in the same
         # format as every other line.
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A request for a host not in ALLOWED_HOSTS (scanners, all day) is answered
+        # 400 and logged as a line by the request logger; Django's own record of it
+        # is an ERROR with a traceback each.
+        "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
 

@@ -455,3 +455,14 @@ def test_options_offers_an_action_only_to_the_roles_that_may_call_it(client_for,
     response = client.options(f"/api/v1/enrollments/{enrollment.pk}/status/")
     assert response.status_code == 200
     assert ("POST" in response.json().get("actions", {})) is offers_post
+
+
+def test_a_request_for_another_host_is_a_400_and_a_line_not_a_traceback(client, caplog, settings):
+    settings.ALLOWED_HOSTS = ["cohortly.example.com"]
+    with caplog.at_level(logging.INFO):
+        response = client.get("/api/v1/health", HTTP_HOST="scanner.invalid")
+    assert response.status_code == 400
+    assert not [record for record in caplog.records if record.exc_info]
+    assert not [record for record in caplog.records if record.name.startswith("django.security")]
+    (line,) = [record for record in caplog.records if record.name == "cohortly.request"]
+    assert line.status == 400
