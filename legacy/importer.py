@@ -1335,18 +1335,15 @@ class Importer:
     def _find_missing(self, table: str) -> None:
         """Imported rows whose source row is gone: listed, never deleted here."""
         model = MODELS[table]
-        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
-            self._col(table, "id"), self.mapping.table(table), self._col(table, "id")
-        )
         rows = model.objects.filter(legacy_id__isnull=False).order_by("pk").values_list("legacy_id", "pk")
         missing, batch, imported = [], [], 0
         for row in rows.iterator(chunk_size=self.batch_size):
             batch.append(row)
             imported += 1
             if len(batch) == self.batch_size:
-                missing += self._missing(query, batch)
+                missing += self._missing(table, batch)
                 batch = []
-        missing += self._missing(query, batch)
+        missing += self._missing(table, batch)
         ended = self._end_access_of_gone_users(missing, imported) if table == "users" else set()
         self.report.missing_in_source.extend(
             {"table": table, "legacy_id": str(legacy_id), "id": str(pk)}
@@ -1354,12 +1351,9 @@ class Importer:
             for legacy_id, pk in missing
         )
 
-    def _missing(self, query, batch) -> list:
-        if not batch:
-            return []
-        present = {
-            row[0] for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
-        }
+    def _missing(self, table: str, batch) -> list:
+        """Of `batch`'s (source id, pk), those whose source row `table` no longer has."""
+        present = self._present(table, [legacy_id for legacy_id, _ in batch])
         return [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
 
     def _present(self, table: str, ids) -> set:
@@ -1424,11 +1418,6 @@ class Importer:
         revoked, and listed. Not when many go at once (the same bounds as for users:
         a wrong --source or a truncated table would sign everyone out), unless the
         run was told to (`end_access_of_many_gone`)."""
-        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
-            self._col("refresh_tokens", "id"),
-            self.mapping.table("refresh_tokens"),
-            self._col("refresh_tokens", "id"),
-        )
         exchangeable = (
             LegacyRefreshToken.objects.filter(
                 revoked_at__isnull=True, spent_at__isnull=True, expires_at__gt=timezone.now()
@@ -1438,12 +1427,7 @@ class Importer:
         )
         gone, imported = [], exchangeable.count()
         for start in range(0, imported, self.batch_size):
-            batch = list(exchangeable[start : start + self.batch_size])
-            present = {
-                row[0]
-                for row in self.source.execute(query, [[legacy_id for legacy_id, _ in batch]]).fetchall()
-            }
-            gone += [(legacy_id, pk) for legacy_id, pk in batch if legacy_id not in present]
+            gone += self._missing("refresh_tokens", list(exchangeable[start : start + self.batch_size]))
         if self._too_many_gone(len(gone), imported):
             self.report.warn(
                 f"{len(gone):,} of the {imported:,} Node refresh tokens still exchangeable here are gone "
