@@ -53,7 +53,7 @@ _forget_empty_variables()
 
 DEBUG = env.bool("DEBUG", default=False)
 
-#: The secrets and addresses .env.production.example writes as <placeholders>.
+#: The secrets and addresses .env.production.example writes as <…> stand-ins, to fill in.
 _PLACEHOLDERED = (
     "SECRET_KEY",
     "JWT_SIGNING_KEY",
@@ -65,11 +65,11 @@ _PLACEHOLDERED = (
     "METRICS_TOKEN",
 )
 for _name in _PLACEHOLDERED:
-    # Copied from the example and never filled in, a placeholder passes every
+    # Copied from the example and never filled in, such a stand-in passes every
     # other check (it is long, and random-looking enough): a webhook secret of
     # "sendgrid:<a long random password>" would let anyone post bounces.
     if "<" in os.environ.get(_name, "") and ">" in os.environ[_name]:
-        raise ImproperlyConfigured(f"{_name} still holds the example's <placeholder>: set the real value.")
+        raise ImproperlyConfigured(f"{_name} still holds the example's <…> text: set the real value.")
 
 
 def _aware_datetime(value: str, name: str):

@@ -236,7 +236,7 @@ def _production_env():
             env[key] = value
     env["SECRET_KEY"] = "k8Jq2w-" + "Zr5vT9xLp3Nc7Hb1Md6Gf4Ks0Wy8Qe2Ua" * 2
     env["DATABASE_URL"] = "sqlite:////tmp/cohortly-deploy-check.sqlite3"
-    # The example's other <placeholders>, filled in as the operator would.
+    # The example's other <…> stand-ins, filled in as the operator would.
     for key, value in env.items():
         if "<" in value:
             env[key] = re.sub(r"<[^>]*>", "Xy7" + "q" * 40, value)
@@ -290,7 +290,7 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         (
             "ANYMAIL_WEBHOOK_SECRET",
             "sendgrid:<a long random password>",
-            "still holds the example's <placeholder>",
+            "still holds the example's <…> text",
         ),
         ("SECRET_KEY", '<a long random value: python -c "import secrets">' * 2, "still holds the example's"),
         (
