@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from assignments import services
 from assignments.api.renderers import GradebookCSVRenderer, gradebook_download_headers
 from assignments.api.serializers import GradebookSerializer
-from assignments.models import Assignment, Submission
+from assignments.models import Assignment, Submission, awaiting_revision
 from assignments.selectors import bootcamp_gradebook
 from cohortly.admin import (
     PLAIN_DECIMALS,
@@ -189,13 +189,16 @@ class GradedFilter(admin.SimpleListFilter):
     parameter_name = "graded"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Graded"), ("no", "Awaiting a grade")]
+        return [("yes", "Graded"), ("no", "Awaiting a grade"), ("returned", "Returned for revision")]
 
     def queryset(self, request, queryset):
+        returned = awaiting_revision()
         if self.value() == "yes":
             return queryset.filter(score__isnull=False)
         if self.value() == "no":
-            return queryset.filter(score__isnull=True)
+            return queryset.filter(score__isnull=True).exclude(returned)
+        if self.value() == "returned":
+            return queryset.filter(returned)
         return queryset
 
 
@@ -225,6 +228,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
     the form grades through `submission_grade` (grader, time, email)."""
 
     form = SubmissionGradeForm
+    actions = ["return_for_revision"]
     # Short columns, the grade third, so that a row fits a laptop beside the filters
     # (the rest is on the submission's page).
     list_display = ["student_name", "assignment_title", "grade", "submitted", "bootcamp"]
@@ -246,6 +250,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         "feedback",
         "graded_by",
         "graded_at",
+        "returned_at",
         "created_at",
         "updated_at",
     ]
@@ -259,6 +264,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         "max_score",
         "graded_by",
         "graded_at",
+        "returned_at",
         "created_at",
         "updated_at",
     ]
@@ -277,6 +283,8 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
 
     @admin.display(description="Grade", ordering="score")
     def grade(self, obj):
+        if obj.awaits_revision:
+            return badge("returned", "Returned for revision")
         if obj.score is None:
             return badge("submitted", "Awaiting a grade")
         return f"{obj.score.normalize():f} / {obj.assignment.max_score.normalize():f}"
@@ -298,6 +306,19 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
     @admin.display(description="Max score")
     def max_score(self, obj):
         return obj.assignment.max_score
+
+    @admin.action(description="Return selected for revision (withdraws the grade, emails the student)")
+    def return_for_revision(self, request, queryset):
+        self.apply_each(
+            request,
+            queryset.select_related("student", "assignment"),
+            lambda submission: services.submission_return(submission=submission, returned_by=request.user),
+            done=lambda count: (
+                f"{count} {'submission' if count == 1 else 'submissions'} returned for revision; "
+                "their students were emailed and can hand the work in again."
+            ),
+            log="Returned for revision (grade withdrawn).",
+        )
 
     def has_add_permission(self, request):
         return False

@@ -57,6 +57,10 @@ FEEDBACK = [
     "Nice progress. The README could explain how to run it.",
     "Good effort; the complexity analysis needs another pass.",
 ]
+#: The demo's one piece of work returned for revision.
+RETURNED_FEEDBACK = (
+    "Returned for revision: the results are right, but add tests for the empty input and hand it in again."
+)
 
 
 def _due_at(anchor, days: int) -> datetime:
@@ -98,7 +102,8 @@ def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int
 
 def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
     """Past-due published work: most students handed in (a few late, a few
-    missing); all but the most recent past-due assignment are graded."""
+    missing); all but the most recent past-due assignment are graded, but for
+    one piece of the first, returned to its student for revision."""
     created = graded = 0
     due = [a for a in assignments if a.is_published and a.due_at < now]
     for a_index, assignment in enumerate(due):
@@ -120,7 +125,10 @@ def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
                 submitted_at=submitted_at,
                 is_late=submitted_at > assignment.due_at,
             )
-            if a_index < len(due) - 1 or (len(due) == 1 and s_index % 2 == 0):
+            if a_index == 0 and s_index == 2 and len(due) > 1:
+                submission.feedback = RETURNED_FEEDBACK
+                submission.returned_at = min(submission.submitted_at + timedelta(days=2), now)
+            elif a_index < len(due) - 1 or (len(due) == 1 and s_index % 2 == 0):
                 percent = Decimal(60 + (s_index * 7 + a_index * 11) % 41) / 100
                 submission.score = (assignment.max_score * percent).quantize(Decimal("0.01"))
                 submission.feedback = FEEDBACK[(s_index + a_index) % len(FEEDBACK)]

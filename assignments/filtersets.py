@@ -1,6 +1,7 @@
 import django_filters
+from django.db.models import Q
 
-from assignments.models import Assignment, Submission
+from assignments.models import Assignment, Submission, awaiting_revision
 from cohortly.filters import BooleanFilter, IdFilter, IsoDateTimeFilter, OrderingFilter
 
 
@@ -34,14 +35,33 @@ class SubmissionFilterSet(django_filters.FilterSet):
         field_name="score",
         lookup_expr="isnull",
         exclude=True,
-        help_text="true: graded; false: awaiting a grade.",
+        help_text="true: graded; false: no score (awaiting a grade, or returned for revision).",
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Submission.Status.choices,
+        method="filter_status",
+        help_text="submitted, returned or graded (repeat it for more than one): as `status` in the results.",
     )
 
     ordering = OrderingFilter(**SUBMISSION_ORDERING, default=["-submitted_at"], tie_breaker="-id")
 
     class Meta:
         model = Submission
-        fields = ["assignment", "bootcamp", "student", "is_late", "graded"]
+        fields = ["assignment", "bootcamp", "student", "is_late", "graded", "status"]
+
+    def filter_status(self, queryset, name, value):
+        if not value:
+            return queryset
+        returned = awaiting_revision()
+        matches = {
+            Submission.Status.GRADED: Q(score__isnull=False),
+            Submission.Status.RETURNED: returned,
+            Submission.Status.SUBMITTED: Q(score__isnull=True) & ~returned,
+        }
+        wanted = Q()
+        for status in value:
+            wanted |= matches[status]
+        return queryset.filter(wanted)
 
 
 class AssignmentSubmissionFilterSet(SubmissionFilterSet):

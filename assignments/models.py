@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from cohortly.models import ImportedFromLegacy, TimeStampedModel, plausible_moment, title_validator
 
@@ -57,11 +57,19 @@ class Assignment(TimeStampedModel, ImportedFromLegacy):
         return self.title
 
 
+def awaiting_revision() -> Q:
+    """The submissions whose status is "returned" (Submission.status_of), in a query."""
+    return Q(score__isnull=True, returned_at__gte=F("submitted_at"))
+
+
 class Submission(TimeStampedModel):
-    """One per student and assignment: resubmitting replaces it until it is graded."""
+    """One per student and assignment: resubmitting replaces it until it is graded.
+    A grader can return graded work for revision: the grade is withdrawn and the
+    student may hand it in again (status "returned" until they do)."""
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
+        RETURNED = "returned", "Returned for revision"
         GRADED = "graded", "Graded"
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="submissions")
@@ -91,6 +99,12 @@ class Submission(TimeStampedModel):
         related_name="submissions_graded",
     )
     graded_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a grader last returned it for revision (its grade withdrawn).",
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -114,9 +128,24 @@ class Submission(TimeStampedModel):
     def __str__(self):
         return f"{self.student} — {self.assignment}"
 
+    @classmethod
+    def status_of(cls, *, score, submitted_at, returned_at) -> str:
+        """graded (a score), returned (for revision, and not handed in again
+        since) or submitted: from the row's values, as the gradebook reads them."""
+        if score is not None:
+            return cls.Status.GRADED
+        if returned_at is not None and returned_at >= submitted_at:
+            return cls.Status.RETURNED
+        return cls.Status.SUBMITTED
+
     @property
     def status(self) -> str:
-        return self.Status.GRADED if self.score is not None else self.Status.SUBMITTED
+        return self.status_of(score=self.score, submitted_at=self.submitted_at, returned_at=self.returned_at)
+
+    @property
+    def awaits_revision(self) -> bool:
+        """Returned for revision and not handed in again since."""
+        return self.status == self.Status.RETURNED
 
     @property
     def is_graded(self) -> bool:

@@ -79,7 +79,9 @@ def submission_list_for(user: User) -> QuerySet[Submission]:
 @dataclass(frozen=True)
 class GradebookCell:
     assignment_id: int
-    status: str  # "graded", "submitted" (not graded yet), "missing" (none, past due) or "not_due"
+    #: "graded", "submitted" (not graded yet), "returned" (for revision, not handed in again yet),
+    #: "missing" (none, past due) or "not_due"
+    status: str
     submission_id: int | None = None
     score: Decimal | None = None
     is_late: bool = False
@@ -93,6 +95,7 @@ class GradebookRow:
     average: Decimal | None = None
     graded_count: int = 0
     submitted_count: int = 0
+    returned_count: int = 0
     missing_count: int = 0
 
 
@@ -142,7 +145,7 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
         (row["student_id"], row["assignment_id"]): row
         for row in Submission.objects.filter(
             assignment__bootcamp=bootcamp, assignment__is_published=True
-        ).values("id", "student_id", "assignment_id", "score", "is_late")
+        ).values("id", "student_id", "assignment_id", "score", "is_late", "submitted_at", "returned_at")
     }
     max_scores = {assignment.pk: assignment.max_score for assignment in assignments}
     now = timezone.now()
@@ -156,11 +159,13 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
                 status = NOT_DUE if assignment.due_at > now else MISSING
                 cells.append(GradebookCell(assignment_id=assignment.pk, status=status))
                 continue
-            graded = found["score"] is not None
+            status = Submission.status_of(
+                score=found["score"], submitted_at=found["submitted_at"], returned_at=found["returned_at"]
+            )
             cells.append(
                 GradebookCell(
                     assignment_id=assignment.pk,
-                    status=Submission.Status.GRADED if graded else Submission.Status.SUBMITTED,
+                    status=status,
                     submission_id=found["id"],
                     score=found["score"],
                     is_late=found["is_late"],
@@ -174,6 +179,7 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
                 average=_average_percentage(cells, max_scores),
                 graded_count=sum(cell.status == Submission.Status.GRADED for cell in cells),
                 submitted_count=sum(cell.status == Submission.Status.SUBMITTED for cell in cells),
+                returned_count=sum(cell.status == Submission.Status.RETURNED for cell in cells),
                 missing_count=sum(cell.status == MISSING for cell in cells),
             )
         )

@@ -227,23 +227,30 @@ def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
         ) from None
 
 
-def _check_can_submit(*, assignment: Assignment, student: User) -> None:
+def _submit_refusal(*, assignment: Assignment, student: User) -> Exception | None:
+    """Why this student can't hand in work to this assignment now (the error
+    submitting would answer), or None when they can."""
     if student.role != User.Role.STUDENT:
-        raise NotAllowed("Only students hand in work.")
+        return NotAllowed("Only students hand in work.")
     if not assignment.is_published:
-        raise ValidationError(
+        return ValidationError(
             {NON_FIELD_ERRORS: ValidationError("This assignment is not published.", code=NOT_PUBLISHED)}
         )
     if assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
         # As it takes no new assignments; work already in can still be graded.
-        raise ValidationError({NON_FIELD_ERRORS: ValidationError(ARCHIVED_TAKES_NO_WORK, code=ARCHIVED)})
+        return ValidationError({NON_FIELD_ERRORS: ValidationError(ARCHIVED_TAKES_NO_WORK, code=ARCHIVED)})
     is_active = Enrollment.objects.filter(
         student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE
     ).exists()
     if not is_active:
-        raise NotAllowed(
-            "Only students with an active enrollment in this bootcamp can hand in work.",
-        )
+        return NotAllowed("Only students with an active enrollment in this bootcamp can hand in work.")
+    return None
+
+
+def _check_can_submit(*, assignment: Assignment, student: User) -> None:
+    refusal = _submit_refusal(assignment=assignment, student=student)
+    if refusal is not None:
+        raise refusal
 
 
 def _lock_assignment(pk) -> Assignment:
@@ -388,6 +395,75 @@ def submission_grade(
             "assignment": assignment,
             "student": submission.student,
             "regraded": regraded,
+        },
+    )
+    return submission
+
+
+def _refusal_text(refusal: Exception) -> str:
+    if isinstance(refusal, ValidationError):
+        return " ".join(refusal.messages)
+    return refusal.message
+
+
+@transaction.atomic
+def submission_return(
+    *, submission: Submission, returned_by: User, feedback: str | None = None
+) -> Submission:
+    """Return graded work for revision: ADMIN, or an instructor or mentor of its
+    bootcamp. The grade (score, grader, time) is withdrawn, `feedback` replaces
+    the feedback given (None keeps it: it says what to revise), and the student
+    is emailed after commit. They can then hand the work in again, as before it
+    was graded (after the due time it is flagged late), and it is graded again.
+
+    Only graded work (ungraded work the student can still replace: 409
+    not_graded), and only while the student could hand it in again: an archived
+    bootcamp, an unpublished assignment or a student whose enrollment is no
+    longer ACTIVE is 409 cannot_resubmit. Returning work that already waits for
+    its revision changes only the feedback, if it differs (then the student is
+    emailed again); a retried request changes nothing and emails nobody."""
+    _lock_assignment(submission.assignment_id)
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__bootcamp", "student")
+        .get(pk=submission.pk)
+    )
+    assignment = submission.assignment
+    if not can_grade(returned_by, assignment.bootcamp):
+        raise NotAllowed("Only an admin or an instructor or mentor of this bootcamp can return work.")
+    feedback = feedback.strip() if feedback is not None else submission.feedback
+    if submission.awaits_revision:
+        if submission.feedback == feedback:
+            return submission
+    elif not submission.is_graded:
+        raise Conflict(
+            "This submission isn't graded: its student can still replace it, and nothing is withdrawn.",
+            code="not_graded",
+        )
+    refusal = _submit_refusal(assignment=assignment, student=submission.student)
+    if refusal is not None:
+        raise Conflict(
+            f"{_refusal_text(refusal)} Its student couldn't hand it in again: grade it instead.",
+            code="cannot_resubmit",
+        )
+    submission.score = None
+    submission.graded_by = None
+    submission.graded_at = None
+    submission.feedback = feedback
+    submission.returned_at = timezone.now()
+    submission.full_clean(validate_unique=False, validate_constraints=False)
+    submission.save(
+        update_fields=["score", "graded_by", "graded_at", "feedback", "returned_at", "updated_at"]
+    )
+    send_templated_email(
+        to=submission.student.email,
+        template="submission_returned",
+        context={
+            "submission": submission,
+            "assignment": assignment,
+            "student": submission.student,
+            "returned_by": returned_by,
+            "past_due": submission.returned_at > assignment.due_at,
         },
     )
     return submission

@@ -49,6 +49,8 @@ ERROR_CODES_409 = [
     ("has_enrollments", "Bootcamp has enrollments"),
     ("has_submissions", "Assignment has submissions"),
     ("already_graded", "Submission already graded"),
+    ("not_graded", "Submission not graded"),
+    ("cannot_resubmit", "Student could not hand the work in again"),
     ("protected", "Referred to by other records"),
     ("open_lead_exists", "An open lead has this email"),
     ("already_converted", "Lead already converted"),

@@ -17,7 +17,7 @@ def gradebook_csv_rows(data: dict):
     for assignment in data["assignments"]:
         title = safe_cell(assignment["title"])
         header += [f"{title} (score /{assignment['max_score']})", f"{title} (status)"]
-    header += ["Average %", "Graded", "Awaiting grade", "Missing"]
+    header += ["Average %", "Graded", "Awaiting grade", "Awaiting revision", "Missing"]
     yield header
     for row in data["students"]:
         line = [
@@ -27,7 +27,13 @@ def gradebook_csv_rows(data: dict):
         ]
         for cell in row["grades"]:
             line += [cell["score"] or "", _status(cell)]
-        line += [row["average"] or "", row["graded_count"], row["submitted_count"], row["missing_count"]]
+        line += [
+            row["average"] or "",
+            row["graded_count"],
+            row["submitted_count"],
+            row["returned_count"],
+            row["missing_count"],
+        ]
         yield line
 
 

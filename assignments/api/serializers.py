@@ -92,7 +92,12 @@ class SubmissionSerializer(serializers.ModelSerializer):
     student = ContactSerializer(read_only=True)
     graded_by = PersonSerializer(read_only=True, allow_null=True)
     status = serializers.ChoiceField(
-        choices=Submission.Status.choices, read_only=True, help_text="graded once a score is given."
+        choices=Submission.Status.choices,
+        read_only=True,
+        help_text=(
+            "submitted: handed in, not graded yet; graded: has a score; returned: a grader returned it for "
+            "revision (no score) and the student hasn't handed it in again yet."
+        ),
     )
     # Declared so the schema says what the responses hold: a URL, or "" when
     # only content was handed in (the model's blank=True; read-only fields
@@ -116,6 +121,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "feedback",
             "graded_by",
             "graded_at",
+            "returned_at",
             "created_at",
             "updated_at",
         ]
@@ -166,6 +172,15 @@ class GradeSerializer(StrictInput):
     )
 
 
+class ReturnSerializer(StrictInput):
+    feedback = serializers.CharField(
+        max_length=FEEDBACK_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="What to revise; it replaces the feedback given. Left out, that feedback stays.",
+    )
+
+
 # --- Gradebook ------------------------------------------------------------------
 
 
@@ -189,12 +204,14 @@ class GradebookCellSerializer(serializers.Serializer):
         choices=[
             ("graded", "graded"),
             ("submitted", "submitted"),
+            ("returned", "returned"),
             ("missing", "missing"),
             ("not_due", "not_due"),
         ],
         help_text=(
             "missing: no submission, and the due time has passed; not_due: no submission yet, before the "
-            "due time; submitted: handed in, not graded yet; graded: has a score."
+            "due time; submitted: handed in, not graded yet; returned: returned for revision, not handed "
+            "in again yet (no score); graded: has a score."
         ),
     )
     submission_id = serializers.IntegerField(allow_null=True)
@@ -220,6 +237,9 @@ class GradebookRowSerializer(serializers.Serializer):
     )
     graded_count = serializers.IntegerField()
     submitted_count = serializers.IntegerField(help_text="Handed in, awaiting a grade.")
+    returned_count = serializers.IntegerField(
+        help_text="Returned for revision, awaiting the student's new hand-in (no score meanwhile)."
+    )
     missing_count = serializers.IntegerField(
         help_text="Published assignments past their due time with no submission (not_due cells don't count)."
     )

@@ -16,6 +16,7 @@ from assignments.api.serializers import (
     AssignmentUpdateSerializer,
     GradebookSerializer,
     GradeSerializer,
+    ReturnSerializer,
     SubmissionSerializer,
     SubmitSerializer,
 )
@@ -181,11 +182,13 @@ class AssignmentViewSet(
         summary="Read a submission", description="A submission outside the caller's scope is a 404."
     ),
     grade=extend_schema(summary="Grade a submission"),
+    return_for_revision=extend_schema(summary="Return a submission for revision"),
 )
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [RolePermission]
     read_roles = COURSE_MEMBERS
-    action_roles = {"grade": GRADERS}
+    action_roles = {"grade": GRADERS, "return_for_revision": GRADERS}
+    conflict_actions = ("return_for_revision",)
     serializer_class = SubmissionSerializer
     filterset_class = SubmissionFilterSet
     search_fields = SUBMISSION_SEARCH_FIELDS
@@ -213,6 +216,32 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             submission=submission,
             grader=request.user,
             score=serializer.validated_data["score"],
+            feedback=serializer.validated_data.get("feedback"),
+        )
+        return Response(SubmissionSerializer(submission).data)
+
+    @extend_schema(
+        request=ReturnSerializer,
+        responses={200: SubmissionSerializer},
+        description=(
+            "ADMIN, or an INSTRUCTOR or MENTOR of the submission's bootcamp. Withdraws the grade (score, "
+            "grader and time; `status` becomes `returned`, `returned_at` says when), replaces the feedback "
+            "with `feedback` when given (it says what to revise), and emails the student. The student can "
+            "then hand the work in again (`status` submitted; after the due time it is flagged late), and "
+            "it is graded again. 409 `not_graded` for work that isn't graded (its student can still replace "
+            "it); 409 `cannot_resubmit` when its student couldn't hand it in again (an archived bootcamp, "
+            "an unpublished assignment, an enrollment no longer ACTIVE). Returning work that already waits "
+            "for its revision only replaces the feedback, if it differs."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="return", filter_backends=[])
+    def return_for_revision(self, request, pk=None):
+        submission = self.get_object()
+        serializer = ReturnSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        submission = services.submission_return(
+            submission=submission,
+            returned_by=request.user,
             feedback=serializer.validated_data.get("feedback"),
         )
         return Response(SubmissionSerializer(submission).data)
@@ -296,9 +325,9 @@ class GradebookCSVView(GradebookView):
         responses={(200, GradebookCSVRenderer.media_type): OpenApiResponse(OpenApiTypes.STR)},
         description=(
             "The gradebook's table, one row per student: Student, Email, Enrollment; per assignment a "
-            "score column and a status column (graded, submitted, missing or not_due, with `, late` when "
-            "handed in late); then Average %, Graded, Awaiting grade, Missing. Who may read it and the "
-            "errors (always JSON) are the gradebook's."
+            "score column and a status column (graded, submitted, returned, missing or not_due, with "
+            "`, late` when handed in late); then Average %, Graded, Awaiting grade, Awaiting revision, "
+            "Missing. Who may read it and the errors (always JSON) are the gradebook's."
         ),
     )
     def get(self, request, bootcamp_pk):

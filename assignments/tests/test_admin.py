@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import User
 from accounts.tests.factories import StudentFactory
@@ -17,6 +18,7 @@ from assignments.tests.factories import (
     BootcampFactory,
     GradedSubmissionFactory,
     SubmissionFactory,
+    enroll,
 )
 
 pytestmark = pytest.mark.django_db
@@ -258,3 +260,36 @@ def test_the_back_office_shows_a_bootcamps_gradebook_and_its_csv(admin_browser, 
 
 def test_a_gradebook_of_no_bootcamp_is_404(admin_browser):
     assert admin_browser.get(reverse("admin:bootcamps_bootcamp_gradebook", args=[999999])).status_code == 404
+
+
+# --- The back office ---------------------------------------------------------------------
+
+
+def test_the_admin_action_returns_graded_work_and_names_what_it_could_not(
+    admin_browser, django_capture_on_commit_callbacks, mailoutbox
+):
+    graded = GradedSubmissionFactory()
+    assignment = graded.assignment
+    enroll(graded.student, assignment.bootcamp)
+    ungraded = SubmissionFactory(assignment=assignment)
+    url = reverse("admin:assignments_submission_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_browser.post(
+            url,
+            {"action": "return_for_revision", "_selected_action": [graded.pk, ungraded.pk]},
+            follow=True,
+        )
+    text = response.content.decode()
+    assert "1 submission returned for revision; their students were emailed" in text
+    assert escape(f"Not changed: {ungraded}: This submission isn't graded") in text
+    assert Submission.objects.get(pk=graded.pk).status == "returned"
+    assert [message.to for message in mailoutbox] == [[graded.student.email]]
+    listed = admin_browser.get(url, {"graded": "returned"}).content.decode()
+    assert "Returned for revision" in listed
+    assert graded.student.full_name in listed
+    assert ungraded.student.full_name not in listed
+    gradebook = admin_browser.get(
+        reverse("admin:bootcamps_bootcamp_gradebook", args=[assignment.bootcamp_id])
+    ).content.decode()
+    assert "returned for revision" in gradebook
+    assert "Awaiting revision" in gradebook

@@ -129,6 +129,7 @@ def test_json_table(client_for, bootcamp, gradebook):
             "average": "65.00",
             "graded_count": 2,
             "submitted_count": 0,
+            "returned_count": 0,
             "missing_count": 0,
         },
         {
@@ -153,6 +154,7 @@ def test_json_table(client_for, bootcamp, gradebook):
             "average": None,  # nothing graded: missing work is not counted as zero
             "graded_count": 0,
             "submitted_count": 1,
+            "returned_count": 0,
             "missing_count": 0,
         },
     ]
@@ -174,7 +176,7 @@ def test_empty_bootcamp(client_for):
     assert (body["assignments"], body["students"]) == ([], [])
     response = client.get(url(bootcamp), {"format": "csv"})
     assert response.content.decode().splitlines() == [
-        "Student,Email,Enrollment,Average %,Graded,Awaiting grade,Missing"
+        "Student,Email,Enrollment,Average %,Graded,Awaiting grade,Awaiting revision,Missing"
     ]
 
 
@@ -201,6 +203,7 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "Average %",
             "Graded",
             "Awaiting grade",
+            "Awaiting revision",
             "Missing",
         ],
         [
@@ -215,8 +218,22 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "2",
             "0",
             "0",
+            "0",
         ],
-        ["Bob Babbage", "bob@example.com", "COMPLETED", "", "submitted", "", "not_due", "", "0", "1", "0"],
+        [
+            "Bob Babbage",
+            "bob@example.com",
+            "COMPLETED",
+            "",
+            "submitted",
+            "",
+            "not_due",
+            "",
+            "0",
+            "1",
+            "0",
+            "0",
+        ],
     ]
 
 

@@ -37,6 +37,17 @@ def test_grading_a_graded_submission_again_by_resubmitting_is_a_documented_409()
     assert_documented(response)
 
 
+@pytest.mark.parametrize(
+    ("graded", "code"), [(False, "not_graded"), (True, "cannot_resubmit")], ids=["ungraded", "student gone"]
+)
+def test_returning_work_that_cannot_be_returned_is_a_documented_409(admin_client, graded, code):
+    # Ungraded work is not_graded; graded work of a student without an ACTIVE seat, cannot_resubmit.
+    submission = (GradedSubmissionFactory if graded else SubmissionFactory)()
+    response = admin_client.post(f"/api/v1/submissions/{submission.pk}/return/", {})
+    assert_error(response, 409, code=code)
+    assert_documented(response)
+
+
 def test_enrolling_twice_is_a_documented_409(student_client, student_user):
     enrollment = EnrollmentFactory(student=student_user)
     response = student_client.post("/api/v1/enrollments/", {"bootcamp": enrollment.bootcamp_id})

@@ -595,6 +595,7 @@ WRITE_ROUTES = {
     ("POST", "/api/v1/leads/{pk}/convert/"): Write("leads"),
     ("POST", "/api/v1/leads/{pk}/notes/"): Write("leads", {"body": "Not my lead"}),
     ("POST", "/api/v1/submissions/{pk}/grade/"): Write("submissions", {"score": "1.00"}),
+    ("POST", "/api/v1/submissions/{pk}/return/"): Write("submissions", {"feedback": "Not mine to return"}),
     ("PATCH", "/api/v1/users/{pk}/"): Write("users", {"full_name": "Renamed"}),
 }
 
