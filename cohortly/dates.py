@@ -41,16 +41,26 @@ DATE_ONLY_MESSAGE = (
     "Give a time too, e.g. 2026-12-21T18:00:00Z: "
     "a date alone would mean the first moment of that day, in UTC."
 )
+#: A date and time with no offset, as a browser's datetime-local input sends it.
+_ZONE_AT_END = re.compile(r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2}(?:\.[0-9]+)?)?)?)\Z", re.ASCII)
+NO_OFFSET_MESSAGE = (
+    "Give the time zone too, e.g. 2026-12-21T18:00:00+01:00 or 2026-12-21T17:00:00Z: "
+    "a time alone would be read as UTC, whatever clock it was read from."
+)
+#: The codes moment_text_problem answers, with their messages (a field declares them).
+MOMENT_MESSAGES = {"date_only": DATE_ONLY_MESSAGE, "no_offset": NO_OFFSET_MESSAGE}
 
 
 def moment_text_problem(text: str) -> str | None:
     """Why `text` can't be read as a moment: "date_only" for a date without a
     time (which Python reads as that day's midnight UTC, where whoever sent it
-    meant the day), "invalid" for anything not written date, T, time; None when
+    meant the day), "no_offset" for a date and time without a UTC offset (read
+    as UTC, where whoever sent it meant their own clock: 18:00 in Berlin stored
+    as 19:00 there), "invalid" for anything not written date, T, time; None when
     it may be parsed."""
     text = text.strip()
     if _DATE_AND_TIME.match(text):
-        return None
+        return None if _ZONE_AT_END.search(text) else "no_offset"
     try:
         date.fromisoformat(text)
     except ValueError:

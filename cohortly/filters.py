@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
 
-from cohortly.dates import DATE_ONLY_MESSAGE, moment_text_problem
+from cohortly.dates import MOMENT_MESSAGES, moment_text_problem
 from cohortly.models import MAX_ID
 
 
@@ -21,7 +21,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     ±15:59 that Python parses (-18:00: a 500), and a time at the edge of the
     calendar may have no UTC equivalent at all (a 400 here)."""
 
-    default_error_messages = {"date_only": DATE_ONLY_MESSAGE}
+    default_error_messages = MOMENT_MESSAGES
 
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and (problem := moment_text_problem(value)):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils import humanize_datetime
 
-from cohortly.dates import DATE_ONLY_MESSAGE, moment_text_problem
+from cohortly.dates import MOMENT_MESSAGES, moment_text_problem
 from cohortly.models import MAX_ID, is_plain_decimal
 
 
@@ -87,17 +87,19 @@ class PlainDecimalField(serializers.DecimalField):
 
 
 class MomentField(serializers.DateTimeField):
-    """A point in time, date and time (ISO 8601). A date alone ("2026-12-21"),
-    which Python reads as that day's first moment in UTC, is refused: whoever
-    sends a day means the day, and a deadline of the 21st taken as its midnight
-    flagged all the work handed in that day late (cohortly.dates)."""
+    """A point in time, date and time with its UTC offset (ISO 8601). A date
+    alone ("2026-12-21"), which Python reads as that day's first moment in UTC,
+    is refused: whoever sends a day means the day, and a deadline of the 21st
+    taken as its midnight flagged all the work handed in that day late. So is a
+    time without an offset ("2026-12-21T18:00", a datetime-local input's value),
+    which would be read as UTC: an hour off in Berlin (cohortly.dates)."""
 
-    default_error_messages = {"date_only": DATE_ONLY_MESSAGE}
+    default_error_messages = MOMENT_MESSAGES
 
     def to_internal_value(self, value):
         problem = moment_text_problem(value) if isinstance(value, str) else None
-        if problem == "date_only":
-            self.fail("date_only")
+        if problem in MOMENT_MESSAGES:
+            self.fail(problem)
         if problem:  # DRF's own message, which names the formats it reads
             formats = getattr(self, "input_formats", None) or api_settings.DATETIME_INPUT_FORMATS
             self.fail("invalid", format=humanize_datetime.datetime_formats(formats))

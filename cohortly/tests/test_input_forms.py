@@ -89,6 +89,33 @@ def test_a_day_joined_to_a_time_by_anything_but_t_or_a_space_is_refused(client_f
     assert Assignment.objects.get(pk=assignment.pk).due_at == due
 
 
+@pytest.mark.parametrize("typed", ["2030-12-21T18:00", "2030-12-21T18:00:00", "2030-12-21 18:00:00.5"])
+def test_a_time_needs_its_offset(client_for, sales_client, typed):
+    # A datetime-local input's value, read as UTC, was an hour off in Berlin.
+    assignment = AssignmentFactory()
+    due = assignment.due_at
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.patch(f"/api/v1/assignments/{assignment.pk}/", {"due_at": typed}, format="json")
+    body = assert_error(response, 400, code="no_offset", attr="due_at")
+    assert body["errors"][0]["detail"].startswith("Give the time zone too, e.g. 2026-12-21T18:00:00+01:00")
+    assert Assignment.objects.get(pk=assignment.pk).due_at == due
+    body = {"bootcamp": assignment.bootcamp_id, "title": "Naive", "due_at": typed, "max_score": "10"}
+    assert_error(
+        client.post("/api/v1/assignments/", body, format="json"), 400, code="no_offset", attr="due_at"
+    )
+    assert not Assignment.objects.filter(title="Naive").exists()
+    lead = LeadFactory()
+    response = sales_client.patch(f"/api/v1/leads/{lead.pk}/", {"next_follow_up_at": typed}, format="json")
+    assert_error(response, 400, code="no_offset", attr="next_follow_up_at")
+    assert LeadFactory._meta.model.objects.get(pk=lead.pk).next_follow_up_at is None
+    assert_error(client.get("/api/v1/assignments/", {"due_before": typed}), 400, code="no_offset")
+    # With its offset the same clock time is that moment: 18:00 in Berlin is 17:00 UTC.
+    response = client.patch(
+        f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-12-21T18:00:00+01:00"}, format="json"
+    )
+    assert response.json()["due_at"] == "2030-12-21T17:00:00Z"
+
+
 def test_a_time_filter_needs_a_time_too(client_for):
     client, _ = client_for(User.Role.ADMIN)
     body = assert_error(
