@@ -342,6 +342,15 @@ def submission_submit(
     return submission, created
 
 
+def _check_grader(user: User, submission: Submission, verb: str) -> None:
+    """ADMIN, or an instructor or mentor of the bootcamp; never the student whose
+    work it is (a former student made a mentor of their own bootcamp)."""
+    if not can_grade(user, submission.assignment.bootcamp):
+        raise NotAllowed(f"Only an admin or an instructor or mentor of this bootcamp can {verb} work.")
+    if user.pk == submission.student_id:
+        raise NotAllowed(f"Nobody can {verb} their own work: another grader has to.")
+
+
 def submission_check_score(*, assignment: Assignment, score) -> None:
     """0 <= score <= assignment.max_score, a finite number with two decimals at most."""
     if not isinstance(score, Decimal) or not score.is_finite():
@@ -373,8 +382,7 @@ def submission_grade(
         .get(pk=submission.pk)
     )
     assignment = submission.assignment
-    if not can_grade(grader, assignment.bootcamp):
-        raise NotAllowed("Only an admin or an instructor or mentor of this bootcamp can grade.")
+    _check_grader(grader, submission, "grade")
     submission_check_score(assignment=assignment, score=score)
     score = abs(score) if score.is_zero() else score  # "-0" is 0: stored, shown and emailed as 0.00
     feedback = feedback.strip() if feedback is not None else submission.feedback
@@ -429,8 +437,7 @@ def submission_return(
         .get(pk=submission.pk)
     )
     assignment = submission.assignment
-    if not can_grade(returned_by, assignment.bootcamp):
-        raise NotAllowed("Only an admin or an instructor or mentor of this bootcamp can return work.")
+    _check_grader(returned_by, submission, "return")
     feedback = feedback.strip() if feedback is not None else submission.feedback
     if submission.awaits_revision:
         if submission.feedback == feedback:

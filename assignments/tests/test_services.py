@@ -288,6 +288,27 @@ def test_only_staff_of_the_bootcamp_grade():
     assert Submission.objects.get(pk=submission.pk).score is None
 
 
+def test_nobody_grades_or_returns_their_own_work(mailoutbox):
+    # A former student of the bootcamp made one of its mentors (only an ADMIN can).
+    bootcamp, _, _ = staffed_bootcamp()
+    student = StudentFactory()
+    own = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp), student=student)
+    graded = GradedSubmissionFactory(assignment=own.assignment)
+    student.role = student.Role.MENTOR
+    student.save(update_fields=["role"])
+    bootcamp.mentors.add(student)
+    with pytest.raises(NotAllowed, match="Nobody can grade their own work: another grader has to."):
+        services.submission_grade(submission=own, grader=student, score=Decimal("10"))
+    assert Submission.objects.get(pk=own.pk).score is None
+    own_graded = GradedSubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp), student=student)
+    with pytest.raises(NotAllowed, match="Nobody can return their own work"):
+        services.submission_return(submission=own_graded, returned_by=student)
+    assert Submission.objects.get(pk=own_graded.pk).score == Decimal("8.00")
+    # The others' work is theirs to grade.
+    services.submission_grade(submission=graded, grader=student, score=Decimal("9"))
+    assert Submission.objects.get(pk=graded.pk).graded_by == student
+
+
 # --- Locking (PostgreSQL: SQLite has no row locks) ---------------------------------
 
 
