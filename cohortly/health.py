@@ -89,7 +89,7 @@ def _checks() -> dict:
 def _method_not_allowed(request) -> JsonResponse:
     from cohortly.exceptions import method_not_allowed  # only on this rare path: the view stays lean
 
-    return method_not_allowed(request.method, ["GET"])
+    return method_not_allowed(request.method, ["GET", "HEAD"])
 
 
 def _unavailable(down: list[str]) -> JsonResponse:
@@ -108,7 +108,8 @@ def _unavailable(down: list[str]) -> JsonResponse:
 # before the view could say 405.
 @csrf_exempt
 def health(request):
-    if request.method != "GET":
+    # HEAD as every GET route answers it (an uptime monitor's probe); the server sends no body.
+    if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request)
     started = time.perf_counter()
     checks = _checks()
@@ -122,6 +123,7 @@ def health(request):
     return JsonResponse(body)
 
 
-# For the access policy (cohortly.policy): anyone may call it, with GET only.
+# For the access policy (cohortly.policy): anyone may call it, with GET only (and HEAD, as
+# for every GET route).
 health.read_roles = PUBLIC
 health.http_methods = ("GET",)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -557,7 +558,9 @@ SPECTACULAR_SETTINGS = {
 # --- CORS -----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+# A frontend may send its own X-Request-ID (README), and read a CSV download's file name.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Content-Disposition"]
 
 # --- Health ---------------------------------------------------------------
 # /api/v1/health probes the database and Redis at most this often per worker (seconds).

@@ -113,7 +113,15 @@ def test_health_answers_405_to_other_methods(method):
     for path in ("/api/v1/health", "/api/v1/health/"):
         response = getattr(client, method)(path, {}, format="json")
         assert_error(response, 405, code="method_not_allowed")
-        assert response["Allow"] == "GET"
+        assert response["Allow"] == "GET, HEAD"
+
+
+def test_health_answers_head_as_every_get_route_does(anon_client):
+    # An uptime monitor probing with HEAD read a 405 as the instance down.
+    for path in ("/api/v1/health", "/api/v1/health/", "/api/v1/bootcamps/"):
+        response = anon_client.head(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.content == b""
 
 
 def test_schema_is_openapi_with_jwt_and_error_responses(client):
@@ -207,6 +215,23 @@ def test_cors_allows_only_configured_origins(anon_client, settings):
     assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
     other = anon_client.get("/api/v1/health", HTTP_ORIGIN="https://evil.example.com")
     assert "Access-Control-Allow-Origin" not in other
+
+
+def test_a_browser_frontend_may_send_a_request_id_and_read_a_download_name(anon_client, settings):
+    # The README invites an X-Request-ID; the preflight refused it, so the browser sent nothing.
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    preflight = anon_client.options(
+        "/api/v1/bootcamps/",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,x-request-id",
+    )
+    assert preflight.status_code == 200
+    allowed = {name.strip() for name in preflight["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "x-request-id"} <= allowed
+    answer = anon_client.get("/api/v1/bootcamps/", HTTP_ORIGIN="https://app.example.com")
+    exposed = {name.strip().lower() for name in answer["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-request-id", "retry-after", "content-disposition"} <= exposed
 
 
 def test_oversized_body_is_413_in_the_error_shape(anon_client, settings):
