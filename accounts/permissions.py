@@ -51,6 +51,11 @@ def roles_for_view(view, method: str):
     action_roles = getattr(view, "action_roles", None) or {}
     if action in action_roles:
         return action_roles[action]
+    if method == "OPTIONS" and action is None:
+        # A plain APIView's OPTIONS describes it to whoever may use any of its
+        # methods (a POST-only view declares no readers: everyone got a 403).
+        readers = frozenset(getattr(view, "read_roles", NOBODY))
+        return readers | frozenset(getattr(view, "write_roles", NOBODY))
     if method in SAFE_METHODS:
         return getattr(view, "read_roles", NOBODY)
     return getattr(view, "write_roles", NOBODY)

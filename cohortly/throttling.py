@@ -127,11 +127,15 @@ class UserRateThrottle(FixedWindowThrottleMixin, throttling.UserRateThrottle):
 
 
 class ScopedAnonThrottle(FixedWindowThrottleMixin, throttling.SimpleRateThrottle):
-    """Per client IP, whoever is logged in: for login, register and public forms."""
+    """Per client IP, whoever is logged in: for login, register and public forms.
+    An OPTIONS request does none of the work these limits guard (no password
+    checked, no email sent), so it doesn't spend them."""
 
     scope: str
 
     def get_cache_key(self, request, view):
+        if request.method == "OPTIONS":
+            return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 

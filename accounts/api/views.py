@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
@@ -168,10 +169,10 @@ class LogoutView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(GenericAPIView):
+# No body: an APIView, so OPTIONS doesn't look for a serializer to describe it.
+class LogoutAllView(APIView):
     permission_classes = [RolePermission]
     write_roles = ALL_ROLES
-    serializer_class = None
 
     @extend_schema(tags=AUTH_TAG, summary="Log out everywhere", request=None, responses={204: None})
     def post(self, request):

@@ -231,6 +231,25 @@ def test_register_throttle(anon_client, monkeypatch):
     assert not User.objects.filter(email="p9@example.com").exists()
 
 
+def test_options_requests_do_not_spend_the_register_limit(anon_client, monkeypatch):
+    # A tool probing with OPTIONS used the 5/min up before the real POST.
+    monkeypatch.setattr(RegisterRateThrottle, "THROTTLE_RATES", {"register": "2/hour"})
+    for _ in range(5):
+        assert anon_client.options(REGISTER).status_code == 200
+    response = anon_client.post(REGISTER, {**NEW_USER, "email": "p1@example.com"}, format="json")
+    assert response.status_code == 202, response.content
+    assert User.objects.filter(email="p1@example.com").exists()
+
+
+@pytest.mark.parametrize("path", [LOGOUT, LOGOUT_ALL, PASSWORD_CHANGE])
+def test_options_describes_a_post_only_view_to_whoever_may_post(student_client, anon_client, path):
+    # They declare no readers, and OPTIONS counted as a read: a 403 for everyone.
+    response = student_client.options(path)
+    assert response.status_code == 200, response.content
+    assert "POST" in response["Allow"]
+    assert_error(anon_client.options(path), 401)
+
+
 # --- refresh, logout, logout-all -------------------------------------------------
 
 
