@@ -93,6 +93,9 @@ class GradebookRow:
     enrollment_status: str
     cells: list[GradebookCell] = field(default_factory=list)
     average: Decimal | None = None
+    points_earned: Decimal = Decimal(0)
+    points_possible: Decimal = Decimal(0)
+    points_percentage: Decimal | None = None
     graded_count: int = 0
     submitted_count: int = 0
     returned_count: int = 0
@@ -124,6 +127,21 @@ def _average_percentage(cells: list[GradebookCell], max_scores: dict[int, Decima
     if not percentages:
         return None
     return (sum(percentages) / len(percentages)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _points(
+    cells: list[GradebookCell], max_scores: dict[int, Decimal]
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """The standing so far, weighted by each assignment's max_score: the points
+    of graded work over the points of graded and missing work (missing counts
+    zero). Work awaiting a grade or a revision, and work not due, isn't counted
+    yet. The percentage (2 decimals) is None while nothing counts."""
+    counted = [cell for cell in cells if cell.score is not None or cell.status == MISSING]
+    earned = sum((cell.score for cell in counted if cell.score is not None), Decimal(0))
+    possible = sum((max_scores[cell.assignment_id] for cell in counted), Decimal(0))
+    if not possible:
+        return earned, possible, None
+    return earned, possible, (earned / possible * PERCENT).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
@@ -171,12 +189,16 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
                     is_late=found["is_late"],
                 )
             )
+        earned, possible, percentage = _points(cells, max_scores)
         rows.append(
             GradebookRow(
                 student=enrollment.student,
                 enrollment_status=enrollment.status,
                 cells=cells,
                 average=_average_percentage(cells, max_scores),
+                points_earned=earned,
+                points_possible=possible,
+                points_percentage=percentage,
                 graded_count=sum(cell.status == Submission.Status.GRADED for cell in cells),
                 submitted_count=sum(cell.status == Submission.Status.SUBMITTED for cell in cells),
                 returned_count=sum(cell.status == Submission.Status.RETURNED for cell in cells),

@@ -17,7 +17,16 @@ def gradebook_csv_rows(data: dict):
     for assignment in data["assignments"]:
         title = safe_cell(assignment["title"])
         header += [f"{title} (score /{assignment['max_score']})", f"{title} (status)"]
-    header += ["Average %", "Graded", "Awaiting grade", "Awaiting revision", "Missing"]
+    header += [
+        "Average %",
+        "Points",
+        "Points possible",
+        "Points %",
+        "Graded",
+        "Awaiting grade",
+        "Awaiting revision",
+        "Missing",
+    ]
     yield header
     for row in data["students"]:
         line = [
@@ -29,6 +38,9 @@ def gradebook_csv_rows(data: dict):
             line += [cell["score"] or "", _status(cell)]
         line += [
             row["average"] or "",
+            row["points_earned"],
+            row["points_possible"],
+            row["points_percentage"] or "",
             row["graded_count"],
             row["submitted_count"],
             row["returned_count"],

@@ -235,6 +235,27 @@ class GradebookRowSerializer(serializers.Serializer):
             "nothing is graded."
         ),
     )
+    # Sums over every assignment: wider than one score.
+    points_earned = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Sum of the scores of graded work."
+    )
+    points_possible = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text=(
+            "Sum of the max_score of the work that counts so far: graded, and missing (past due with "
+            "no submission). Work awaiting a grade or a revision, and work not due yet, is left out."
+        ),
+    )
+    points_percentage = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text=(
+            "points_earned / points_possible × 100: the standing so far, each assignment weighted by its "
+            "max_score and missing work counted as zero; null while nothing counts."
+        ),
+    )
     graded_count = serializers.IntegerField()
     submitted_count = serializers.IntegerField(help_text="Handed in, awaiting a grade.")
     returned_count = serializers.IntegerField(

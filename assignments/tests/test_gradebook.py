@@ -127,6 +127,10 @@ def test_json_table(client_for, bootcamp, gradebook):
             ],
             # (8/10 + 10/20) / 2 = (80% + 50%) / 2
             "average": "65.00",
+            # weighted: (8 + 10) / (10 + 20)
+            "points_earned": "18.00",
+            "points_possible": "30.00",
+            "points_percentage": "60.00",
             "graded_count": 2,
             "submitted_count": 0,
             "returned_count": 0,
@@ -152,6 +156,10 @@ def test_json_table(client_for, bootcamp, gradebook):
                 },
             ],
             "average": None,  # nothing graded: missing work is not counted as zero
+            # awaiting a grade and not due: neither counts yet
+            "points_earned": "0.00",
+            "points_possible": "0.00",
+            "points_percentage": None,
             "graded_count": 0,
             "submitted_count": 1,
             "returned_count": 0,
@@ -169,6 +177,52 @@ def test_average_rounds_half_up(client_for, bootcamp):
     assert client.get(url(bootcamp)).json()["students"][0]["average"] == "6.67"
 
 
+def test_points_weigh_by_max_score_and_count_missing_work_as_zero(client_for, bootcamp):
+    """The average leaves missing work out; the points count it as zero, and
+    leave out what awaits a grade or a revision and what isn't due."""
+    now = timezone.now()
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    graded = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"), due_at=now - timedelta(days=9))
+    AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("20"), due_at=now - timedelta(days=8))  # missing
+    awaiting = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("50"), due_at=now - timedelta(days=7))
+    returned = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("50"), due_at=now - timedelta(days=6))
+    AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("100"), due_at=now + timedelta(days=6))  # not due
+    GradedSubmissionFactory(assignment=graded, student=student, score=Decimal("8"))
+    SubmissionFactory(assignment=awaiting, student=student)
+    SubmissionFactory(assignment=returned, student=student, returned_at=now + timedelta(minutes=1))
+    client, _ = client_for(Role.ADMIN)
+    row = client.get(url(bootcamp)).json()["students"][0]
+    assert [cell["status"] for cell in row["grades"]] == [
+        "graded",
+        "missing",
+        "submitted",
+        "returned",
+        "not_due",
+    ]
+    assert row["average"] == "80.00"
+    assert (row["points_earned"], row["points_possible"], row["points_percentage"]) == (
+        "8.00",
+        "30.00",
+        "26.67",
+    )
+
+
+def test_points_add_up_past_what_one_score_can_hold(client_for, bootcamp):
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    for _ in range(3):
+        assignment = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("9999.99"))
+        GradedSubmissionFactory(assignment=assignment, student=student, score=Decimal("9999.99"))
+    client, _ = client_for(Role.ADMIN)
+    row = client.get(url(bootcamp)).json()["students"][0]
+    assert (row["points_earned"], row["points_possible"], row["points_percentage"]) == (
+        "29999.97",
+        "29999.97",
+        "100.00",
+    )
+
+
 def test_empty_bootcamp(client_for):
     bootcamp = BootcampFactory()
     client, _ = client_for(Role.ADMIN)
@@ -176,7 +230,8 @@ def test_empty_bootcamp(client_for):
     assert (body["assignments"], body["students"]) == ([], [])
     response = client.get(url(bootcamp), {"format": "csv"})
     assert response.content.decode().splitlines() == [
-        "Student,Email,Enrollment,Average %,Graded,Awaiting grade,Awaiting revision,Missing"
+        "Student,Email,Enrollment,Average %,Points,Points possible,Points %,Graded,Awaiting grade,"
+        "Awaiting revision,Missing"
     ]
 
 
@@ -201,6 +256,9 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "Week 2 (score /20.00)",
             "Week 2 (status)",
             "Average %",
+            "Points",
+            "Points possible",
+            "Points %",
             "Graded",
             "Awaiting grade",
             "Awaiting revision",
@@ -215,6 +273,9 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "10.00",
             "graded",
             "65.00",
+            "18.00",
+            "30.00",
+            "60.00",
             "2",
             "0",
             "0",
@@ -228,6 +289,9 @@ def test_csv_download(member_client, bootcamp, gradebook):
             "submitted",
             "",
             "not_due",
+            "",
+            "0.00",
+            "0.00",
             "",
             "0",
             "1",

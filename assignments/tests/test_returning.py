@@ -241,8 +241,10 @@ def test_the_gradebook_counts_returned_work_apart(client_for, bootcamp, graded):
     )
     csv = staff.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv/").content.decode()
     header, line = csv.splitlines()[:2]
-    assert header.endswith("Average %,Graded,Awaiting grade,Awaiting revision,Missing")
-    assert line.endswith(",returned,,0,0,1,0")
+    assert header.endswith(
+        "Average %,Points,Points possible,Points %,Graded,Awaiting grade,Awaiting revision,Missing"
+    )
+    assert line.endswith(",returned,,0.00,0.00,,0,0,1,0")
 
 
 def test_the_status_filter_tells_returned_from_awaiting_a_grade(client_for, assignment, graded):
