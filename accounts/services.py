@@ -35,7 +35,7 @@ def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({"password": exc.error_list}) from exc
 
 
 def _save_new_user(user: User) -> User:
@@ -466,14 +466,22 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     # The request's user may be a cached copy: check against the stored hash.
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": ["The current password is not correct."]})
+        raise ValidationError(
+            {"old_password": ValidationError("The current password is not correct.", code="wrong_password")}
+        )
     if new_password == old_password:
         # Not a change: it would only log every other device out.
-        raise ValidationError({"new_password": ["Choose a password different from the current one."]})
+        raise ValidationError(
+            {
+                "new_password": ValidationError(
+                    "Choose a password different from the current one.", code="unchanged"
+                )
+            }
+        )
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise ValidationError({"new_password": exc.error_list}) from exc
     user_set_password(user=user, password=new_password)
     return tokens_for(user)
 
@@ -526,7 +534,7 @@ def password_reset_confirm(*, user: User, token: str, new_password: str) -> None
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise ValidationError({"new_password": exc.error_list}) from exc
     user_set_password(user=user, password=new_password)
     user_mark_email_verified(user=user)
 

@@ -12,6 +12,23 @@ from cohortly.authentication import check_canonical_jwt
 from cohortly.serializers import StrictFieldsMixin
 
 
+class NewPasswordField(serializers.CharField):
+    """A password being chosen. The services check it against AUTH_PASSWORD_VALIDATORS
+    and answer with their codes; declared here, so the schema lists them."""
+
+    default_error_messages = {
+        "password_too_short": "This password is too short.",
+        "password_too_common": "This password is too common.",
+        "password_entirely_numeric": "This password is entirely numeric.",
+        "password_too_similar": "The password is too similar to the email or the name.",
+        "password_too_uniform": "This password uses too few different characters.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 128)
+        super().__init__(trim_whitespace=False, write_only=True, **kwargs)
+
+
 class PersonSerializer(serializers.ModelSerializer):
     """A user as other resources show them: a bootcamp's instructors, who graded."""
 
@@ -39,7 +56,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    password = NewPasswordField()
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
@@ -168,8 +185,15 @@ class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    old_password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        error_messages={"wrong_password": "The current password is not correct."},
+    )
+    new_password = NewPasswordField(
+        error_messages={"unchanged": "Choose a password different from the current one."}
+    )
 
 
 class PasswordResetRequestSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -179,7 +203,7 @@ class PasswordResetRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 class PasswordResetConfirmSerializer(StrictFieldsMixin, serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    new_password = NewPasswordField()
 
 
 class VerifyEmailSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -207,10 +231,7 @@ class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(
         max_length=254, error_messages={"unique": "A user with this email already exists."}
     )
-    password = serializers.CharField(
-        max_length=128,
-        trim_whitespace=False,
-        write_only=True,
+    password = NewPasswordField(
         required=False,
         help_text=(
             "Leave out to invite the person: the account has no password, and they are emailed a link "

@@ -158,6 +158,24 @@ def test_register_bad_input(anon_client, payload, attr):
     assert User.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "password, code",
+    [
+        ("Sh0rt-1", "password_too_short"),
+        ("password123", "password_too_common"),
+        ("83920174655", "password_entirely_numeric"),
+        ("abababababab", "password_too_uniform"),
+        ("lovelace.ada.example", "password_too_similar"),
+    ],
+)
+def test_a_weak_password_says_why_in_its_code(anon_client, password, code):
+    # A frontend words its own message from the code: all were "invalid".
+    payload = {"email": "lovelace.ada@example.com", "password": password, "full_name": "Ada Lovelace"}
+    body = assert_error(anon_client.post(REGISTER, payload, format="json"), 400, attr="password")
+    assert [error["code"] for error in body["errors"]] == [code], body
+    assert User.objects.count() == 0
+
+
 def test_register_password_similar_to_email_is_refused(anon_client):
     response = anon_client.post(
         REGISTER,
@@ -346,11 +364,11 @@ def test_password_change_validates(anon_client):
     wrong = client.post(
         PASSWORD_CHANGE, {"old_password": "nope", "new_password": "Brand-New-Lantern-5"}, format="json"
     )
-    assert_error(wrong, 400, attr="old_password")
+    assert_error(wrong, 400, code="wrong_password", attr="old_password")
     weak = client.post(
         PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": "abc"}, format="json"
     )
-    assert_error(weak, 400, attr="new_password")
+    assert_error(weak, 400, code="password_too_short", attr="new_password")
     blank = client.post(
         PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": " " * 12}, format="json"
     )
@@ -359,7 +377,7 @@ def test_password_change_validates(anon_client):
     same = client.post(
         PASSWORD_CHANGE, {"old_password": DEFAULT_PASSWORD, "new_password": DEFAULT_PASSWORD}, format="json"
     )
-    body = assert_error(same, 400, attr="new_password")
+    body = assert_error(same, 400, code="unchanged", attr="new_password")
     assert body["errors"][0]["detail"] == "Choose a password different from the current one."
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
