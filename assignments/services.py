@@ -205,6 +205,7 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
     if "due_at" in changed:
         _recount_late(assignment)
     # Students hear of a new assignment, and of a deadline that moved under them.
+    # Unpublishing says nothing: it is how staff fix one (see assignment_delete).
     if changed:
         _tell_students(assignment, was_published=before["is_published"], was_due_at=before["due_at"])
     return assignment
@@ -213,11 +214,14 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
 @transaction.atomic
 def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
     """Delete an assignment nobody has handed in yet. With submissions -> 409:
-    students' work and grades are never cascaded away (unpublish it instead)."""
+    students' work and grades are never cascaded away (unpublish it instead).
+    Students who were told of it are told it is gone."""
     _check_author(user=deleted_by, bootcamp=assignment.bootcamp)
     # Handing in locks the assignment's row too: a first submission is either in
     # (and refuses this delete) or waits for it and finds the assignment gone.
     assignment = _lock_assignment(assignment.pk)
+    # Published, or published once and unpublished since: its students know of it.
+    told = assignment.is_published or assignment.announced_due_at is not None
     try:
         assignment.delete()
     except ProtectedError:
@@ -225,6 +229,9 @@ def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
             "This assignment has submissions and cannot be deleted; unpublish it instead.",
             code="has_submissions",
         ) from None
+    # Its students would otherwise keep working to its deadline.
+    if told and assignment.bootcamp.status != Bootcamp.Status.ARCHIVED:
+        _announce(assignment, template="assignment_removed")
 
 
 def _submit_refusal(*, assignment: Assignment, student: User) -> Exception | None:

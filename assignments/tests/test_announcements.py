@@ -1,4 +1,5 @@
-"""Students hear of a new assignment, and of a deadline that moved under them."""
+"""Students hear of a new assignment, of a deadline that moved under them, and of
+one removed."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -152,3 +153,53 @@ def test_an_archived_bootcamp_announces_nothing(
             f"/api/v1/assignments/{assignment.pk}/", {"due_at": "2030-05-02T09:30:00Z"}, format="json"
         )
     assert response.status_code == 200 and mailoutbox == []
+
+
+def test_deleting_an_assignment_they_were_told_of_tells_them_it_is_gone(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    body = {"bootcamp": bootcamp.pk, "title": "Week 8", "due_at": "2030-07-01T18:00:00Z", "max_score": "10"}
+    published = client.post("/api/v1/assignments/", {**body, "is_published": True}, format="json").json()
+    told_then_hidden = client.post(
+        "/api/v1/assignments/", {**body, "is_published": True}, format="json"
+    ).json()
+    never_published = client.post(
+        "/api/v1/assignments/", {**body, "is_published": False}, format="json"
+    ).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.patch(f"/api/v1/assignments/{told_then_hidden['id']}/", {"is_published": False}, format="json")
+    mailoutbox.clear()  # the announcements; unpublishing said nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/v1/assignments/{never_published['id']}/").status_code == 204
+    assert mailoutbox == []
+    for assignment in (published, told_then_hidden):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.delete(f"/api/v1/assignments/{assignment['id']}/").status_code == 204
+        assert sorted(m.to[0] for m in mailoutbox) == ["ava@example.com", "ben@example.com"]
+        assert {m.subject for m in mailoutbox} == {"Assignment removed in Data: Week 8"}
+        assert (
+            '"Week 8" in Data, which was due 1 July 2030, 18:00 UTC, has been removed' in mailoutbox[0].body
+        )
+        mailoutbox.clear()
+
+
+def test_a_delete_refused_or_in_an_archived_bootcamp_tells_nobody(
+    client_for, bootcamp_with_students, django_capture_on_commit_callbacks, mailoutbox
+):
+    from assignments.tests.factories import SubmissionFactory
+    from bootcamps.models import Bootcamp
+
+    bootcamp, _ = bootcamp_with_students
+    client, _ = client_for(User.Role.ADMIN)
+    handed_in = AssignmentFactory(bootcamp=bootcamp)
+    SubmissionFactory(assignment=handed_in, student=User.objects.get(email="ava@example.com"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/v1/assignments/{handed_in.pk}/").status_code == 409
+    assert mailoutbox == []
+    archived = AssignmentFactory(bootcamp=bootcamp)
+    Bootcamp.objects.filter(pk=bootcamp.pk).update(status=Bootcamp.Status.ARCHIVED)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.delete(f"/api/v1/assignments/{archived.pk}/")
+    assert response.status_code == 204 and mailoutbox == []
