@@ -29,6 +29,11 @@ class LeadBootcampSerializer(serializers.ModelSerializer):
 class LeadEnrollmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     status = serializers.CharField(read_only=True)
+    bootcamp = serializers.IntegerField(
+        source="bootcamp_id",
+        read_only=True,
+        help_text="The bootcamp converted into: not always the one the lead asked about.",
+    )
 
 
 class LeadSerializer(serializers.ModelSerializer):

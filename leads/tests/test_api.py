@@ -610,7 +610,7 @@ def test_convert(sales_client, django_capture_on_commit_callbacks):
     enrollment = Enrollment.objects.get()
     student = User.objects.get(email="ana@example.org")
     assert body["status"] == "CONVERTED"
-    assert body["converted_enrollment"] == {"id": enrollment.pk, "status": "ACTIVE"}
+    assert body["converted_enrollment"] == {"id": enrollment.pk, "status": "ACTIVE", "bootcamp": bootcamp.pk}
     assert body["converted_student"]["id"] == str(student.pk)
     assert body["converted_at"]
     assert enrollment.student == student and enrollment.bootcamp == bootcamp
