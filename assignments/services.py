@@ -349,6 +349,17 @@ def submission_submit(
     return submission, created
 
 
+def _lock_for_grading(submission: Submission) -> Submission:
+    """The submission's row, locked, with its assignment's and bootcamp's, after
+    its assignment's row (as assignment_update locks it)."""
+    _lock_assignment(submission.assignment_id)
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__bootcamp", "student")
+        .get(pk=submission.pk)
+    )
+
+
 def _check_grader(user: User, submission: Submission, verb: str) -> None:
     """ADMIN, or an instructor or mentor of the bootcamp; never the student whose
     work it is (a former student made a mentor of their own bootcamp)."""
@@ -382,12 +393,7 @@ def submission_grade(
     The assignment's row is locked first, as assignment_update locks it: a
     maximum lowered at the same moment is checked against this score, or this
     score against the new maximum, never neither."""
-    _lock_assignment(submission.assignment_id)
-    submission = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("assignment__bootcamp", "student")
-        .get(pk=submission.pk)
-    )
+    submission = _lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(grader, submission, "grade")
     submission_check_score(assignment=assignment, score=score)
@@ -437,12 +443,7 @@ def submission_return(
     longer ACTIVE is 409 cannot_resubmit. Returning work that already waits for
     its revision changes only the feedback, if it differs (then the student is
     emailed again); a retried request changes nothing and emails nobody."""
-    _lock_assignment(submission.assignment_id)
-    submission = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("assignment__bootcamp", "student")
-        .get(pk=submission.pk)
-    )
+    submission = _lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(returned_by, submission, "return")
     feedback = feedback.strip() if feedback is not None else submission.feedback
