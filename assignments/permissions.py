@@ -16,6 +16,9 @@ COURSE_MEMBERS = TEACHING_STAFF | STUDENTS
 AUTHORS = frozenset({Role.ADMIN, Role.INSTRUCTOR})
 #: Grade submissions and read the gradebook (INSTRUCTOR/MENTOR only of their bootcamps).
 GRADERS = TEACHING_STAFF
+#: Read a gradebook: the graders, and a STUDENT their own row of a bootcamp where
+#: they hold a seat (ACTIVE or COMPLETED).
+GRADEBOOK_READERS = GRADERS | STUDENTS
 #: Hand in work (only while ACTIVE in the bootcamp).
 SUBMITTERS = STUDENTS
 

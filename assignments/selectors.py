@@ -29,9 +29,12 @@ def bootcamps_staffed_by(user: User) -> QuerySet[Bootcamp]:
 
 def bootcamp_gradebook_list_for(user: User) -> QuerySet[Bootcamp]:
     """The bootcamps whose gradebook `user` may read: ADMIN, all; INSTRUCTOR and
-    MENTOR, their own. Another bootcamp's gradebook is then simply not found."""
+    MENTOR, their own; STUDENT, those where they hold a seat (their own row of
+    it: gradebook_for). Another bootcamp's gradebook is then simply not found."""
     if user.role == Role.ADMIN:
         return Bootcamp.objects.all()
+    if user.role == Role.STUDENT:
+        return bootcamps_attended_by(user)
     return bootcamps_staffed_by(user)
 
 
@@ -144,9 +147,10 @@ def _points(
     return earned, possible, (earned / possible * PERCENT).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
-    """Every ACTIVE or COMPLETED student of `bootcamp` against every *published*
-    assignment (drafts are left out: students cannot see or submit them).
+def bootcamp_gradebook(*, bootcamp: Bootcamp, student: User | None = None) -> Gradebook:
+    """Every ACTIVE or COMPLETED student of `bootcamp` (or only `student`) against
+    every *published* assignment (drafts are left out: students cannot see or
+    submit them).
 
     Three queries whatever the size: assignments, enrollments with their
     students, submissions; the table is assembled in Python.
@@ -154,16 +158,18 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
     assignments = list(
         Assignment.objects.filter(bootcamp=bootcamp, is_published=True).order_by("due_at", "id")
     )
+    enrollments = Enrollment.objects.filter(bootcamp=bootcamp, status__in=Enrollment.SEAT_HOLDING)
+    submitted = Submission.objects.filter(assignment__bootcamp=bootcamp, assignment__is_published=True)
+    if student is not None:
+        enrollments, submitted = enrollments.filter(student=student), submitted.filter(student=student)
     enrollments = list(
-        Enrollment.objects.filter(bootcamp=bootcamp, status__in=Enrollment.SEAT_HOLDING)
-        .select_related("student")
-        .order_by("student__full_name", "student__email", "student__id")
+        enrollments.select_related("student").order_by("student__full_name", "student__email", "student__id")
     )
     submissions = {
         (row["student_id"], row["assignment_id"]): row
-        for row in Submission.objects.filter(
-            assignment__bootcamp=bootcamp, assignment__is_published=True
-        ).values("id", "student_id", "assignment_id", "score", "is_late", "submitted_at", "returned_at")
+        for row in submitted.values(
+            "id", "student_id", "assignment_id", "score", "is_late", "submitted_at", "returned_at"
+        )
     }
     max_scores = {assignment.pk: assignment.max_score for assignment in assignments}
     now = timezone.now()
@@ -206,3 +212,9 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp) -> Gradebook:
             )
         )
     return Gradebook(bootcamp=bootcamp, assignments=assignments, rows=rows, generated_at=now)
+
+
+def gradebook_for(user: User, bootcamp: Bootcamp) -> Gradebook:
+    """`bootcamp`'s gradebook as `user` may read it: a STUDENT's holds their own
+    row only; the graders' every student's."""
+    return bootcamp_gradebook(bootcamp=bootcamp, student=user if user.role == Role.STUDENT else None)

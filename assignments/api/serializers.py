@@ -269,5 +269,9 @@ class GradebookRowSerializer(serializers.Serializer):
 class GradebookSerializer(serializers.Serializer):
     bootcamp = GradebookBootcampSerializer()
     assignments = GradebookAssignmentSerializer(many=True, help_text="Published assignments, by due date.")
-    students = GradebookRowSerializer(source="rows", many=True, help_text="ACTIVE and COMPLETED students.")
+    students = GradebookRowSerializer(
+        source="rows",
+        many=True,
+        help_text="ACTIVE and COMPLETED students; for a STUDENT, their own row alone.",
+    )
     generated_at = serializers.DateTimeField()

@@ -21,7 +21,7 @@ from assignments.api.serializers import (
     SubmitSerializer,
 )
 from assignments.filtersets import AssignmentFilterSet, AssignmentSubmissionFilterSet, SubmissionFilterSet
-from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADERS, SUBMITTERS
+from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADEBOOK_READERS, GRADERS, SUBMITTERS
 from cohortly.openapi import AutoSchema
 from cohortly.renderers import JSONRenderer
 
@@ -262,10 +262,11 @@ BOOTCAMP_PK = OpenApiParameter(
 
 
 class GradebookView(GenericAPIView):
-    """Every ACTIVE/COMPLETED student against every published assignment of a bootcamp."""
+    """Every ACTIVE/COMPLETED student against every published assignment of a
+    bootcamp; a student's own row only, for a student."""
 
     permission_classes = [RolePermission]
-    read_roles = GRADERS
+    read_roles = GRADEBOOK_READERS
     renderer_classes = [JSONRenderer, GradebookCSVRenderer]
     serializer_class = GradebookSerializer
     schema = GradebookSchema()
@@ -280,21 +281,23 @@ class GradebookView(GenericAPIView):
         parameters=[BOOTCAMP_PK, OpenApiParameter("format", exclude=True)],
         responses={(200, JSONRenderer.media_type): GradebookSerializer},
         description=(
-            "For ADMIN and the bootcamp's instructors and mentors (other roles: 403; another "
-            "bootcamp's staff, or no such bootcamp: 404, as for anything out of scope). Rows: every "
-            "ACTIVE or COMPLETED student. Columns: every "
+            "For ADMIN and the bootcamp's instructors and mentors, and for a STUDENT with an ACTIVE or "
+            "COMPLETED seat in it, who gets their own row only: their standing (SALES: 403; another "
+            "bootcamp's staff or students, or no such bootcamp: 404, as for anything out of scope). "
+            "Rows: every ACTIVE or COMPLETED student. Columns: every "
             "*published* assignment (drafts are left out: students can neither see nor submit them). "
             "A cell is `missing` when the student has no submission and the due time has passed, "
             "`not_due` when it hasn't yet. The average is the mean of "
             "score / max_score × 100 over graded assignments only: missing and ungraded work is not "
-            "counted as zero (see the counts). The same table as CSV: `GET .../gradebook.csv` "
+            "counted as zero (see the counts); the points weigh each assignment by its max_score and "
+            "count missing work as zero. The same table as CSV: `GET .../gradebook.csv` "
             "(`?format=csv` or `Accept: text/csv` here does the same). A fixed number of queries "
             "whatever the size."
         ),
     )
     def get(self, request, bootcamp_pk):
         bootcamp = get_object_or_404(selectors.bootcamp_gradebook_list_for(request.user), pk=bootcamp_pk)
-        data = GradebookSerializer(selectors.bootcamp_gradebook(bootcamp=bootcamp)).data
+        data = GradebookSerializer(selectors.gradebook_for(request.user, bootcamp)).data
         response = Response(data)
         if request.accepted_renderer.format == GradebookCSVRenderer.format:
             for header, value in gradebook_download_headers(bootcamp).items():
@@ -326,8 +329,9 @@ class GradebookCSVView(GradebookView):
         description=(
             "The gradebook's table, one row per student: Student, Email, Enrollment; per assignment a "
             "score column and a status column (graded, submitted, returned, missing or not_due, with "
-            "`, late` when handed in late); then Average %, Graded, Awaiting grade, Awaiting revision, "
-            "Missing. Who may read it and the errors (always JSON) are the gradebook's."
+            "`, late` when handed in late); then Average %, Points, Points possible, Points %, Graded, "
+            "Awaiting grade, Awaiting revision, Missing. Who may read it, which rows they see and the "
+            "errors (always JSON) are the gradebook's."
         ),
     )
     def get(self, request, bootcamp_pk):

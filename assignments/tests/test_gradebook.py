@@ -18,7 +18,7 @@ from assignments.tests.factories import (
     SubmissionFactory,
     enroll,
 )
-from conftest import assert_error
+from conftest import assert_error, auth_client
 from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def gradebook(bootcamp):
 
 
 @matrix(
-    {None: 401, Role.ADMIN: 200, Role.SALES: 403, Role.INSTRUCTOR: 200, Role.MENTOR: 200, Role.STUDENT: 403}
+    {None: 401, Role.ADMIN: 200, Role.SALES: 403, Role.INSTRUCTOR: 200, Role.MENTOR: 200, Role.STUDENT: 200}
 )
 def test_roles(member_client, bootcamp, role, expected):
     client, _ = member_client(role, bootcamp)
@@ -72,7 +72,7 @@ def test_roles(member_client, bootcamp, role, expected):
     assert response.json()["bootcamp"]["id"] == bootcamp.pk
 
 
-@pytest.mark.parametrize("role", [Role.INSTRUCTOR, Role.MENTOR])
+@pytest.mark.parametrize("role", [Role.INSTRUCTOR, Role.MENTOR, Role.STUDENT])
 def test_staff_of_another_bootcamp_get_404(outsider_client, bootcamp, role):
     """Out of their scope, so not found (SECURITY.md), in JSON and CSV alike."""
     client, _ = outsider_client(role)
@@ -166,6 +166,31 @@ def test_json_table(client_for, bootcamp, gradebook):
             "missing_count": 0,
         },
     ]
+
+
+def test_a_student_reads_their_own_row_and_nobody_elses(client_for, bootcamp, gradebook):
+    (ada, bob), (first, second), (ada_1, ada_2, _) = gradebook.values()
+    client, _ = client_for(Role.ADMIN)
+    staff_rows = {row["student"]["id"]: row for row in client.get(url(bootcamp)).json()["students"]}
+    for student in (ada, bob):  # ACTIVE and COMPLETED alike
+        client = auth_client(student)
+        body = client.get(url(bootcamp)).json()
+        assert body["students"] == [staff_rows[str(student.pk)]]
+        assert [a["id"] for a in body["assignments"]] == [first.pk, second.pk]
+        rows = _csv(client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv"))
+        assert [row[1] for row in rows[1:]] == [student.email]
+
+
+@pytest.mark.parametrize(
+    "status", [Enrollment.Status.WAITLISTED, Enrollment.Status.CANCELLED, Enrollment.Status.DROPPED]
+)
+def test_a_student_without_a_seat_finds_no_gradebook(client_for, bootcamp, status):
+    AssignmentFactory(bootcamp=bootcamp)
+    student = StudentFactory()
+    enroll(student, bootcamp, status=status)
+    client = auth_client(student)
+    assert_error(client.get(url(bootcamp)), 404, code="not_found")
+    assert_error(client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv"), 404, code="not_found")
 
 
 def test_average_rounds_half_up(client_for, bootcamp):
@@ -335,7 +360,7 @@ def test_csv_defuses_formulas(client_for, bootcamp):
 
 
 def test_csv_errors_stay_json(client_for, member_client, bootcamp):
-    client, _ = client_for(Role.STUDENT)
+    client, _ = client_for(Role.SALES)
     response = client.get(url(bootcamp), {"format": "csv"})
     assert response["Content-Type"] == "application/json"
     assert_error(response, 403)

@@ -62,8 +62,8 @@ def test_the_gradebook_csv_operation_downloads_the_table(member_client, bootcamp
     # The JSON URL still answers ?format=csv, as it did.
     old = staff_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook/?format=csv")
     assert old.content == response.content
-    student_client, _ = member_client(User.Role.STUDENT, bootcamp)
-    refused = student_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv")
+    sales_client, _ = member_client(User.Role.SALES, bootcamp)
+    refused = sales_client.get(f"/api/v1/bootcamps/{bootcamp.pk}/gradebook.csv")
     assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "permission_denied"
 
 

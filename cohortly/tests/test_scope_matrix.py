@@ -246,11 +246,13 @@ SCOPE = {
 FOLLOW_UPS = {ADMIN: {"admin"}, SALES: {"sales"}}
 
 #: Whose gradebook opens for whom. Another bootcamp's gradebook is out of an
-#: instructor's or mentor's scope: a 404, like any row out of scope.
+#: instructor's, mentor's or student's scope: a 404, like any row out of scope.
 GRADEBOOKS = {
     ADMIN: ALL,
     INSTRUCTOR: {"a", "archived"},
     MENTOR: {"a", "archived"},
+    # Where they hold a seat (not b, where they wait), and only their own row.
+    STUDENT: {"a", "archived"},
 }
 #: What a gradebook holds: ACTIVE and COMPLETED students (not the waitlisted,
 #: cancelled or dropped), published assignments of that bootcamp only.
@@ -388,6 +390,8 @@ def gradebooks(read="gradebook") -> Route:
                 result.append(Probe(url, "404", what=f"gradebook of {name}"))
                 continue
             students, assignments = GRADEBOOK_ROWS[name]
+            if identity == STUDENT:
+                students = students & {"student_a"}
             rows = {f"student:{world.users[s].email}": f"student {s}" for s in students}
             if read == "gradebook":  # the CSV has the assignments as columns
                 rows |= {f"assignment:{world.assignments[a].pk}": f"assignment {a}" for a in assignments}
