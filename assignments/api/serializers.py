@@ -88,6 +88,10 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     assignment_title = serializers.CharField(source="assignment.title", read_only=True)
+    assignment_due_at = serializers.DateTimeField(source="assignment.due_at", read_only=True)
+    bootcamp = serializers.IntegerField(
+        source="assignment.bootcamp_id", read_only=True, help_text="The assignment's bootcamp."
+    )
     max_score = _score_field(source="assignment.max_score", read_only=True)
     student = ContactSerializer(read_only=True)
     graded_by = PersonSerializer(read_only=True, allow_null=True)
@@ -110,6 +114,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "id",
             "assignment",
             "assignment_title",
+            "assignment_due_at",
+            "bootcamp",
             "max_score",
             "student",
             "content",

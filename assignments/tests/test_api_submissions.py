@@ -80,6 +80,9 @@ def test_submit_roles(member_client, bootcamp, assignment, role, expected):
         None,
         "10.00",
     )
+    # What a "my work" screen shows beside it, without reading the assignment.
+    assert (body["assignment_title"], body["bootcamp"]) == (assignment.title, bootcamp.pk)
+    assert body["assignment_due_at"] == assignment.due_at.isoformat().replace("+00:00", "Z")
 
 
 def test_resubmitting_replaces_the_same_submission(member_client, bootcamp, assignment):
