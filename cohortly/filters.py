@@ -1,5 +1,6 @@
 """Filters shared by the API and the pages' filtersets (django-filter)."""
 
+import re
 from datetime import UTC
 
 import django_filters
@@ -66,17 +67,46 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+#: An id as a query gives one: ASCII digits and nothing else. Python's int()
+#: also reads "٣", "1_0" and " 1", and Django's IntegerField "1.0".
+_ID_TEXT = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _check_id_text(value, message: str, code: str) -> None:
+    if isinstance(value, str) and value and not _ID_TEXT.fullmatch(value):
+        raise ValidationError(message, code=code)
+
+
+class IdField(forms.IntegerField):
+    def to_python(self, value):
+        _check_id_text(value, self.error_messages["invalid"], "invalid")
+        return super().to_python(value)
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        _check_id_text(value, self.error_messages["invalid_choice"], "invalid_choice")
+        return super().to_python(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number in the primary key's range ("1.5" is a 400, not
-    row 1; a number past bigint is a 400, never a database overflow)."""
+    """A row id: a whole number in the primary key's range, in ASCII digits ("1.5"
+    or "٣" is a 400, not row 1 or 3; a number past bigint is a 400, never a
+    database overflow)."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """A row of the queryset by its id, in ASCII digits (as IdFilter)."""
+
+    field_class = IdChoiceField
 
 
 class FiltersListsOnly:

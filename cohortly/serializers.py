@@ -1,4 +1,5 @@
 import re
+from collections.abc import Mapping
 
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -114,6 +115,17 @@ JSON_KINDS = {
     list: "a list",
     dict: "an object",
 }
+
+
+class RelatedListField(serializers.ManyRelatedField):
+    """A list of related objects. DRF's takes any iterable but a string, so a JSON
+    object counted as the list of its keys ({"<id>": "x"} set that one, {} none):
+    an object is `not_a_list`, as a string is."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):

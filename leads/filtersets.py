@@ -19,7 +19,7 @@ from django.db.models.functions import Upper
 from accounts.models import User, phone_search_forms
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
-from cohortly.filters import TOO_MANY_TERMS, OrderingFilter, at_most_max_search_terms
+from cohortly.filters import TOO_MANY_TERMS, IdChoiceFilter, OrderingFilter, at_most_max_search_terms
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -109,7 +109,7 @@ class LeadFilterSet(django_filters.FilterSet):
         choices=owner_choices,
         help_text='"me" (or "mine"), "unassigned", or a user id.',
     )
-    bootcamp = django_filters.ModelChoiceFilter(queryset=Bootcamp.objects.all())
+    bootcamp = IdChoiceFilter(queryset=Bootcamp.objects.all())
     created_after = django_filters.DateFilter(
         method="filter_created_after", label="Created on or after", help_text="A date (YYYY-MM-DD)."
     )

@@ -6,7 +6,7 @@ from accounts.api.serializers import PersonSerializer
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.services import WRITABLE_FIELDS
-from cohortly.serializers import PlainDecimalField, StrictFieldsMixin
+from cohortly.serializers import PlainDecimalField, RelatedListField, StrictFieldsMixin
 
 
 class BootcampSerializer(serializers.ModelSerializer):
@@ -24,7 +24,7 @@ class BootcampSerializer(serializers.ModelSerializer):
 
 
 def _user_ids(help_text: str) -> serializers.ManyRelatedField:
-    return serializers.ManyRelatedField(
+    return RelatedListField(
         child_relation=serializers.PrimaryKeyRelatedField(
             queryset=User.objects.all(),
             pk_field=serializers.UUIDField(),

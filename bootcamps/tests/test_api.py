@@ -518,6 +518,22 @@ def test_patch_bad_input(admin_client, changes, attr):
     assert Bootcamp.objects.get(pk=bootcamp.pk).title == bootcamp.title
 
 
+@pytest.mark.parametrize("field, role", [("instructors", Role.INSTRUCTOR), ("mentors", Role.MENTOR)])
+@pytest.mark.parametrize("as_object", [lambda user: {str(user.pk): "x"}, lambda user: {}])
+def test_people_given_as_an_object_are_not_a_list(admin_client, make_user, field, role, as_object):
+    # DRF's list of related objects took an object as the list of its keys.
+    staff = make_user(role)
+    bootcamp = BootcampFactory()
+    getattr(bootcamp, field).add(staff)
+    newcomer = make_user(role)
+    response = admin_client.patch(detail(bootcamp), {field: as_object(newcomer)}, format="json")
+    assert_error(response, 400, code="not_a_list", attr=field)
+    assert list(getattr(bootcamp, field).all()) == [staff]
+    created = admin_client.post(URL, payload(**{field: as_object(newcomer)}), format="json")
+    assert_error(created, 400, code="not_a_list", attr=field)
+    assert Bootcamp.objects.count() == 1
+
+
 @pytest.mark.parametrize("changes", [{"unknown": 1}, {"slug": "x"}, {"seats_left": 3}])
 def test_patch_refuses_unknown_fields(admin_client, changes):
     bootcamp = BootcampFactory()

@@ -58,10 +58,25 @@ def test_page_numbers_and_sizes_out_of_range(admin_client, url, params, status, 
         ("/api/v1/enrollments/", {"bootcamp": str(2**63)}),
         ("/api/v1/enrollments/", {"bootcamp": "1.5"}),
         ("/api/v1/assignments/", {"bootcamp": "0"}),
+        # Digits int() reads and no id is written with (as page numbers, above).
+        ("/api/v1/enrollments/", {"bootcamp": "\u0663"}),  # an Arabic-Indic 3
+        ("/api/v1/assignments/", {"bootcamp": "1_0"}),
+        ("/api/v1/submissions/", {"assignment": " 1"}),
+        ("/api/v1/submissions/", {"bootcamp": "1.0"}),
     ],
 )
 def test_filters_out_of_range_are_400(admin_client, url, params):
     assert_error(admin_client.get(url, params), 400, attr=next(iter(params)))
+
+
+@pytest.mark.parametrize("url", ["/api/v1/leads/", "/api/v1/enrollments/", "/api/v1/assignments/"])
+def test_an_existing_id_in_other_digits_is_no_id(admin_client, url):
+    from bootcamps.tests.factories import BootcampFactory
+
+    bootcamp = BootcampFactory()
+    arabic_indic = str(bootcamp.pk).translate({ord("0") + d: 0x0660 + d for d in range(10)})
+    assert admin_client.get(url, {"bootcamp": str(bootcamp.pk)}).status_code == 200
+    assert_error(admin_client.get(url, {"bootcamp": arabic_indic}), 400, attr="bootcamp")
 
 
 @pytest.mark.parametrize(
