@@ -47,8 +47,24 @@ NO_OFFSET_MESSAGE = (
     "Give the time zone too, e.g. 2026-12-21T18:00:00+01:00 or 2026-12-21T17:00:00Z: "
     "a time alone would be read as UTC, whatever clock it was read from."
 )
+#: The UTC offsets clocks keep: from -12:00 (Baker Island) to +14:00 (Kiribati).
+#: Python reads up to ±23:59, so "+23:59" for "-00:01" moved a deadline by a day.
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})?", re.ASCII)
+BAD_OFFSET_MESSAGE = "A UTC offset runs from -12:00 to +14:00."
 #: The codes moment_text_problem answers, with their messages (a field declares them).
-MOMENT_MESSAGES = {"date_only": DATE_ONLY_MESSAGE, "no_offset": NO_OFFSET_MESSAGE}
+MOMENT_MESSAGES = {
+    "date_only": DATE_ONLY_MESSAGE,
+    "no_offset": NO_OFFSET_MESSAGE,
+    "bad_offset": BAD_OFFSET_MESSAGE,
+}
+
+
+def _offset_minutes(zone: str) -> int:
+    match = _OFFSET.match(zone)
+    if match is None:  # Z
+        return 0
+    minutes = int(match[2]) * 60 + int(match[3] or 0)
+    return -minutes if match[1] == "-" else minutes
 
 
 def moment_text_problem(text: str) -> str | None:
@@ -56,11 +72,14 @@ def moment_text_problem(text: str) -> str | None:
     time (which Python reads as that day's midnight UTC, where whoever sent it
     meant the day), "no_offset" for a date and time without a UTC offset (read
     as UTC, where whoever sent it meant their own clock: 18:00 in Berlin stored
-    as 19:00 there), "invalid" for anything not written date, T, time; None when
-    it may be parsed."""
+    as 19:00 there), "bad_offset" for an offset no clock keeps, "invalid" for
+    anything not written date, T, time; None when it may be parsed."""
     text = text.strip()
     if _DATE_AND_TIME.match(text):
-        return None if _ZONE_AT_END.search(text) else "no_offset"
+        zone = _ZONE_AT_END.search(text)
+        if zone is None:
+            return "no_offset"
+        return None if -12 * 60 <= _offset_minutes(zone[0]) <= 14 * 60 else "bad_offset"
     try:
         date.fromisoformat(text)
     except ValueError:

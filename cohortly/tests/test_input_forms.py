@@ -116,6 +116,35 @@ def test_a_time_needs_its_offset(client_for, sales_client, typed):
     assert response.json()["due_at"] == "2030-12-21T17:00:00Z"
 
 
+@pytest.mark.parametrize(
+    "typed", ["2030-12-21T18:00:00+23:59", "2030-12-21T18:00:00-1201", "2030-12-21T18:00+14:01"]
+)
+def test_an_offset_no_clock_keeps_is_refused(client_for, typed, mailoutbox):
+    # "+23:59" for "-00:01" moved a deadline by a day, and told every student so.
+    assignment = AssignmentFactory()
+    due = assignment.due_at
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.patch(f"/api/v1/assignments/{assignment.pk}/", {"due_at": typed}, format="json")
+    body = assert_error(response, 400, code="bad_offset", attr="due_at")
+    assert body["errors"][0]["detail"] == "A UTC offset runs from -12:00 to +14:00."
+    assert Assignment.objects.get(pk=assignment.pk).due_at == due and mailoutbox == []
+    assert_error(client.get("/api/v1/assignments/", {"due_before": typed}), 400, code="bad_offset")
+
+
+@pytest.mark.parametrize(
+    "typed, utc",
+    [
+        ("2030-12-21T18:00:00+14:00", "2030-12-21T04:00:00Z"),
+        ("2030-12-21T18:00:00-12:00", "2030-12-22T06:00:00Z"),
+    ],
+)
+def test_the_offsets_at_either_end_of_the_world_are_read(client_for, typed, utc):
+    assignment = AssignmentFactory()
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.patch(f"/api/v1/assignments/{assignment.pk}/", {"due_at": typed}, format="json")
+    assert response.status_code == 200 and response.json()["due_at"] == utc
+
+
 def test_a_time_filter_needs_a_time_too(client_for):
     client, _ = client_for(User.Role.ADMIN)
     body = assert_error(
