@@ -97,7 +97,10 @@ class LeadCaptureSerializer(StrictInput):
         required=False,
         allow_blank=True,
         write_only=True,
-        help_text="Leave empty. A honeypot for bots: any value and the submission is dropped (201).",
+        help_text=(
+            "Leave empty. A honeypot for bots: any value and a public submission is dropped (201); "
+            "from SALES or ADMIN it is a 400."
+        ),
     )
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -38,6 +38,10 @@ from leads.filtersets import LeadFilterSet
 
 CSV_FORMAT = "csv"
 HONEYPOT_FIELD = "website"
+HONEYPOT_FOR_STAFF = (
+    "Leave this out: it is the public form's trap for bots, and a lead has no website. "
+    "Put the prospect's site in the message instead."
+)
 #: The public form's one answer (LeadReceiptSerializer): new lead, merged or honeypot alike.
 LEAD_RECEIPT = {"detail": "Thank you: we'll be in touch soon."}
 
@@ -139,7 +143,8 @@ class LeadViewSet(
             'Public callers get the same `{"detail": …}` (201) whether the lead was new or merged, '
             "and when a filled-in honeypot `website` field stored nothing: nothing to learn about "
             "other people's leads. SALES and ADMIN get the lead: 201 when created, 200 when merged "
-            "into an open one."
+            "into an open one; a `website` from them is a 400 (they aren't bots, and nothing would "
+            "store it)."
         ),
         responses={
             201: OpenApiResponse(
@@ -149,14 +154,18 @@ class LeadViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        if isinstance(request.data, dict) and request.data.get(HONEYPOT_FIELD) not in (None, ""):
+        staff = has_role(request.user, SALES_TEAM)
+        honeypot = isinstance(request.data, dict) and request.data.get(HONEYPOT_FIELD) not in (None, "")
+        if honeypot and staff:
+            # A salesperson who typed the prospect's site there lost the lead to the bot trap.
+            raise serializers.ValidationError({HONEYPOT_FIELD: [HONEYPOT_FOR_STAFF]}, code="invalid")
+        if honeypot:
             return Response(LEAD_RECEIPT, status=status.HTTP_201_CREATED)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop(HONEYPOT_FIELD, None)
         data.pop("status", None)  # only NEW is accepted, and that is where leads start
-        staff = has_role(request.user, SALES_TEAM)
         lead, created = services.lead_capture(**data, actor=request.user if staff else None)
         if not staff:
             return Response(LEAD_RECEIPT, status=status.HTTP_201_CREATED)

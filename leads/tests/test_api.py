@@ -164,6 +164,15 @@ def test_honeypot_drops_the_submission_silently(anon_client, website, django_cap
     assert mail.outbox == []
 
 
+def test_staff_filling_the_honeypot_are_told_not_dropped(sales_client, django_capture_on_commit_callbacks):
+    # A salesperson who typed the prospect's site there lost the lead, with a 201.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post(LEADS, {**FORM, "website": "https://acme.example"}, format="json")
+    body = assert_error(response, 400, code="invalid", attr="website")
+    assert body["errors"][0]["detail"].startswith("Leave this out: it is the public form's trap for bots")
+    assert not Lead.objects.exists() and mail.outbox == []
+
+
 def test_empty_honeypot_is_fine(anon_client):
     response = anon_client.post(LEADS, {**FORM, "website": ""}, format="json")
     assert (response.status_code, response.json()) == (201, LEAD_RECEIPT)
