@@ -215,13 +215,14 @@ def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -
 def assignment_delete(*, assignment: Assignment, deleted_by: User) -> None:
     """Delete an assignment nobody has handed in yet. With submissions -> 409:
     students' work and grades are never cascaded away (unpublish it instead).
-    Students who were told of it are told it is gone."""
+    A published one's students are told it is gone."""
     _check_author(user=deleted_by, bootcamp=assignment.bootcamp)
     # Handing in locks the assignment's row too: a first submission is either in
     # (and refuses this delete) or waits for it and finds the assignment gone.
     assignment = _lock_assignment(assignment.pk)
-    # Published, or published once and unpublished since: its students know of it.
-    told = assignment.is_published or assignment.announced_due_at is not None
+    # Only a published one: an unpublished one may have been edited since its
+    # students last saw it (unpublishing is silent, so its removal is too).
+    told = assignment.is_published
     try:
         assignment.delete()
     except ProtectedError:
