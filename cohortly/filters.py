@@ -1,6 +1,5 @@
 """Filters shared by the API and the pages' filtersets (django-filter)."""
 
-import re
 from datetime import UTC
 
 import django_filters
@@ -14,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
 
 from cohortly.dates import MOMENT_MESSAGES, moment_text_problem
-from cohortly.models import MAX_ID
+from cohortly.models import ASCII_DIGITS, MAX_ID
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -67,13 +66,10 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-#: An id as a query gives one: ASCII digits and nothing else. Python's int()
-#: also reads "٣", "1_0" and " 1", and Django's IntegerField "1.0".
-_ID_TEXT = re.compile(r"[0-9]+", re.ASCII)
-
-
 def _check_id_text(value, message: str, code: str) -> None:
-    if isinstance(value, str) and value and not _ID_TEXT.fullmatch(value):
+    """An id in a query: ASCII digits and nothing else (not even the "1.0"
+    Django's IntegerField reads)."""
+    if isinstance(value, str) and value and not ASCII_DIGITS.fullmatch(value):
         raise ValidationError(message, code=code)
 
 

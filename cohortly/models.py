@@ -92,6 +92,8 @@ def clean_edit(instance: models.Model, changed: Iterable[str]) -> None:
 
 #: The largest id a bigint primary key holds.
 MAX_ID = 2**63 - 1
+#: How an id is written: ASCII digits. int() also reads "٣", "1_0" and " 1".
+ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 class TimeStampedModel(models.Model):

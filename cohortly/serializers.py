@@ -6,7 +6,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import humanize_datetime
 
 from cohortly.dates import MOMENT_MESSAGES, moment_text_problem
-from cohortly.models import MAX_ID, is_plain_decimal
+from cohortly.models import ASCII_DIGITS, MAX_ID, is_plain_decimal
 
 
 class StrictFieldsMixin:
@@ -71,9 +71,6 @@ class StrictInput(StrictFieldsMixin, serializers.Serializer):
     # services add are declared on the fields (error_messages) so that the OpenAPI
     # schema documents every code a 400 can carry. (No docstring: see above.)
     pass
-
-
-_ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 class PlainDecimalField(serializers.DecimalField):
@@ -150,7 +147,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         self.error_messages.update({key: text for key, text in worded.items() if key not in given})
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and _ASCII_DIGITS.fullmatch(data.strip()):
+        if isinstance(data, str) and ASCII_DIGITS.fullmatch(data.strip()):
             data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=JSON_KINDS.get(type(data), type(data).__name__))

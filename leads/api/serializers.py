@@ -17,6 +17,10 @@ OWNER_ERRORS = {
     "invalid_owner": "A lead's owner must be an active sales or admin user.",
 }
 NOT_NEW_ERRORS = {"invalid": "A lead starts as NEW; change its status afterwards."}
+HONEYPOT_FOR_STAFF = (
+    "Leave this out: it is the public form's trap for bots, and a lead has no website. "
+    "Put the prospect's site in the message instead."
+)
 
 
 class LeadBootcampSerializer(serializers.ModelSerializer):
@@ -120,6 +124,14 @@ class LeadCaptureSerializer(StrictInput):
     def validate_status(self, value):
         if value != Lead.Status.NEW:
             self.fields["status"].fail("invalid")
+        return value
+
+    def validate_website(self, value):
+        # The view drops a public caller's filled-in trap before this runs; staff
+        # aren't bots, and a salesperson who typed the prospect's site there
+        # lost the lead behind the public receipt.
+        if value:
+            raise serializers.ValidationError(HONEYPOT_FOR_STAFF, code="invalid")
         return value
 
     def __init__(self, *args, **kwargs):

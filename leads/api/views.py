@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -38,10 +38,6 @@ from leads.filtersets import LeadFilterSet
 
 CSV_FORMAT = "csv"
 HONEYPOT_FIELD = "website"
-HONEYPOT_FOR_STAFF = (
-    "Leave this out: it is the public form's trap for bots, and a lead has no website. "
-    "Put the prospect's site in the message instead."
-)
 #: The public form's one answer (LeadReceiptSerializer): new lead, merged or honeypot alike.
 LEAD_RECEIPT = {"detail": "Thank you: we'll be in touch soon."}
 
@@ -156,10 +152,7 @@ class LeadViewSet(
     def create(self, request, *args, **kwargs):
         staff = has_role(request.user, SALES_TEAM)
         honeypot = isinstance(request.data, dict) and request.data.get(HONEYPOT_FIELD) not in (None, "")
-        if honeypot and staff:
-            # A salesperson who typed the prospect's site there lost the lead to the bot trap.
-            raise serializers.ValidationError({HONEYPOT_FIELD: [HONEYPOT_FOR_STAFF]}, code="invalid")
-        if honeypot:
+        if honeypot and not staff:  # a bot: the public receipt, nothing stored (staff: a 400 on it)
             return Response(LEAD_RECEIPT, status=status.HTTP_201_CREATED)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
