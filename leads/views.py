@@ -62,6 +62,7 @@ from leads.services import (
     lead_set_follow_up,
     lead_set_status,
 )
+from leads.submit_once import SubmitOnceMixin
 from mail.selectors import suppression_for
 
 PAGE_SIZE = 50
@@ -381,12 +382,15 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
     return _render(request, "sales/lead_detail.html", context, nav="leads", status=status)
 
 
-class LeadCreateView(SalesMixin, View):
+class LeadCreateView(SalesMixin, SubmitOnceMixin, View):
     """A prospect met by phone, at an event or walking in: entered as the public
     form's submissions are (lead_capture). An open lead with the email already
     there gets this on its timeline rather than a second lead."""
 
     template_name = "sales/lead_new.html"
+
+    def repeat_fallback(self, request):
+        return reverse("sales:lead_list")
 
     def get(self, request):
         form = LeadEntryForm(initial={"owner": request.user.pk})
@@ -418,7 +422,7 @@ class LeadDetailView(SalesMixin, View):
         return _lead_page(request, lead_get_for(request.user, pk))
 
 
-class LeadActionView(SalesMixin, View, abc.ABC):
+class LeadActionView(SalesMixin, SubmitOnceMixin, View, abc.ABC):
     """POST a form → call a service → redirect back to the lead with a message.
     On an error the lead page is shown again with this form bound (input kept).
     Each action (note, status, owner, follow-up, convert) says what it does in
@@ -441,6 +445,9 @@ class LeadActionView(SalesMixin, View, abc.ABC):
     def back_to(self, lead) -> str:
         """The lead's page, at this action's form."""
         return reverse("sales:lead_detail", args=[lead.pk]) + self.anchor
+
+    def repeat_fallback(self, request):
+        return reverse("sales:lead_detail", args=[self.kwargs["pk"]]) + self.anchor
 
     @abc.abstractmethod
     def perform(self, lead, form) -> str:

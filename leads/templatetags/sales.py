@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.permissions import SALES_TEAM, has_role
+from leads import submit_once
 
 register = template.Library()
 
@@ -140,3 +141,11 @@ def status_label(value) -> str:
         return Lead.Status(value).label
     except ValueError:
         return str(value or "")
+
+
+@register.simple_tag
+def submit_once_field():
+    """The hidden token that makes a form act once however often it is sent
+    (leads.submit_once); a new one each time the form is shown."""
+    token = submit_once.new_token()
+    return format_html('<input type="hidden" name="{}" value="{}">', submit_once.FIELD, token)

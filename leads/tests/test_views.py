@@ -1383,8 +1383,9 @@ def test_converting_asks_first_and_says_what_will_happen(sales, lead, bootcamp, 
     # Its button converts: the same fields, confirmed.
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', response.content.decode()))
     assert fields.pop("csrfmiddlewaretoken")
+    once = fields.pop("submit_once")  # leads.submit_once
     assert fields == {"bootcamp": str(bootcamp.pk), "confirmed": "yes", "body": "Paid the deposit."}
-    response = sales.post(action(lead, "convert"), fields)
+    response = sales.post(action(lead, "convert"), {**fields, "submit_once": once})
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.status == Status.CONVERTED and lead.activities.get(kind=Kind.NOTE).body == "Paid the deposit."
