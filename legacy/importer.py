@@ -674,7 +674,8 @@ class Importer:
                 raise Refused(self._users_losing_email[row["id"]])
             return self._user(row)
 
-        accepted = self._sorted_out("users", self._fresh("users", rows, known, stamp=0), convert)
+        fresh = self._fresh("users", rows, known, stamp=0)
+        accepted = self._sorted_out("users", fresh, convert)
         emails = {
             email: (pk, legacy_id, stamp, active)
             for email, pk, legacy_id, stamp, active in User.objects.filter(
@@ -717,6 +718,13 @@ class Importer:
             if release is not None:
                 self._release_email(release, user)
             writable.append((row, user))
+        written = {user.pk for _, user in writable}
+        for row in fresh:
+            before = known.get(row["id"])  # (stamp, legacy id, is_active, ...)
+            imported_and_active = before is not None and before[1] is not None and before[2]
+            # Refused, but deactivated in the Node backend: that part can't wait for the rest.
+            if row["id"] not in written and imported_and_active and not row["is_active"]:
+                self._deactivate_refused(row)
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
         ending = set()
@@ -748,6 +756,44 @@ class Importer:
                 # role is read from the user row at each request.
                 user_logout_all(user=user)
         self._remember_users(writable, states, ending)
+
+    def _deactivate_refused(self, row) -> None:
+        """An imported user whose row is refused (an address Cohortly can't take, a
+        hash that isn't bcrypt) while the Node backend deactivated them: they are
+        deactivated here too, every session ended, unless they are Cohortly's last
+        active ADMIN. The row stays refused, so its other changes come with it once
+        its reason is gone."""
+        user = User.objects.get(pk=row["id"])
+        others = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
+        if user.role == User.Role.ADMIN and not others.exists():
+            self.report.warn(
+                f"users {row['id']} ({user.email}) is deactivated in the Node backend but stays active: "
+                "Cohortly's last active ADMIN."
+            )
+            return
+        User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
+        user_cache_invalidate(user.pk)
+        self._end_sessions(user, since=_utc(row["updated_at"]))
+        self.report.adjust(
+            "users",
+            row["id"],
+            "is_active",
+            "deactivated in the Node backend: deactivated here too and its sessions ended, although the "
+            "row's other changes were refused",
+        )
+
+    @staticmethod
+    def _end_sessions(user: User, *, since) -> None:
+        """Every session of `user` ended here, and the Node tokens that stand for
+        them from now on recorded: those issued at or after `since`. (Without the
+        record, the user's Node tokens would never work again, however new.)"""
+        user_logout_all(user=user)
+        state = LegacyUserState.objects.filter(user=user).first()
+        if state is None:
+            state = LegacyUserState(user=user, password_hash=_node_hash(user.password) or "")
+        state.token_generation = user.token_generation
+        state.tokens_issued_since = since
+        state.save()
 
     def _release_email(self, holder_pk, user: User) -> None:
         """Give `user` the address of an account deleted in the Node backend: that
@@ -1406,10 +1452,9 @@ class Importer:
                     "Cohortly's last active ADMIN."
                 )
                 continue
-            User.objects.filter(pk=user.pk).update(
-                is_active=False, legacy_updated_at=None, updated_at=timezone.now()
-            )
-            user_logout_all(user=user)
+            now = timezone.now()
+            User.objects.filter(pk=user.pk).update(is_active=False, legacy_updated_at=None, updated_at=now)
+            self._end_sessions(user, since=now)
             ended.add(user.pk)
         return ended
 

@@ -150,6 +150,64 @@ def test_a_deactivation_in_node_ends_access_and_a_reactivation_lets_new_node_tok
     assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
 
 
+@pytest.mark.parametrize(
+    "other_change",
+    [
+        pytest.param("password_hash = ''", id="hash-emptied"),
+        pytest.param("email = 'deleted-' || id::text", id="email-anonymised"),
+    ],
+)
+def test_a_deactivation_comes_over_even_when_the_rest_of_its_row_is_refused(node, cutover, other_change):
+    """A soft delete in Node often blanks the hash or anonymises the email in the
+    same edit: the row is refused for that, and the deactivation still ends access."""
+    person = node.user(email="soft@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    pair = logged_in(person)
+    node_access = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 60)
+
+    change(node, person, f"is_active = false, {other_change}")
+    out, report = run_import(node, expect=1)  # 1: rows were refused
+
+    assert [row["legacy_id"] for row in report["refused"]] == [str(person["id"])]
+    assert not User.objects.get(pk=person["id"]).is_active
+    assert bearer(pair["access"]).get(ME).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+    assert bearer(node_access).get(ME).status_code == 401
+    assert APIClient().post(LOGIN, {"email": person["email"], "password": PASSWORD}).status_code == 401
+    assert "deactivated here too" in out
+
+    # Fixed and reactivated in Node: the row comes over, and Node tokens issued since work.
+    change(node, person, "is_active = true, email = 'soft@node.example'", minutes_ago=0)
+    if "password_hash" in other_change:
+        node.execute(
+            "UPDATE users SET password_hash = %s WHERE id = %s",
+            [bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(), person["id"]],
+        )
+    run_import(node)
+    assert User.objects.get(pk=person["id"]).is_active
+    assert (
+        bearer(node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()))).get(ME).status_code
+        == 200
+    )
+
+
+def test_a_user_deleted_in_node_and_restored_can_use_new_node_tokens(node, cutover):
+    person = node.user(email="back@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    old = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 60)
+    node.execute("DELETE FROM users WHERE id = %s", [person["id"]])
+    run_import(node)
+    assert bearer(old).get(ME).status_code == 401
+
+    time.sleep(1)  # a token issued after the deletion, to the second
+    node.user(id=person["id"], email="back@node.example", updated_at=naive_utc(0))
+    run_import(node)
+    assert User.objects.get(pk=person["id"]).is_active
+    fresh = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()))
+    assert bearer(fresh).get(ME).status_code == 200
+    assert bearer(old).get(ME).status_code == 401
+
+
 def test_a_user_or_refresh_token_deleted_in_node_opens_nothing_after_the_next_import(node, cutover):
     gone = node.user(email="gone@node.example")
     stays = node.user(email="stays@node.example")
