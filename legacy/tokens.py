@@ -29,6 +29,13 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+#: How far the Node backend's clock may be from this one's: PyJWT refuses a token
+#: issued "in the future" (its iat past now) with no leeway, where Node's
+#: jsonwebtoken doesn't check iat at all, so a token minted a second ahead of this
+#: clock was a 401. The same margin applies to exp.
+CLOCK_SKEW_SECONDS = 60
+
+
 def _claims(raw: str | bytes, secret: str) -> dict | None:
     """The verified claims of a Node token, or None."""
     if not secret or settings.LEGACY_TOKENS_UNTIL is None or timezone.now() >= settings.LEGACY_TOKENS_UNTIL:
@@ -39,7 +46,13 @@ def _claims(raw: str | bytes, secret: str) -> dict | None:
     if isinstance(raw, bytes):
         raw = raw.decode("ascii")
     try:
-        claims = jwt.decode(raw, secret, algorithms=ALGORITHMS, options={"require": ["userId", "exp", "iat"]})
+        claims = jwt.decode(
+            raw,
+            secret,
+            algorithms=ALGORITHMS,
+            options={"require": ["userId", "exp", "iat"]},
+            leeway=CLOCK_SKEW_SECONDS,
+        )
     except jwt.InvalidTokenError:
         return None
     return claims if isinstance(claims.get("userId"), str) else None

@@ -87,9 +87,18 @@ class RegisterResponseSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+#: The longest password a login takes (Django's forms take any length; Argon2 costs
+#: the same whatever the length).
+LOGIN_PASSWORD_MAX_LENGTH = 4096
+
+
 class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    # Longer than the 128 a new password may have: the Node backend set no limit, and
+    # its users sign in with what they chose there (bcrypt reads the first 72 bytes).
+    password = serializers.CharField(
+        max_length=LOGIN_PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True
+    )
 
     default_error_messages = {"invalid_credentials": "No active account found with these credentials."}
 

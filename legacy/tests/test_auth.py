@@ -82,6 +82,17 @@ def test_only_the_first_72_bytes_count_as_in_the_node_libraries():
     assert not user.check_password(entry["password"][:71])
 
 
+def test_a_node_password_longer_than_a_new_one_may_be_still_signs_in(anon_client):
+    """The Node backend set no limit; Cohortly's new passwords stop at 128."""
+    import bcrypt
+
+    password = "correct horse battery staple " * 6  # 174 characters
+    user = imported_user(bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(4)).decode())
+    response = anon_client.post(LOGIN, {"email": user.email, "password": password})
+    assert response.status_code == 200, response.content
+    assert_error(anon_client.post(LOGIN, {"email": user.email, "password": "x" * 4097}), 400)
+
+
 def test_a_damaged_hash_refuses_every_password_without_an_error():
     user = imported_user("$2b$10$tooshort")
     assert not user.check_password("anything")
@@ -159,6 +170,15 @@ def test_forged_or_stale_node_access_tokens_are_plain_bad_tokens(anon_client, cu
     response = me_with(anon_client, forge(user))
     assert_error(response, 401)
     assert response.json() == me_with(anon_client, "garbage.token.here").json()
+
+
+def test_a_node_clock_a_little_ahead_is_forgiven(anon_client, cutover):
+    """Node's jsonwebtoken never checks iat; PyJWT refused one a second ahead."""
+    user = imported_user()
+    now = int(time.time())
+    ahead = node_access_token(user, iat=now + 5)
+    assert me_with(anon_client, ahead).status_code == 200
+    assert_error(me_with(anon_client, node_access_token(user, iat=now + 300)), 401)
 
 
 def test_node_tokens_of_users_cohortly_made_or_deactivated_are_refused(anon_client, cutover):
