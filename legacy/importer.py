@@ -1043,9 +1043,9 @@ class Importer:
 
     def _enrollments_batch(self, rows) -> None:
         found = Enrollment.objects.filter(legacy_id__in=[row["id"] for row in rows]).values_list(
-            "legacy_id", "pk", "legacy_updated_at", "status", "waitlist_seq"
+            "legacy_id", "pk", "legacy_updated_at", "status", "waitlist_seq", "bootcamp_id"
         )
-        known = {row[0]: row[1:] for row in found}
+        known = {row[0]: row[1:] for row in found}  # (pk, stamp, status, seq, bootcamp)
         rows = self._fresh("enrollments", rows, known, stamp=1)
         if not rows:
             return
@@ -1093,12 +1093,13 @@ class Importer:
                 # again (a drop by delete, then a new enrollment): the same
                 # enrollment here, which takes the new row's id and values.
                 gone.discard(holder[0])
-                known[row["id"]] = holder[1:]
+                known[row["id"]] = (*holder[1:], bootcamp)
             before = known.get(row["id"])
             if status != Enrollment.Status.WAITLISTED:
                 seq = None
-            elif before and before[2] == Enrollment.Status.WAITLISTED:
+            elif before and before[2] == Enrollment.Status.WAITLISTED and before[4] == bootcamp:
                 seq = before[3]  # keeps its place
+            # (moved to another bootcamp's waitlist: it joins the end of that one)
             else:
                 seq = self._waitlist_seq(bootcamp)
             enrolled_at = _utc(row["enrolled_at"])

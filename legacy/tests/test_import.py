@@ -275,6 +275,32 @@ def test_over_full_bootcamps_keep_their_class_and_the_seat_rule_holds_afterwards
     assert enrollment.status == "WAITLISTED"
 
 
+def test_a_waiting_enrollment_moved_to_another_bootcamp_joins_the_end_of_its_waitlist(node):
+    """Both bootcamps have someone first in line: the moved one used to keep its
+    place number, which the other's first already held (every later import
+    stopped on the unique constraint), or jump the queue there."""
+    first_camp, second_camp = node.bootcamp(capacity=1), node.bootcamp(capacity=1)
+    for camp in (first_camp, second_camp):
+        node.enrollment(node.user(), camp, status="ACTIVE")
+    mover = node.enrollment(node.user(), first_camp, status="PENDING", enrolled_at=naive_utc(-9))
+    waiting = node.enrollment(node.user(), second_camp, status="PENDING", enrolled_at=naive_utc(-5))
+    run_import(node)
+    assert Enrollment.objects.get(legacy_id=mover["id"]).waitlist_seq == 1
+    assert Enrollment.objects.get(legacy_id=waiting["id"]).waitlist_seq == 1
+
+    node.execute(
+        "UPDATE enrollments SET bootcamp_id = %s, updated_at = %s WHERE id = %s",
+        [second_camp["id"], naive_utc(0), mover["id"]],
+    )
+    run_import(node)
+    line = Enrollment.objects.filter(bootcamp__legacy_id=second_camp["id"], status="WAITLISTED")
+    assert list(line.order_by("waitlist_seq").values_list("legacy_id", flat=True)) == [
+        waiting["id"],
+        mover["id"],
+    ]
+    assert not Enrollment.objects.filter(bootcamp__legacy_id=first_camp["id"], status="WAITLISTED").exists()
+
+
 def test_bad_rows_are_refused_with_their_reasons_and_the_rest_imports(node):
     node.execute("ALTER TYPE bootcamp_status ADD VALUE IF NOT EXISTS 'PAUSED'")
     good = node.user(email="good@node.example")
