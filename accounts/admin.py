@@ -325,6 +325,12 @@ class UserAdmin(
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # What the database would cascade away but must stay (user_delete refuses it).
+        found = services.user_delete_blockers([obj.pk for obj in objs])
+        blockers = [f"Deleting would erase {blocker}." for blocker in found]
+        if blockers:
+            kept = [line for line in protected if line != self.delete_instead]
+            protected = [*blockers, *kept, self.delete_instead]
         if any(obj.pk == request.user.pk for obj in objs):
             # Not a permission someone else has: nobody deletes their own account.
             perms_needed = set(perms_needed) - {str(self.opts.verbose_name)}

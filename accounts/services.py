@@ -288,6 +288,29 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
 
 
 @transaction.atomic
+def user_delete_blockers(pks) -> list[str]:
+    """What deleting these users would take with it although it must stay on
+    record (the database would cascade it, not refuse): the back office's history
+    of the changes they made, and the lists that name them (a bootcamp's
+    instructors and mentors, which a role change refuses to leave wrong too)."""
+    from django.contrib.admin.models import LogEntry
+
+    blockers = []
+    changes = LogEntry.objects.filter(user_id__in=pks).count()
+    if changes:
+        plural = "s" if changes != 1 else ""
+        blockers.append(f"the back office's history of {changes} change{plural} they made")
+    for relation in User._meta.related_objects:
+        if not relation.many_to_many:
+            continue
+        naming = relation.related_model.objects.filter(**{f"{relation.field.name}__in": pks}).distinct()
+        names = [str(row) for row in naming.order_by("pk")[:4]]
+        if names:
+            shown = ", ".join(names[:3]) + (" and more" if len(names) > 3 else "")
+            blockers.append(f"them from the {relation.field.verbose_name} of {shown}")
+    return blockers
+
+
 def user_delete(*, actor: User, users) -> int:
     """An ADMIN (`actor`) deletes users (the admin's delete page and action).
 
@@ -306,6 +329,10 @@ def user_delete(*, actor: User, users) -> int:
     active_admins = {row.pk for row in rows if row.role == User.Role.ADMIN and row.is_active}
     if active_admins & pks and not active_admins - pks:
         raise ValidationError("Cohortly needs at least one active admin.", code="last_admin")
+    if blockers := user_delete_blockers(pks):
+        raise ValidationError(
+            f"Deleting would erase {'; '.join(blockers)}: deactivate them instead.", code="protected"
+        )
     # The cached copies go too (accounts.apps: on every delete, whatever the path).
     try:
         # Refused while Django collects what would go, before anything is deleted.

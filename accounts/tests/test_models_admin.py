@@ -192,6 +192,43 @@ def test_admin_deletes_another_user_from_the_delete_page(client):
     assert not User.objects.filter(pk=other.pk).exists()
 
 
+def test_a_user_whose_changes_are_in_the_admins_history_is_not_deleted_with_them(client):
+    """Django's LogEntry goes with its user (CASCADE): deleting an admin erased the
+    history of what they changed. Refused, with what to do instead."""
+    from bootcamps.tests.factories import BootcampFactory
+
+    admin, departed = UserFactory(role="ADMIN"), UserFactory(role="ADMIN", email="departed@example.com")
+    bootcamp = BootcampFactory(title="Web Basics")
+    LogEntry.objects.log_actions(departed.pk, [bootcamp], 2, change_message="Changed price.")
+    client.force_login(admin)
+
+    page = client.get(f"/admin/accounts/user/{departed.pk}/delete/")
+    assert "Deleting would erase the back office&#x27;s history of 1 change they made." in page.text
+    assert "Deactivate the account instead" in page.text
+    refused = client.post(f"/admin/accounts/user/{departed.pk}/delete/", {"post": "yes"})
+    assert refused.status_code == 200
+    assert User.objects.filter(pk=departed.pk).exists()
+    assert LogEntry.objects.filter(user=departed, change_message="Changed price.").exists()
+
+
+def test_an_instructor_or_mentor_on_a_bootcamps_staff_is_not_deleted_off_it(client):
+    from bootcamps.tests.factories import BootcampFactory
+
+    admin, mentor = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
+    bootcamp = BootcampFactory(title="Data Science")
+    bootcamp.mentors.add(mentor)
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{mentor.pk}/delete/")
+    assert "Deleting would erase them from the mentors of Data Science" in page.text
+    action = {"action": "delete_selected", "_selected_action": [mentor.pk], "post": "yes"}
+    response = client.post("/admin/accounts/user/", action, follow=True)
+    assert response.status_code == 200
+    assert list(bootcamp.mentors.all()) == [mentor]
+    bootcamp.mentors.clear()
+    assert client.post(f"/admin/accounts/user/{mentor.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not User.objects.filter(pk=mentor.pk).exists()
+
+
 def test_admin_has_no_way_to_delete_their_own_account(client):
     admin, other = UserFactory(role="ADMIN"), UserFactory(role="ADMIN")
     client.force_login(admin)
