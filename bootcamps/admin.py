@@ -18,6 +18,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.admin import (
     PLAIN_DECIMALS,
+    AutocompleteRefusesJunk,
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
@@ -90,7 +91,12 @@ class BootcampAdminForm(forms.ModelForm):
 
 @admin.register(Bootcamp)
 class BootcampAdmin(
-    DeleteBlockersExplained, ChangedSinceShownMixin, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin
+    AutocompleteRefusesJunk,
+    DeleteBlockersExplained,
+    ChangedSinceShownMixin,
+    CompactChangelist,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
 ):
     # Enrollments, leads and assignments are the bootcamp's record (bootcamp_delete).
     delete_instead = (

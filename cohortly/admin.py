@@ -12,6 +12,7 @@ from contextlib import nullcontext
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
@@ -22,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from cohortly.errors import SERVICE_ERRORS
-from cohortly.models import is_plain_decimal
+from cohortly.models import MAX_ID, is_plain_decimal
 
 
 def error_text(exc: Exception) -> str:
@@ -337,3 +338,52 @@ def person_name(user) -> str | None:
 
 def short_date(moment) -> str | None:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT") if moment else None
+
+
+def _usable_key(target: models.Field, value) -> bool:
+    """Whether `value` can be looked up as `target` (a primary key) without the
+    database refusing it: a UUID that is one, an id in bigint's range."""
+    if isinstance(target, models.IntegerField):
+        text = str(value)
+        return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+    try:
+        target.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
+
+
+class _SelectedThatExist:
+    """An autocomplete widget shows the chosen rows again when a form comes back
+    with errors; Django looks them up as posted, so a value that can't be a key
+    ("0" for a UUID, "abc" for an id) was a 500 instead of the field's error."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        opts = remote.model._meta
+        target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.name)
+        return super().optgroups(name, [item for item in value if _usable_key(target, item)], attr)
+
+
+class AutocompleteSelect(_SelectedThatExist, admin_widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(_SelectedThatExist, admin_widgets.AutocompleteSelectMultiple):
+    pass
+
+
+class AutocompleteRefusesJunk:
+    """A ModelAdmin mixin: its autocomplete_fields answer a posted value that can't
+    be a key with the field's error ("Select a valid choice"), not a 500."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            widget = AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+            kwargs["widget"] = widget
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

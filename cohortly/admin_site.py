@@ -6,6 +6,7 @@ import functools
 import logging
 
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth.views import PasswordChangeView
 from django.db import DataError
@@ -20,6 +21,16 @@ class OwnPasswordChangeView(PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+
+class AutocompleteView(AutocompleteJsonView):
+    """The autocomplete fields' search: a term with a NUL character matches
+    nothing (PostgreSQL's text can't hold one: it was a 500)."""
+
+    def get_queryset(self):
+        if "\x00" in self.term:
+            return self.model_admin.get_queryset(self.request).none()
+        return super().get_queryset()
 
 
 #: What a changelist's query raises, past Django's own check of its lookups,
@@ -65,6 +76,9 @@ class AdminSite(admin.AdminSite):
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
 
         return changelist
+
+    def autocomplete_view(self, request):
+        return AutocompleteView.as_view(admin_site=self)(request)
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)

@@ -7,7 +7,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, When
 
-from cohortly.admin import CompactChangelist, ServiceErrorsMixin, badge, person_name, short_date
+from cohortly.admin import (
+    AutocompleteRefusesJunk,
+    CompactChangelist,
+    ServiceErrorsMixin,
+    badge,
+    person_name,
+    short_date,
+)
 from cohortly.errors import DomainError
 from enrollments import services
 from enrollments.models import Enrollment
@@ -51,7 +58,7 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
+class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
     add_form = EnrollmentAddForm
     # Short columns, the status next to the student, so that a row fits a
     # laptop beside the filters, and a phone shows who and in what state.

@@ -414,3 +414,11 @@ def test_the_bootcamp_page_links_to_its_enrollments_where_they_are_changed(admin
     url = f"/admin/enrollments/enrollment/?bootcamp__id__exact={bootcamp.pk}"
     assert f'<a href="{url}">Open this bootcamp\'s enrollments</a>' in page
     assert admin_web.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("junk", ["not-a-uuid", "1", "\u0661"])
+def test_a_posted_staff_id_that_cant_be_a_uuid_is_the_fields_error(admin_web, junk):
+    response = admin_web.post("/admin/bootcamps/bootcamp/add/", {"title": "Junk staff", "mentors": [junk]})
+    assert response.status_code == 200
+    assert "mentors" in response.context["adminform"].form.errors
+    assert not Bootcamp.objects.filter(title="Junk staff").exists()

@@ -261,6 +261,34 @@ def test_student_autocomplete_offers_students_only(admin_web, make_user):
     assert [r["text"].split(" <")[0] for r in response.json()["results"]] == ["Kim Student"]
 
 
+def test_a_nul_in_an_autocomplete_search_finds_nothing_rather_than_failing(admin_web, make_user):
+    """PostgreSQL's text can't hold NUL: the search was a 500 there."""
+    make_user(Role.STUDENT, full_name="Kim Student")
+    for field in ("student", "bootcamp"):
+        response = admin_web.get(
+            "/admin/autocomplete/",
+            {"app_label": "enrollments", "model_name": "enrollment", "field_name": field, "term": "Kim\x00"},
+        )
+        assert response.status_code == 200 and response.json()["results"] == []
+    # The view's own checks still come first.
+    refused = admin_web.get("/admin/autocomplete/", {"app_label": "enrollments", "term": "\x00"})
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("junk", ["0", "abc", "99999999999999999999999", "١"])
+def test_a_posted_value_that_cant_be_a_key_is_the_fields_error(admin_web, make_user, junk):
+    """Django's autocomplete widget looked the posted value up again to show it,
+    and a value that can't be a key ("0" for a UUID) was a 500."""
+    student = make_user(Role.STUDENT)
+    camp = BootcampFactory()
+    for form in ({"student": junk, "bootcamp": camp.pk}, {"student": student.pk, "bootcamp": junk}):
+        response = admin_web.post(f"{CHANGELIST}add/", form)
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert set(errors) == {next(k for k, v in form.items() if v == junk)}, errors
+    assert not Enrollment.objects.exists()
+
+
 def test_deactivating_a_student_says_which_seats_they_still_hold(admin_web, enroll, make_user):
     liam = make_user(Role.STUDENT, full_name="Liam Carter")
     full_stack = BootcampFactory(capacity=1, title="Full-Stack")
