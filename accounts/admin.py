@@ -24,6 +24,7 @@ from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
+    HiddenFieldsNotFilterable,
     ServiceErrorsMixin,
     short_date,
 )
@@ -112,6 +113,7 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(
+    HiddenFieldsNotFilterable,
     CompactChangelist,
     DeleteBlockersExplained,
     ChangedSinceShownMixin,
@@ -124,6 +126,7 @@ class UserAdmin(
         "Deactivate the account instead (untick Active): the person can't sign in, "
         "and what refers to them stays on record."
     )
+    unfilterable = ("password", "ended_sessions")
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm

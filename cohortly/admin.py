@@ -387,3 +387,19 @@ class AutocompleteRefusesJunk:
             widget = AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
             kwargs["widget"] = widget
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class HiddenFieldsNotFilterable:
+    """A ModelAdmin mixin for `unfilterable` fields: what its pages never show (a
+    password hash, an email's body with the links it sent). Django lets a
+    changelist's address filter on any field of the model, so
+    `?password__startswith=argon2$...` read a hash one guess at a time by the count
+    it showed; such a filter is refused (a 400, Django's answer to a lookup it
+    doesn't allow)."""
+
+    unfilterable: tuple[str, ...] = ()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split(models.constants.LOOKUP_SEP, 1)[0] in self.unfilterable:
+            return False
+        return super().lookup_allowed(lookup, value, request)

@@ -2,7 +2,14 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from cohortly.admin import CompactChangelist, ServiceErrorsMixin, badge, breakable_email, short_moment
+from cohortly.admin import (
+    CompactChangelist,
+    HiddenFieldsNotFilterable,
+    ServiceErrorsMixin,
+    badge,
+    breakable_email,
+    short_moment,
+)
 from mail import services
 from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
 from mail.selectors import is_suppressed, suppression_for
@@ -79,7 +86,10 @@ def _remove_suppressions(modeladmin, request, addresses):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(CompactChangelist, ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundEmailAdmin(
+    HiddenFieldsNotFilterable, CompactChangelist, ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
+    unfilterable = ("body",)  # the links it sent: its page leaves the body out
     # What a row needs on a laptop beside the filters; the request id is searched,
     # and on the email's page with the rest.
     list_display = ["queued", "recipient", "template", "status_shown", "error"]
