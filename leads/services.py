@@ -384,6 +384,10 @@ def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
 
 
 #: Why a converted lead takes no follow-up (lead_convert clears it).
+CONVERTED_KEEPS_ITS_BOOTCAMP = (
+    "This lead is converted: the bootcamp it asked about is part of its record now, beside the one "
+    "it was enrolled in."
+)
 CONVERTED_NEEDS_NO_FOLLOW_UP = "This lead is converted: it is a student now, and needs no follow-up."
 
 
@@ -409,6 +413,9 @@ def _change_contact(lead: Lead, *, fields: dict) -> Entry | None:
     """Any of CONTACT_FIELDS; one entry lists every field that really changed."""
     old = {field: getattr(lead, field) for field in fields}
     for field, value in fields.items():
+        if field == "bootcamp" and lead.status == Status.CONVERTED and value != lead.bootcamp:
+            # What it asked about is history beside where it went (converted_enrollment).
+            raise _invalid("bootcamp", CONVERTED_KEEPS_ITS_BOOTCAMP, "lead_converted")
         if field == "bootcamp" and value is not None and (value := bootcamp_hold(value)) is None:
             raise _invalid("bootcamp", "This bootcamp no longer exists.", "does_not_exist")
         if field == "email":

@@ -7,6 +7,7 @@ from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from cohortly.serializers import IdRelatedField, MomentField, StrictInput
 from leads.models import Lead, LeadActivity
+from leads.services import CONVERTED_KEEPS_ITS_BOOTCAMP
 
 #: The error codes the services add, declared on the fields so the OpenAPI
 #: schema documents every code a response can carry.
@@ -193,7 +194,13 @@ class LeadUpdateSerializer(StrictInput):
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
-    bootcamp = IdRelatedField(queryset=Bootcamp.objects.all(), required=False, allow_null=True)
+    bootcamp = IdRelatedField(
+        queryset=Bootcamp.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The bootcamp of interest; a converted lead's is part of its record and stays.",
+        error_messages={"lead_converted": CONVERTED_KEEPS_ITS_BOOTCAMP},
+    )
     source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
 
 

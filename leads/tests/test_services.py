@@ -704,6 +704,22 @@ def test_convert_into_a_full_bootcamp_waitlists(db, sales_user, make_user):
     assert "waitlisted" in lead.activities.get().body
 
 
+def test_a_converted_leads_bootcamp_of_interest_stays_on_its_record(db, sales_user):
+    """Through the service, so the API and the admin both refuse it: the lead would
+    otherwise name a bootcamp it never asked about beside its enrollment's."""
+    camp, other = BootcampFactory(title="Web"), BootcampFactory(title="Data")
+    lead = services.lead_convert(lead=LeadFactory(bootcamp=other), actor=sales_user, bootcamp=camp)
+    assert lead.bootcamp == other  # what it asked about, kept as history
+    for new in (camp, None):
+        with pytest.raises(ValidationError) as exc:
+            services.lead_update(lead=lead, actor=sales_user, data={"bootcamp": new})
+        assert exc.value.error_dict["bootcamp"][0].code == "lead_converted"
+    assert Lead.objects.get(pk=lead.pk).bootcamp == other
+    # Unchanged is no change, and no refusal (a PATCH or form repeating every field).
+    services.lead_update(lead=lead, actor=sales_user, data={"bootcamp": other, "phone": "+44 20 7946 0000"})
+    assert Lead.objects.get(pk=lead.pk).phone == "+44 20 7946 0000"
+
+
 def test_converting_clears_the_follow_up_on_the_timeline_and_none_can_be_set_after(db, sales_user):
     when = timezone.now() + datetime.timedelta(days=2)
     lead = LeadFactory(owner=sales_user, next_follow_up_at=when)
