@@ -34,16 +34,33 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def owner_choices() -> list[tuple[str, str]]:
+def owner_label(person: User) -> str:
+    """A person as an owner select names them; one who can't be given leads any
+    more (deactivated, or no longer in sales) says so."""
+    name = person.full_name or person.email
+    if not person.is_active:
+        return f"{name} (deactivated)"
+    if person.role not in (User.Role.SALES, User.Role.ADMIN):
+        return f"{name} (no longer in sales)"
+    return name
+
+
+def owner_choices(selected: str = "") -> list[tuple[str, str]]:
     """Me, unassigned, then every active sales or admin user (evaluated only
-    when a form renders the choices)."""
-    people = User.objects.filter(role__in=[User.Role.SALES, User.Role.ADMIN], is_active=True).order_by(
-        "full_name", "email"
+    when a form renders the choices); and `selected`, a user's id the list is
+    filtered by, whoever they are now: a deactivated rep's leads are found by
+    this filter to hand them on, and the select must show it, or Apply drops it."""
+    people = list(
+        User.objects.filter(role__in=[User.Role.SALES, User.Role.ADMIN], is_active=True).order_by(
+            "full_name", "email"
+        )
     )
+    if _is_uuid(selected) and all(str(person.pk) != selected for person in people):
+        people += list(User.objects.filter(pk=selected))
     return [
         ("me", "Me"),
         (OWNER_UNASSIGNED, "Unassigned"),
-        *[(str(person.pk), person.full_name or person.email) for person in people],
+        *[(str(person.pk), owner_label(person)) for person in people],
     ]
 
 

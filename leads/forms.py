@@ -15,6 +15,7 @@ from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.errors import DomainError
 from leads import reports
+from leads.filtersets import owner_label
 from leads.models import Lead
 from leads.services import lead_allowed_transitions
 
@@ -44,6 +45,11 @@ def sales_team_users():
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.full_name or obj.email
+
+
+class OwnerChoiceField(UserChoiceField):
+    def label_from_instance(self, obj):
+        return owner_label(obj)
 
 
 class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
@@ -152,13 +158,20 @@ class StatusForm(WatchedForm):
 
 
 class OwnerForm(WatchedForm):
-    owner = UserChoiceField(
+    """Anyone in sales, or the lead's current owner whoever they are now (a rep
+    since deactivated): the select shows who owns the lead, and saving it as
+    shown keeps them rather than unassigning it."""
+
+    owner = OwnerChoiceField(
         label="Assigned to", queryset=User.objects.none(), required=False, empty_label="Unassigned"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lead=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = sales_team_users()
+        people = sales_team_users()
+        if lead is not None and lead.owner_id is not None:
+            people = people | User.objects.filter(pk=lead.owner_id)
+        self.fields["owner"].queryset = people.order_by("full_name", "email")
 
 
 class FollowUpForm(WatchedForm):

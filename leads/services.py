@@ -374,6 +374,8 @@ def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry
 
 
 def _change_owner(lead: Lead, *, owner: User | None) -> Entry | None:
+    if owner is not None and owner.pk == lead.owner_id:
+        return None  # kept as it is, whoever they are now (a rep since deactivated)
     owner = _check_owner(owner)
     old = lead.owner
     lead.owner = owner

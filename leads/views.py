@@ -296,7 +296,7 @@ class LeadListView(SalesMixin, View):
             # "-created_at" is the default, offered as "".
             "sort_current": "" if query.get("ordering", "") == "-created_at" else query.get("ordering", ""),
             "sorted_by": next((f"{c['label']} ({c['sort']})" for c in columns if c["sort"]), ""),
-            "owner_choices": owner_choices(),
+            "owner_choices": owner_choices(selected=str(form["owner"].value() or "")),
             "source_choices": Lead.Source.choices,
             "bootcamp_choices": _bootcamp_choices(),
             "selected_statuses": selected,
@@ -360,7 +360,9 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
                 "seen": LeadStatusView.watched(lead),
             },
         ),
-        "owner_form": OwnerForm(initial={"owner": lead.owner_id, "seen": LeadOwnerView.watched(lead)}),
+        "owner_form": OwnerForm(
+            lead=lead, initial={"owner": lead.owner_id, "seen": LeadOwnerView.watched(lead)}
+        ),
         "follow_up_form": FollowUpForm(
             initial={"next_follow_up_at": lead.next_follow_up_at, "seen": LeadFollowUpView.watched(lead)}
         ),
@@ -614,6 +616,9 @@ class LeadOwnerView(LeadActionView):
     form_name = "owner_form"
     watched_kind = LeadActivity.Kind.OWNER_CHANGE
     watched_name = "owner"
+
+    def get_form(self, lead):
+        return OwnerForm(self.request.POST, lead=lead)
 
     @staticmethod
     def watched(lead) -> str:

@@ -1232,6 +1232,45 @@ def test_owner_choices_are_active_sales_and_admins(sales, lead, make_user, admin
     ]
 
 
+def test_a_lead_owned_by_a_deactivated_rep_shows_them_and_keeps_them_when_saved(sales, lead, make_user):
+    """The select said "Unassigned" for such a lead, so saving it unassigned it."""
+    gone = make_user(User.Role.SALES, full_name="Gone Seller")
+    lead_assign(lead=lead, actor=None, owner=gone)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    body = sales.get(detail(lead)).content.decode()
+    select = re.search(r'<select name="owner"[^>]*>(.*?)</select>', body, re.S).group(1)
+    assert f'<option value="{gone.pk}" selected>Gone Seller (deactivated)</option>' in select
+    seen = str(gone.pk)
+    response = sales.post(action(lead, "owner"), {"owner": str(gone.pk), "seen": seen})
+    assert response.status_code == 302
+    assert "Nothing changed: the lead was already owned by Gone Seller." in text(
+        follow_redirect_page(sales, response)
+    )
+    lead.refresh_from_db()
+    assert lead.owner == gone
+    # Handing it on works; handing it back to them doesn't.
+    assert sales.post(action(lead, "owner"), {"owner": str(sales.user.pk), "seen": seen}).status_code == 302
+    refused = sales.post(action(lead, "owner"), {"owner": str(gone.pk), "seen": str(sales.user.pk)})
+    assert refused.status_code == 200
+    assert Lead.objects.get(pk=lead.pk).owner == sales.user
+
+
+def test_the_list_filtered_by_a_deactivated_reps_id_says_so_in_its_select(sales, lead, make_user):
+    """The dashboard's "Leads per owner" opens such a list; the select read "Anyone",
+    so the next Apply dropped the filter without a word."""
+    gone = make_user(User.Role.SALES, full_name="Gone Seller")
+    lead_assign(lead=lead, actor=None, owner=gone)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    body = sales.get(f"{LIST}?owner={gone.pk}").content.decode()
+    select = re.search(r'<select id="f-owner" name="owner">(.*?)</select>', body, re.S).group(1)
+    assert f'<option value="{gone.pk}" selected>Gone Seller (deactivated)</option>' in select
+    assert "Nora Lind" in body
+    # Not offered otherwise.
+    assert (
+        "Gone Seller" not in sales.get(LIST).content.decode().split('id="f-owner"')[1].split("</select>")[0]
+    )
+
+
 # --- Follow-up -------------------------------------------------------------------------------------------------------------
 
 
