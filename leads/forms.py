@@ -6,10 +6,11 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 
 from accounts.forms import ThrottledLoginMixin
-from accounts.models import User
+from accounts.models import User, name_validator, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
@@ -116,6 +117,13 @@ class WatchedForm(forms.Form):
     unseen (leads.views.LeadActionView.changed_meanwhile)."""
 
     seen = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One lead page shows several of these forms: an id of its own for each
+        # form's hidden field (all were id_seen, which a page may have once).
+        name = type(self).__name__.removesuffix("Form").lower()
+        self.fields["seen"].widget.attrs["id"] = f"id_{name}_seen"
 
     def saw(self, value: str) -> None:
         """Now the page shows `value`: the next save of this form may change it."""
@@ -270,10 +278,19 @@ class LeadEntryForm(forms.Form):
     """A prospect the sales team meets itself (a call, a walk-in, an event):
     entered as the public form's submissions are, through lead_capture."""
 
-    full_name = forms.CharField(label="Name", max_length=Lead._meta.get_field("full_name").max_length)
-    email = forms.CharField(label="Email", max_length=254, widget=forms.EmailInput())
+    # The lead's own rules, so that every field's error shows at once, rather than
+    # the name's first and the email's and phone's (the service's) after a resubmit.
+    full_name = forms.CharField(
+        label="Name", max_length=Lead._meta.get_field("full_name").max_length, validators=[name_validator]
+    )
+    email = forms.CharField(
+        label="Email", max_length=254, widget=forms.EmailInput(), validators=[validate_email]
+    )
     phone = forms.CharField(
-        label="Phone", required=False, max_length=Lead._meta.get_field("phone").max_length
+        label="Phone",
+        required=False,
+        max_length=Lead._meta.get_field("phone").max_length,
+        validators=[phone_validator],
     )
     source = forms.ChoiceField(label="How they came", choices=[("", "Choose…"), *Lead.Source.choices])
     bootcamp = forms.ModelChoiceField(
@@ -298,6 +315,9 @@ class LeadEntryForm(forms.Form):
         ).order_by("start_date", "title")
 
 
+FUTURE_START_WITHOUT_END = "Without an end date the period ends today: start it today or before."
+
+
 class DashboardPeriodForm(forms.Form):
     period = forms.ChoiceField(
         label="Period", choices=reports.PERIOD_CHOICES, required=False, initial=reports.DEFAULT_PERIOD
@@ -313,6 +333,9 @@ class DashboardPeriodForm(forms.Form):
                 self.add_error("start", "Choose the first day of the period.")
             if start and end and end < start:
                 self.add_error("end", "The end date must be on or after the start date.")
+            elif start and not end and start > timezone.localdate():
+                # Without an end the period runs to today, which would come before it.
+                self.add_error("start", FUTURE_START_WITHOUT_END)
         return cleaned
 
     def get_period(self) -> reports.Period:

@@ -379,6 +379,7 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
         "failed_form": next(iter(bound_forms), None),
         "follow_up_presets": list(FollowUpForm.PRESETS.items()),
         "now": timezone.now(),
+        "today": timezone.localdate(),
         **forms,
     }
     return _render(request, "sales/lead_detail.html", context, nav="leads", status=status)

@@ -17,7 +17,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, StudentFactory, UserFacto
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from leads.filtersets import LeadFilterSet
-from leads.forms import FollowUpForm
+from leads.forms import FUTURE_START_WITHOUT_END, FollowUpForm
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_list_for
 from leads.services import lead_assign, lead_capture, lead_convert, lead_set_follow_up, lead_update
@@ -763,6 +763,14 @@ def test_a_full_bootcamp_of_interest_says_students_are_waitlisted(sales, lead, b
     assert f'<option value="{bootcamp.pk}" selected>' in sales.get(detail(lead)).content.decode()
 
 
+def test_the_lead_page_has_each_id_once(sales, lead):
+    """Its status, owner and follow-up forms each have a hidden `seen`: all three
+    were id="id_seen", which a page may have once (labels and scripts find the first)."""
+    ids = re.findall(r'\sid="([^"]+)"', sales.get(detail(lead)).content.decode())
+    assert [name for name in set(ids) if ids.count(name) > 1] == []
+    assert {"id_status_seen", "id_owner_seen", "id_followup_seen"} <= set(ids)
+
+
 def test_a_bootcamp_that_has_started_says_so_where_it_is_offered(sales, lead):
     running = BootcampFactory(
         title="Running Now",
@@ -772,6 +780,15 @@ def test_a_bootcamp_that_has_started_says_so_where_it_is_offered(sales, lead):
     page = text(sales.get(detail(lead)))
     start = running.start_date
     assert f"Running Now · 10 seats left · started {start.day} {start:%b %Y}" in page
+    # The lead's own bootcamp of interest too.
+    lead.bootcamp.start_date = timezone.localdate() - datetime.timedelta(days=3)
+    lead.bootcamp.save()
+    started = lead.bootcamp.start_date
+    assert f"Full-Stack Web · started {started.day} {started:%b %Y}" in text(sales.get(detail(lead)))
+    lead.bootcamp.start_date = timezone.localdate() + datetime.timedelta(days=3)
+    lead.bootcamp.save()
+    starts = lead.bootcamp.start_date
+    assert f"Full-Stack Web · starts {starts.day} {starts:%b %Y}" in text(sales.get(detail(lead)))
 
 
 # --- Notes -----------------------------------------------------------------------------------------------------------
@@ -907,6 +924,9 @@ def test_a_new_lead_with_bad_input_keeps_what_was_typed_and_stores_nothing(sales
     assert response.status_code == 200
     assert "<title>Error: New lead · Cohortly</title>" in response.content.decode()
     assert field_errors(response, "id_source") == ["This field is required."]
+    # Every field's error at once: the email's and phone's came only after a resubmit.
+    assert field_errors(response, "id_email") == ["Enter a valid email address."]
+    assert field_errors(response, "id_phone")
     assert 'value="not-an-email"' in response.content.decode()
     response = sales.post(
         NEW_LEAD, {"full_name": "Ana", "email": "not-an-email", "phone": "call me", "source": "OTHER"}
@@ -1621,6 +1641,12 @@ def test_dashboard_custom_period_errors_are_beside_the_fields(sales):
     assert 'value="2030-02-01"' in response.content.decode()
     response = sales.get(DASHBOARD, {"period": "custom"})
     assert field_errors(response, "id_start") == ["Choose the first day of the period."]
+    # Without an end the period runs to today: a start after today was a backwards period.
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = sales.get(DASHBOARD, {"period": "custom", "start": tomorrow.isoformat()})
+    assert field_errors(response, "id_start") == [FUTURE_START_WITHOUT_END]
+    response = sales.get(DASHBOARD, {"period": "custom", "start": timezone.localdate().isoformat()})
+    assert field_errors(response, "id_start") == []
 
 
 def test_dashboard_query_count_is_fixed(sales, pipeline, django_assert_max_num_queries):
