@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -207,12 +208,45 @@ DATE_FILTERS = [
 
 
 def _ignored_filter(field, values: list[str], errors) -> str:
-    """Why a filter in the address is left out, naming what it was given: a
-    value that isn't one of the choices says so in words, not Django's."""
+    """Why a filter in the address is left out, naming what it was given (each
+    value once): a value that isn't one of the choices says so in words, not Django's."""
+    values = list(dict.fromkeys(values))
     shown = ", ".join(f"“{value}”" for value in values)
     if all(error.code == "invalid_choice" for error in errors):
-        return f"{field.label}: {shown} isn't one of the choices."
+        return f"{field.label}: {shown} {'is' if len(values) == 1 else 'are'}n't one of the choices."
     return f"{field.label} ({shown}): {' '.join(message for error in errors for message in error.messages)}"
+
+
+def _without_wrong_choices(data, form):
+    """`data` without the values of a several-valued filter that aren't among its
+    choices, when some of its values are (?status=NEW&status=FOO lists the NEW
+    leads, and says FOO was left out), and what was left out; None when nothing
+    can be kept that way."""
+    kept, dropped = data.copy(), {}
+    for name, errors in form.errors.as_data().items():
+        field = form.fields.get(name)
+        valid_value = getattr(field, "valid_value", None)
+        values = data.getlist(name)
+        if valid_value is None or len(values) < 2 or any(error.code != "invalid_choice" for error in errors):
+            continue
+        good = [value for value in values if valid_value(value)]
+        if good:
+            kept.setlist(name, list(dict.fromkeys(good)))
+            dropped[name] = [value for value in values if not valid_value(value)]
+    return (kept, dropped) if dropped else None
+
+
+def _page(queryset, raw):
+    """The page of the list the address asks for: "last" the last one, a number past
+    the end the last one, and anything else that isn't a page (0, -1, "abc") the
+    first. Django's get_page turned 0 and -1 into the last page and "last" into the first."""
+    paginator = KeysFirstPaginator(queryset, PAGE_SIZE)
+    text = (raw or "").strip()
+    if text == "last":
+        return paginator.get_page(paginator.num_pages)
+    if not (text.isascii() and text.isdigit() and int(text or 0) >= 1):
+        return paginator.get_page(1)
+    return paginator.get_page(text)
 
 
 def _page_range(page):
@@ -241,27 +275,34 @@ class LeadListView(SalesMixin, View):
         if tidy is not None:
             return tidy
         scope = lead_list_for(request.user)
-        filterset = LeadFilterSet(request.GET, queryset=scope, request=request)
+        data, dropped = request.GET, {}
+        filterset = LeadFilterSet(data, queryset=scope, request=request)
+        if (narrowed := _without_wrong_choices(data, filterset.form)) is not None:
+            data, dropped = narrowed
+            filterset = LeadFilterSet(data, queryset=scope, request=request)
         form = filterset.form
-        page = KeysFirstPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = _page(filterset.qs, data.get("page"))
         # A value the list can't apply (a hand-edited or stale link) is left
         # out, and said so: beside a date field, above the list for the others.
         date_names = {name for name, _label in DATE_FILTERS}
         ignored = [
-            _ignored_filter(form[name], request.GET.getlist(name), errors)
+            _ignored_filter(form[name], values, [ValidationError("", code="invalid_choice")])
+            for name, values in dropped.items()
+        ] + [
+            _ignored_filter(form[name], data.getlist(name), errors)
             for name, errors in form.errors.as_data().items()
             if name in form.fields and name not in date_names
         ]
         applied = [
             name
-            for name, values in request.GET.lists()
+            for name, values in data.lists()
             if name in filterset.filters
             and name != "ordering"
             and name not in form.errors
             and any(value.strip() for value in values)
         ]
         # The page's links and its form carry on only what applies.
-        query = request.GET.copy()
+        query = data.copy()
         for name in form.errors:
             query.pop(name, None)
         selected = query.getlist("status")
@@ -327,9 +368,7 @@ class FollowUpListView(SalesMixin, View):
     template_name = "sales/follow_ups.html"
 
     def get(self, request, *args, **kwargs):
-        page = KeysFirstPaginator(lead_follow_ups_due(user=request.user), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = _page(lead_follow_ups_due(user=request.user), request.GET.get("page"))
         context = {
             "page_obj": page,
             "page_range": _page_range(page),

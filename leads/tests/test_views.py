@@ -513,6 +513,20 @@ def test_the_valid_filters_apply_beside_one_that_cant(sales, pipeline):
     assert "Status: “NOPE” isn't one of the choices." in page
 
 
+def test_a_wrong_value_beside_right_ones_leaves_out_only_itself(sales, pipeline):
+    """?status=NEW&status=NEW&status=FOO listed every status, and named NEW twice."""
+    response = sales.get(LIST, {"status": ["NEW", "NEW", "FOO", "BAR"], "source": "ADS"})
+    page = text(response)
+    assert "Status: “FOO”, “BAR” aren't one of the choices." in page
+    new_ads = sorted(
+        lead.full_name for lead in Lead.objects.filter(status=Status.NEW, source=Lead.Source.ADS)
+    )
+    assert sorted(listed_names(response)) == new_ads
+    body = response.content.decode()
+    assert "FOO" not in "".join(re.findall(r'href="([^"]*)"', body))
+    assert any("status=NEW" in href for href in re.findall(r'href="([^"]*)"', body))  # carried on
+
+
 def test_the_pages_links_drop_a_filter_that_cant_apply(sales, pipeline):
     response = sales.get(LIST, {"source": "ADS", "status": "NOPE", "ordering": "bogus"})
     body = response.content.decode()
@@ -607,6 +621,11 @@ def test_pagination_keeps_the_filters(sales, pipeline):
     assert "Alice Alder" not in names  # still only SOCIAL leads
     # Changing a filter from page 2 starts again at page 1.
     assert 'href="?source=SOCIAL&amp;ordering=-full_name"' in second.content.decode()
+    # "last" and a page past the end are the last page; anything else that isn't a
+    # page is the first (Django's get_page made 0 and -1 the last, "last" the first).
+    for raw, shown in [("last", names), ("99", names), ("0", None), ("-1", None), ("abc", None), ("٢", None)]:
+        page = listed_names(sales.get(LIST, {"source": "SOCIAL", "ordering": "full_name", "page": raw}))
+        assert page == (shown or listed_names(first)), raw
 
 
 def test_list_query_count_does_not_grow_with_rows(sales, pipeline, django_assert_max_num_queries):
