@@ -683,6 +683,7 @@ class Importer:
             ).values_list("email", "pk", "legacy_id", "legacy_updated_at", "is_active")
         }
         writable = []
+        leaving = set()  # the active ADMINs this batch deactivates or demotes
         for row, user in accepted:
             owner, imported, stamp, active = emails.get(user.email, (user.pk, None, None, None))
             # Its holder was deleted in the Node backend (deactivated here, its stamp
@@ -705,7 +706,7 @@ class Importer:
                     # run would undo what Cohortly changed since, a deactivation
                     # here among them): the role comes with its next change there.
                     user.role = role
-                if admins := self._admins_refusal(user, was_active, role):
+                if admins := self._admins_refusal(user, was_active, role, leaving):
                     self.report.refuse("users", row["id"], admins)
                     continue
                 if refusal:
@@ -724,7 +725,7 @@ class Importer:
             imported_and_active = before is not None and before[1] is not None and before[2]
             # Refused, but deactivated in the Node backend: that part can't wait for the rest.
             if row["id"] not in written and imported_and_active and not row["is_active"]:
-                self._deactivate_refused(row)
+                self._deactivate_refused(row, leaving)
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
         ending = set()
@@ -757,15 +758,14 @@ class Importer:
                 user_logout_all(user=user)
         self._remember_users(writable, states, ending)
 
-    def _deactivate_refused(self, row) -> None:
+    def _deactivate_refused(self, row, leaving: set) -> None:
         """An imported user whose row is refused (an address Cohortly can't take, a
         hash that isn't bcrypt) while the Node backend deactivated them: they are
         deactivated here too, every session ended, unless they are Cohortly's last
         active ADMIN. The row stays refused, so its other changes come with it once
         its reason is gone."""
         user = User.objects.get(pk=row["id"])
-        others = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
-        if user.role == User.Role.ADMIN and not others.exists():
+        if user.role == User.Role.ADMIN and not self._other_admins_stay(user, leaving):
             self.report.warn(
                 f"users {row['id']} ({user.email}) is deactivated in the Node backend but stays active: "
                 "Cohortly's last active ADMIN."
@@ -837,14 +837,22 @@ class Importer:
         return None
 
     @staticmethod
-    def _admins_refusal(user: User, was_active: bool, role: str) -> str | None:
+    def _other_admins_stay(user: User, leaving: set) -> bool:
+        """Whether an active ADMIN stays once `user` and the `leaving` ones (this
+        batch's, not written yet) are no longer; if so, `user` is leaving too."""
+        others = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk__in={user.pk, *leaving})
+        if not others.exists():
+            return False
+        leaving.add(user.pk)
+        return True
+
+    def _admins_refusal(self, user: User, was_active: bool, role: str, leaving: set) -> str | None:
         """Why this change can't be taken at all, or None: it would leave Cohortly
-        without an active ADMIN. The row is refused until either side changes."""
+        without an active ADMIN (counting the ADMINs this batch already takes away:
+        two deactivated in one edit are one, and the other refused). The row is
+        refused until either side changes."""
         leaves_admins = role == User.Role.ADMIN and was_active and not (user.is_active and user.role == role)
-        if (
-            leaves_admins
-            and not User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
-        ):
+        if leaves_admins and not self._other_admins_stay(user, leaving):
             return "this would leave Cohortly without an active ADMIN"
         return None
 

@@ -314,6 +314,22 @@ def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(
     assert User.objects.get(pk=back["id"]).is_active
 
 
+def test_two_admins_deactivated_in_one_run_leave_one_active(node, cutover):
+    """Each was checked against the database before the batch was written, so each
+    saw the other still active, and both went: no active ADMIN was left."""
+    first = node.user(email="first-admin@node.example", role="ADMIN", updated_at=naive_utc(-30))
+    second = node.user(email="second-admin@node.example", role="ADMIN", updated_at=naive_utc(-30))
+    run_import(node)
+    assert User.objects.filter(role="ADMIN", is_active=True).count() == 2
+    change(node, first, "is_active = false")
+    change(node, second, "is_active = false")
+    _, report = run_import(node, expect=1)
+    assert User.objects.filter(role="ADMIN", is_active=True).count() == 1
+    assert [row["reason"] for row in report["refused"]] == [
+        "this would leave Cohortly without an active ADMIN"
+    ]
+
+
 def test_a_role_change_in_node_cohortly_would_refuse_keeps_the_role_and_takes_the_rest(node, cutover):
     """What an ADMIN may not do here, the Node backend's change may not either: a
     student holding a seat stays a student, and the last active ADMIN stays one.
