@@ -300,7 +300,8 @@ def lead_capture(
             Kind.SUBMISSION,
             actor=actor,
             body=candidate.message,
-            data={**submission, "filled": filled},
+            # The owner chosen with it (staff's entries), which the lead keeps as it is.
+            data={**submission, "filled": filled, "owner": _user_ref(owner)},
         )
         _notify_capture(existing, created=False, submission=submission)
         count_after_commit(LEADS, "deduplicated")

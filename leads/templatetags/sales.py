@@ -149,3 +149,28 @@ def submit_once_field():
     (leads.submit_once); a new one each time the form is shown."""
     token = submit_once.new_token()
     return format_html('<input type="hidden" name="{}" value="{}">', submit_once.FIELD, token)
+
+
+@register.simple_tag
+def submission_facts(activity) -> list[tuple[str, str]]:
+    """What a form submission onto an open lead said (a SUBMISSION entry's data), as
+    (label, value) pairs to show: the name, phone, source, bootcamp and campaign it
+    came with, the owner staff chose, and which of the lead's empty fields it filled."""
+    from leads.models import Lead
+
+    data = activity.data or {}
+    sources = dict(Lead.Source.choices)
+    bootcamp = data.get("bootcamp") or {}
+    owner = data.get("owner") or {}
+    utm = [data.get(key) for key in ("utm_source", "utm_medium", "utm_campaign")]
+    campaign = " / ".join(str(part) for part in utm if part)
+    facts = [
+        ("Name", data.get("full_name") or ""),
+        ("Phone", data.get("phone") or ""),
+        ("Source", sources.get(data.get("source"), data.get("source") or "")),
+        ("Bootcamp", bootcamp.get("title", "") if isinstance(bootcamp, dict) else ""),
+        ("Campaign", campaign),
+        ("Owner chosen", owner.get("name", "") if isinstance(owner, dict) else ""),
+        ("Filled in", ", ".join(data.get("filled") or [])),
+    ]
+    return [(label, value) for label, value in facts if value]

@@ -933,7 +933,31 @@ def test_a_prospect_with_an_open_lead_is_added_to_it_not_doubled(sales, lead):
     chosen = {"full_name": "Nora", "email": "nora@example.org", "source": "OTHER", "owner": sales.user.pk}
     response = sales.post(NEW_LEAD, chosen)
     said = "already had an open lead, Nora Lind (its owner stays nobody: change it there)"
-    assert said in text(follow_redirect_page(sales, response))
+    page = text(follow_redirect_page(sales, response))
+    assert said in page
+    # "On its timeline" is true: each entry shows what was entered, not only its message.
+    assert "Form submission by Sam Sales" in page
+    assert "Name: Nora Source: Other Owner chosen: Sam Sales" in page
+    assert "Name: Nora L. Source: Other Called again." in page
+
+
+def test_a_website_submission_onto_an_open_lead_shows_what_it_filled_in(sales, bootcamp):
+    lead, _ = lead_capture(full_name="Ida Ivy", email="ida@example.org", source=Lead.Source.WEBSITE)
+    lead_capture(
+        full_name="Ida Ivy",
+        email="ida@example.org",
+        phone="+44 20 7946 0018",
+        source=Lead.Source.ADS,
+        bootcamp=bootcamp,
+        utm_source="google",
+        utm_campaign="spring",
+    )
+    page = text(sales.get(detail(lead)))
+    assert "Form submission from the website form" in page
+    assert (
+        "Name: Ida Ivy Phone: +44 20 7946 0018 Source: Ads Bootcamp: Full-Stack Web Campaign: google / spring "
+        "Filled in: phone, bootcamp" in page
+    )
 
 
 def test_a_new_lead_with_bad_input_keeps_what_was_typed_and_stores_nothing(sales):
