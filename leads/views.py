@@ -32,7 +32,7 @@ from cohortly.errors import SERVICE_ERRORS
 from cohortly.http import posted_from_here
 from cohortly.pagination import KeysFirstPaginator
 from enrollments.models import Enrollment
-from enrollments.services import bootcamp_seats_left
+from enrollments.services import bootcamp_seats_left, enrollment_check_can_enroll
 from leads import reports
 from leads.exports import lead_csv_response
 from leads.filtersets import LeadFilterSet, owner_choices
@@ -744,6 +744,13 @@ class LeadConvertView(LeadActionView):
         if student is not None and student.role != User.Role.STUDENT:
             return None
         bootcamp = form.cleaned_data["bootcamp"]
+        if student is not None:
+            # Already in that bootcamp, or an account deactivated: nothing to
+            # confirm, the refusal says why at once (no page promising otherwise).
+            try:
+                enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=self.request.user)
+            except SERVICE_ERRORS:
+                return None
         context = {
             "lead": lead,
             "bootcamp": bootcamp,

@@ -1559,6 +1559,29 @@ def test_converting_a_lead_whose_email_is_a_staff_account_is_a_form_error(sales,
     assert lead.status == Status.NEW
 
 
+def test_converting_a_student_already_in_that_bootcamp_refuses_before_a_page_to_confirm(
+    sales, lead, bootcamp
+):
+    """The confirm page said "They are emailed their enrollment", and only its
+    button then said they were already enrolled."""
+    student = StudentFactory(email="nora@example.org")
+    enrollment_create(student=student, bootcamp=bootcamp)
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)})
+    assert response.status_code == 200
+    page = text(response)
+    assert "This student is already enrolled in this bootcamp." in page
+    assert "Convert Nora Lind into a student?" not in page
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
+
+
+def test_converting_a_deactivated_students_lead_refuses_before_a_page_to_confirm(sales, lead, bootcamp):
+    StudentFactory(email="nora@example.org", is_active=False)
+    page = text(sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk)}))
+    assert "The student account of nora@example.org is deactivated; reactivate it first." in page
+    assert "Convert Nora Lind into a student?" not in page
+
+
 def test_converting_keeps_the_chosen_bootcamp_on_error(sales, lead, bootcamp):
     other = BootcampFactory(title="Other Camp")
     UserFactory(email="nora@example.org", role=User.Role.MENTOR)
