@@ -315,6 +315,36 @@ def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(
     assert page.url.endswith(f"/sales/leads/{nora.pk}/")
 
 
+def test_the_convert_page_holds_a_carried_note_and_leaving_it_another_way_asks(browser_page, workspace):
+    """The note that came along with Convert is on the confirm page only: leaving
+    by the breadcrumb dropped it without a word. Cancel brings it back to its box."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    nora = workspace["nora"]
+    log_in(page, "sales@example.com")
+    page.goto(page.base_url + f"/sales/leads/{nora.pk}/")
+    page.get_by_label("Note").fill("Paid the deposit.")
+    page.get_by_label("Enroll in bootcamp").select_option(str(workspace["web"].pk))
+    page.get_by_role("button", name="Convert").click()
+    expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Leads").click()
+    expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
+    assert asked == ["beforeunload"]
+    page.get_by_role("button", name="Cancel").click()  # a submit: nothing to ask
+    expect(page.get_by_label("Note")).to_have_value("Paid the deposit.")
+    assert asked == ["beforeunload"]
+    nora.refresh_from_db()
+    assert nora.status != Lead.Status.CONVERTED and not nora.activities.filter(kind=LeadActivity.Kind.NOTE)
+
+
 def test_long_names_and_emails_wrap_on_a_phone(
     chromium, live_server, browser_settings, workspace, screenshot
 ):

@@ -2,19 +2,22 @@
 // - Saving another action (status, owner, follow-up, convert) posts the note with
 //   it, and the server adds both or neither (leads.views.LeadActionView).
 // - Leaving the page any other way with a note in the box asks first.
+// The convert page holds such a note until its button is pressed
+// (form[data-holds-note]): leaving it another way asks first too.
 // Without this script the forms work as they are; only this safety net is missing.
 (function () {
   var note = document.getElementById("id_body");
-  if (!note) return;
+  var held = document.querySelector("form[data-holds-note] input[name=body]");
+  if (!note && !held) return;
   var submitting = false;
 
   function typed() {
-    return note.value.trim() !== "";
+    return (note ? note.value : held.value).trim() !== "";
   }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form === note.form) {
+    if (!note || form === note.form) {
       submitting = true;
       return;
     }
