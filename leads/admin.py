@@ -69,7 +69,12 @@ class LeadAdminForm(forms.ModelForm):
                 self.add_error(
                     "email",
                     f"Another open lead (#{other.pk}) already has this email"
-                    + ("." if self.instance.pk else "; a submission from it is added to that lead instead."),
+                    + (
+                        "."
+                        if self.instance.pk
+                        else ": nothing was added. Add what you know to that lead instead "
+                        "(the sales pages' New lead puts it on its timeline)."
+                    ),
                 )
         return cleaned
 

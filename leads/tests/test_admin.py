@@ -122,7 +122,8 @@ def test_adding_a_lead_with_an_open_leads_email_in_another_case_is_refused(admin
         {"full_name": "Audit Lead", "email": "AUDIT.Lead@example.com", "phone": "", "source": "WEBSITE"},
     )
     assert response.status_code == 200
-    assert f"Another open lead (#{other.pk}) already has this email" in response.content.decode()
+    said = f"Another open lead (#{other.pk}) already has this email: nothing was added."
+    assert said in response.content.decode()  # it said a submission was added to that lead
     assert Lead.objects.count() == 1 and not other.activities.filter(kind=Kind.SUBMISSION).exists()
 
 
