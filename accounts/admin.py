@@ -283,6 +283,10 @@ class UserAdmin(
             raise Http404("No such user.")
         if not self.has_change_permission(request, user):
             raise PermissionDenied
+        if user.pk == request.user.pk:
+            # Your own: the page that asks for the current password and counts the
+            # attempts (a session left open must not be enough to take the account).
+            return HttpResponseRedirect(reverse("admin:password_change"))
         form = self.change_password_form(user, request.POST or None)
         if request.method == "POST" and form.is_valid():
             keep_usable = form.cleaned_data["set_usable_password"]

@@ -361,6 +361,19 @@ def _password_page(user):
     return f"/admin/accounts/user/{user.pk}/password/"
 
 
+def test_an_admins_own_password_is_changed_where_the_current_one_is_asked(client):
+    """The user's password page set a new one with no current password and no
+    attempt counted: a session left open was enough to take the account."""
+    admin = UserFactory(role="ADMIN")
+    client.force_login(admin)
+    assert client.get(_password_page(admin))["Location"] == "/admin/password_change/"
+    data = {"usable_password": "true", "password1": "New-Harbour-88", "password2": "New-Harbour-88"}
+    response = client.post(_password_page(admin), {**data, "set-password": "Change password"})
+    assert response.status_code == 302 and response["Location"] == "/admin/password_change/"
+    admin.refresh_from_db()
+    assert not admin.check_password("New-Harbour-88")
+
+
 def test_admin_sets_a_password_through_the_service(client):
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
