@@ -182,6 +182,37 @@ class OwnerForm(WatchedForm):
         self.fields["owner"].queryset = people.order_by("full_name", "email")
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A moment typed as the wall clock reads in the user's time zone. On the night
+    the clocks change, a time that never happens (02:30 as they go forward) or
+    happens twice (01:30 as they go back) is said in those words, not Django's
+    "couldn't be interpreted ... it may be ambiguous or it may not exist"."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if getattr(exc, "code", None) != "ambiguous_timezone":
+                raise
+            naive = self._wall_clock(str(value).strip())
+            zone = timezone.get_current_timezone()
+            first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+            when = f"{naive:%H:%M} on {naive.day} {naive:%b %Y}"
+            if first.utcoffset() < second.utcoffset():  # clocks went forward past it
+                message = f"{when} doesn't happen in {zone}: the clocks go forward then. Choose another time."
+                raise ValidationError(message, code="nonexistent_time") from None
+            message = f"{when} happens twice in {zone}, as the clocks go back: choose a time an hour apart."
+            raise ValidationError(message, code="ambiguous_time") from None
+
+    def _wall_clock(self, text: str) -> datetime:
+        for candidate in self.input_formats:
+            try:
+                return datetime.strptime(text, candidate)
+            except ValueError:
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
 class FollowUpForm(WatchedForm):
     PRESETS = {
         "tomorrow": "Tomorrow 9:00",
@@ -190,7 +221,7 @@ class FollowUpForm(WatchedForm):
         "clear": "Clear",
     }
 
-    next_follow_up_at = forms.DateTimeField(
+    next_follow_up_at = LocalDateTimeField(
         label="Next follow-up",
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
