@@ -14,7 +14,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -121,3 +123,32 @@ def request(
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+class RaceServer(ThreadedWSGIServer):
+    # Django's test server listens with a backlog of 10; 25 simultaneous
+    # connections would overflow it and be reset before reaching the app.
+    request_queue_size = 128
+
+
+class RaceServerThread(LiveServerThread):
+    """A threaded live server in this process (one thread and one database
+    connection per request, like pytest-django's) that accepts a burst of
+    connections: for real concurrent requests against the test database."""
+
+    server_class = RaceServer
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls):
+        thread = cls("127.0.0.1", static_handler=lambda app: app)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        thread.url = f"http://127.0.0.1:{thread.port}"
+        try:
+            yield thread
+        finally:
+            thread.terminate()

@@ -11,15 +11,14 @@ from collections import Counter
 
 import pytest
 import requests
-from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection, transaction
-from django.test.testcases import LiveServerThread
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from accounts.services import user_update
 from bootcamps.models import Bootcamp
 from bootcamps.tests.factories import BootcampFactory
+from cohortly.tests.live_servers import RaceServerThread
 from enrollments import services
 from enrollments.models import Enrollment
 
@@ -28,29 +27,10 @@ Status = Enrollment.Status
 TIMEOUT = 60
 
 
-class RaceServer(ThreadedWSGIServer):
-    # Django's test server listens with a backlog of 10; 25 simultaneous
-    # connections would overflow it and be reset before reaching the app.
-    request_queue_size = 128
-
-
-class RaceServerThread(LiveServerThread):
-    server_class = RaceServer
-
-
 @pytest.fixture
 def race_server(transactional_db):
-    """A threaded live server (one thread and one database connection per
-    request, like pytest-django's) that accepts a burst of connections."""
-    thread = RaceServerThread("127.0.0.1", static_handler=lambda app: app)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    thread.url = f"http://127.0.0.1:{thread.port}"
-    yield thread
-    thread.terminate()
+    with RaceServerThread.running() as thread:
+        yield thread
 
 
 def bearer(user):

@@ -276,6 +276,20 @@ def test_a_student_is_refused_at_the_login_and_a_student_session_gets_the_403_pa
     expect(page.locator(".error-page")).to_have_css("text-align", "center")  # the site's stylesheet applies
 
 
+def leave_by_the_breadcrumb_but_stay(page) -> list[str]:
+    """Click the breadcrumb's Leads and answer "stay" to whatever the browser asks;
+    the kinds of dialog it asked with."""
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Leads").click()
+    return asked
+
+
 def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(browser_page, workspace):
     """After a call the rep writes the note, picks Lost and a reason, and saves
     the status: both are saved. Leaving the page with a note still in the box
@@ -302,14 +316,7 @@ def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(
 
     # Leaving with a note typed: the browser asks, and staying keeps the text.
     page.get_by_label("Note").fill("Call her back in spring.")
-    asked = []
-
-    def stay(dialog):
-        asked.append(dialog.type)
-        dialog.dismiss()
-
-    page.on("dialog", stay)
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Leads").click()
+    asked = leave_by_the_breadcrumb_but_stay(page)
     expect(page.get_by_label("Note")).to_have_value("Call her back in spring.")
     assert asked == ["beforeunload"]
     assert page.url.endswith(f"/sales/leads/{nora.pk}/")
@@ -328,14 +335,7 @@ def test_the_convert_page_holds_a_carried_note_and_leaving_it_another_way_asks(b
     page.get_by_label("Enroll in bootcamp").select_option(str(workspace["web"].pk))
     page.get_by_role("button", name="Convert").click()
     expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
-    asked = []
-
-    def stay(dialog):
-        asked.append(dialog.type)
-        dialog.dismiss()
-
-    page.on("dialog", stay)
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Leads").click()
+    asked = leave_by_the_breadcrumb_but_stay(page)
     expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
     assert asked == ["beforeunload"]
     page.get_by_role("button", name="Cancel").click()  # a submit: nothing to ask

@@ -9,9 +9,8 @@ import requests
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
-from django.test.testcases import LiveServerThread
 
-from cohortly.tests.live_servers import free_port
+from cohortly.tests.live_servers import RaceServerThread, free_port
 from cohortly.tests.redis_setup import use_redis_at
 from leads import submit_once
 from leads.models import Lead, LeadActivity
@@ -154,14 +153,8 @@ def test_without_a_token_or_a_cache_forms_work_as_before(sales, lead, settings):
 
 @pytest.fixture
 def live(transactional_db):
-    thread = LiveServerThread("127.0.0.1", static_handler=lambda app: app)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
+    with RaceServerThread.running() as thread:
+        yield thread.url
 
 
 @pytest.mark.postgres
