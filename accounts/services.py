@@ -287,7 +287,6 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     return user
 
 
-@transaction.atomic
 def user_delete_blockers(pks) -> list[str]:
     """What deleting these users would take with it although it must stay on
     record (the database would cascade it, not refuse): the back office's history
@@ -311,6 +310,7 @@ def user_delete_blockers(pks) -> list[str]:
     return blockers
 
 
+@transaction.atomic
 def user_delete(*, actor: User, users) -> int:
     """An ADMIN (`actor`) deletes users (the admin's delete page and action).
 

@@ -160,6 +160,15 @@ def test_admins_delete_others_while_an_active_admin_stays():
     assert set(User.objects.values_list("pk", flat=True)) == {actor.pk, keep.pk}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_user_delete_holds_its_own_transaction():
+    """Its row locks need one: called outside any (a shell, a management command),
+    select_for_update raised once the decorator had slipped onto another function."""
+    actor, student = AdminFactory(), UserFactory(role="STUDENT")
+    assert services.user_delete(actor=actor, users=[student]) == 1
+
+
 # --- names and phones: the model's validators, on every write ------------------------
 
 JUNK = [("full_name", name) for name in JUNK_NAMES] + [("phone", phone) for phone in JUNK_PHONES]
