@@ -343,14 +343,12 @@ def short_date(moment) -> str | None:
 def _usable_key(target: models.Field, value) -> bool:
     """Whether `value` can be looked up as `target` (a primary key) without the
     database refusing it: a UUID that is one, an id in bigint's range."""
-    if isinstance(target, models.IntegerField):
-        text = str(value)
-        return text.isascii() and text.isdigit() and int(text) <= MAX_ID
     try:
-        target.to_python(value)
+        key = target.to_python(value)
     except (ValidationError, ValueError, TypeError):
         return False
-    return True
+    # What the form field takes ("١" is 1, as Django reads it), within bigint's range.
+    return not isinstance(key, int) or 0 <= key <= MAX_ID
 
 
 class _SelectedThatExist:

@@ -275,7 +275,7 @@ def test_a_nul_in_an_autocomplete_search_finds_nothing_rather_than_failing(admin
     assert refused.status_code == 403
 
 
-@pytest.mark.parametrize("junk", ["0", "abc", "99999999999999999999999", "١"])
+@pytest.mark.parametrize("junk", ["0", "abc", "99999999999999999999999", "-1", "1.5"])
 def test_a_posted_value_that_cant_be_a_key_is_the_fields_error(admin_web, make_user, junk):
     """Django's autocomplete widget looked the posted value up again to show it,
     and a value that can't be a key ("0" for a UUID) was a 500."""
