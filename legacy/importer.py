@@ -674,12 +674,7 @@ class Importer:
                 raise Refused(self._users_losing_email[row["id"]])
             return self._user(row)
 
-        # A deactivation comes over even when the Node row's updated_at didn't move
-        # (a plain UPDATE in SQL, which only the Node client stamps): access must end.
-        deactivated = {
-            row["id"] for row in rows if row["id"] in known and known[row["id"]][2] and not row["is_active"]
-        }
-        fresh = self._fresh("users", rows, known, stamp=0, changed=deactivated)
+        fresh = self._fresh("users", rows, known, stamp=0)
         accepted = self._sorted_out("users", fresh, convert)
         emails = {
             email: (pk, legacy_id, stamp, active)

@@ -314,19 +314,6 @@ def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(
     assert User.objects.get(pk=back["id"]).is_active
 
 
-def test_a_deactivation_made_in_sql_without_a_new_updated_at_still_comes_over(node, cutover):
-    person = node.user(email="quiet@node.example", updated_at=naive_utc(-30))
-    run_import(node)
-    pair = logged_in(person)
-    node.execute("UPDATE users SET is_active = false WHERE id = %s", [person["id"]])  # updated_at as it was
-    run_import(node)
-    assert not User.objects.get(pk=person["id"]).is_active
-    assert bearer(pair["access"]).get(ME).status_code == 401
-    # Other changes without a new stamp stay unseen, as documented; nothing is re-applied.
-    _, again = run_import(node)
-    assert again["tables"]["users"]["unchanged"] == 1
-
-
 def test_two_admins_deactivated_in_one_run_leave_one_active(node, cutover):
     """Each was checked against the database before the batch was written, so each
     saw the other still active, and both went: no active ADMIN was left."""
