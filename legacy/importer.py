@@ -773,7 +773,10 @@ class Importer:
             return
         User.objects.filter(pk=user.pk).update(is_active=False, updated_at=timezone.now())
         user_cache_invalidate(user.pk)
-        self._end_sessions(user, since=_utc(row["updated_at"]))
+        # Tokens issued since the change stand; a stamp Python can't hold ('infinity'):
+        # since now.
+        changed_at = _utc(row["updated_at"])
+        self._end_sessions(user, since=changed_at if isinstance(changed_at, datetime) else timezone.now())
         self.report.adjust(
             "users",
             row["id"],

@@ -155,9 +155,12 @@ def test_a_deactivation_in_node_ends_access_and_a_reactivation_lets_new_node_tok
     [
         pytest.param("password_hash = ''", id="hash-emptied"),
         pytest.param("email = 'deleted-' || id::text", id="email-anonymised"),
+        pytest.param("password_hash = ''", id="stamp-unstorable"),
     ],
 )
-def test_a_deactivation_comes_over_even_when_the_rest_of_its_row_is_refused(node, cutover, other_change):
+def test_a_deactivation_comes_over_even_when_the_rest_of_its_row_is_refused(
+    node, cutover, other_change, request
+):
     """A soft delete in Node often blanks the hash or anonymises the email in the
     same edit: the row is refused for that, and the deactivation still ends access."""
     person = node.user(email="soft@node.example", updated_at=naive_utc(-30))
@@ -166,6 +169,9 @@ def test_a_deactivation_comes_over_even_when_the_rest_of_its_row_is_refused(node
     node_access = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 60)
 
     change(node, person, f"is_active = false, {other_change}")
+    unstorable = request.node.callspec.id == "stamp-unstorable"
+    if unstorable:  # a stamp Python can't hold: it was a crash of every run from then on
+        node.execute("UPDATE users SET updated_at = 'infinity' WHERE id = %s", [person["id"]])
     out, report = run_import(node, expect=1)  # 1: rows were refused
 
     assert [row["legacy_id"] for row in report["refused"]] == [str(person["id"])]
@@ -176,6 +182,8 @@ def test_a_deactivation_comes_over_even_when_the_rest_of_its_row_is_refused(node
     assert APIClient().post(LOGIN, {"email": person["email"], "password": PASSWORD}).status_code == 401
     assert "deactivated here too" in out
 
+    if unstorable:
+        return
     # Fixed and reactivated in Node: the row comes over, and Node tokens issued since work.
     change(node, person, "is_active = true, email = 'soft@node.example'", minutes_ago=0)
     if "password_hash" in other_change:
