@@ -176,3 +176,22 @@ class LeadActivity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.lead}"
+
+
+class SentForm(models.Model):
+    """A sales form acted on (leads.submit_once): whose, its one-time token and a
+    digest of what it said, and where it went once done ("" while it is being
+    done). The unique key makes the first of two identical posts the one that acts.
+    Rows older than a day are housekeeping's (cohortly.management.commands.housekeeping)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token", "digest"], name="sentform_once")]
+
+    def __str__(self):
+        return f"Form {self.token} of {self.user_id}"

@@ -4,35 +4,38 @@ A double click, or a request retried by the browser, sent the same form twice,
 and both were done: the note twice on the timeline, a carried note twice with an
 unchanged status, the prospect's confirmation email twice for one new lead.
 
-Every form of the sales pages carries a token of its own (`{% submit_once %}`,
-a new one each time the form is shown). The first POST with a token claims it in
-the shared cache, before anything is done; a POST whose token is claimed already
-is the same form again. It waits for the first to finish and lands where that
-one did, saying so. When the first doesn't succeed (a form error, a refusal, a
-crash) it lets go of the token, and the second is then handled as it would have
-been alone.
+Every form of the sales pages carries a token of its own (`{% submit_once_field %}`,
+a new one each time the form is shown). The first POST of a form claims it, before
+anything is done: a row of SentForm, whose unique key is the user, the token and a
+digest of what the form said. A POST that finds its claim taken is the same form
+again: it waits for the first to finish and lands where that one did, saying so.
+When the first doesn't act (a form error, a refusal, a crash) it lets go of the
+claim, and the second is then handled as it would have been alone. The same token
+with other words (a form restored by the browser and edited) is a new form.
 
-Without the cache (Redis down), or without a token, a form is handled as before:
-this guards against a repeat, never against the form itself.
+A POST without a token (an old page) is handled as before.
 """
 
+import hashlib
+import json
 import secrets
 import time
+from datetime import timedelta
 
 from django.contrib import messages
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
+
+from leads.models import SentForm
 
 #: The hidden field every sales form carries.
 FIELD = "submit_once"
-#: How long a used token is remembered: longer than anyone keeps a page open
-#: before sending its form again from the browser's history.
-REMEMBER_SECONDS = 6 * 60 * 60
+#: How long a form's claim is kept (housekeeping deletes older ones): longer than
+#: anyone keeps a page open before sending its form again from the browser's history.
+KEEP = timedelta(days=1)
 #: How long a repeat waits for the first to finish before saying it is under way.
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
-#: The claim's value until the first request has finished; then where it went.
-PENDING = "pending"
 
 REPEAT_DONE = "That form was sent twice; it was saved once."
 REPEAT_PENDING = "That form was sent twice and is still being saved: reload this page in a moment to see it."
@@ -40,10 +43,6 @@ REPEAT_PENDING = "That form was sent twice and is still being saved: reload this
 
 def new_token() -> str:
     return secrets.token_urlsafe(16)
-
-
-def _key(request, token: str) -> str:
-    return f"sales:submit-once:{request.user.pk}:{token}"
 
 
 def _token(request) -> str | None:
@@ -54,29 +53,42 @@ def _token(request) -> str | None:
     return None
 
 
-def _claim(key: str) -> str | None:
-    """None: this request is the first with the token (or the cache can't tell):
-    go on. Otherwise where the first one went, or PENDING if it hasn't finished
-    within WAIT_SECONDS."""
+def _digest(request) -> str:
+    """What the form said, apart from its CSRF token and its own token."""
+    said = sorted(
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in (FIELD, "csrfmiddlewaretoken")
+        for value in values
+    )
+    return hashlib.sha256(json.dumps(said).encode()).hexdigest()
+
+
+def _claim(key: dict) -> tuple[SentForm | None, str]:
+    """(the claim, "") when this request is the first to send the form; else
+    (None, where the first one went), or (None, "") if it hasn't finished within
+    WAIT_SECONDS."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        # django-redis answers None for a cache it can't reach: go on, unguarded.
-        if cache.add(key, PENDING, REMEMBER_SECONDS) is not False:
-            return None
-        outcome = cache.get(key)
-        if outcome is not None and outcome != PENDING:
-            return outcome
+        try:
+            with transaction.atomic():
+                return SentForm.objects.create(**key), ""
+        except IntegrityError:
+            pass
+        outcome = SentForm.objects.filter(**key).values_list("outcome", flat=True).first()
+        if outcome:
+            return None, outcome
+        if time.monotonic() >= deadline:
+            return None, ""
         if outcome is None:
             continue  # the first one let go meanwhile: claim it for this one
-        if time.monotonic() >= deadline:
-            return PENDING
         time.sleep(POLL_SECONDS)
 
 
 class SubmitOnceMixin:
     """For a view whose POST ends in a redirect when it has acted (Post/Redirect/Get)
     and shows a page when it hasn't (errors, a confirmation to give). Put it after
-    the mixin that checks who may post: a token is claimed for a signed-in user.
+    the mixin that checks who may post: a form is claimed for a signed-in user.
 
     `repeat_fallback(request)` is where a repeat lands while the first is still
     being saved."""
@@ -88,21 +100,17 @@ class SubmitOnceMixin:
         token = _token(request) if request.method == "POST" else None
         if token is None:
             return super().dispatch(request, *args, **kwargs)
-        key = _key(request, token)
-        outcome = _claim(key)
-        if outcome is not None:
-            if outcome == PENDING:
-                messages.info(request, REPEAT_PENDING)
-                return redirect(self.repeat_fallback(request))
-            messages.info(request, REPEAT_DONE)
-            return redirect(outcome)
+        claim, outcome = _claim({"user": request.user, "token": token, "digest": _digest(request)})
+        if claim is None:
+            messages.info(request, REPEAT_DONE if outcome else REPEAT_PENDING)
+            return redirect(outcome or self.repeat_fallback(request))
         try:
             response = super().dispatch(request, *args, **kwargs)
         except BaseException:
-            cache.delete(key)
+            SentForm.objects.filter(pk=claim.pk).delete()
             raise
         if response.status_code in (301, 302, 303) and response.has_header("Location"):
-            cache.set(key, response["Location"], REMEMBER_SECONDS)
+            SentForm.objects.filter(pk=claim.pk).update(outcome=response["Location"])
         else:
-            cache.delete(key)
+            SentForm.objects.filter(pk=claim.pk).delete()
         return response

@@ -151,6 +151,7 @@ def test_what_has_expired_or_outlived_its_use_goes_and_nothing_else(stored):
         "Expired API refresh tokens: 2 deleted",
         "Expired Node refresh tokens (MIGRATING.md): 1 deleted",
         "Background tasks finished more than 14 days ago: 2 deleted",
+        "Sales forms acted on more than a day ago (a repeat of one is new by then): 0 deleted",
         "Delivery events of outbox emails untouched for 180 days, and events of no email received before then: "
         "3 deleted",
         "Outbox emails sent or given up on, untouched for 180 days: 2 deleted",

@@ -1,19 +1,21 @@
 """A sales form sent twice (a double click, a browser's retry) is acted on once
 (leads.submit_once): one note, one status change, one confirmation email."""
 
+import io
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 import requests
 from django.conf import settings as django_settings
-from django.core.cache import cache
-from django.test import Client
+from django.core.management import call_command
+from django.test import Client, RequestFactory
+from django.utils import timezone
 
-from cohortly.tests.live_servers import RaceServerThread, free_port
-from cohortly.tests.redis_setup import use_redis_at
+from cohortly.tests.live_servers import RaceServerThread
 from leads import submit_once
-from leads.models import Lead, LeadActivity
+from leads.models import Lead, LeadActivity, SentForm
 from leads.services import lead_capture
 from leads.tests.factories import BootcampFactory
 from leads.tests.test_views import action, detail, follow_redirect_page, text
@@ -118,8 +120,12 @@ def test_a_repeat_waits_for_the_first_and_says_so_when_it_is_still_being_saved(
 ):
     monkeypatch.setattr(submit_once, "WAIT_SECONDS", 0.2)
     (token, *_) = tokens(sales.get(detail(lead)))
-    cache.set(f"sales:submit-once:{sales_user.pk}:{token}", submit_once.PENDING, 60)  # the first, under way
-    response = sales.post(action(lead, "notes"), {"body": "Called.", submit_once.FIELD: token})
+    form = {"body": "Called.", submit_once.FIELD: token}
+    sent = RequestFactory().post(action(lead, "notes"), form)
+    SentForm.objects.create(
+        user=sales_user, token=token, digest=submit_once._digest(sent)
+    )  # the first, under way
+    response = sales.post(action(lead, "notes"), form)
     assert response.status_code == 302 and response["Location"] == detail(lead) + "#timeline"
     assert not lead.activities.filter(kind=Kind.NOTE).exists()
     assert submit_once.REPEAT_PENDING in text(follow_redirect_page(sales, response))
@@ -131,21 +137,45 @@ def test_tokens_are_per_user(sales, lead, admin_user):
     assert sales.post(action(lead, "notes"), form).status_code == 302
     admin = Client()
     admin.force_login(admin_user)
-    assert admin.post(action(lead, "notes"), {**form, "body": "From the admin."}).status_code == 302
+    assert admin.post(action(lead, "notes"), form).status_code == 302
     assert lead.activities.filter(kind=Kind.NOTE).count() == 2
 
 
-def test_without_a_token_or_a_cache_forms_work_as_before(sales, lead, settings):
+def test_the_same_form_saying_something_else_is_a_new_form(sales, lead):
+    """A page the browser restored with its token, its note then edited: not a repeat."""
+    (token, *_) = tokens(sales.get(detail(lead)))
+    for body in ("First call.", "Second call."):
+        response = sales.post(action(lead, "notes"), {"body": body, submit_once.FIELD: token})
+        assert response.status_code == 302
+        assert submit_once.REPEAT_DONE not in text(follow_redirect_page(sales, response))
+    assert sorted(lead.activities.filter(kind=Kind.NOTE).values_list("body", flat=True)) == [
+        "First call.",
+        "Second call.",
+    ]
+
+
+def test_without_a_token_forms_work_as_before(sales, lead):
     form = {"body": "No token."}
     assert [sales.post(action(lead, "notes"), form).status_code for _ in range(2)] == [302, 302]
     assert lead.activities.filter(kind=Kind.NOTE, body="No token.").count() == 2
-    # Redis down (nothing listens there): unguarded, never refused.
-    use_redis_at(settings, f"redis://127.0.0.1:{free_port()}/0")
-    settings.REDIS_BACKOFF_SECONDS = 0
+    assert not SentForm.objects.exists()
+
+
+def test_claims_are_kept_a_day_then_housekeeping_deletes_them(sales, lead):
     (token, *_) = tokens(sales.get(detail(lead)))
-    form = {"body": "Redis is down.", submit_once.FIELD: token}
-    assert [sales.post(action(lead, "notes"), form).status_code for _ in range(2)] == [302, 302]
-    assert lead.activities.filter(kind=Kind.NOTE, body="Redis is down.").count() == 2
+    assert sales.post(action(lead, "notes"), {"body": "Kept.", submit_once.FIELD: token}).status_code == 302
+    (claim,) = SentForm.objects.all()
+    assert claim.outcome == detail(lead) + "#timeline"
+    out = io.StringIO()
+    call_command("housekeeping", stdout=out)
+    assert (
+        SentForm.objects.exists()
+        and "Sales forms acted on more than a day ago (a repeat of one is new by then): 0 deleted"
+        in out.getvalue()
+    )
+    SentForm.objects.update(created_at=timezone.now() - submit_once.KEEP - timedelta(minutes=1))
+    call_command("housekeeping", stdout=out)
+    assert not SentForm.objects.exists()
 
 
 # --- A real double click: two requests at once ---------------------------------------

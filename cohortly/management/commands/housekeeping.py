@@ -19,6 +19,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+from leads import submit_once
+from leads.models import SentForm
 from legacy.models import LegacyRefreshToken
 from mail.models import DeliveryEvent, OutboundEmail
 
@@ -33,7 +35,10 @@ FINISHED_EMAIL_STATUSES = [
 
 
 class Command(BaseCommand):
-    help = "Delete expired sessions and refresh tokens, old finished tasks and old outbox emails."
+    help = (
+        "Delete expired sessions and refresh tokens, old finished tasks, old outbox emails and "
+        "old sales-form claims."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
@@ -55,6 +60,10 @@ class Command(BaseCommand):
             f"Background tasks finished more than {settings.TASK_RESULTS_KEEP_DAYS} days ago",
             # Whichever backend stored them: one switched off since leaves its rows too.
             DBTaskResult.objects.finished().filter(finished_at__lte=task_cutoff),
+        )
+        self.step(
+            "Sales forms acted on more than a day ago (a repeat of one is new by then)",
+            SentForm.objects.filter(created_at__lte=now - submit_once.KEEP),
         )
         email_cutoff = now - timedelta(days=settings.EMAIL_KEEP_DAYS)
         old_emails = OutboundEmail.objects.filter(
