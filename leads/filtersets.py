@@ -56,7 +56,8 @@ def owner_choices(selected: str = "") -> list[tuple[str, str]]:
         )
     )
     if _is_uuid(selected) and all(str(person.pk) != selected for person in people):
-        people += list(User.objects.filter(pk=selected))
+        # Only someone leads are owned by: any other id names nobody here.
+        people += list(User.objects.filter(pk=selected, owned_leads__isnull=False).distinct())
     return [
         ("me", "Me"),
         (OWNER_UNASSIGNED, "Unassigned"),

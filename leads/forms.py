@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.forms import ThrottledLoginMixin
 from accounts.models import User, name_validator, phone_validator
@@ -210,7 +211,10 @@ class LocalDateTimeField(forms.DateTimeField):
                 return datetime.strptime(text, candidate)
             except ValueError:
                 continue
-        raise ValidationError(self.error_messages["invalid"], code="invalid")
+        parsed = parse_datetime(text)  # what Django's field also takes (seconds, a space)
+        if parsed is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed.replace(tzinfo=None)
 
 
 class FollowUpForm(WatchedForm):

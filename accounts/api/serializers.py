@@ -195,7 +195,7 @@ class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class PasswordChangeSerializer(StrictFieldsMixin, serializers.Serializer):
     old_password = serializers.CharField(
-        max_length=128,
+        max_length=LOGIN_PASSWORD_MAX_LENGTH,  # what a login takes: a Node user's may be longer than 128
         trim_whitespace=False,
         write_only=True,
         error_messages={"wrong_password": "The current password is not correct."},

@@ -338,9 +338,12 @@ def test_the_convert_page_holds_a_carried_note_and_leaving_it_another_way_asks(b
     asked = leave_by_the_breadcrumb_but_stay(page)
     expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
     assert asked == ["beforeunload"]
-    page.get_by_role("button", name="Cancel").click()  # a submit: nothing to ask
+    page.get_by_role("button", name="Log out").click()  # a submit too, but not this form's
+    expect(page.locator(".confirm")).to_contain_text("Paid the deposit.")
+    assert asked == ["beforeunload", "beforeunload"]
+    page.get_by_role("button", name="Cancel").click()  # this form's: nothing to ask
     expect(page.get_by_label("Note")).to_have_value("Paid the deposit.")
-    assert asked == ["beforeunload"]
+    assert asked == ["beforeunload", "beforeunload"]
     nora.refresh_from_db()
     assert nora.status != Lead.Status.CONVERTED and not nora.activities.filter(kind=LeadActivity.Kind.NOTE)
 

@@ -1332,6 +1332,10 @@ def test_the_list_filtered_by_a_deactivated_reps_id_says_so_in_its_select(sales,
     assert (
         "Gone Seller" not in sales.get(LIST).content.decode().split('id="f-owner"')[1].split("</select>")[0]
     )
+    # Nor anyone no lead is owned by: an id in the address names nobody who isn't an owner.
+    student = make_user(User.Role.STUDENT, full_name="Stu Dent")
+    body = sales.get(f"{LIST}?owner={student.pk}").content.decode()
+    assert "Stu Dent" not in body.split('id="f-owner"')[1].split("</select>")[0]
 
 
 # --- Follow-up -------------------------------------------------------------------------------------------------------------
@@ -1422,6 +1426,12 @@ def test_clearing_the_follow_up(sales, lead):
         (
             "America/New_York",
             "2027-03-14T02:30",
+            "02:30 on 14 Mar 2027 doesn't happen in America/New_York: the clocks go forward then. "
+            "Choose another time.",
+        ),
+        (
+            "America/New_York",
+            "2027-03-14 02:30:15",  # as Django's field also takes it
             "02:30 on 14 Mar 2027 doesn't happen in America/New_York: the clocks go forward then. "
             "Choose another time.",
         ),

@@ -91,6 +91,12 @@ def test_a_node_password_longer_than_a_new_one_may_be_still_signs_in(anon_client
     response = anon_client.post(LOGIN, {"email": user.email, "password": password})
     assert response.status_code == 200, response.content
     assert_error(anon_client.post(LOGIN, {"email": user.email, "password": "x" * 4097}), 400)
+    # And it is the current password a change asks for.
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    changed = anon_client.post(
+        "/api/v1/auth/password/change", {"old_password": password, "new_password": "Shorter-Now-2027"}
+    )
+    assert changed.status_code == 200, changed.content
 
 
 def test_a_damaged_hash_refuses_every_password_without_an_error():

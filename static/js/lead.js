@@ -17,7 +17,12 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!note || form === note.form) {
+    if (!note) {
+      // The convert page: only its own buttons take the note along (not Log out).
+      if (form === held.form) submitting = true;
+      return;
+    }
+    if (form === note.form) {
       submitting = true;
       return;
     }
