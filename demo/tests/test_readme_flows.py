@@ -184,10 +184,14 @@ def test_assignments_and_grading(demo):
     bootcamp = running_bootcamp()
     instructor, mentor = log_in("instructor@cohortly.dev"), log_in("mentor@cohortly.dev")
 
-    body = readme_json(
-        '{"bootcamp": 3, "title": "Build a REST API", "description": "…", '
-        '"due_at": "2026-12-20T18:00:00Z", "max_score": "100", "is_published": true}'
+    # The due date is spliced in by the shell, six weeks from the day it runs.
+    readme_text("DUE=$(date -u -d '+6 weeks' +%Y-%m-%dT18:00:00Z)")
+    sent = readme_text(
+        """-d '{"bootcamp": 3, "title": "Build a REST API", "description": "…", "due_at": "'$DUE'", """
+        """"max_score": "100", "is_published": true}'"""
     )
+    due = (timezone.now() + datetime.timedelta(weeks=6)).strftime("%Y-%m-%dT18:00:00Z")
+    body = json.loads(sent[4:-1].replace("'$DUE'", due))
     assignment = ok(
         instructor.post(f"{API}/assignments/", body | {"bootcamp": bootcamp.pk}, format="json"), 201
     )
