@@ -199,7 +199,7 @@ def test_register_refuses_a_password_of_too_few_different_characters(anon_client
 
 
 def test_login_returns_tokens_and_user(anon_client):
-    user = UserFactory(email="ann@example.com", role=User.Role.MENTOR)
+    user = UserFactory(email="ann@example.com", full_name="Ann Example", role=User.Role.MENTOR)
     response = login(anon_client, "ANN@example.com")
     assert response.status_code == 200
     body = response.json()
@@ -213,7 +213,7 @@ def test_login_returns_tokens_and_user(anon_client):
 
 
 def test_login_failures_are_indistinguishable(anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     UserFactory(email="gone@example.com", is_active=False)
     responses = [
         login(anon_client, "ann@example.com", "wrong-password"),
@@ -232,7 +232,7 @@ def test_login_bad_input(anon_client):
 
 def test_login_throttle_answers_429_with_retry_after(anon_client, monkeypatch):
     monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"login": "3/hour", "login_address": "30/hour"})
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     for _ in range(3):
         assert login(anon_client, "ann@example.com", "wrong").status_code == 401
     response = login(anon_client, "ann@example.com")
@@ -272,7 +272,7 @@ def test_options_describes_a_post_only_view_to_whoever_may_post(student_client, 
 
 
 def test_refresh_rotates_and_blacklists_the_old_token(anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client, "ann@example.com").json()
     response = anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert response.status_code == 200
@@ -285,7 +285,7 @@ def test_refresh_rotates_and_blacklists_the_old_token(anon_client):
 
 
 def test_refresh_refuses_garbage_and_access_tokens(anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client, "ann@example.com").json()
     assert_error(anon_client.post(REFRESH, {"refresh": "not.a.token"}, format="json"), 401)
     assert_error(anon_client.post(REFRESH, {"refresh": tokens["access"]}, format="json"), 401)
@@ -293,7 +293,7 @@ def test_refresh_refuses_garbage_and_access_tokens(anon_client):
 
 
 def test_refresh_of_deactivated_or_deleted_user_is_refused(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client, "ann@example.com").json()
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert_error(anon_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json"), 401)
@@ -303,7 +303,7 @@ def test_refresh_of_deactivated_or_deleted_user_is_refused(anon_client):
 
 
 def test_logout_blacklists_the_refresh_token(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client, "ann@example.com").json()
     client = auth_client(user)
     response = client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
@@ -313,7 +313,7 @@ def test_logout_blacklists_the_refresh_token(anon_client):
 
 
 def test_logout_requires_authentication_and_own_token(anon_client):
-    ann = UserFactory(email="ann@example.com")
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
     UserFactory(email="bob@example.com")
     bob_tokens = login(anon_client, "bob@example.com").json()
     assert_error(anon_client.post(LOGOUT, {"refresh": bob_tokens["refresh"]}, format="json"), 401)
@@ -323,7 +323,7 @@ def test_logout_requires_authentication_and_own_token(anon_client):
 
 
 def test_logout_all_refuses_every_device(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop = login(anon_client, "ann@example.com").json()
     phone = login(anon_client, "ann@example.com").json()
     other = UserFactory(email="bob@example.com")
@@ -341,7 +341,7 @@ def test_logout_all_refuses_every_device(anon_client):
 
 
 def test_password_change_logs_out_other_devices(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     other_device = login(anon_client, "ann@example.com").json()
     client = auth_client(user)
     response = client.post(
@@ -359,7 +359,7 @@ def test_password_change_logs_out_other_devices(anon_client):
 
 
 def test_password_change_validates(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     client = auth_client(user)
     wrong = client.post(
         PASSWORD_CHANGE, {"old_password": "nope", "new_password": "Brand-New-Lantern-5"}, format="json"
@@ -386,7 +386,7 @@ def test_password_change_validates(anon_client):
 
 
 def test_password_reset_flow(anon_client, django_capture_on_commit_callbacks):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     with django_capture_on_commit_callbacks(execute=True):
         response = anon_client.post(PASSWORD_RESET, {"email": "Ann@example.com"}, format="json")
     assert response.status_code == 202
@@ -429,7 +429,7 @@ def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exists(se
     from mail.models import OutboundEmail
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     for n, email in enumerate(("Ann@example.com", "nobody@example.com")):
         before = DBTaskResult.objects.count()
         response = anon_client.post(

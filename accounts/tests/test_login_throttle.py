@@ -218,7 +218,7 @@ def test_the_refusal_costs_no_password_check(clock, web, ada, monkeypatch):
 
 
 def test_a_role_the_sales_pages_refuse_still_counts(clock, web):
-    student = UserFactory(email="stella@example.com")
+    student = UserFactory(email="stella@example.com", full_name="Stella Example")
     for _ in range(LIMIT):
         assert failed(attempt(web, SALES, student.email, DEFAULT_PASSWORD), SALES)
     assert_throttled(attempt(web, API, student.email, DEFAULT_PASSWORD), API)

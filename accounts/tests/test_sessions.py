@@ -69,7 +69,7 @@ def works(client, tokens) -> bool:
 
 
 def test_logout_all_stops_every_devices_access_token(user_reads, anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop, phone = login(anon_client), login(anon_client)
     UserFactory(email="bob@example.com")
     bob = login(anon_client, "bob@example.com")
@@ -85,7 +85,7 @@ def test_logout_all_stops_every_devices_access_token(user_reads, anon_client):
 
 
 def test_a_plain_logout_ends_that_devices_session_only(user_reads, anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop, phone = login(anon_client), login(anon_client)
     early_phone_access = phone["access"]
     phone = refresh(anon_client, phone).json()  # the session goes on through refreshes
@@ -113,7 +113,7 @@ def test_a_plain_logout_ends_that_devices_session_only(user_reads, anon_client):
 def test_logging_out_with_another_devices_access_token_ends_both_sessions(user_reads, anon_client):
     """The refresh token names the session to end; the access token that signs the
     request is the device asking, so its session ends too."""
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop, phone, tablet = login(anon_client), login(anon_client), login(anon_client)
     response = anon_client.post(
         LOGOUT, {"refresh": phone["refresh"]}, format="json", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"
@@ -125,7 +125,7 @@ def test_logging_out_with_another_devices_access_token_ends_both_sessions(user_r
 
 
 def test_ended_sessions_are_forgotten_once_their_tokens_have_expired(anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     first, second = login(anon_client), login(anon_client)
     logout(anon_client, first)
     user.refresh_from_db()
@@ -139,7 +139,7 @@ def test_ended_sessions_are_forgotten_once_their_tokens_have_expired(anon_client
 
 
 def test_a_password_change_stops_other_devices_and_keeps_the_new_pair(user_reads, anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop, phone = login(anon_client), login(anon_client)
     assert works(anon_client, phone)
     response = anon_client.post(
@@ -157,7 +157,7 @@ def test_a_password_change_stops_other_devices_and_keeps_the_new_pair(user_reads
 
 
 def test_a_password_reset_stops_every_access_token(user_reads, anon_client):
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop = login(anon_client)
     assert works(anon_client, laptop)
     user.refresh_from_db()  # the link is made for the account as it is now (last login included)
@@ -175,7 +175,7 @@ def test_a_password_reset_stops_every_access_token(user_reads, anon_client):
 
 
 def test_deactivation_stops_tokens_for_good_even_after_reactivation(user_reads, anon_client, admin_user):
-    ann = UserFactory(email="ann@example.com")
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop = login(anon_client)
     assert works(anon_client, laptop)
     user_update(actor=admin_user, user=ann, data={"is_active": False})
@@ -187,7 +187,7 @@ def test_deactivation_stops_tokens_for_good_even_after_reactivation(user_reads, 
 
 
 def test_a_role_change_stops_the_tokens_issued_under_the_old_role(user_reads, anon_client, admin_user):
-    ann = UserFactory(email="ann@example.com", role=User.Role.SALES)
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example", role=User.Role.SALES)
     laptop = login(anon_client)
     assert (
         anon_client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}").status_code == 200
@@ -200,7 +200,7 @@ def test_a_role_change_stops_the_tokens_issued_under_the_old_role(user_reads, an
 
 
 def test_a_profile_change_ends_no_session(user_reads, anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop = login(anon_client)
     response = anon_client.patch(
         ME, {"full_name": "Ann Renamed"}, format="json", HTTP_AUTHORIZATION=f"Bearer {laptop['access']}"
@@ -219,7 +219,7 @@ def test_a_read_racing_a_deactivation_cannot_put_the_active_user_back(shared_cac
     served, and the next request is refused."""
     shared_cache.USER_CACHE_SECONDS = 60
     cache.clear()
-    ann = UserFactory(email="ann@example.com")
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client)
     read_done, write_committed = threading.Event(), threading.Event()
     real_read = authentication._read_user
@@ -254,7 +254,7 @@ def test_a_read_racing_a_deactivation_cannot_put_the_active_user_back(shared_cac
 
 
 def test_the_service_level_logout_all_moves_the_generation_on(anon_client):
-    ann = UserFactory(email="ann@example.com")
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
     before = ann.token_generation
     user_logout_all(user=ann)
     assert User.objects.get(pk=ann.pk).token_generation == before + 1
@@ -265,7 +265,7 @@ def test_the_service_level_logout_all_moves_the_generation_on(anon_client):
 def test_an_unproven_account_holds_no_session(user_reads, anon_client):
     """It can't sign in (accounts.backends); a token made for it anyway (one from
     before the rule, a bug elsewhere) opens nothing either."""
-    ann = UserFactory(email="ann@example.com", email_verified_at=None)
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example", email_verified_at=None)
     tokens = tokens_for(ann)
     assert_error(me(anon_client, tokens), 401)
     assert_error(refresh(anon_client, tokens), 401)
@@ -288,7 +288,7 @@ def test_an_update_through_a_stale_copy_brings_no_ended_session_back(user_reads,
     """An admin's form (or the API's object) was read before the user logged out
     everywhere: saving it changes what it changes, never the generation, ended
     sessions or password it still carries."""
-    ann = UserFactory(email="ann@example.com")
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop = login(anon_client)
     stale = User.objects.get(pk=ann.pk)
     phone = login(anon_client)
@@ -308,7 +308,7 @@ def test_logging_out_after_another_tab_refreshed_the_same_session_ends_it(user_r
     """One tab logs out while another refreshes with the same refresh token, and
     the refresh gets there first: the logout still ends the session, the pair
     that refresh issued included, where it used to answer 401 and leave it on."""
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     tab = login(anon_client)
     other_tab = refresh(anon_client, tab).json()  # spends tab's refresh token
     assert works(anon_client, other_tab)
@@ -319,7 +319,7 @@ def test_logging_out_after_another_tab_refreshed_the_same_session_ends_it(user_r
 
 
 def test_a_spent_refresh_token_of_another_user_or_an_access_token_ends_nothing(anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     UserFactory(email="bob@example.com")
     ann, bob = login(anon_client), login(anon_client, "bob@example.com")
     refresh(anon_client, bob)  # spends bob's refresh token
@@ -348,7 +348,7 @@ def test_reusing_a_refresh_token_from_before_sessions_ends_what_it_forked_into(u
 
     from accounts.services import REFRESH_REUSE_GRACE
 
-    user = UserFactory(email="ann@example.com")
+    user = UserFactory(email="ann@example.com", full_name="Ann Example")
     old = RefreshToken.for_user(user)
     old["gen"] = user.token_generation  # as issued then: a generation, no session
     copy = {"refresh": str(old)}
@@ -364,7 +364,7 @@ def test_reusing_a_refresh_token_from_before_sessions_ends_what_it_forked_into(u
 
 
 def test_two_tabs_racing_for_one_refresh_keep_the_session(user_reads, anon_client):
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     tab = login(anon_client)
     winner = refresh(anon_client, tab).json()
     assert_error(refresh(anon_client, tab), 401, code="token_not_valid")  # the other tab, a moment later
@@ -383,7 +383,7 @@ def test_a_refresh_token_used_again_later_ends_its_session_for_everyone_holding_
 
     from accounts.services import REFRESH_REUSE_GRACE
 
-    UserFactory(email="ann@example.com")
+    UserFactory(email="ann@example.com", full_name="Ann Example")
     laptop, phone = login(anon_client), login(anon_client)
     stolen = dict(laptop)
     thief = refresh(anon_client, stolen).json()

@@ -87,7 +87,9 @@ def test_a_node_password_longer_than_a_new_one_may_be_still_signs_in(anon_client
     import bcrypt
 
     password = "correct horse battery staple " * 6  # 174 characters
-    user = imported_user(bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(4)).decode())
+    user = imported_user(
+        bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(4)).decode(), full_name="Lea Long"
+    )
     response = anon_client.post(LOGIN, {"email": user.email, "password": password})
     assert response.status_code == 200, response.content
     assert_error(anon_client.post(LOGIN, {"email": user.email, "password": "x" * 4097}), 400)
