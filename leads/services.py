@@ -394,19 +394,27 @@ CONVERTED_KEEPS_ITS_BOOTCAMP = (
 CONVERTED_NEEDS_NO_FOLLOW_UP = "This lead is converted: it is a student now, and needs no follow-up."
 
 
+def lead_check_follow_up(*, lead: Lead, when: datetime | None) -> None:
+    """The rules a new follow-up time meets (a 400 on next_follow_up_at otherwise):
+    none on a converted lead, from earlier today to two years ahead. None (no
+    follow-up) always does."""
+    if when is None:
+        return
+    if lead.status == Status.CONVERTED:
+        raise _invalid("next_follow_up_at", CONVERTED_NEEDS_NO_FOLLOW_UP, "lead_converted")
+    now = timezone.now()
+    if when < now - FOLLOW_UP_PAST:
+        raise _invalid("next_follow_up_at", "A follow-up can't be set in the past.", "follow_up_past")
+    if when > now + FOLLOW_UP_AHEAD:
+        message = "A follow-up can be planned at most two years ahead."
+        raise _invalid("next_follow_up_at", message, "follow_up_too_far")
+
+
 def _change_follow_up(lead: Lead, *, when: datetime | None) -> Entry | None:
     old = lead.next_follow_up_at
     if when == old:
         return None
-    if when is not None and lead.status == Status.CONVERTED:
-        raise _invalid("next_follow_up_at", CONVERTED_NEEDS_NO_FOLLOW_UP, "lead_converted")
-    if when is not None:
-        now = timezone.now()
-        if when < now - FOLLOW_UP_PAST:
-            raise _invalid("next_follow_up_at", "A follow-up can't be set in the past.", "follow_up_past")
-        if when > now + FOLLOW_UP_AHEAD:
-            message = "A follow-up can be planned at most two years ahead."
-            raise _invalid("next_follow_up_at", message, "follow_up_too_far")
+    lead_check_follow_up(lead=lead, when=when)
     lead.next_follow_up_at = when
     body = follow_up_body(old, when)
     return Kind.FOLLOW_UP_CHANGE, body, {"from": _json_value(old), "to": _json_value(when)}

@@ -59,6 +59,7 @@ from leads.services import (
     lead_add_note,
     lead_assign,
     lead_capture,
+    lead_check_follow_up,
     lead_convert,
     lead_set_follow_up,
     lead_set_status,
@@ -711,6 +712,15 @@ class LeadFollowUpView(LeadActionView):
             return "none"
         local = timezone.localtime(datetime.fromisoformat(value))
         return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+    def changed_meanwhile(self, lead, form) -> str | None:
+        # A time the rules refuse anyway (past, too far, a converted lead) gets that
+        # refusal, not "save again to make it ...", which would then be refused.
+        try:
+            lead_check_follow_up(lead=lead, when=form.cleaned_data["next_follow_up_at"])
+        except ValidationError:
+            return None
+        return super().changed_meanwhile(lead, form)
 
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]

@@ -1136,6 +1136,20 @@ def test_a_follow_up_moved_meanwhile_is_said_in_the_readers_time(sales, lead, ma
     assert lead.next_follow_up_at == when
 
 
+def test_a_stale_follow_up_form_with_a_time_the_rules_refuse_says_that_not_save_again(sales, lead, make_user):
+    """It said "save again to make it Wed 1 Jan 2020", and saving again was then
+    refused as a time in the past."""
+    sofia = make_user(User.Role.SALES, full_name="Sofia Seller")
+    when = (timezone.now() + datetime.timedelta(days=30)).replace(second=0, microsecond=0)
+    lead_set_follow_up(lead=lead, actor=sofia, when=when)
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": "2020-01-01T09:00", "seen": ""})
+    assert response.status_code == 200
+    assert field_errors(response, "id_next_follow_up_at") == ["A follow-up can't be set in the past."]
+    assert "save again" not in text(response)
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at == when
+
+
 def test_a_carried_note_refused_by_the_service_takes_the_action_back_with_it(sales, lead, monkeypatch):
     """The action is done first, then the note is added, in one transaction: a
     note the service refuses after the status moved leaves the status as it was."""
