@@ -48,6 +48,16 @@ class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.full_name or obj.email
 
+    def to_python(self, value):
+        # Not an id at all ("xyz"): the choice's error, not the UUID field's
+        # "“xyz” is not a valid UUID." (ModelChoiceField lets that one through).
+        try:
+            return super().to_python(value)
+        except ValidationError as exc:
+            if exc.code == "invalid_choice":
+                raise
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
 
 class OwnerChoiceField(UserChoiceField):
     def label_from_instance(self, obj):

@@ -1307,6 +1307,11 @@ def test_owner_choices_are_active_sales_and_admins(sales, lead, make_user, admin
     assert field_errors(response, "id_owner") == [
         "Select a valid choice. That choice is not one of the available choices."
     ]
+    # Not an id at all: the same words, not "“xyz” is not a valid UUID."
+    response = sales.post(action(lead, "owner"), {"owner": "xyz"})
+    assert field_errors(response, "id_owner") == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
 
 
 def test_a_lead_owned_by_a_deactivated_rep_shows_them_and_keeps_them_when_saved(sales, lead, make_user):
