@@ -18,15 +18,19 @@ A POST without a token (an old page) is handled as before.
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from leads.models import SentForm
+
+logger = logging.getLogger(__name__)
 
 #: The hidden field every sales form carries.
 FIELD = "submit_once"
@@ -36,6 +40,10 @@ KEEP = timedelta(days=1)
 #: How long a repeat waits for the first to finish before saying it is under way.
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
+#: A claim still unfinished after this long was abandoned (its worker killed, its
+#: database connection lost before it could let go): longer than any request runs
+#: (gunicorn's timeout), so the form can be sent again rather than refused for a day.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 REPEAT_DONE = "That form was sent twice; it was saved once."
 REPEAT_PENDING = "That form was sent twice and is still being saved: reload this page in a moment to see it."
@@ -75,13 +83,17 @@ def _claim(key: dict) -> tuple[SentForm | None, str]:
                 return SentForm.objects.create(**key), ""
         except IntegrityError:
             pass
+        # One abandoned long ago is gone, and this request claims the form anew
+        # (the delete is conditional: of two waiters, one wins).
+        abandoned = timezone.now() - ABANDONED_AFTER
+        if SentForm.objects.filter(**key, outcome="", created_at__lt=abandoned).delete()[0]:
+            continue
         outcome = SentForm.objects.filter(**key).values_list("outcome", flat=True).first()
         if outcome:
             return None, outcome
         if time.monotonic() >= deadline:
             return None, ""
-        if outcome is None:
-            continue  # the first one let go meanwhile: claim it for this one
+        # Still being done, or let go meanwhile (then the next pass claims it).
         time.sleep(POLL_SECONDS)
 
 
@@ -107,10 +119,20 @@ class SubmitOnceMixin:
         try:
             response = super().dispatch(request, *args, **kwargs)
         except BaseException:
-            SentForm.objects.filter(pk=claim.pk).delete()
+            _let_go(claim)
             raise
         if response.status_code in (301, 302, 303) and response.has_header("Location"):
             SentForm.objects.filter(pk=claim.pk).update(outcome=response["Location"])
         else:
-            SentForm.objects.filter(pk=claim.pk).delete()
+            _let_go(claim)
         return response
+
+
+def _let_go(claim: SentForm) -> None:
+    """The form wasn't acted on: it can be sent again. When the database can't be
+    told now (the error that failed the request, again), the claim is abandoned
+    and taken back after ABANDONED_AFTER; the request's own error stands."""
+    try:
+        SentForm.objects.filter(pk=claim.pk).delete()
+    except DatabaseError:
+        logger.warning("Could not let go of sales form claim %s: it lapses", claim.pk, exc_info=True)

@@ -131,6 +131,43 @@ def test_a_repeat_waits_for_the_first_and_says_so_when_it_is_still_being_saved(
     assert submit_once.REPEAT_PENDING in text(follow_redirect_page(sales, response))
 
 
+def test_a_claim_abandoned_long_ago_is_taken_back_not_refused_for_a_day(sales, sales_user, lead):
+    """Its worker was killed, or its database connection lost before it could let
+    go: the same form sent again waited, said "still being saved" and did nothing,
+    until housekeeping a day later."""
+    (token, *_) = tokens(sales.get(detail(lead)))
+    form = {"body": "Called.", submit_once.FIELD: token}
+    sent = RequestFactory().post(action(lead, "notes"), form)
+    SentForm.objects.create(
+        user=sales_user,
+        token=token,
+        digest=submit_once._digest(sent),
+        created_at=timezone.now() - submit_once.ABANDONED_AFTER - timedelta(seconds=1),
+    )
+    response = sales.post(action(lead, "notes"), form)
+    assert response.status_code == 302
+    assert submit_once.REPEAT_PENDING not in text(follow_redirect_page(sales, response))
+    assert list(lead.activities.filter(kind=Kind.NOTE).values_list("body", flat=True)) == ["Called."]
+    assert SentForm.objects.get().outcome == detail(lead) + "#timeline"
+
+
+def test_a_request_that_fails_lets_go_of_its_claim_and_the_form_can_be_sent_again(sales, lead, monkeypatch):
+    from leads import views
+
+    def fail(**kwargs):
+        raise RuntimeError("the database went away")
+
+    (token, *_) = tokens(sales.get(detail(lead)))
+    form = {"body": "Called.", submit_once.FIELD: token}
+    with monkeypatch.context() as patch:
+        patch.setattr(views, "lead_add_note", fail)
+        sales.raise_request_exception = False
+        assert sales.post(action(lead, "notes"), form).status_code == 500
+    assert not SentForm.objects.exists()
+    assert sales.post(action(lead, "notes"), form).status_code == 302
+    assert lead.activities.filter(kind=Kind.NOTE).count() == 1
+
+
 def test_tokens_are_per_user(sales, lead, admin_user):
     (token, *_) = tokens(sales.get(detail(lead)))
     form = {"body": "From the sales rep.", submit_once.FIELD: token}
