@@ -25,11 +25,8 @@ from leads import services
 from leads.exports import lead_csv_response
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead, LeadActivity
+from leads.selectors import lead_owner_choices
 from mail.admin import EmailDeliverabilityAdminMixin
-
-
-def _owner_queryset():
-    return User.objects.filter(role__in=services.OWNER_ROLES, is_active=True).order_by("full_name", "email")
 
 
 class LeadAdminForm(forms.ModelForm):
@@ -53,7 +50,7 @@ class LeadAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "owner" in self.fields:
-            self.fields["owner"].queryset = _owner_queryset()
+            self.fields["owner"].queryset = lead_owner_choices()
 
     def clean(self):
         cleaned = super().clean()
@@ -89,7 +86,7 @@ class AssignOwnerForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _owner_queryset()
+        self.fields["owner"].queryset = lead_owner_choices()
 
 
 class MarkLostForm(forms.Form):

@@ -19,6 +19,7 @@ from cohortly.errors import DomainError
 from leads import reports
 from leads.filtersets import owner_label
 from leads.models import Lead
+from leads.selectors import lead_owner_choices
 from leads.services import lead_allowed_transitions
 
 
@@ -38,10 +39,6 @@ def apply_service_errors(form: forms.Form, exc: DomainError | ValidationError) -
                 form.add_error(target, ValidationError(errors))
     else:
         form.add_error(None, exc)
-
-
-def sales_team_users():
-    return User.objects.filter(role__in=SALES_TEAM, is_active=True).order_by("full_name", "email")
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -187,10 +184,7 @@ class OwnerForm(WatchedForm):
 
     def __init__(self, *args, lead=None, **kwargs):
         super().__init__(*args, **kwargs)
-        people = sales_team_users()
-        if lead is not None and lead.owner_id is not None:
-            people = people | User.objects.filter(pk=lead.owner_id)
-        self.fields["owner"].queryset = people.order_by("full_name", "email")
+        self.fields["owner"].queryset = lead_owner_choices(keeping=lead)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -354,7 +348,7 @@ class LeadEntryForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = sales_team_users()
+        self.fields["owner"].queryset = lead_owner_choices()
         self.fields["bootcamp"].queryset = Bootcamp.objects.filter(
             status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
         ).order_by("start_date", "title")

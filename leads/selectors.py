@@ -48,6 +48,18 @@ def lead_get_for(user: User | None, pk) -> Lead:
         raise Http404("No lead found.") from None
 
 
+def lead_owner_choices(*, keeping: Lead | None = None) -> QuerySet[User]:
+    """Who a lead may be given to: the active SALES and ADMIN users, by name; and,
+    for `keeping`, its current owner whoever they are now (a rep since
+    deactivated), so that a form shows who owns it and saving it as shown keeps
+    them (leads.services keeps an owner as they are, and refuses giving a lead
+    to anyone else who can't own one)."""
+    people = User.objects.filter(role__in=SALES_TEAM, is_active=True)
+    if keeping is not None and keeping.owner_id is not None:
+        people = people | User.objects.filter(pk=keeping.owner_id)
+    return people.order_by("full_name", "email")
+
+
 def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:
     """The lead's timeline, newest first."""
     return LeadActivity.objects.filter(lead=lead).select_related("actor").order_by("-created_at", "-id")
