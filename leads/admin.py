@@ -23,7 +23,7 @@ from cohortly.admin import (
 from cohortly.filters import at_most_max_search_terms
 from leads import services
 from leads.exports import lead_csv_response
-from leads.filtersets import LeadFilterSet
+from leads.filtersets import LeadFilterSet, owner_label
 from leads.models import Lead, LeadActivity
 from leads.selectors import lead_owner_choices
 from mail.admin import EmailDeliverabilityAdminMixin
@@ -50,7 +50,11 @@ class LeadAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "owner" in self.fields:
-            self.fields["owner"].queryset = lead_owner_choices()
+            # Its current owner too, whoever they are now: a lead whose rep was
+            # deactivated showed no owner, and saving any other change unassigned it.
+            field = self.fields["owner"]
+            field.queryset = lead_owner_choices(keeping=self.instance if self.instance.pk else None)
+            field.label_from_instance = owner_label
 
     def clean(self):
         cleaned = super().clean()

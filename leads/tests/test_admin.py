@@ -93,6 +93,30 @@ def test_change_form_goes_through_lead_update(admin_web, admin_user, sales_user)
     assert set(lead.activities.values_list("actor", flat=True)) == {admin_user.pk}
 
 
+def test_a_lead_whose_rep_was_deactivated_keeps_them_when_its_admin_form_is_saved(admin_web, make_user):
+    """The owner select left them out, so it showed no owner, and saving any
+    other change (a phone here) unassigned the lead without a word."""
+    gone = make_user(User.Role.SALES, full_name="Gone Seller")
+    lead = LeadFactory(email="ana@example.org", owner=gone, phone="")
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    page = admin_web.get(url).content.decode()
+    assert f'<option value="{gone.pk}" selected>Gone Seller (deactivated)</option>' in page
+    form = {
+        "full_name": lead.full_name,
+        "email": lead.email,
+        "phone": "+33 6 12 34 56 78",
+        "source": lead.source,
+        "owner": str(gone.pk),
+        "activities-TOTAL_FORMS": "0",
+        "activities-INITIAL_FORMS": "0",
+    }
+    assert admin_web.post(url, form).status_code == 302
+    lead.refresh_from_db()
+    assert (lead.phone, lead.owner) == ("+33 6 12 34 56 78", gone)
+    assert not lead.activities.filter(kind=Kind.OWNER_CHANGE).exists()
+
+
 @pytest.mark.parametrize("email", ["taken@example.org", "TAKEN@Example.org"])
 def test_change_form_refuses_an_email_of_another_open_lead(admin_web, email):
     other = LeadFactory(email="taken@example.org")
