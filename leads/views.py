@@ -208,13 +208,19 @@ DATE_FILTERS = [
 ]
 
 
-def _ignored_filter(field, values: list[str], errors) -> str:
-    """Why a filter in the address is left out, naming what it was given (each
-    value once): a value that isn't one of the choices says so in words, not Django's."""
+def _not_among_choices(field, values: list[str]) -> str:
+    """Filter values left out for not being among the field's choices, in words
+    (each value once), not Django's."""
     values = list(dict.fromkeys(values))
     shown = ", ".join(f"“{value}”" for value in values)
+    return f"{field.label}: {shown} {'is' if len(values) == 1 else 'are'}n't one of the choices."
+
+
+def _ignored_filter(field, values: list[str], errors) -> str:
+    """Why a filter in the address is left out, naming what it was given."""
     if all(error.code == "invalid_choice" for error in errors):
-        return f"{field.label}: {shown} {'is' if len(values) == 1 else 'are'}n't one of the choices."
+        return _not_among_choices(field, values)
+    shown = ", ".join(f"“{value}”" for value in dict.fromkeys(values))
     return f"{field.label} ({shown}): {' '.join(message for error in errors for message in error.messages)}"
 
 
@@ -286,10 +292,7 @@ class LeadListView(SalesMixin, View):
         # A value the list can't apply (a hand-edited or stale link) is left
         # out, and said so: beside a date field, above the list for the others.
         date_names = {name for name, _label in DATE_FILTERS}
-        ignored = [
-            _ignored_filter(form[name], values, [ValidationError("", code="invalid_choice")])
-            for name, values in dropped.items()
-        ] + [
+        ignored = [_not_among_choices(form[name], values) for name, values in dropped.items()] + [
             _ignored_filter(form[name], data.getlist(name), errors)
             for name, errors in form.errors.as_data().items()
             if name in form.fields and name not in date_names
