@@ -185,7 +185,8 @@ class LogoutSerializer(StrictFieldsMixin, serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
     def validate_refresh(self, value):
-        # The caller's access token is good: a bad refresh token is this field's 400, not a 401.
+        # Logout's refresh token is the one thing it needs: a bad one is this field's
+        # 400, whatever the access token (refresh answers 401, a credential refused).
         try:
             check_canonical_jwt(value)
         except InvalidToken as exc:

@@ -1,3 +1,6 @@
+import contextlib
+import uuid
+
 from django.contrib.auth import user_logged_in
 from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
@@ -5,7 +8,7 @@ from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -138,12 +141,39 @@ class RefreshView(PublicAPIView):
         return Response(services.tokens_for(user, session=session))
 
 
+def _refresh_token_owner(claims: dict) -> User | None:
+    try:
+        user_id = uuid.UUID(str(claims.get(jwt_settings.USER_ID_CLAIM)))
+    except ValueError:
+        return None
+    return User.objects.filter(pk=user_id).first()
+
+
 class LogoutView(GenericAPIView):
     serializer_class = LogoutSerializer
     permission_classes = [RolePermission]
-    write_roles = ALL_ROLES
+    write_roles = PUBLIC
 
-    @extend_schema(tags=AUTH_TAG, summary="Log out", responses={204: None})
+    def perform_authentication(self, request):
+        """An access token that is refused (expired, say) counts as none here,
+        not a 401: the refresh token in the body is what logs out, so a frontend
+        whose access token ran out can still log out. DRF leaves the request
+        anonymous when its authentication fails."""
+        with contextlib.suppress(AuthenticationFailed):
+            request.user  # noqa: B018 (authenticates)
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Log out",
+        description=(
+            "Ends this device's session: its refresh token is spent, and the access tokens issued "
+            "in the session are refused from the next request. The refresh token is the credential; "
+            "the access token is optional. When it is sent and still good it must be the same "
+            "user's (else 400 on `refresh`) and its session ends too; an expired one is ignored, "
+            "so a frontend whose access token ran out can still log out."
+        ),
+        responses={204: None},
+    )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -157,15 +187,17 @@ class LogoutView(GenericAPIView):
             # is not asked.
             token, claims = None, spent_refresh_claims(raw)
             if claims is None:
-                # The caller's own access token is good: the refresh token is what's wrong (400).
                 raise serializers.ValidationError({"refresh": [NOT_A_REFRESH_TOKEN]}) from exc
-        if str((claims or token.payload).get("user_id")) != str(request.user.pk):
+        caller = request.user if request.user.is_authenticated else None
+        owner = _refresh_token_owner(claims or token.payload)
+        if owner is None:
+            # Signed by us, for a user who is gone: nothing to log out of.
+            raise serializers.ValidationError({"refresh": [NOT_A_REFRESH_TOKEN]})
+        if caller is not None and caller.pk != owner.pk:
             raise serializers.ValidationError({"refresh": ["This refresh token belongs to another user."]})
-        # This device's access token (request.auth) ends with its session.
-        access_claims = getattr(request.auth, "payload", None)
-        services.user_logout(
-            user=request.user, refresh=token, refresh_claims=claims, access_claims=access_claims
-        )
+        # This device's access token (request.auth), when sent and good, ends with its session.
+        access_claims = getattr(request.auth, "payload", None) if caller is not None else None
+        services.user_logout(user=owner, refresh=token, refresh_claims=claims, access_claims=access_claims)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -6,6 +6,7 @@ let a revoked token through.
 """
 
 import threading
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -13,6 +14,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.services import tokens_for, user_logout_all, user_set_password, user_update
@@ -397,3 +400,35 @@ def test_a_refresh_token_used_again_later_ends_its_session_for_everyone_holding_
     assert_error(refresh(anon_client, thief), 401)
     assert_error(me(anon_client, thief), 401, code="token_not_valid")
     assert works(anon_client, phone)
+
+
+@pytest.mark.parametrize("access", ["none", "expired"])
+def test_a_device_whose_access_token_ran_out_still_logs_out(user_reads, anon_client, access):
+    """The frontend logs out with what it has: the refresh token, and an access
+    token that may have expired (sent anyway) or been dropped. The session ends
+    all the same: its refresh token is spent and its access tokens refused."""
+    UserFactory(email="ann@example.com", full_name="Ann Example")
+    laptop, phone = login(anon_client), login(anon_client)
+    headers = {}
+    if access == "expired":
+        expired = AccessToken(laptop["access"])
+        expired.set_exp(lifetime=-timedelta(minutes=1))
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {expired}"
+        assert me(anon_client, {"access": str(expired)}).status_code == 401
+    response = anon_client.post(LOGOUT, {"refresh": laptop["refresh"]}, format="json", **headers)
+    assert response.status_code == 204, response.content
+    assert refresh(anon_client, laptop).status_code == 401
+    assert not works(anon_client, laptop)  # the session's live access token, too
+    assert works(anon_client, phone)  # another device's session goes on
+    assert refresh(anon_client, phone).status_code == 200
+
+
+def test_a_refresh_token_of_a_deleted_user_logs_nothing_out(anon_client):
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
+    tokens = login(anon_client)
+    OutstandingToken.objects.filter(user=ann).delete()
+    User.objects.filter(pk=ann.pk).delete()
+    response = anon_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert_error(response, 400, attr="refresh")
+    assert not BlacklistedToken.objects.exists()
+    assert not OutstandingToken.objects.exists()
