@@ -22,6 +22,7 @@ from assignments.api.serializers import (
 )
 from assignments.filtersets import AssignmentFilterSet, AssignmentSubmissionFilterSet, SubmissionFilterSet
 from assignments.permissions import AUTHORS, COURSE_MEMBERS, GRADEBOOK_READERS, GRADERS, SUBMITTERS
+from cohortly.filters import FiltersListsOnly
 from cohortly.openapi import AutoSchema
 from cohortly.renderers import JSONRenderer
 
@@ -50,6 +51,7 @@ SUBMISSION_SEARCH_FIELDS = ["student__email", "student__full_name", "assignment_
     ),
 )
 class AssignmentViewSet(
+    FiltersListsOnly,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -60,6 +62,8 @@ class AssignmentViewSet(
     write_roles = AUTHORS
     action_roles = {"submissions": COURSE_MEMBERS, "submit": SUBMITTERS}
     conflict_actions = ("destroy", "submit")
+    # The list and an assignment's submissions are filtered; a row read by its id never is.
+    filtered_actions = frozenset({"list", "submissions"})
     serializer_class = AssignmentSerializer
     filterset_class = AssignmentFilterSet
     search_fields = ["title", "description"]
@@ -184,7 +188,9 @@ class AssignmentViewSet(
     grade=extend_schema(summary="Grade a submission"),
     return_for_revision=extend_schema(summary="Return a submission for revision"),
 )
-class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SubmissionViewSet(
+    FiltersListsOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [RolePermission]
     read_roles = COURSE_MEMBERS
     action_roles = {"grade": GRADERS, "return_for_revision": GRADERS}

@@ -18,7 +18,7 @@ from assignments.tests.factories import (
     enroll,
 )
 from bootcamps.models import Bootcamp
-from conftest import assert_error
+from conftest import assert_error, auth_client
 from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
@@ -586,3 +586,46 @@ def test_handing_in_behind_a_held_assignment_is_busy_not_hung(hold_lock, mailout
 
     release()
     assert client.post(nested(assignment), {"content": "done"}, format="json").status_code == 201
+
+
+def test_filters_narrow_lists_never_a_row_read_by_its_id(member_client, bootcamp, assignment):
+    """A filter, search or ordering that would leave a row out of its list (or
+    that the list would refuse) doesn't hide it, or refuse it, by id: the list's
+    filters are not read at all, as for bootcamps, enrollments and leads."""
+    graded = GradedSubmissionFactory(assignment=assignment)
+    student_client = auth_client(graded.student)
+    instructor, _ = member_client(Role.INSTRUCTOR, bootcamp)
+    narrowing = ({"graded": "false"}, {"search": "zzzz"}, {"ordering": "bogus"}, {"is_late": "maybe"})
+    for params in narrowing:
+        response = student_client.get(detail(graded), params)
+        assert response.status_code == 200, (params, response.content)
+        assert response.json()["id"] == graded.pk
+    for params in ({"is_published": "false"}, {"search": "zzzz"}, {"ordering": "bogus"}):
+        response = instructor.get(f"/api/v1/assignments/{assignment.pk}/", params)
+        assert response.status_code == 200, (params, response.content)
+        query = "&".join(f"{key}={value}" for key, value in params.items())
+        response = instructor.patch(
+            f"/api/v1/assignments/{assignment.pk}/?{query}", {"description": f"Read {query}"}, format="json"
+        )
+        assert response.status_code == 200, (params, response.content)
+        assignment.refresh_from_db()
+        assert assignment.description == f"Read {query}"
+    response = instructor.post(
+        f"{grade_url(graded)}?graded=false&ordering=bogus", {"score": "7"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    graded.refresh_from_db()
+    assert graded.score == Decimal("7")
+    # The lists still take them.
+    assert_error(student_client.get("/api/v1/submissions/", {"ordering": "bogus"}), 400, attr="ordering")
+    assert _ids(student_client.get("/api/v1/submissions/", {"graded": "false"})) == set()
+    assert _ids(instructor.get(nested(assignment), {"graded": "false"})) == set()
+    assert _ids(instructor.get(nested(assignment), {"graded": "true"})) == {graded.pk}
+
+
+def test_an_assignment_read_by_id_is_deleted_whatever_the_lists_filters_say(member_client, bootcamp):
+    doomed = AssignmentFactory(bootcamp=bootcamp, is_published=True)
+    instructor, _ = member_client(Role.INSTRUCTOR, bootcamp)
+    response = instructor.delete(f"/api/v1/assignments/{doomed.pk}/?is_published=false&ordering=bogus")
+    assert response.status_code == 204, response.content
+    assert not type(doomed).objects.filter(pk=doomed.pk).exists()
