@@ -55,14 +55,21 @@ def _plainly_typed(field, value) -> bool:
     """Whether `value` has the type `field` stands for, as JSON writes it. DRF
     reads more: a number into a text field (1e309 was stored as "inf", in a
     currency as "INF"), and into a whole number any digits Python's int() takes
-    ("𝟙𝟘" and "1_4" were stored as 10 and 14). Those are `invalid`, as any
-    other value of the wrong type."""
+    ("𝟙𝟘" and "1_4" were stored as 10 and 14), into a yes/no "on" or 1, and
+    into a UUID a number. Those are `invalid`, as any other value of the wrong type."""
     if value is None:
         return True
     if isinstance(field, serializers.CharField) and not isinstance(field, serializers.DateField):
         return isinstance(value, str)
     if isinstance(field, serializers.IntegerField) and isinstance(value, str):
         return bool(_ASCII_INTEGER.fullmatch(value))
+    if isinstance(field, serializers.BooleanField):
+        # DRF also reads "on", "no", "True", 1 and 0: a form's words, not JSON's.
+        return isinstance(value, bool)
+    uuid_field = field if isinstance(field, serializers.UUIDField) else getattr(field, "pk_field", None)
+    if isinstance(uuid_field, serializers.UUIDField):
+        # A UUID is written as a string; DRF takes a number as UUID(int=...).
+        return isinstance(value, str)
     return True
 
 
@@ -122,6 +129,8 @@ class RelatedListField(serializers.ManyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             self.fail("not_a_list", input_type=type(data).__name__)
+        if isinstance(data, list) and not all(_plainly_typed(self.child_relation, item) for item in data):
+            self.child_relation.fail("invalid")
         return super().to_internal_value(data)
 
 

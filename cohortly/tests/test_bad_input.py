@@ -409,3 +409,71 @@ def test_a_request_for_another_host_is_a_documented_400(client):
     body = assert_error(response, 400, code="parse_error")
     assert body["errors"][0]["detail"] == "Bad request."
     assert_documented(response)
+
+
+@pytest.mark.parametrize("value", ["on", "True", "yes", 1, 0, "no", "false"])
+def test_a_yes_no_field_takes_only_json_true_or_false(admin_client, value):
+    """DRF's BooleanField reads a form's words and numbers too: "on" published
+    an assignment, emailing every student, and 0 deactivated a user."""
+    from accounts.tests.factories import StudentFactory
+    from assignments.models import Assignment
+    from assignments.tests.factories import AssignmentFactory, staffed_bootcamp
+
+    bootcamp = staffed_bootcamp()[0]
+    draft = AssignmentFactory(bootcamp=bootcamp, is_published=False)
+    response = admin_client.patch(f"/api/v1/assignments/{draft.pk}/", {"is_published": value}, format="json")
+    assert_error(response, 400, code="invalid", attr="is_published")
+    draft.refresh_from_db()
+    assert draft.is_published is False
+    new = {"bootcamp": bootcamp.pk, "title": "Essay", "due_at": "2027-02-01T18:00:00Z", "max_score": "10"}
+    response = admin_client.post("/api/v1/assignments/", {**new, "is_published": value}, format="json")
+    assert_error(response, 400, code="invalid", attr="is_published")
+    assert not Assignment.objects.filter(title="Essay").exists()
+    student = StudentFactory()
+    response = admin_client.patch(f"/api/v1/users/{student.pk}/", {"is_active": value}, format="json")
+    assert_error(response, 400, code="invalid", attr="is_active")
+    student.refresh_from_db()
+    assert student.is_active is True
+    # JSON's own true and false are taken.
+    response = admin_client.patch(f"/api/v1/assignments/{draft.pk}/", {"is_published": True}, format="json")
+    assert response.status_code == 200 and response.json()["is_published"] is True
+
+
+def test_a_user_id_is_a_string_not_a_number(admin_client, client_for):
+    """DRF's UUIDField takes a number as UUID(int=...): a user's id written as a
+    128-bit number found that user."""
+    from accounts.tests.factories import InstructorFactory, StudentFactory
+    from assignments.tests.factories import staffed_bootcamp
+    from enrollments.models import Enrollment
+
+    bootcamp = staffed_bootcamp()[0]
+    student = StudentFactory()
+    response = admin_client.post(
+        "/api/v1/enrollments/", {"bootcamp": bootcamp.pk, "student": student.pk.int}, format="json"
+    )
+    assert_error(response, 400, code="invalid", attr="student")
+    assert not Enrollment.objects.exists()
+    teacher = InstructorFactory()
+    response = admin_client.patch(
+        f"/api/v1/bootcamps/{bootcamp.pk}/", {"instructors": [teacher.pk.int]}, format="json"
+    )
+    assert_error(response, 400, code="invalid", attr="instructors")
+    assert not bootcamp.instructors.filter(pk=teacher.pk).exists()
+    response = admin_client.patch(
+        f"/api/v1/bootcamps/{bootcamp.pk}/", {"instructors": [str(teacher.pk)]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda text: text.replace("-", "")])
+def test_a_student_enrolls_themself_by_their_id_in_any_spelling(client_for, spelling):
+    from assignments.tests.factories import staffed_bootcamp
+    from enrollments.models import Enrollment
+
+    bootcamp = staffed_bootcamp()[0]
+    client, student = client_for("STUDENT")
+    response = client.post(
+        "/api/v1/enrollments/", {"bootcamp": bootcamp.pk, "student": spelling(str(student.pk))}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Enrollment.objects.get().student_id == student.pk

@@ -1,3 +1,5 @@
+import uuid
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,6 +19,15 @@ from enrollments.api.serializers import (
 )
 from enrollments.filtersets import EnrollmentFilterSet
 from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, STATUS_SETTERS
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    """A user id as sent, in any spelling of a UUID (upper case, no dashes); None
+    for anything else."""
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @extend_schema(tags=["enrollments"])
@@ -68,7 +79,7 @@ class EnrollmentViewSet(
         actor = request.user
         is_student = actor.role == User.Role.STUDENT
         named = request.data.get("student") if isinstance(request.data, dict) else None
-        if is_student and named is not None and str(named) != str(actor.pk):
+        if is_student and named is not None and _as_uuid(named) != actor.pk:
             # enrollment_create holds this rule; it is also checked here, before
             # validation, so that an unknown id can't be told from another student's.
             raise PermissionDenied("Students can only enroll themselves.")
