@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 # Names (users', leads'): cohortly.models.name_validator, imported from here too.
-from cohortly.models import ImportedFromLegacy, TimeStampedModel, name_validator
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, email_validator, name_validator
 from mail.selectors import normalize
 
 # At least six digits (lookahead), so "------" or "((((((" is not a number; \Z,
@@ -122,7 +122,7 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
         STUDENT = "STUDENT", "Student"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField("email address", max_length=254, unique=True, validators=[email_validator])
     full_name = models.CharField(max_length=150, validators=[name_validator])
     phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT, db_index=True)

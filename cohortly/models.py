@@ -2,10 +2,12 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.encoding import punycode
 
 #: The days a bootcamp or a deadline can fall on: outside them is a typo (2207
 #: for 2027, year 1), which would sort first or last in every list.
@@ -181,3 +183,25 @@ name_validator = RegexValidator(
     "A name needs a visible character, and can't contain control characters (line breaks, tabs) "
     "or text-direction overrides.",
 )
+
+
+def email_validator(value) -> None:
+    """Beside Django's email check (which every email field runs, and which says
+    what is wrong with an address it refuses): a domain that can be written in
+    ASCII (IDNA), which is how mail is addressed. Django takes any Unicode label
+    of up to 63 characters, but some have no ASCII form that short ("ä" * 63 is
+    130), so no mail could ever reach the address: a user whose welcome email
+    can't be sent can never confirm it. mail.selectors.normalize keeps such a
+    domain as it is; this refuses it, in Django's words."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return  # Django's check, run beside this one, says so
+    domain = str(value).strip().rpartition("@")[2]
+    if not domain.isascii():
+        try:
+            punycode(domain)
+        except UnicodeError:
+            raise ValidationError(
+                validate_email.message, code=validate_email.code, params={"value": value}
+            ) from None

@@ -16,6 +16,7 @@ from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.errors import DomainError
+from cohortly.models import email_validator
 from leads import reports
 from leads.filtersets import owner_label
 from leads.models import Lead
@@ -323,7 +324,7 @@ class LeadEntryForm(forms.Form):
         label="Name", max_length=Lead._meta.get_field("full_name").max_length, validators=[name_validator]
     )
     email = forms.CharField(
-        label="Email", max_length=254, widget=forms.EmailInput(), validators=[validate_email]
+        label="Email", max_length=254, widget=forms.EmailInput(), validators=[validate_email, email_validator]
     )
     phone = forms.CharField(
         label="Phone",

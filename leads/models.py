@@ -6,7 +6,7 @@ from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
 from accounts.models import name_validator, phone_validator, without_phone_separators
-from cohortly.models import ImportedFromLegacy, TimeStampedModel
+from cohortly.models import ImportedFromLegacy, TimeStampedModel, email_validator
 
 
 class Lead(TimeStampedModel, ImportedFromLegacy):
@@ -29,7 +29,7 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
     OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.QUALIFIED)
 
     full_name = models.CharField(max_length=150, validators=[name_validator])
-    email = models.EmailField(max_length=254, db_index=True)
+    email = models.EmailField(max_length=254, db_index=True, validators=[email_validator])
     phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBSITE)
     utm_source = models.CharField(max_length=100, blank=True)

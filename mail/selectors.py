@@ -14,7 +14,8 @@ def normalize(address: str) -> str:
     and an internationalised domain in its ASCII (IDNA) form, which is how mail is
     sent to it and how the provider reports on it ("zoe@exämple.com" is
     "zoe@xn--exmple-cua.com"): one mailbox, one spelling. A domain IDNA can't
-    write is left as it is, for the address's validation to refuse."""
+    write is left as it is, for the address's validation
+    (cohortly.models.email_validator) to refuse."""
     address = (address or "").strip().lower()
     local, at, domain = address.rpartition("@")
     if at and not domain.isascii():

@@ -9,6 +9,7 @@ from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
 from accounts.tokens import RefreshToken, UntypedToken
 from cohortly.authentication import check_canonical_jwt
+from cohortly.models import email_validator
 from cohortly.serializers import StrictFieldsMixin
 
 
@@ -55,7 +56,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=254, validators=[email_validator])
     password = NewPasswordField()
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(
@@ -239,7 +240,9 @@ class ProfileSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(
-        max_length=254, error_messages={"unique": "A user with this email already exists."}
+        max_length=254,
+        validators=[email_validator],
+        error_messages={"unique": "A user with this email already exists."},
     )
     password = NewPasswordField(
         required=False,

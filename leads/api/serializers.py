@@ -5,6 +5,7 @@ from accounts.api.serializers import ContactSerializer
 from accounts.models import User, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
+from cohortly.models import email_validator
 from cohortly.serializers import IdRelatedField, MomentField, StrictInput
 from leads.models import Lead, LeadActivity
 from leads.services import CONVERTED_KEEPS_ITS_BOOTCAMP
@@ -83,7 +84,7 @@ class LeadCaptureSerializer(StrictInput):
     `status` (NEW only: a lead starts its pipeline at the beginning)."""
 
     full_name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(max_length=254, validators=[email_validator])
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
@@ -189,6 +190,7 @@ class LeadUpdateSerializer(StrictInput):
     email = serializers.EmailField(
         max_length=254,
         required=False,
+        validators=[email_validator],
         error_messages={"open_lead_exists": "Another open lead already has this email."},
     )
     phone = serializers.CharField(

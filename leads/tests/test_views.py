@@ -917,6 +917,16 @@ def test_a_rep_enters_a_prospect_who_phoned(sales, bootcamp, mailoutbox, django_
     assert "omar@example.org" in {m.to[0] for m in mailoutbox}  # the website's confirmation, as for the form
 
 
+def test_an_address_no_mail_can_reach_is_the_email_fields_error(sales, mailoutbox):
+    # A Unicode domain whose ASCII (IDNA) form is too long: Django's check takes it.
+    response = sales.post(
+        NEW_LEAD, {"full_name": "Omar Costa", "email": f"omar@{'ä' * 63}.com", "source": "EVENT"}
+    )
+    assert response.status_code == 200
+    assert field_errors(response, "id_email") == ["Enter a valid email address."]
+    assert not Lead.objects.exists() and mailoutbox == []
+
+
 def test_a_prospect_with_an_open_lead_is_added_to_it_not_doubled(sales, lead):
     response = sales.post(
         NEW_LEAD,
