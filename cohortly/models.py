@@ -136,15 +136,19 @@ class ImportedFromLegacy(models.Model):
 #: (Unicode Cc: line breaks, tabs, terminal escapes) and the text-direction
 #: overrides and isolates, which reorder the rest of a line wherever it is shown.
 TITLE_UNSHOWABLE = "\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-title_validator = RegexValidator(
-    rf"^[^{TITLE_UNSHOWABLE}]*\Z",
-    "A title can't contain control characters (line breaks, tabs) or text-direction overrides.",
-)
 #: Characters that show nothing on their own: spaces, the zero-width ones and
 #: the joiners and marks (allowed inside a name), fillers and variation selectors.
 INVISIBLE = (
     "\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
     "\u2060-\u2064\u206a-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+#: Something to read, without the characters above: a title's and a name's rule.
+SHOWABLE_TEXT = rf"^(?=[\s\S]*[^{INVISIBLE}{TITLE_UNSHOWABLE}])[^{TITLE_UNSHOWABLE}]*\Z"
+#: A title of zero-width spaces showed as an empty column in a gradebook.
+title_validator = RegexValidator(
+    SHOWABLE_TEXT,
+    "A title needs a visible character, and can't contain control characters (line breaks, tabs) "
+    "or text-direction overrides.",
 )
 _UNSHOWABLE_RUN = re.compile(f"[{TITLE_UNSHOWABLE}]+")
 _NOTHING_VISIBLE = re.compile(f"[{INVISIBLE}]*")
@@ -179,7 +183,7 @@ def make_names_showable(model, *, fallback: str) -> int:
 #: One pattern, not two validators: the OpenAPI schema copies it as the one a
 #: valid name must match.
 name_validator = RegexValidator(
-    rf"^(?=[\s\S]*[^{INVISIBLE}{TITLE_UNSHOWABLE}])[^{TITLE_UNSHOWABLE}]*\Z",
+    SHOWABLE_TEXT,
     "A name needs a visible character, and can't contain control characters (line breaks, tabs) "
     "or text-direction overrides.",
 )

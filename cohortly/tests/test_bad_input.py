@@ -302,10 +302,22 @@ def test_a_yes_no_filter_refuses_what_it_cannot_read(admin_client, url, name, va
     assert_error(admin_client.get(url, {name: value}), 400, code="invalid", attr=name)
 
 
-@pytest.mark.parametrize("title", ["Data\tScience", "Bell\x07Title", "Flip\u202eLTR", "Isolate\u2066x"])
-def test_titles_refuse_control_characters_and_direction_overrides_in_the_api(admin_client, title):
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Data\tScience",
+        "Bell\x07Title",
+        "Flip\u202eLTR",
+        "Isolate\u2066x",
+        "\u200b\u200b",
+        "\u2800",
+        " \ufeff ",
+    ],
+)
+def test_titles_refuse_control_characters_direction_overrides_and_nothing_visible(admin_client, title):
     """Shown in lists, emails and CSVs: a tab, an escape or a right-to-left override
-    would garble every line it's in. Names already refuse them."""
+    would garble every line it's in, and a title of zero-width spaces showed as an
+    empty column. Names already refuse them."""
     from bootcamps.models import Bootcamp
     from bootcamps.tests.factories import BootcampFactory
 
