@@ -83,7 +83,8 @@ def submission_list_for(user: User) -> QuerySet[Submission]:
 class GradebookCell:
     assignment_id: int
     #: "graded", "submitted" (not graded yet), "returned" (for revision, not handed in again yet),
-    #: "missing" (none, past due) or "not_due"
+    #: "missing" (none, past due), "not_due" or "not_expected" (due after the
+    #: student's enrollment was completed)
     status: str
     submission_id: int | None = None
     score: Decimal | None = None
@@ -116,6 +117,9 @@ class Gradebook:
 MISSING = "missing"
 #: No submission yet, and the due time hasn't passed: not missing (yet).
 NOT_DUE = "not_due"
+#: No submission, and none expected: due after the student's enrollment was
+#: completed, when they could no longer hand anything in. Not counted.
+NOT_EXPECTED = "not_expected"
 PERCENT = Decimal("100")
 CENT = Decimal("0.01")
 
@@ -180,7 +184,10 @@ def bootcamp_gradebook(*, bootcamp: Bootcamp, student: User | None = None) -> Gr
         for assignment in assignments:
             found = submissions.get((enrollment.student_id, assignment.pk))
             if found is None:
-                status = NOT_DUE if assignment.due_at > now else MISSING
+                if enrollment.completed_at is not None and assignment.due_at > enrollment.completed_at:
+                    status = NOT_EXPECTED
+                else:
+                    status = NOT_DUE if assignment.due_at > now else MISSING
                 cells.append(GradebookCell(assignment_id=assignment.pk, status=status))
                 continue
             status = Submission.status_of(

@@ -76,6 +76,7 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
         "status",
         "waitlist_position",
         "enrolled_at",
+        "completed_at",
         "created_at",
         "updated_at",
     ]

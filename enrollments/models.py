@@ -31,6 +31,10 @@ class Enrollment(TimeStampedModel, ImportedFromLegacy):
     # position (1 = next in line) is counted from it, never stored.
     waitlist_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
     enrolled_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When staff marked it COMPLETED: work due after that isn't expected of the
+    # student (who can't hand it in). None for any other status, and for an
+    # enrollment completed before it was recorded without a time to go by.
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-enrolled_at", "-id"]

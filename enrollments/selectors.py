@@ -11,7 +11,16 @@ from enrollments.models import Enrollment
 
 #: The columns enrollment_scope loads: an enrollment's, and its student's and
 #: bootcamp's as an enrollment shows them.
-ENROLLMENT_COLUMNS = ("id", "student", "bootcamp", "status", "waitlist_seq", "enrolled_at", "updated_at")
+ENROLLMENT_COLUMNS = (
+    "id",
+    "student",
+    "bootcamp",
+    "status",
+    "waitlist_seq",
+    "enrolled_at",
+    "completed_at",
+    "updated_at",
+)
 STUDENT_COLUMNS = ("id", "full_name", "email")
 BOOTCAMP_COLUMNS = ("id", "title", "slug", "start_date", "end_date", "status")
 

@@ -319,7 +319,8 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, notify: bool =
             code="not_started",
         )
     enrollment.status = status
-    enrollment.save(update_fields=["status", "updated_at"])
+    enrollment.completed_at = timezone.now() if status == Status.COMPLETED else None
+    enrollment.save(update_fields=["status", "completed_at", "updated_at"])
     enrollment.bootcamp = bootcamp
     if notify:
         _notify(enrollment, "enrollment_completed" if status == Status.COMPLETED else "enrollment_dropped")

@@ -1114,22 +1114,25 @@ class Importer:
             else:
                 seq = self._waitlist_seq(bootcamp)
             enrolled_at = _utc(row["enrolled_at"])
+            updated_at = _utc(row["updated_at"])
             return Enrollment(
                 student_id=row["student_id"],
                 bootcamp_id=bootcamp,
                 status=status,
                 waitlist_seq=seq,
                 enrolled_at=enrolled_at,
+                # Node kept no completion time: its last change is the nearest.
+                completed_at=updated_at if status == Enrollment.Status.COMPLETED else None,
                 created_at=enrolled_at,
                 legacy_id=row["id"],
-                legacy_updated_at=_utc(row["updated_at"]),
+                legacy_updated_at=updated_at,
             )
 
         self._write(
             Enrollment,
             self._sorted_out("enrollments", rows, convert),
             known,
-            ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at", "legacy_id"],
+            ["student", "bootcamp", "status", "waitlist_seq", "enrolled_at", "completed_at", "legacy_id"],
         )
 
     def _find_over_full_bootcamps(self) -> None:

@@ -213,11 +213,13 @@ class GradebookCellSerializer(serializers.Serializer):
             ("returned", "returned"),
             ("missing", "missing"),
             ("not_due", "not_due"),
+            ("not_expected", "not_expected"),
         ],
         help_text=(
             "missing: no submission, and the due time has passed; not_due: no submission yet, before the "
-            "due time; submitted: handed in, not graded yet; returned: returned for revision, not handed "
-            "in again yet (no score); graded: has a score."
+            "due time; not_expected: no submission, due after the student's enrollment was completed "
+            "(they could no longer hand it in; not counted); submitted: handed in, not graded yet; "
+            "returned: returned for revision, not handed in again yet (no score); graded: has a score."
         ),
     )
     submission_id = serializers.IntegerField(allow_null=True)
@@ -250,7 +252,8 @@ class GradebookRowSerializer(serializers.Serializer):
         decimal_places=2,
         help_text=(
             "Sum of the max_score of the work that counts so far: graded, and missing (past due with "
-            "no submission). Work awaiting a grade or a revision, and work not due yet, is left out."
+            "no submission). Work awaiting a grade or a revision, work not due yet, and work due after "
+            "the student's enrollment was completed, is left out."
         ),
     )
     points_percentage = serializers.DecimalField(
@@ -268,7 +271,10 @@ class GradebookRowSerializer(serializers.Serializer):
         help_text="Returned for revision, awaiting the student's new hand-in (no score meanwhile)."
     )
     missing_count = serializers.IntegerField(
-        help_text="Published assignments past their due time with no submission (not_due cells don't count)."
+        help_text=(
+            "Published assignments past their due time with no submission (not_due and not_expected "
+            "cells don't count)."
+        )
     )
 
 

@@ -293,7 +293,9 @@ class GradebookView(GenericAPIView):
             "Rows: every ACTIVE or COMPLETED student. Columns: every "
             "*published* assignment (drafts are left out: students can neither see nor submit them). "
             "A cell is `missing` when the student has no submission and the due time has passed, "
-            "`not_due` when it hasn't yet. The average is the mean of "
+            "`not_due` when it hasn't yet, and `not_expected` (not counted) when it was due after the "
+            "student's enrollment was completed, since they could no longer hand it in. The average is "
+            "the mean of "
             "score / max_score × 100 over graded assignments only: missing and ungraded work is not "
             "counted as zero (see the counts); the points weigh each assignment by its max_score and "
             "count missing work as zero. The same table as CSV: `GET .../gradebook.csv` "
@@ -334,7 +336,8 @@ class GradebookCSVView(GradebookView):
         responses={(200, GradebookCSVRenderer.media_type): OpenApiResponse(OpenApiTypes.STR)},
         description=(
             "The gradebook's table, one row per student: Student, Email, Enrollment; per assignment a "
-            "score column and a status column (graded, submitted, returned, missing or not_due, with "
+            "score column and a status column (graded, submitted, returned, missing, not_due or "
+            "not_expected, with "
             "`, late` when handed in late); then Average %, Points, Points possible, Points %, Graded, "
             "Awaiting grade, Awaiting revision, Missing. Who may read it, which rows they see and the "
             "errors (always JSON) are the gradebook's."

@@ -419,3 +419,38 @@ def test_options_with_csv_format_answers_json(client_for, bootcamp):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json()["name"]
+
+
+def test_work_due_after_a_students_enrollment_was_completed_is_not_expected(client_for, bootcamp):
+    """A COMPLETED student can't hand anything in any more: work published and
+    due after their completion isn't missing, and doesn't count against them."""
+    now = timezone.now()
+    student = StudentFactory(full_name="Cleo Done")
+    enrollment = enroll(student, bootcamp)
+    before = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"), due_at=now - timedelta(days=5))
+    graded = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"), due_at=now - timedelta(days=4))
+    GradedSubmissionFactory(assignment=graded, student=student, score=Decimal("9"))
+    admin, _ = client_for(Role.ADMIN)
+    response = admin.post(
+        f"/api/v1/enrollments/{enrollment.pk}/status/", {"status": "COMPLETED"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    completed_at = response.json()["completed_at"]
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at is not None and completed_at is not None
+    # Three days go by: the completion is in the past, and new work falls due after it.
+    Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=now - timedelta(days=3))
+    after = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("50"), due_at=now - timedelta(days=1))
+    (row,) = admin.get(url(bootcamp)).json()["students"]
+    assert [(cell["assignment_id"], cell["status"]) for cell in row["grades"]] == [
+        (before.pk, "missing"),
+        (graded.pk, "graded"),
+        (after.pk, "not_expected"),
+    ]
+    assert (row["missing_count"], row["points_earned"], row["points_possible"]) == (1, "9.00", "20.00")
+    assert row["points_percentage"] == "45.00"
+    # The student reads the same standing.
+    (own,) = auth_client(student).get(url(bootcamp)).json()["students"]
+    assert own["points_possible"] == "20.00" and own["grades"][2]["status"] == "not_expected"
+    lines = list(csv.reader(io.StringIO(admin.get(url(bootcamp), {"format": "csv"}).content.decode())))
+    assert "not_expected" in lines[1]

@@ -22,10 +22,27 @@ class EnrollmentSerializer(serializers.ModelSerializer):
     waitlist_position = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="1 = next in line; null unless WAITLISTED."
     )
+    completed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "When staff marked it COMPLETED; null for any other status. Work due after it isn't "
+            "expected of the student (the gradebook's not_expected)."
+        ),
+    )
 
     class Meta:
         model = Enrollment
-        fields = ["id", "student", "bootcamp", "status", "waitlist_position", "enrolled_at", "updated_at"]
+        fields = [
+            "id",
+            "student",
+            "bootcamp",
+            "status",
+            "waitlist_position",
+            "enrolled_at",
+            "completed_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

@@ -100,6 +100,7 @@ def test_body_shape(student_client, student_user):
         "status": "WAITLISTED",
         "waitlist_position": 1,
         "enrolled_at": body["enrolled_at"],
+        "completed_at": None,
         "updated_at": body["updated_at"],
     }
 

@@ -929,7 +929,11 @@ def test_people_in_a_role_cohortly_wouldnt_give_that_part_are_refused_or_stood_i
         str(waiting_mentor["id"]): f"its student users {alumna['id']} has the role MENTOR: "
         "only a student holds a place on the waitlist",
     }
-    assert Enrollment.objects.get(legacy_id=history["id"]).status == "COMPLETED"
+    finished = Enrollment.objects.get(legacy_id=history["id"])
+    assert finished.status == "COMPLETED"
+    # Node kept no completion time: its row's last change stands in (the gradebook's cut).
+    assert finished.completed_at == history["updated_at"].replace(tzinfo=UTC)
+    assert Enrollment.objects.filter(completed_at__isnull=False).count() == 1
     assert Assignment.objects.get(legacy_id=homework["id"]).created_by_id == teacher["id"]
     assert Lead.objects.get(legacy_id=lead["id"]).owner_id is None
     adjusted = {(row["legacy_id"], row["field"]): row["reason"] for row in report["adjusted"]}
