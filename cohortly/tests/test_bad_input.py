@@ -528,3 +528,18 @@ def test_an_address_no_mail_can_reach_is_refused_wherever_one_is_stored(
     body = {"email": "zoe@exämple.com", "password": "Long-Secret-Phrase-9", "full_name": "Zoe Example"}
     assert anon_client.post("/api/v1/auth/register", body, format="json").status_code == 202
     assert User.objects.filter(email="zoe@xn--exmple-cua.com").exists()
+
+
+def test_an_id_in_the_path_is_ascii_digits_only(sales_client):
+    """Python's \\d and int() take any script's digits: a lead had as many URLs as
+    there are ways to write its id, a note written through each."""
+    from leads.models import LeadActivity
+    from leads.tests.factories import LeadFactory
+
+    lead = LeadFactory()
+    arabic = str(lead.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert sales_client.get(f"/api/v1/leads/{lead.pk}/").status_code == 200
+    assert_error(sales_client.get(f"/api/v1/leads/{arabic}/"), 404)
+    notes = LeadActivity.objects.count()
+    assert_error(sales_client.post(f"/api/v1/leads/{arabic}/notes/", {"body": "Hi"}, format="json"), 404)
+    assert LeadActivity.objects.count() == notes

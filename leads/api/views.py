@@ -80,7 +80,7 @@ class LeadViewSet(
     serializer_class = LeadSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = LeadFilterSet
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"[0-9]+"
     scope = selectors.lead_scope
     http_method_names = ["get", "post", "patch", "head", "options"]
     # Filters apply to lists and their export, never to one lead by id.
