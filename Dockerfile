@@ -29,6 +29,12 @@ RUN SECRET_KEY=collectstatic-only-not-a-real-secret-4f9c2a7e1b8d6035e2c4a9f7b1d3
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin cohortly
 USER cohortly
 
+# The commit the image is built from, for Sentry's release: the image has no .git
+# to ask (docker build --build-arg SENTRY_RELEASE=$(git rev-parse HEAD) .). Empty,
+# the settings take RENDER_GIT_COMMIT or RAILWAY_GIT_COMMIT_SHA where those hosts set them.
+ARG SENTRY_RELEASE=""
+ENV SENTRY_RELEASE=$SENTRY_RELEASE
+
 # gunicorn.conf.py binds 0.0.0.0:$PORT (PORT above; Render and Railway set their own).
 EXPOSE 8000
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "cohortly.wsgi"]

@@ -168,7 +168,7 @@ def test_procfile_runs_web_release_and_the_task_worker():
     assert processes["worker"] == "python manage.py db_worker"
 
 
-def test_render_blueprint_wires_web_worker_redis_and_a_generated_secret():
+def test_render_blueprint_wires_web_worker_redis_and_asks_for_the_secret():
     blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
     services = {service["name"]: service for service in blueprint["services"]}
     web, worker = services["cohortly-web"], services["cohortly-worker"]
@@ -177,7 +177,9 @@ def test_render_blueprint_wires_web_worker_redis_and_a_generated_secret():
     assert worker["type"] == "worker" and worker["dockerCommand"] == "python manage.py db_worker"
     assert services["cohortly-redis"]["type"] == "keyvalue"
     settings = {var["key"]: var for var in blueprint["envVarGroups"][0]["envVars"]}
-    assert settings["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
+    # Asked for, not generated: Render's generated values are 44 characters, which the
+    # settings refuse (SECRET_KEY must be 50 or more).
+    assert settings["SECRET_KEY"] == {"key": "SECRET_KEY", "sync": False}
     assert settings["DEBUG"]["value"] == "false"
     assert settings["TASKS_BACKEND"]["value"] == "database"
     assert settings["DATABASE_URL"]["sync"] is False  # never committed
@@ -201,6 +203,8 @@ def test_dockerfile_runs_gunicorn_as_an_unprivileged_user():
     ignored = (BASE_DIR / ".dockerignore").read_text().split()
     # .env.production (README's docker run --env-file) holds the production secrets.
     assert {".env", ".env.*", ".venv", ".git", "db.sqlite3"} <= set(ignored)
+    # The contract test's npm install and output, in a folder: a bare name matches only at the top.
+    assert {"**/node_modules", "contract/generated"} <= set(ignored)
     kept_out_of_git = subprocess.run(
         ["git", "check-ignore", ".env.production", ".env.example", ".env.production.example"],
         cwd=BASE_DIR,
@@ -210,6 +214,12 @@ def test_dockerfile_runs_gunicorn_as_an_unprivileged_user():
     assert kept_out_of_git.stdout.split() == [".env.production"]
     railway = json.loads((BASE_DIR / "railway.json").read_text())
     assert railway["deploy"]["healthcheckPath"] == "/api/v1/health"
+    # The worker's own file: it serves no port, so a health check would keep every deploy
+    # from going live, and the web service's deploys already migrate.
+    worker = json.loads((BASE_DIR / "railway.worker.json").read_text())
+    assert worker["deploy"]["startCommand"] == "python manage.py db_worker"
+    assert not {"healthcheckPath", "preDeployCommand"} & set(worker["deploy"])
+    assert worker["build"] == railway["build"]
 
 
 # --- the baseline view -------------------------------------------------------------
