@@ -143,7 +143,14 @@ def _json_logging(level: str) -> dict:
         "handlers": {"error_console": handler("ext://sys.stderr"), "console": handler("ext://sys.stdout")},
         "loggers": {
             "gunicorn.error": {"level": level.upper(), "handlers": ["error_console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            # gunicorn turns its access log on whenever a logging config is given: off
+            # here unless GUNICORN_ACCESSLOG asks for it, as without LOG_FORMAT=json (its
+            # lines carry the query string, where a lead search holds an email or phone).
+            "gunicorn.access": (
+                {"level": "INFO", "handlers": ["console"], "propagate": False}
+                if accesslog
+                else {"level": "CRITICAL", "handlers": [], "propagate": False}
+            ),
         },
         "root": {"level": "INFO", "handlers": []},
     }

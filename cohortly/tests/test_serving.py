@@ -469,9 +469,14 @@ def test_with_log_format_json_gunicorns_own_lines_are_json_too(tmp_path):
         ) as base,
     ):
         assert request("GET", f"{base}/api/v1/health")[0] == 200
+        assert request("GET", f"{base}/api/v1/health?probe=jane.doe@example.com")[0] == 200
+    # No access log unless GUNICORN_ACCESSLOG asks (gunicorn turns it on with a logging
+    # config): its lines carry query strings, and a lead search holds emails and phones.
+    assert "jane.doe" not in log.read_text()
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line, gunicorn's included
     gunicorns = [record for record in records if record["name"].startswith("gunicorn")]
     assert any("Listening at" in record["message"] for record in gunicorns)
     assert any("Booting worker" in record["message"] for record in gunicorns)
     assert {"time", "level", "name", "message"} <= set(gunicorns[0])
+    assert not [record for record in gunicorns if record["name"] == "gunicorn.access"]
