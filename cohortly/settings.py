@@ -313,6 +313,10 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
 # Seconds the link of the welcome email that confirms a new account's address stays valid.
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=60 * 60 * 24 * 3)
+for _name in ("PASSWORD_RESET_TIMEOUT", "EMAIL_VERIFICATION_TIMEOUT"):
+    if globals()[_name] < 60:
+        # 0 made every link expire as it was sent.
+        raise ImproperlyConfigured(f"{_name} must be a number of seconds, 60 or more.")
 LOGIN_URL = "/sales/login/"
 LOGIN_REDIRECT_URL = "/sales/"
 LOGOUT_REDIRECT_URL = "/sales/login/"
@@ -361,7 +365,14 @@ ANYMAIL = {
 }
 # The provider's API call waits as long as SMTP would (anymail's own default is 30 s,
 # gunicorn's whole request timeout, for a send made inside a request).
-ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT") or EMAIL_TIMEOUT)
+try:
+    ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT") or EMAIL_TIMEOUT)
+except ValueError:
+    raise ImproperlyConfigured(
+        f"ANYMAIL_REQUESTS_TIMEOUT must be a number of seconds (it is {ANYMAIL['REQUESTS_TIMEOUT']!r})."
+    ) from None
+if not 0 < ANYMAIL["REQUESTS_TIMEOUT"] < float("inf"):
+    raise ImproperlyConfigured("ANYMAIL_REQUESTS_TIMEOUT must be a number of seconds, more than 0.")
 
 # --- Background tasks (django-tasks) ----------------------------------------------
 # Outgoing mail is a task. Development and tests run tasks immediately; production
@@ -579,6 +590,12 @@ BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Security -------------------------------------------------------------
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+if not re.fullmatch(r"(?:[A-Za-z0-9._~-]+/)+", ADMIN_URL):
+    # "backoffice" put the admin's login at /backofficelogin/, "/backoffice/" at /%2Fbackoffice/.
+    raise ImproperlyConfigured(
+        f"ADMIN_URL must be a path without a leading slash and ending in one, e.g. backoffice-7c1e/ "
+        f"(it is {ADMIN_URL!r})."
+    )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts.permissions import PUBLIC, RolePermission
+from accounts.permissions import PUBLIC, Role, RolePermission, has_role
 
 
 def home(request):
@@ -18,9 +18,11 @@ def home(request):
         "docs": reverse("swagger-ui"),
         "redoc": reverse("redoc"),
         "schema": reverse("schema"),
-        "admin": f"/{settings.ADMIN_URL}",
         "health": reverse("api:health"),
     }
+    # A path of its own (ADMIN_URL) keeps scanners away: shown only to ADMINs signed in.
+    if settings.ADMIN_URL == "admin/" or has_role(request.user, {Role.ADMIN}):
+        links["admin"] = f"/{settings.ADMIN_URL}"
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"name": "Cohortly", "links": links})
     return render(request, "home.html", {"links": links})

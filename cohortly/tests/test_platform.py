@@ -47,6 +47,17 @@ def test_home_links_docs_and_admin(client):
     assert data["links"]["docs"] == "/api/docs" and data["links"]["admin"] == "/admin/"
 
 
+def test_home_keeps_an_admin_path_of_its_own_from_everyone_but_admins(client, settings, make_user):
+    """ADMIN_URL of its own keeps scanners away; the front door gave it to anyone."""
+    settings.ADMIN_URL = "backoffice-7c1e/"
+    assert "backoffice" not in client.get("/").text
+    assert "admin" not in client.get("/", HTTP_ACCEPT="application/json").json()["links"]
+    client.force_login(make_user("SALES"))
+    assert "backoffice" not in client.get("/").text
+    client.force_login(make_user("ADMIN"))
+    assert 'href="/backoffice-7c1e/"' in client.get("/").text
+
+
 def test_docs_are_served_without_a_cdn(client):
     for url in ("/api/docs", "/api/redoc/"):
         page = client.get(url)
@@ -335,6 +346,20 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         ("LOG_LEVEL", "verbose", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
         ("JWT_ACCESS_TOKEN_LIFETIME_MINUTES", "0", "must be 1 or more"),
         ("EMAIL_MAX_ATTEMPTS", "0", "EMAIL_MAX_ATTEMPTS must be 1 or more"),
+        ("PASSWORD_RESET_TIMEOUT", "0", "PASSWORD_RESET_TIMEOUT must be a number of seconds, 60 or more"),
+        ("EMAIL_VERIFICATION_TIMEOUT", "0", "EMAIL_VERIFICATION_TIMEOUT must be a number of seconds"),
+        (
+            "ANYMAIL_REQUESTS_TIMEOUT",
+            "ten",
+            "ANYMAIL_REQUESTS_TIMEOUT must be a number of seconds (it is 'ten')",
+        ),
+        (
+            "ANYMAIL_REQUESTS_TIMEOUT",
+            "-1",
+            "ANYMAIL_REQUESTS_TIMEOUT must be a number of seconds, more than 0",
+        ),
+        ("ADMIN_URL", "backoffice", "ADMIN_URL must be a path without a leading slash and ending in one"),
+        ("ADMIN_URL", "/backoffice/", "ADMIN_URL must be a path"),
     ],
 )
 def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value, said):
