@@ -98,18 +98,35 @@ def _lock_people(people: Iterable[User]) -> list[User]:
     return users_held(person.pk for person in people)
 
 
-def _check_people(field: str, people: Iterable[User]) -> list[User]:
-    """Only users of the field's role may be listed (instructors, mentors)."""
+def _names(people: Iterable[User]) -> str:
+    return ", ".join(sorted(person.full_name or person.email for person in people))
+
+
+def _check_people(field: str, people: Iterable[User], *, keeping: Iterable = ()) -> list[User]:
+    """Only users of the field's role may be listed (instructors, mentors), and
+    only active ones added: a deactivated person already listed (`keeping`, their
+    ids) may stay, as a lead keeps its deactivated owner, until someone else takes
+    their place (accounts.signals.user_still_holds says so)."""
     role = PEOPLE_FIELDS[field]
     unique = _lock_people(people)
     wrong = [person for person in unique if person.role != role]
     if wrong:
-        names = ", ".join(sorted(person.full_name or person.email for person in wrong))
         raise ValidationError(
             {
                 field: ValidationError(
-                    f"Only users with the {role.label.lower()} role can be listed here: {names}.",
+                    f"Only users with the {role.label.lower()} role can be listed here: {_names(wrong)}.",
                     code="invalid_role",
+                )
+            }
+        )
+    kept = set(keeping)
+    inactive = [person for person in unique if not person.is_active and person.pk not in kept]
+    if inactive:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"These accounts are deactivated and can't be added: {_names(inactive)}.",
+                    code="inactive",
                 )
             }
         )
@@ -242,7 +259,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     for field in changed:
         value = data[field]
         if field in PEOPLE_FIELDS:
-            people[field] = _check_people(field, value)
+            listed = getattr(bootcamp, field).values_list("pk", flat=True)
+            people[field] = _check_people(field, value, keeping=listed)
         else:
             setattr(bootcamp, field, value.strip() if isinstance(value, str) else value)
     if "capacity" in changed and bootcamp.capacity < old_capacity:

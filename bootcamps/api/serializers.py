@@ -29,11 +29,12 @@ def _user_ids(help_text: str) -> serializers.ManyRelatedField:
             queryset=User.objects.all(),
             pk_field=serializers.UUIDField(),
             # Documented here so the OpenAPI error schema lists every code:
-            # "invalid" comes from the UUID, "invalid_role" from bootcamp services.
+            # "invalid" comes from the UUID, "invalid_role" and "inactive" from bootcamp services.
             error_messages={
                 "invalid": "Must be a valid UUID.",
                 "does_not_exist": "There is no user with the id {pk_value}.",
                 "invalid_role": "Only users with the right role can be listed here.",
+                "inactive": "These accounts are deactivated and can't be added.",
             },
         ),
         required=False,

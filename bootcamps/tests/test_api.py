@@ -401,6 +401,34 @@ def test_create_people_must_have_the_right_role(admin_client, make_user):
     assert not Bootcamp.objects.exists()
 
 
+def test_a_deactivated_person_is_not_added_to_the_staff_but_may_stay_on_it(admin_client, make_user):
+    gone = make_user(Role.INSTRUCTOR, is_active=False, full_name="Ivan Gone")
+    body = assert_error(
+        admin_client.post(URL, payload(instructors=[str(gone.pk)]), format="json"),
+        400,
+        code="inactive",
+        attr="instructors",
+    )
+    assert "Ivan Gone" in body["errors"][0]["detail"]
+    assert not Bootcamp.objects.exists()
+    stays, other = make_user(Role.MENTOR, full_name="Mia Mentor"), make_user(Role.MENTOR)
+    bootcamp = BootcampFactory(mentors=[stays])
+    User.objects.filter(pk=stays.pk).update(is_active=False)  # deactivated while on the staff
+    response = admin_client.patch(
+        detail(bootcamp),
+        {"mentors": [str(stays.pk), str(other.pk)], "instructors": [str(gone.pk)]},
+        format="json",
+    )
+    assert_error(response, 400, code="inactive", attr="instructors")
+    assert list(bootcamp.mentors.all()) == [stays] and not bootcamp.instructors.exists()
+    # Already listed, they may stay while someone joins.
+    response = admin_client.patch(
+        detail(bootcamp), {"mentors": [str(stays.pk), str(other.pk)]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert set(bootcamp.mentors.all()) == {stays, other}
+
+
 def test_malformed_and_wrongly_typed_bodies(admin_client):
     assert_error(
         admin_client.post(URL, '{"title": "x",', content_type="application/json"), 400, code="parse_error"
