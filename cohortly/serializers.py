@@ -2,6 +2,7 @@ import re
 from collections.abc import Mapping
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 from rest_framework.utils import humanize_datetime
 
@@ -68,8 +69,9 @@ def _plainly_typed(field, value) -> bool:
         return isinstance(value, bool)
     uuid_field = field if isinstance(field, serializers.UUIDField) else getattr(field, "pk_field", None)
     if isinstance(uuid_field, serializers.UUIDField):
-        # A UUID is written as a string; DRF takes a number as UUID(int=...).
-        return isinstance(value, str)
+        # A UUID is written as a string; DRF takes a number as UUID(int=...), and a
+        # related field takes "" as null (which unassigned a lead's owner).
+        return isinstance(value, str) and (value != "" or not isinstance(field, serializers.RelatedField))
     return True
 
 
@@ -154,6 +156,13 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
             "incorrect_type": f"Give the {name}'s id as a whole number, not {{data_type}}.",
         }
         self.error_messages.update({key: text for key, text in worded.items() if key not in given})
+
+    def run_validation(self, data=empty):
+        # DRF's related fields take "" as null: a lead's bootcamp was cleared by it,
+        # and a conversion to "" said "may not be null", which nobody had sent.
+        if data == "":
+            self.fail("incorrect_type", data_type=JSON_KINDS[str])
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if isinstance(data, str) and ASCII_DIGITS.fullmatch(data.strip()):

@@ -543,3 +543,25 @@ def test_an_id_in_the_path_is_ascii_digits_only(sales_client):
     notes = LeadActivity.objects.count()
     assert_error(sales_client.post(f"/api/v1/leads/{arabic}/notes/", {"body": "Hi"}, format="json"), 404)
     assert LeadActivity.objects.count() == notes
+
+
+def test_an_empty_string_is_not_a_related_objects_null(sales_client, sales_user):
+    """DRF's related fields read "" as null: a lead's owner and bootcamp were
+    cleared by it, and a conversion to "" said "may not be null"."""
+    from bootcamps.tests.factories import BootcampFactory
+    from leads.tests.factories import LeadFactory
+
+    bootcamp = BootcampFactory()
+    lead = LeadFactory(bootcamp=bootcamp, owner=sales_user)
+    for change, code in (({"owner": ""}, "invalid"), ({"bootcamp": ""}, "incorrect_type")):
+        response = sales_client.patch(f"/api/v1/leads/{lead.pk}/", change, format="json")
+        assert_error(response, 400, code=code, attr=next(iter(change)))
+    lead.refresh_from_db()
+    assert (lead.owner_id, lead.bootcamp_id) == (sales_user.pk, bootcamp.pk)
+    response = sales_client.post(f"/api/v1/leads/{lead.pk}/convert/", {"bootcamp": ""}, format="json")
+    assert_error(response, 400, code="incorrect_type", attr="bootcamp")
+    lead.refresh_from_db()
+    assert lead.status == "NEW"
+    # null is still how an owner is taken off.
+    response = sales_client.patch(f"/api/v1/leads/{lead.pk}/", {"owner": None}, format="json")
+    assert response.status_code == 200 and response.json()["owner"] is None
