@@ -41,24 +41,35 @@ def is_staff_role(user) -> bool:
     return has_role(user, STAFF)
 
 
-def roles_for_view(view, method: str):
-    """The roles a view declares for the current action and method."""
-    action = getattr(view, "action", None)
-    if action == "metadata":
-        # OPTIONS asks what `method` may do here (DRF's metadata clones the request
-        # per method): the roles of the action that method runs.
-        action = (getattr(view, "action_map", None) or {}).get(method.lower(), action)
+def _declared(view, action, method: str):
     action_roles = getattr(view, "action_roles", None) or {}
     if action in action_roles:
         return action_roles[action]
-    if method == "OPTIONS" and action is None:
-        # A plain APIView's OPTIONS describes it to whoever may use any of its
-        # methods (a POST-only view declares no readers: everyone got a 403).
-        readers = frozenset(getattr(view, "read_roles", NOBODY))
-        return readers | frozenset(getattr(view, "write_roles", NOBODY))
     if method in SAFE_METHODS:
         return getattr(view, "read_roles", NOBODY)
     return getattr(view, "write_roles", NOBODY)
+
+
+def roles_for_view(view, method: str):
+    """The roles a view declares for the current action and method. OPTIONS
+    describes a route to its readers and whoever may use any of its methods: a
+    POST-only view declares no readers (everyone got a 403), and the public lead
+    form's route was described to SALES only."""
+    action = getattr(view, "action", None)
+    if action == "metadata":
+        action_map = getattr(view, "action_map", None) or {}
+        if method == "OPTIONS":
+            # The resource's readers too: a staff action's route tells the rest it offers them nothing.
+            served = [(verb.upper(), name) for verb, name in action_map.items() if name != "metadata"]
+            readers = frozenset(getattr(view, "read_roles", NOBODY))
+            return readers.union(*(_declared(view, name, verb) for verb, name in served))
+        # What `method` may do here (DRF's metadata clones the request per method):
+        # the roles of the action that method runs.
+        action = action_map.get(method.lower(), action)
+    if method == "OPTIONS" and action is None:
+        readers = frozenset(getattr(view, "read_roles", NOBODY))
+        return readers | frozenset(getattr(view, "write_roles", NOBODY))
+    return _declared(view, action, method)
 
 
 class RolePermission(BasePermission):

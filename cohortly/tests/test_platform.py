@@ -507,6 +507,22 @@ def test_options_offers_an_action_only_to_the_roles_that_may_call_it(client_for,
     assert ("POST" in response.json().get("actions", {})) is offers_post
 
 
+@pytest.mark.parametrize("role", [None, "STUDENT", "SALES"])
+def test_options_describes_a_route_to_whoever_may_use_any_of_its_methods(client_for, role):
+    """The lead list's route takes the public form's POST: its OPTIONS answered
+    401 to anonymous callers and 403 to students, who may post there."""
+    client, _ = client_for(role)
+    response = client.options("/api/v1/leads/")
+    assert response.status_code == 200, response.content
+    assert "POST" in response.json()["actions"]
+    assert "GET, POST" in response["Allow"]
+    # A route nobody anonymous may use at all is still a 401.
+    if role is None:
+        assert_error(client.options("/api/v1/users/"), 401)
+    elif role == "STUDENT":
+        assert_error(client.options("/api/v1/users/"), 403)
+
+
 def test_a_request_for_another_host_is_a_400_and_a_line_not_a_traceback(client, caplog, settings):
     settings.ALLOWED_HOSTS = ["cohortly.example.com"]
     with caplog.at_level(logging.INFO):
