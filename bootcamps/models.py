@@ -9,6 +9,7 @@ from cohortly.models import (
     LAST_DATE,
     ImportedFromLegacy,
     TimeStampedModel,
+    location_validator,
     plausible_date,
     title_validator,
 )
@@ -51,7 +52,7 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     delivery_format = models.CharField(
         max_length=8, choices=DeliveryFormat.choices, default=DeliveryFormat.ONLINE
     )
-    location = models.CharField(max_length=200, blank=True, validators=[title_validator])
+    location = models.CharField(max_length=200, blank=True, validators=[location_validator])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     instructors = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from django.utils.text import slugify
+from django.utils.text import get_text_list, slugify
 
 from accounts.models import User
 from accounts.permissions import ADMIN_ONLY, has_role
@@ -298,9 +298,9 @@ def bootcamp_delete(*, bootcamp: Bootcamp) -> None:
             bootcamp.delete()
     except (ProtectedError, IntegrityError) as exc:
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in getattr(exc, "protected_objects", [])})
-        what = ", ".join(kinds) if kinds else "other records"
+        what = get_text_list(kinds, "and") if kinds else "other records"
         raise Conflict(
-            f"This bootcamp is referred to by {what} and cannot be deleted. "
+            f"This bootcamp cannot be deleted: {what} refer to it. "
             "Archive it instead (set its status to ARCHIVED).",
             code="protected",
         ) from exc

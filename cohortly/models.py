@@ -150,6 +150,12 @@ title_validator = RegexValidator(
     "A title needs a visible character, and can't contain control characters (line breaks, tabs) "
     "or text-direction overrides.",
 )
+#: A place's name (a bootcamp's location), by the title's rule, in its own words.
+location_validator = RegexValidator(
+    SHOWABLE_TEXT,
+    "A location needs a visible character, and can't contain control characters (line breaks, tabs) "
+    "or text-direction overrides.",
+)
 _UNSHOWABLE_RUN = re.compile(f"[{TITLE_UNSHOWABLE}]+")
 _NOTHING_VISIBLE = re.compile(f"[{INVISIBLE}]*")
 

@@ -14,6 +14,7 @@ from conftest import assert_error
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from enrollments.tests.factories import EnrollmentFactory
+from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 Role = User.Role
@@ -645,5 +646,22 @@ def test_delete_with_assignments_is_409(admin_client):
     bootcamp = BootcampFactory()
     AssignmentFactory(bootcamp=bootcamp)
     body = assert_error(admin_client.delete(detail(bootcamp)), 409, code="protected")
-    assert body["errors"][0]["detail"].startswith("This bootcamp is referred to by assignments and cannot")
+    assert body["errors"][0]["detail"].startswith("This bootcamp cannot be deleted: assignments refer to it.")
     assert Bootcamp.objects.filter(pk=bootcamp.pk).exists()
+    LeadFactory(bootcamp=bootcamp)
+    body = assert_error(admin_client.delete(detail(bootcamp)), 409, code="protected")
+    assert body["errors"][0]["detail"] == (
+        "This bootcamp cannot be deleted: assignments and leads refer to it. "
+        "Archive it instead (set its status to ARCHIVED)."
+    )
+
+
+def test_a_bad_location_is_named_as_a_location(admin_client):
+    bootcamp = BootcampFactory(location="Lyon")
+    body = assert_error(
+        admin_client.patch(detail(bootcamp), {"location": "a\u202eb"}, format="json"), 400, attr="location"
+    )
+    assert body["errors"][0]["detail"].startswith("A location needs a visible character")
+    assert Bootcamp.objects.get(pk=bootcamp.pk).location == "Lyon"
+    # Blank is no location.
+    assert admin_client.patch(detail(bootcamp), {"location": ""}, format="json").status_code == 200
