@@ -110,6 +110,26 @@ def _request_seconds(route: str, method: str, status: int):
     return child
 
 
+class HeadAnswersHaveNoBody:
+    """A HEAD request is answered as its GET, without the body. Django leaves
+    dropping it to the server, and gunicorn does so with a warning each time:
+    an uptime monitor probing with HEAD filled the log. Outermost, so the
+    Content-Length CommonMiddleware wrote (the GET's length, which HEAD keeps)
+    and everything else the response says stays as it is."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                response.streaming_content = []
+            else:
+                response.content = b""
+        return response
+
+
 class CredentialedAnswersAreNotStored:
     """An answer to a request that carried credentials (a bearer token, or a
     session cookie: the sales pages, the admin) holds what only that user may

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cohortly.middleware.HeadAnswersHaveNoBody",
     "cohortly.middleware.RequestIDMiddleware",
     "cohortly.middleware.CredentialedAnswersAreNotStored",
     "django.middleware.security.SecurityMiddleware",

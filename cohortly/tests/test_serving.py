@@ -480,3 +480,31 @@ def test_with_log_format_json_gunicorns_own_lines_are_json_too(tmp_path):
     assert any("Booting worker" in record["message"] for record in gunicorns)
     assert {"time", "level", "name", "message"} <= set(gunicorns[0])
     assert not [record for record in gunicorns if record["name"] == "gunicorn.access"]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_head_request_is_answered_without_a_body_and_without_a_warning(tmp_path):
+    """gunicorn drops a body sent on a HEAD answer and logs a warning each time:
+    an uptime monitor probing with HEAD filled the log with them."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from cohortly.tests.live_servers import gunicorn
+
+    log = tmp_path / "server.log"
+    with log.open("wb") as output, gunicorn(workers=1, output=output, env={"LOG_LEVEL": "INFO"}) as base:
+        address = urlsplit(base)
+        for path in ("/api/v1/health", "/api/v1/bootcamps/", "/"):
+            sizes = {}
+            for method in ("GET", "HEAD"):
+                connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+                connection.request(method, path)
+                response = connection.getresponse()
+                body = response.read()
+                assert response.status == 200, (method, path, body[:200])
+                sizes[method] = (response.getheader("Content-Length"), len(body))
+                connection.close()
+            assert sizes["HEAD"] == (sizes["GET"][0], 0), (path, sizes)
+    assert "no-body response" not in log.read_text()
