@@ -399,6 +399,8 @@ class _Seeder:
     def save_enrollments(self):
         rows = []
         for bootcamp, student, status, seq, enrolled in self.enrollment_plan:
+            # Completed when their bootcamp ended (the gradebook expects nothing due after it).
+            ended = datetime.combine(bootcamp.end_date, dt_time(18), tzinfo=self.now.tzinfo)
             rows.append(
                 Enrollment(
                     student_id=student.pk,
@@ -406,6 +408,7 @@ class _Seeder:
                     status=status,
                     waitlist_seq=seq,
                     enrolled_at=enrolled,
+                    completed_at=min(self.now, ended) if status == "COMPLETED" else None,
                     created_at=enrolled,
                     updated_at=enrolled,
                 )

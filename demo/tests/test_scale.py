@@ -86,6 +86,13 @@ def test_scale_seeder_creates_the_proportions_and_keeps_the_rules():
             assert seqs == list(range(1, bootcamp.waiting + 1))
     assert not Enrollment.objects.exclude(student__role="STUDENT").exists()
     assert not Enrollment.objects.filter(bootcamp__status="DRAFT").exists()
+    # Completed when their bootcamp ended, as staff would have marked them; only they.
+    completed = Enrollment.objects.filter(status="COMPLETED").select_related("bootcamp")
+    assert completed.exists()
+    for enrollment in completed:
+        assert enrollment.completed_at is not None
+        assert enrollment.completed_at.date() >= enrollment.bootcamp.start_date
+    assert not Enrollment.objects.exclude(status="COMPLETED").filter(completed_at__isnull=False).exists()
 
     # Leads: every source and status; the model's rules hold.
     assert set(Lead.objects.values_list("source", flat=True)) == set(Lead.Source.values)
