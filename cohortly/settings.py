@@ -432,6 +432,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["cohortly.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["cohortly.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "cohortly.pagination.PageNumberPagination",
+    "DEFAULT_METADATA_CLASS": "cohortly.metadata.ActionMetadata",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

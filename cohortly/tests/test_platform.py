@@ -514,7 +514,10 @@ def test_options_describes_a_route_to_whoever_may_use_any_of_its_methods(client_
     client, _ = client_for(role)
     response = client.options("/api/v1/leads/")
     assert response.status_code == 200, response.content
-    assert "POST" in response.json()["actions"]
+    # The form's fields, as the form's serializer takes them (not the staff's read-only view).
+    form = response.json()["actions"]["POST"]
+    assert form["full_name"]["read_only"] is False and form["email"]["required"] is True
+    assert "converted_student" not in form
     assert "GET, POST" in response["Allow"]
     # A route nobody anonymous may use at all is still a 401.
     if role is None:
@@ -532,3 +535,17 @@ def test_a_request_for_another_host_is_a_400_and_a_line_not_a_traceback(client, 
     assert not [record for record in caplog.records if record.name.startswith("django.security")]
     (line,) = [record for record in caplog.records if record.name == "cohortly.request"]
     assert line.status == 400
+
+
+def test_options_describes_a_post_with_the_serializer_its_action_takes(client_for):
+    """A viewset answers OPTIONS as the action "metadata": enrolling and creating a
+    user were described with their read serializers, nothing writable."""
+    admin, _ = client_for("ADMIN")
+    enroll = admin.options("/api/v1/enrollments/").json()["actions"]["POST"]
+    assert set(enroll) == {"bootcamp", "student"}
+    user = admin.options("/api/v1/users/").json()["actions"]["POST"]
+    assert user["role"]["read_only"] is False and "password" in user and "date_joined" not in user
+    # Still only what the caller may call.
+    student, _ = client_for("STUDENT")
+    assert "POST" in student.options("/api/v1/enrollments/").json()["actions"]
+    assert_error(student.options("/api/v1/users/"), 403)
