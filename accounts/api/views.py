@@ -40,6 +40,7 @@ from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
 from accounts.tokens import RefreshToken
+from cohortly.filters import FiltersListsOnly
 from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import PasswordResetRateThrottle, RegisterRateThrottle
 
@@ -360,6 +361,7 @@ class MeView(GenericAPIView):
     actions=["partial_update"],
 )
 class UserViewSet(
+    FiltersListsOnly,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

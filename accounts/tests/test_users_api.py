@@ -53,6 +53,19 @@ def test_list_filters_search_and_pagination(admin_client):
     assert_error(admin_client.get(USERS, {"role": "KING"}), 400, attr="role")
 
 
+def test_filters_narrow_the_list_never_a_user_read_by_id(admin_client):
+    student = UserFactory(role=User.Role.STUDENT, full_name="Sam Student")
+    for params in ("role=SALES", "is_active=false", "search=zzzz", "ordering=bogus"):
+        response = admin_client.get(f"/api/v1/users/{student.pk}/?{params}")
+        assert response.status_code == 200, (params, response.content)
+        response = admin_client.patch(
+            f"/api/v1/users/{student.pk}/?{params}", {"full_name": f"Sam {params[:4]}"}, format="json"
+        )
+        assert response.status_code == 200, (params, response.content)
+        student.refresh_from_db()
+        assert student.full_name == f"Sam {params[:4]}"
+
+
 def test_admin_creates_staff_user(admin_client):
     payload = {
         "email": "New.Coach@example.com",

@@ -103,3 +103,25 @@ def test_mail_stands_on_nothing_but_cohortly():
     seen = project_closure(modules)
     reached = sorted(name for name in seen if name.split(".")[0] in (*DOMAIN_APPS, "accounts"))
     assert reached == [], "\n".join(chain(seen, name) for name in reached)
+
+
+def test_every_viewset_filters_its_lists_only():
+    """A list's filters never hide (or refuse) the one row an action reads by id:
+    assignments, submissions and users each had it wrong in turn."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from rest_framework.viewsets import ViewSetMixin
+
+    from cohortly.filters import FiltersListsOnly
+
+    def views(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from views(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                yield getattr(pattern.callback, "cls", None)
+
+    viewsets = {
+        view for view in views(get_resolver().url_patterns) if view and issubclass(view, ViewSetMixin)
+    }
+    assert len(viewsets) >= 6
+    assert not [view.__name__ for view in viewsets if not issubclass(view, FiltersListsOnly)]
