@@ -214,12 +214,17 @@ def _name(value: str | None, email: str, adjusted: list) -> str:
     return name
 
 
-def _title(value: str | None, adjusted: list) -> str:
-    """A title as Cohortly can hold it (cohortly.models.title_validator): control
-    characters and text-direction overrides become a space, noted in `adjusted`."""
+def _title(value: str | None, adjusted: list, *, stand_in: str) -> str:
+    """A title as Cohortly can hold it (cohortly.models.title_validator), so that a
+    messy title costs no bootcamp or assignment (and what hangs on it): control
+    characters and text-direction overrides become a space, and a title with
+    nothing visible (zero-width spaces, say) is `stand_in`. Noted in `adjusted`."""
     title = UNSHOWABLE_IN_TITLES.sub(" ", value or "").strip()
     if title != (value or "").strip():
         adjusted.append(("title", "control characters or text-direction overrides became spaces"))
+    if not showable(title):
+        adjusted.append(("title", f"nothing visible in the source: {stand_in!r} stands in"))
+        return stand_in
     return title
 
 
@@ -927,7 +932,7 @@ class Importer:
         def convert(row):
             adjusted = []
             bootcamp = Bootcamp(
-                title=_title(row["title"], adjusted),
+                title=_title(row["title"], adjusted, stand_in=f"Untitled bootcamp (Node {row['id']})"),
                 description=row["description"] or "",
                 start_date=row["start_date"],
                 end_date=row["end_date"],
@@ -1012,7 +1017,7 @@ class Importer:
             assignment = Assignment(
                 bootcamp_id=bootcamp,
                 created_by_id=author,
-                title=_title(row["title"], adjusted),
+                title=_title(row["title"], adjusted, stand_in=f"Untitled assignment (Node {row['id']})"),
                 description=row["description"] or "",
                 due_at=_utc(row["due_date"]),
                 max_score=Decimal(row["max_score"]) if row["max_score"] is not None else None,

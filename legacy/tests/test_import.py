@@ -699,6 +699,30 @@ def test_titles_with_control_characters_are_imported_with_spaces_and_reported(no
     assert {("bootcamps", str(camp["id"]), "title"), ("assignments", str(work["id"]), "title")} <= adjusted
 
 
+def test_a_title_with_nothing_visible_gets_a_stand_in_not_a_refusal(node):
+    """Cohortly's titles need a visible character: a Node title of zero-width
+    spaces would have refused the bootcamp, and with it its enrollments,
+    assignments and leads."""
+    from assignments.models import Assignment
+
+    teacher = node.user(role="INSTRUCTOR")
+    student = node.user(role="STUDENT")
+    camp = node.bootcamp(instructor_id=teacher["id"], title="\u200b\u200b")
+    work = node.assignment(camp, title=" \u2800 ")
+    seat = node.enrollment(student, camp, status="ACTIVE")
+
+    out, report = run_import(node)
+
+    assert report["refused"] == []
+    assert Bootcamp.objects.get(legacy_id=camp["id"]).title == f"Untitled bootcamp (Node {camp['id']})"
+    assert Assignment.objects.get(legacy_id=work["id"]).title == f"Untitled assignment (Node {work['id']})"
+    assert Enrollment.objects.filter(legacy_id=seat["id"]).exists()
+    reasons = {(a["table"], a["legacy_id"]): a["reason"] for a in report["adjusted"] if a["field"] == "title"}
+    assert reasons[("bootcamps", str(camp["id"]))] == (
+        f"nothing visible in the source: 'Untitled bootcamp (Node {camp['id']})' stands in"
+    )
+
+
 def test_phones_and_names_cohortly_cant_hold_cost_the_value_not_the_user_or_what_hangs_on_them(node):
     sales = node.user(role="SALES", phone="n/a")
     teacher = node.user(role="INSTRUCTOR", phone="+44 20 7946 0958 ext. 12")
