@@ -40,6 +40,16 @@ def check_production_links_and_mail(app_configs=None, **kwargs):
                 id="cohortly.W001",
             )
         )
+    site = urlsplit(settings.SITE_URL)
+    if site.scheme != "https" or site.hostname in (None, "127.0.0.1", "localhost"):
+        problems.append(
+            Warning(
+                f"SITE_URL is {settings.SITE_URL!r}: the links in the sales team's emails (a new lead) "
+                "point there, and open nothing.",
+                hint="Set SITE_URL to Cohortly's own https:// address (where /sales/ is served).",
+                id="cohortly.W004",
+            )
+        )
     if settings.DEFAULT_FROM_EMAIL.rstrip(">").endswith(".local"):
         problems.append(
             Warning(

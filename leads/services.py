@@ -84,7 +84,7 @@ def lead_url(lead: Lead) -> str:
     """Where a sales user opens this lead (the sales workspace's lead page)."""
     from django.conf import settings
 
-    return settings.FRONTEND_URL + reverse("sales:lead_detail", args=[lead.pk])
+    return settings.SITE_URL + reverse("sales:lead_detail", args=[lead.pk])
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationError:

@@ -289,6 +289,8 @@ def test_deploy_check_is_clean_for_the_documented_production_environment():
     ("unset", "change", "said"),
     [
         ("FRONTEND_URL", {}, "cohortly.W001"),
+        ("SITE_URL", {}, "cohortly.W004"),
+        (None, {"SITE_URL": "http://cohortly.example.com"}, "cohortly.W004"),
         (None, {"FRONTEND_URL": "cohortly.example.com"}, "cohortly.W001"),
         ("DEFAULT_FROM_EMAIL", {}, "cohortly.W002"),
         (None, {"TASKS_BACKEND": "immediate"}, "cohortly.W003"),

@@ -119,8 +119,13 @@ def test_unknown_lead_is_404(sales_client):
 
 
 def test_anonymous_capture_stores_the_lead_and_answers_only_its_id(
-    anon_client, sales_user, django_capture_on_commit_callbacks
+    anon_client, sales_user, django_capture_on_commit_callbacks, settings
 ):
+    # The frontend and Cohortly on hosts of their own, as in production.
+    settings.FRONTEND_URL, settings.SITE_URL = (
+        "https://app.cohortly.example.com",
+        "https://cohortly.example.com",
+    )
     bootcamp = BootcampFactory()
     with django_capture_on_commit_callbacks(execute=True):
         response = anon_client.post(
@@ -140,6 +145,8 @@ def test_anonymous_capture_stores_the_lead_and_answers_only_its_id(
     assert lead.message == "Is there a part-time option?"
     assert lead.activities.get().kind == Kind.CREATED
     assert [m.to for m in mail.outbox] == [["ana.lima@example.org"], ["sales@example.com"]]
+    # The sales team's link opens the lead in the sales workspace, which Cohortly serves.
+    assert f"Open the lead: https://cohortly.example.com/sales/leads/{lead.pk}/" in mail.outbox[1].body
 
 
 def test_anonymous_capture_of_a_known_open_email_joins_its_timeline(anon_client):
