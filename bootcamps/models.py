@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from cohortly.models import (
     FIRST_DATE,
@@ -90,6 +91,11 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
 
     def __str__(self):
         return self.title
+
+    @property
+    def has_started(self) -> bool:
+        """Whether its first day has come (what an email says: "starts" or "started")."""
+        return self.start_date <= timezone.localdate()
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -144,11 +144,15 @@ def _sales_recipients(lead: Lead) -> list[str]:
 
 
 def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
-    send_templated_email(to=lead.email, template="lead_received", context={"lead": lead, "created": created})
+    """The prospect's receipt and the sales team's notice, both of what was just
+    sent (a lead sending the form again may ask about another bootcamp, under
+    another name), not of what the lead already held."""
+    context = {"lead": lead, "created": created, "submission": submission}
+    send_templated_email(to=lead.email, template="lead_received", context=context)
     send_templated_email(
         to=_sales_recipients(lead),
         template="lead_new_for_sales",
-        context={"lead": lead, "created": created, "submission": submission, "url": lead_url(lead)},
+        context={**context, "source": Lead.Source(submission["source"]).label, "url": lead_url(lead)},
     )
 
 
@@ -612,7 +616,11 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
             code="inactive_student",
         )
 
-    enrollment = enrollment_create(student=student, bootcamp=bootcamp, actor=actor, notify=notify)
+    # A student who gets the invitation below (enrolled or waitlisted, and how to sign
+    # in) isn't sent the enrollment's own email as well: one action, one email.
+    enrollment = enrollment_create(
+        student=student, bootcamp=bootcamp, actor=actor, notify=notify and student.email_verified
+    )
 
     old_status = lead.status
     lead.status = Status.CONVERTED

@@ -368,3 +368,18 @@ def test_only_admin_and_sales_enroll_someone_else(make_user, role):
     for allowed in (make_user(Role.SALES), make_user(Role.ADMIN), student):
         enrollment = services.enrollment_create(student=student, bootcamp=BootcampFactory(), actor=allowed)
         assert enrollment.student == student
+
+
+@pytest.mark.parametrize(
+    ("factory", "said"), [(BootcampFactory, "starts"), (RunningBootcampFactory, "started")]
+)
+def test_the_promotion_email_says_whether_the_bootcamp_has_started(
+    enroll, mailoutbox, django_capture_on_commit_callbacks, factory, said
+):
+    """A seat freed in a running bootcamp told the next in line it "starts on" a past day."""
+    bootcamp = factory(capacity=1)
+    active, waiting = enroll(bootcamp, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=active)
+    (promoted,) = [m for m in mailoutbox if m.to == [waiting.student.email]]
+    assert f"The bootcamp {said} on {bootcamp.start_date:%-d %B %Y}." in promoted.body

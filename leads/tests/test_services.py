@@ -78,8 +78,30 @@ def test_capture_emails_prospect_and_every_active_sales_user_after_commit(
     assert all(len(m.to) == 1 and m.subject == "New lead: Ana" for m in sales)
     lead = Lead.objects.get()
     assert all(
-        "Hello there" in m.body and f"{settings.FRONTEND_URL}/sales/leads/{lead.pk}/" in m.body for m in sales
+        "Hello there" in m.body and f"{settings.SITE_URL}/sales/leads/{lead.pk}/" in m.body for m in sales
     )
+    assert all("Source:   Website\n" in m.body for m in sales)  # the label, not WEBSITE
+
+
+def test_a_lead_sending_the_form_again_is_answered_about_what_it_asked_now(
+    make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The receipt named the bootcamp the lead first asked about, and the sales
+    notice's subject the name it first gave, both unlike what was just sent."""
+    make_user(User.Role.SALES, email="s1@example.com")
+    web, ux = BootcampFactory(title="Web Dev"), BootcampFactory(title="UX Sprint")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_capture(full_name="Pat Prospect", email="pat@example.org", bootcamp=web)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_capture(
+            full_name="Patricia Prospect", email="pat@example.org", bootcamp=ux, message="Actually UX"
+        )
+    receipt, notice = mailoutbox
+    assert receipt.subject == "We received your request about UX Sprint"
+    assert "in UX Sprint." in receipt.body and "Web Dev" not in receipt.body
+    assert notice.subject == "New submission from a lead: Patricia Prospect (UX Sprint)"
+    assert "Bootcamp: UX Sprint" in notice.body
 
 
 def test_capture_with_an_owner_notifies_only_the_owner(
@@ -638,10 +660,12 @@ def test_convert_creates_the_student_enrolls_and_invites(
     assert entry.kind == Kind.CONVERSION and entry.actor == sales_user
     assert entry.data["enrollment"] == {"id": lead.converted_enrollment_id, "status": "ACTIVE"}
     assert entry.data["student_created"] is True and entry.data["student_email_verified"] is False
-    invitation = next(m for m in mailoutbox if "set your Cohortly password" in m.subject)
-    assert invitation.to == ["ana@example.org"]
+    # One email for one action: the invitation says they're enrolled, and how to sign in.
+    (invitation,) = [m for m in mailoutbox if m.to == ["ana@example.org"]]
+    assert "set your Cohortly password" in invitation.subject
     assert "/reset-password?uid=" in invitation.body and "token=" in invitation.body
     assert "password:" not in invitation.body.lower()
+    assert f"You are enrolled in Web Dev, starting {bootcamp.start_date:%-d %B %Y}." in invitation.body
 
 
 def test_convert_reuses_an_existing_student(
@@ -657,6 +681,7 @@ def test_convert_reuses_an_existing_student(
     # A verified student keeps today's flow: the enrollment's email, no set-password link.
     assert not any("set your Cohortly password" in m.subject for m in mailoutbox)
     assert not any("reset-password" in m.body for m in mailoutbox)
+    assert [m.to for m in mailoutbox] == [["student@example.com"]]
 
 
 def test_convert_onto_an_unverified_student_sends_the_set_password_link(
