@@ -409,16 +409,18 @@ def submission_grade(
     submission.graded_at = timezone.now()
     submission.full_clean(validate_unique=False, validate_constraints=False)
     submission.save(update_fields=["score", "feedback", "graded_by", "graded_at", "updated_at"])
-    send_templated_email(
-        to=submission.student.email,
-        template="grade_released",
-        context={
-            "submission": submission,
-            "assignment": assignment,
-            "student": submission.student,
-            "regraded": regraded,
-        },
-    )
+    # A deactivated student can't sign in to see it: no email (as for announcements).
+    if submission.student.is_active:
+        send_templated_email(
+            to=submission.student.email,
+            template="grade_released",
+            context={
+                "submission": submission,
+                "assignment": assignment,
+                "student": submission.student,
+                "regraded": regraded,
+            },
+        )
     return submission
 
 
@@ -471,15 +473,17 @@ def submission_return(
     submission.save(
         update_fields=["score", "graded_by", "graded_at", "feedback", "returned_at", "updated_at"]
     )
-    send_templated_email(
-        to=submission.student.email,
-        template="submission_returned",
-        context={
-            "submission": submission,
-            "assignment": assignment,
-            "student": submission.student,
-            "returned_by": returned_by,
-            "past_due": submission.returned_at > assignment.due_at,
-        },
-    )
+    # A deactivated student can't sign in to see it: no email (as for announcements).
+    if submission.student.is_active:
+        send_templated_email(
+            to=submission.student.email,
+            template="submission_returned",
+            context={
+                "submission": submission,
+                "assignment": assignment,
+                "student": submission.student,
+                "returned_by": returned_by,
+                "past_due": submission.returned_at > assignment.due_at,
+            },
+        )
     return submission

@@ -75,6 +75,10 @@ def waitlist_position(enrollment: Enrollment) -> int | None:
 
 
 def _notify(enrollment: Enrollment, template: str, **extra) -> None:
+    """Email the student about their enrollment, unless their account is
+    deactivated: they can't sign in to see it, and the account is closed."""
+    if not enrollment.student.is_active:
+        return
     send_templated_email(
         to=enrollment.student.email,
         template=template,

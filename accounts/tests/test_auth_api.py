@@ -544,6 +544,20 @@ def test_what_a_stranger_types_is_never_mailed_to_an_address_nobody_has_proven(
         assert message.body.startswith("Hello,"), message.body[:40]
 
 
+def test_registering_a_deactivated_accounts_address_says_it_is_deactivated(
+    anon_client, django_capture_on_commit_callbacks
+):
+    """It told them to sign in or ask for a new password, neither of which a
+    deactivated account can."""
+    UserFactory(email="bob@example.com", is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(REGISTER, {**NEW_USER, "email": "bob@example.com"}, format="json")
+    assert response.status_code == 202  # the same answer as for a new address
+    (message,) = mail.outbox
+    assert "The account is deactivated" in message.body
+    assert "sign in at" not in message.body and "reset-password" not in message.body
+
+
 def test_an_internationalised_domain_is_one_mailbox_however_it_is_written(
     anon_client, django_capture_on_commit_callbacks
 ):

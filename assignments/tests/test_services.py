@@ -214,6 +214,21 @@ def test_grade_records_grader_and_time():
     assert row.graded_at >= before
 
 
+def test_a_deactivated_students_work_is_graded_and_returned_without_an_email(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    """Their account is closed and they can't sign in to see it (announcements
+    already skip them)."""
+    bootcamp, _, mentor = staffed_bootcamp()
+    submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
+    type(submission.student).objects.filter(pk=submission.student_id).update(is_active=False)
+    submission = Submission.objects.select_related("student").get(pk=submission.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_grade(submission=submission, grader=mentor, score=Decimal("7"))
+    assert Submission.objects.get(pk=submission.pk).score == Decimal("7.00")
+    assert mailoutbox == []
+
+
 def test_regrade_replaces_score_and_keeps_feedback_when_left_out():
     bootcamp, instructor, mentor = staffed_bootcamp()
     submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))

@@ -383,3 +383,16 @@ def test_the_promotion_email_says_whether_the_bootcamp_has_started(
         services.enrollment_cancel(enrollment=active)
     (promoted,) = [m for m in mailoutbox if m.to == [waiting.student.email]]
     assert f"The bootcamp {said} on {bootcamp.start_date:%-d %B %Y}." in promoted.body
+
+
+def test_a_deactivated_student_is_not_emailed_about_their_enrollment(
+    enroll, mailoutbox, django_capture_on_commit_callbacks
+):
+    bootcamp = RunningBootcampFactory(capacity=3)
+    (enrollment,) = enroll(bootcamp)
+    User.objects.filter(pk=enrollment.student_id).update(is_active=False)
+    enrollment = Enrollment.objects.select_related("student").get(pk=enrollment.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_set_status(enrollment=enrollment, status=Status.DROPPED)
+    assert Enrollment.objects.get(pk=enrollment.pk).status == Status.DROPPED
+    assert mailoutbox == []
