@@ -309,6 +309,10 @@ def submission_submit(
             "This submission is already graded and can no longer be replaced.", code="already_graded"
         )
     was_late = None if created else submission.is_late
+    # The revision a return asked for: its hand-in is always receipted, however soon
+    # after the last receipt (the student was just told to hand it in again).
+    returned_at = None if created else submission.returned_at
+    revision = returned_at is not None and submission.submitted_at <= returned_at
     submission.content = (content or "").strip()
     submission.link = (link or "").strip()
     submission.submitted_at = now
@@ -316,9 +320,14 @@ def submission_submit(
     # Saved again moments after the last receipt (a typo fixed, an autosave): one
     # email, not one per save; a save RECEIPT_QUIET after the last receipt gets its
     # own, so the latest receipt is never more than that behind what is stored.
-    # Turning late is always said.
+    # Turning late is always said, and so is handing in a revision.
     receipted = submission.receipt_sent_at
-    quiet = receipted is not None and now - receipted < RECEIPT_QUIET and submission.is_late == was_late
+    quiet = (
+        receipted is not None
+        and now - receipted < RECEIPT_QUIET
+        and submission.is_late == was_late
+        and not revision
+    )
     if not quiet:
         submission.receipt_sent_at = now
     # Uniqueness is the database's job (a racing first submission is handled below).

@@ -175,6 +175,29 @@ def test_quick_saves_get_one_receipt_and_a_later_one_its_own(
     assert [m.subject for m in mailoutbox][2:] == ["Submission updated: Week 4"]
 
 
+def test_handing_in_a_revision_is_receipted_however_soon_after_the_last_receipt(
+    member_client, bootcamp, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Graded and returned within minutes of the hand-in: the revision the student
+    was just asked for got no receipt, being inside the quiet spell."""
+    assignment = AssignmentFactory(
+        bootcamp=bootcamp, title="Week 5", due_at=timezone.now() + timedelta(days=2)
+    )
+    client, student = member_client(Role.STUDENT, bootcamp)
+    mentor, _ = member_client(Role.MENTOR, bootcamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(nested(assignment), {"content": "v1"}).status_code == 201
+        submission = Submission.objects.get()
+        assert mentor.post(grade_url(submission), {"score": "4"}, format="json").status_code == 200
+        response = mentor.post(f"{detail(submission)}return/", {"feedback": "Redo part 2"}, format="json")
+        assert response.status_code == 200, response.content
+        assert client.post(nested(assignment), {"content": "v2"}).status_code == 200
+        assert client.post(nested(assignment), {"content": "v2, typo fixed"}).status_code == 200
+    receipts = [m.subject for m in mailoutbox if m.to == [student.email] and "Submission" in m.subject]
+    # The hand-in, the revision; the typo fixed right after it stays quiet again.
+    assert receipts == ["Submission received: Week 5", "Submission updated: Week 5"]
+
+
 def test_the_quiet_spell_runs_from_the_last_receipt_not_the_last_save(
     member_client, bootcamp, django_capture_on_commit_callbacks, mailoutbox
 ):
