@@ -145,7 +145,9 @@ def user_send_password_link(*, user: User, sent_by: User) -> str | None:
         return LINK_NOT_SENT_INACTIVE
     if suppression_for(user.email) is not None:
         return LINK_NOT_SENT_SUPPRESSED
-    invited = not user.has_usable_password()
+    # Never had a password: none now, and never signed in nor proved the address.
+    # One whose password was taken away later is no newcomer ("has made you an account").
+    invited = not user.has_usable_password() and user.last_login is None and user.email_verified_at is None
     send_templated_email(
         to=user.email,
         template="invitation" if invited else "password_link",

@@ -121,25 +121,36 @@ def test_one_password_alone_is_a_mistake_not_an_invitation(admin_web, mailoutbox
 
 
 def test_the_action_sends_each_the_link_that_fits(admin_web, mailoutbox, django_capture_on_commit_callbacks):
-    invited = UserFactory(email="invited@example.com", password=None)
+    # As the admin's add form leaves an invited account: no password, address unproven.
+    invited = UserFactory(email="invited@example.com", password=None, email_verified_at=None)
     invited.set_unusable_password()
     invited.save()
     member = UserFactory(email="member@example.com")
+    # Had an account all along; its password was taken away since ("disable password login").
+    disabled = UserFactory(email="disabled@example.com")
+    disabled.set_unusable_password()
+    disabled.save()
     gone = UserFactory(email="gone@example.com", is_active=False)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_web.post(
             "/admin/accounts/user/",
-            {"action": "send_password_links", "_selected_action": [invited.pk, member.pk, gone.pk]},
+            {
+                "action": "send_password_links",
+                "_selected_action": [invited.pk, member.pk, disabled.pk, gone.pk],
+            },
             follow=True,
         )
     assert [str(m) for m in response.context["messages"]] == [
-        "Links to set a password went to invited@example.com, member@example.com.",
+        "Links to set a password went to disabled@example.com, invited@example.com, member@example.com.",
         "Not sent: gone@example.com is deactivated (activate the account first).",
     ]
     by_address = {message.to[0]: message for message in mailoutbox}
-    assert set(by_address) == {"invited@example.com", "member@example.com"}
+    assert set(by_address) == {"invited@example.com", "member@example.com", "disabled@example.com"}
     assert by_address["invited@example.com"].subject == "Your Cohortly account: set your password"
     assert by_address["member@example.com"].subject == "Set a new Cohortly password"
+    # Not told someone "has made you a Cohortly account".
+    assert by_address["disabled@example.com"].subject == "Set a new Cohortly password"
+    assert "has no password at the moment" in by_address["disabled@example.com"].body
     assert "Until you use it, your current password keeps working." in by_address["member@example.com"].body
     assert set_password_and_sign_in(by_address["member@example.com"], "member@example.com") == 200
 
