@@ -547,7 +547,7 @@ def test_grading_emails_the_student_after_commit(
     message = mailoutbox[0]
     assert message.to == [submission.student.email]
     assert message.subject == "Graded: Week 2: APIs"
-    assert "Score: 18.00 / 20.00" in message.body
+    assert "Score: 18 / 20" in message.body  # as the assignment email writes points
     assert "Great <b>tests</b> & docs." in message.body  # plain text, not HTML-escaped
 
 

@@ -268,7 +268,7 @@ def test_a_score_of_minus_zero_is_stored_shown_and_emailed_as_zero(
         )
     assert str(graded.score) == "0.00"
     assert str(Submission.objects.get(pk=submission.pk).score) == "0.00"
-    assert "Score: 0.00 / 10.00" in mailoutbox[0].body
+    assert "Score: 0 / 10" in mailoutbox[0].body
     assert "-0" not in mailoutbox[0].body
 
 
