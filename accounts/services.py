@@ -197,7 +197,9 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
     context = {"user": existing}
     if existing.email_verified_at is None and existing.is_active:
         context["link"] = password_reset_link(existing)
-    send_templated_email(to=existing.email, template="registration_attempt", context=context)
+    send_templated_email(
+        to=existing.email, template="registration_attempt", context=context, limit_per_address=True
+    )
     return None
 
 
@@ -541,6 +543,7 @@ def password_reset_send(*, email: str) -> int:
         context={"user": user, "link": password_reset_link(user)},
         # The person asked for it: it goes out even if the address bounced before.
         ignore_suppression=True,
+        limit_per_address=True,
     )
     return 1
 

@@ -6,23 +6,44 @@ transaction, and mail.tasks.send_email_task sends it once that commits, retrying
 with backoff when the provider fails. A failing provider never fails the request.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from cohortly.middleware import current_request_id
+from mail.selectors import recently_mailed
 from mail.services import outbox_enqueue
+
+#: At most this many of one email to one address per window, for the emails anyone
+#: can have sent to any address (a password reset, a registration of a taken
+#: address, the lead form's receipt): the per-client throttles alone let many
+#: clients keep mailing a chosen address.
+PER_ADDRESS_LIMIT = (3, timedelta(hours=1))
 
 
 def send_templated_email(
-    *, to: list[str] | str, template: str, context: dict, ignore_suppression: bool = False
+    *,
+    to: list[str] | str,
+    template: str,
+    context: dict,
+    ignore_suppression: bool = False,
+    limit_per_address: bool = False,
 ) -> None:
     """Render templates/emails/<template>_subject.txt and <template>.txt and send
     them once the current transaction commits (at once outside a transaction).
 
     `ignore_suppression` is for mail the person has just asked for (a password
-    reset): it goes out even to an address that bounced or reported spam."""
+    reset): it goes out even to an address that bounced or reported spam.
+    `limit_per_address` holds an email anyone may cause to PER_ADDRESS_LIMIT:
+    past it, an address gets no more of it until the window moves on."""
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [address for address in recipients if address]
+    if limit_per_address and recipients:
+        most, window = PER_ADDRESS_LIMIT
+        sent = recently_mailed(recipients, template=template, since=timezone.now() - window)
+        recipients = [address for address in recipients if sent[address] < most]
     if not recipients:
         return
     context = {"frontend_url": settings.FRONTEND_URL, **context}

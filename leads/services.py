@@ -148,7 +148,7 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
     sent (a lead sending the form again may ask about another bootcamp, under
     another name), not of what the lead already held."""
     context = {"lead": lead, "created": created, "submission": submission}
-    send_templated_email(to=lead.email, template="lead_received", context=context)
+    send_templated_email(to=lead.email, template="lead_received", context=context, limit_per_address=True)
     send_templated_email(
         to=_sales_recipients(lead),
         template="lead_new_for_sales",

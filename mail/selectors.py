@@ -1,6 +1,7 @@
 """Reads of the outbox and the suppression list."""
 
 import contextlib
+from collections import Counter
 
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
@@ -22,6 +23,14 @@ def normalize(address: str) -> str:
         with contextlib.suppress(UnicodeError):
             address = f"{local}@{punycode(domain)}"
     return address
+
+
+def recently_mailed(addresses: list[str], *, template: str, since) -> Counter:
+    """How many `template` emails each of `addresses` was queued since `since`."""
+    from mail.models import OutboundEmail
+
+    rows = OutboundEmail.objects.filter(to__in=addresses, template=template, created_at__gte=since)
+    return Counter(rows.values_list("to", flat=True))
 
 
 def suppression_for(address: str) -> SuppressedAddress | None:

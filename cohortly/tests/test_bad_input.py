@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections import Counter
 
 import pytest
 from django.conf import settings
@@ -565,3 +566,38 @@ def test_an_empty_string_is_not_a_related_objects_null(sales_client, sales_user)
     # null is still how an owner is taken off.
     response = sales_client.patch(f"/api/v1/leads/{lead.pk}/", {"owner": None}, format="json")
     assert response.status_code == 200 and response.json()["owner"] is None
+
+
+def test_anyone_can_have_an_address_mailed_only_so_often(anon_client, django_capture_on_commit_callbacks):
+    """Each client may ask a few times a minute, and many clients could keep
+    mailing one chosen address with a reset, a registration or the lead form.
+    Past three of one such email an hour, that address gets no more of it."""
+    from django.core import mail
+
+    from accounts.tests.factories import UserFactory
+
+    UserFactory(email="taken@example.com")
+    UserFactory(email="victim@example.com")
+    calls = [
+        ("/api/v1/auth/password/reset", {"email": "victim@example.com"}),
+        (
+            "/api/v1/auth/register",
+            {"email": "taken@example.com", "password": "Quiet-Harbour-77", "full_name": "X Y"},
+        ),
+        ("/api/v1/leads/", {"email": "prospect@example.com", "full_name": "Pat Prospect"}),
+    ]
+    for url, body in calls:
+        for _ in range(5):
+            with django_capture_on_commit_callbacks(execute=True):
+                response = anon_client.post(url, body, format="json", REMOTE_ADDR="203.0.113.7")
+            assert response.status_code in (201, 202), response.content  # the same answer throughout
+            anon_client.credentials()  # fresh throttle counts stand for other clients
+            from django.core.cache import cache
+
+            cache.clear()
+    sent = Counter(message.to[0] for message in mail.outbox)
+    assert sent == {"victim@example.com": 3, "taken@example.com": 3, "prospect@example.com": 3}
+    # Another address is unaffected.
+    with django_capture_on_commit_callbacks(execute=True):
+        anon_client.post("/api/v1/auth/password/reset", {"email": "taken@example.com"}, format="json")
+    assert mail.outbox[-1].to == ["taken@example.com"] and "password" in mail.outbox[-1].subject.lower()
