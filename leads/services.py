@@ -143,14 +143,15 @@ def _sales_recipients(lead: Lead) -> list[str]:
     )
 
 
-def _notify_capture(lead: Lead, *, created: bool, submission: dict) -> None:
+def _notify_capture(lead: Lead, *, created: bool, submission: dict, actor: User | None) -> None:
     """The prospect's receipt and the sales team's notice, both of what was just
     sent (a lead sending the form again may ask about another bootcamp, under
-    another name), not of what the lead already held."""
+    another name), not of what the lead already held. Whoever entered it (a rep
+    who took a call) isn't told about their own entry."""
     context = {"lead": lead, "created": created, "submission": submission}
     send_templated_email(to=lead.email, template="lead_received", context=context, limit_per_address=True)
     send_templated_email(
-        to=_sales_recipients(lead),
+        to=[address for address in _sales_recipients(lead) if actor is None or address != actor.email],
         template="lead_new_for_sales",
         context={**context, "source": Lead.Source(submission["source"]).label, "url": lead_url(lead)},
     )
@@ -287,7 +288,7 @@ def lead_capture(
                 body=candidate.message,
                 data={**submission, "owner": _user_ref(owner)},
             )
-            _notify_capture(candidate, created=True, submission=submission)
+            _notify_capture(candidate, created=True, submission=submission, actor=actor)
             count_after_commit(LEADS, "captured")
             return candidate, True
 
@@ -307,7 +308,7 @@ def lead_capture(
             # The owner chosen with it (staff's entries), which the lead keeps as it is.
             data={**submission, "filled": filled, "owner": _user_ref(owner)},
         )
-        _notify_capture(existing, created=False, submission=submission)
+        _notify_capture(existing, created=False, submission=submission, actor=actor)
         count_after_commit(LEADS, "deduplicated")
         return existing, False
 

@@ -114,7 +114,12 @@ def test_capture_with_an_owner_notifies_only_the_owner(
         )
     assert lead.owner == sales_user
     assert lead.activities.get().actor == sales_user
-    assert [m.to for m in mailoutbox] == [["ana@example.org"], ["sales@example.com"]]
+    # The rep who entered it isn't mailed about their own entry.
+    assert [m.to for m in mailoutbox] == [["ana@example.org"]]
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_capture(full_name="Bo", email="bo@example.org", owner=sales_user, actor=None)
+    assert [m.to for m in mailoutbox] == [["bo@example.org"], ["sales@example.com"]]
 
 
 def test_a_lead_whose_owner_left_sales_is_mailed_to_the_sales_team_not_to_them(
