@@ -127,13 +127,22 @@ def enrollment_check_can_enroll(*, student: User, bootcamp: Bootcamp, actor: Use
 
 @transaction.atomic
 def enrollment_create(
-    *, student: User, bootcamp: Bootcamp, actor: User | None = None, notify: bool = True
+    *,
+    student: User,
+    bootcamp: Bootcamp,
+    actor: User | None = None,
+    notify: bool = True,
+    notify_student: bool | None = None,
 ) -> Enrollment:
     """Enroll `student`: ACTIVE when a seat is free, else at the back of the
     waitlist. A cancelled enrollment of the same pair is reused (one row per
     student and bootcamp), and so is a dropped one when `actor` is ADMIN or
     SALES. Already ACTIVE, WAITLISTED or COMPLETED -> Conflict (409).
-    `notify=False` skips the email (demo data)."""
+    `notify=False` skips every email (demo data); `notify_student=False` only
+    this student's (a caller that tells them itself), not those promoted from
+    the waitlist on the way."""
+    if notify_student is None:
+        notify_student = notify
     bootcamp = _lock_bootcamp(bootcamp.pk)
     student = _lock_student(student.pk)
     enrollment_check_can_enroll(student=student, bootcamp=bootcamp, actor=actor)
@@ -164,7 +173,7 @@ def enrollment_create(
         # Only reachable if a writer bypassed the lock; still a conflict, never a 500.
         raise Conflict("This student is already enrolled in this bootcamp.", code="already_enrolled") from exc
     count_after_commit(ENROLLMENTS, enrollment.status.lower())
-    if notify:
+    if notify and notify_student:
         _notify(enrollment, template, position=waitlist_position(enrollment))
     return enrollment
 

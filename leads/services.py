@@ -28,7 +28,7 @@ from cohortly.emails import send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
 from cohortly.models import field_values, save_changes
-from enrollments.services import enrollment_create
+from enrollments.services import enrollment_create, waitlist_position
 from leads.models import Lead, LeadActivity
 
 Status = Lead.Status
@@ -620,7 +620,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
     # A student who gets the invitation below (enrolled or waitlisted, and how to sign
     # in) isn't sent the enrollment's own email as well: one action, one email.
     enrollment = enrollment_create(
-        student=student, bootcamp=bootcamp, actor=actor, notify=notify and student.email_verified
+        student=student, bootcamp=bootcamp, actor=actor, notify=notify, notify_student=student.email_verified
     )
 
     old_status = lead.status
@@ -661,6 +661,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
                 "existing_account": not created,
                 "enrollment": enrollment,
                 "bootcamp": enrollment.bootcamp,
+                "position": waitlist_position(enrollment),
                 "link": password_reset_link(student),
             },
         )

@@ -936,3 +936,27 @@ def test_a_closed_lead_of_someone_who_left_sales_stays_editable(db, sales_user, 
     with pytest.raises(ValidationError) as exc:  # giving a lead to them is still refused
         services.lead_update(lead=LeadFactory(), actor=sales_user, data={"owner": former})
     assert exc.value.error_dict["owner"][0].code == "invalid_owner"
+
+
+def test_converting_an_unconfirmed_lead_still_announces_whom_it_promotes(
+    db, sales_user, make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Only the converted student's own enrollment email gives way to the
+    invitation: a waiting student promoted on the way is told, as ever."""
+    from enrollments.models import Enrollment
+    from enrollments.services import enrollment_create
+
+    bootcamp = BootcampFactory(title="Web Dev", capacity=1)
+    first, waiting = make_user(User.Role.STUDENT), make_user(User.Role.STUDENT)
+    enrollment_create(student=first, bootcamp=bootcamp, notify=False)
+    enrollment_create(student=waiting, bootcamp=bootcamp, notify=False)
+    Enrollment.objects.filter(student=first).update(status="CANCELLED")  # a seat freed, nobody promoted yet
+    lead = LeadFactory(email="ana@example.org", status=Status.QUALIFIED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_convert(lead=lead, actor=sales_user, bootcamp=bootcamp)
+    by_address = {m.to[0]: m for m in mailoutbox}
+    assert "opened up and it is now yours" in by_address[waiting.email].body
+    invitation = by_address["ana@example.org"]
+    assert "set your Cohortly password" in invitation.subject
+    assert "You are on the waitlist of Web Dev, number 1 in line" in invitation.body
+    assert len([m for m in mailoutbox if m.to == ["ana@example.org"]]) == 1
