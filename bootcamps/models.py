@@ -94,8 +94,9 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
 
     @property
     def has_started(self) -> bool:
-        """Whether its first day has come (what an email says: "starts" or "started")."""
-        return self.start_date <= timezone.localdate()
+        """Whether its first day is past: the sales pages and the emails say it
+        "started" from the day after, and "starts" on the day itself."""
+        return self.start_date < timezone.localdate()
 
     @classmethod
     def from_db(cls, db, field_names, values):

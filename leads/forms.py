@@ -278,7 +278,7 @@ class BootcampChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         seats = self.seats_left.get(obj.pk)
-        starts = "started" if obj.start_date < timezone.localdate() else "starts"
+        starts = "started" if obj.has_started else "starts"
         start = f"{starts} {obj.start_date.day} {obj.start_date:%b %Y}"
         if seats is None:
             return f"{obj.title} · {start}"

@@ -422,7 +422,6 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
         "failed_form": next(iter(bound_forms), None),
         "follow_up_presets": list(FollowUpForm.PRESETS.items()),
         "now": timezone.now(),
-        "today": timezone.localdate(),
         **forms,
     }
     return _render(request, "sales/lead_detail.html", context, nav="leads", status=status)
@@ -771,7 +770,6 @@ class LeadConvertView(LeadActionView):
             "student": student,
             "sets_password": student is None or student.email_verified_at is None,
             "note": note.cleaned_data["body"] if note is not None else "",
-            "today": timezone.localdate(),
         }
         return _render(self.request, "sales/convert_confirm.html", context, nav="leads")
 

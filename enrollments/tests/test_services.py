@@ -370,8 +370,15 @@ def test_only_admin_and_sales_enroll_someone_else(make_user, role):
         assert enrollment.student == student
 
 
+def _starting_today(**kwargs):
+    today = timezone.localdate()
+    return BootcampFactory(start_date=today, end_date=today + timedelta(days=60), **kwargs)
+
+
 @pytest.mark.parametrize(
-    ("factory", "said"), [(BootcampFactory, "starts"), (RunningBootcampFactory, "started")]
+    ("factory", "said"),
+    # On its first day it "starts", as the sales pages say (started from the day after).
+    [(BootcampFactory, "starts"), (_starting_today, "starts"), (RunningBootcampFactory, "started")],
 )
 def test_the_promotion_email_says_whether_the_bootcamp_has_started(
     enroll, mailoutbox, django_capture_on_commit_callbacks, factory, said
