@@ -190,6 +190,8 @@ def user_register(*, email: str, password: str, full_name: str, phone: str = "")
                 to=user.email,
                 template="welcome",
                 context={"user": user, "link": email_verification_link(user)},
+                # name+1@, name+2@, ... are new accounts each, and one mailbox.
+                limit_per_address=True,
             )
             return user
     else:
@@ -533,19 +535,22 @@ def password_reset_request(*, email: str) -> None:
 
 def password_reset_send(*, email: str) -> int:
     """The set-password link, to the active account with this (normalised) email,
-    if there is one (password_reset_task). 1 if sent, else 0."""
+    if there is one (password_reset_task). 1 if sent, else 0 (no such account,
+    or its mailbox had its fill of working links this hour: cohortly.emails)."""
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
         return 0
-    send_templated_email(
+    return send_templated_email(
         to=user.email,
         template="password_reset",
         context={"user": user, "link": password_reset_link(user)},
         # The person asked for it: it goes out even if the address bounced before.
         ignore_suppression=True,
+        # Links sent before the last sign-in no longer work (Django's reset token
+        # reads it): they don't count, so whoever signs in can't use up the owner's.
         limit_per_address=True,
+        counted_after=user.last_login,
     )
-    return 1
 
 
 @transaction.atomic

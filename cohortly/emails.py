@@ -6,20 +6,20 @@ transaction, and mail.tasks.send_email_task sends it once that commits, retrying
 with backoff when the provider fails. A failing provider never fails the request.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cohortly.middleware import current_request_id
-from mail.selectors import recently_mailed
+from mail.selectors import mailbox_recently_mailed
 from mail.services import outbox_enqueue
 
-#: At most this many of one email to one address per window, for the emails anyone
-#: can have sent to any address (a password reset, a registration of a taken
-#: address, the lead form's receipt): the per-client throttles alone let many
-#: clients keep mailing a chosen address.
+#: At most this many of one email to one mailbox per window, for the emails anyone
+#: can have sent to any address (a password reset, a registration, the lead form's
+#: receipt): the per-client throttles alone let many clients keep mailing a chosen
+#: address.
 PER_ADDRESS_LIMIT = (3, timedelta(hours=1))
 
 
@@ -30,22 +30,31 @@ def send_templated_email(
     context: dict,
     ignore_suppression: bool = False,
     limit_per_address: bool = False,
-) -> None:
+    counted_after: datetime | None = None,
+) -> int:
     """Render templates/emails/<template>_subject.txt and <template>.txt and send
     them once the current transaction commits (at once outside a transaction).
+    Returns how many recipients it was queued for.
 
     `ignore_suppression` is for mail the person has just asked for (a password
     reset): it goes out even to an address that bounced or reported spam.
-    `limit_per_address` holds an email anyone may cause to PER_ADDRESS_LIMIT:
-    past it, an address gets no more of it until the window moves on."""
+    `limit_per_address` holds an email anyone may cause to PER_ADDRESS_LIMIT per
+    mailbox (mail.selectors.mailbox_recently_mailed): past it, the mailbox gets
+    no more of it until the window moves on. Only emails queued after
+    `counted_after` count (a reset: those sent before the last sign-in no longer
+    work, so they can't be used to keep the owner from a working link)."""
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [address for address in recipients if address]
     if limit_per_address and recipients:
         most, window = PER_ADDRESS_LIMIT
-        sent = recently_mailed(recipients, template=template, since=timezone.now() - window)
-        recipients = [address for address in recipients if sent[address] < most]
+        since = max(filter(None, [timezone.now() - window, counted_after]))
+        recipients = [
+            address
+            for address in recipients
+            if mailbox_recently_mailed(address, template=template, since=since) < most
+        ]
     if not recipients:
-        return
+        return 0
     context = {"frontend_url": settings.FRONTEND_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context, using="emails").split())
     body = render_to_string(f"emails/{template}.txt", context, using="emails")
@@ -57,3 +66,4 @@ def send_templated_email(
         request_id=current_request_id(),
         ignore_suppression=ignore_suppression,
     )
+    return len(recipients)

@@ -1,9 +1,8 @@
 """Reads of the outbox and the suppression list."""
 
 import contextlib
-from collections import Counter
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils.encoding import punycode
 
@@ -25,12 +24,17 @@ def normalize(address: str) -> str:
     return address
 
 
-def recently_mailed(addresses: list[str], *, template: str, since) -> Counter:
-    """How many `template` emails each of `addresses` was queued since `since`."""
+def mailbox_recently_mailed(address: str, *, template: str, since) -> int:
+    """How many `template` emails went to `address`'s mailbox since `since`. Its
+    sub-addresses count as the mailbox (name+tag@domain is delivered to
+    name@domain), and a send that failed doesn't count: it reached nobody."""
     from mail.models import OutboundEmail
 
-    rows = OutboundEmail.objects.filter(to__in=addresses, template=template, created_at__gte=since)
-    return Counter(rows.values_list("to", flat=True))
+    local, _, domain = normalize(address).rpartition("@")
+    local = local.split("+", 1)[0]
+    mailbox = Q(to=f"{local}@{domain}") | Q(to__startswith=f"{local}+", to__endswith=f"@{domain}")
+    rows = OutboundEmail.objects.filter(mailbox, template=template, created_at__gte=since)
+    return rows.exclude(status=OutboundEmail.Status.FAILED).count()
 
 
 def suppression_for(address: str) -> SuppressedAddress | None:

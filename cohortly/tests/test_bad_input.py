@@ -601,3 +601,48 @@ def test_anyone_can_have_an_address_mailed_only_so_often(anon_client, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         anon_client.post("/api/v1/auth/password/reset", {"email": "taken@example.com"}, format="json")
     assert mail.outbox[-1].to == ["taken@example.com"] and "password" in mail.outbox[-1].subject.lower()
+
+
+def test_the_per_address_limit_counts_a_mailbox_and_only_what_can_still_serve_its_owner(
+    anon_client, django_capture_on_commit_callbacks
+):
+    """name+1@, name+2@ ... reach one mailbox; a reset link sent before the last
+    sign-in no longer works (whoever signs in could otherwise use up the owner's
+    three); a send that failed reached nobody."""
+    from django.core import mail
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.tests.factories import UserFactory
+    from mail.models import OutboundEmail
+
+    def post(url, body):
+        cache.clear()  # another client each time: only the per-address limit is left
+        with django_capture_on_commit_callbacks(execute=True):
+            response = anon_client.post(url, body, format="json")
+        assert response.status_code in (201, 202), response.content
+
+    for n in range(5):
+        post("/api/v1/leads/", {"email": f"victim+{n}@example.com", "full_name": "Pat Prospect"})
+    assert len([m for m in mail.outbox if m.to[0].startswith("victim+")]) == 3
+
+    owner = UserFactory(email="owner@example.com")
+    for _ in range(3):
+        post("/api/v1/auth/password/reset", {"email": "owner@example.com"})
+    post("/api/v1/auth/password/reset", {"email": "owner@example.com"})
+    assert len([m for m in mail.outbox if m.to == ["owner@example.com"]]) == 3
+    # Someone with the password signs in: the three links stop working, so the owner gets a new one.
+    User.objects.filter(pk=owner.pk).update(last_login=timezone.now())
+    post("/api/v1/auth/password/reset", {"email": "owner@example.com"})
+    assert len([m for m in mail.outbox if m.to == ["owner@example.com"]]) == 4
+    # Failed sends reached nobody: they don't count either.
+    OutboundEmail.objects.filter(to="owner@example.com").update(status="FAILED")
+    post("/api/v1/auth/password/reset", {"email": "owner@example.com"})
+    assert len([m for m in mail.outbox if m.to == ["owner@example.com"]]) == 5
+
+    # A new account for each sub-address: the welcome is held to the mailbox too.
+    for n in range(5):
+        body = {"email": f"target+{n}@example.com", "password": "Quiet-Harbour-77", "full_name": "Tim Target"}
+        post("/api/v1/auth/register", body)
+    assert len([m for m in mail.outbox if m.to[0].startswith("target+")]) == 3
