@@ -325,8 +325,9 @@ LOGOUT_REDIRECT_URL = "/sales/login/"
 # Where links in emails point (the frontend that the API serves).
 FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Cohortly's own address, where it serves the sales workspace and the admin: the
-# links in the sales team's emails point there (the frontend has no /sales/).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# links in the sales team's emails point there (the frontend has no /sales/). Unset,
+# the two are taken to share one host, as they did before it existed.
+SITE_URL = env("SITE_URL", default=FRONTEND_URL).rstrip("/")
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -85,3 +85,11 @@ def test_a_variable_left_empty_takes_the_env_files_value(tmp_path):
     printed = _run_settings(script, {"DEBUG": "true", "LOG_FORMAT": ""})
     # The environment's empty name took the file's value; the file's empty one, the default.
     assert printed.split() == ["json", "True"]
+
+
+def test_site_url_unset_is_the_frontends_address():
+    """Before SITE_URL, the sales emails' links used FRONTEND_URL: a deployment
+    that serves both from one host and never set SITE_URL keeps working links."""
+    script = "from django.conf import settings as s; print(s.SITE_URL)"
+    printed = _run_settings(script, {"DEBUG": "true", "FRONTEND_URL": "https://cohortly.example.com/"})
+    assert printed.strip() == "https://cohortly.example.com"

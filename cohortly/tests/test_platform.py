@@ -289,7 +289,7 @@ def test_deploy_check_is_clean_for_the_documented_production_environment():
     ("unset", "change", "said"),
     [
         ("FRONTEND_URL", {}, "cohortly.W001"),
-        ("SITE_URL", {}, "cohortly.W004"),
+        ("SITE_URL", {"FRONTEND_URL": "http://127.0.0.1:8000"}, "cohortly.W004"),
         (None, {"SITE_URL": "http://cohortly.example.com"}, "cohortly.W004"),
         (None, {"FRONTEND_URL": "cohortly.example.com"}, "cohortly.W001"),
         ("DEFAULT_FROM_EMAIL", {}, "cohortly.W002"),
