@@ -221,11 +221,15 @@ def test_a_deactivated_students_work_is_graded_and_returned_without_an_email(
     already skip them)."""
     bootcamp, _, mentor = staffed_bootcamp()
     submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
+    enroll(submission.student, bootcamp)  # could hand it in again: a return applies
     type(submission.student).objects.filter(pk=submission.student_id).update(is_active=False)
     submission = Submission.objects.select_related("student").get(pk=submission.pk)
     with django_capture_on_commit_callbacks(execute=True):
         services.submission_grade(submission=submission, grader=mentor, score=Decimal("7"))
     assert Submission.objects.get(pk=submission.pk).score == Decimal("7.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_return(submission=submission, returned_by=mentor, feedback="Redo part 2")
+    assert Submission.objects.get(pk=submission.pk).returned_at is not None
     assert mailoutbox == []
 
 
