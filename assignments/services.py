@@ -359,6 +359,22 @@ def submission_submit(
     return submission, created
 
 
+def _mail_student(submission: Submission, template: str, **extra) -> None:
+    """Tell the student what became of their work, unless their account is
+    deactivated: they can't sign in to see it (announcements skip them too)."""
+    if submission.student.is_active:
+        send_templated_email(
+            to=submission.student.email,
+            template=template,
+            context={
+                "submission": submission,
+                "assignment": submission.assignment,
+                "student": submission.student,
+                **extra,
+            },
+        )
+
+
 def _lock_for_grading(submission: Submission) -> Submission:
     """The submission's row, locked, with its assignment's and bootcamp's, after
     its assignment's row (as assignment_update locks it)."""
@@ -418,18 +434,7 @@ def submission_grade(
     submission.graded_at = timezone.now()
     submission.full_clean(validate_unique=False, validate_constraints=False)
     submission.save(update_fields=["score", "feedback", "graded_by", "graded_at", "updated_at"])
-    # A deactivated student can't sign in to see it: no email (as for announcements).
-    if submission.student.is_active:
-        send_templated_email(
-            to=submission.student.email,
-            template="grade_released",
-            context={
-                "submission": submission,
-                "assignment": assignment,
-                "student": submission.student,
-                "regraded": regraded,
-            },
-        )
+    _mail_student(submission, "grade_released", regraded=regraded)
     return submission
 
 
@@ -482,17 +487,6 @@ def submission_return(
     submission.save(
         update_fields=["score", "graded_by", "graded_at", "feedback", "returned_at", "updated_at"]
     )
-    # A deactivated student can't sign in to see it: no email (as for announcements).
-    if submission.student.is_active:
-        send_templated_email(
-            to=submission.student.email,
-            template="submission_returned",
-            context={
-                "submission": submission,
-                "assignment": assignment,
-                "student": submission.student,
-                "returned_by": returned_by,
-                "past_due": submission.returned_at > assignment.due_at,
-            },
-        )
+    past_due = submission.returned_at > assignment.due_at
+    _mail_student(submission, "submission_returned", returned_by=returned_by, past_due=past_due)
     return submission

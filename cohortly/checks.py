@@ -30,26 +30,24 @@ def check_email_backend(app_configs=None, **kwargs):
 def check_production_links_and_mail(app_configs=None, **kwargs):
     """What a production environment must say for its email to work."""
     problems = []
-    frontend = urlsplit(settings.FRONTEND_URL)
-    if frontend.scheme != "https" or frontend.hostname in (None, "127.0.0.1", "localhost"):
-        problems.append(
-            Warning(
-                f"FRONTEND_URL is {settings.FRONTEND_URL!r}: the links in every welcome, invitation and "
-                "password email point there, and nobody can confirm an address or sign in.",
-                hint="Set FRONTEND_URL to the frontend's https:// address.",
-                id="cohortly.W001",
-            )
-        )
-    site = urlsplit(settings.SITE_URL)
-    if site.scheme != "https" or site.hostname in (None, "127.0.0.1", "localhost"):
-        problems.append(
-            Warning(
-                f"SITE_URL is {settings.SITE_URL!r}: the links in the sales team's emails (a new lead) "
-                "point there, and open nothing.",
-                hint="Set SITE_URL to Cohortly's own https:// address (where /sales/ is served).",
-                id="cohortly.W004",
-            )
-        )
+    links = {
+        "FRONTEND_URL": (
+            "the links in every welcome, invitation and password email point there, and nobody can "
+            "confirm an address or sign in",
+            "the frontend's https:// address",
+            "cohortly.W001",
+        ),
+        "SITE_URL": (
+            "the links in the sales team's emails (a new lead) point there, and open nothing",
+            "Cohortly's own https:// address (where /sales/ is served)",
+            "cohortly.W004",
+        ),
+    }
+    for name, (why, what, check_id) in links.items():
+        url = getattr(settings, name)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.hostname in (None, "127.0.0.1", "localhost"):
+            problems.append(Warning(f"{name} is {url!r}: {why}.", hint=f"Set {name} to {what}.", id=check_id))
     if settings.DEFAULT_FROM_EMAIL.rstrip(">").endswith(".local"):
         problems.append(
             Warning(
