@@ -19,7 +19,7 @@ from assignments.models import Assignment, Submission
 from assignments.permissions import can_author_assignments, can_grade
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_hold
-from cohortly.emails import send_templated_email
+from cohortly.emails import email_user, send_templated_email
 from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.locking import lock_row
 from cohortly.models import clean_edit, field_values, save_changes
@@ -360,19 +360,9 @@ def submission_submit(
 
 
 def _mail_student(submission: Submission, template: str, **extra) -> None:
-    """Tell the student what became of their work, unless their account is
-    deactivated: they can't sign in to see it (announcements skip them too)."""
-    if submission.student.is_active:
-        send_templated_email(
-            to=submission.student.email,
-            template=template,
-            context={
-                "submission": submission,
-                "assignment": submission.assignment,
-                "student": submission.student,
-                **extra,
-            },
-        )
+    """Tell the student what became of their work (not a deactivated one: email_user)."""
+    context = {"submission": submission, "assignment": submission.assignment, "student": submission.student}
+    email_user(submission.student, template=template, context={**context, **extra})
 
 
 def _lock_for_grading(submission: Submission) -> Submission:

@@ -67,3 +67,12 @@ def send_templated_email(
         ignore_suppression=ignore_suppression,
     )
     return len(recipients)
+
+
+def email_user(user, *, template: str, context: dict) -> int:
+    """send_templated_email to a user about their own things (an enrollment, a
+    grade), unless the account is deactivated: they can't sign in to see it, and
+    the account is closed. Returns how many were queued (0 or 1)."""
+    if not user.is_active:
+        return 0
+    return send_templated_email(to=user.email, template=template, context=context)

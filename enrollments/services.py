@@ -25,7 +25,7 @@ from accounts.permissions import SALES_TEAM, has_role
 from accounts.selectors import users_held
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_lock
-from cohortly.emails import send_templated_email
+from cohortly.emails import email_user
 from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.metrics import ENROLLMENTS, count_after_commit
 from enrollments.models import Enrollment
@@ -75,20 +75,9 @@ def waitlist_position(enrollment: Enrollment) -> int | None:
 
 
 def _notify(enrollment: Enrollment, template: str, **extra) -> None:
-    """Email the student about their enrollment, unless their account is
-    deactivated: they can't sign in to see it, and the account is closed."""
-    if not enrollment.student.is_active:
-        return
-    send_templated_email(
-        to=enrollment.student.email,
-        template=template,
-        context={
-            "enrollment": enrollment,
-            "student": enrollment.student,
-            "bootcamp": enrollment.bootcamp,
-            **extra,
-        },
-    )
+    """Email the student about their enrollment (not a deactivated one: email_user)."""
+    context = {"enrollment": enrollment, "student": enrollment.student, "bootcamp": enrollment.bootcamp}
+    email_user(enrollment.student, template=template, context={**context, **extra})
 
 
 def _may_reuse(existing: Enrollment | None, actor: User | None) -> bool:
