@@ -1,4 +1,7 @@
+import uuid
+
 from django.db.models import QuerySet
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.models import User
 
@@ -15,3 +18,13 @@ def users_held(pks) -> list[User]:
     write, then is refused by accounts.services.user_update (user_role_changing).
     Must run in a transaction; a user deleted meanwhile is simply not there."""
     return list(User.objects.select_for_update(no_key=True).filter(pk__in=set(pks)).order_by("pk"))
+
+
+def user_of_token(claims: dict) -> User | None:
+    """The user a token of ours names (its user id claim), or None: gone, or no
+    user id to read."""
+    try:
+        user_id = uuid.UUID(str(claims.get(jwt_settings.USER_ID_CLAIM)))
+    except ValueError:
+        return None
+    return User.objects.filter(pk=user_id).first()

@@ -1,9 +1,8 @@
 from django.contrib.auth import authenticate
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts import services
+from accounts import selectors, services
 from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from accounts.models import User, normalize_email, phone_validator
@@ -166,8 +165,7 @@ class RefreshSerializer(StrictFieldsMixin, serializers.Serializer):
                 raise InvalidToken(str(exc)) from exc
             self.context["token_user"] = user
             return None  # spent by the backend; nothing of ours to blacklist
-        user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-        user = User.objects.filter(pk=user_id).first() if user_id else None
+        user = selectors.user_of_token(token.payload)
         # An unproven account gets no tokens at login; nor does one from before that rule.
         if user is None or not user.is_active or not user.email_verified:
             raise exceptions.AuthenticationFailed(

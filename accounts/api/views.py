@@ -1,5 +1,4 @@
 import contextlib
-import uuid
 
 from django.contrib.auth import user_logged_in
 from django.core.exceptions import ValidationError
@@ -142,14 +141,6 @@ class RefreshView(PublicAPIView):
         return Response(services.tokens_for(user, session=session))
 
 
-def _refresh_token_owner(claims: dict) -> User | None:
-    try:
-        user_id = uuid.UUID(str(claims.get(jwt_settings.USER_ID_CLAIM)))
-    except ValueError:
-        return None
-    return User.objects.filter(pk=user_id).first()
-
-
 class LogoutView(GenericAPIView):
     serializer_class = LogoutSerializer
     permission_classes = [RolePermission]
@@ -190,7 +181,7 @@ class LogoutView(GenericAPIView):
             if claims is None:
                 raise serializers.ValidationError({"refresh": [NOT_A_REFRESH_TOKEN]}) from exc
         caller = request.user if request.user.is_authenticated else None
-        owner = _refresh_token_owner(claims or token.payload)
+        owner = selectors.user_of_token(claims or token.payload)
         if owner is None:
             # Signed by us, for a user who is gone: nothing to log out of.
             raise serializers.ValidationError({"refresh": [NOT_A_REFRESH_TOKEN]})
