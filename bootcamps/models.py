@@ -98,6 +98,18 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
         "started" from the day after, and "starts" on the day itself."""
         return self.start_date < timezone.localdate()
 
+    @property
+    def enrollment_closed_because(self) -> str:
+        """Why no student can be enrolled now ("" while they can: PUBLISHED and
+        not ended, the rule enrollments.services applies), in a few words."""
+        if self.status == self.Status.DRAFT:
+            return "a draft, not open for enrollment"
+        if self.status == self.Status.ARCHIVED:
+            return "archived, not open for enrollment"
+        if self.end_date < timezone.localdate():
+            return "ended, not open for enrollment"
+        return ""
+
     @classmethod
     def from_db(cls, db, field_names, values):
         # The dates as stored (Django's documented hook for tracking loaded values): clean()

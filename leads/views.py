@@ -10,6 +10,7 @@ busy) as a form error, never a 500.
 
 import abc
 import functools
+import uuid
 import zoneinfo
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -35,7 +36,7 @@ from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left, enrollment_check_can_enroll
 from leads import reports
 from leads.exports import lead_csv_response
-from leads.filtersets import LeadFilterSet, owner_choices
+from leads.filtersets import OWNER_ME, LeadFilterSet, owner_choices
 from leads.forms import (
     ConvertForm,
     DashboardPeriodForm,
@@ -183,18 +184,32 @@ class LogoutView(auth_views.LogoutView):
 # --- Lists -------------------------------------------------------------------------
 
 
+def _owner_spelled(value: str) -> str:
+    """An owner filter's value in the one spelling the page's select offers:
+    "mine" as "me", a user's id in lower case with its dashes."""
+    if value in OWNER_ME:
+        return OWNER_ME[0]
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value  # not an id: the filter says so above the list
+
+
 def _tidy_query(request):
     """A redirect to the same list without empty parameters (what a GET form sends
-    for untouched fields), so shared and bookmarked URLs stay readable."""
-    if not any(v == "" for values in request.GET.lists() for v in values[1]):
-        return None
+    for untouched fields), and with an owner in the spelling the select offers,
+    so shared and bookmarked URLs stay readable and Apply keeps every filter."""
     query = request.GET.copy()
     for key in list(query):
         kept = [v for v in query.getlist(key) if v != ""]
+        if key == "owner":
+            kept = [_owner_spelled(v) for v in kept]
         if kept:
             query.setlist(key, kept)
         else:
             del query[key]
+    if list(query.lists()) == list(request.GET.lists()):
+        return None
     query.pop("page", None)
     suffix = f"?{query.urlencode()}" if query else ""
     return HttpResponseRedirect(f"{request.path}{suffix}")
@@ -251,9 +266,13 @@ def _page(queryset, raw):
     text = (raw or "").strip()
     if text == "last":
         return paginator.get_page(paginator.num_pages)
-    if not (text.isascii() and text.isdigit() and int(text or 0) >= 1):
+    # No int() before the length is known: Python refuses one of over 4,300 digits.
+    number = text.lstrip("0") if text.isascii() and text.isdigit() else ""
+    if not number:
         return paginator.get_page(1)
-    return paginator.get_page(text)
+    if len(number) > len(str(paginator.num_pages)):
+        return paginator.get_page(paginator.num_pages)
+    return paginator.get_page(number)
 
 
 def _page_range(page):
@@ -325,7 +344,10 @@ class LeadListView(SalesMixin, View):
             }
             for value, label in Lead.Status.choices
         ]
-        columns = _columns(query.get("ordering", ""))
+        # Every ordering value applies, the first first (as in the API), so the
+        # page says the whole order, not just the last value's.
+        ordering = ",".join(query.getlist("ordering"))
+        columns = _columns(ordering)
         context = {
             "filterset": filterset,
             "form": form,
@@ -339,7 +361,7 @@ class LeadListView(SalesMixin, View):
             "sort_choices": SORT_CHOICES,
             "sort_values": [value for value, _ in SORT_CHOICES],
             # "-created_at" is the default, offered as "".
-            "sort_current": "" if query.get("ordering", "") == "-created_at" else query.get("ordering", ""),
+            "sort_current": "" if ordering == "-created_at" else ordering,
             "sorted_by": next((f"{c['label']} ({c['sort']})" for c in columns if c["sort"]), ""),
             "owner_choices": owner_choices(selected=str(form["owner"].value() or "")),
             "source_choices": Lead.Source.choices,
@@ -415,7 +437,12 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
     context = {
         "lead": lead,
         "activities": lead_activity_list(lead=lead),
-        "seats_left": bootcamp_seats_left(lead.bootcamp) if lead.bootcamp_id else None,
+        # Seats are said only where a student can take one (or join the waitlist).
+        "seats_left": (
+            bootcamp_seats_left(lead.bootcamp)
+            if lead.bootcamp_id and not lead.bootcamp.enrollment_closed_because
+            else None
+        ),
         "enrollment": lead.converted_enrollment,
         "email_suppression": suppression_for(lead.email),
         "waitlisted": getattr(lead.converted_enrollment, "status", None) == Enrollment.Status.WAITLISTED,

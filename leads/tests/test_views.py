@@ -423,6 +423,23 @@ def test_filters_are_kept_in_the_form(sales, pipeline):
     assert '<option value="me" selected>' in body
 
 
+@pytest.mark.parametrize("spelling", ["mine", "upper", "no dashes"])
+def test_an_owner_filter_in_another_spelling_is_shown_in_its_select(sales, sales_user, pipeline, spelling):
+    """?owner=mine (the README's) or an id in capitals or without dashes filtered
+    the list, but the select showed "Anyone", so Apply dropped the filter."""
+    other = str(pipeline["other"].pk)
+    given, shown = {
+        "mine": ("mine", "me"),
+        "upper": (other.upper(), other),
+        "no dashes": (other.replace("-", ""), other),
+    }[spelling]
+    response = sales.get(LIST, {"owner": given, "source": "ADS", "page": "2"}, follow=True)
+    assert response.redirect_chain == [(f"{LIST}?owner={shown}&source=ADS", 302)]
+    select = re.search(r'<select id="f-owner".*?</select>', response.content.decode(), re.S).group(0)
+    assert re.findall(r'<option value="([^"]+)" selected>', select) == [shown]
+    assert select.count(f'value="{shown}"') == 1
+
+
 def test_an_owner_id_filter_lists_that_persons_leads(sales, pipeline):
     response = sales.get(LIST, {"owner": str(pipeline["other"].pk)})
     assert sorted(listed_names(response)) == ["Cara Cedar", "Eve Elm"]
@@ -628,6 +645,29 @@ def test_pagination_keeps_the_filters(sales, pipeline):
         assert page == (shown or listed_names(first)), raw
 
 
+@pytest.mark.parametrize("url", [LIST, FOLLOW_UPS])
+def test_a_page_number_of_thousands_of_digits_is_the_last_page(sales, pipeline, url):
+    """Python refuses to read a number of more than 4,300 digits: that was a 500."""
+    LeadFactory.create_batch(55, source=Lead.Source.SOCIAL)
+    response = sales.get(url, {"page": "9" * 5000})
+    assert response.status_code == 200
+    if url == LIST:
+        assert listed_names(response) == listed_names(sales.get(url, {"page": "last"}))
+        assert listed_names(sales.get(url, {"page": "0" * 5000 + "1"})) == listed_names(sales.get(url))
+
+
+def test_a_repeated_ordering_is_shown_as_the_order_applied(sales, pipeline):
+    """?ordering=a&ordering=b sorts by a, then b (as a,b does): the header and the
+    Sort by select said b, the last value, and Apply then sorted by b."""
+    response = sales.get(LIST, {"ordering": ["full_name", "-status"]})
+    names = listed_names(response)
+    assert names == sorted(names)
+    body = response.content.decode()
+    assert 'aria-sort="ascending"' in body and 'aria-sort="descending"' not in body
+    assert '<option value="-status" selected>' not in body
+    assert '<option value="full_name,-status" selected>Name (ascending)</option>' in body
+
+
 def test_list_query_count_does_not_grow_with_rows(sales, pipeline, django_assert_max_num_queries):
     LeadFactory.create_batch(40, owner=pipeline["other"], bootcamp=pipeline["python"])
     with django_assert_max_num_queries(12):
@@ -765,6 +805,29 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
         assert re.search(
             rf'action="{action(lead, name)}"[^>]*>\s*<input type="hidden" name="csrfmiddlewaretoken"', body
         )
+
+
+@pytest.mark.parametrize(
+    ("status", "days", "said"),
+    [
+        ("ARCHIVED", 30, "Archived, not open for enrollment"),
+        ("DRAFT", 30, "A draft, not open for enrollment"),
+        ("PUBLISHED", -1, "Ended, not open for enrollment"),
+    ],
+)
+def test_a_bootcamp_of_interest_not_open_promises_no_seats(sales, lead, bootcamp, status, days, said):
+    """An archived, draft or ended bootcamp said "20 seats left" (or "Full"),
+    though nobody can be enrolled in it."""
+    today = timezone.localdate()
+    bootcamp.status = status
+    bootcamp.start_date, bootcamp.end_date = (
+        today - datetime.timedelta(days=90),
+        today + datetime.timedelta(days=days),
+    )
+    bootcamp.save()
+    page = text(sales.get(detail(lead)))
+    assert f"Full-Stack Web · started {bootcamp.start_date:%-d %b %Y} {said}" in page
+    assert "seats left" not in page and "waitlisted" not in page
 
 
 def test_a_full_bootcamp_of_interest_says_students_are_waitlisted(sales, lead, bootcamp):
@@ -1606,6 +1669,8 @@ def test_converting_a_lead_whose_email_is_a_staff_account_is_a_form_error(sales,
     assert response.status_code == 200
     page = text(response)
     assert "nora@example.org belongs to an account that is not a student's" in page
+    # What a rep can do about it from here: the pages can't change a lead's email.
+    assert "Ask an admin to correct the lead's email (in the back office), then convert it." in page
     assert "instructor" not in page.lower()  # SALES aren't told who is staff
     lead.refresh_from_db()
     assert lead.status == Status.NEW
