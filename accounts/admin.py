@@ -161,6 +161,8 @@ class UserAdmin(
         sent, inactive, suppressed = [], [], []
         for user in queryset.order_by("email"):
             refused = services.user_send_password_link(user=user, sent_by=request.user)
+            if refused is None:
+                self.log_change(request, user, "Emailed a link to set a password (action).")
             {
                 None: sent,
                 services.LINK_NOT_SENT_INACTIVE: inactive,
@@ -193,6 +195,7 @@ class UserAdmin(
         users = list(queryset)
         for user in users:
             services.user_logout_all(user=user)
+            self.log_change(request, user, "Logged out of every device (action).")
         if any(user.pk == request.user.pk for user in users):
             # Yourself among them: every other device of yours is signed out, not
             # this page, as when you set your own password here.

@@ -40,13 +40,22 @@ class SubmissionInline(admin.TabularInline):
     ordering = ["student__full_name", "student__email"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("student", "graded_by")
+        return super().get_queryset(request).select_related("student", "graded_by", "assignment")
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def _graded(submission) -> str:
+    """A submission's grade in words, for the History and the action's confirmation."""
+    if submission.awaits_revision:
+        return "already returned for revision"
+    if submission.score is None:
+        return "not graded"
+    return f"graded {submission.score.normalize():f} / {submission.assignment.max_score.normalize():f}"
 
 
 def gradebook_page(request, model_admin, bootcamp) -> TemplateResponse:
@@ -309,16 +318,33 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
 
     @admin.action(description="Return selected for revision (withdraws the grade, emails the student)")
     def return_for_revision(self, request, queryset):
+        queryset = queryset.select_related("student", "assignment")
+        asked = self.confirmed(
+            request,
+            queryset.order_by("assignment__title", "student__email"),
+            title="Return for revision",
+            consequences=[
+                "Each selected submission's grade and feedback are withdrawn; the History keeps the score.",
+                "Each student is emailed that the work came back, and can hand it in again.",
+            ],
+            submit="Return them",
+            describe=lambda s: (
+                f"{person_name(s.student)} <{s.student.email}>: {s.assignment.title}, {_graded(s)}"
+            ),
+        )
+        if asked is not None:
+            return asked
         self.apply_each(
             request,
-            queryset.select_related("student", "assignment"),
+            queryset,
             lambda submission: services.submission_return(submission=submission, returned_by=request.user),
             done=lambda count: (
                 f"{count} {'submission' if count == 1 else 'submissions'} returned for revision; "
                 "their students were emailed and can hand the work in again."
             ),
-            log="Returned for revision (grade withdrawn).",
+            log=lambda s: f"Returned for revision (grade withdrawn: {_graded(s)}).",
         )
+        return None
 
     def has_add_permission(self, request):
         return False

@@ -55,7 +55,7 @@ class EnrollmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("student")
+        queryset = super().get_queryset(request).select_related("student", "bootcamp")
         return enrollment_annotate_waitlist_position(queryset).order_by(
             "status", "waitlist_seq", "enrolled_at"
         )

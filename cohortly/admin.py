@@ -12,11 +12,13 @@ from contextlib import nullcontext
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
@@ -235,6 +237,18 @@ class ServiceErrorsMixin:
             )
 
     def response_action(self, request, queryset):
+        # The ticked rows are looked up as posted: a value that can't be a key
+        # (a tampered or hand-made post) was a 500. Nothing is done, and said so.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        unusable = [value for value in selected if not _usable_key(self.opts.pk, value)]
+        if unusable:
+            shown = ", ".join(f"“{value}”" for value in dict.fromkeys(unusable))
+            self.message_user(
+                request,
+                f"No action was taken: {shown} isn't the id of any {self.opts.verbose_name}.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
         # Django writes the deletion log before delete_queryset: one transaction,
         # so a refused bulk delete leaves no log of deletions that didn't happen.
         # Other actions apply a service per object (apply_each), each in its own
@@ -246,21 +260,48 @@ class ServiceErrorsMixin:
         except SERVICE_ERRORS as exc:
             return self._refused(request, exc, request.get_full_path())
 
+    def confirmed(self, request, queryset, *, title: str, consequences: list[str], submit: str, describe=str):
+        """None once the user has confirmed this action, else the page that asks:
+        the selected rows (each as `describe(obj)`) and what will happen to
+        them, as Django's delete_selected asks before deleting. For actions that
+        can't be undone: they email people, hand seats on, withdraw grades."""
+        if request.POST.get("post") == "yes":
+            return None
+        rows = list(queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "submit": submit,
+            "consequences": consequences,
+            "rows": [(obj.pk, describe(obj)) for obj in rows],
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/confirm_action.html", context)
+
     def apply_each(
-        self, request, objects: Iterable, operation: Callable, *, done: Callable[[int], str], log: str
+        self,
+        request,
+        objects: Iterable,
+        operation: Callable,
+        *,
+        done: Callable[[int], str],
+        log: str | Callable[[models.Model], str],
     ) -> int:
         """Run `operation(obj)` for each object; each refusal is reported as
         "Not changed: <obj>: <reason>", the successes as `done(count)`, and
-        each change goes into that object's History as `log`, as a form's
-        save does."""
+        each change goes into that object's History as `log` (or `log(obj)`,
+        read before the operation), as a form's save does."""
         count = 0
         for obj in objects:
+            entry = log(obj) if callable(log) else log
             try:
                 operation(obj)
             except SERVICE_ERRORS as exc:
                 self.message_user(request, f"Not changed: {obj}: {error_text(exc)}", messages.ERROR)
             else:
-                self.log_change(request, obj, log)
+                self.log_change(request, obj, entry)
                 count += 1
         if count:
             self.message_user(request, done(count), messages.SUCCESS)

@@ -180,24 +180,75 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
             log=f"{done.capitalize()} (action).",
         )
 
+    def _confirmed(self, request, queryset, *, title: str, becomes: str, frees_seats: bool, submit: str):
+        consequences = [f"Each selected enrollment that can be {becomes.lower()} becomes {becomes}."]
+        if frees_seats:
+            consequences.append(
+                "A seat that frees goes at once to the first student on that bootcamp's waitlist."
+            )
+        consequences.append("Each student is emailed, and so is anyone promoted from a waitlist.")
+        return self.confirmed(
+            request,
+            queryset.select_related("student", "bootcamp").order_by("bootcamp__title", "student__email"),
+            title=title,
+            consequences=consequences,
+            submit=submit,
+            describe=lambda e: (
+                f"{person_name(e.student)} <{e.student.email}> in {e.bootcamp}: {e.get_status_display()}"
+            ),
+        )
+
     @admin.action(description="Cancel selected enrollments (promotes the waitlist)")
     def cancel_enrollments(self, request, queryset):
+        asked = self._confirmed(
+            request,
+            queryset,
+            title="Cancel enrollments",
+            becomes="CANCELLED",
+            frees_seats=True,
+            submit="Cancel them",
+        )
+        if asked is not None:
+            return asked
         self._apply(request, queryset, lambda e: services.enrollment_cancel(enrollment=e), "cancelled")
+        return None
 
     @admin.action(description="Mark completed")
     def mark_completed(self, request, queryset):
+        asked = self._confirmed(
+            request,
+            queryset,
+            title="Mark completed",
+            becomes="COMPLETED",
+            frees_seats=False,
+            submit="Mark completed",
+        )
+        if asked is not None:
+            return asked
         self._apply(
             request,
             queryset,
             lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.COMPLETED),
             "marked completed",
         )
+        return None
 
-    @admin.action(description="Mark dropped")
+    @admin.action(description="Mark dropped (promotes the waitlist)")
     def mark_dropped(self, request, queryset):
+        asked = self._confirmed(
+            request,
+            queryset,
+            title="Mark dropped",
+            becomes="DROPPED",
+            frees_seats=True,
+            submit="Mark dropped",
+        )
+        if asked is not None:
+            return asked
         self._apply(
             request,
             queryset,
             lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.DROPPED),
             "marked dropped",
         )
+        return None

@@ -111,7 +111,7 @@ class LeadActivityInline(admin.TabularInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return super().get_queryset(request).select_related("actor", "lead")
 
     def has_add_permission(self, request, obj=None):
         return False

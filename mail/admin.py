@@ -12,7 +12,7 @@ from cohortly.admin import (
 )
 from mail import services
 from mail.models import DeliveryEvent, OutboundEmail, SuppressedAddress
-from mail.selectors import is_suppressed, suppression_for
+from mail.selectors import is_suppressed, normalize, suppression_for
 
 
 class ReadOnlyAdminMixin:
@@ -72,6 +72,9 @@ def _remove_suppressions(modeladmin, request, addresses):
     """Lift each address's suppression; say how many were lifted, and how many
     weren't suppressed in the first place."""
     addresses = sorted(set(addresses))
+    # Who lifted a suppression, and when, goes into the History of each row lifted.
+    lifted = SuppressedAddress.objects.filter(address__in={normalize(address) for address in addresses})
+    modeladmin.log_deletions(request, lifted.order_by("address"))
     removed = sum(1 for address in addresses if services.suppression_remove(address=address))
     if removed:
         modeladmin.message_user(

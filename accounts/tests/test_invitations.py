@@ -153,6 +153,14 @@ def test_the_action_sends_each_the_link_that_fits(admin_web, mailoutbox, django_
     assert "has no password at the moment" in by_address["disabled@example.com"].body
     assert "Until you use it, your current password keeps working." in by_address["member@example.com"].body
     assert set_password_and_sign_in(by_address["member@example.com"], "member@example.com") == 200
+    # Who had a link sent, by whom: in the History of each account it went to.
+    from django.contrib.admin.models import LogEntry
+
+    logged = LogEntry.objects.filter(change_message="Emailed a link to set a password (action).")
+    assert sorted(logged.values_list("object_repr", flat=True)) == sorted(
+        [str(disabled), str(invited), str(member)]
+    )
+    assert not LogEntry.objects.filter(object_id=str(gone.pk)).exists()
 
 
 def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, make_user):
@@ -166,6 +174,10 @@ def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, 
         follow=True,
     )
     assert "2 users were logged out of every device." in [str(m) for m in response.context["messages"]]
+    from django.contrib.admin.models import LogEntry
+
+    logged = LogEntry.objects.filter(user=admin_user, change_message="Logged out of every device (action).")
+    assert sorted(logged.values_list("object_id", flat=True)) == sorted([str(admin_user.pk), str(other.pk)])
     assert admin_web.get("/admin/accounts/user/").status_code == 200  # still signed in here
     for token in (own_token, other_token):  # every other device is out
         me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -273,13 +274,28 @@ def test_the_admin_action_returns_graded_work_and_names_what_it_could_not(
     enroll(graded.student, assignment.bootcamp)
     ungraded = SubmissionFactory(assignment=assignment)
     url = reverse("admin:assignments_submission_changelist")
+    selected = {"action": "return_for_revision", "_selected_action": [graded.pk, ungraded.pk]}
+    # Grades withdrawn and students emailed can't be undone: the action asks first.
+    asking = admin_browser.post(url, selected)
+    assert asking.status_code == 200
+    page = asking.content.decode()
+    assert "This can't be undone." in page
+    assert "grade and feedback are withdrawn" in page
+    score = f"{graded.score.normalize():f} / {assignment.max_score.normalize():f}"
+    assert (
+        escape(f"{graded.student.full_name} <{graded.student.email}>: {assignment.title}, graded {score}")
+        in page
+    )
+    assert escape(f"<{ungraded.student.email}>: {assignment.title}, not graded") in page
+    assert Submission.objects.get(pk=graded.pk).score == graded.score
+    assert mailoutbox == []
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_browser.post(
-            url,
-            {"action": "return_for_revision", "_selected_action": [graded.pk, ungraded.pk]},
-            follow=True,
-        )
+        response = admin_browser.post(url, {**selected, "post": "yes"}, follow=True)
     text = response.content.decode()
+    # The History keeps the grade that was withdrawn.
+    assert LogEntry.objects.get(object_id=str(graded.pk)).get_change_message() == (
+        f"Returned for revision (grade withdrawn: graded {score})."
+    )
     assert "1 submission returned for revision; their students were emailed" in text
     assert escape(f"Not changed: {ungraded}: This submission isn't graded") in text
     assert Submission.objects.get(pk=graded.pk).status == "returned"

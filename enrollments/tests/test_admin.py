@@ -22,9 +22,37 @@ def messages_of(response):
 
 
 def act(client, action, enrollments):
+    """The action, confirmed on the page that asks first."""
+    selected = [e.pk for e in enrollments]
     return client.post(
-        CHANGELIST, {"action": action, "_selected_action": [e.pk for e in enrollments]}, follow=True
+        CHANGELIST, {"action": action, "_selected_action": selected, "post": "yes"}, follow=True
     )
+
+
+@pytest.mark.parametrize(
+    ("action", "title", "frees"),
+    [
+        ("cancel_enrollments", "Cancel enrollments", True),
+        ("mark_dropped", "Mark dropped", True),
+        ("mark_completed", "Mark completed", False),
+    ],
+)
+def test_an_action_that_cant_be_undone_asks_first(admin_web, mailoutbox, action, title, frees):
+    """One mis-click cancelled every selected enrollment, emailed the students and
+    handed the seats on; each of these actions now lists what it will change first."""
+    enrollment = EnrollmentFactory(bootcamp=RunningBootcampFactory())
+    response = admin_web.post(CHANGELIST, {"action": action, "_selected_action": [enrollment.pk]})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"<title>{title} | Cohortly</title>" in page
+    assert "This can't be undone." in page
+    student = enrollment.student
+    assert f"{student.full_name} &lt;{student.email}&gt; in {enrollment.bootcamp}: Active" in page
+    assert ("goes at once to the first student on that bootcamp&#x27;s waitlist" in page) is frees
+    assert f'<input type="hidden" name="_selected_action" value="{enrollment.pk}">' in page
+    enrollment.refresh_from_db()
+    assert enrollment.status == Status.ACTIVE
+    assert mailoutbox == []
 
 
 def test_only_admins_get_in(make_user):

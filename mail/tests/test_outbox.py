@@ -145,6 +145,11 @@ def test_remove_from_suppression(admin_web):
     page = run_action(admin_web, "admin:mail_suppressedaddress_changelist", "remove_from_suppression", gone)
     assert "1 address(es) removed from the suppression list: they may be mailed again." in page
     assert list(SuppressedAddress.objects.values_list("address", flat=True)) == [kept.address]
+    # Who lifted it, and when: the History keeps the row that is gone.
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    lifted = LogEntry.objects.get(action_flag=DELETION)
+    assert (lifted.object_id, lifted.object_repr) == (str(gone.pk), str(gone))
 
     # From the outbox: one recipient suppressed, one that never was. Each is said.
     bounced = OutboundEmailFactory(to="kept@example.com", status=Status.BOUNCED)
@@ -155,6 +160,8 @@ def test_remove_from_suppression(admin_web):
     assert "1 address(es) removed from the suppression list" in page
     assert "1 address(es) weren&#x27;t on the suppression list: nothing to remove." in page
     assert not SuppressedAddress.objects.exists()
+    lifted = LogEntry.objects.filter(action_flag=DELETION).values_list("object_repr", flat=True)
+    assert sorted(lifted) == sorted([str(gone), str(kept)])
 
 
 def test_the_outbox_is_read_only(admin_web):
