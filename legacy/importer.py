@@ -739,7 +739,9 @@ class Importer:
                 continue
             _, _, _, was_active, _, stored = known[user.pk]
             state = states.get(user.pk)
-            node_hash_before = state.password_hash if state else _node_hash(stored)
+            # An empty record is "not known": _end_sessions keeps no Node hash for a
+            # user whose own was upgraded here before the importer kept one.
+            node_hash_before = (state.password_hash or None) if state else _node_hash(stored)
             if node_hash_before is None or node_hash_before == row["password_hash"]:
                 # Unchanged in the Node backend: keep what Cohortly holds, which a
                 # login may have upgraded to Argon2 (or the user changed here). With
@@ -907,16 +909,25 @@ class Importer:
         known = self._imported_between(Bootcamp, rows, "pk", "legacy_updated_at")
         mentors = self._mentors_of(row["id"] for row in rows)
         # bootcamp_mentors rows have no updated_at, and adding or removing one leaves the
-        # bootcamp's alone: a bootcamp whose mentors differ from Cohortly's is changed too.
-        mentors_here = defaultdict(set)
-        for bootcamp_pk, user_id in Bootcamp.mentors.through.objects.filter(
-            bootcamp_id__in=[pk for pk, _ in known.values()]
-        ).values_list("bootcamp_id", "user_id"):
-            mentors_here[bootcamp_pk].add(user_id)
-        other_mentors = {
-            legacy_id for legacy_id, (pk, _) in known.items() if set(mentors[legacy_id]) != mentors_here[pk]
+        # bootcamp's alone; nor does deleting its instructor's user, which sets
+        # instructor_id to NULL (ON DELETE SET NULL). A bootcamp whose people differ
+        # from Cohortly's is changed too.
+        here = {"mentors": defaultdict(set), "instructors": defaultdict(set)}
+        for relation, people_here in here.items():
+            for bootcamp_pk, user_id in (
+                getattr(Bootcamp, relation)
+                .through.objects.filter(bootcamp_id__in=[pk for pk, _ in known.values()])
+                .values_list("bootcamp_id", "user_id")
+            ):
+                people_here[bootcamp_pk].add(user_id)
+        instructor_of = {row["id"]: row["instructor_id"] for row in rows}
+        other_people = {
+            legacy_id
+            for legacy_id, (pk, _) in known.items()
+            if set(mentors[legacy_id]) != here["mentors"][pk]
+            or {instructor_of[legacy_id]} - {None} != here["instructors"][pk]
         }
-        rows = self._fresh("bootcamps", rows, known, stamp=1, changed=other_mentors)
+        rows = self._fresh("bootcamps", rows, known, stamp=1, changed=other_people)
         if not rows:
             return
         people = {row["instructor_id"] for row in rows} | {m for ids in mentors.values() for m in ids}
@@ -1450,7 +1461,15 @@ class Importer:
         truncated table), not a day's deletions. Then nobody is deactivated and the
         report says why, unless the run was told to (`end_access_of_many_gone`).
         Nor the last active ADMIN: Cohortly keeps one."""
-        gone = list(User.objects.filter(pk__in=[pk for _, pk in missing], is_active=True).order_by("pk"))
+        missing_pks = [pk for _, pk in missing]
+        gone = list(User.objects.filter(pk__in=missing_pks, is_active=True).order_by("pk"))
+        if not self._too_many_gone(len(missing_pks), imported):
+            # Already deactivated (in Node before the deletion, or here): nothing to end,
+            # but the stamp goes too, so that a new Node account registered with the
+            # address gets it (_users_batch releases only an unstamped holder's).
+            User.objects.filter(pk__in=missing_pks, is_active=False, legacy_updated_at__isnull=False).update(
+                legacy_updated_at=None
+            )
         if not gone:
             return set()
         if self._too_many_gone(len(gone), imported):

@@ -871,6 +871,25 @@ def test_mentors_added_or_removed_in_node_follow_on_the_next_run(node):
     assert counts(report, "bootcamps")["unchanged"] == 1 and "nothing was created or updated" in out
 
 
+def test_an_instructor_deleted_in_node_leaves_their_bootcamps_on_the_next_run(node):
+    """Deleting a user in Node empties instructor_id on their bootcamps (ON DELETE
+    SET NULL) without touching updated_at: the bootcamp kept them here."""
+    teacher = node.user(role="INSTRUCTOR")
+    camp = node.bootcamp(instructor_id=teacher["id"])
+    run_import(node)
+    bootcamp = Bootcamp.objects.get(legacy_id=camp["id"])
+    assert list(bootcamp.instructors.values_list("pk", flat=True)) == [teacher["id"]]
+
+    node.execute("DELETE FROM users WHERE id = %s", [teacher["id"]])
+    _, report = run_import(node)
+    assert counts(report, "bootcamps")["updated"] == 1
+    assert list(bootcamp.instructors.all()) == []
+    assert not User.objects.get(pk=teacher["id"]).is_active
+
+    out, report = run_import(node)  # nothing changed
+    assert counts(report, "bootcamps")["unchanged"] == 1
+
+
 def test_a_run_whose_new_rows_were_all_refused_says_so(node):
     node.user(email="not-an-email")
     node.user(password_hash="plain")

@@ -295,6 +295,45 @@ def test_a_user_upgraded_here_before_node_hashes_were_kept_keeps_their_password_
     assert bearer(pair["access"]).get(ME).status_code == 401
 
 
+def test_a_user_upgraded_here_before_node_hashes_were_kept_keeps_it_after_a_refused_deactivation(node):
+    """Ending such a user's sessions (a Node deactivation, refused here for a
+    blanked hash) recorded their Node hash as "": the next Node change then
+    looked like a new password and put the Node hash over Cohortly's."""
+    from legacy.models import LegacyUserState
+    from legacy.tests.conftest import PASSWORD_HASH
+
+    person = node.user(email="early2@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    logged_in(person)
+    LegacyUserState.objects.filter(user_id=person["id"]).delete()  # as before the importer kept them
+    upgraded = User.objects.get(pk=person["id"]).password
+    change(node, person, "is_active = false, password_hash = ''", minutes_ago=3)
+    run_import(node, expect=1)
+    change(node, person, "is_active = true, password_hash = %s", [PASSWORD_HASH], minutes_ago=1)
+    run_import(node)
+    user = User.objects.get(pk=person["id"])
+    assert (user.password, user.is_active) == (upgraded, True)
+
+
+def test_a_user_deactivated_before_being_deleted_in_node_gives_the_address_to_a_new_registration(node):
+    """Deactivating a user before deleting them: the account kept its import
+    stamp, so its address was never released and the new Node user with it was
+    refused on every run."""
+    old = node.user(email="again@node.example", is_active=False)
+    run_import(node)
+    node.execute("DELETE FROM users WHERE id = %s", [old["id"]])
+    new = node.user(email="again@node.example", updated_at=naive_utc(0))
+    # As for any deleted user: this run finds the deletion after the users it read
+    # (so it refuses the new one: the address is still held), the next releases it.
+    run_import(node, expect=1)
+    _, report = run_import(node)
+    assert report["refused"] == []
+    assert User.objects.get(email="again@node.example").pk == new["id"]
+    assert User.objects.get(pk=old["id"]).email.endswith(".invalid")
+    _, report = run_import(node)  # and nothing more to do
+    assert all(c["created"] == c["updated"] == 0 for c in report["tables"].values())
+
+
 def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(node, cutover):
     """A wrong --source or a truncated users table is not a day's deletions: past
     10 users and 5% of those imported gone at once, nobody is deactivated and the
