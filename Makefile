@@ -16,13 +16,19 @@ install: $(STAMP)
 
 # The embedded SQLite database, demo data, and Django's dev server (DEBUG on,
 # plain HTTP on loopback). A .env file or the environment can override all of it.
+# Another address: `make run RUN_ADDR=127.0.0.1:8001`; the links in emails follow it.
+RUN_ADDR ?= 127.0.0.1:8000
 run: export DEBUG ?= true
 run: export SECURE_SSL_REDIRECT ?= false
+ifneq ($(RUN_ADDR),127.0.0.1:8000)
+run: export SITE_URL ?= http://$(RUN_ADDR)
+run: export FRONTEND_URL ?= http://$(RUN_ADDR)
+endif
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver $(RUN_ADDR)
 
 lint: install
 	$(BIN)/ruff check .

@@ -103,15 +103,18 @@ def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int
 def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
     """Past-due published work: most students handed in (a few late, a few
     missing); all but the most recent past-due assignment are graded, but for
-    one piece of the first, returned to its student for revision."""
+    one piece of the first, returned to its student for revision. An
+    assignment that has any work already is left as it is: the students
+    listed change as people use the demo (an enrollment completed, a new one),
+    and their gaps with them."""
     created = graded = 0
     due = [a for a in assignments if a.is_published and a.due_at < now]
     for a_index, assignment in enumerate(due):
+        if Submission.objects.filter(assignment=assignment).exists():
+            continue
         for s_index, student in enumerate(students):
             if (s_index + a_index) % 7 == 6:
                 continue  # missing work, so the gradebook shows a gap
-            if Submission.objects.filter(assignment=assignment, student=student).exists():
-                continue
             late = (s_index + a_index) % 5 == 4
             submitted_at = assignment.due_at + (
                 timedelta(hours=20) if late else -timedelta(hours=6 + s_index)

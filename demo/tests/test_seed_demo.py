@@ -58,6 +58,21 @@ def test_a_rerun_after_work_added_through_the_api_counts_only_what_it_made():
     assert "0 assignments, 0 submissions" in second, second
 
 
+def test_a_rerun_after_the_readmes_flows_adds_no_coursework():
+    """Completing an enrollment (a README flow) shifted the running bootcamp's
+    students: a second run filled the gradebook's deliberate gaps with new work."""
+    from enrollments.services import enrollment_set_status
+
+    _seed()
+    running = Bootcamp.objects.filter(slug__startswith="data-science").get()
+    first = Enrollment.objects.filter(bootcamp=running, status="ACTIVE").order_by("student__email").first()
+    enrollment_set_status(enrollment=first, status=Enrollment.Status.COMPLETED)
+    submissions = set(Submission.objects.values_list("pk", flat=True))
+    second = _seed()
+    assert "0 assignments, 0 submissions" in second, second
+    assert set(Submission.objects.values_list("pk", flat=True)) == submissions
+
+
 def test_every_demo_login_is_printed():
     out = _seed()
     for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
