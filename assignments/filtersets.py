@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from assignments.models import Assignment, Submission, awaiting_revision
-from cohortly.filters import BooleanFilter, IdFilter, IsoDateTimeFilter, OrderingFilter
+from cohortly.filters import BooleanFilter, IdFilter, IsoDateTimeFilter, MultipleChoiceFilter, OrderingFilter
 
 
 class AssignmentFilterSet(django_filters.FilterSet):
@@ -37,7 +37,7 @@ class SubmissionFilterSet(django_filters.FilterSet):
         exclude=True,
         help_text="true: graded; false: no score (awaiting a grade, or returned for revision).",
     )
-    status = django_filters.MultipleChoiceFilter(
+    status = MultipleChoiceFilter(
         choices=Submission.Status.choices,
         method="filter_status",
         help_text="submitted, returned or graded (repeat it for more than one): as `status` in the results.",

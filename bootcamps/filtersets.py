@@ -1,14 +1,14 @@
 import django_filters
 
 from bootcamps.models import Bootcamp
-from cohortly.filters import OrderingFilter
+from cohortly.filters import MultipleChoiceFilter, OrderingFilter
 
 
 class BootcampFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(
+    status = MultipleChoiceFilter(
         choices=Bootcamp.Status.choices, help_text="One or more statuses (repeat the parameter)."
     )
-    delivery_format = django_filters.MultipleChoiceFilter(
+    delivery_format = MultipleChoiceFilter(
         choices=Bootcamp.DeliveryFormat.choices, help_text="One or more formats (repeat the parameter)."
     )
     start_after = django_filters.DateFilter(

@@ -60,6 +60,22 @@ class StrictBooleanField(forms.Field):
         pass  # None (not given) is "no filter"; to_python refused the rest.
 
 
+class ChoicesField(django_filters.fields.MultipleChoiceField):
+    """Several of the choices; a value given empty (`?status=`, what a form's
+    untouched select sends) is no value, as it is for every other filter."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
+
+class MultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    """One or more of the choices (repeat the parameter); empty values are left out."""
+
+    field_class = ChoicesField
+
+
 class BooleanFilter(django_filters.BooleanFilter):
     """A yes/no filter that refuses what it can't read (StrictBooleanField)."""
 

@@ -287,7 +287,8 @@ def finish_schema(result, generator, request, public):
       `security` a generator falls back to "unknown"; `[{}]` reads as auth);
     - a blank-or-formatted string (`link`: a URI or "") is `anyOf`: "" is a
       string of length 0 and, to a validator that doesn't assert formats, a
-      URI too, so `oneOf` would match it twice;
+      URI too, so `oneOf` would match it twice; its default ("") is the
+      whole's, not the formatted branch's, which it would fail;
     - an enum whose values aren't identifiers (`-created_at`) gets
       `x-enum-varnames` (CREATED_AT_DESC), not VALUE_0…;
     - the headers every answer carries (X-Request-ID) and those a refusal to
@@ -312,6 +313,9 @@ def finish_schema(result, generator, request, public):
             and one_of[0].get("type") == "string"
         ):
             node["anyOf"] = node.pop("oneOf")
+            # A default of "" belongs to the whole, not to the formatted branch it fails.
+            if "default" in one_of[0]:
+                node.setdefault("default", one_of[0].pop("default"))
         enum = node.get("enum")
         if isinstance(enum, list) and any(isinstance(v, str) and _NOT_AN_IDENTIFIER.search(v) for v in enum):
             node["x-enum-varnames"] = [_enum_varname(str(v)) for v in enum]

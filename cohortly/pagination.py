@@ -112,4 +112,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"].update(limits.get(parameter["name"], {}))
+            if parameter["name"] == self.page_query_param:
+                # ?page=last (last_page_strings) is a page too.
+                parameter["schema"] = {
+                    "anyOf": [parameter["schema"], {"type": "string", "enum": list(self.last_page_strings)}]
+                }
+                parameter["description"] = "A page number, or `last` for the last page."
         return parameters

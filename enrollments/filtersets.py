@@ -1,6 +1,6 @@
 import django_filters
 
-from cohortly.filters import IdFilter, OrderingFilter
+from cohortly.filters import IdFilter, MultipleChoiceFilter, OrderingFilter
 from enrollments.models import Enrollment
 
 
@@ -9,7 +9,7 @@ class EnrollmentFilterSet(django_filters.FilterSet):
     student = django_filters.UUIDFilter(
         field_name="student_id", help_text="Enrollments of this student (user id)."
     )
-    status = django_filters.MultipleChoiceFilter(
+    status = MultipleChoiceFilter(
         choices=Enrollment.Status.choices, help_text="One or more statuses (repeat the parameter)."
     )
 

@@ -19,7 +19,13 @@ from django.db.models.functions import Upper
 from accounts.models import User, phone_search_forms
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
-from cohortly.filters import TOO_MANY_TERMS, IdChoiceFilter, OrderingFilter, at_most_max_search_terms
+from cohortly.filters import (
+    TOO_MANY_TERMS,
+    IdChoiceFilter,
+    MultipleChoiceFilter,
+    OrderingFilter,
+    at_most_max_search_terms,
+)
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
@@ -119,7 +125,7 @@ class LeadFilterSet(django_filters.FilterSet):
         help_text="Name, email or phone contains this text; a phone number matches however it is spaced "
         "(with or without spaces, dashes, dots and brackets).",
     )
-    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    status = MultipleChoiceFilter(choices=Lead.Status.choices)
     source = django_filters.ChoiceFilter(choices=Lead.Source.choices)
     owner = OwnerFilter(
         method="filter_owner",

@@ -1,11 +1,12 @@
 from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import selectors, services
 from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
-from accounts.models import User, normalize_email, phone_validator
+from accounts.models import User, name_validator, normalize_email, phone_validator
 from accounts.tokens import RefreshToken, UntypedToken
 from cohortly.authentication import check_canonical_jwt
 from cohortly.models import email_validator
@@ -54,14 +55,20 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "enum": [User.Role.STUDENT.value]})
+class SelfRegisteredRoleField(serializers.CharField):
+    """`role` at registration: documented as the one value it takes (anything
+    else is refused with its own code, invalid_role, by RegisterSerializer)."""
+
+
 class RegisterSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254, validators=[email_validator])
     password = NewPasswordField()
-    full_name = serializers.CharField(max_length=150)
+    full_name = serializers.CharField(max_length=150, validators=[name_validator])
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
-    role = serializers.CharField(
+    role = SelfRegisteredRoleField(
         required=False,
         write_only=True,
         max_length=16,
@@ -249,7 +256,7 @@ class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
             "to set one (which also confirms their address)."
         ),
     )
-    full_name = serializers.CharField(max_length=150)
+    full_name = serializers.CharField(max_length=150, validators=[name_validator])
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
@@ -264,7 +271,7 @@ class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class UserUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
-    full_name = serializers.CharField(max_length=150, required=False)
+    full_name = serializers.CharField(max_length=150, required=False, validators=[name_validator])
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )

@@ -19,7 +19,7 @@ from assignments.models import (
     link_validator,
 )
 from bootcamps.models import Bootcamp
-from cohortly.models import plausible_moment
+from cohortly.models import plausible_moment, title_validator
 from cohortly.serializers import IdRelatedField, MomentField, PlainDecimalField, StrictInput
 
 BELOW_GIVEN_SCORE_ERRORS = {
@@ -58,7 +58,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class AssignmentUpdateSerializer(StrictInput):
-    title = serializers.CharField(max_length=200, required=False)
+    title = serializers.CharField(max_length=200, required=False, validators=[title_validator])
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True)
     due_at = MomentField(required=False, validators=plausible_moment)
     max_score = _score_field(
@@ -78,7 +78,7 @@ class AssignmentCreateSerializer(AssignmentUpdateSerializer):
             services.ARCHIVED: services.ARCHIVED_TAKES_NONE,
         },
     )
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[title_validator])
     due_at = MomentField(validators=plausible_moment)
     max_score = _score_field(min_value=Decimal("0.01"), error_messages=BELOW_GIVEN_SCORE_ERRORS)
 

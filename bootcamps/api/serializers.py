@@ -6,6 +6,7 @@ from accounts.api.serializers import PersonSerializer
 from accounts.models import User
 from bootcamps.models import Bootcamp
 from bootcamps.services import WRITABLE_FIELDS
+from cohortly.models import location_validator
 from cohortly.serializers import PlainDecimalField, RelatedListField, StrictFieldsMixin
 
 
@@ -64,7 +65,9 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         default="EUR",
         error_messages={"invalid": "Enter an ISO 4217 code of three letters, e.g. EUR."},
     )
-    location = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    location = serializers.CharField(
+        max_length=200, allow_blank=True, required=False, default="", validators=[location_validator]
+    )
     instructors = _user_ids("User ids of INSTRUCTOR users.")
     mentors = _user_ids("User ids of MENTOR users.")
 

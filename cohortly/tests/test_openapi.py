@@ -73,7 +73,10 @@ def test_page_and_page_size_are_documented_with_their_limits():
             if "page" not in parameters:
                 continue
             lists += 1
-            assert parameters["page"] == {"type": "integer", "minimum": 1}, (method, path)
+            # ?page=last is a page too: a generated client could not send it as a number.
+            assert parameters["page"] == {
+                "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["last"]}]
+            }, (method, path)
             assert parameters["page_size"] == {
                 "type": "integer",
                 "minimum": 1,
@@ -92,6 +95,7 @@ def test_page_and_page_size_are_documented_with_their_limits():
         ({"page": "abc"}, 400),
         ({"page": 99}, 404),
         ({"page": "last"}, 200),
+        ({"page": ""}, 200),  # given empty: as if not given, page 1
     ],
 )
 def test_the_documented_page_limits_are_the_real_ones(admin_client, params, status):
@@ -192,3 +196,53 @@ def test_every_answer_declares_its_request_id_and_refusals_to_wait_their_retry_a
     for sent, kept in (("trace-42:a.b_c", True), ("abc def", False), ("x" * 129, False)):
         answered = anon_client.get("/api/v1/health/", HTTP_X_REQUEST_ID=sent)["X-Request-ID"]
         assert (answered == sent) is kept and pattern.match(answered) and bool(pattern.match(sent)) is kept
+
+
+def test_every_writable_name_title_and_location_documents_the_rule_the_api_holds_it_to():
+    """A frontend validating against the schema let "Line\nBreak" or a
+    zero-width space through, and the API then refused it: the serializers
+    declared these fields without the model's validator, so no pattern."""
+    documented, missing = 0, []
+    for name, component in api_schema()["components"]["schemas"].items():
+        if not name.endswith("Request"):
+            continue
+        for field in ("full_name", "title", "location"):
+            prop = component.get("properties", {}).get(field)
+            if prop is None or prop.get("readOnly"):
+                continue
+            documented += 1
+            branches = prop.get("anyOf", [prop])  # a location may be blank: "" or the pattern
+            if not any("pattern" in branch for branch in branches):
+                missing.append(f"{name}.{field}")
+    assert documented >= 10 and missing == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "attr"),
+    [
+        (
+            "/api/v1/auth/register",
+            {"email": "l@example.com", "password": "Long-Secret-Phrase-9"},
+            "full_name",
+        ),
+        ("/api/v1/leads/", {"email": "l@example.com", "source": "WEBSITE"}, "full_name"),
+    ],
+)
+@pytest.mark.parametrize("text", ["Line\nBreak", "\u200b", "A\u202eB"])
+def test_a_name_the_pattern_refuses_is_refused_on_its_field(anon_client, path, body, attr, text):
+    pattern = api_schema()["components"]["schemas"][
+        "RegisterRequest" if "register" in path else "LeadRequest"
+    ]["properties"][attr]["pattern"]
+    assert not re.search(pattern, text)
+    response = anon_client.post(path, {**body, attr: text}, format="json")
+    assert_error(response, 400, "invalid", attr=attr)
+
+
+def test_self_registration_documents_the_one_role_it_takes(anon_client):
+    role = api_schema()["components"]["schemas"]["RegisterRequest"]["properties"]["role"]
+    enum = api_schema()["components"]["schemas"][role["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert enum == ["STUDENT"]
+    body = {"email": "r@example.com", "password": "Long-Secret-Phrase-9", "full_name": "R X", "role": "ADMIN"}
+    assert_error(
+        anon_client.post("/api/v1/auth/register", body, format="json"), 400, "invalid_role", attr="role"
+    )

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.serializers import ContactSerializer
-from accounts.models import User, phone_validator
+from accounts.models import User, name_validator, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
 from bootcamps.models import Bootcamp
 from cohortly.models import email_validator
@@ -83,7 +83,7 @@ class LeadCaptureSerializer(StrictInput):
     """The public form. SALES and ADMIN callers may also set `owner`, and
     `status` (NEW only: a lead starts its pipeline at the beginning)."""
 
-    full_name = serializers.CharField(max_length=150)
+    full_name = serializers.CharField(max_length=150, validators=[name_validator])
     email = serializers.EmailField(max_length=254, validators=[email_validator])
     phone = serializers.CharField(
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
@@ -186,7 +186,7 @@ class LeadUpdateSerializer(StrictInput):
             "lead_converted": "This lead is converted: it is a student now, and needs no follow-up.",
         },
     )
-    full_name = serializers.CharField(max_length=150, required=False)
+    full_name = serializers.CharField(max_length=150, required=False, validators=[name_validator])
     email = serializers.EmailField(
         max_length=254,
         required=False,
