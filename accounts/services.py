@@ -443,14 +443,18 @@ def user_logout(
     """One device logs out: its refresh token is spent, and its session ended,
     so the access tokens issued in it stop too (on every process: the ended
     session is on the user row the token check reads). A refresh token spent
-    already comes as its verified claims alone (refresh None, refresh_claims)."""
+    already comes as its verified claims alone (refresh None, refresh_claims).
+
+    The user's row is locked first, as a password change and logout-all lock
+    it before they blacklist every outstanding token: blacklisting this one
+    first and then waiting for the row deadlocked with them (a 500)."""
+    stored = User.objects.select_for_update().get(pk=user.pk)
     if refresh is not None:
         refresh.blacklist()
         refresh_claims = refresh.payload
     sessions = {claims.get(SESSION_CLAIM) for claims in (refresh_claims or {}, access_claims or {})} - {None}
     if not sessions:
         return  # a token from before sessions: its refresh token is spent, which is all it had
-    stored = User.objects.select_for_update().get(pk=user.pk)
     now = time.time()
     # Expired sessions are kept no longer: their tokens are refused on their own.
     ended = {sid: until for sid, until in stored.ended_sessions.items() if until > now}

@@ -9,11 +9,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import requests
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread
@@ -125,6 +127,10 @@ def request(
         return exc.code, exc.read()
 
 
+#: How long a racing request may take (seconds).
+RACE_TIMEOUT = 60
+
+
 class RaceServer(ThreadedWSGIServer):
     # Django's test server listens with a backlog of 10; 25 simultaneous
     # connections would overflow it and be reset before reaching the app.
@@ -152,3 +158,25 @@ class RaceServerThread(LiveServerThread):
             yield thread
         finally:
             thread.terminate()
+
+
+def race(calls):
+    """Run every call in its own thread, released together by a barrier.
+    Returns the responses in the order of `calls`."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        with requests.Session() as session:  # one connection per thread
+            barrier.wait()
+            try:
+                results[i] = call(session)
+            except Exception as exc:  # surfaced by the assertions below
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(RACE_TIMEOUT)
+    return results

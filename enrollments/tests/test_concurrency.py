@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.services import user_update
 from bootcamps.models import Bootcamp
 from bootcamps.tests.factories import BootcampFactory
-from cohortly.tests.live_servers import RaceServerThread
+from cohortly.tests.live_servers import RaceServerThread, race
 from enrollments import services
 from enrollments.models import Enrollment
 
@@ -35,28 +35,6 @@ def race_server(transactional_db):
 
 def bearer(user):
     return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
-
-
-def race(calls):
-    """Run every call in its own thread, released together by a barrier.
-    Returns the responses in the order of `calls`."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, call):
-        with requests.Session() as session:  # one connection per thread
-            barrier.wait()
-            try:
-                results[i] = call(session)
-            except Exception as exc:  # surfaced by the assertions below
-                results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    return results
 
 
 def enroll_call(url, user, bootcamp):
