@@ -157,7 +157,24 @@ class UserAdmin(
     def send_password_links(self, request, queryset):
         """An invitation again to whoever never set a password (a lost or expired
         link), a set-password link to the others; the inactive and the
-        undeliverable get nothing, and the message says so."""
+        undeliverable get nothing, and the message says so. Asks first: an
+        email can't be taken back."""
+        asked = self.confirmed(
+            request,
+            queryset.order_by("email"),
+            title="Email a link to set a password",
+            consequences=[
+                "Each selected active user is emailed a link to set a password (an invitation again to "
+                "whoever never set one); their current password keeps working until they use it.",
+            ],
+            submit="Send the links",
+            describe=lambda user: (
+                f"{user.full_name or user.email} <{user.email}>"
+                + ("" if user.is_active else " (deactivated: gets nothing)")
+            ),
+        )
+        if asked is not None:
+            return asked
         sent, inactive, suppressed = [], [], []
         for user in queryset.order_by("email"):
             refused = services.user_send_password_link(user=user, sent_by=request.user)

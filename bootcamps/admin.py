@@ -322,9 +322,27 @@ class BootcampAdmin(
                 messages.WARNING,
             )
 
-    @admin.action(description="Publish selected bootcamps")
+    @admin.action(description="Publish selected bootcamps (promotes their waitlists)")
     def publish_bootcamps(self, request, queryset):
+        asked = self.confirmed(
+            request,
+            queryset.order_by("start_date", "title"),
+            title="Publish bootcamps",
+            consequences=[
+                "Each selected bootcamp that can be published becomes PUBLISHED: students can see it "
+                "and enroll.",
+                "Seats that freed while it was unpublished go at once to the first students on its waitlist, "
+                "who are emailed.",
+            ],
+            submit="Publish them",
+            describe=lambda b: (
+                f"{b.title} ({b.get_status_display()}, {b.start_date:%-d %b %Y} to {b.end_date:%-d %b %Y})"
+            ),
+        )
+        if asked is not None:
+            return asked
         self._set_status(request, queryset, Bootcamp.Status.PUBLISHED)
+        return None
 
     @admin.action(description="Archive selected bootcamps")
     def archive_bootcamps(self, request, queryset):

@@ -260,20 +260,37 @@ class ServiceErrorsMixin:
         except SERVICE_ERRORS as exc:
             return self._refused(request, exc, request.get_full_path())
 
+    #: How many of the selected rows a confirmation page lists by name.
+    CONFIRM_LISTS_AT_MOST = 100
+
     def confirmed(self, request, queryset, *, title: str, consequences: list[str], submit: str, describe=str):
         """None once the user has confirmed this action, else the page that asks:
-        the selected rows (each as `describe(obj)`) and what will happen to
-        them, as Django's delete_selected asks before deleting. For actions that
-        can't be undone: they email people, hand seats on, withdraw grades."""
+        the selected rows (each as `describe(obj)`, the first hundred) and what
+        will happen to them, as Django's delete_selected asks before deleting.
+        For actions that can't be undone: they email people, hand seats on,
+        withdraw grades. "Select all" is carried as such, not as every id (a
+        form of more than 1,000 fields is refused)."""
         if request.POST.get("post") == "yes":
             return None
-        rows = list(queryset)
+        count = queryset.count()
+        if not count:
+            self.message_user(
+                request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        select_across = request.POST.get("select_across") == "1"
+        shown = list(queryset[: self.CONFIRM_LISTS_AT_MOST])
+        posted = shown[:1] if select_across else list(queryset)
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "submit": submit,
             "consequences": consequences,
-            "rows": [(obj.pk, describe(obj)) for obj in rows],
+            "count": count,
+            "rows": [describe(obj) for obj in shown],
+            "more": count - len(shown),
+            "posted": [obj.pk for obj in posted],
+            "select_across": select_across,
             "action": request.POST.get("action", ""),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "opts": self.opts,

@@ -186,7 +186,11 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
             consequences.append(
                 "A seat that frees goes at once to the first student on that bootcamp's waitlist."
             )
-        consequences.append("Each student is emailed, and so is anyone promoted from a waitlist.")
+        consequences.append(
+            "Each student is emailed, and so is anyone promoted from a waitlist."
+            if frees_seats
+            else "Each student is emailed."
+        )
         return self.confirmed(
             request,
             queryset.select_related("student", "bootcamp").order_by("bootcamp__title", "student__email"),

@@ -137,6 +137,7 @@ def test_the_action_sends_each_the_link_that_fits(admin_web, mailoutbox, django_
             {
                 "action": "send_password_links",
                 "_selected_action": [invited.pk, member.pk, disabled.pk, gone.pk],
+                "post": "yes",
             },
             follow=True,
         )
@@ -199,7 +200,7 @@ def test_an_undeliverable_address_is_not_said_to_be_invited_nor_sent_a_link(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_web.post(
             "/admin/accounts/user/",
-            {"action": "send_password_links", "_selected_action": [nia.pk]},
+            {"action": "send_password_links", "_selected_action": [nia.pk], "post": "yes"},
             follow=True,
         )
     said = [str(m) for m in response.context["messages"]]

@@ -222,10 +222,24 @@ def test_delete_without_enrollments(admin_web):
     assert not Bootcamp.objects.filter(pk=bootcamp.pk).exists()
 
 
+def test_publishing_asks_first_and_names_the_waitlist_it_promotes(admin_web, mailoutbox):
+    """Publishing again hands freed seats to the waitlist and emails them: on
+    the first click, before, like the other actions that can't be undone."""
+    draft = DraftBootcampFactory(title="Rust Basics")
+    response = admin_web.post(CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [draft.pk]})
+    page = response.content.decode()
+    assert response.status_code == 200 and "This can't be undone." in page
+    assert "go at once to the first students on its waitlist" in page
+    assert f"Rust Basics (Draft, {draft.start_date:%-d %b %Y} to {draft.end_date:%-d %b %Y})" in page
+    assert Bootcamp.objects.get(pk=draft.pk).status == "DRAFT"
+
+
 def test_publish_and_archive_actions(admin_web):
     draft, other = DraftBootcampFactory(), DraftBootcampFactory()
     response = admin_web.post(
-        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [draft.pk, other.pk]}, follow=True
+        CHANGELIST,
+        {"action": "publish_bootcamps", "_selected_action": [draft.pk, other.pk], "post": "yes"},
+        follow=True,
     )
     assert "2 bootcamps set to published." in [str(m) for m in response.context["messages"]]
     assert set(Bootcamp.objects.values_list("status", flat=True)) == {"PUBLISHED"}
@@ -257,7 +271,9 @@ def test_publishing_again_with_the_action_says_who_the_waitlist_seated(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_web.post(
-            CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [bootcamp.pk]}, follow=True
+            CHANGELIST,
+            {"action": "publish_bootcamps", "_selected_action": [bootcamp.pk], "post": "yes"},
+            follow=True,
         )
 
     assert [str(m) for m in response.context["messages"]] == [
@@ -321,7 +337,9 @@ def test_an_action_reports_each_refusal_and_applies_the_rest(admin_web, monkeypa
 
     monkeypatch.setattr(services, "bootcamp_update", update_unless_refused)
     response = admin_web.post(
-        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [refused.pk, other.pk]}, follow=True
+        CHANGELIST,
+        {"action": "publish_bootcamps", "_selected_action": [refused.pk, other.pk], "post": "yes"},
+        follow=True,
     )
     assert sorted(str(m) for m in response.context["messages"]) == [
         "1 bootcamp set to published.",
@@ -356,7 +374,9 @@ def test_publishing_what_is_published_changes_and_records_nothing(admin_web):
 
     published, draft = BootcampFactory(title="Live"), DraftBootcampFactory(title="Soon")
     response = admin_web.post(
-        CHANGELIST, {"action": "publish_bootcamps", "_selected_action": [published.pk, draft.pk]}, follow=True
+        CHANGELIST,
+        {"action": "publish_bootcamps", "_selected_action": [published.pk, draft.pk], "post": "yes"},
+        follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == [
         "Already published: Live.",

@@ -49,6 +49,8 @@ def test_an_action_that_cant_be_undone_asks_first(admin_web, mailoutbox, action,
     student = enrollment.student
     assert f"{student.full_name} &lt;{student.email}&gt; in {enrollment.bootcamp}: Active" in page
     assert ("goes at once to the first student on that bootcamp&#x27;s waitlist" in page) is frees
+    # Completing frees no seat: nobody is promoted, and the page doesn't say so.
+    assert ("anyone promoted from a waitlist" in page) is frees
     assert f'<input type="hidden" name="_selected_action" value="{enrollment.pk}">' in page
     enrollment.refresh_from_db()
     assert enrollment.status == Status.ACTIVE
@@ -362,3 +364,35 @@ def test_the_add_form_offers_no_way_to_edit_or_delete_the_student_or_bootcamp(ad
     assert 'id="delete_id_student"' not in page and 'id="change_id_student"' not in page
     assert 'id="delete_id_bootcamp"' not in page and 'id="change_id_bootcamp"' not in page
     assert 'id="add_id_student"' in page  # a new student can still be added from here
+
+
+def test_select_all_is_confirmed_as_select_all_not_as_every_id(admin_web, settings):
+    """The confirmation page posted back one field per selected row: past
+    DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) Django refused it (400), and "select
+    all" over a large list could no longer be confirmed."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 30
+    bootcamp = RunningBootcampFactory(capacity=50)
+    enrollments = EnrollmentFactory.create_batch(40, bootcamp=bootcamp)
+    other = EnrollmentFactory()  # filtered out of the list: not selected
+    url = f"{CHANGELIST}?bootcamp__id__exact={bootcamp.pk}"
+    selected = {"action": "cancel_enrollments", "select_across": "1", "index": "0"}
+    asking = admin_web.post(url, {**selected, "_selected_action": [enrollments[0].pk]})
+    page = asking.content.decode()
+    assert asking.status_code == 200 and "40 enrollments selected" in page
+    posted = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    posted.pop("csrfmiddlewaretoken", None)
+    assert posted.pop("_selected_action") in {str(e.pk) for e in enrollments}  # one, not forty
+    assert posted == {"select_across": "1", "action": "cancel_enrollments", "post": "yes"}
+    response = admin_web.post(url, {**posted, "_selected_action": enrollments[0].pk}, follow=True)
+    assert response.status_code == 200
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.CANCELLED).count() == 40
+    other.refresh_from_db()
+    assert other.status == Status.ACTIVE
+
+
+def test_an_action_whose_rows_are_gone_says_so_and_does_nothing(admin_web):
+    """A row deleted or filtered out between the click and the confirmation."""
+    response = admin_web.post(
+        CHANGELIST, {"action": "cancel_enrollments", "_selected_action": [999999]}, follow=True
+    )
+    assert messages_of(response) == ["None of the selected rows is here any more: nothing was done."]
