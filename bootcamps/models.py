@@ -16,6 +16,11 @@ from cohortly.models import (
 )
 
 
+def open_for_enrollment() -> Q:
+    """Bootcamp.closed_to_enrollment as a filter: the bootcamps students can be enrolled in."""
+    return Q(status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate())
+
+
 class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     class DeliveryFormat(models.TextChoices):
         ONLINE = "ONLINE", "Online"
@@ -98,17 +103,20 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
         "started" from the day after, and "starts" on the day itself."""
         return self.start_date < timezone.localdate()
 
+    #: Why no student can be enrolled (closed_to_enrollment): not PUBLISHED, or over.
+    NOT_OPEN, ENDED = "not_open", "ended"
+
     @property
-    def enrollment_closed_because(self) -> str:
-        """Why no student can be enrolled now ("" while they can: PUBLISHED and
-        not ended, the rule enrollments.services applies), in a few words."""
-        if self.status == self.Status.DRAFT:
-            return "a draft, not open for enrollment"
-        if self.status == self.Status.ARCHIVED:
-            return "archived, not open for enrollment"
+    def closed_to_enrollment(self) -> str | None:
+        """None while students can be enrolled (PUBLISHED and not ended, as of
+        today), else why not: NOT_OPEN (a draft or archived) or ENDED. The one
+        rule enrollments.services, the sales pages and their forms hold a
+        bootcamp to (open_for_enrollment() is the same as a filter)."""
+        if self.status != self.Status.PUBLISHED:
+            return self.NOT_OPEN
         if self.end_date < timezone.localdate():
-            return "ended, not open for enrollment"
-        return ""
+            return self.ENDED
+        return None
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -103,11 +103,12 @@ def enrollment_check_can_enroll(*, student: User, bootcamp: Bootcamp, actor: Use
         raise ValidationError(
             {"student": ValidationError("This student account is deactivated.", code="inactive")}
         )
-    if bootcamp.status != Bootcamp.Status.PUBLISHED:
+    closed = bootcamp.closed_to_enrollment
+    if closed == Bootcamp.NOT_OPEN:
         raise ValidationError(
             {"bootcamp": ValidationError("This bootcamp is not open for enrollment.", code="not_open")}
         )
-    if bootcamp.end_date < timezone.localdate():
+    if closed == Bootcamp.ENDED:
         raise ValidationError({"bootcamp": ValidationError("This bootcamp has already ended.", code="ended")})
     existing = Enrollment.objects.filter(student=student, bootcamp=bootcamp).first()
     if not _may_reuse(existing, actor):
@@ -188,7 +189,7 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
     free = bootcamp.capacity - bootcamp_seats_taken(bootcamp)
     if free <= 0:
         return promoted
-    if bootcamp.status != Bootcamp.Status.PUBLISHED or bootcamp.end_date < timezone.localdate():
+    if bootcamp.closed_to_enrollment:
         return promoted
     passed_over = set()
     while free > 0:

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.forms import ThrottledLoginMixin
 from accounts.models import User, name_validator, phone_validator
 from accounts.permissions import SALES_TEAM, has_role
-from bootcamps.models import Bootcamp
+from bootcamps.models import Bootcamp, open_for_enrollment
 from bootcamps.selectors import bootcamp_annotate_seats
 from cohortly.errors import DomainError
 from cohortly.models import email_validator
@@ -23,11 +23,28 @@ from leads.models import Lead
 from leads.selectors import lead_owner_choices
 from leads.services import lead_allowed_transitions
 
+#: What a refusal means on these pages, said after the service's own words where
+#: the way out they name isn't on the pages (a lead's email can't be changed here).
+PAGE_HINTS = {
+    "not_a_student": "These pages can't change a lead's email: an admin can, in the back office.",
+}
+
 
 def apply_service_errors(form: forms.Form, exc: DomainError | ValidationError) -> None:
     """Put a service's ValidationError beside the matching fields of `form`;
     errors about anything the form doesn't show, and domain errors (a
-    conflict, not allowed, busy), become form-wide errors."""
+    conflict, not allowed, busy), become form-wide errors, followed by the
+    pages' hint for its code (PAGE_HINTS)."""
+    _apply_service_errors(form, exc)
+    codes = {getattr(exc, "code", None)}
+    if isinstance(exc, ValidationError):
+        codes |= {error.code for error in exc.error_list} if not hasattr(exc, "error_dict") else set()
+    for code in sorted(codes - {None}):
+        if code in PAGE_HINTS:
+            form.add_error(None, PAGE_HINTS[code])
+
+
+def _apply_service_errors(form: forms.Form, exc: DomainError | ValidationError) -> None:
     if isinstance(exc, DomainError):
         form.add_error(None, str(exc))
     elif hasattr(exc, "error_dict"):
@@ -298,9 +315,7 @@ class ConvertForm(forms.Form):
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        open_bootcamps = Bootcamp.objects.filter(
-            status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
-        ).order_by("start_date", "title")
+        open_bootcamps = Bootcamp.objects.filter(open_for_enrollment()).order_by("start_date", "title")
         # Seats counted by the database in the same query (never stored).
         bootcamps = list(bootcamp_annotate_seats(open_bootcamps))
         field = self.fields["bootcamp"]
@@ -350,9 +365,9 @@ class LeadEntryForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = lead_owner_choices()
-        self.fields["bootcamp"].queryset = Bootcamp.objects.filter(
-            status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate()
-        ).order_by("start_date", "title")
+        self.fields["bootcamp"].queryset = Bootcamp.objects.filter(open_for_enrollment()).order_by(
+            "start_date", "title"
+        )
 
 
 FUTURE_START_WITHOUT_END = "Without an end date the period ends today: start it today or before."

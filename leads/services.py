@@ -608,7 +608,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
         raise ValidationError(
             # The role isn't named: SALES, who convert, may not see who is staff.
             f"{lead.email} belongs to an account that is not a student's, so it cannot be "
-            "enrolled. Ask an admin to correct the lead's email (in the back office), then convert it.",
+            "enrolled. Correct the lead's email, then convert it.",
             code="not_a_student",
         )
     elif not student.is_active:

@@ -440,7 +440,7 @@ def _lead_page(request, lead, *, status=200, note="", **bound_forms):
         # Seats are said only where a student can take one (or join the waitlist).
         "seats_left": (
             bootcamp_seats_left(lead.bootcamp)
-            if lead.bootcamp_id and not lead.bootcamp.enrollment_closed_because
+            if lead.bootcamp_id and not lead.bootcamp.closed_to_enrollment
             else None
         ),
         "enrollment": lead.converted_enrollment,

@@ -811,7 +811,7 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
     ("status", "days", "said"),
     [
         ("ARCHIVED", 30, "Archived, not open for enrollment"),
-        ("DRAFT", 30, "A draft, not open for enrollment"),
+        ("DRAFT", 30, "Draft, not open for enrollment"),
         ("PUBLISHED", -1, "Ended, not open for enrollment"),
     ],
 )
@@ -1670,7 +1670,8 @@ def test_converting_a_lead_whose_email_is_a_staff_account_is_a_form_error(sales,
     page = text(response)
     assert "nora@example.org belongs to an account that is not a student's" in page
     # What a rep can do about it from here: the pages can't change a lead's email.
-    assert "Ask an admin to correct the lead's email (in the back office), then convert it." in page
+    assert "Correct the lead's email, then convert it." in page
+    assert "These pages can't change a lead's email: an admin can, in the back office." in page
     assert "instructor" not in page.lower()  # SALES aren't told who is staff
     lead.refresh_from_db()
     assert lead.status == Status.NEW
