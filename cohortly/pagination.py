@@ -15,7 +15,7 @@ def strict_page_size(paginator, request):
     """`page_size` from 1 to max_page_size; anything else is a 400 on the field
     (DRF would quietly fall back to the default, or cap it)."""
     raw = request.query_params.get(paginator.page_size_query_param)
-    if raw is None:
+    if not raw:  # not given, or given empty: the default
         return paginator.page_size
     # ASCII digits only: int() would take "1_0" and "𝟙𝟘" too.
     size = int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 4 else 0
@@ -85,11 +85,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         # DRF answers "abc", 0 or 1.5 as a page not found (404): it's the request that's wrong.
         # No int(): Python refuses one of more than 4,300 digits (a page past the end all the same).
         text = str(number)
-        if number not in self.last_page_strings and not (
-            text.isascii() and text.isdecimal() and text.strip("0")
-        ):
+        if number in self.last_page_strings:
+            return number
+        if not (text.isascii() and text.isdecimal() and text.strip("0")):
             raise ValidationError({self.page_query_param: [ErrorDetail(PAGE_ERROR, code="invalid")]})
-        return number
+        # Leading zeros are no digits of the number: 0…01 (of any length) is page 1.
+        return text.lstrip("0")
 
     def get_paginated_response_schema(self, schema):
         # DRF writes OpenAPI 3.0's `nullable`, which 3.1 (this schema's version)

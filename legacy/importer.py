@@ -1462,14 +1462,21 @@ class Importer:
         report says why, unless the run was told to (`end_access_of_many_gone`).
         Nor the last active ADMIN: Cohortly keeps one."""
         missing_pks = [pk for _, pk in missing]
+        # Already deactivated (in Node before the deletion, or here): nothing to end,
+        # but the stamp goes too, so that a new Node account registered with the
+        # address gets it (_users_batch releases only an unstamped holder's).
+        stamped = User.objects.filter(pk__in=missing_pks, is_active=False, legacy_updated_at__isnull=False)
+        if self._too_many_gone(len(missing_pks), imported):
+            if held := stamped.count():
+                self.report.warn(
+                    f"{held:,} deactivated users are gone from the source among more than "
+                    f"{GONE_SHARE_AT_MOST:.0%} of the users imported: their addresses stay theirs. Check "
+                    "--source; if the Node backend really deleted them, run again with "
+                    "--end-access-of-many-gone."
+                )
+        else:
+            stamped.update(legacy_updated_at=None)
         gone = list(User.objects.filter(pk__in=missing_pks, is_active=True).order_by("pk"))
-        if not self._too_many_gone(len(missing_pks), imported):
-            # Already deactivated (in Node before the deletion, or here): nothing to end,
-            # but the stamp goes too, so that a new Node account registered with the
-            # address gets it (_users_batch releases only an unstamped holder's).
-            User.objects.filter(pk__in=missing_pks, is_active=False, legacy_updated_at__isnull=False).update(
-                legacy_updated_at=None
-            )
         if not gone:
             return set()
         if self._too_many_gone(len(gone), imported):

@@ -44,7 +44,7 @@ def test_every_api_route_declares_who_may_call_it():
 
 def test_security_md_prints_the_current_policy():
     assert policy_markdown() in (BASE_DIR / "SECURITY.md").read_text(), (
-        "SECURITY.md's access table is out of date: paste `python manage.py access_policy` into it"
+        "SECURITY.md's access table is out of date: paste `DEBUG=true .venv/bin/python manage.py access_policy` into it"
     )
 
 

@@ -96,6 +96,8 @@ def test_page_and_page_size_are_documented_with_their_limits():
         ({"page": 99}, 404),
         ({"page": "last"}, 200),
         ({"page": ""}, 200),  # given empty: as if not given, page 1
+        ({"page_size": ""}, 200),  # the default page size
+        ({"page": "0" * 5000 + "1"}, 200),  # leading zeros are no digits: page 1, not "Invalid page"
     ],
 )
 def test_the_documented_page_limits_are_the_real_ones(admin_client, params, status):

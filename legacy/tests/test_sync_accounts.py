@@ -361,6 +361,27 @@ def test_a_source_that_lost_many_users_at_once_deactivates_nobody_until_told_to(
     assert User.objects.get(pk=back["id"]).is_active
 
 
+def test_a_source_that_lost_many_deactivated_users_keeps_their_addresses_and_says_so(node):
+    """The guard against a wrong --source holds back releasing the addresses of
+    deactivated users too, and the report says so (it said nothing)."""
+    node.user(email="boss@node.example", role="ADMIN")
+    for n in range(12):
+        node.user(email=f"old{n}@node.example", is_active=False)
+    run_import(node)
+    node.execute("DELETE FROM users WHERE email LIKE 'old%'")
+
+    _, report = run_import(node, expect=1)
+    assert User.objects.filter(email__startswith="old", legacy_updated_at__isnull=False).count() == 12
+    assert report["warnings"] == [
+        "12 deactivated users are gone from the source among more than 5% of the users imported: their "
+        "addresses stay theirs. Check --source; if the Node backend really deleted them, run again with "
+        "--end-access-of-many-gone."
+    ]
+    _, report = run_import(node, "--end-access-of-many-gone")
+    assert not User.objects.filter(email__startswith="old", legacy_updated_at__isnull=False).exists()
+    assert report["warnings"] == []
+
+
 def test_two_admins_deactivated_in_one_run_leave_one_active(node, cutover):
     """Each was checked against the database before the batch was written, so each
     saw the other still active, and both went: no active ADMIN was left."""
