@@ -180,7 +180,20 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
             log=f"{done.capitalize()} (action).",
         )
 
-    def _confirmed(self, request, queryset, *, title: str, becomes: str, frees_seats: bool, submit: str):
+    def _confirm_then_apply(
+        self,
+        request,
+        queryset,
+        operation,
+        *,
+        done: str,
+        title: str,
+        becomes: str,
+        frees_seats: bool,
+        submit: str,
+    ):
+        """Ask first (ServiceErrorsMixin.confirmed: what becomes of the selected
+        enrollments), then apply `operation` to each (_apply)."""
         consequences = [f"Each selected enrollment that can be {becomes.lower()} becomes {becomes}."]
         if frees_seats:
             consequences.append(
@@ -191,7 +204,7 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
             if frees_seats
             else "Each student is emailed."
         )
-        return self.confirmed(
+        asked = self.confirmed(
             request,
             queryset.select_related("student", "bootcamp").order_by("bootcamp__title", "student__email"),
             title=title,
@@ -201,58 +214,45 @@ class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsM
                 f"{person_name(e.student)} <{e.student.email}> in {e.bootcamp}: {e.get_status_display()}"
             ),
         )
+        if asked is None:
+            self._apply(request, queryset, operation, done)
+        return asked
 
     @admin.action(description="Cancel selected enrollments (promotes the waitlist)")
     def cancel_enrollments(self, request, queryset):
-        asked = self._confirmed(
+        return self._confirm_then_apply(
             request,
             queryset,
+            lambda e: services.enrollment_cancel(enrollment=e),
+            done="cancelled",
             title="Cancel enrollments",
             becomes="CANCELLED",
             frees_seats=True,
             submit="Cancel them",
         )
-        if asked is not None:
-            return asked
-        self._apply(request, queryset, lambda e: services.enrollment_cancel(enrollment=e), "cancelled")
-        return None
 
     @admin.action(description="Mark completed")
     def mark_completed(self, request, queryset):
-        asked = self._confirmed(
+        return self._confirm_then_apply(
             request,
             queryset,
+            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.COMPLETED),
+            done="marked completed",
             title="Mark completed",
             becomes="COMPLETED",
             frees_seats=False,
             submit="Mark completed",
         )
-        if asked is not None:
-            return asked
-        self._apply(
-            request,
-            queryset,
-            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.COMPLETED),
-            "marked completed",
-        )
-        return None
 
     @admin.action(description="Mark dropped (promotes the waitlist)")
     def mark_dropped(self, request, queryset):
-        asked = self._confirmed(
+        return self._confirm_then_apply(
             request,
             queryset,
+            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.DROPPED),
+            done="marked dropped",
             title="Mark dropped",
             becomes="DROPPED",
             frees_seats=True,
             submit="Mark dropped",
         )
-        if asked is not None:
-            return asked
-        self._apply(
-            request,
-            queryset,
-            lambda e: services.enrollment_set_status(enrollment=e, status=Enrollment.Status.DROPPED),
-            "marked dropped",
-        )
-        return None
