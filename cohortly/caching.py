@@ -572,6 +572,10 @@ class CachedReadsMixin:
         pairs = [(name, value) for name in sorted(params) for value in params.getlist(name)]
         if len(set(pairs)) != len(pairs):
             return None
+        if self.paginator is not None:
+            # ?page=01, 001, …: page 1 (the paginator drops leading zeros), one entry.
+            page = self.paginator.page_query_param
+            pairs = [(n, v.lstrip("0") or v if n == page and v.isdecimal() else v) for n, v in pairs]
         # A name's values keep their order: a single-valued parameter reads one of them.
         return _url(request, pairs)
 

@@ -578,6 +578,18 @@ def test_one_query_in_any_order_is_one_cache_entry(response_cache, admin_client,
     assert (by_price["X-Cache"], by_title["X-Cache"]) == ("miss", "miss")
 
 
+@needs_response_cache
+def test_a_page_number_with_leading_zeros_is_its_page_one_entry(response_cache, admin_client, world):
+    """?page=01, 001, …: the same page, which made a new entry per spelling."""
+    from django.core.cache import cache
+
+    first = admin_client.get(URL, {"page": "1", "page_size": 2})
+    padded = [admin_client.get(URL, {"page": "0" * n + "1", "page_size": 2}) for n in (1, 2, 4000)]
+    assert [r["X-Cache"] for r in [first, *padded]] == ["miss", "hit", "hit", "hit"]
+    assert all(r.json() == first.json() for r in padded)
+    assert len([key for key in cache.keys("*") if str(key).startswith("response:")]) == 1 + 2
+
+
 # --- a write that failed -------------------------------------------------------------
 
 
