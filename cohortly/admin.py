@@ -7,6 +7,7 @@ The admin writes through the services, which refuse with a domain error
 ModelAdmin needs its own try/except around a save, a delete or an action.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 
@@ -260,42 +261,70 @@ class ServiceErrorsMixin:
         except SERVICE_ERRORS as exc:
             return self._refused(request, exc, request.get_full_path())
 
-    #: How many of the selected rows a confirmation page lists by name.
-    CONFIRM_LISTS_AT_MOST = 100
+    #: How many of the selected rows an action's page lists by name.
+    ACTION_PAGE_LISTS_AT_MOST = 100
 
-    def confirmed(self, request, queryset, *, title: str, consequences: list[str], submit: str, describe=str):
-        """None once the user has confirmed this action, else the page that asks:
-        the selected rows (each as `describe(obj)`, the first hundred) and what
-        will happen to them, as Django's delete_selected asks before deleting.
-        For actions that can't be undone: they email people, hand seats on,
-        withdraw grades. "Select all" is carried as such, not as every id (a
-        form of more than 1,000 fields is refused)."""
-        if request.POST.get("post") == "yes":
-            return None
-        count = queryset.count()
-        if not count:
-            self.message_user(
-                request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
-            )
-            return HttpResponseRedirect(request.get_full_path())
+    def action_page(self, request, queryset, template: str, *, describe=str, **context) -> TemplateResponse:
+        """The page an action shows before it acts (a confirmation, or a form to
+        fill): the selected rows, each as `describe(obj)` (the first hundred,
+        and how many more), carried to the next post. "Select all" is carried as
+        such, not as every id (Django refuses a form of more than 1,000 fields),
+        with a digest of the rows it stood for (selection_changed)."""
         select_across = request.POST.get("select_across") == "1"
-        shown = list(queryset[: self.CONFIRM_LISTS_AT_MOST])
+        shown = list(queryset[: self.ACTION_PAGE_LISTS_AT_MOST])
+        count = queryset.count() if len(shown) == self.ACTION_PAGE_LISTS_AT_MOST else len(shown)
         posted = shown[:1] if select_across else list(queryset)
         context = {
             **self.admin_site.each_context(request),
-            "title": title,
-            "submit": submit,
-            "consequences": consequences,
+            **context,
             "count": count,
             "rows": [describe(obj) for obj in shown],
             "more": count - len(shown),
             "posted": [obj.pk for obj in posted],
             "select_across": select_across,
+            "selection": _selection_digest(queryset) if select_across else "",
             "action": request.POST.get("action", ""),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "opts": self.opts,
         }
-        return TemplateResponse(request, "admin/confirm_action.html", context)
+        return TemplateResponse(request, template, context)
+
+    def selection_changed(self, request, queryset) -> bool:
+        """Whether "select all", confirmed on an action's page, now stands for
+        other rows than the page showed (rows joined or left the list between
+        the two clicks): then the page is shown again, never acted on unseen."""
+        if request.POST.get("select_across") != "1":
+            return False  # the ids themselves were posted: no row can join them
+        if request.POST.get("selection") == _selection_digest(queryset):
+            return False
+        self.message_user(
+            request,
+            "The rows selected changed since this page was shown: here they are again. Nothing was done yet.",
+            messages.WARNING,
+        )
+        return True
+
+    def confirmed(self, request, queryset, *, title: str, consequences: list[str], submit: str, describe=str):
+        """None once the user has confirmed this action, else the page that asks:
+        the selected rows and what will happen to them (action_page), as
+        Django's delete_selected asks before deleting. For actions that can't
+        be undone: they email people, hand seats on, withdraw grades."""
+        if request.POST.get("post") == "yes" and not self.selection_changed(request, queryset):
+            return None
+        if not queryset.exists():
+            self.message_user(
+                request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return self.action_page(
+            request,
+            queryset,
+            "admin/confirm_action.html",
+            describe=describe,
+            title=title,
+            submit=submit,
+            consequences=consequences,
+        )
 
     def apply_each(
         self,
@@ -396,6 +425,12 @@ def person_name(user) -> str | None:
 
 def short_date(moment) -> str | None:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT") if moment else None
+
+
+def _selection_digest(queryset) -> str:
+    """The rows `queryset` holds now, in 32 hex digits."""
+    keys = sorted(str(pk) for pk in queryset.order_by().values_list("pk", flat=True))
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
 
 
 def _usable_key(target: models.Field, value) -> bool:

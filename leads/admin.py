@@ -4,9 +4,7 @@ sales pages. Leads and their activities are never deleted."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -266,26 +264,26 @@ class LeadAdmin(
         )
 
     def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
-        """An action with a form: shown first, applied when submitted valid."""
+        """An action with a form: shown first (with the selected leads,
+        action_page), applied when submitted valid and the selection is the
+        one shown."""
         if "apply" in request.POST:
             form = form_class(request.POST)
-            if form.is_valid():
+            if form.is_valid() and not self.selection_changed(request, queryset):
                 apply(form.cleaned_data)
                 return None  # back to the change list
         else:
             form = form_class()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "submit": submit,
-            "form": form,
-            "queryset": queryset,
-            "action": request.POST.get("action", ""),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/leads/lead/action_form.html", context)
+        return self.action_page(
+            request,
+            queryset.order_by("-created_at", "-id"),
+            "admin/leads/lead/action_form.html",
+            describe=lambda lead: f"{lead.full_name} <{lead.email}> — {lead.get_status_display()}",
+            title=title,
+            submit=submit,
+            form=form,
+            media=self.media + form.media,
+        )
 
     @admin.action(description="Assign an owner to the selected leads")
     def assign_owner(self, request, queryset):

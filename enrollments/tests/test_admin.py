@@ -382,8 +382,10 @@ def test_select_all_is_confirmed_as_select_all_not_as_every_id(admin_web, settin
     posted = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
     posted.pop("csrfmiddlewaretoken", None)
     assert posted.pop("_selected_action") in {str(e.pk) for e in enrollments}  # one, not forty
+    assert len(posted.pop("selection")) == 32  # which rows "all" stood for
     assert posted == {"select_across": "1", "action": "cancel_enrollments", "post": "yes"}
-    response = admin_web.post(url, {**posted, "_selected_action": enrollments[0].pk}, follow=True)
+    page = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page)
+    response = admin_web.post(url, dict(page), follow=True)
     assert response.status_code == 200
     assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.CANCELLED).count() == 40
     other.refresh_from_db()
@@ -396,3 +398,35 @@ def test_an_action_whose_rows_are_gone_says_so_and_does_nothing(admin_web):
         CHANGELIST, {"action": "cancel_enrollments", "_selected_action": [999999]}, follow=True
     )
     assert messages_of(response) == ["None of the selected rows is here any more: nothing was done."]
+
+
+def test_select_all_confirmed_after_the_list_changed_shows_the_rows_again(admin_web, mailoutbox):
+    """ "Select all" confirmed acted on whatever the list held at the second click:
+    an enrollment that joined it meanwhile was cancelled (and emailed) unseen."""
+    bootcamp = RunningBootcampFactory(capacity=50)
+    shown = EnrollmentFactory.create_batch(3, bootcamp=bootcamp)
+    url = f"{CHANGELIST}?bootcamp__id__exact={bootcamp.pk}"
+    selected = {
+        "action": "cancel_enrollments",
+        "select_across": "1",
+        "index": "0",
+        "_selected_action": shown[0].pk,
+    }
+    page = admin_web.post(url, selected).content.decode()
+    assert "3 enrollments selected" in page
+    confirmed = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    late = EnrollmentFactory(bootcamp=bootcamp)  # joins the list between the two clicks
+    again = admin_web.post(url, confirmed)
+    assert again.status_code == 200 and "4 enrollments selected" in again.content.decode()
+    assert [str(m) for m in again.context["messages"]] == [
+        "The rows selected changed since this page was shown: here they are again. Nothing was done yet."
+    ]
+    assert not Enrollment.objects.filter(bootcamp=bootcamp, status=Status.CANCELLED).exists()
+    assert mailoutbox == []
+    confirmed = dict(
+        re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', again.content.decode())
+    )
+    admin_web.post(url, confirmed)
+    late.refresh_from_db()
+    assert late.status == Status.CANCELLED
+    assert Enrollment.objects.filter(bootcamp=bootcamp, status=Status.CANCELLED).count() == 4

@@ -239,6 +239,29 @@ def test_action_mark_lost_asks_for_a_reason(admin_web):
         assert lead.activities.get().kind == Kind.STATUS_CHANGE
 
 
+def test_mark_lost_over_select_all_past_djangos_field_limit(admin_web, settings):
+    """Its form posted back one field per lead: past DATA_UPLOAD_MAX_NUMBER_FIELDS
+    (1,000) Django refused it, and "select all" of many leads couldn't be marked
+    lost. And the leads "all" stood for are the leads marked, not those of the
+    second click."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 30
+    leads = LeadFactory.create_batch(40)
+    start = {"action": "mark_lost", "select_across": "1", "index": "0", ACTION_CHECKBOX_NAME: leads[0].pk}
+    page = admin_web.post(reverse(CHANGELIST), start).content.decode()
+    assert "40 leads selected" in page
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    late = LeadFactory()
+    again = admin_web.post(reverse(CHANGELIST), {**carried, "apply": "1", "lost_reason": "No budget"})
+    assert again.status_code == 200 and "41 leads selected" in again.content.decode()
+    assert not Lead.objects.filter(status=Status.LOST).exists()
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', again.content.decode()))
+    done = admin_web.post(reverse(CHANGELIST), {**carried, "apply": "1", "lost_reason": "No budget"})
+    assert done.status_code == 302
+    assert Lead.objects.filter(status=Status.LOST).count() == 41
+    late.refresh_from_db()
+    assert late.status == Status.LOST
+
+
 def test_action_assign_owner(admin_web, sales_user, instructor_user):
     leads = [LeadFactory(), LeadFactory()]
     response = action(admin_web, "assign_owner", leads)
