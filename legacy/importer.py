@@ -1466,8 +1466,10 @@ class Importer:
         # but the stamp goes too, so that a new Node account registered with the
         # address gets it (_users_batch releases only an unstamped holder's).
         stamped = User.objects.filter(pk__in=missing_pks, is_active=False, legacy_updated_at__isnull=False)
-        if self._too_many_gone(len(missing_pks), imported):
-            if held := stamped.count():
+        # Counted as the active ones are: the rows this run would change (those
+        # released by earlier runs are missing every time, and change nothing).
+        if self._too_many_gone(held := stamped.count(), imported):
+            if held:
                 self.report.warn(
                     f"{held:,} deactivated users are gone from the source among more than "
                     f"{GONE_SHARE_AT_MOST:.0%} of the users imported: their addresses stay theirs. Check "

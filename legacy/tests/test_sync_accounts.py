@@ -382,6 +382,25 @@ def test_a_source_that_lost_many_deactivated_users_keeps_their_addresses_and_say
     assert report["warnings"] == []
 
 
+def test_deletions_of_earlier_runs_dont_count_towards_holding_back_a_release(node):
+    """Users deleted in earlier runs are missing from the source on every run;
+    counted, they soon tripped the guard, and every later deactivated user's
+    address was held back with a warning to check --source."""
+    node.user(email="boss@node.example", role="ADMIN")
+    people = [node.user(email=f"p{n}@node.example") for n in range(60)]
+    run_import(node)
+    for chunk in (people[:6], people[6:12]):
+        node.execute("DELETE FROM users WHERE id = ANY(%s)", [[p["id"] for p in chunk]])
+        _, report = run_import(node)
+        assert report["warnings"] == []
+    old = node.user(email="old@node.example", is_active=False)
+    run_import(node)
+    node.execute("DELETE FROM users WHERE id = %s", [old["id"]])
+    _, report = run_import(node)
+    assert report["warnings"] == []
+    assert User.objects.get(pk=old["id"]).legacy_updated_at is None
+
+
 def test_two_admins_deactivated_in_one_run_leave_one_active(node, cutover):
     """Each was checked against the database before the batch was written, so each
     saw the other still active, and both went: no active ADMIN was left."""
