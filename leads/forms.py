@@ -128,7 +128,9 @@ class NoteForm(forms.Form):
     body = LongTextField(
         label="Note",
         max_length=10000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What happened, what's next…"}),
+        # A visible hint, not placeholder text: that one goes as the rep starts typing.
+        help_text="What happened, and what's next.",
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "required": "Write something before saving the note.",
             "max_length": "A note holds at most %(limit_value)d characters and this one has %(show_value)d: "

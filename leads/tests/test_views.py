@@ -1859,3 +1859,17 @@ def test_a_search_of_too_many_words_says_so_beside_the_box(sales, pipeline):
     response = sales.get(LIST, {"search": " ".join(["word"] * 11)})
     assert response.status_code == 200
     assert "Search for at most 10 words." in text(response)
+
+
+def test_the_search_box_and_the_note_box_say_what_they_take_in_visible_hints(sales, lead):
+    """Hints stay on screen while the rep types (placeholder text went), and a
+    screen reader reads them with the box (in its label, or described by)."""
+    listed = sales.get(LIST).content.decode()
+    assert (
+        '<label for="f-search">Search <span class="field__optional">name, email or phone</span></label>'
+        in listed
+    )
+    page = sales.get(detail(lead)).content.decode()
+    assert re.search(r'<textarea[^>]*aria-describedby="[^"]*id_body_helptext', page)
+    assert "What happened, and what&#x27;s next." in page
+    assert "placeholder=" not in listed + page
