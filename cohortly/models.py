@@ -1,4 +1,5 @@
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -193,6 +194,17 @@ name_validator = RegexValidator(
     "A name needs a visible character, and can't contain control characters (line breaks, tabs) "
     "or text-direction overrides.",
 )
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    """An id sent as text, in any spelling of a UUID (upper case, no dashes,
+    braces); None for anything else (not text, or not a UUID)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def email_validator(value) -> None:

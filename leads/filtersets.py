@@ -9,8 +9,6 @@ filter means.
 Date bounds are days in the current time zone and both ends are inclusive.
 """
 
-import uuid
-
 import django_filters
 from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
@@ -26,18 +24,11 @@ from cohortly.filters import (
     OrderingFilter,
     at_most_max_search_terms,
 )
+from cohortly.models import as_uuid
 from leads.models import Lead
 
 OWNER_ME = ("me", "mine")
 OWNER_UNASSIGNED = "unassigned"
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return False
-    return True
 
 
 def owner_label(person: User) -> str:
@@ -61,7 +52,7 @@ def owner_choices(selected: str = "") -> list[tuple[str, str]]:
             "full_name", "email"
         )
     )
-    if _is_uuid(selected) and all(str(person.pk) != selected for person in people):
+    if as_uuid(selected) is not None and all(str(person.pk) != selected for person in people):
         # Only someone leads are owned by: any other id names nobody here.
         people += list(User.objects.filter(pk=selected, owned_leads__isnull=False).distinct())
     return [
@@ -76,7 +67,7 @@ class OwnerField(forms.ChoiceField):
     rendering a select; validation accepts any well-formed id without a query."""
 
     def valid_value(self, value):
-        return value in (*OWNER_ME, OWNER_UNASSIGNED) or _is_uuid(value)
+        return value in (*OWNER_ME, OWNER_UNASSIGNED) or as_uuid(value) is not None
 
 
 class OwnerFilter(django_filters.Filter):

@@ -10,7 +10,6 @@ busy) as a form error, never a 500.
 
 import abc
 import functools
-import uuid
 import zoneinfo
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -31,6 +30,7 @@ from accounts.permissions import SALES_TEAM, RoleRequiredMixin, has_role
 from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
 from cohortly.http import posted_from_here
+from cohortly.models import as_uuid
 from cohortly.pagination import KeysFirstPaginator
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left, enrollment_check_can_enroll
@@ -189,10 +189,8 @@ def _owner_spelled(value: str) -> str:
     "mine" as "me", a user's id in lower case with its dashes."""
     if value in OWNER_ME:
         return OWNER_ME[0]
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return value  # not an id: the filter says so above the list
+    key = as_uuid(value)
+    return str(key) if key is not None else value  # not an id: the filter says so above the list
 
 
 def _tidy_query(request):

@@ -1,5 +1,3 @@
-import uuid
-
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,6 +9,7 @@ from accounts.models import User
 from accounts.permissions import RolePermission
 from cohortly.caching import CachedReadsMixin
 from cohortly.filters import FiltersListsOnly, SearchFilter
+from cohortly.models import as_uuid
 from enrollments import selectors, services
 from enrollments.api.serializers import (
     EnrollmentCreateSerializer,
@@ -19,15 +18,6 @@ from enrollments.api.serializers import (
 )
 from enrollments.filtersets import EnrollmentFilterSet
 from enrollments.permissions import CANCELLERS, ENROLLERS, ENROLLMENT_READERS, STATUS_SETTERS
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    """A user id as sent, in any spelling of a UUID (upper case, no dashes); None
-    for anything else."""
-    try:
-        return uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 @extend_schema(tags=["enrollments"])
@@ -79,7 +69,7 @@ class EnrollmentViewSet(
         actor = request.user
         is_student = actor.role == User.Role.STUDENT
         named = request.data.get("student") if isinstance(request.data, dict) else None
-        if is_student and named is not None and _as_uuid(named) != actor.pk:
+        if is_student and named is not None and as_uuid(named) != actor.pk:
             # enrollment_create holds this rule; it is also checked here, before
             # validation, so that an unknown id can't be told from another student's.
             raise PermissionDenied("Students can only enroll themselves.")
