@@ -62,6 +62,7 @@ from redis.exceptions import RedisError
 from rest_framework.response import Response
 
 from cohortly.filters import OrderingFilter
+from cohortly.pagination import page_number_digits
 from cohortly.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -573,9 +574,9 @@ class CachedReadsMixin:
         if len(set(pairs)) != len(pairs):
             return None
         if self.paginator is not None:
-            # ?page=01, 001, …: page 1 (the paginator drops leading zeros), one entry.
+            # ?page=01, 001, …: page 1 (as the paginator reads it), one entry.
             page = self.paginator.page_query_param
-            pairs = [(n, v.lstrip("0") or v if n == page and v.isdecimal() else v) for n, v in pairs]
+            pairs = [(n, (page_number_digits(v) or v) if n == page else v) for n, v in pairs]
         # A name's values keep their order: a single-valued parameter reads one of them.
         return _url(request, pairs)
 

@@ -11,6 +11,15 @@ PAGE_SIZE_ERROR = "Give a whole number of results per page, from 1 to {max}."
 PAGE_ERROR = "Give a page number: a whole number, 1 or more."
 
 
+def page_number_digits(text: str) -> str | None:
+    """A page number as sent, without its leading zeros ("007" is "7"), read
+    without int() (Python refuses one of more than 4,300 digits); None when it
+    isn't a whole number of 1 or more in ASCII digits. The API's lists, the sales
+    pages and the response cache's key read page numbers alike."""
+    number = text.lstrip("0") if text.isascii() and text.isdecimal() else ""
+    return number or None
+
+
 def strict_page_size(paginator, request):
     """`page_size` from 1 to max_page_size; anything else is a 400 on the field
     (DRF would quietly fall back to the default, or cap it)."""
@@ -84,13 +93,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         number = super().get_page_number(request, paginator)
         # DRF answers "abc", 0 or 1.5 as a page not found (404): it's the request that's wrong.
         # No int(): Python refuses one of more than 4,300 digits (a page past the end all the same).
-        text = str(number)
         if number in self.last_page_strings:
             return number
-        if not (text.isascii() and text.isdecimal() and text.strip("0")):
+        digits = page_number_digits(str(number))
+        if digits is None:
             raise ValidationError({self.page_query_param: [ErrorDetail(PAGE_ERROR, code="invalid")]})
-        # Leading zeros are no digits of the number: 0…01 (of any length) is page 1.
-        return text.lstrip("0")
+        return digits
 
     def get_paginated_response_schema(self, schema):
         # DRF writes OpenAPI 3.0's `nullable`, which 3.1 (this schema's version)

@@ -31,7 +31,7 @@ from bootcamps.models import Bootcamp
 from cohortly.errors import SERVICE_ERRORS
 from cohortly.http import posted_from_here
 from cohortly.models import as_uuid
-from cohortly.pagination import KeysFirstPaginator
+from cohortly.pagination import KeysFirstPaginator, page_number_digits
 from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left, enrollment_check_can_enroll
 from leads import reports
@@ -264,9 +264,8 @@ def _page(queryset, raw):
     text = (raw or "").strip()
     if text == "last":
         return paginator.get_page(paginator.num_pages)
-    # No int() before the length is known: Python refuses one of over 4,300 digits.
-    number = text.lstrip("0") if text.isascii() and text.isdigit() else ""
-    if not number:
+    number = page_number_digits(text)
+    if number is None:
         return paginator.get_page(1)
     if len(number) > len(str(paginator.num_pages)):
         return paginator.get_page(paginator.num_pages)
