@@ -37,8 +37,8 @@ def apply_service_errors(form: forms.Form, exc: DomainError | ValidationError) -
     pages' hint for its code (PAGE_HINTS)."""
     _apply_service_errors(form, exc)
     codes = {getattr(exc, "code", None)}
-    if isinstance(exc, ValidationError):
-        codes |= {error.code for error in exc.error_list} if not hasattr(exc, "error_dict") else set()
+    if isinstance(exc, ValidationError) and not hasattr(exc, "error_dict"):
+        codes |= {error.code for error in exc.error_list}
     for code in sorted(codes - {None}):
         if code in PAGE_HINTS:
             form.add_error(None, PAGE_HINTS[code])

@@ -1468,15 +1468,15 @@ class Importer:
         stamped = User.objects.filter(pk__in=missing_pks, is_active=False, legacy_updated_at__isnull=False)
         # Counted as the active ones are: the rows this run would change (those
         # released by earlier runs are missing every time, and change nothing).
-        if self._too_many_gone(held := stamped.count(), imported):
-            if held:
-                self.report.warn(
-                    f"{held:,} deactivated users are gone from the source among more than "
-                    f"{GONE_SHARE_AT_MOST:.0%} of the users imported: their addresses stay theirs. Check "
-                    "--source; if the Node backend really deleted them, run again with "
-                    "--end-access-of-many-gone."
-                )
-        else:
+        held = stamped.count()
+        if self._too_many_gone(held, imported):
+            self.report.warn(
+                f"{held:,} deactivated users are gone from the source among more than "
+                f"{GONE_SHARE_AT_MOST:.0%} of the users imported: their addresses stay theirs. Check "
+                "--source; if the Node backend really deleted them, run again with "
+                "--end-access-of-many-gone."
+            )
+        elif held:
             stamped.update(legacy_updated_at=None)
         gone = list(User.objects.filter(pk__in=missing_pks, is_active=True).order_by("pk"))
         if not gone:
