@@ -128,7 +128,7 @@ class NoteForm(forms.Form):
     body = LongTextField(
         label="Note",
         max_length=10000,
-        # A visible hint, not placeholder text: that one goes as the rep starts typing.
+        # A visible hint: text shown inside the box would go as the rep starts typing.
         help_text="What happened, and what's next.",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
