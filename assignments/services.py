@@ -240,6 +240,10 @@ def _submit_refusal(*, assignment: Assignment, student: User) -> Exception | Non
     submitting would answer), or None when they can."""
     if student.role != User.Role.STUDENT:
         return NotAllowed("Only students hand in work.")
+    if not student.is_active:
+        # They can't log in to hand anything in (returning their work would leave it
+        # ungraded for good).
+        return NotAllowed("This student's account is deactivated.")
     if not assignment.is_published:
         return ValidationError(
             {NON_FIELD_ERRORS: ValidationError("This assignment is not published.", code=NOT_PUBLISHED)}
@@ -446,8 +450,8 @@ def submission_return(
 
     Only graded work (ungraded work the student can still replace: 409
     not_graded), and only while the student could hand it in again: an archived
-    bootcamp, an unpublished assignment or a student whose enrollment is no
-    longer ACTIVE is 409 cannot_resubmit. Returning work that already waits for
+    bootcamp, an unpublished assignment, a deactivated student or one whose
+    enrollment is no longer ACTIVE is 409 cannot_resubmit. Returning work that already waits for
     its revision changes only the feedback, if it differs (then the student is
     emailed again); a retried request changes nothing and emails nobody."""
     submission = _lock_for_grading(submission)

@@ -236,8 +236,8 @@ class SubmissionViewSet(
             "then hand the work in again (`status` submitted; after the due time it is flagged late), and "
             "it is graded again. 409 `not_graded` for work that isn't graded (its student can still replace "
             "it); 409 `cannot_resubmit` when its student couldn't hand it in again (an archived bootcamp, "
-            "an unpublished assignment, an enrollment no longer ACTIVE). Returning work that already waits "
-            "for its revision only replaces the feedback, if it differs."
+            "an unpublished assignment, a deactivated student, an enrollment no longer ACTIVE). Returning "
+            "work that already waits for its revision only replaces the feedback, if it differs."
         ),
     )
     @action(detail=True, methods=["post"], url_path="return", filter_backends=[])

@@ -154,14 +154,19 @@ def _drop(submission):
     Enrollment.objects.filter(student=submission.student).update(status=Enrollment.Status.DROPPED)
 
 
+def _deactivate(submission):
+    User.objects.filter(pk=submission.student_id).update(is_active=False)
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         (_archive, "This bootcamp is archived: it takes no more work."),
         (_unpublish, "This assignment is not published."),
         (_drop, "Only students with an active enrollment in this bootcamp can hand in work."),
+        (_deactivate, "This student's account is deactivated."),
     ],
-    ids=["archived bootcamp", "unpublished assignment", "dropped student"],
+    ids=["archived bootcamp", "unpublished assignment", "dropped student", "deactivated student"],
 )
 def test_work_its_student_could_not_hand_in_again_is_409(client_for, graded, change, reason, mailoutbox):
     change(graded)
