@@ -324,7 +324,8 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
             queryset.order_by("assignment__title", "student__email"),
             title="Return for revision",
             consequences=[
-                "Each selected submission's grade and feedback are withdrawn; the History keeps the score.",
+                "Each selected submission's grade is withdrawn (the History keeps the score); its "
+                "feedback stays, as what to revise.",
                 "Each student is emailed that the work came back, and can hand it in again.",
             ],
             submit="Return them",

@@ -21,6 +21,7 @@ from assignments.tests.factories import (
     SubmissionFactory,
     enroll,
 )
+from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +260,27 @@ def test_the_back_office_shows_a_bootcamps_gradebook_and_its_csv(admin_browser, 
     assert not api_csv.content.startswith(b"\xef\xbb\xbf")
 
 
+def test_the_back_office_gradebook_says_work_due_after_completion_is_not_expected(admin_browser):
+    from assignments.tests.factories import enroll, staffed_bootcamp
+
+    bootcamp, _instructor, _mentor = staffed_bootcamp(title="Data")
+    done = StudentFactory(full_name="Cleo Done")
+    enrollment = enroll(done, bootcamp)
+    now = timezone.now()
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        status=Enrollment.Status.COMPLETED, completed_at=now - timedelta(days=5)
+    )
+    AssignmentFactory(bootcamp=bootcamp, title="Late week", due_at=now - timedelta(days=1))
+
+    page = admin_browser.get(reverse("admin:bootcamps_bootcamp_gradebook", args=[bootcamp.pk]))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    # Past its due time, but due after the enrollment was completed: the API's
+    # not_expected, neither "not due" nor missing.
+    assert re.search(
+        r"Cleo Done \S+@example\.com · completed not expected \(due after completion\) – – 0 0 0 0", text
+    )
+
+
 def test_a_gradebook_of_no_bootcamp_is_404(admin_browser):
     assert admin_browser.get(reverse("admin:bootcamps_bootcamp_gradebook", args=[999999])).status_code == 404
 
@@ -280,7 +302,8 @@ def test_the_admin_action_returns_graded_work_and_names_what_it_could_not(
     assert asking.status_code == 200
     page = asking.content.decode()
     assert "This can't be undone." in page
-    assert "grade and feedback are withdrawn" in page
+    # The feedback stays (it says what to revise): the page doesn't say it goes.
+    assert "grade is withdrawn (the History keeps the score); its feedback stays" in page
     score = f"{graded.score.normalize():f} / {assignment.max_score.normalize():f}"
     assert (
         escape(f"{graded.student.full_name} <{graded.student.email}>: {assignment.title}, graded {score}")
