@@ -24,7 +24,7 @@ def _enqueue(email: OutboundEmail, attempt: int) -> None:
         # The task store itself failing must not fail a committed request; the row
         # shows the failure and the admin's "retry now" sends it.
         logger.exception(
-            "could not enqueue email %r to %s (request %s)", email.subject, email.to, email.request_id
+            "could not enqueue email %s (%s, request %s)", email.pk, email.template, email.request_id or "-"
         )
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=Status.FAILED, last_error=f"Could not be queued: {type(exc).__name__}: {exc}"
@@ -178,10 +178,10 @@ def delivery_event_record(*, event: AnymailTrackingEvent, provider: str) -> Deli
             address=recipient, reason=reason, detail=f"{provider} {recorded.provider_event}: {detail}"
         )
         logger.warning(
-            "%s is suppressed after %s %s (message %s)",
-            recipient,
+            "an address is suppressed after %s %s (delivery event %s, message %s)",
             provider,
             recorded.provider_event,
+            recorded.pk,
             message_id,
         )
     return recorded

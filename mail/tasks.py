@@ -62,10 +62,12 @@ def send_email_task(*, email_id: int, attempt: int = 1):
             f"Not sent: {suppression.address} is suppressed ({suppression.get_reason_display()})."
         )
         email.save(update_fields=["status", "last_error", "updated_at"])
+        # The outbox row, not the address or the subject: log lines (and Sentry, which
+        # takes every ERROR line) carry no personal data; the back office shows the row.
         logger.warning(
-            "not sending email %r to %s: the address is on the suppression list (%s); request %s",
-            email.subject,
-            email.to,
+            "not sending email %s (%s): its address is on the suppression list (%s); request %s",
+            email.pk,
+            email.template,
             suppression.get_reason_display(),
             email.request_id or "-",
         )
@@ -86,9 +88,9 @@ def send_email_task(*, email_id: int, attempt: int = 1):
         # raised below (this error chained to it). A provider's outage of a
         # thousand emails is then a thousand tracebacks an attempt, not two thousand.
         logger.error(
-            "sending email %r to %s failed (attempt %d of %d, request %s): %s: %s%s",
-            email.subject,
-            email.to,
+            "sending email %s (%s) failed (attempt %d of %d, request %s): %s: %s%s",
+            email.pk,
+            email.template,
             attempt,
             settings.EMAIL_MAX_ATTEMPTS,
             email.request_id or "-",

@@ -34,7 +34,13 @@ def record_tracking_event(sender, event, esp_name, **kwargs):
         with transaction.atomic():
             services.delivery_event_record(event=event, provider=esp_name)
     except (DataError, IntegrityError, ValueError):
-        logger.exception("%s event not stored, the rest of its batch is: %r", esp_name, event.esp_event)
+        # Its id and type, not the event: that holds the recipient's address.
+        logger.exception(
+            "%s event %r (%s) not stored, the rest of its batch is",
+            esp_name,
+            event.event_id,
+            event.event_type,
+        )
 
 
 @csrf_exempt

@@ -292,3 +292,18 @@ def test_a_bounce_reported_in_ascii_suppresses_the_address_registered_in_unicode
     }
     assert post(client, [bounce], **webhook_auth).status_code == 200
     assert suppression_for("Zoe@Exämple.com") is not None
+
+
+def test_a_suppression_is_logged_without_the_address(client, webhook_settings, webhook_auth, caplog):
+    bounced = OutboundEmailFactory(to="private.person@example.com")
+    event = sendgrid_event(bounced, "bounce", 7, reason="550 5.1.1 No such user", type="bounce")
+    with caplog.at_level("INFO"):
+        assert post(client, [event], **webhook_auth).status_code == 200
+    assert SuppressedAddress.objects.filter(address="private.person@example.com").exists()
+    recorded = DeliveryEvent.objects.get(provider_event_id=event["sg_event_id"])
+    lines = [record.getMessage() for record in caplog.records]
+    assert (
+        f"an address is suppressed after SendGrid bounce (delivery event {recorded.pk}, "
+        f"message {bounced.provider_message_id})"
+    ) in lines
+    assert not [line for line in lines if "private.person" in line]
