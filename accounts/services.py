@@ -432,7 +432,13 @@ def refresh_token_reused(*, claims: dict) -> bool:
         return False
     # A token from before sessions: its successors carry its jti as their session.
     session = claims.get(SESSION_CLAIM) or claims.get(jwt_settings.JTI_CLAIM)
-    user_logout(user=user, refresh=None, refresh_claims={**claims, SESSION_CLAIM: session})
+    claims = {**claims, SESSION_CLAIM: session}
+    # Spent by the end of its session (its device logged out; logout-all, a password
+    # change or reset, a deactivation ended them all), not by a rotation: revoked,
+    # nothing to alarm anyone about, and nothing left to end.
+    if not user.is_active or not user.accepts_token(claims):
+        return False
+    user_logout(user=user, refresh=None, refresh_claims=claims)
     return True
 
 

@@ -402,6 +402,50 @@ def test_a_refresh_token_used_again_later_ends_its_session_for_everyone_holding_
     assert works(anon_client, phone)
 
 
+def _logout_all(user, admin):
+    user_logout_all(user=user)
+
+
+def _change_password(user, admin):
+    user_set_password(user=user, password="A-New-Secret-2026!")
+
+
+def _deactivate(user, admin):
+    user_update(actor=admin, user=user, data={"is_active": False})
+
+
+@pytest.mark.parametrize(
+    "end_all",
+    [None, _logout_all, _change_password, _deactivate],
+    ids=["logout", "all", "password", "inactive"],
+)
+def test_a_refresh_token_of_a_session_that_ended_is_refused_without_a_theft_alarm(
+    user_reads, anon_client, admin_user, end_all
+):
+    """Logout, logout-all, a new password and a deactivation spend refresh tokens
+    too. One of those presented later is revoked, not a copy that a thief rotated:
+    it is refused as such, and nothing more is ended or written."""
+    from django.utils import timezone
+
+    from accounts.services import REFRESH_REUSE_GRACE
+
+    ann = UserFactory(email="ann@example.com", full_name="Ann Example")
+    laptop = login(anon_client)
+    logout(anon_client, laptop)
+    if end_all is not None:
+        laptop = login(anon_client)
+        end_all(User.objects.get(pk=ann.pk), admin_user)
+    BlacklistedToken.objects.update(
+        blacklisted_at=timezone.now() - REFRESH_REUSE_GRACE - timedelta(seconds=1)
+    )
+    before = User.objects.values_list("token_generation", "ended_sessions", "updated_at").get(pk=ann.pk)
+
+    body = assert_error(refresh(anon_client, laptop), 401, code="token_not_valid")
+    assert "someone else's hands" not in body["errors"][0]["detail"]
+    after = User.objects.values_list("token_generation", "ended_sessions", "updated_at").get(pk=ann.pk)
+    assert after == before
+
+
 @pytest.mark.parametrize("access", ["none", "expired"])
 def test_a_device_whose_access_token_ran_out_still_logs_out(user_reads, anon_client, access):
     """The frontend logs out with what it has: the refresh token, and an access
