@@ -107,7 +107,9 @@ class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
         max_length=LOGIN_PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True
     )
 
-    default_error_messages = {"invalid_credentials": "No active account found with these credentials."}
+    # Not in default_error_messages: those are the body's 400 codes in the schema, and
+    # this is the 401 (documented by the view).
+    INVALID_CREDENTIALS = "No active account found with these credentials."
 
     def validate(self, attrs):
         request = self.context.get("request")
@@ -121,9 +123,7 @@ class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
             raise exceptions.PermissionDenied(exc.message, code="email_not_verified") from None
         # Wrong password, unknown email and inactive account look the same.
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed(
-                self.error_messages["invalid_credentials"], code="invalid_credentials"
-            )
+            raise exceptions.AuthenticationFailed(self.INVALID_CREDENTIALS, code="invalid_credentials")
         attrs["user"] = user
         return attrs
 

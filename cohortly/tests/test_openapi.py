@@ -248,3 +248,19 @@ def test_self_registration_documents_the_one_role_it_takes(anon_client):
     assert_error(
         anon_client.post("/api/v1/auth/register", body, format="json"), 400, "invalid_role", attr="role"
     )
+
+
+def test_no_400_lists_a_code_the_api_answers_with_another_status():
+    """A 400's codes are what a validation error can carry. A code that comes
+    with a 401 or a 403 (a login's invalid_credentials) listed there sends a
+    generated client down the wrong branch."""
+    from cohortly.openapi import ERROR_CODES_401, ERROR_CODES_403
+
+    elsewhere = {code for code, _ in ERROR_CODES_401 + ERROR_CODES_403}
+    components = api_schema()["components"]["schemas"]
+    wrong = {
+        name: sorted(set(component["properties"]["code"].get("enum", [])) & elsewhere)
+        for name, component in components.items()
+        if name.endswith("ErrorComponent") and "code" in component.get("properties", {})
+    }
+    assert not {name: codes for name, codes in wrong.items() if codes}
