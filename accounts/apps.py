@@ -19,3 +19,11 @@ class AccountsConfig(AppConfig):
         post_delete.connect(
             forget_deleted_user, sender=User, weak=False, dispatch_uid="accounts-user-cache-delete"
         )
+
+        from cohortly.caching import unread_by_responses
+
+        # What a login, a logout or a new password writes: no cached response
+        # shows or reads it (test_caching holds them to that), so none goes stale.
+        unread_by_responses(
+            User, "password", "last_login", "token_generation", "ended_sessions", "updated_at"
+        )

@@ -381,7 +381,14 @@ def tokens_for(user: User, *, session: str | None = None) -> dict:
 def _end_every_session(user: User) -> None:
     """Move the user's token generation on: every token issued so far, access
     and refresh, on every device, is refused from the next request."""
-    User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1, ended_sessions={})
+    # A save, not QuerySet.update(): the response cache sees which fields it
+    # wrote (none that a response shows), where an update would make every
+    # cached response that reads users stale.
+    # The stored row (`user` may be an importer's copy, never read from the database).
+    stored = User.objects.only("pk").get(pk=user.pk)
+    stored.token_generation = F("token_generation") + 1
+    stored.ended_sessions = {}
+    stored.save(update_fields=["token_generation", "ended_sessions"])
     user.refresh_from_db(fields=["token_generation", "ended_sessions"])
     user_cache_invalidate(user.pk)
 
@@ -468,7 +475,8 @@ def user_logout(
     # logout may have issued one that outlives the token presented here.
     until = now + jwt_settings.REFRESH_TOKEN_LIFETIME.total_seconds()
     ended.update({sid: max(until, ended.get(sid, 0)) for sid in sessions})
-    User.objects.filter(pk=user.pk).update(ended_sessions=ended)
+    stored.ended_sessions = ended
+    stored.save(update_fields=["ended_sessions"])  # a save: see _end_every_session
     user.ended_sessions = ended
     user_cache_invalidate(user.pk)
 
@@ -666,15 +674,17 @@ def user_verify_email(*, user: User, token: str, password: str) -> User:
 def user_mark_email_verified(*, user: User) -> bool:
     """Record that `user`'s address is proven (a verification or set-password
     link sent to it was used). True only for the one caller
-    that changed it: a conditional UPDATE, so concurrent callers can't both
+    that changed it, so concurrent callers can't both
     (accounts.signals.user_email_verified is sent once, in this transaction)."""
-    now = timezone.now()
-    changed = User.objects.filter(pk=user.pk, email_verified_at__isnull=True).update(
-        email_verified_at=now, updated_at=now
-    )
-    if not changed:
+    # The row locked, then saved: of concurrent callers only the first finds it
+    # unproven, and the response cache moves this user's tags alone (an
+    # UPDATE it isn't told of would make every response that reads users stale).
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    if stored.email_verified_at is not None:
         return False
-    user.email_verified_at = user.updated_at = now
+    stored.email_verified_at = timezone.now()
+    stored.save(update_fields=["email_verified_at", "updated_at"])
+    user.email_verified_at, user.updated_at = stored.email_verified_at, stored.updated_at
     user_cache_invalidate(user.pk)
     user_email_verified.send(sender=User, user=user)
     return True

@@ -11,7 +11,9 @@ changed, so it makes stale only the entries that showed it:
   included (a bootcamp's people, an enrollment's student and bootcamp, a lead's
   owner, bootcamp and conversion). Moved by every save or delete of the row,
   and by writes that change what is shown with it (`changes_also`: an
-  enrollment moves its bootcamp, whose seats and waitlist it changes).
+  enrollment moves its bootcamp, whose seats and waitlist it changes). A save
+  of only fields that no response reads (`unread_by_responses`: a user's last
+  login, password and sessions) moves no tag at all.
 - `<table>:rows`: every list of the table; moved when a row is created or deleted.
 - `<table>.<field>`: the lists whose query reads the field: the fields its scope
   narrows on (`Scoped.depends`), those of the filters and search the request
@@ -277,6 +279,17 @@ def changes_also(model: type[Model], *foreign_keys: str) -> None:
     _ALSO_CHANGES[model] = tuple(foreign_keys)
 
 
+#: model -> fields that no cached response reads (shows, filters, orders or scopes on)
+_UNREAD: dict[type[Model], frozenset[str]] = {}
+
+
+def unread_by_responses(model: type[Model], *fields: str) -> None:
+    """Declares fields of `model` that no cached response reads (a user's password,
+    last login and session bookkeeping): a save of those alone moves no tag, so a
+    login or a logout leaves every page that shows the user cached."""
+    _UNREAD[model] = frozenset(model._meta.get_field(name).name for name in fields)
+
+
 _state = threading.local()
 
 
@@ -316,15 +329,18 @@ def _after_write(sender, tags: list[str]):
 
 
 def _saved(sender, instance, created, update_fields, raw=False, **kwargs):
+    names = (
+        {sender._meta.get_field(name).name for name in update_fields}
+        if update_fields is not None and not created
+        else None
+    )
+    if names is not None and names <= _UNREAD.get(sender, frozenset()):
+        return _after_write(sender, [])
     tags = _row_tags(instance)
     if created:
         tags.append(rows_tag(sender))
     else:
-        names = (
-            {sender._meta.get_field(name).name for name in update_fields}
-            if update_fields is not None
-            else {field.name for field in sender._meta.concrete_fields}
-        )
+        names = names if names is not None else {field.name for field in sender._meta.concrete_fields}
         tags += [field_tag(sender, name) for name in names] + [any_field_tag(sender)]
     _after_write(sender, tags)
 

@@ -908,3 +908,91 @@ def test_a_process_with_the_cache_off_still_makes_the_others_entries_stale(
     settings.RESPONSE_CACHE_SECONDS = 60
     assert admin_client.get(f"{URL}{camp.pk}/").json()["location"] == "Written with the cache off"
     assert admin_client.get(f"{URL}{world[2].pk}/").json()["location"] == "Updated with the cache off"
+
+
+@needs_response_cache
+def test_logins_logouts_and_new_passwords_leave_every_cached_page_cached(
+    response_cache, admin_client, anon_client, world
+):
+    """What they write (the last login, the password, the sessions) is shown and
+    read by no response: the pages that show the user stay cached."""
+    from accounts.services import user_logout_all, user_mark_email_verified
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    instructor = world[0].instructors.get(full_name="Zed Zulu")
+    pages = [URL, f"{URL}{world[0].pk}/", ENROLLMENTS, f"{ENROLLMENTS}?bootcamp={world[0].pk}"]
+
+    def cached():
+        return [admin_client.get(page)["X-Cache"] for page in pages]
+
+    cached()
+    assert cached() == ["hit"] * 4
+    auth = "/api/v1/auth/"
+    tokens = anon_client.post(
+        f"{auth}login", {"email": instructor.email, "password": DEFAULT_PASSWORD}, format="json"
+    ).json()
+    tokens = anon_client.post(f"{auth}refresh", {"refresh": tokens["refresh"]}, format="json").json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = anon_client.post(
+        f"{auth}password/change",
+        {"old_password": DEFAULT_PASSWORD, "new_password": "A-Fresh-Secret-2026!"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    tokens = anon_client.post(
+        f"{auth}login", {"email": instructor.email, "password": "A-Fresh-Secret-2026!"}, format="json"
+    ).json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert anon_client.post(f"{auth}logout", {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    user_logout_all(user=User.objects.get(pk=instructor.pk))
+    assert not user_mark_email_verified(user=User.objects.get(pk=instructor.pk))  # proven already
+    assert User.objects.get(pk=instructor.pk).last_login is not None
+    assert cached() == ["hit"] * 4
+
+    # A change a page shows is still seen.
+    profile_update(user=User.objects.get(pk=instructor.pk), data={"full_name": "Zed Zulu-Smith"})
+    # (The detail first: a list page that misses stores its bootcamps' details again.)
+    assert [admin_client.get(page)["X-Cache"] for page in (pages[1], pages[0])] == ["miss", "miss"]
+    assert "Zed Zulu-Smith" in str(admin_client.get(pages[1]).json()["instructors"])
+
+
+def test_no_cached_response_reads_what_a_login_or_a_logout_writes():
+    """The fields declared unread_by_responses (a save of them alone moves no
+    tag) are in no cached view's serializers, at any depth, nor in its filters
+    or orderings. A field added to a nested user, or a filter on last_login,
+    fails here instead of being served stale."""
+    from rest_framework import serializers
+
+    from cohortly.caching import _UNREAD, path_tags
+
+    unread = {f"{model._meta.db_table}.{name}" for model, names in _UNREAD.items() for name in names}
+    assert "accounts_user.last_login" in unread
+
+    def read_by(serializer, model):
+        for field in serializer.fields.values():
+            child = getattr(field, "child", field)
+            path = "__".join(field.source_attrs) if field.source != "*" else ""
+            tags = path_tags(model, path) if path else []
+            yield from ((field.field_name, tag) for tag in tags)
+            if isinstance(child, serializers.BaseSerializer):
+                nested = getattr(getattr(child, "Meta", None), "model", None)
+                if nested is not None:
+                    yield from read_by(child, nested)
+
+    for view in _cached_viewsets():
+        read = set()
+        for action in ("list", "retrieve"):  # what the cache holds
+            serializer_class = view(action=action, request=None, format_kwarg=None).get_serializer_class()
+            model = serializer_class.Meta.model
+            read |= set(read_by(serializer_class(), model))
+        filterset_class = view.filterset_class
+        for name, filter_ in filterset_class.base_filters.items():
+            if name == "ordering":
+                paths = list(filter_.param_map.values())
+            elif filter_.method is not None:
+                paths = filterset_class.method_fields[name]
+            else:
+                paths = [filter_.field_name]
+            read |= {(name, tag) for path in paths for tag in path_tags(model, path)}
+        assert read, view
+        assert not {(name, tag) for name, tag in read if tag in unread}, view
