@@ -24,7 +24,7 @@ from accounts.selectors import users_held
 from accounts.services import password_reset_link, user_create
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_hold
-from cohortly.emails import send_templated_email
+from cohortly.emails import PER_ADDRESS_LIMIT, send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
 from cohortly.models import field_values, save_changes
@@ -150,11 +150,25 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict, actor: User 
     who took a call) isn't told about their own entry."""
     context = {"lead": lead, "created": created, "submission": submission}
     send_templated_email(to=lead.email, template="lead_received", context=context, limit_per_address=True)
+    if not created and _sales_told_enough(lead):
+        return
     send_templated_email(
         to=[address for address in _sales_recipients(lead) if actor is None or address != actor.email],
         template="lead_new_for_sales",
         context={**context, "source": Lead.Source(submission["source"]).label, "url": lead_url(lead)},
     )
+
+
+def _sales_told_enough(lead: Lead) -> bool:
+    """Whether the sales team has had its PER_ADDRESS_LIMIT of notices of this lead's
+    submissions in the window, as its receipts are held: anyone can send the form
+    again and again, and each would email every rep. The rest are on its timeline.
+    Called with the lead's row locked (its submissions counted one at a time)."""
+    most, window = PER_ADDRESS_LIMIT
+    recent = lead.activities.filter(
+        kind__in=[Kind.CREATED, Kind.SUBMISSION], created_at__gte=timezone.now() - window
+    ).count()
+    return recent > most  # this submission's entry included
 
 
 def _lock_owner(pk) -> User | None:

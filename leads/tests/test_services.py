@@ -104,6 +104,39 @@ def test_a_lead_sending_the_form_again_is_answered_about_what_it_asked_now(
     assert "Bootcamp: UX Sprint" in notice.body
 
 
+def test_a_lead_sending_the_form_over_and_over_tells_the_sales_team_three_times_an_hour(
+    make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Anyone can send the form again and again with one address: like the
+    prospect's receipts, the team's notices stop at three an hour, and every
+    submission is still on the lead's timeline."""
+    make_user(User.Role.SALES, email="s1@example.com")
+    make_user(User.Role.SALES, email="s2@example.com")
+    for n in range(6):
+        with django_capture_on_commit_callbacks(execute=True):
+            lead, _ = services.lead_capture(
+                full_name="Pat Prospect", email="pat@example.org", message=f"#{n}"
+            )
+    notices = [m for m in mailoutbox if m.to != ["pat@example.org"]]
+    assert sorted(address for m in notices for address in m.to) == sorted(
+        ["s1@example.com", "s2@example.com"] * 3
+    )
+    assert len(mailoutbox) - len(notices) == 3  # the receipts
+    assert kinds(lead) == [Kind.CREATED] + [Kind.SUBMISSION] * 5
+
+    # An hour on, a new submission is told again.
+    LeadActivity.objects.filter(lead=lead).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1, minutes=1)
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_capture(full_name="Pat Prospect", email="pat@example.org", message="#7")
+    assert sorted(address for m in mailoutbox if m.to != ["pat@example.org"] for address in m.to) == [
+        "s1@example.com",
+        "s2@example.com",
+    ]
+
+
 def test_capture_with_an_owner_notifies_only_the_owner(
     make_user, sales_user, django_capture_on_commit_callbacks, mailoutbox
 ):
