@@ -1,6 +1,8 @@
 """The back office for coursework. Writes go through the services, so the rules
 (who authors, late flags, score limits) and the grade email hold here too."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -215,10 +217,27 @@ class SubmissionGradeForm(forms.ModelForm):
     """The grade form: score and feedback only; the service checks the range too."""
 
     score = PlainDecimalFormField(max_digits=6, decimal_places=2, min_value=0, required=True)
+    # When the work shown on the page was handed in (to the microsecond, which a
+    # DateTimeField's widget drops): work handed in again since isn't graded.
+    shown_submitted_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Submission
         fields = ["score", "feedback"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["shown_submitted_at"] = self.instance.submitted_at.isoformat()
+
+    def clean_shown_submitted_at(self):
+        value = self.cleaned_data["shown_submitted_at"]
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("The page is damaged: open the submission again.", code="invalid") from None
 
     def clean(self):
         cleaned = super().clean()
@@ -257,6 +276,7 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
         "max_score",
         "score",
         "feedback",
+        "shown_submitted_at",
         "graded_by",
         "graded_at",
         "returned_at",
@@ -369,5 +389,6 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
                 grader=request.user,
                 score=score,
                 feedback=form.cleaned_data.get("feedback", "") if "feedback" in changed else None,
+                submitted_at=form.cleaned_data.get("shown_submitted_at"),
             )
             _copy_into(obj, saved)

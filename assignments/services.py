@@ -402,7 +402,12 @@ def submission_check_score(*, assignment: Assignment, score) -> None:
 
 @transaction.atomic
 def submission_grade(
-    *, submission: Submission, grader: User, score: Decimal, feedback: str | None = None
+    *,
+    submission: Submission,
+    grader: User,
+    score: Decimal,
+    feedback: str | None = None,
+    submitted_at: datetime | None = None,
 ) -> Submission:
     """Grade (or regrade) a submission: ADMIN, or an instructor or mentor of its
     bootcamp. Records who graded and when; the student is emailed after commit.
@@ -410,12 +415,23 @@ def submission_grade(
     feedback already given. A regrade that changes neither score nor feedback
     changes nothing and emails nobody (a retried request, Save clicked twice).
 
+    `submitted_at` is when the work the grader read was handed in: if the student
+    has handed it in again since (ungraded work can be replaced while the grader
+    reads it), 409 handed_in_again and nothing is graded, so that a grade is always
+    of the content it was given for. None skips the check.
+
     The assignment's row is locked first, as assignment_update locks it: a
     maximum lowered at the same moment is checked against this score, or this
     score against the new maximum, never neither."""
     submission = _lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(grader, submission, "grade")
+    if submitted_at is not None and submitted_at != submission.submitted_at:
+        raise Conflict(
+            "The student handed this work in again after you opened it: read what they handed in, "
+            "then grade it.",
+            code="handed_in_again",
+        )
     submission_check_score(assignment=assignment, score=score)
     score = abs(score) if score.is_zero() else score  # "-0" is 0: stored, shown and emailed as 0.00
     feedback = feedback.strip() if feedback is not None else submission.feedback

@@ -51,6 +51,7 @@ ERROR_CODES_409 = [
     ("already_graded", "Submission already graded"),
     ("not_graded", "Submission not graded"),
     ("cannot_resubmit", "Student could not hand the work in again"),
+    ("handed_in_again", "Handed in again since the grader read it"),
     ("protected", "Referred to by other records"),
     ("open_lead_exists", "An open lead has this email"),
     ("already_converted", "Lead already converted"),

@@ -176,6 +176,14 @@ class GradeSerializer(StrictInput):
         allow_blank=True,
         help_text="Left out on a regrade, the earlier feedback stays.",
     )
+    submitted_at = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "The submission's `submitted_at` as the grader read it. If the student has handed the "
+            "work in again since, 409 `handed_in_again` and nothing is graded. Left out, the grade "
+            "goes to whatever was handed in last."
+        ),
+    )
 
 
 class ReturnSerializer(StrictInput):

@@ -210,7 +210,8 @@ class SubmissionViewSet(
             "ADMIN, or an INSTRUCTOR or MENTOR of the submission's bootcamp. 0 ≤ score ≤ the assignment's "
             "max_score (else 400 on `score`). Records the grader and the time and emails the student. "
             "Regrading is allowed: it replaces the score, grader and time, emails the student again, and "
-            "keeps the earlier feedback when `feedback` is left out."
+            "keeps the earlier feedback when `feedback` is left out. Send the `submitted_at` the "
+            "submission showed: work handed in again since is 409 `handed_in_again`, not graded."
         ),
     )
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -223,6 +224,7 @@ class SubmissionViewSet(
             grader=request.user,
             score=serializer.validated_data["score"],
             feedback=serializer.validated_data.get("feedback"),
+            submitted_at=serializer.validated_data.get("submitted_at"),
         )
         return Response(SubmissionSerializer(submission).data)
 

@@ -260,6 +260,46 @@ def test_the_back_office_shows_a_bootcamps_gradebook_and_its_csv(admin_browser, 
     assert not api_csv.content.startswith(b"\xef\xbb\xbf")
 
 
+def test_the_grade_form_refuses_work_handed_in_again_after_it_was_shown(admin_browser):
+    from assignments import services
+    from assignments.tests.factories import staffed_bootcamp
+
+    bootcamp, _instructor, _mentor = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"))
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    submission, _ = services.submission_submit(
+        assignment=assignment, student=student, content="draft, half done"
+    )
+    url = reverse("admin:assignments_submission_change", args=[submission.pk])
+    shown = admin_browser.get(url)
+    assert "draft, half done" in shown.content.decode()
+    form = shown.context["adminform"].form
+    data = {
+        "score": "9",
+        "feedback": "Great draft",
+        "shown_submitted_at": form.initial["shown_submitted_at"],
+        "initial-score": "",
+        "initial-feedback": "",
+        "initial-shown_submitted_at": form.initial["shown_submitted_at"],
+        "_save": "Save",
+    }
+    services.submission_submit(
+        assignment=assignment, student=student, content="a completely different answer"
+    )
+
+    refused = admin_browser.post(url, data)
+    assert refused.status_code == 200
+    assert "The student handed this work in again after you opened it" in refused.content.decode()
+    assert Submission.objects.get(pk=submission.pk).score is None
+
+    # Opened again, the new work is graded.
+    form = admin_browser.get(url).context["adminform"].form
+    data["shown_submitted_at"] = data["initial-shown_submitted_at"] = form.initial["shown_submitted_at"]
+    assert admin_browser.post(url, data).status_code == 302
+    assert Submission.objects.get(pk=submission.pk).score == Decimal("9.00")
+
+
 def test_the_back_office_gradebook_says_work_due_after_completion_is_not_expected(admin_browser):
     from assignments.tests.factories import enroll, staffed_bootcamp
 

@@ -572,6 +572,39 @@ def test_regrading_updates_the_grade_and_emails_again(
     ]
 
 
+def test_work_handed_in_again_after_the_grader_read_it_is_not_graded(
+    member_client, bootcamp, assignment, mailoutbox
+):
+    """The grader sends the submitted_at they read; the student replacing the work
+    meanwhile makes the grade a 409, and the new work waits for a grade of its own."""
+    from assignments import services
+
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    first, _ = services.submission_submit(assignment=assignment, student=student, content="draft, half done")
+    grader, _ = member_client(Role.INSTRUCTOR, bootcamp)
+    read = grader.get(detail(first)).json()
+    assert read["content"] == "draft, half done"
+    services.submission_submit(assignment=assignment, student=student, content="the finished answer")
+
+    response = grader.post(grade_url(first), {"score": "9", "submitted_at": read["submitted_at"]})
+    body = assert_error(response, 409, code="handed_in_again")
+    assert body["errors"][0]["detail"].startswith("The student handed this work in again after you opened it")
+    row = Submission.objects.get(pk=first.pk)
+    assert (row.content, row.score, row.graded_by) == ("the finished answer", None, None)
+    assert mailoutbox == []
+
+    read = grader.get(detail(first)).json()
+    response = grader.post(grade_url(first), {"score": "9", "submitted_at": read["submitted_at"]})
+    assert response.status_code == 200, response.content
+    assert Submission.objects.get(pk=first.pk).score == Decimal("9.00")
+    # A time that isn't one: the field's 400, nothing graded.
+    assert_error(
+        grader.post(grade_url(first), {"score": "3", "submitted_at": "yesterday"}), 400, attr="submitted_at"
+    )
+    assert Submission.objects.get(pk=first.pk).score == Decimal("9.00")
+
+
 @pytest.mark.parametrize(
     "value, graded", [("true", True), ("TRUE", True), ("1", True), ("false", False), ("0", False)]
 )

@@ -214,22 +214,25 @@ def test_grade_records_grader_and_time():
     assert row.graded_at >= before
 
 
-def test_a_deactivated_students_work_is_graded_and_returned_without_an_email(
+def test_a_deactivated_students_work_is_graded_without_an_email_and_not_returned(
     mailoutbox, django_capture_on_commit_callbacks
 ):
     """Their account is closed and they can't sign in to see it (announcements
-    already skip them)."""
+    already skip them), nor to hand the work in again: returning it would
+    withdraw the grade for good."""
     bootcamp, _, mentor = staffed_bootcamp()
     submission = SubmissionFactory(assignment=AssignmentFactory(bootcamp=bootcamp))
-    enroll(submission.student, bootcamp)  # could hand it in again: a return applies
+    enroll(submission.student, bootcamp)  # holds a seat: only the account stops a return
     type(submission.student).objects.filter(pk=submission.student_id).update(is_active=False)
     submission = Submission.objects.select_related("student").get(pk=submission.pk)
     with django_capture_on_commit_callbacks(execute=True):
         services.submission_grade(submission=submission, grader=mentor, score=Decimal("7"))
     assert Submission.objects.get(pk=submission.pk).score == Decimal("7.00")
-    with django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(Conflict) as refused, django_capture_on_commit_callbacks(execute=True):
         services.submission_return(submission=submission, returned_by=mentor, feedback="Redo part 2")
-    assert Submission.objects.get(pk=submission.pk).returned_at is not None
+    assert refused.value.code == "cannot_resubmit"
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.score, row.returned_at) == (Decimal("7.00"), None)
     assert mailoutbox == []
 
 
