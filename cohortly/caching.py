@@ -454,7 +454,8 @@ def _store(entries: list[tuple[str, list[str], bytes]], built: int) -> None:
 
 
 def response_key(scoped: Scoped, url: str, kind: str = "response") -> str:
-    ident = f"{scoped.key}|{timezone.get_current_timezone_name()}|{url}"
+    # The release: a deploy's code never serves what the previous one rendered.
+    ident = f"{settings.RELEASE}|{scoped.key}|{timezone.get_current_timezone_name()}|{url}"
     digest = hashlib.blake2b(ident.encode(), digest_size=16).hexdigest()
     return caches["default"].make_key(f"{kind}:{scoped.tables[0]._meta.label_lower}:{digest}")
 

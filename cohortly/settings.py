@@ -275,6 +275,14 @@ CACHES.setdefault(
 # whose invalidation never reached Redis (a worker cut off from it, or Redis
 # away and back): SECURITY.md, "Redis is a cache, not a dependency".
 RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=60)
+# The commit deployed: SENTRY_RELEASE, else what Render or Railway say ("" unknown).
+# Sentry reports it, and the response cache keys its entries by it, so that a deploy
+# serves no body that the previous code rendered (a serializer changed, no migration).
+RELEASE = (
+    env("SENTRY_RELEASE", default="")
+    or env("RENDER_GIT_COMMIT", default="")
+    or env("RAILWAY_GIT_COMMIT_SHA", default="")
+)
 
 # --- Accounts and passwords ---------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -681,12 +689,9 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration()],
         environment=env("SENTRY_ENVIRONMENT", default="production"),
-        # The commit deployed: SENTRY_RELEASE, else what Render or Railway say, else
-        # sentry-sdk's own guess (`git rev-parse HEAD`, Heroku's and others' variables).
-        release=env("SENTRY_RELEASE", default="")
-        or env("RENDER_GIT_COMMIT", default="")
-        or env("RAILWAY_GIT_COMMIT_SHA", default="")
-        or None,
+        # RELEASE, else sentry-sdk's own guess (`git rev-parse HEAD`, Heroku's and
+        # others' variables).
+        release=RELEASE or None,
         send_default_pii=False,
         # Passwords, tokens, cookies and email bodies are replaced by [Filtered] wherever
         # they appear: request data, headers, and the local variables of every frame.

@@ -996,3 +996,17 @@ def test_no_cached_response_reads_what_a_login_or_a_logout_writes():
             read |= {(name, tag) for path in paths for tag in path_tags(model, path)}
         assert read, view
         assert not {(name, tag) for name, tag in read if tag in unread}, view
+
+
+@needs_response_cache
+def test_a_new_release_serves_nothing_the_previous_one_rendered(
+    response_cache, admin_client, world, settings
+):
+    """A deploy that changes a serializer and no table would otherwise serve the
+    old code's bodies until they expire (and both during a rolling deploy)."""
+    settings.RELEASE = "1111111"
+    admin_client.get(URL)
+    assert admin_client.get(URL)["X-Cache"] == "hit"
+    settings.RELEASE = "2222222"
+    assert admin_client.get(URL)["X-Cache"] == "miss"
+    assert admin_client.get(URL)["X-Cache"] == "hit"
