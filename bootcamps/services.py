@@ -133,6 +133,26 @@ def _check_people(field: str, people: Iterable[User], *, keeping: Iterable = ())
     return unique
 
 
+def _check_staff_still_staff(bootcamp: Bootcamp, *, keep: Iterable[str]) -> None:
+    """A bootcamp leaving ARCHIVED lists only people of their field's role: an
+    instructor or mentor may change role while on an archived bootcamp's staff
+    only (on_user_role_changing), and would otherwise be back on a live one they
+    can't open. `keep`: the people fields this change leaves as they are."""
+    for field in sorted(keep):
+        role = PEOPLE_FIELDS[field]
+        wrong = [person for person in _lock_people(getattr(bootcamp, field).all()) if person.role != role]
+        if wrong:
+            raise ValidationError(
+                {
+                    field: ValidationError(
+                        f"No longer {role.label.lower()}s: {_names(wrong)}. Take them off (or give them the "
+                        "role back) before the bootcamp leaves ARCHIVED.",
+                        code="invalid_role",
+                    )
+                }
+            )
+
+
 @transaction.atomic
 def bootcamp_create(
     *,
@@ -255,6 +275,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     if not changed:  # nothing to write: updated_at and the caches stay as they were
         return bootcamp
     old_capacity = bootcamp.capacity
+    if bootcamp.status == Bootcamp.Status.ARCHIVED and data.get("status", bootcamp.status) != bootcamp.status:
+        _check_staff_still_staff(bootcamp, keep=PEOPLE_FIELDS.keys() - changed)
     people = {}
     for field in changed:
         value = data[field]

@@ -328,3 +328,29 @@ def test_whoever_owns_open_leads_stays_in_sales_until_they_are_given_away(admin_
     assert response.status_code == 200, response.json()
     person.refresh_from_db()
     assert person.role == "MENTOR"
+
+
+@pytest.mark.parametrize("role, field", [("INSTRUCTOR", "instructors"), ("MENTOR", "mentors")])
+def test_a_bootcamp_whose_staff_changed_role_while_archived_stays_archived(admin_client, role, field):
+    """Changing the role of an archived bootcamp's instructor is allowed (it is
+    history); bringing the bootcamp back would list someone who can't open it."""
+    from bootcamps.models import Bootcamp
+    from bootcamps.tests.factories import ArchivedBootcampFactory
+
+    person = UserFactory(role=role, full_name="Ivan Teacher")
+    old = ArchivedBootcampFactory(title="Old One")
+    getattr(old, field).add(person)
+    assert admin_client.patch(f"{USERS}{person.pk}/", {"role": "STUDENT"}, format="json").status_code == 200
+
+    response = admin_client.patch(f"/api/v1/bootcamps/{old.pk}/", {"status": "PUBLISHED"}, format="json")
+    body = assert_error(response, 400, code="invalid_role", attr=field)
+    assert body["errors"][0]["detail"].startswith(f"No longer {role.lower()}s: Ivan Teacher.")
+    old.refresh_from_db()
+    assert old.status == Bootcamp.Status.ARCHIVED
+    # Taken off in the same change, it goes back.
+    response = admin_client.patch(
+        f"/api/v1/bootcamps/{old.pk}/", {"status": "DRAFT", field: []}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    old.refresh_from_db()
+    assert (old.status, list(getattr(old, field).all())) == (Bootcamp.Status.DRAFT, [])
