@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -85,9 +84,17 @@ class _ScrapeTime:
         for collect in _SCRAPE_COLLECTORS:
             try:
                 yield from collect()
-            except DatabaseError:
-                # The request metrics still answer while the database is away.
-                logger.warning("metrics collector %s failed", collect.__qualname__, exc_info=True)
+            except DatabaseError as exc:
+                # The request metrics still answer while the database is away, and at
+                # once: each further collector would wait out the connect timeout again
+                # (a scrape past Prometheus's 10 s gets nothing). One line, as every
+                # request's during an outage.
+                logger.warning(
+                    "metrics: database numbers left out (%s failed: %s)",
+                    collect.__qualname__,
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                )
+                return
 
 
 def _process_metrics() -> bytes:
@@ -99,12 +106,14 @@ def _process_metrics() -> bytes:
 
 
 @csrf_exempt
-@require_GET
 def metrics_view(request):
     """/metrics for Prometheus: only with `Authorization: Bearer <METRICS_TOKEN>`,
-    a 404 otherwise (and always while METRICS_TOKEN is unset)."""
+    a 404 otherwise, whatever the method (and always while METRICS_TOKEN is unset):
+    nothing tells a caller without the token that it is there."""
     token = settings.METRICS_TOKEN
     if not token or not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
         raise Http404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     body = _process_metrics() + generate_latest(_ScrapeTime())
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -28,7 +28,7 @@ def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
     token = str(AccessToken.for_user(user))
     db_url = database_url_for_servers().replace(f":{settings['PORT'] or 5432}/", f":{proxy.port}/")
     assert f":{proxy.port}/" in db_url, db_url
-    env = {"DATABASE_URL": db_url, "DB_CONNECT_TIMEOUT": "2"}
+    env = {"DATABASE_URL": db_url, "DB_CONNECT_TIMEOUT": "2", "METRICS_TOKEN": "metrics-token-0123456789"}
     try:
         with gunicorn(workers=1, env=env) as base:
             assert request("GET", f"{base}/api/v1/auth/me", token=token)[0] == 200
@@ -48,6 +48,13 @@ def test_database_outage_gives_bounded_503s_and_service_resumes_by_itself():
                 assert error["type"] == "server_error"
                 assert error["errors"][0]["code"] == "service_unavailable"
                 assert took < 6
+
+                # Prometheus still gets the request metrics, in one connect timeout, not
+                # one per database number (past its 10 s scrape timeout it gets nothing).
+                status, body, took = _timed("GET", f"{base}/metrics", token="metrics-token-0123456789")
+                assert status == 200, body[:300]
+                assert b"cohortly_http_request" in body and b"cohortly_tasks" not in body
+                assert took < 4, f"/metrics took {took:.1f}s with the database {mode}"
 
                 # The pages say so too (a signed-in page reads its session from the database).
                 for page in ("/sales/", "/admin/"):
@@ -77,7 +84,12 @@ def test_an_outage_is_logged_in_one_line_a_request_without_a_traceback(tmp_path)
     token = str(AccessToken.for_user(UserFactory(role="STUDENT")))
     db_url = database_url_for_servers().replace(f":{settings['PORT'] or 5432}/", f":{proxy.port}/")
     # Without Redis the throttles count in the database cache, which is down too.
-    env = {"DATABASE_URL": db_url, "DB_CONNECT_TIMEOUT": "2", "REDIS_URL": ""}
+    env = {
+        "DATABASE_URL": db_url,
+        "DB_CONNECT_TIMEOUT": "2",
+        "REDIS_URL": "",
+        "METRICS_TOKEN": "metrics-0123456789",
+    }
     log = tmp_path / "server.log"
     try:
         with log.open("wb") as output, gunicorn(workers=1, env=env, output=output) as base:
@@ -88,11 +100,13 @@ def test_an_outage_is_logged_in_one_line_a_request_without_a_traceback(tmp_path)
             ] * 2:
                 status, body = request("GET", f"{base}{path}", token=bearer)
                 assert status == 503 and b"service_unavailable" in body, (path, body)
+            assert request("GET", f"{base}/metrics", token="metrics-0123456789")[0] == 200
     finally:
         proxy.stop()
     printed = log.read_text()
     assert printed.count("database unavailable: connection failed") == 4, printed
     assert "throttle cache unavailable (database unavailable); requests are let through" in printed
+    assert printed.count("metrics: database numbers left out") == 1, printed
     assert "Traceback" not in printed, printed
 
 

@@ -48,6 +48,17 @@ def test_without_the_token_it_is_not_there(settings, client, headers):
 def test_without_a_configured_token_it_is_not_there_at_all(settings, client):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+    # Whatever the method: a 405 would say the endpoint is there.
+    for method in ("post", "put", "delete", "head", "options"):
+        assert getattr(client, method)("/metrics").status_code == 404, method
+
+
+def test_with_the_token_it_answers_get_and_head_only(settings, client):
+    settings.METRICS_TOKEN = TOKEN
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    assert client.head("/metrics", **auth).status_code == 200
+    refused = client.post("/metrics", **auth)
+    assert (refused.status_code, refused["Allow"]) == (405, "GET, HEAD")
 
 
 def test_it_is_not_in_the_public_schema(client):
