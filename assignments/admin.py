@@ -230,15 +230,6 @@ class SubmissionGradeForm(forms.ModelForm):
         if self.instance.pk is not None:
             self.initial["shown_submitted_at"] = self.instance.submitted_at.isoformat()
 
-    def clean_shown_submitted_at(self):
-        value = self.cleaned_data["shown_submitted_at"]
-        if not value:
-            return None
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            raise ValidationError("The page is damaged: open the submission again.", code="invalid") from None
-
     def clean(self):
         cleaned = super().clean()
         score = cleaned.get("score")
@@ -247,7 +238,32 @@ class SubmissionGradeForm(forms.ModelForm):
                 services.submission_check_score(assignment=self.instance.assignment, score=score)
             except ValidationError as exc:
                 self.add_error(None, exc)
+        shown = cleaned.get("shown_submitted_at")
+        stored = self.instance.submitted_at
+        if shown is not None and not services.same_hand_in(shown, stored):
+            # The page shows the new work now (it is read afresh): it counts as the one
+            # read, so saving again grades it.
+            self.data = self.data.copy()
+            for key in ("shown_submitted_at", "initial-shown_submitted_at"):
+                self.data[key] = stored.isoformat()
+            self.add_error(
+                None,
+                ValidationError(
+                    "The student handed this work in again after you opened it: read what they "
+                    "handed in (shown below now), then save again to grade it.",
+                    code="handed_in_again",
+                ),
+            )
         return cleaned
+
+    def clean_shown_submitted_at(self):
+        value = self.cleaned_data["shown_submitted_at"]
+        if not value:
+            return None
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("The page is damaged: open the submission again.", code="invalid") from None
 
 
 @admin.register(Submission)

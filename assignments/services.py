@@ -426,7 +426,7 @@ def submission_grade(
     submission = _lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(grader, submission, "grade")
-    if submitted_at is not None and submitted_at != submission.submitted_at:
+    if submitted_at is not None and not same_hand_in(submitted_at, submission.submitted_at):
         raise Conflict(
             "The student handed this work in again after you opened it: read what they handed in, "
             "then grade it.",
@@ -446,6 +446,12 @@ def submission_grade(
     submission.save(update_fields=["score", "feedback", "graded_by", "graded_at", "updated_at"])
     _mail_student(submission, "grade_released", regraded=regraded)
     return submission
+
+
+def same_hand_in(seen: datetime, stored: datetime) -> bool:
+    """Whether `seen` (a submitted_at a grader sent back) is the stored one: to the
+    millisecond, as a browser's Date keeps it (two hand-ins are never that close)."""
+    return abs(seen - stored) < timedelta(milliseconds=1)
 
 
 def _refusal_text(refusal: Exception) -> str:

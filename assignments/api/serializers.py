@@ -176,7 +176,7 @@ class GradeSerializer(StrictInput):
         allow_blank=True,
         help_text="Left out on a regrade, the earlier feedback stays.",
     )
-    submitted_at = serializers.DateTimeField(
+    submitted_at = MomentField(
         required=False,
         help_text=(
             "The submission's `submitted_at` as the grader read it. If the student has handed the "

@@ -290,14 +290,19 @@ def test_the_grade_form_refuses_work_handed_in_again_after_it_was_shown(admin_br
 
     refused = admin_browser.post(url, data)
     assert refused.status_code == 200
-    assert "The student handed this work in again after you opened it" in refused.content.decode()
+    page = refused.content.decode()
+    assert "The student handed this work in again after you opened it" in page
+    assert "a completely different answer" in page
     assert Submission.objects.get(pk=submission.pk).score is None
 
-    # Opened again, the new work is graded.
-    form = admin_browser.get(url).context["adminform"].form
-    data["shown_submitted_at"] = data["initial-shown_submitted_at"] = form.initial["shown_submitted_at"]
-    assert admin_browser.post(url, data).status_code == 302
-    assert Submission.objects.get(pk=submission.pk).score == Decimal("9.00")
+    # The refused page shows the new work and counts as having shown it: saving it
+    # again, as it is, grades that work.
+    form = refused.context["adminform"].form
+    again = {**data, **{key: form.data[key] for key in ("shown_submitted_at", "initial-shown_submitted_at")}}
+    assert again["shown_submitted_at"] != data["shown_submitted_at"]
+    assert admin_browser.post(url, again).status_code == 302
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.content, row.score) == ("a completely different answer", Decimal("9.00"))
 
 
 def test_the_back_office_gradebook_says_work_due_after_completion_is_not_expected(admin_browser):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -595,13 +595,16 @@ def test_work_handed_in_again_after_the_grader_read_it_is_not_graded(
     assert mailoutbox == []
 
     read = grader.get(detail(first)).json()
-    response = grader.post(grade_url(first), {"score": "9", "submitted_at": read["submitted_at"]})
+    # As a browser's Date gives it back: to the millisecond, in UTC.
+    moment = datetime.fromisoformat(read["submitted_at"]).astimezone(UTC)
+    as_a_browser_sends = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    response = grader.post(grade_url(first), {"score": "9", "submitted_at": as_a_browser_sends})
     assert response.status_code == 200, response.content
     assert Submission.objects.get(pk=first.pk).score == Decimal("9.00")
-    # A time that isn't one: the field's 400, nothing graded.
-    assert_error(
-        grader.post(grade_url(first), {"score": "3", "submitted_at": "yesterday"}), 400, attr="submitted_at"
-    )
+    # Not a time, or a time without its offset: the field's 400, nothing graded.
+    for wrong in ("yesterday", read["submitted_at"][:19]):
+        response = grader.post(grade_url(first), {"score": "3", "submitted_at": wrong})
+        assert_error(response, 400, attr="submitted_at")
     assert Submission.objects.get(pk=first.pk).score == Decimal("9.00")
 
 
