@@ -150,7 +150,7 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict, actor: User 
     who took a call) isn't told about their own entry."""
     context = {"lead": lead, "created": created, "submission": submission}
     send_templated_email(to=lead.email, template="lead_received", context=context, limit_per_address=True)
-    if not created and _sales_told_enough(lead):
+    if not created and actor is None and _sales_told_enough(lead):
         return
     send_templated_email(
         to=[address for address in _sales_recipients(lead) if actor is None or address != actor.email],
@@ -161,12 +161,13 @@ def _notify_capture(lead: Lead, *, created: bool, submission: dict, actor: User 
 
 def _sales_told_enough(lead: Lead) -> bool:
     """Whether the sales team has had its PER_ADDRESS_LIMIT of notices of this lead's
-    submissions in the window, as its receipts are held: anyone can send the form
-    again and again, and each would email every rep. The rest are on its timeline.
-    Called with the lead's row locked (its submissions counted one at a time)."""
+    public form sends in the window, as its receipts are held: anyone can send the
+    form again and again, and each would email every rep. The rest are on its
+    timeline. Staff's own entries count for nothing (a rep takes calls). Called
+    with the lead's row locked (its submissions counted one at a time)."""
     most, window = PER_ADDRESS_LIMIT
     recent = lead.activities.filter(
-        kind__in=[Kind.CREATED, Kind.SUBMISSION], created_at__gte=timezone.now() - window
+        kind__in=[Kind.CREATED, Kind.SUBMISSION], actor__isnull=True, created_at__gte=timezone.now() - window
     ).count()
     return recent > most  # this submission's entry included
 

@@ -124,6 +124,19 @@ def test_a_lead_sending_the_form_over_and_over_tells_the_sales_team_three_times_
     assert len(mailoutbox) - len(notices) == 3  # the receipts
     assert kinds(lead) == [Kind.CREATED] + [Kind.SUBMISSION] * 5
 
+    # A rep's entries (calls taken) neither count nor are held back.
+    rep = User.objects.get(email="s1@example.com")
+    mailoutbox.clear()
+    for n in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.lead_capture(
+                full_name="Pat Prospect", email="pat@example.org", actor=rep, message=f"call {n}"
+            )
+    assert (
+        sorted(address for m in mailoutbox if m.to != ["pat@example.org"] for address in m.to)
+        == ["s2@example.com"] * 4
+    )
+
     # An hour on, a new submission is told again.
     LeadActivity.objects.filter(lead=lead).update(
         created_at=timezone.now() - datetime.timedelta(hours=1, minutes=1)
