@@ -685,6 +685,8 @@ if SENTRY_DSN:
     from sentry_sdk.integrations.django import DjangoIntegration
     from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 
+    from cohortly.privacy import sentry_before_breadcrumb, sentry_before_send
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration()],
@@ -709,8 +711,19 @@ if SENTRY_DSN:
                 "body",
                 "subject",
                 "message",
+                # Personal data: who an email went to, a person's details.
+                "email",
+                "to",
+                "recipient",
+                "recipients",
+                "address",
+                "phone",
+                "full_name",
             ],
             recursive=True,
         ),
+        # And the addresses in messages and exceptions' texts, which aren't keyed.
+        before_send=sentry_before_send,
+        before_breadcrumb=sentry_before_breadcrumb,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )

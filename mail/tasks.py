@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from cohortly.privacy import redact_addresses
 from mail.models import OutboundEmail
 from mail.selectors import suppression_for
 
@@ -85,8 +86,8 @@ def send_email_task(*, email_id: int, attempt: int = 1):
             and default_task_backend.supports_defer
         )
         # One line: the task runner logs the traceback of the EmailDeliveryError
-        # raised below (this error chained to it). A provider's outage of a
-        # thousand emails is then a thousand tracebacks an attempt, not two thousand.
+        # raised below. A provider's outage of a thousand emails is then a thousand
+        # tracebacks an attempt, not two thousand.
         logger.error(
             "sending email %s (%s) failed (attempt %d of %d, request %s): %s: %s%s",
             email.pk,
@@ -95,7 +96,7 @@ def send_email_task(*, email_id: int, attempt: int = 1):
             settings.EMAIL_MAX_ATTEMPTS,
             email.request_id or "-",
             type(exc).__name__,
-            exc,
+            redact_addresses(str(exc)),
             "; retry queued" if will_retry else "; giving up",
         )
         email.status = Status.FAILED
@@ -106,7 +107,9 @@ def send_email_task(*, email_id: int, attempt: int = 1):
                 email_id=email.pk, attempt=attempt + 1
             )
         email.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
-        raise EmailDeliveryError(str(exc)) from exc
+        # Not chained: the task runner logs this error's traceback, and the provider's
+        # words (its refusal names the recipient) are in last_error, in the outbox.
+        raise EmailDeliveryError(f"{type(exc).__name__}: {redact_addresses(str(exc))}") from None
     # anymail's backends say which id the provider's events will carry.
     status = getattr(message, "anymail_status", None)
     message_id = getattr(status, "message_id", None)

@@ -26,7 +26,9 @@ def fails(request):
     password = request.POST.get("password")  # noqa: F841 (a local the scrubber must hide)
     # An email body in a local variable (built at run time: Sentry also sends the source lines).
     body = "Dear Ada, your set-password link: https://example.com/reset/" + "-".join(["SECRET", "LINK"])  # noqa: F841
-    raise ZeroDivisionError("a bug in a view")
+    email = request.POST.get("email")  # a person's address in a local, a log line and the error
+    logger.error("could not reach %s", email)
+    raise ZeroDivisionError(f"a bug in a view, for {email}")
 
 
 urlpatterns = [path("test/works", works), path("test/fails", fails), *project_urlpatterns]

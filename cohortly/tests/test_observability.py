@@ -110,10 +110,12 @@ def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
     assert len(events) == 1, envelopes[:2000]
     event = events[0]
     assert event["release"] == "0123abc-release"
-    assert event["exception"]["values"][-1]["value"] == "a bug in a view"
+    assert event["exception"]["values"][-1]["value"] == "a bug in a view, for [address]"
     assert event["transaction"] == "/test/fails"
     assert event["request"]["data"]["password"] == "[Filtered]"
-    for secret in ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK"):
+    # The address posted, in the request's data, a local, a log line and the error's text.
+    assert event["request"]["data"]["email"] == "[Filtered]"
+    for secret in ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK", "ada@example.com"):
         assert secret not in envelopes
     assert "[Filtered]" in envelopes
 

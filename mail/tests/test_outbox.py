@@ -268,3 +268,25 @@ def test_the_outbox_cant_be_filtered_by_the_bodies_it_leaves_out(admin_web):
         response = admin_web.get(f"/admin/mail/outboundemail/?{lookup}")
         assert response.status_code == 400, lookup  # Django's answer to a lookup it doesn't allow
     assert admin_web.get("/admin/mail/outboundemail/?template=password_reset").status_code == 200
+
+
+def test_a_refused_recipient_is_named_in_the_outbox_but_not_in_the_log(settings, caplog):
+    """The server's refusal names the address: the outbox row (the back office)
+    keeps its words, the log line and the error the task runner logs don't."""
+    from mail.tasks import EmailDeliveryError, send_email_task
+
+    settings.EMAIL_BACKEND = "cohortly.tests.failing_email.RefusingBackend"
+    settings.EMAIL_MAX_ATTEMPTS = 1
+    email = OutboundEmail.objects.create(
+        to="private.person@example.com", template="welcome", subject="Welcome", body="Hello"
+    )
+    with caplog.at_level(logging.INFO), pytest.raises(EmailDeliveryError) as raised:
+        send_email_task.call(email_id=email.pk, attempt=1)
+    email.refresh_from_db()
+    assert email.status == Status.FAILED
+    assert "private.person@example.com" in email.last_error
+    assert str(raised.value) == "SMTPRecipientsRefused: {'[address]': (550, b'5.1.1 User unknown')}"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("[address]" in line for line in lines), lines
+    assert not [line for line in lines if "private.person" in line]
