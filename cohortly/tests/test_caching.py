@@ -956,11 +956,11 @@ def test_logins_logouts_and_new_passwords_leave_every_cached_page_cached(
     assert "Zed Zulu-Smith" in str(admin_client.get(pages[1]).json()["instructors"])
 
 
-def test_no_cached_response_reads_what_a_login_or_a_logout_writes():
+def test_no_cached_response_reads_what_a_login_or_a_logout_writes(make_user):
     """The fields declared unread_by_responses (a save of them alone moves no
-    tag) are in no cached view's serializers, at any depth, nor in its filters
-    or orderings. A field added to a nested user, or a filter on last_login,
-    fails here instead of being served stale."""
+    tag) are in no cached view's serializers, at any depth, nor in its filters,
+    orderings, search or every role's scope. A field added to a nested user, or
+    a filter on last_login, fails here instead of being served stale."""
     from rest_framework import serializers
 
     from cohortly.caching import _UNREAD, path_tags
@@ -994,6 +994,12 @@ def test_no_cached_response_reads_what_a_login_or_a_logout_writes():
             else:
                 paths = [filter_.field_name]
             read |= {(name, tag) for path in paths for tag in path_tags(model, path)}
+        for path in getattr(view, "search_fields", None) or ():
+            read |= {("search", tag) for tag in path_tags(model, path)}
+        for role in [None, *User.Role.values]:
+            scoped = view.scope(make_user(role) if role else None)
+            for scope_model, path in scoped.depends:
+                read |= {(f"scope {scoped.key}", tag) for tag in path_tags(scope_model, path)}
         assert read, view
         assert not {(name, tag) for name, tag in read if tag in unread}, view
 
