@@ -67,3 +67,19 @@ def check_production_links_and_mail(app_configs=None, **kwargs):
             )
         )
     return problems
+
+
+@register(Tags.caches, deploy=True)
+def check_release_known(app_configs=None, **kwargs):
+    """The response cache keys its entries by the release (cohortly.caching): unknown,
+    a deploy serves the bodies the previous code rendered until they expire."""
+    if settings.RELEASE or not settings.REDIS_URL or settings.RESPONSE_CACHE_SECONDS <= 0:
+        return []
+    return [
+        Warning(
+            "The release deployed is unknown: after a deploy, the API can answer with bodies the previous "
+            f"code rendered for up to RESPONSE_CACHE_SECONDS ({settings.RESPONSE_CACHE_SECONDS} s).",
+            hint="Set SENTRY_RELEASE to the commit deployed (Render and Railway say it themselves).",
+            id="cohortly.W005",
+        )
+    ]
