@@ -468,6 +468,19 @@ def _change_contact(lead: Lead, *, fields: dict) -> Entry | None:
     return Kind.CONTACT_CHANGE, body, {"changes": changes}
 
 
+def _unassign_if_out_of_sales(lead: Lead) -> Entry | None:
+    """A lead reopened goes back to nobody when its owner has left sales since (a
+    role change checks only the open leads someone owns: on_user_role_changing),
+    rather than be worked by a mentor. A deactivated rep keeps it, as their open
+    leads (the admin is told who holds what)."""
+    owner = _lock_owner(lead.owner_id) if lead.owner_id is not None else None
+    if owner is None or owner.role in OWNER_ROLES:
+        return None
+    lead.owner = None
+    body = f"Owner: {_display(owner.full_name)} → {_display(None)} (no longer in sales)"
+    return Kind.OWNER_CHANGE, body, {"from": _user_ref(owner), "to": None}
+
+
 def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
     """Lock the lead, apply `changes` (functions of the lead, run in order, each
     returning its timeline entry or None), save once, then write the entries.
@@ -480,6 +493,8 @@ def _save_changes(lead: Lead, actor: User | None, changes) -> Lead:
     old_email = lead.email
     before = field_values(lead)
     entries = [change(lead) for change in changes]
+    if before["status"] not in Lead.OPEN_STATUSES and lead.is_open and lead.owner_id == before["owner_id"]:
+        entries.append(_unassign_if_out_of_sales(lead))
     # An owner kept is not checked again (_check_owner checks a new one): the leads
     # of someone who left sales, closed ones, stay editable.
     _clean(lead, exclude=None if lead.owner_id != before["owner_id"] else ["owner"])

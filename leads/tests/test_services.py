@@ -473,6 +473,26 @@ def test_reopening_fails_when_another_open_lead_holds_the_email(db, sales_user):
     assert lost.status == Status.LOST and not lost.activities.exists()
 
 
+def test_a_lead_reopened_after_its_owner_left_sales_goes_back_to_nobody(db, make_user, sales_user):
+    """A role change is refused while someone owns open leads, not closed ones:
+    reopening one of those must not hand it to a mentor."""
+    rep = make_user(User.Role.SALES, full_name="Rita Rep")
+    gone, kept = _lead_in(Status.LOST, owner=rep), _lead_in(Status.LOST, owner=sales_user)
+    User.objects.filter(pk=rep.pk).update(role=User.Role.MENTOR)
+
+    reopened = services.lead_update(lead=gone, actor=sales_user, data={"status": Status.NEW})
+    assert (reopened.status, reopened.owner) == (Status.NEW, None)
+    gone.refresh_from_db()
+    assert gone.owner is None
+    entries = list(gone.activities.order_by("id").values_list("kind", "body"))
+    assert entries == [
+        (Kind.STATUS_CHANGE, "LOST → NEW"),
+        (Kind.OWNER_CHANGE, "Owner: Rita Rep → — (no longer in sales)"),
+    ]
+    # An owner still in sales keeps it.
+    assert services.lead_update(lead=kept, actor=sales_user, data={"status": Status.NEW}).owner == sales_user
+
+
 def test_same_status_is_not_a_change(db, sales_user):
     lead = services.lead_update(lead=LeadFactory(), actor=sales_user, data={"status": Status.NEW})
     assert lead.status == Status.NEW and not lead.activities.exists()
