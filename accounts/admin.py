@@ -316,10 +316,14 @@ class UserAdmin(
                 return HttpResponseRedirect(request.get_full_path())
             password = form.cleaned_data["password1"] if keep_usable else None
             services.user_set_password(user=user, password=password)
-            self.log_change(request, user, "Changed password.")
+            # As for an account an admin creates with a password: the admin hands it
+            # over, and vouches for the address (else the password signs in nowhere).
+            confirmed = keep_usable and services.user_mark_email_verified(user=user)
+            self.log_change(request, user, "Changed password." + (" Address confirmed." if confirmed else ""))
             self.message_user(
                 request,
-                "Password changed." if keep_usable else "Password-based authentication was disabled.",
+                ("Password changed." if keep_usable else "Password-based authentication was disabled.")
+                + (" The address counts as confirmed now, so they can sign in with it." if confirmed else ""),
                 messages.SUCCESS,
             )
             update_session_auth_hash(request, user)  # an admin changing their own stays signed in

@@ -395,6 +395,32 @@ def test_admin_sets_a_password_through_the_service(client):
     assert LogEntry.objects.get().get_change_message() == "Changed password."
 
 
+def test_a_password_an_admin_sets_for_an_invited_user_signs_them_in(client):
+    """As for an account an admin creates with a password: the address counts as
+    confirmed, else the password handed over signs in nowhere."""
+    from rest_framework.test import APIClient
+
+    admin = UserFactory(role="ADMIN")
+    invited = UserFactory(role="SALES", email="invitee@example.com", email_verified_at=None)
+    client.force_login(admin)
+    data = {
+        "usable_password": "true",
+        "password1": "Temp-Phrase-Given-77",
+        "password2": "Temp-Phrase-Given-77",
+    }
+    response = client.post(_password_page(invited), {**data, "set-password": "Change password"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Password changed. The address counts as confirmed now, so they can sign in with it."
+    ]
+    assert LogEntry.objects.get().get_change_message() == "Changed password. Address confirmed."
+    login = APIClient().post(
+        "/api/v1/auth/login",
+        {"email": "invitee@example.com", "password": "Temp-Phrase-Given-77"},
+        format="json",
+    )
+    assert login.status_code == 200, login.content
+
+
 def test_admin_password_page_refuses_a_weak_password(client):
     admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
     client.force_login(admin)
