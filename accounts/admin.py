@@ -6,7 +6,6 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +17,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
-from accounts.models import User, normalize_email, phone_search_forms, without_phone_separators
+from accounts.models import User, normalize_email
+from accounts.selectors import users_by_phone
 from accounts.signals import user_still_holds
 from cohortly.admin import (
     ChangedSinceShownMixin,
@@ -345,13 +345,9 @@ class UserAdmin(
 
     def get_search_results(self, request, queryset, search_term):
         found, duplicates = super().get_search_results(request, queryset, search_term)
-        forms = phone_search_forms(search_term)
-        if forms:  # a phone number however it is written, as the sales pages find it
-            written = Q()
-            for digits, at_start in forms:
-                written |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
-            spaced_otherwise = queryset.alias(digits=without_phone_separators(F("phone"))).filter(written)
-            found = found | queryset.filter(pk__in=spaced_otherwise.values("pk"))
+        by_phone = users_by_phone(queryset, search_term)
+        if by_phone is not None:  # a phone number however it is written
+            found = found | queryset.filter(pk__in=by_phone.values("pk"))
         return found, duplicates
 
     def get_deleted_objects(self, objs, request):

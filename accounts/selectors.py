@@ -1,9 +1,9 @@
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts.models import User
+from accounts.models import User, phone_search_forms, without_phone_separators
 
 
 def user_list() -> QuerySet[User]:
@@ -28,3 +28,17 @@ def user_of_token(claims: dict) -> User | None:
     except ValueError:
         return None
     return User.objects.filter(pk=user_id).first()
+
+
+def users_by_phone(queryset: QuerySet[User], term: str) -> QuerySet[User] | None:
+    """The users of `queryset` whose phone is the number `term` is, however either
+    is spaced and whether written nationally or with its country code (as the
+    sales pages find a lead's); None when `term` is no phone number. The API's
+    search and the back office's add these to what their fields match."""
+    forms = phone_search_forms(term)
+    if not forms:
+        return None
+    written = Q()
+    for digits, at_start in forms:
+        written |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
+    return queryset.alias(digits=without_phone_separators(F("phone"))).filter(written)

@@ -4,6 +4,7 @@ from django.contrib.auth import user_logged_in
 from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status, viewsets
@@ -38,8 +39,9 @@ from accounts.filtersets import UserFilterSet
 from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
+from accounts.selectors import users_by_phone
 from accounts.tokens import RefreshToken
-from cohortly.filters import FiltersListsOnly
+from cohortly.filters import FiltersListsOnly, SearchFilter
 from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import PasswordResetRateThrottle, RegisterRateThrottle
 
@@ -336,6 +338,20 @@ class MeView(GenericAPIView):
         return Response(ProfileSerializer(user).data)
 
 
+class UserSearchFilter(SearchFilter):
+    """?search= over the search fields, each word, or the whole term as a phone
+    number however it is written (accounts.selectors.users_by_phone), as the back
+    office's user search."""
+
+    def filter_queryset(self, request, queryset, view):
+        found = super().filter_queryset(request, queryset, view)
+        terms = self.get_search_terms(request)
+        by_phone = users_by_phone(queryset, " ".join(terms)) if terms else None
+        if by_phone is None:
+            return found
+        return found | queryset.filter(pk__in=by_phone.values("pk"))
+
+
 @extend_schema(tags=["users"])
 @extend_schema_view(
     list=extend_schema(summary="List users"),
@@ -365,6 +381,7 @@ class UserViewSet(
     read_roles = write_roles = ADMIN_ONLY
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
+    filter_backends = [DjangoFilterBackend, UserSearchFilter]
     search_fields = ["email", "full_name"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

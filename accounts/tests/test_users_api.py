@@ -354,3 +354,14 @@ def test_a_bootcamp_whose_staff_changed_role_while_archived_stays_archived(admin
     assert response.status_code == 200, response.content
     old.refresh_from_db()
     assert (old.status, list(getattr(old, field).all())) == (Bootcamp.Status.DRAFT, [])
+
+
+def test_the_user_search_finds_a_phone_however_it_is_written(admin_client):
+    """As the README says, and as the back office's user search finds them."""
+    aisha = UserFactory(full_name="Aisha Costa", phone="+31 6 5798 5331")
+    UserFactory(full_name="Other Person", phone="+44 20 7946 0958")
+    for term in ("657985331", "+31 657", "0657985331", "+31 6 57 98 53 31", "Aisha", "aisha costa"):
+        found = admin_client.get(USERS, {"search": term}).json()["results"]
+        assert [row["id"] for row in found] == [str(aisha.pk)], term
+    # Still within the other filters.
+    assert admin_client.get(USERS, {"search": "657985331", "role": "ADMIN"}).json()["count"] == 0
