@@ -410,8 +410,9 @@ if EMAIL_MAX_ATTEMPTS < 1:
 TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=14)
 EMAIL_KEEP_DAYS = env.int("EMAIL_KEEP_DAYS", default=180)
 for _name in ("TASK_RESULTS_KEEP_DAYS", "EMAIL_KEEP_DAYS"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a number of days, 1 or more.")
+    # At most about a century: a cutoff further back than the calendar goes is no date.
+    if not 1 <= globals()[_name] <= 36500:
+        raise ImproperlyConfigured(f"{_name} must be a number of days, from 1 to 36500.")
 
 # --- REST framework -------------------------------------------------------
 THROTTLE_RATES = {

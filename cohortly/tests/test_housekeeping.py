@@ -190,8 +190,9 @@ def test_a_live_session_still_signs_in_after_housekeeping(stored):
     assert SessionStore(session_key=key).load() == {"who": "a sales rep"}
 
 
+@pytest.mark.parametrize("days", ["0", "99999999"])  # under a day; past the calendar (no cutoff date)
 @pytest.mark.parametrize("name", ["TASK_RESULTS_KEEP_DAYS", "EMAIL_KEEP_DAYS"])
-def test_a_keeping_period_under_a_day_is_refused(name):
+def test_a_keeping_period_under_a_day_or_past_the_calendar_is_refused(name, days):
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; settings.INSTALLED_APPS"],
         cwd=Path(__file__).resolve().parents[2],
@@ -199,11 +200,11 @@ def test_a_keeping_period_under_a_day_is_refused(name):
             "PATH": os.environ["PATH"],
             "DJANGO_SETTINGS_MODULE": "cohortly.settings",
             "DEBUG": "true",
-            name: "0",
+            name: days,
         },
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
-    assert f"{name} must be a number of days, 1 or more." in result.stderr
+    assert f"{name} must be a number of days, from 1 to 36500." in result.stderr
