@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -217,6 +218,19 @@ def test_assignments_and_grading(demo):
     assert ungraded is not None, "the demo has ungraded work in the running bootcamp"
     graded = ok(mentor.post(f"{API}/submissions/{ungraded.pk}/grade/", grade, format="json"))
     assert Decimal(graded["score"]) == Decimal(grade["score"])
+    # Graded with the submitted_at the grader read: work handed in again since is refused.
+    seen = ok(mentor.get(f"{API}/submissions/{ungraded.pk}/"))["submitted_at"]
+    Submission.objects.filter(pk=ungraded.pk).update(
+        submitted_at=F("submitted_at") + datetime.timedelta(seconds=5)
+    )
+    refused = mentor.post(
+        f"{API}/submissions/{ungraded.pk}/grade/",
+        {**grade, readme_text('"submitted_at"')[1:-1]: seen},
+        format="json",
+    )
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == readme_text(
+        "handed_in_again"
+    )
     too_high = {**grade, "score": str(ungraded.assignment.max_score + 1)}
     error = mentor.post(f"{API}/submissions/{ungraded.pk}/grade/", too_high, format="json")
     assert error.status_code == 400 and error.json()["errors"][0]["code"] == readme_text("max_value")
