@@ -261,9 +261,12 @@ class SubmissionGradeForm(forms.ModelForm):
         if not value:
             return None
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
-            raise ValidationError("The page is damaged: open the submission again.", code="invalid") from None
+            moment = None
+        if moment is None or moment.tzinfo is None:  # the page always writes the offset
+            raise ValidationError("The page is damaged: open the submission again.", code="invalid")
+        return moment
 
 
 @admin.register(Submission)

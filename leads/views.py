@@ -667,10 +667,13 @@ class LeadStatusView(LeadActionView):
         if status == lead.status and status != Lead.Status.LOST:
             return f"The status is still {lead.get_status_display()}."
         reason = form.cleaned_data["lost_reason"] if status == Lead.Status.LOST else None
-        was = (lead.status, lead.lost_reason)
+        was = (lead.status, lead.lost_reason, lead.owner_id)
         lead = lead_set_status(lead=lead, actor=self.request.user, status=status, lost_reason=reason)
         if was[0] != Lead.Status.LOST or lead.status != Lead.Status.LOST:
-            return f"Status set to {lead.get_status_display()}."
+            unassigned = (
+                " It is unassigned now: its owner has left sales." if was[2] and not lead.owner_id else ""
+            )
+            return f"Status set to {lead.get_status_display()}.{unassigned}"
         return (
             "Lost reason updated."
             if lead.lost_reason != was[1]

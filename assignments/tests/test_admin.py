@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -294,6 +294,13 @@ def test_the_grade_form_refuses_work_handed_in_again_after_it_was_shown(admin_br
     assert "The student handed this work in again after you opened it" in page
     assert "a completely different answer" in page
     assert Submission.objects.get(pk=submission.pk).score is None
+
+    # A time without its offset isn't one the page wrote: a form error, not a 500.
+    naive = datetime.fromisoformat(form.initial["shown_submitted_at"]).replace(tzinfo=None).isoformat()
+    damaged = admin_browser.post(
+        url, {**data, "shown_submitted_at": naive, "initial-shown_submitted_at": naive}
+    )
+    assert damaged.status_code == 200 and "The page is damaged" in damaged.content.decode()
 
     # The refused page shows the new work and counts as having shown it: saving it
     # again, as it is, grades that work.

@@ -1289,6 +1289,19 @@ def test_lost_with_a_reason(sales, lead):
     assert "Status set to New." in text(follow_redirect_page(sales, response))
 
 
+def test_reopening_a_lead_whose_owner_left_sales_says_it_is_unassigned_now(sales, lead):
+    rep = UserFactory(role=User.Role.SALES, full_name="Rita Rep")
+    lead_assign(lead=lead, actor=None, owner=rep)
+    lead_update(lead=lead, actor=None, data={"status": Status.LOST, "lost_reason": "Budget"})
+    User.objects.filter(pk=rep.pk).update(role=User.Role.MENTOR)
+    response = sales.post(action(lead, "status"), {"status": "NEW"})
+    page = text(follow_redirect_page(sales, response))
+    assert "Status set to New. It is unassigned now: its owner has left sales." in page
+    assert "Owner: Rita Rep → — (no longer in sales)" in page
+    lead.refresh_from_db()
+    assert lead.owner is None
+
+
 def test_a_move_the_service_does_not_allow_is_an_error_beside_status(sales, lead):
     lead_update(lead=lead, actor=None, data={"status": Status.QUALIFIED})
     response = sales.post(action(lead, "status"), {"status": "NEW"})
