@@ -25,6 +25,30 @@ failed = client.post(
 )
 assert failed.status_code == 500
 
+# Through the WSGI handler, as a server calls it (sentry-sdk then reads the URL's query
+# string and the headers too): a search for an address, percent-encoded as browsers send it.
+import io  # noqa: E402
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+statuses = []
+get_wsgi_application()(
+    {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/test/fails",
+        "QUERY_STRING": "search=query.person%40example.com&q=plain.person@example.com",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "HTTP_REFERER": "http://testserver/admin/?q=referer.person@example.com",
+        "HTTP_X_REQUEST_ID": "req-fails-2",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+    },
+    lambda status, headers, exc_info=None: statuses.append(status),
+)
+assert statuses and statuses[0].startswith("500"), statuses
+
 import sentry_sdk  # noqa: E402
 
 print("SENTRY_ACTIVE", sentry_sdk.get_client().is_active(), flush=True)

@@ -107,7 +107,7 @@ def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
         for line in envelopes.splitlines()
         if line.startswith("{") and '"exception"' in line and "ZeroDivisionError" in line
     ]
-    assert len(events) == 1, envelopes[:2000]
+    assert len(events) == 2, envelopes[:2000]
     event = events[0]
     assert event["release"] == "0123abc-release"
     assert event["exception"]["values"][-1]["value"] == "a bug in a view, for [address]"
@@ -115,7 +115,11 @@ def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
     assert event["request"]["data"]["password"] == "[Filtered]"
     # The address posted, in the request's data, a local, a log line and the error's text.
     assert event["request"]["data"]["email"] == "[Filtered]"
-    for secret in ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK", "ada@example.com"):
+    # The search: in its query string, the Referer header, the request's repr in a frame.
+    searched = events[1]
+    assert "[address]" in searched["request"]["query_string"]
+    secrets = ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK", "ada@example.com")
+    for secret in (*secrets, "query.person", "plain.person", "referer.person"):
         assert secret not in envelopes
     assert "[Filtered]" in envelopes
 
