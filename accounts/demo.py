@@ -73,8 +73,11 @@ def seed(*, stdout, style, context):
     context["students"] = [created[User.Role.STUDENT], *students]
 
     stdout.write(style.MIGRATE_HEADING("Demo users (log in with these):"))
-    for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
-        stdout.write(f"  {role:<10}  {email:<26}  {demo_password(role)}")
+    demo_staff = [created[role] for _email, _name, role in DEMO_USERS] + staff
+    for user, (email, _name, role) in zip(demo_staff, [*DEMO_USERS, *EXTRA_STAFF], strict=True):
+        # The role the account has now: a run after someone changed it says so.
+        changed = "" if user.role == role else f"  (loaded as {role}; changed since)"
+        stdout.write(f"  {user.role:<10}  {email:<26}  {demo_password(role)}{changed}")
     stdout.write(
         f"  (and {len(STUDENT_NAMES)} more students, e.g. {students[0].email}, with the STUDENT password)"
     )

@@ -77,3 +77,16 @@ def test_every_demo_login_is_printed():
     out = _seed()
     for email, _name, role in [*DEMO_USERS, *EXTRA_STAFF]:
         assert email in out and demo_password(role) in out, email
+
+
+def test_a_rerun_prints_the_role_each_demo_account_has_now():
+    from accounts.models import User
+
+    _seed()
+    email = EXTRA_STAFF[1][0]  # the second instructor
+    User.objects.filter(email=email).update(role=User.Role.STUDENT)
+    line = next(line for line in _seed().splitlines() if email in line)
+    assert re.fullmatch(
+        rf"\s+STUDENT\s+{re.escape(email)}\s+Instructor-Demo-2026!  \(loaded as INSTRUCTOR; changed since\)",
+        line,
+    ), line
