@@ -194,7 +194,7 @@ class SubmissionViewSet(
     permission_classes = [RolePermission]
     read_roles = COURSE_MEMBERS
     action_roles = {"grade": GRADERS, "return_for_revision": GRADERS}
-    conflict_actions = ("return_for_revision",)
+    conflict_actions = ("grade", "return_for_revision")
     serializer_class = SubmissionSerializer
     filterset_class = SubmissionFilterSet
     search_fields = SUBMISSION_SEARCH_FIELDS

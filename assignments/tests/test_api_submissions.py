@@ -18,6 +18,7 @@ from assignments.tests.factories import (
     enroll,
 )
 from bootcamps.models import Bootcamp
+from cohortly.tests.openapi_checks import assert_documented
 from conftest import assert_error, auth_client
 from enrollments.models import Enrollment
 
@@ -589,6 +590,7 @@ def test_work_handed_in_again_after_the_grader_read_it_is_not_graded(
 
     response = grader.post(grade_url(first), {"score": "9", "submitted_at": read["submitted_at"]})
     body = assert_error(response, 409, code="handed_in_again")
+    assert_documented(response)  # the operation's 409, with this code
     assert body["errors"][0]["detail"].startswith("The student handed this work in again after you opened it")
     row = Submission.objects.get(pk=first.pk)
     assert (row.content, row.score, row.graded_by) == ("the finished answer", None, None)
