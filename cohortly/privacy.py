@@ -14,15 +14,27 @@ ADDRESS = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 _ABOUT_THE_SOFTWARE = frozenset({"sdk", "modules", "platform", "release", "environment", "level"})
 
 
+#: A request as a frame variable shows it (repr): its query string cut off.
+_REQUEST_REPR_QUERY = re.compile(r"(<\w*Request: \w+ '[^'?]*)\?[^']*'")
+
+
 def redact_addresses(text: str) -> str:
     return ADDRESS.sub("[address]", text)
+
+
+def _scrub_text(text: str) -> str:
+    return redact_addresses(_REQUEST_REPR_QUERY.sub(r"\1'", text))
+
+
+def _without_query(url):
+    return url.split("?", 1)[0] if isinstance(url, str) else url
 
 
 def _redact_deep(value):
     """`value` with the addresses redacted in every string it holds (an event's
     parts as sentry-sdk sends them: strings, numbers, lists and dicts)."""
     if isinstance(value, str):
-        return redact_addresses(value)
+        return _scrub_text(value)
     if isinstance(value, list | tuple):
         return [_redact_deep(item) for item in value]
     if isinstance(value, dict):
@@ -31,9 +43,19 @@ def _redact_deep(value):
 
 
 def sentry_before_send(event: dict, hint) -> dict:
-    """sentry-sdk's before_send: every string of the event, wherever it is (its
-    message, its exceptions' words and frames' variables, the request's URL,
-    query string and headers, tags, contexts, extra, breadcrumbs)."""
+    """sentry-sdk's before_send: no query string (a search holds a name, a phone,
+    an address: the app's own log lines leave it out too), in the request, its
+    Referer or a request's repr; and the addresses in every string of the event,
+    wherever it is (its message, its exceptions' words and frames' variables,
+    headers, tags, contexts, extra, breadcrumbs)."""
+    request = event.get("request")
+    if isinstance(request, dict):
+        request.pop("query_string", None)
+        request["url"] = _without_query(request.get("url"))
+        headers = request.get("headers")
+        if isinstance(headers, dict):
+            for name in [name for name in headers if name.lower() == "referer"]:
+                headers[name] = _without_query(headers[name])
     return {key: value if key in _ABOUT_THE_SOFTWARE else _redact_deep(value) for key, value in event.items()}
 
 

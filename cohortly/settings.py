@@ -667,7 +667,9 @@ LOGGING = {
         # The request logger below writes one line per request; Django's own
         # request/server loggers would repeat errors without the request id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # runserver's own line per request repeats the request logger's, with the
+        # query string (a search for a name or an address) and no request id.
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         # Python's warnings (cohortly.apps routes them to logging) in the same
         # format as every other line.
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},

@@ -36,7 +36,7 @@ get_wsgi_application()(
     {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": "/test/fails",
-        "QUERY_STRING": "search=query.person%40example.com&q=plain.person@example.com",
+        "QUERY_STRING": "search=Zebedee+Quill+query.person%40example.com&q=plain.person@example.com",
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "HTTP_HOST": "testserver",

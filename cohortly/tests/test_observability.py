@@ -89,6 +89,29 @@ def test_json_logs_one_object_per_line_with_the_request_id():
     assert failed["status"] == 500
 
 
+def test_the_dev_servers_own_request_lines_are_not_written():
+    """runserver logs each 4xx with its query string (a search for a name or an
+    address) and no request id: the request logger's line says it already."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "DATABASE_", "REDIS_"))}
+    script = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.server').warning("
+        "'\"GET /api/v1/leads/?search=ada%40example.com HTTP/1.1\" 400 129'); "
+        "logging.getLogger('cohortly.tests.app').warning('the app still logs')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cohortly.settings", "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "the app still logs" in result.stderr
+    assert "ada%40example.com" not in result.stderr
+
+
 def test_plain_logs_stay_one_readable_line():
     result = run({})
     line = next(
@@ -117,9 +140,11 @@ def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
     assert event["request"]["data"]["email"] == "[Filtered]"
     # The search: in its query string, the Referer header, the request's repr in a frame.
     searched = events[1]
-    assert "[address]" in searched["request"]["query_string"]
+    assert "query_string" not in searched["request"]
+    assert searched["request"]["url"].endswith("/test/fails")
+    assert searched["request"]["headers"]["Referer"] == "http://testserver/admin/"
     secrets = ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK", "ada@example.com")
-    for secret in (*secrets, "query.person", "plain.person", "referer.person"):
+    for secret in (*secrets, "query.person", "plain.person", "referer.person", "Zebedee"):
         assert secret not in envelopes
     assert "[Filtered]" in envelopes
 
