@@ -214,16 +214,12 @@ def email_validator(value) -> None:
     of up to 63 characters, but some have no ASCII form that short ("ä" * 63 is
     130), so no mail could ever reach the address: a user whose welcome email
     can't be sent can never confirm it. mail.selectors.normalize keeps such a
-    domain as it is; this refuses it, in Django's words, as an address at an IP address in brackets."""
+    domain as it is; this refuses it, in Django's words."""
     try:
         validate_email(value)
     except ValidationError:
         return  # Django's check, run beside this one, says so
     domain = str(value).strip().rpartition("@")[2]
-    if domain.startswith("["):
-        # An address at an IP literal (x@[127.0.0.1]): valid by the RFC, never a
-        # person's mailbox, and a receipt sent to one goes to a bare server.
-        raise ValidationError(validate_email.message, code=validate_email.code, params={"value": value})
     if not domain.isascii():
         try:
             punycode(domain)
