@@ -8,14 +8,15 @@ search, percent-encoded by the browser), a header such as Referer."""
 import re
 
 #: Something@somewhere.tld as text writes it, or a URL with the @ encoded as %40.
-ADDRESS = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+ADDRESS = re.compile(r"[\w.%+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
 
 #: Parts of an event that say what ran, never who: left as they are.
 _ABOUT_THE_SOFTWARE = frozenset({"sdk", "modules", "platform", "release", "environment", "level"})
 
 
-#: A request as a frame variable shows it (repr): its query string cut off.
-_REQUEST_REPR_QUERY = re.compile(r"(<\w*Request: \w+ '[^'?]*)\?[^']*'")
+#: A request as a frame variable shows it (its repr: Django's WSGIRequest, DRF's
+#: rest_framework.request.Request; quoted '…' or "…"): its query string cut off.
+_REQUEST_REPR_QUERY = re.compile(r"""(<[\w.]*Request: \w+ (['"])[^?'"]*)\?[^>]*?\2>""")
 
 
 def redact_addresses(text: str) -> str:
@@ -23,7 +24,7 @@ def redact_addresses(text: str) -> str:
 
 
 def _scrub_text(text: str) -> str:
-    return redact_addresses(_REQUEST_REPR_QUERY.sub(r"\1'", text))
+    return redact_addresses(_REQUEST_REPR_QUERY.sub(r"\1\2>", text))
 
 
 def _without_query(url):
@@ -38,12 +39,13 @@ def _redact_deep(value):
     if isinstance(value, list | tuple):
         return [_redact_deep(item) for item in value]
     if isinstance(value, dict):
-        return {key: _redact_deep(item) for key, item in value.items()}
+        return {_redact_deep(key): _redact_deep(item) for key, item in value.items()}
     return value
 
 
 def sentry_before_send(event: dict, hint) -> dict:
-    """sentry-sdk's before_send: no query string (a search holds a name, a phone,
+    """sentry-sdk's before_send and before_send_transaction (a trace carries the
+    request too): no query string (a search holds a name, a phone,
     an address: the app's own log lines leave it out too), in the request, its
     Referer or a request's repr; and the addresses in every string of the event,
     wherever it is (its message, its exceptions' words and frames' variables,
@@ -51,7 +53,8 @@ def sentry_before_send(event: dict, hint) -> dict:
     request = event.get("request")
     if isinstance(request, dict):
         request.pop("query_string", None)
-        request["url"] = _without_query(request.get("url"))
+        if "url" in request:
+            request["url"] = _without_query(request["url"])
         headers = request.get("headers")
         if isinstance(headers, dict):
             for name in [name for name in headers if name.lower() == "referer"]:

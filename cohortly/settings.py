@@ -64,6 +64,7 @@ _PLACEHOLDERED = (
     "ANYMAIL_WEBHOOK_SECRET",
     "ANYMAIL_SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
     "METRICS_TOKEN",
+    "SENTRY_RELEASE",
 )
 for _name in _PLACEHOLDERED:
     # Copied from the example and never filled in, such a stand-in passes every
@@ -667,9 +668,10 @@ LOGGING = {
         # The request logger below writes one line per request; Django's own
         # request/server loggers would repeat errors without the request id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        # runserver's own line per request repeats the request logger's, with the
-        # query string (a search for a name or an address) and no request id.
-        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # runserver's own line per 4xx repeats the request logger's, with the query
+        # string (a search for a name or an address) and no request id.
+        # Its errors stay (a request Django never saw: HTTPS to the HTTP dev server).
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # Python's warnings (cohortly.apps routes them to logging) in the same
         # format as every other line.
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -727,6 +729,7 @@ if SENTRY_DSN:
         ),
         # And the addresses in messages and exceptions' texts, which aren't keyed.
         before_send=sentry_before_send,
+        before_send_transaction=sentry_before_send,
         before_breadcrumb=sentry_before_breadcrumb,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )

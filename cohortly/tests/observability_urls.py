@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.views import APIView
 
 from cohortly.urls import urlpatterns as project_urlpatterns
 
@@ -31,4 +32,18 @@ def fails(request):
     raise ZeroDivisionError(f"a bug in a view, for {email}")
 
 
-urlpatterns = [path("test/works", works), path("test/fails", fails), *project_urlpatterns]
+class APIFails(APIView):
+    """An API view failing: DRF's Request, not Django's, is the frames' `request`."""
+
+    authentication_classes = permission_classes = throttle_classes = ()
+
+    def get(self, request):
+        raise ZeroDivisionError("a bug in an API view")
+
+
+urlpatterns = [
+    path("test/works", works),
+    path("test/fails", fails),
+    path("test/api-fails", APIFails.as_view()),
+    *project_urlpatterns,
+]

@@ -32,22 +32,23 @@ import io  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 statuses = []
-get_wsgi_application()(
-    {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/test/fails",
-        "QUERY_STRING": "search=Zebedee+Quill+query.person%40example.com&q=plain.person@example.com",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "HTTP_REFERER": "http://testserver/admin/?q=referer.person@example.com",
-        "HTTP_X_REQUEST_ID": "req-fails-2",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-    },
-    lambda status, headers, exc_info=None: statuses.append(status),
-)
-assert statuses and statuses[0].startswith("500"), statuses
+for path in ("/test/fails", "/test/api-fails"):
+    get_wsgi_application()(
+        {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "search=Zebedee&q=plain.person@example.com&email=query.person%40example.com",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "testserver",
+            "HTTP_REFERER": "http://testserver/admin/?q=referer.person@example.com",
+            "HTTP_X_REQUEST_ID": "req-fails-2",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.url_scheme": "http",
+        },
+        lambda status, headers, exc_info=None: statuses.append(status),
+    )
+assert [status[:3] for status in statuses] == ["500", "500"], statuses
 
 import sentry_sdk  # noqa: E402
 

@@ -122,15 +122,24 @@ def test_plain_logs_stay_one_readable_line():
 
 def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
     dsn = f"http://public0123456789abcdef@127.0.0.1:{sentry_server.server_port}/1"
-    result = run({"SENTRY_DSN": dsn, "SENTRY_RELEASE": "0123abc-release"})
+    # Traces on: a transaction carries the request too.
+    result = run({"SENTRY_DSN": dsn, "SENTRY_RELEASE": "0123abc-release", "SENTRY_TRACES_SAMPLE_RATE": "1"})
     assert "SENTRY_ACTIVE True" in result.stdout
     envelopes = b"\n".join(sentry_server.received).decode()
     events = [
         json.loads(line)
         for line in envelopes.splitlines()
-        if line.startswith("{") and '"exception"' in line and "ZeroDivisionError" in line
+        if line.startswith("{") and '"exception"' in line and "a bug in a view" in line
     ]
     assert len(events) == 2, envelopes[:2000]
+    api_events = [
+        json.loads(line)
+        for line in envelopes.splitlines()
+        if line.startswith("{") and '"exception"' in line and "a bug in an API view" in line
+    ]
+    assert len(api_events) == 1, envelopes[:2000]
+    # DRF's request in the API view's frames, its query string cut off.
+    assert "<rest_framework.request.Request: GET '/test/api-fails'>" in json.dumps(api_events[0])
     event = events[0]
     assert event["release"] == "0123abc-release"
     assert event["exception"]["values"][-1]["value"] == "a bug in a view, for [address]"
@@ -144,6 +153,7 @@ def test_errors_go_to_sentry_scrubbed_with_the_release(sentry_server):
     assert searched["request"]["url"].endswith("/test/fails")
     assert searched["request"]["headers"]["Referer"] == "http://testserver/admin/"
     secrets = ("Hunter2-Very-Secret", "TOKEN-THAT-MUST-NOT-LEAK", "SECRET-LINK", "ada@example.com")
+    assert '"type":"transaction"' in envelopes.replace(" ", "")
     for secret in (*secrets, "query.person", "plain.person", "referer.person", "Zebedee"):
         assert secret not in envelopes
     assert "[Filtered]" in envelopes
