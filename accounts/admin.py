@@ -315,10 +315,7 @@ class UserAdmin(
                 self.message_user(request, "Conflicting form data; please try again.", messages.ERROR)
                 return HttpResponseRedirect(request.get_full_path())
             password = form.cleaned_data["password1"] if keep_usable else None
-            services.user_set_password(user=user, password=password)
-            # As for an account an admin creates with a password: the admin hands it
-            # over, and vouches for the address (else the password signs in nowhere).
-            confirmed = keep_usable and services.user_mark_email_verified(user=user)
+            confirmed = services.user_set_password_by_admin(user=user, password=password)
             self.log_change(request, user, "Changed password." + (" Address confirmed." if confirmed else ""))
             self.message_user(
                 request,

@@ -1,7 +1,8 @@
 import django_filters
 
 from accounts.models import User
-from cohortly.filters import BooleanFilter, OrderingFilter
+from accounts.selectors import users_by_phone
+from cohortly.filters import BooleanFilter, OrderingFilter, SearchFilter
 
 
 class UserFilterSet(django_filters.FilterSet):
@@ -13,3 +14,17 @@ class UserFilterSet(django_filters.FilterSet):
     class Meta:
         model = User
         fields = ["role", "is_active"]
+
+
+class UserSearchFilter(SearchFilter):
+    """?search= over the search fields, each word, or the whole term as a phone
+    number however it is written (accounts.selectors.users_by_phone), as the back
+    office's user search."""
+
+    def filter_queryset(self, request, queryset, view):
+        found = super().filter_queryset(request, queryset, view)
+        terms = self.get_search_terms(request)
+        by_phone = users_by_phone(queryset, " ".join(terms)) if terms else None
+        if by_phone is None:
+            return found
+        return found | queryset.filter(pk__in=by_phone.values("pk"))

@@ -511,6 +511,15 @@ def user_set_password(*, user: User, password: str | None) -> User:
 
 
 @transaction.atomic
+def user_set_password_by_admin(*, user: User, password: str | None) -> bool:
+    """An ADMIN sets another user's password (user_set_password). A password handed
+    over this way confirms the address, as for an account an admin creates with
+    one (user_create): else it would sign in nowhere. True when it confirmed it."""
+    user_set_password(user=user, password=password)
+    return password is not None and user_mark_email_verified(user=user)
+
+
+@transaction.atomic
 def user_change_password(*, user: User, old_password: str, new_password: str) -> dict:
     """Change a password; every other device is logged out. Returns a fresh token
     pair for the device that made the change."""

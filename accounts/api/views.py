@@ -35,13 +35,12 @@ from accounts.api.serializers import (
     VerifyEmailSerializer,
     spent_refresh_claims,
 )
-from accounts.filtersets import UserFilterSet
+from accounts.filtersets import UserFilterSet, UserSearchFilter
 from accounts.login_throttle import login_attempt_check
 from accounts.models import SESSION_CLAIM, User
 from accounts.permissions import ADMIN_ONLY, ALL_ROLES, PUBLIC, RolePermission
-from accounts.selectors import users_by_phone
 from accounts.tokens import RefreshToken
-from cohortly.filters import FiltersListsOnly, SearchFilter
+from cohortly.filters import FiltersListsOnly
 from cohortly.openapi import ErrorResponse401Serializer
 from cohortly.throttling import PasswordResetRateThrottle, RegisterRateThrottle
 
@@ -336,20 +335,6 @@ class MeView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         user = services.profile_update(user=request.user, data=serializer.validated_data)
         return Response(ProfileSerializer(user).data)
-
-
-class UserSearchFilter(SearchFilter):
-    """?search= over the search fields, each word, or the whole term as a phone
-    number however it is written (accounts.selectors.users_by_phone), as the back
-    office's user search."""
-
-    def filter_queryset(self, request, queryset, view):
-        found = super().filter_queryset(request, queryset, view)
-        terms = self.get_search_terms(request)
-        by_phone = users_by_phone(queryset, " ".join(terms)) if terms else None
-        if by_phone is None:
-            return found
-        return found | queryset.filter(pk__in=by_phone.values("pk"))
 
 
 @extend_schema(tags=["users"])
