@@ -138,13 +138,32 @@ class OutboundEmailAdmin(
 
     @admin.action(description="Retry now (failed sends, or stuck over 10 minutes)")
     def retry_now(self, request, queryset):
-        self.apply_each(
+        minutes = int(services.STUCK_AFTER.total_seconds() // 60)
+        asked = self.confirmed(
             request,
-            queryset,
-            lambda email: services.outbox_retry(email=email),
-            done=lambda n: f"{n} email(s) queued again.",
-            log="Queued again (action).",
+            queryset.order_by("created_at", "pk"),
+            title="Send emails again",
+            consequences=[
+                "Each selected email that failed is sent again now, whatever its attempts so far.",
+                f"One still queued after over {minutes} minutes is sent again too: its attempt may have "
+                "reached the recipient before it stopped, and they then get it twice.",
+                "The others (sent, delivered, bounced, or queued recently) are left as they are.",
+            ],
+            submit="Send them again",
+            describe=lambda email: (
+                f"{email.template} to {email.to}, queued {short_moment(email.created_at)}: "
+                f"{email.get_status_display()}, {email.attempts} attempt(s)"
+            ),
         )
+        if asked is None:
+            self.apply_each(
+                request,
+                queryset,
+                lambda email: services.outbox_retry(email=email),
+                done=lambda n: f"{n} email(s) queued again.",
+                log="Queued again (action).",
+            )
+        return asked
 
     @admin.action(description="Remove the recipients from the suppression list")
     def remove_from_suppression(self, request, queryset):

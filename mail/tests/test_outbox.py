@@ -25,13 +25,13 @@ NEW_USER = {"email": "ada@example.com", "password": "Long-Secret-Phrase-9", "ful
 FAILING = "cohortly.tests.failing_email.FailingBackend"
 
 
-def run_action(client, changelist: str, action: str, *objects) -> str:
-    """Run an admin action on `objects` from `changelist` (a URL name); the page it ends on."""
-    response = client.post(
-        reverse(changelist),
-        {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects]},
-        follow=True,
-    )
+def run_action(client, changelist: str, action: str, *objects, confirm: bool = False) -> str:
+    """Run an admin action on `objects` from `changelist` (a URL name), answering
+    its confirmation page when `confirm`; the page it ends on."""
+    selected = {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects]}
+    if confirm:
+        selected["post"] = "yes"
+    response = client.post(reverse(changelist), selected, follow=True)
     return response.content.decode()
 
 
@@ -130,7 +130,7 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
     page = response.content.decode()
     for text in ("ada@<wbr>example.com", "welcome", 'status-badge--failed">failed', "ConnectionRefusedError"):
         assert text in page, text
-    page = run_action(client, "admin:mail_outboundemail_changelist", "retry_now", email)
+    page = run_action(client, "admin:mail_outboundemail_changelist", "retry_now", email, confirm=True)
     assert "1 email(s) queued again." in page
     run_worker()
     assert (email.status, email.attempts) == (Status.SENT, 3)
@@ -139,7 +139,7 @@ def test_a_failing_send_stays_visible_until_it_is_given_up_then_retry_now_sends_
 
 def test_retry_now_refuses_what_did_not_fail(admin_web):
     sent = OutboundEmailFactory(status=Status.SENT)
-    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", sent)
+    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", sent, confirm=True)
     assert "Only failed emails are retried" in page
     assert mail.outbox == []
 
@@ -214,7 +214,14 @@ def test_retry_now_sends_a_queued_email_whose_worker_died_or_whose_task_never_ca
     old = timezone.now() - timedelta(minutes=11)
     OutboundEmail.objects.filter(pk__in=[stuck.pk, orphan.pk]).update(updated_at=old)
     OutboundEmail.objects.filter(pk=recent.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
-    page = run_action(admin_web, "admin:mail_outboundemail_changelist", "retry_now", stuck, orphan, recent)
+    changelist = "admin:mail_outboundemail_changelist"
+    # Asked first: a stuck attempt may have reached its recipient already.
+    page = run_action(admin_web, changelist, "retry_now", stuck, orphan, recent)
+    assert "Send emails again" in page and "they then get it twice" in page
+    for address in ("stuck@example.com", "orphan@example.com", "sending@example.com"):
+        assert address in page
+    assert OutboundEmail.objects.filter(status=Status.QUEUED).count() == 3 and mail.outbox == []
+    page = run_action(admin_web, changelist, "retry_now", stuck, orphan, recent, confirm=True)
     assert "2 email(s) queued again." in page
     assert "queued ones untouched for over 10 minutes" in page
     for email in (stuck, orphan, recent):
