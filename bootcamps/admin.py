@@ -2,6 +2,8 @@
 admin obeys the same rules as the API (slugs, roles, capacity vs seats taken,
 waitlist promotion, no deletes of bootcamps with enrollments)."""
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -12,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html
 
+from accounts.models import User
 from assignments.admin import AssignmentInline, gradebook_csv_download, gradebook_page
 from bootcamps import services
 from bootcamps.models import Bootcamp
@@ -72,10 +75,30 @@ class EnrollmentInline(admin.TabularInline):
         )
 
 
+def _staff_label(person, *, role) -> str:
+    """A person in a staff field, saying so when their role is no longer the field's."""
+    label = str(person)
+    return label if person.role == role else f"{label} (now {person.get_role_display()})"
+
+
 class BootcampAdminForm(forms.ModelForm):
     class Meta:
         model = Bootcamp
         fields = SERVICE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # limit_choices_to offers only people of the field's role; the bootcamp's
+        # own staff are choices too, whatever their role now (an archived
+        # bootcamp keeps whoever taught it). Left out, the page showed them
+        # nowhere and any save took them off the bootcamp.
+        for name, role in services.PEOPLE_FIELDS.items():
+            field = self.fields.get(name)
+            if field is None or not self.instance.pk:
+                continue
+            listed = getattr(self.instance, name).values("pk")
+            field.queryset = (field.queryset | User.objects.filter(pk__in=listed)).distinct()
+            field.label_from_instance = functools.partial(_staff_label, role=role)
 
     def clean(self):
         cleaned = super().clean()

@@ -442,3 +442,42 @@ def test_a_posted_staff_id_that_cant_be_a_uuid_is_the_fields_error(admin_web, ju
     assert response.status_code == 200
     assert "mentors" in response.context["adminform"].form.errors
     assert not Bootcamp.objects.filter(title="Junk staff").exists()
+
+
+def test_an_archived_bootcamp_keeps_and_shows_staff_whose_role_changed_since(
+    admin_web, admin_user, make_user
+):
+    """limit_choices_to offered only current instructors and mentors: the page
+    showed a role-changed mentor nowhere, and saving a location took them off."""
+    from accounts import services as account_services
+    from cohortly.tests.test_admin_stale_forms import page_form
+
+    instructor, mentor = make_user(User.Role.INSTRUCTOR), make_user(User.Role.MENTOR, full_name="Maya Guide")
+    bootcamp = BootcampFactory(status="ARCHIVED", location="Room 1")
+    bootcamp.instructors.set([instructor])
+    bootcamp.mentors.set([mentor])
+    account_services.user_update(actor=admin_user, user=mentor, data={"role": User.Role.SALES})
+
+    url = f"{CHANGELIST}{bootcamp.pk}/change/"
+    page = admin_web.get(url).content.decode()
+    assert escape(f"Maya Guide <{mentor.email}> (now Sales)") in page
+    shown = page_form(admin_web, url)
+    assert shown["mentors"] == [str(mentor.pk)]
+
+    response = admin_web.post(url, {**shown, "location": ["Room 42"], "_save": ["Save"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    bootcamp.refresh_from_db()
+    assert bootcamp.location == "Room 42"
+    assert list(bootcamp.mentors.all()) == [mentor] and list(bootcamp.instructors.all()) == [instructor]
+
+    # Published again with them listed: refused, naming the person the page shows.
+    shown = page_form(admin_web, url)
+    response = admin_web.post(url, {**shown, "status": ["PUBLISHED"], "_save": ["Save"]})
+    assert response.status_code == 200
+    assert "Maya Guide" in str(response.context["adminform"].form.errors)
+    assert Bootcamp.objects.get(pk=bootcamp.pk).status == "ARCHIVED"
+    # Taken off on the page, it publishes.
+    response = admin_web.post(url, {**shown, "status": ["PUBLISHED"], "mentors": [], "_save": ["Save"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    bootcamp.refresh_from_db()
+    assert bootcamp.status == "PUBLISHED" and not bootcamp.mentors.exists()
