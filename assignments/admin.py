@@ -238,6 +238,26 @@ class SubmissionGradeForm(forms.ModelForm):
                 services.submission_check_score(assignment=self.instance.assignment, score=score)
             except ValidationError as exc:
                 self.add_error(None, exc)
+        if (
+            self.instance.pk is not None
+            and self.instance.score is None
+            and score is not None
+            and "score" not in self.changed_data
+        ):
+            # The page showed a grade that was withdrawn since (returned for revision):
+            # saving it as shown would grade it again without anyone deciding to. The
+            # page shows it ungraded now; a score entered there grades it.
+            self.data = self.data.copy()
+            for key in ("score", "initial-score"):
+                self.data[key] = ""
+            self.add_error(
+                None,
+                ValidationError(
+                    "This work was returned for revision after you opened it, and its grade "
+                    "withdrawn: to grade it anyway, enter a score and save.",
+                    code="returned",
+                ),
+            )
         shown = cleaned.get("shown_submitted_at")
         stored = self.instance.submitted_at
         if shown is not None and not services.same_hand_in(shown, stored):

@@ -312,6 +312,39 @@ def test_the_grade_form_refuses_work_handed_in_again_after_it_was_shown(admin_br
     assert (row.content, row.score) == ("a completely different answer", Decimal("9.00"))
 
 
+def test_the_grade_form_says_so_when_the_grade_shown_was_withdrawn_meanwhile(admin_browser, admin_user):
+    """Returned for revision while the page was open: its feedback-only save read
+    the stored score (none now) and said "Enter a number." on every save."""
+    from assignments import services
+    from assignments.tests.factories import staffed_bootcamp
+    from cohortly.tests.test_admin_stale_forms import page_form
+
+    bootcamp, _instructor, mentor = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp, max_score=Decimal("10"))
+    student = StudentFactory()
+    enroll(student, bootcamp)
+    submission, _ = services.submission_submit(assignment=assignment, student=student, content="answer")
+    services.submission_grade(submission=submission, grader=admin_user, score=Decimal("8.8"), feedback="Good")
+    url = reverse("admin:assignments_submission_change", args=[submission.pk])
+    shown = page_form(admin_browser, url)
+    assert shown["score"] == ["8.80"]
+    services.submission_return(submission=submission, returned_by=mentor)
+
+    refused = admin_browser.post(url, {**shown, "feedback": ["Good, see the notes"], "_save": ["Save"]})
+    assert refused.status_code == 200
+    assert "returned for revision after you opened it" in refused.content.decode()
+    row = Submission.objects.get(pk=submission.pk)
+    assert (row.score, row.feedback) == (None, "Good")
+    form = refused.context["adminform"].form
+    assert (form.data["score"], form.data["initial-score"]) == ("", "")  # the page shows it ungraded
+
+    # A score entered on that page grades it.
+    again = {**{key: form.data.getlist(key) for key in form.data}, "score": ["9"]}
+    assert admin_browser.post(url, again).status_code == 302
+    row.refresh_from_db()
+    assert (row.score, row.feedback) == (Decimal("9.00"), "Good, see the notes")
+
+
 def test_the_back_office_gradebook_says_work_due_after_completion_is_not_expected(admin_browser):
     from assignments.tests.factories import enroll, staffed_bootcamp
 
