@@ -134,6 +134,13 @@ def connect(url: str) -> psycopg.Connection:
     return source
 
 
+#: The years a source row's times may fall in: a record of this system is never
+#: older than 1970 nor dated past this century.
+MOMENTS_KEPT = (1970, 2099)
+#: The times every row of Cohortly has: a source row without one is refused.
+STAMPS_REQUIRED = frozenset({"created_at", "updated_at", "enrolled_at"})
+
+
 class Refused(Exception):
     """This row can't be imported; the message says why."""
 
@@ -579,6 +586,16 @@ class Importer:
         for column, value in row.items():
             if isinstance(value, Unrepresentable):
                 raise Refused(f"{column} is {value.text!r}, a date Cohortly can't store (years 1 to 9999)")
+            if value is None and column in STAMPS_REQUIRED:
+                raise Refused(f"{column} is empty")
+            if isinstance(value, datetime) and not MOMENTS_KEPT[0] <= value.year <= MOMENTS_KEPT[1]:
+                # A year-9999 lead sorted first on every sales page, where its time
+                # in a zone east of UTC is past what Python holds: a 500.
+                shown = value.replace(tzinfo=None).isoformat(" ", "minutes")
+                raise Refused(
+                    f"{column} is {shown}, outside the years a record's times are kept in "
+                    f"({MOMENTS_KEPT[0]} to {MOMENTS_KEPT[1]})"
+                )
         return convert(row)
 
     def _sorted_out(self, table: str, rows, convert) -> list[tuple[dict, object]]:

@@ -634,6 +634,42 @@ def test_a_time_python_cant_hold_refuses_its_row_with_the_column_and_the_rest_im
     assert not Enrollment.objects.filter(legacy_id=late["id"]).exists()
 
 
+def test_a_time_outside_the_years_records_are_kept_in_or_missing_refuses_its_row(node):
+    """A year-9999 lead came over and sorted first on the sales pages, where its
+    time east of UTC is past what Python holds: every sales page was a 500."""
+    fine = node.user(email="fine@node.example")
+    ancient = node.user(email="ancient@node.example")
+    node.execute("UPDATE users SET created_at = '0001-01-01 00:00' WHERE id = %s", [ancient["id"]])
+    future = node.lead(email="future@node.example")
+    node.execute(
+        "UPDATE leads SET created_at = '9999-12-31 23:00', updated_at = '9999-12-31 23:00' WHERE id = %s",
+        [future["id"]],
+    )
+    # A source whose schema lets a time be missing (not Prisma's): the row, not the run.
+    node.execute("ALTER TABLE leads ALTER COLUMN created_at DROP NOT NULL")
+    missing = node.lead(email="missing@node.example")
+    node.execute("UPDATE leads SET created_at = NULL WHERE id = %s", [missing["id"]])
+    kept = node.lead(email="kept@node.example")
+    try:
+        _, report = run_import(node, expect=1)
+    finally:  # the source database is the next test's too
+        node.execute("DELETE FROM leads WHERE created_at IS NULL")
+        node.execute("ALTER TABLE leads ALTER COLUMN created_at SET NOT NULL")
+
+    assert refusals(report, "users") == {
+        str(ancient["id"]): "created_at is 0001-01-01 00:00, outside the years a record's times are kept in "
+        "(1970 to 2099)"
+    }
+    assert refusals(report, "leads") == {
+        str(future["id"]): "created_at is 9999-12-31 23:00, outside the years a record's times are kept in "
+        "(1970 to 2099)",
+        str(missing["id"]): "created_at is empty",
+    }
+    assert set(User.objects.values_list("pk", flat=True)) >= {fine["id"]}
+    assert not User.objects.filter(pk=ancient["id"]).exists()
+    assert list(Lead.objects.values_list("legacy_id", flat=True)) == [kept["id"]]
+
+
 @pytest.mark.parametrize("batch_size", ["2000", "1"])
 def test_emails_alike_after_trimming_and_lower_casing_import_one_and_refuse_the_other(node, batch_size):
     older = node.user(email="ada@x.io", full_name="Ada", updated_at=naive_utc(-9))
