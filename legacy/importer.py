@@ -1279,9 +1279,30 @@ class Importer:
         ids = {row["id"] for row in rows}
         gone = {held[0] for held in open_in_cohortly.values() if held[0] is not None and held[0] not in ids}
         gone -= self._present("leads", gone)
+        # {legacy id: bootcamp pk} of the leads converted in Cohortly since they came over.
+        converted_here = dict(
+            Lead.objects.filter(legacy_id__in=ids, converted_enrollment__isnull=False).values_list(
+                "legacy_id", "converted_enrollment__bootcamp_id"
+            )
+        )
 
         def convert(row):
             email = normalize_email(row["email"])
+            if row["id"] in converted_here:
+                # The Node backend never knew of the enrollment: a change there (a note
+                # appended) reopened the lead with its links kept, and it could be
+                # converted again, into a second enrollment.
+                lead = lead_of(row)
+                if lead.status != Lead.Status.CONVERTED:
+                    self.report.refuse_in_part(
+                        "leads",
+                        row["id"],
+                        f"status {lead.status}: the lead was converted in Cohortly, and stays CONVERTED with "
+                        "its bootcamp. Its other changes came over.",
+                    )
+                lead.status, lead.lost_reason = Lead.Status.CONVERTED, ""
+                lead.bootcamp_id = converted_here[row["id"]]
+                return lead
             if self._enum("lead_status", row["status"]) not in OPEN_LEAD:
                 return lead_of(row)
             if row["id"] in self._open_leads_losing_email:

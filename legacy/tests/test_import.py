@@ -275,6 +275,44 @@ def test_over_full_bootcamps_keep_their_class_and_the_seat_rule_holds_afterwards
     assert enrollment.status == "WAITLISTED"
 
 
+def test_a_lead_converted_in_cohortly_stays_converted_when_the_node_backend_changes_it(node):
+    """A note appended in the Node backend reopened it as NEW with its links kept,
+    and converting it again made the student a second enrollment."""
+    from leads.services import lead_convert
+
+    camp = node.bootcamp(start_date=naive_utc(30).date(), end_date=naive_utc(90).date())
+    other_camp = node.bootcamp(start_date=naive_utc(30).date(), end_date=naive_utc(90).date())
+    source = node.lead(email="maya@node.example", status="CONTACTED", notes="Called once.")
+    run_import(node)
+    lead = Lead.objects.get(legacy_id=source["id"])
+    bootcamp = Bootcamp.objects.get(legacy_id=camp["id"])
+    lead = lead_convert(lead=lead, actor=None, bootcamp=bootcamp, notify=False)
+    enrollment = lead.converted_enrollment
+
+    node.execute(
+        "UPDATE leads SET notes = notes || E'\\nAsked about payment plans.', full_name = 'Maya N.', "
+        "bootcamp_id = %s, updated_at = %s WHERE id = %s",
+        [other_camp["id"], naive_utc(), source["id"]],
+    )
+    _, report = run_import(node, expect=1)
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.bootcamp_id, lead.converted_enrollment_id) == (
+        "CONVERTED",
+        bootcamp.pk,
+        enrollment.pk,
+    )
+    assert lead.full_name == "Maya N."  # its other changes came over
+    assert LeadActivity.objects.filter(lead=lead, body__contains="payment plans").exists()
+    assert refusals(report, "leads") == {
+        str(
+            source["id"]
+        ): "status CONTACTED: the lead was converted in Cohortly, and stays CONVERTED with its "
+        "bootcamp. Its other changes came over."
+    }
+    assert Enrollment.objects.filter(student=lead.converted_student).count() == 1
+
+
 def test_a_waiting_enrollment_moved_to_another_bootcamp_joins_the_end_of_its_waitlist(node):
     """Both bootcamps have someone first in line: the moved one used to keep its
     place number, which the other's first already held (every later import
