@@ -1062,3 +1062,16 @@ def test_people_in_a_role_cohortly_wouldnt_give_that_part_are_refused_or_stood_i
             "owner",
         ): f"users {student['id']} has the role STUDENT, which can't own leads: left unassigned",
     }
+
+
+@pytest.mark.parametrize("where", ["missing-folder/report.json", "."])
+def test_a_report_path_it_cant_write_stops_the_run_before_anything_is_imported(node, tmp_path, where):
+    """It committed the import, then failed writing the report with two tracebacks
+    and exit code 1 (which says "rows refused")."""
+    node.user(email="ada@node.example")
+    path = tmp_path / where
+    with pytest.raises(CommandError) as raised:
+        call_command("import_legacy", "--source", node.url, "--report", str(path), stdout=_Buffer())
+    assert raised.value.returncode == 2
+    assert str(raised.value).startswith(f"--report {path}: ") and "\n" not in str(raised.value)
+    assert not User.objects.exists()

@@ -74,7 +74,9 @@ class Command(BaseCommand):
                 # A cron reading the file must not take the last successful run's
                 # report for this one's.
                 failure = {"failed": True, "dry_run": dry_run, "error": first_line(exc)}
-                Path(report).write_text(json.dumps(failure, indent=2) + "\n", encoding="utf-8")
+                # Not when the path itself is what failed (checked before anything is read).
+                with contextlib.suppress(OSError):
+                    Path(report).write_text(json.dumps(failure, indent=2) + "\n", encoding="utf-8")
             raise
 
     def _import(
@@ -86,6 +88,14 @@ class Command(BaseCommand):
                 "say where the Node database is: --source URL or LEGACY_DATABASE_URL", returncode=2
             )
         tables = self._tables(only)
+        if report:
+            # Before anything is imported: a path it can't write stopped the run only
+            # after it had committed.
+            try:
+                with Path(report).open("a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                raise CommandError(f"--report {report}: {exc.strerror or exc}", returncode=2) from exc
         try:
             mapping = Mapping.load(mapping)
         except MappingError as exc:
