@@ -895,7 +895,9 @@ class Importer:
             else:
                 changed.append(state)
             state.password_hash = row["password_hash"]
-            if user.pk in ending:
+            # Those whose sessions just ended; and those deactivated before they first
+            # came over, whose tokens of before that were taken back on reactivation.
+            if user.pk in ending or (state in new and not user.is_active):
                 state.token_generation = user.token_generation
                 state.tokens_issued_since = _utc(row["updated_at"])
         _copy_insert(LegacyUserState, new)

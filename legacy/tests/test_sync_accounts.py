@@ -150,6 +150,22 @@ def test_a_deactivation_in_node_ends_access_and_a_reactivation_lets_new_node_tok
     assert not LegacyRefreshToken.objects.filter(spent_at__isnull=False).exists()
 
 
+def test_node_tokens_from_before_a_deactivation_that_came_with_the_first_import_stay_refused(node, cutover):
+    """Deactivated in the Node backend before the first import: reactivated there
+    later, the tokens it issued before the deactivation were let in again."""
+    person = node.user(email="ada@node.example", is_active=False, updated_at=naive_utc(-1))
+    run_import(node)
+    assert not User.objects.get(pk=person["id"]).is_active
+    before = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()) - 2 * 86400)
+
+    change(node, person, "is_active = true", minutes_ago=0)
+    run_import(node)
+    after = node_access_token(User.objects.get(pk=person["id"]), iat=int(time.time()))
+
+    assert bearer(after).get(ME).status_code == 200
+    assert bearer(before).get(ME).status_code == 401
+
+
 @pytest.mark.parametrize(
     "other_change",
     [
