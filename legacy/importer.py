@@ -409,11 +409,14 @@ def _kept_texts(lead, last: dict, *, new: bool) -> list[LeadActivity]:
         ("phone", lead._dropped_phone, "Phone in the Node backend, not a number Cohortly can store: “{}”."),
     ):
         if text and last.get(key) != text:
+            # Cut to what the timeline holds (data keeps it whole, for the next run).
+            room = NOTE_LENGTH - len(body.format(""))
+            shown = text if len(text) <= room else text[: room - 1] + "…"
             kept.append(
                 LeadActivity(
                     lead=lead,
                     kind=LeadActivity.Kind.CREATED if new else LeadActivity.Kind.NOTE,
-                    body=body.format(text),
+                    body=body.format(shown),
                     data={"legacy": {key: text}},
                     created_at=lead.created_at if new else lead.legacy_updated_at,
                 )

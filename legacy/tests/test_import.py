@@ -1075,3 +1075,20 @@ def test_a_report_path_it_cant_write_stops_the_run_before_anything_is_imported(n
     assert raised.value.returncode == 2
     assert str(raised.value).startswith(f"--report {path}: ") and "\n" not in str(raised.value)
     assert not User.objects.exists()
+
+
+def test_a_very_long_source_or_phone_kept_on_the_timeline_is_cut_to_what_it_holds(node):
+    """Kept whole, the entry was longer than the timeline holds (full_clean refused it)."""
+    limit = LeadActivity._meta.get_field("body").max_length
+    source = node.lead(email="long@node.example", source="S" * 20_000, phone="1" * 20_000)
+    run_import(node)
+    lead = Lead.objects.get(legacy_id=source["id"])
+    entries = list(lead.activities.order_by("pk"))
+    assert len(entries) == 2
+    for entry in entries:
+        assert len(entry.body) <= limit and entry.body.endswith("…”.")
+        entry.full_clean()
+    assert entries[0].body.startswith("Source in the Node backend: “SSS")
+    # A second run keeps them as they are: nothing changed.
+    run_import(node)
+    assert lead.activities.count() == 2
