@@ -754,6 +754,7 @@ class Importer:
         known = {pk: (pk, *rest) for pk, rest in known.items()}
         states = LegacyUserState.objects.in_bulk([user.pk for _, user in writable if user.pk in known])
         ending = set()
+        new_passwords = []  # the imported users whose password the Node backend changed
         for row, user in writable:
             if user.pk not in known:
                 continue
@@ -771,11 +772,15 @@ class Importer:
                 user.password = stored
             else:
                 ending.add(user.pk)  # a new password in the Node backend: it wins
+                new_passwords.append(user)
             if was_active and not user.is_active:
                 ending.add(user.pk)
+        # The password is written only where the Node backend changed it: written
+        # back as read, it undid a password changed here while the import ran.
         created, updated = self._write(
-            User, writable, known, ["email", "password", "full_name", "phone", "role", "is_active"], copy=True
+            User, writable, known, ["email", "full_name", "phone", "role", "is_active"], copy=True
         )
+        User.objects.bulk_update(new_passwords, ["password"])
         for user in updated:
             user_cache_invalidate(user.pk)
             if user.pk in ending:

@@ -699,3 +699,53 @@ def test_an_address_is_released_only_to_a_row_that_comes_over(node):
     assert User.objects.get(pk=admin["id"]).email == "boss@node.example"
     assert User.objects.get(pk=gone["id"]).email == "back@node.example"
     assert report["adjusted"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_changed_here_while_an_import_runs_is_kept(node):
+    """The importer wrote back the password it had read: a new password set here
+    while it ran (its row still locked by that change) was undone."""
+    import threading
+
+    import psycopg
+    from django import db
+    from django.contrib.auth.hashers import make_password
+
+    from cohortly.tests.live_servers import database_url_for_servers
+
+    person = node.user(email="ada@node.example", updated_at=naive_utc(-30))
+    run_import(node)
+    change(node, person, "full_name = 'Ada L.'")  # a change in the Node backend, not to the password
+    new_password = make_password("Changed-Here-2026!")
+    url = database_url_for_servers()
+    done = {}
+    with psycopg.connect(url) as changing, psycopg.connect(url, autocommit=True) as watching:
+        changing.execute("UPDATE accounts_user SET password = %s WHERE id = %s", [new_password, person["id"]])
+
+        def run():
+            try:
+                done["report"] = run_import(node)
+            finally:
+                db.connection.close()  # this thread's own
+
+        importing = threading.Thread(target=run)
+        importing.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the import waits for that row
+            waiting = watching.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s",
+                [connection_name(url)],
+            ).fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting, "the import never reached the row being changed"
+        changing.commit()
+        importing.join(60)
+    assert "report" in done
+    user = User.objects.get(pk=person["id"])
+    assert (user.full_name, user.password) == ("Ada L.", new_password)
+
+
+def connection_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
