@@ -317,12 +317,12 @@ class UserAdmin(
             password = form.cleaned_data["password1"] if keep_usable else None
             confirmed = services.user_set_password_by_admin(user=user, password=password)
             self.log_change(request, user, "Changed password." + (" Address confirmed." if confirmed else ""))
-            self.message_user(
-                request,
-                ("Password changed." if keep_usable else "Password-based authentication was disabled.")
-                + (" The address counts as confirmed now, so they can sign in with it." if confirmed else ""),
-                messages.SUCCESS,
-            )
+            said = "Password changed." if keep_usable else "Password-based authentication was disabled."
+            if keep_usable and not user.is_active:
+                said += " The account is deactivated: they can sign in with it once it is active again."
+            elif confirmed:
+                said += " The address counts as confirmed now, so they can sign in with it."
+            self.message_user(request, said, messages.SUCCESS)
             update_session_auth_hash(request, user)  # an admin changing their own stays signed in
             return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
         context = {

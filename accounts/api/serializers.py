@@ -7,6 +7,7 @@ from accounts import selectors, services
 from accounts.backends import EmailNotVerified
 from accounts.login_throttle import login_attempt_check
 from accounts.models import User, name_validator, normalize_email, phone_validator
+from accounts.passwords import PASSWORD_MAX_LENGTH
 from accounts.tokens import RefreshToken, UntypedToken
 from cohortly.authentication import check_canonical_jwt
 from cohortly.models import email_validator
@@ -26,7 +27,7 @@ class NewPasswordField(serializers.CharField):
     }
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 128)
+        kwargs.setdefault("max_length", PASSWORD_MAX_LENGTH)
         super().__init__(trim_whitespace=False, write_only=True, **kwargs)
 
 

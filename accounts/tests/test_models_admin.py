@@ -421,6 +421,24 @@ def test_a_password_an_admin_sets_for_an_invited_user_signs_them_in(client):
     assert login.status_code == 200, login.content
 
 
+def test_a_password_set_for_a_deactivated_user_says_they_cant_sign_in_yet(client):
+    """It said "they can sign in with it"; the login answered 401."""
+    admin = UserFactory(role="ADMIN")
+    gone = UserFactory(role="SALES", is_active=False, email_verified_at=None)
+    client.force_login(admin)
+    data = {
+        "usable_password": "true",
+        "password1": "Temp-Phrase-Given-77",
+        "password2": "Temp-Phrase-Given-77",
+    }
+    response = client.post(_password_page(gone), {**data, "set-password": "Change password"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Password changed. The account is deactivated: they can sign in with it once it is active again."
+    ]
+    gone.refresh_from_db()
+    assert gone.check_password("Temp-Phrase-Given-77")
+
+
 def test_admin_password_page_refuses_a_weak_password(client):
     admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
     client.force_login(admin)
@@ -431,6 +449,30 @@ def test_admin_password_page_refuses_a_weak_password(client):
     other.refresh_from_db()
     assert other.check_password(DEFAULT_PASSWORD)
     assert not LogEntry.objects.exists()
+
+
+def test_a_password_the_back_office_sets_is_no_longer_than_the_api_takes(client):
+    """4,104 characters were set here; then the API's login refused it as too long."""
+    from rest_framework.test import APIClient
+
+    admin, other = UserFactory(role="ADMIN"), UserFactory(role="MENTOR")
+    client.force_login(admin)
+    long = "Quiet-Harbour-77-" + "x" * 112  # 129
+    data = {"usable_password": "true", "password1": long, "password2": long, "set-password": "1"}
+    response = client.post(_password_page(other), data)
+    assert response.status_code == 200
+    assert "This password is too long: use at most 128 characters." in response.text
+    other.refresh_from_db()
+    assert other.check_password(DEFAULT_PASSWORD)
+    response = client.post("/admin/accounts/user/add/", _add_form("long@example.com", long))
+    assert response.status_code == 200 and "This password is too long" in response.text
+    assert not User.objects.filter(email="long@example.com").exists()
+    # 128 is fine, and the API's login takes it.
+    fine = long[:128]
+    data.update(password1=fine, password2=fine)
+    assert client.post(_password_page(other), data).status_code == 302
+    login = APIClient().post("/api/v1/auth/login", {"email": other.email, "password": fine}, format="json")
+    assert login.status_code == 200, login.content
 
 
 def test_admin_disables_password_login(client):
