@@ -100,6 +100,10 @@ class BootcampAdminForm(forms.ModelForm):
             field.queryset = (field.queryset | User.objects.filter(pk__in=listed)).distinct()
             field.label_from_instance = functools.partial(_staff_label, role=role)
 
+    def clean_currency(self):
+        # As the API takes it: "eur" is EUR.
+        return self.cleaned_data["currency"].upper()
+
     def clean(self):
         cleaned = super().clean()
         capacity = cleaned.get("capacity")

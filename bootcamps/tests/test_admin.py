@@ -481,3 +481,16 @@ def test_an_archived_bootcamp_keeps_and_shows_staff_whose_role_changed_since(
     assert response.status_code == 302, response.context["adminform"].form.errors
     bootcamp.refresh_from_db()
     assert bootcamp.status == "PUBLISHED" and not bootcamp.mentors.exists()
+
+
+def test_a_currency_in_small_letters_is_taken_as_the_api_takes_it(admin_web):
+    bootcamp = BootcampFactory(currency="EUR")
+    from cohortly.tests.test_admin_stale_forms import page_form
+
+    url = f"{CHANGELIST}{bootcamp.pk}/change/"
+    response = admin_web.post(url, {**page_form(admin_web, url), "currency": ["usd"], "_save": ["Save"]})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    bootcamp.refresh_from_db()
+    assert bootcamp.currency == "USD"
+    response = admin_web.post(url, {**page_form(admin_web, url), "currency": ["u5d"], "_save": ["Save"]})
+    assert response.status_code == 200 and "three capital letters" in response.content.decode()
