@@ -209,6 +209,20 @@ class UserAdmin(
     def end_sessions(self, request, queryset):
         """For an account that may be compromised: every token it holds, access
         and refresh, stops working on its next request (the password stays)."""
+        asked = self.confirmed(
+            request,
+            queryset.order_by("email"),
+            title="Log out of every device",
+            consequences=[
+                "Every session of each selected user ends: the apps, the sales pages and the back office "
+                "ask them to sign in again (with the same password) on their next request.",
+                "Yours too, if you are among them, except this browser.",
+            ],
+            submit="Log them out",
+            describe=lambda user: f"{user.full_name or user.email} <{user.email}>, {user.get_role_display()}",
+        )
+        if asked is not None:
+            return asked
         users = list(queryset)
         for user in users:
             services.user_logout_all(user=user)

@@ -403,6 +403,8 @@ class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMi
                 "their students were emailed and can hand the work in again."
             ),
             log=lambda s: f"Returned for revision (grade withdrawn: {_graded(s)}).",
+            already=lambda s: s.awaits_revision,
+            already_said="returned for revision",
         )
         return None
 

@@ -299,22 +299,19 @@ class BootcampAdmin(
             ).values_list("pk", flat=True)
         )
         label = Bootcamp.Status(status).label
-        already = [bootcamp for bootcamp in bootcamps if bootcamp.status == status]
-        if already:  # nothing to change, nothing to record
-            titles = ", ".join(bootcamp.title for bootcamp in already)
-            self.message_user(request, f"Already {label.lower()}: {titles}.", messages.INFO)
+        changing = [bootcamp for bootcamp in bootcamps if bootcamp.status != status]
         self.apply_each(
             request,
-            [bootcamp for bootcamp in bootcamps if bootcamp.status != status],
+            bootcamps,
             lambda obj: services.bootcamp_update(bootcamp=obj, actor=request.user, data={"status": status}),
             done=lambda count: f"{count} {'bootcamp' if count == 1 else 'bootcamps'} set to {label.lower()}.",
             log=f"Status set to {label} (action).",
+            already=lambda bootcamp: bootcamp.status == status,
+            already_said=label.lower(),
         )
         self._report_promoted(request, waiting)
         if status == Bootcamp.Status.ARCHIVED:
-            self._report_left_enrolled(
-                request, [bootcamp for bootcamp in bootcamps if bootcamp not in already]
-            )
+            self._report_left_enrolled(request, changing)
 
     def _report_left_enrolled(self, request, bootcamps) -> None:
         """Archiving changes no enrollment and tells nobody: say who is still in
@@ -373,4 +370,22 @@ class BootcampAdmin(
 
     @admin.action(description="Archive selected bootcamps")
     def archive_bootcamps(self, request, queryset):
+        asked = self.confirmed(
+            request,
+            queryset.order_by("start_date", "title"),
+            title="Archive bootcamps",
+            consequences=[
+                "Each selected bootcamp becomes ARCHIVED: it leaves the catalogue, nobody can enroll, and "
+                "its students can no longer hand work in, even one that is running now.",
+                "Its enrollments stay as they are and nobody is told: the message afterwards says who is "
+                "still enrolled, to complete or drop them.",
+            ],
+            submit="Archive them",
+            describe=lambda b: (
+                f"{b.title} ({b.get_status_display()}, {b.start_date:%-d %b %Y} to {b.end_date:%-d %b %Y})"
+            ),
+        )
+        if asked is not None:
+            return asked
         self._set_status(request, queryset, Bootcamp.Status.ARCHIVED)
+        return None

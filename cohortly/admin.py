@@ -309,13 +309,13 @@ class ServiceErrorsMixin:
         the selected rows and what will happen to them (action_page), as
         Django's delete_selected asks before deleting. For actions that can't
         be undone: they email people, hand seats on, withdraw grades."""
-        if request.POST.get("post") == "yes" and not self.selection_changed(request, queryset):
-            return None
         if not queryset.exists():
             self.message_user(
                 request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
             )
             return HttpResponseRedirect(request.get_full_path())
+        if request.POST.get("post") == "yes" and not self.selection_changed(request, queryset):
+            return None
         return self.action_page(
             request,
             queryset,
@@ -334,11 +334,30 @@ class ServiceErrorsMixin:
         *,
         done: Callable[[int], str],
         log: str | Callable[[models.Model], str],
+        already: Callable[[models.Model], bool] | None = None,
+        already_said: str = "",
     ) -> int:
         """Run `operation(obj)` for each object; each refusal is reported as
         "Not changed: <obj>: <reason>", the successes as `done(count)`, and
         each change goes into that object's History as `log` (or `log(obj)`,
-        read before the operation), as a form's save does."""
+        read before the operation), as a form's save does. Objects `already`
+        finds in the state the operation gives are left alone, neither counted
+        nor recorded, and named as "Already <already_said>: …"; none left at
+        all (deleted since the list was shown) is said too."""
+        objects = list(objects)
+        if not objects:
+            self.message_user(
+                request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
+            )
+            return 0
+        if already is not None:
+            unchanged = [obj for obj in objects if already(obj)]
+            if unchanged:
+                named = ", ".join(str(obj) for obj in unchanged[:MAX_NAMED])
+                if len(unchanged) > MAX_NAMED:
+                    named += f" and {len(unchanged) - MAX_NAMED} more"
+                self.message_user(request, f"Already {already_said}: {named}.", messages.INFO)
+            objects = [obj for obj in objects if obj not in unchanged]
         count = 0
         for obj in objects:
             entry = log(obj) if callable(log) else log
@@ -352,6 +371,10 @@ class ServiceErrorsMixin:
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
         return count
+
+
+#: How many rows a message names before it says "and N more".
+MAX_NAMED = 10
 
 
 class PlainDecimalFormField(forms.DecimalField):

@@ -254,13 +254,16 @@ class LeadAdmin(
 
     # --- actions -------------------------------------------------------------
 
-    def _apply(self, request, queryset, operation, verb: str) -> None:
+    def _apply(self, request, queryset, operation, verb: str, *, already=None) -> None:
+        """`operation` on each selected lead; `already(lead)`: it would change nothing."""
         self.apply_each(
             request,
             queryset,
             operation,
             done=lambda count: f"{count} lead(s) {verb}.",
             log=f"{verb[:1].upper()}{verb[1:]} (action).",
+            already=already,
+            already_said=verb,
         )
 
     def _intermediate(self, request, queryset, form_class, *, title: str, submit: str, apply):
@@ -300,11 +303,25 @@ class LeadAdmin(
                 f"assigned to {data['owner'].full_name or data['owner'].email}"
                 if data["owner"]
                 else "unassigned",
+                already=lambda lead: lead.owner_id == (data["owner"].pk if data["owner"] else None),
             ),
         )
 
     @admin.action(description="Mark the selected leads as contacted")
     def mark_contacted(self, request, queryset):
+        asked = self.confirmed(
+            request,
+            queryset.order_by("-created_at", "-id"),
+            title="Mark as contacted",
+            consequences=[
+                "Each selected open lead becomes CONTACTED, on its timeline too; a lead never goes back "
+                "to NEW.",
+            ],
+            submit="Mark them contacted",
+            describe=lambda lead: f"{lead.full_name} <{lead.email}> — {lead.get_status_display()}",
+        )
+        if asked is not None:
+            return asked
         self._apply(
             request,
             queryset,
@@ -312,7 +329,9 @@ class LeadAdmin(
                 lead=lead, actor=request.user, status=Lead.Status.CONTACTED
             ),
             "marked as contacted",
+            already=lambda lead: lead.status == Lead.Status.CONTACTED,
         )
+        return None
 
     @admin.action(description="Mark the selected leads as lost (asks for a reason)")
     def mark_lost(self, request, queryset):

@@ -72,6 +72,11 @@ def _remove_suppressions(modeladmin, request, addresses):
     """Lift each address's suppression; say how many were lifted, and how many
     weren't suppressed in the first place."""
     addresses = sorted(set(addresses))
+    if not addresses:
+        modeladmin.message_user(
+            request, "None of the selected rows is here any more: nothing was done.", messages.WARNING
+        )
+        return
     # Who lifted a suppression, and when, goes into the History of each row lifted.
     lifted = SuppressedAddress.objects.filter(address__in={normalize(address) for address in addresses})
     modeladmin.log_deletions(request, lifted.order_by("address"))

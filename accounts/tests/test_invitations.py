@@ -171,7 +171,7 @@ def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, 
     own_token, other_token = tokens_for(admin_user)["access"], tokens_for(other)["access"]
     response = admin_web.post(
         "/admin/accounts/user/",
-        {"action": "end_sessions", "_selected_action": [admin_user.pk, other.pk]},
+        {"action": "end_sessions", "_selected_action": [admin_user.pk, other.pk], "post": "yes"},
         follow=True,
     )
     assert "2 users were logged out of every device." in [str(m) for m in response.context["messages"]]

@@ -524,11 +524,13 @@ def test_admin_logs_selected_users_out_of_every_device(client):
 
     assert me(ann_tokens) == me(bob_tokens) == 200
     client.force_login(admin)
-    response = client.post(
-        "/admin/accounts/user/",
-        {"action": "end_sessions", "_selected_action": [str(ann.pk)]},
-        follow=True,
-    )
+    selected = {"action": "end_sessions", "_selected_action": [str(ann.pk)]}
+    # Asked first: every device of theirs signs out.
+    asked = client.post("/admin/accounts/user/", selected)
+    assert asked.status_code == 200
+    assert "Log out of every device" in asked.text and "ann@example.com" in asked.text
+    assert me(ann_tokens) == 200
+    response = client.post("/admin/accounts/user/", {**selected, "post": "yes"}, follow=True)
     assert "1 user was logged out of every device." in response.text
     assert me(ann_tokens) == 401
     assert (

@@ -412,6 +412,13 @@ def test_the_admin_action_returns_graded_work_and_names_what_it_could_not(
     assert "Returned for revision" in listed
     assert graded.student.full_name in listed
     assert ungraded.student.full_name not in listed
+    # Returned again: nothing to do, nobody emailed, nothing recorded, and said so.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = admin_browser.post(
+            url, {**selected, "_selected_action": [graded.pk], "post": "yes"}, follow=True
+        )
+    assert [str(m) for m in again.context["messages"]] == [f"Already returned for revision: {graded}."]
+    assert len(mailoutbox) == 1 and LogEntry.objects.filter(object_id=str(graded.pk)).count() == 1
     gradebook = admin_browser.get(
         reverse("admin:bootcamps_bootcamp_gradebook", args=[assignment.bootcamp_id])
     ).content.decode()

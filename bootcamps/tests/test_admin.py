@@ -243,8 +243,16 @@ def test_publish_and_archive_actions(admin_web):
     )
     assert "2 bootcamps set to published." in [str(m) for m in response.context["messages"]]
     assert set(Bootcamp.objects.values_list("status", flat=True)) == {"PUBLISHED"}
-    admin_web.post(CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [draft.pk]})
+    # Archiving asks first: a running bootcamp's students could hand nothing in.
+    archive = {"action": "archive_bootcamps", "_selected_action": [draft.pk]}
+    asked = admin_web.post(CHANGELIST, archive)
+    assert asked.status_code == 200 and "can no longer hand work in" in asked.content.decode()
+    assert Bootcamp.objects.get(pk=draft.pk).status == "PUBLISHED"
+    admin_web.post(CHANGELIST, {**archive, "post": "yes"}, follow=True)
     assert Bootcamp.objects.get(pk=draft.pk).status == "ARCHIVED"
+    # Again: nothing to change, nothing recorded, and said.
+    response = admin_web.post(CHANGELIST, {**archive, "post": "yes"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [f"Already archived: {draft.title}."]
     # The History of each says what the actions did.
     history = admin_web.get(f"{CHANGELIST}{draft.pk}/history/").content.decode()
     assert "Status set to Published (action)." in history and "Status set to Archived (action)." in history
@@ -394,7 +402,9 @@ def test_archiving_says_who_is_still_enrolled_and_that_nobody_was_told(admin_web
         enrollment_create(student=StudentFactory(), bootcamp=design, notify=False)
     empty = BootcampFactory(title="Empty")
     response = admin_web.post(
-        CHANGELIST, {"action": "archive_bootcamps", "_selected_action": [design.pk, empty.pk]}, follow=True
+        CHANGELIST,
+        {"action": "archive_bootcamps", "_selected_action": [design.pk, empty.pk], "post": "yes"},
+        follow=True,
     )
     said = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert said == [

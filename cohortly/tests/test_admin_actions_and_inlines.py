@@ -80,3 +80,26 @@ def test_an_action_on_a_selection_that_cant_be_an_id_does_nothing_and_says_so(
         assert said == [f"No action was taken: “{junk}” isn't the id of any {model}."]
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("url", "action", "missing"),
+    [
+        ("/admin/leads/lead/", "mark_contacted", "999999"),
+        ("/admin/bootcamps/bootcamp/", "archive_bootcamps", "999999"),
+        ("/admin/bootcamps/bootcamp/", "publish_bootcamps", "999999"),
+        ("/admin/mail/outboundemail/", "retry_now", "999999"),
+        ("/admin/mail/suppressedaddress/", "remove_from_suppression", "999999"),
+        ("/admin/mail/outboundemail/", "remove_from_suppression", "999999"),
+        ("/admin/accounts/user/", "end_sessions", "8d7c0a51-6f0b-4a8e-9a53-2f1f3f3c9a10"),
+    ],
+)
+def test_an_action_on_rows_deleted_since_the_list_was_shown_says_nothing_was_done(
+    admin_web, url, action, missing
+):
+    """Rows another admin deleted meanwhile: the action ran on none and said nothing."""
+    selected = {"action": action, "index": "0", "_selected_action": [missing], "post": "yes"}
+    response = admin_web.post(url, selected, follow=True)
+    assert response.status_code == 200
+    said = [str(m) for m in response.context["messages"]]
+    assert said == ["None of the selected rows is here any more: nothing was done."]

@@ -210,7 +210,11 @@ def test_activities_are_read_only_in_their_own_admin(admin_web):
 def test_action_mark_contacted(admin_web, admin_user):
     new = LeadFactory(full_name="New One")
     qualified = LeadFactory(full_name="Qualified One", status=Status.QUALIFIED)
-    response = action(admin_web, "mark_contacted", [new, qualified])
+    # Asked first: a lead never goes back to NEW.
+    asked = action(admin_web, "mark_contacted", [new, qualified])
+    assert asked.status_code == 200 and "never goes back" in asked.content.decode()
+    assert Lead.objects.filter(status=Status.CONTACTED).count() == 0
+    response = action(admin_web, "mark_contacted", [new, qualified], post="yes")
     assert response.status_code == 302
     new.refresh_from_db()
     qualified.refresh_from_db()
@@ -220,6 +224,15 @@ def test_action_mark_contacted(admin_web, admin_user):
     page = admin_web.get(response["Location"]).content.decode()
     assert "1 lead(s) marked as contacted." in page
     assert "Not changed: Qualified One" in page
+    # Again: already so, neither counted nor put on the timeline or the History.
+    response = action(admin_web, "mark_contacted", [new], post="yes")
+    page = admin_web.get(response["Location"]).content.decode()
+    assert f"Already marked as contacted: New One &lt;{new.email}&gt;." in page
+    assert "marked as contacted." not in page.replace("Already marked as contacted", "")
+    assert new.activities.count() == 1
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(object_id=str(new.pk)).count() == 1
 
 
 def test_action_mark_lost_asks_for_a_reason(admin_web):
@@ -276,6 +289,12 @@ def test_action_assign_owner(admin_web, sales_user, instructor_user):
         lead.refresh_from_db()
         assert lead.owner == sales_user
         assert lead.activities.get().kind == Kind.OWNER_CHANGE
+    admin_web.get(response["Location"])  # its messages shown
+    # The same owner again: nothing to change, and said so.
+    response = action(admin_web, "assign_owner", leads[:1], apply="1", owner=str(sales_user.pk))
+    page = admin_web.get(response["Location"]).content.decode()
+    assert "Already assigned to Sam Sales: " in page and "lead(s) assigned" not in page
+    assert leads[0].activities.count() == 1
     response = action(admin_web, "assign_owner", leads, apply="1", owner="")
     assert response.status_code == 302
     assert not Lead.objects.filter(owner__isnull=False).exists()
