@@ -367,7 +367,7 @@ class UserViewSet(
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
     filter_backends = [DjangoFilterBackend, UserSearchFilter]
-    search_fields = ["email", "full_name"]
+    search_fields = ["email", "full_name", "phone"]  # as the back office's
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
