@@ -191,9 +191,9 @@ def handler400(request, exception=None):
         # parse_error: the one code every operation's schema lists for a 400 that no field causes.
         detail = _suspicious_detail(exception) if exception is not None else BAD_REQUEST
         return JsonResponse(error_body("parse_error", detail), status=400)
-    from django.views.defaults import bad_request
-
-    return bad_request(request, exception)
+    # In the site's style, as the other error pages (Django's own has no request
+    # to render one with).
+    return render(request, "400.html", {"too_big": isinstance(exception, RequestDataTooBig)}, status=400)
 
 
 def handler403(request, exception=None):
