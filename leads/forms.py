@@ -260,6 +260,10 @@ class FollowUpForm(WatchedForm):
     # the form (a hidden field has nowhere to show its error).
     preset = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, stored: datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored = stored  # the lead's follow-up as saved
+
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset")
@@ -270,6 +274,12 @@ class FollowUpForm(WatchedForm):
                     code="invalid_preset",
                 )
             cleaned["next_follow_up_at"] = self.preset_value(preset)
+        elif self.stored is not None and cleaned.get("next_follow_up_at") == self.stored.replace(
+            second=0, microsecond=0
+        ):
+            # The field shows minutes: the saved time sent back as shown is that
+            # time, not a change to the minute (nor, once overdue, one to refuse).
+            cleaned["next_follow_up_at"] = self.stored
         return cleaned
 
     @staticmethod

@@ -751,6 +751,9 @@ class LeadFollowUpView(LeadActionView):
             return None
         return super().changed_meanwhile(lead, form)
 
+    def get_form(self, lead):
+        return self.form_class(self.request.POST, stored=lead.next_follow_up_at)
+
     def perform(self, lead, form):
         when = form.cleaned_data["next_follow_up_at"]
         had = lead.next_follow_up_at
@@ -758,7 +761,10 @@ class LeadFollowUpView(LeadActionView):
         if when is None:
             return "Follow-up cleared." if had else "Nothing changed: no follow-up was set."
         local = timezone.localtime(when)
-        return f"Follow-up set for {local:%a} {local.day} {local:%b %Y, %H:%M}."
+        shown = f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+        if when == had:
+            return f"Nothing changed: the follow-up is still {shown}."
+        return f"Follow-up set for {shown}."
 
 
 class LeadConvertView(LeadActionView):

@@ -134,6 +134,21 @@ def test_other_roles_get_the_styled_403_page(client, make_user, lead, role):
     assert not lead.activities.filter(kind=Kind.NOTE).exists()
 
 
+def test_a_request_too_large_or_with_too_many_fields_is_the_styled_400(sales, lead, settings):
+    """It was Django's bare "Bad Request (400)": no header, no way back, no word
+    that the note was not saved."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = sales.post(action(lead, "notes"), {"body": "x" * 5000})
+    assert response.status_code == 400
+    page = text(response)
+    assert "larger than this site reads" in page and "nothing was saved" in page
+    assert "/static/css/app.css" in response.content.decode() and "Back to the leads" in page
+    assert not lead.activities.filter(kind=Kind.NOTE).exists()
+    query = "&".join(f"f{number}=1" for number in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = sales.get(f"/sales/?{query}")
+    assert response.status_code == 400 and "can't read: nothing was saved" in text(response)
+
+
 def test_sales_and_admin_users_get_in(client, sales_user, admin_user, lead):
     for user in (sales_user, admin_user):
         client.force_login(user)
@@ -1444,6 +1459,27 @@ def test_the_list_filtered_by_a_deactivated_reps_id_says_so_in_its_select(sales,
 
 
 # --- Follow-up -------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [2, -5], ids=["ahead", "overdue"])
+def test_saving_the_follow_up_as_shown_changes_nothing(sales, lead, days):
+    """The field shows minutes: a follow-up saved with seconds (the API's, the
+    demo's) came back a few seconds earlier, a change on the timeline; once
+    overdue, one refused as "in the past"."""
+    when = (timezone.now() + datetime.timedelta(days=days)).replace(second=36, microsecond=250000)
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=when)
+    page = sales.get(f"/sales/leads/{lead.pk}/").content.decode()
+    shown = re.search(r'name="next_follow_up_at" value="([^"]+)"', page).group(1)
+    seen = re.search(r'name="seen" value="([^"]*)"[^>]*id="id_followup_seen"', page).group(1)
+    assert shown == f"{timezone.localtime(when):%Y-%m-%dT%H:%M}"
+    response = sales.post(action(lead, "follow-up"), {"next_follow_up_at": shown, "seen": seen})
+    assert response.status_code == 302
+    local = timezone.localtime(when)
+    said = f"Nothing changed: the follow-up is still {local:%a} {local.day} {local:%b %Y, %H:%M}."
+    assert said in text(follow_redirect_page(sales, response))
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at == when
+    assert not lead.activities.filter(kind=Kind.FOLLOW_UP_CHANGE).exists()
 
 
 def test_setting_a_follow_up_in_the_users_time_zone(sales, lead):
