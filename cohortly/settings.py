@@ -7,6 +7,7 @@ variable set to nothing means its default, as if it were not set.
 
 import os
 import re
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,7 +67,7 @@ _PLACEHOLDERED = (
     "METRICS_TOKEN",
     "SENTRY_RELEASE",
 )
-for _name in _PLACEHOLDERED:
+for _name in (*_PLACEHOLDERED, "SENTRY_DSN", *(name for name in os.environ if name.startswith("ANYMAIL_"))):
     # Copied from the example and never filled in, such a stand-in passes every
     # other check (it is long, and random-looking enough): a webhook secret of
     # "sendgrid:<a long random password>" would let anyone post bounces.
@@ -120,7 +121,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     # django-anymail sends (EMAIL_BACKEND) and receives SendGrid's delivery events
-    # (mail.webhooks); it has no models, so its app isn't installed.
+    # (mail.webhooks). Installed for its system checks (anymail.W002: request
+    # dumping on in production); it has no models.
+    "anymail",
     "django_tasks",
     "django_tasks_db",
     # The outbox, delivery events and suppression list: infrastructure under every app.
@@ -197,7 +200,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # A dead database answers within seconds instead of hanging a worker.
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+    _connect_timeout = env.int("DB_CONNECT_TIMEOUT", default=5)
+    if _connect_timeout <= 0:
+        # libpq reads 0 as "wait for ever": a database that never answers hung every worker.
+        raise ImproperlyConfigured("DB_CONNECT_TIMEOUT must be a positive number of seconds.")
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", _connect_timeout)
     # Behind a transaction-mode pooler (Neon's pooled endpoint, PgBouncer)
     # server-side cursors cannot be used.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
@@ -228,6 +235,21 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL and REDIS_URL.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
     # Anything else fails only at the first request, then at every one.
     raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL, or unset.")
+if REDIS_URL:
+    from redis.connection import parse_url as _parse_redis_url
+
+    # redis-py reads the scheme in small letters only (REDIS:// failed every request).
+    _scheme, _, _rest = REDIS_URL.partition("://")
+    REDIS_URL = f"{_scheme.lower()}://{_rest}"
+
+    try:
+        _parse_redis_url(REDIS_URL)
+    except ValueError as exc:
+        # A port that isn't a number, a password with an unescaped "#": it started,
+        # then every request that reached Redis was a 500 while health said "degraded".
+        raise ImproperlyConfigured(
+            f"REDIS_URL can't be read ({exc}); percent-encode a password's special characters."
+        ) from None
 # Redis is a cache, never a dependency (cohortly/redis_client.py): a call waits at
 # most REDIS_TIMEOUT_MS to connect and as long for the reply, and after a failure
 # the worker doesn't call Redis for REDIS_BACKOFF_SECONDS, serving without it.
@@ -342,6 +364,12 @@ SITE_URL = env("SITE_URL", default=FRONTEND_URL).rstrip("/")
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be an IANA time zone name such as UTC or Europe/Berlin (it is {TIME_ZONE!r})."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -374,9 +402,32 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # SMTPS, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (SMTPS), not both.")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# django-anymail no longer tests its SendGrid backend (anymail.W003); it ships and
+# works, and is what Cohortly's delivery webhook (mail.webhooks) reads. The README
+# says so, and how to move to another provider.
+SILENCED_SYSTEM_CHECKS = ["anymail.W003"]
+#: Anymail's yes/no settings (any provider's, e.g. ANYMAIL_SENDGRID_GENERATE_MESSAGE_ID):
+#: read as true or false. Passed on as text, "false" was true: DEBUG_API_REQUESTS=false
+#: printed every send's API key, recipients and links.
+_ANYMAIL_YES_NO = (
+    "DEBUG_API_REQUESTS",
+    "IGNORE_RECIPIENT_STATUS",
+    "IGNORE_UNSUPPORTED_FEATURES",
+    "GENERATE_MESSAGE_ID",
+    "AUTO_CONFIRM_SNS_SUBSCRIPTIONS",
+    "TRACK_INITIAL_OPEN_AS_OPENED",
+    "USE_BULK_API",
+    "PREVENT_HEADER_ENCODING_BUGS",
+    "WORKAROUND_DISPLAY_NAME_BUGS",
+)
 ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")
+    key.removeprefix("ANYMAIL_"): env.bool(key) if key.endswith(_ANYMAIL_YES_NO) else value
+    for key, value in env.ENVIRON.items()
+    if key.startswith("ANYMAIL_")
 }
 # The provider's API call waits as long as SMTP would (anymail's own default is 30 s,
 # gunicorn's whole request timeout, for a send made inside a request).
@@ -438,6 +489,12 @@ for _scope, _rate in THROTTLE_RATES.items():
             f"such as 10/min (it is {_rate!r})."
         )
 
+#: Proxies in front of the app, each adding one X-Forwarded-For entry (DRF reads
+#: the client's address that many entries from the end).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    # DRF indexes the header with it: every throttled request was a 500.
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Cohortly's JWTs; the Node backend's too while LEGACY_* is configured.
@@ -461,7 +518,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "cohortly.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cohortly.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -688,6 +745,12 @@ LOGGING = {
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
+    from sentry_sdk.utils import BadDsn, Dsn
+
+    try:
+        Dsn(SENTRY_DSN)
+    except BadDsn as exc:
+        raise ImproperlyConfigured(f"SENTRY_DSN must be the DSN your Sentry project shows ({exc}).") from None
     from sentry_sdk.integrations.django import DjangoIntegration
     from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 

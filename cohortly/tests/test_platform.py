@@ -368,6 +368,20 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         ),
         ("ADMIN_URL", "backoffice", "ADMIN_URL must be a path without a leading slash and ending in one"),
         ("ADMIN_URL", "/backoffice/", "ADMIN_URL must be a path"),
+        ("REDIS_URL", "redis://:p#ss@127.0.0.1:6379/12", "REDIS_URL can't be read"),
+        ("REDIS_URL", "redis://127.0.0.1:notaport/0", "REDIS_URL can't be read"),
+        ("NUM_PROXIES", "-1", "NUM_PROXIES must be 0 or more"),
+        ("TIME_ZONE", "Mars/Base", "TIME_ZONE must be an IANA time zone name such as UTC"),
+        ("TIME_ZONE", "../etc/passwd", "TIME_ZONE must be an IANA time zone name"),
+        ("SENTRY_DSN", "https://<key>@<org>.ingest.sentry.io/<project id>", "SENTRY_DSN still holds"),
+        ("SENTRY_DSN", "sentry.example.com/1", "SENTRY_DSN must be the DSN your Sentry project shows"),
+        (
+            "ANYMAIL_POSTMARK_SERVER_TOKEN",
+            "<your Postmark server token>",
+            "ANYMAIL_POSTMARK_SERVER_TOKEN still",
+        ),
+        ("ANYMAIL_DEBUG_API_REQUESTS", "maybe", "ANYMAIL_DEBUG_API_REQUESTS must be true or false"),
+        ("EMAIL_USE_SSL", "sometimes", "EMAIL_USE_SSL must be true or false"),
     ],
 )
 def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value, said):
@@ -378,6 +392,31 @@ def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value
     assert result.returncode != 0
     assert said in result.stderr
     assert _manage("check", env=_production_env()).returncode == 0
+
+
+def test_a_database_wait_of_zero_and_two_kinds_of_smtp_encryption_stop_the_start():
+    env = {**_production_env(), "DATABASE_URL": "postgres://u@db.example.com/cohortly"}
+    result = _manage("check", env={**env, "DB_CONNECT_TIMEOUT": "0"})
+    assert result.returncode != 0 and "DB_CONNECT_TIMEOUT must be a positive number" in result.stderr
+    result = _manage("check", env={**_production_env(), "EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"})
+    assert result.returncode != 0 and "not both" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "dumping"), [("false", False), ("0", False), ("true", True)])
+def test_anymails_yes_no_settings_are_read_as_yes_or_no(value, dumping):
+    """ "false" was passed on as text, which is true: every send's API key,
+    recipients and links went to the log, and `check --deploy` said nothing."""
+    env = {**_production_env(), "ANYMAIL_DEBUG_API_REQUESTS": value}
+    shown = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.ANYMAIL['DEBUG_API_REQUESTS'])",
+        env=env,
+    )
+    assert shown.stdout.strip().splitlines()[-1] == str(dumping), shown.stderr
+    checked = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert ("anymail.W002" in checked.stderr + checked.stdout) is dumping
+    assert (checked.returncode != 0) is dumping
 
 
 def test_rates_and_urls_written_as_drf_and_redis_read_them_start():
