@@ -335,8 +335,13 @@ def lead_capture(
 
 
 def _lock(lead: Lead) -> Lead:
-    # of=("self",): PostgreSQL can't lock the nullable side of the outer joins.
-    return Lead.objects.select_for_update(of=("self",)).select_related("owner", "bootcamp").get(pk=lead.pk)
+    """The lead, held, as it is once held: its owner and bootcamp read after the
+    lock. Locked in the same query as the join, a lead changed by the transaction
+    it waited for came back with its new owner_id but the owner row joined
+    before (none): the new owner was dropped unrecorded, or the timeline named
+    the wrong one."""
+    Lead.objects.select_for_update().only("pk").get(pk=lead.pk)
+    return Lead.objects.select_related("owner", "bootcamp").get(pk=lead.pk)
 
 
 #: One timeline entry to write once the lead is saved: (kind, body, data).

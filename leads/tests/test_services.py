@@ -1026,3 +1026,57 @@ def test_converting_an_unconfirmed_lead_still_announces_whom_it_promotes(
     assert "set your Cohortly password" in invitation.subject
     assert "You are on the waitlist of Web Dev, number 1 in line" in invitation.body
     assert len([m for m in mailoutbox if m.to == ["ana@example.org"]]) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_waited_for_another_reads_the_lead_as_that_one_left_it(make_user):
+    """Rep A assigns an unowned lead to Sam while rep B unassigns it. B waited for
+    A's lock, then read A's owner_id with the owner row joined before A's change
+    (none): it cleared the owner with no timeline entry."""
+    from django import db
+
+    sam = make_user(User.Role.SALES, full_name="Sam Sales")
+    rep_a, rep_b = make_user(User.Role.SALES), make_user(User.Role.SALES)
+    lead = LeadFactory(owner=None)
+    a_holds, a_may_commit, errors = threading.Event(), threading.Event(), []
+
+    def assign():
+        try:
+            with transaction.atomic():
+                services.lead_assign(lead=lead, actor=rep_a, owner=sam)
+                a_holds.set()
+                a_may_commit.wait(10)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            db.connection.close()
+
+    def unassign():
+        try:
+            services.lead_assign(lead=lead, actor=rep_b, owner=None)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            db.connection.close()
+
+    first = threading.Thread(target=assign)
+    first.start()
+    assert a_holds.wait(10)
+    second = threading.Thread(target=unassign)
+    second.start()
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:  # until B waits for A's lock
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.02)
+    a_may_commit.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    lead.refresh_from_db()
+    assert lead.owner is None
+    changes = list(lead.activities.filter(kind=Kind.OWNER_CHANGE).order_by("pk").values_list("actor", "body"))
+    assert changes == [(rep_a.pk, "Owner: — → Sam Sales"), (rep_b.pk, "Owner: Sam Sales → —")]
