@@ -2,8 +2,9 @@ import re
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import check_password
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower, Replace
 from django.utils import timezone
@@ -157,6 +158,28 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def check_password(self, raw_password) -> bool:
+        """Django's check, whose upgrade of an outdated hash (the Node backend's
+        bcrypt, at the first login) replaces only the hash it verified. Django's
+        saved it over whatever the row held by then: a password reset or change
+        made while a login checked the bcrypt hash (a second) was undone, and the
+        old password worked again. Changed meanwhile, the login is refused."""
+        verified = self.password
+        outdated = []
+
+        def upgrade(raw):
+            with transaction.atomic():
+                held = User.objects.select_for_update().filter(pk=self.pk)
+                stored = held.values_list("password", flat=True).get()
+                if stored != verified:
+                    self.password = stored
+                    outdated.append(True)
+                    return
+                self.set_password(raw)
+                self.save(update_fields=["password"])
+
+        return check_password(raw_password, verified, upgrade) and not outdated
 
     def clean(self):
         super().clean()

@@ -286,3 +286,47 @@ def test_concurrent_exchanges_of_one_node_refresh_token_across_processes_give_ex
         )
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [401] * 7, results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_password_reset_while_a_node_hash_is_checked_is_not_undone_by_its_upgrade():
+    """The first login re-hashes the Node password with Argon2, and saved that over
+    whatever the row held by then: a reset confirmed meanwhile was undone, and the
+    old password worked again. Here the reset holds the row while the login checks."""
+    import threading
+
+    import psycopg
+    from django import db
+    from django.contrib.auth.hashers import make_password
+
+    from cohortly.tests.live_servers import database_url_for_servers
+
+    entry = NODE_HASHES[0]
+    user = imported_user(entry["hash"])
+    new_password = make_password("Reset-Meanwhile-2026!")
+    url = database_url_for_servers()
+    checked = {}
+
+    def log_in():
+        try:
+            checked["ok"] = User.objects.get(pk=user.pk).check_password(entry["password"])
+        finally:
+            db.connection.close()
+
+    with psycopg.connect(url) as resetting, psycopg.connect(url, autocommit=True) as watching:
+        resetting.execute("UPDATE accounts_user SET password = %s WHERE id = %s", [new_password, user.pk])
+        login = threading.Thread(target=log_in)
+        login.start()
+        deadline, waiting = time.monotonic() + 30, 0
+        while time.monotonic() < deadline and not waiting:  # until the upgrade waits for the row
+            waiting = watching.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            time.sleep(0.02)
+        assert waiting, "the login's upgrade never reached the row"
+        resetting.commit()
+        login.join(30)
+    assert checked == {"ok": False}  # verified against a password that was replaced meanwhile
+    user.refresh_from_db()
+    assert user.password == new_password
