@@ -18,7 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import services
 from accounts.models import User, normalize_email
-from accounts.selectors import users_by_phone
+from accounts.selectors import users_search
 from accounts.signals import user_still_holds
 from cohortly.admin import (
     ChangedSinceShownMixin,
@@ -355,11 +355,10 @@ class UserAdmin(
         return super().has_delete_permission(request, obj)
 
     def get_search_results(self, request, queryset, search_term):
-        found, duplicates = super().get_search_results(request, queryset, search_term)
-        by_phone = users_by_phone(queryset, search_term)
-        if by_phone is not None:  # a phone number however it is written
-            found = found | queryset.filter(pk__in=by_phone.values("pk"))
-        return found, duplicates
+        # As the users API searches (accounts.selectors.users_search).
+        if not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        return users_search(queryset, search_term), False
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)

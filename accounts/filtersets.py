@@ -1,7 +1,7 @@
 import django_filters
 
 from accounts.models import User
-from accounts.selectors import users_by_phone
+from accounts.selectors import users_search
 from cohortly.filters import BooleanFilter, OrderingFilter, SearchFilter
 
 
@@ -17,14 +17,8 @@ class UserFilterSet(django_filters.FilterSet):
 
 
 class UserSearchFilter(SearchFilter):
-    """?search= over the search fields, each word, or the whole term as a phone
-    number however it is written (accounts.selectors.users_by_phone), as the back
-    office's user search."""
+    """?search=: accounts.selectors.users_search, as the back office's user search."""
 
     def filter_queryset(self, request, queryset, view):
-        found = super().filter_queryset(request, queryset, view)
         terms = self.get_search_terms(request)
-        by_phone = users_by_phone(queryset, " ".join(terms)) if terms else None
-        if by_phone is None:
-            return found
-        return found | queryset.filter(pk__in=by_phone.values("pk"))
+        return users_search(queryset, " ".join(terms)) if terms else queryset

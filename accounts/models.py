@@ -73,6 +73,24 @@ def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
     return tuple(dict.fromkeys(forms))
 
 
+_SEPARATOR_CLASS = re.escape(PHONE_SEPARATORS)
+#: A word of a phone number as written: digits and separators, maybe a leading "+".
+_NUMBER_WORD = re.compile(rf"\+?[0-9{_SEPARATOR_CLASS}]*[0-9][0-9{_SEPARATOR_CLASS}]*")
+
+
+def search_words_and_number(term: str) -> tuple[list[str], str] | None:
+    """A search term read as words beside one phone number spread over several of
+    them ("Waller 020 7946 0000", "Ada +44 (20) 7946 0958"): (the other words, the
+    number's words joined), or None unless two or more words make a phone number.
+    Searches match it so, beside every word on its own ("020" alone is no number)."""
+    words = term.split()
+    number = [word for word in words if _NUMBER_WORD.fullmatch(word)]
+    joined = "".join(number)
+    if len(number) < 2 or not phone_search_forms(joined):
+        return None
+    return [word for word in words if not _NUMBER_WORD.fullmatch(word)], joined
+
+
 #: The claims every Cohortly token carries (accounts.services.tokens_for): the
 #: user's token generation when it was issued, and the session it belongs to.
 GENERATION_CLAIM = "gen"

@@ -3,7 +3,7 @@ import uuid
 from django.db.models import F, Q, QuerySet
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts.models import User, phone_search_forms, without_phone_separators
+from accounts.models import User, phone_search_forms, search_words_and_number, without_phone_separators
 
 
 def user_list() -> QuerySet[User]:
@@ -30,15 +30,39 @@ def user_of_token(claims: dict) -> User | None:
     return User.objects.filter(pk=user_id).first()
 
 
-def users_by_phone(queryset: QuerySet[User], term: str) -> QuerySet[User] | None:
-    """The users of `queryset` whose phone is the number `term` is, however either
+def users_search(queryset: QuerySet[User], text: str) -> QuerySet[User]:
+    """The users of `queryset` that `text` finds, as the README says a search does:
+    every word in the name, the email or the phone, a phone number however either
     is spaced and whether written nationally or with its country code (as the
-    sales pages find a lead's); None when `term` is no phone number. The API's
-    search and the back office's add these to what their fields match."""
-    forms = phone_search_forms(term)
-    if not forms:
-        return None
-    written = Q()
-    for digits, at_start in forms:
-        written |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
-    return queryset.alias(digits=without_phone_separators(F("phone"))).filter(written)
+    sales pages find a lead's), and a number spread over several words ("Ada 020
+    7946 0958", accounts.models.search_words_and_number). The users API's
+    ?search= and the back office's user search."""
+
+    def phone(term: str) -> Q | None:
+        forms = phone_search_forms(term)
+        if not forms:
+            return None
+        found = Q()
+        for digits, at_start in forms:
+            found |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
+        return found
+
+    def word(term: str) -> Q:
+        found = Q(email__icontains=term) | Q(full_name__icontains=term)
+        return found | number if (number := phone(term)) is not None else found
+
+    words = text.split()
+    if not words:
+        return queryset
+    match = Q()
+    for term in words:
+        match &= word(term)
+    if (whole := phone(text)) is not None:
+        match |= whole
+    if split := search_words_and_number(text):
+        others, joined = split
+        beside = phone(joined)
+        for term in others:
+            beside &= word(term)
+        match |= beside
+    return queryset.alias(digits=without_phone_separators(F("phone"))).filter(match)

@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 
-from accounts.models import User, phone_search_forms
+from accounts.models import User, phone_search_forms, search_words_and_number
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
 from cohortly.filters import (
@@ -197,12 +197,12 @@ class LeadFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+
         # Every word, in the name, the email or the phone, any case ("Grace Hopper"
         # finds Grace Brewster Hopper): a LIKE each on the generated search_text,
         # upper-cased by the database's UPPER() as the column is (SQLite's, for
         # one, leaves non-ASCII letters as they are: "Zoë" is stored as "ZOë").
-        match = Q()
-        for word in value.split():
+        def word_match(word: str) -> Q:
             found = Q(search_text__contains=Upper(Value(word, output_field=TextField())))
             # A phone number, however it is spaced and whether written with its
             # country code or a trunk 0: search_text also holds each phone
@@ -210,11 +210,27 @@ class LeadFilterSet(django_filters.FilterSet):
             for digits, at_start in phone_search_forms(word):
                 if digits != word:
                     found |= _phone_match(digits, at_start)
-            match &= found
+            return found
+
+        def number_match(number: str) -> Q:
+            found = Q()
+            for digits, at_start in phone_search_forms(number):
+                found |= _phone_match(digits, at_start)
+            return found
+
+        match = Q()
+        for word in value.split():
+            match &= word_match(word)
         # The whole term as one number ("+44 (759) 893188" for +44759893188).
-        for digits, at_start in phone_search_forms(value):
-            if digits != value:
-                match |= _phone_match(digits, at_start)
+        if phone_search_forms(value):
+            match |= number_match(value)
+        # Words beside a number spread over several ("Waller 020 7946 0000").
+        if split := search_words_and_number(value):
+            others, number = split
+            beside = number_match(number)
+            for word in others:
+                beside &= word_match(word)
+            match |= beside
         return queryset.filter(match)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

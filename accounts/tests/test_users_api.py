@@ -365,6 +365,16 @@ def test_the_user_search_finds_a_phone_however_it_is_written(admin_client):
         assert [row["id"] for row in found] == [str(aisha.pk)], term
     # Still within the other filters.
     assert admin_client.get(USERS, {"search": "657985331", "role": "ADMIN"}).json()["count"] == 0
-    # Each word in a name, an email or a phone, as the back office's search: "aisha 5798".
-    found = admin_client.get(USERS, {"search": "aisha 5798"}).json()["results"]
-    assert [row["id"] for row in found] == [str(aisha.pk)]
+    # Each word in a name, an email or a phone (however written), and a number over
+    # several words, as the back office's search.
+    for term in (
+        "aisha 5798",
+        "Aisha 657985331",
+        "Aisha +31657985331",
+        "Aisha 06 5798 5331",
+        "Costa 0657985331",
+    ):
+        found = admin_client.get(USERS, {"search": term}).json()["results"]
+        assert [row["id"] for row in found] == [str(aisha.pk)], term
+    for term in ("Other 657985331", "Aisha 06 5798 5332"):
+        assert admin_client.get(USERS, {"search": term}).json()["count"] == 0, term

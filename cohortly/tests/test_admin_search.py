@@ -17,7 +17,17 @@ def found(client, path, term):
 
 @pytest.mark.parametrize(
     "term",
-    ["+31 657 985331", "657985331", "+31657985331", "657-985-331", "Costa", "0657 985331", "0031 657 985331"],
+    [
+        "+31 657 985331",
+        "657985331",
+        "+31657985331",
+        "657-985-331",
+        "Costa",
+        "0657 985331",
+        "0031 657 985331",
+        "Aisha 0657985331",  # a name beside a number written another way
+        "Costa 06 5798 5331",
+    ],
 )
 def test_users_by_phone_however_spaced(admin_web, make_user, term):
     aisha = make_user(User.Role.STUDENT, full_name="Aisha Costa", phone="+31 657 985331")

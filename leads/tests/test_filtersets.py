@@ -92,6 +92,29 @@ def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, 
     assert matched == found
 
 
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("Waller 020 7946 0000", {"phoebe"}),
+        ("Waller +44 (20) 7946 0000", {"phoebe"}),
+        ("020 7946 0000 Waller", {"phoebe"}),
+        ("Waller 02079460000", {"phoebe"}),
+        ("Waller 7946 0000", {"phoebe"}),
+        ("Waller 020 7946 0001", set()),  # the number must be the one
+        ("Nobody 020 7946 0000", set()),  # and so must the other words
+    ],
+)
+def test_a_name_beside_a_number_spread_over_several_words_finds_the_lead(db, term, found):
+    """ "020 7946 0000" found her, and "Waller 020 7946 0000" didn't: "020" alone is
+    no number, so the words were matched one by one."""
+    leads = {
+        "phoebe": LeadFactory(full_name="Phoebe Waller", phone="+44 20 7946 0000"),
+        "twin": LeadFactory(full_name="Phoebe Other", phone="+44 20 7946 0000", email="twin@example.org"),
+    }
+    matched = {name for name, lead in leads.items() if lead in run(f"search={quote(term)}")}
+    assert matched == found
+
+
 def test_a_term_with_separators_still_matches_them_as_written(db):
     # Not a phone number: its dashes and dots are part of a name or an address.
     ana = LeadFactory(full_name="Ana-Lu", email="ana.lu@example.org", phone="")
