@@ -27,19 +27,35 @@ pre_request below).
 import gc
 import os
 import shutil
+import sys
 import tempfile
 
 
-def _int(name: str, default: int) -> int:
+def _refuse(message: str):
+    # One line naming the variable (gunicorn prints a traceback for an exception
+    # raised here, and would start a master without workers for a 0).
+    sys.exit(f"gunicorn.conf.py: {message}")
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    if not (value.isascii() and value.isdecimal()) or int(value) < minimum:
+        _refuse(f"{name} must be a whole number, {minimum} or more (it is {value!r}).")
+    return int(value)
+
+
+_YES, _NO = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name, "").strip().lower()
     if not value:
         return default
-    return value in {"1", "true", "yes", "on"}
+    if value not in _YES | _NO:
+        _refuse(f"{name} must be true or false (it is {value!r}).")
+    return value in _YES
 
 
 def _cpu_count() -> int:
@@ -61,8 +77,8 @@ def _bind() -> str:
 
 wsgi_app = "cohortly.wsgi:application"
 bind = [_bind()]
-workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", _cpu_count()))
-threads = _int("GUNICORN_THREADS", 1)
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", _cpu_count(), minimum=1), minimum=1)
+threads = _int("GUNICORN_THREADS", 1, minimum=1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

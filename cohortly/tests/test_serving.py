@@ -71,6 +71,24 @@ def test_gunicorn_defaults_suit_one_machine_on_loopback(gunicorn_conf):
         assert conf["worker_tmp_dir"] == "/dev/shm"
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("GUNICORN_TIMEOUT", "30s", "GUNICORN_TIMEOUT must be a whole number, 0 or more (it is '30s')."),
+        ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be a whole number, 1 or more (it is '0')."),
+        ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number, 1 or more (it is '0')."),
+        ("GUNICORN_MAX_REQUESTS", "-5", "GUNICORN_MAX_REQUESTS must be a whole number, 0 or more"),
+        ("GUNICORN_PRELOAD", "maybe", "GUNICORN_PRELOAD must be true or false (it is 'maybe')."),
+    ],
+)
+def test_a_gunicorn_setting_it_cant_use_stops_the_start_with_one_line(gunicorn_conf, name, value, said):
+    """A traceback ending in int()'s words, not naming the variable; a master
+    with no workers that answered nothing; "maybe" read as no."""
+    with pytest.raises(SystemExit) as stopped:
+        gunicorn_conf(**{name: value})
+    assert str(stopped.value.code) == f"gunicorn.conf.py: {said}" or said in str(stopped.value.code)
+
+
 def test_gunicorn_listens_on_the_platform_port(gunicorn_conf):
     assert gunicorn_conf(PORT="10000")["bind"] == ["0.0.0.0:10000"]
 
