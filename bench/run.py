@@ -1230,7 +1230,7 @@ def main(argv=None) -> int:
     # WhiteNoise indexes the collected files when a worker starts, as in production.
     manage(env, "collectstatic", "--no-input", "-v", "0")
     seeding = time.perf_counter()
-    seeded = manage(env, "seed_demo", "--scale", f"{config.scale:g}", timeout=900)
+    seeded = manage(env, "seed_demo", "--scale", f"{config.scale:g}", "--without-debug", timeout=900)
     seeding = time.perf_counter() - seeding
     seed_note = "already loaded" if "already loaded" in seeded else f"loaded by this run in {seeding:.0f} s"
     if "already loaded" not in seeded:

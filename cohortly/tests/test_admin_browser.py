@@ -21,7 +21,7 @@ ADMIN_EMAIL = next(email for email, _name, role in DEMO_USERS if role == "ADMIN"
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--without-debug", stdout=io.StringIO())
 
 
 @pytest.fixture(params=list(VIEWPORTS), ids=[f"{size}px" for size in VIEWPORTS])

@@ -53,7 +53,7 @@ def demo_logins() -> dict[str, tuple[str, str]]:
 
 @pytest.fixture
 def demo():
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--without-debug", stdout=io.StringIO())
 
 
 def log_in(email: str) -> APIClient:

@@ -16,7 +16,7 @@ from demo import scale
 
 def _seed(value=0.01, seed=1):
     out = StringIO()
-    call_command("seed_demo", "--scale", str(value), "--seed", str(seed), stdout=out)
+    call_command("seed_demo", "--without-debug", "--scale", str(value), "--seed", str(seed), stdout=out)
     return out.getvalue()
 
 
@@ -170,4 +170,4 @@ def test_scale_must_be_positive():
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
-        call_command("seed_demo", "--scale", "0")
+        call_command("seed_demo", "--without-debug", "--scale", "0")

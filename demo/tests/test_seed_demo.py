@@ -26,7 +26,7 @@ def _rows() -> dict[str, int]:
 
 def _seed() -> str:
     out = io.StringIO()
-    call_command("seed_demo", stdout=out, no_color=True)
+    call_command("seed_demo", "--without-debug", stdout=out, no_color=True)
     return out.getvalue()
 
 
@@ -90,3 +90,21 @@ def test_a_rerun_prints_the_role_each_demo_account_has_now():
         rf"\s+STUDENT\s+{re.escape(email)}\s+Instructor-Demo-2026!  \(loaded as INSTRUCTOR; changed since\)",
         line,
     ), line
+
+
+def test_it_refuses_without_debug_unless_told(settings):
+    """It made an ADMIN whose password the README publishes, on whatever database
+    it was pointed at: a production one too."""
+    from django.core.management.base import CommandError
+
+    from accounts.models import User
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off, so this looks like a production setup"):
+        call_command("seed_demo", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--without-debug"):
+        call_command("seed_demo", "--scale", "0.01", stdout=io.StringIO())
+    assert not User.objects.exists()
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    assert User.objects.filter(email="admin@cohortly.dev").exists()

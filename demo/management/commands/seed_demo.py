@@ -10,6 +10,7 @@ It lives in the `demo` app, above every other app, because it seeds them all:
 
 from importlib import import_module
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -36,8 +37,23 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument("--seed", type=int, default=1, help="Random seed for --scale (default 1).")
+        parser.add_argument(
+            "--without-debug",
+            action="store_true",
+            help=(
+                "Load it although DEBUG is off (the benchmark's server, the tests). Never on a database "
+                "real people use: the accounts it makes have passwords the README publishes."
+            ),
+        )
 
-    def handle(self, *args, scale=None, seed=1, **options):
+    def handle(self, *args, scale=None, seed=1, without_debug=False, **options):
+        if not settings.DEBUG and not without_debug:
+            # An ADMIN whose password is in the README, on a production database.
+            raise CommandError(
+                "DEBUG is off, so this looks like a production setup: the demo accounts' passwords are "
+                "published in the README. Run it with DEBUG=true on a development database (make run does), "
+                "or add --without-debug if this database is only for trying Cohortly out."
+            )
         if scale is not None:
             if not 0 < scale <= 100:
                 raise CommandError("--scale must be above 0 and at most 100.")
