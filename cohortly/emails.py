@@ -9,11 +9,13 @@ with backoff when the provider fails. A failing provider never fails the request
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from cohortly.locking import hold_name
 from cohortly.middleware import current_request_id
-from mail.selectors import mailbox_recently_mailed
+from mail.selectors import mailbox_of, mailbox_recently_mailed
 from mail.services import outbox_enqueue
 
 #: At most this many of one email to one mailbox per window, for the emails anyone
@@ -45,7 +47,13 @@ def send_templated_email(
     work, so they can't be used to keep the owner from a working link)."""
     recipients = [to] if isinstance(to, str) else list(to)
     recipients = [address for address in recipients if address]
-    if limit_per_address and recipients:
+    if not (limit_per_address and recipients):
+        return _queue(recipients, template, context, ignore_suppression)
+    with transaction.atomic():
+        # Counted and queued under the mailbox's name: simultaneous requests
+        # each counted the same two emails and sent a fourth and fifth.
+        for mailbox in sorted({mailbox_of(address) for address in recipients}):
+            hold_name(f"mailbox:{template}:{mailbox}")
         most, window = PER_ADDRESS_LIMIT
         since = max(filter(None, [timezone.now() - window, counted_after]))
         recipients = [
@@ -53,6 +61,10 @@ def send_templated_email(
             for address in recipients
             if mailbox_recently_mailed(address, template=template, since=since) < most
         ]
+        return _queue(recipients, template, context, ignore_suppression)
+
+
+def _queue(recipients: list[str], template: str, context: dict, ignore_suppression: bool) -> int:
     if not recipients:
         return 0
     context = {"frontend_url": settings.FRONTEND_URL, **context}

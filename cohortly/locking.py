@@ -97,3 +97,22 @@ def hold_row(model: type[Model], pk) -> bool:
         if is_lock_timeout(exc):
             raise Busy() from exc
         raise
+
+
+def hold_name(name: str) -> None:
+    """Hold `name` until the transaction ends (PostgreSQL's transaction-scoped
+    advisory lock on its hash): whoever holds it next waits, then reads what
+    this transaction wrote. For a check-then-write with no row to lock, such as
+    counting the emails a mailbox got before queueing one more. On SQLite a
+    transaction already holds the one write lock from its start (IMMEDIATE).
+    Waits are bounded as lock_row's are (Busy)."""
+    if connection.vendor != "postgresql":
+        return
+    _bound_lock_waits()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise Busy() from exc
+        raise

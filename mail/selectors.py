@@ -24,14 +24,19 @@ def normalize(address: str) -> str:
     return address
 
 
+def mailbox_of(address: str) -> str:
+    """The mailbox an address is delivered to: normalised, without a +tag."""
+    local, _, domain = normalize(address).rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
 def mailbox_recently_mailed(address: str, *, template: str, since) -> int:
     """How many `template` emails went to `address`'s mailbox since `since`. Its
     sub-addresses count as the mailbox (name+tag@domain is delivered to
     name@domain), and a send that failed doesn't count: it reached nobody."""
     from mail.models import OutboundEmail
 
-    local, _, domain = normalize(address).rpartition("@")
-    local = local.split("+", 1)[0]
+    local, _, domain = mailbox_of(address).rpartition("@")
     mailbox = Q(to=f"{local}@{domain}") | Q(to__startswith=f"{local}+", to__endswith=f"@{domain}")
     rows = OutboundEmail.objects.filter(mailbox, template=template, created_at__gte=since)
     return rows.exclude(status=OutboundEmail.Status.FAILED).count()

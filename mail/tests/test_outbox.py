@@ -297,3 +297,48 @@ def test_a_refused_recipient_is_named_in_the_outbox_but_not_in_the_log(settings,
     lines = [record.getMessage() for record in caplog.records]
     assert any("[address]" in line for line in lines), lines
     assert not [line for line in lines if "private.person" in line]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_mail_one_mailbox_no_more_than_the_limit(monkeypatch, make_user):
+    """Each counted the two links already sent, and each queued one more: ten
+    resets asked at once sent four or five. The queueing is slowed down so that
+    every request counts before any has queued (as on a busy server)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    import cohortly.emails
+    from accounts.services import password_reset_send
+    from cohortly.emails import PER_ADDRESS_LIMIT
+
+    person = make_user(email="ada@example.com")
+    original = cohortly.emails.outbox_enqueue
+
+    def slow_enqueue(**kwargs):
+        time.sleep(0.2)
+        return original(**kwargs)
+
+    monkeypatch.setattr(cohortly.emails, "outbox_enqueue", slow_enqueue)
+    barrier, sent, errors = threading.Barrier(10), [], []
+
+    def ask():
+        try:
+            barrier.wait(timeout=10)
+            sent.append(password_reset_send(email=person.email))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    most, _ = PER_ADDRESS_LIMIT
+    assert sorted(sent) == [0] * (10 - most) + [1] * most
+    assert OutboundEmail.objects.filter(template="password_reset", to=person.email).count() == most
