@@ -381,6 +381,7 @@ class BootcampAdmin(
                 "still enrolled, to complete or drop them.",
             ],
             submit="Archive them",
+            undo="Publishing a bootcamp again undoes it, once its staff still hold their roles.",
             describe=lambda b: (
                 f"{b.title} ({b.get_status_display()}, {b.start_date:%-d %b %Y} to {b.end_date:%-d %b %Y})"
             ),

@@ -304,7 +304,17 @@ class ServiceErrorsMixin:
         )
         return True
 
-    def confirmed(self, request, queryset, *, title: str, consequences: list[str], submit: str, describe=str):
+    def confirmed(
+        self,
+        request,
+        queryset,
+        *,
+        title: str,
+        consequences: list[str],
+        submit: str,
+        describe=str,
+        undo: str = "",
+    ):
         """None once the user has confirmed this action, else the page that asks:
         the selected rows and what will happen to them (action_page), as
         Django's delete_selected asks before deleting. For actions that can't
@@ -324,6 +334,7 @@ class ServiceErrorsMixin:
             title=title,
             submit=submit,
             consequences=consequences,
+            undo=undo,  # how it is undone, where it can be ("This can't be undone." otherwise)
         )
 
     def apply_each(

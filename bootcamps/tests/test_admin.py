@@ -247,6 +247,8 @@ def test_publish_and_archive_actions(admin_web):
     archive = {"action": "archive_bootcamps", "_selected_action": [draft.pk]}
     asked = admin_web.post(CHANGELIST, archive)
     assert asked.status_code == 200 and "can no longer hand work in" in asked.content.decode()
+    assert "Publishing a bootcamp again undoes it" in asked.content.decode()
+    assert "This can't be undone." not in asked.content.decode()
     assert Bootcamp.objects.get(pk=draft.pk).status == "PUBLISHED"
     admin_web.post(CHANGELIST, {**archive, "post": "yes"}, follow=True)
     assert Bootcamp.objects.get(pk=draft.pk).status == "ARCHIVED"
