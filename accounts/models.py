@@ -1,11 +1,12 @@
 import re
 import uuid
+from collections.abc import Callable
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import check_password
 from django.core.validators import RegexValidator
 from django.db import models, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -89,6 +90,26 @@ def search_words_and_number(term: str) -> tuple[list[str], str] | None:
     if len(number) < 2 or not phone_search_forms(joined):
         return None
     return [word for word in words if not _NUMBER_WORD.fullmatch(word)], joined
+
+
+def search_match(text: str, *, word: Callable[[str], Q], number: Callable[[str], Q]) -> Q:
+    """What a search for `text` matches, as the README says every search does:
+    each word (`word(w)`, which matches phones too), or the whole text as one
+    phone number, or the words beside a number spread over several of them
+    (`number(n)`: the rows whose phone is the number `n`, in each of its
+    phone_search_forms). The leads' and the users' searches build theirs so."""
+    match = Q()
+    for term in text.split():
+        match &= word(term)
+    if phone_search_forms(text):
+        match |= number(text)
+    if split := search_words_and_number(text):
+        others, joined = split
+        beside = number(joined)
+        for term in others:
+            beside &= word(term)
+        match |= beside
+    return match
 
 
 #: The claims every Cohortly token carries (accounts.services.tokens_for): the

@@ -3,7 +3,7 @@ import uuid
 from django.db.models import F, Q, QuerySet
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from accounts.models import User, phone_search_forms, search_words_and_number, without_phone_separators
+from accounts.models import User, phone_search_forms, search_match, without_phone_separators
 
 
 def user_list() -> QuerySet[User]:
@@ -38,31 +38,17 @@ def users_search(queryset: QuerySet[User], text: str) -> QuerySet[User]:
     7946 0958", accounts.models.search_words_and_number). The users API's
     ?search= and the back office's user search."""
 
-    def phone(term: str) -> Q | None:
-        forms = phone_search_forms(term)
-        if not forms:
-            return None
+    def number(term: str) -> Q:
         found = Q()
-        for digits, at_start in forms:
+        for digits, at_start in phone_search_forms(term):
             found |= Q(digits__startswith=digits) if at_start else Q(digits__contains=digits)
         return found
 
     def word(term: str) -> Q:
         found = Q(email__icontains=term) | Q(full_name__icontains=term)
-        return found | number if (number := phone(term)) is not None else found
+        return found | number(term) if phone_search_forms(term) else found
 
-    words = text.split()
-    if not words:
+    if not text.split():
         return queryset
-    match = Q()
-    for term in words:
-        match &= word(term)
-    if (whole := phone(text)) is not None:
-        match |= whole
-    if split := search_words_and_number(text):
-        others, joined = split
-        beside = phone(joined)
-        for term in others:
-            beside &= word(term)
-        match |= beside
+    match = search_match(text, word=word, number=number)
     return queryset.alias(digits=without_phone_separators(F("phone"))).filter(match)

@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 
-from accounts.models import User, phone_search_forms, search_words_and_number
+from accounts.models import User, phone_search_forms, search_match
 from bootcamps.models import Bootcamp
 from cohortly.dates import day_end, day_start
 from cohortly.filters import (
@@ -218,20 +218,9 @@ class LeadFilterSet(django_filters.FilterSet):
                 found |= _phone_match(digits, at_start)
             return found
 
-        match = Q()
-        for word in value.split():
-            match &= word_match(word)
-        # The whole term as one number ("+44 (759) 893188" for +44759893188).
-        if phone_search_forms(value):
-            match |= number_match(value)
-        # Words beside a number spread over several ("Waller 020 7946 0000").
-        if split := search_words_and_number(value):
-            others, number = split
-            beside = number_match(number)
-            for word in others:
-                beside &= word_match(word)
-            match |= beside
-        return queryset.filter(match)
+        # Also the whole term as one number ("+44 (759) 893188" for +44759893188),
+        # and words beside a number spread over several ("Waller 020 7946 0000").
+        return queryset.filter(search_match(value, word=word_match, number=number_match))
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in OWNER_ME:
