@@ -38,6 +38,58 @@ def test_plain_decimals_still_count(client_for, typed, stored):
     assert Submission.objects.get(pk=submission.pk).score == Decimal(stored)
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ('{"score": 9.999999999999999999}', "max_digits"),  # was 10.00: full marks
+        ('{"score": 8.499999999999999999}', "max_digits"),  # was 8.50
+        ('{"score": 1e1}', "invalid"),
+        ('{"score": 0.5e1}', "invalid"),
+    ],
+)
+def test_a_score_sent_as_a_json_number_is_read_as_written_not_rounded(client_for, body, code):
+    """Parsed as a float, a number with more digits than a score holds was rounded
+    (to full marks), and one in exponent notation taken: in quotes, both were 400."""
+    submission = SubmissionFactory(assignment=AssignmentFactory(max_score=Decimal("10")))
+    client, _ = client_for(User.Role.ADMIN)
+    response = client.post(
+        f"/api/v1/submissions/{submission.pk}/grade/", body, content_type="application/json"
+    )
+    error = assert_error(response, 400, attr="score")
+    assert error["errors"][0]["code"] == code
+    assert Submission.objects.get(pk=submission.pk).score is None
+    # Plain numbers still count, exactly.
+    response = client.post(
+        f"/api/v1/submissions/{submission.pk}/grade/", '{"score": 8.25}', content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Submission.objects.get(pk=submission.pk).score == Decimal("8.25")
+
+
+@pytest.mark.parametrize(
+    ("attr", "number"),
+    [("price", "1e2"), ("price", "1e-400"), ("capacity", "4.99999999999999999"), ("capacity", "1e1")],
+)
+def test_a_price_or_capacity_sent_as_a_json_number_in_exponent_or_rounded_is_refused(
+    admin_client, attr, number
+):
+    """1e2 was a price of 100.00, 1e-400 one of 0.00, 4.99999999999999999 seats 5."""
+    bootcamp = BootcampFactory(price=Decimal("1000"), capacity=20)
+    body = f'{{"{attr}": {number}}}'
+    response = admin_client.patch(f"/api/v1/bootcamps/{bootcamp.pk}/", body, content_type="application/json")
+    assert_error(response, 400, attr=attr)
+    bootcamp.refresh_from_db()
+    assert (bootcamp.price, bootcamp.capacity) == (Decimal("1000"), 20)
+    ok = admin_client.patch(
+        f"/api/v1/bootcamps/{bootcamp.pk}/",
+        '{"price": 1200.5, "capacity": 25}',
+        content_type="application/json",
+    )
+    assert ok.status_code == 200, ok.content
+    bootcamp.refresh_from_db()
+    assert (bootcamp.price, bootcamp.capacity) == (Decimal("1200.50"), 25)
+
+
 def test_a_price_in_other_digits_is_refused(admin_client):
     bootcamp = BootcampFactory(price=Decimal("1000"))
     response = admin_client.patch(f"/api/v1/bootcamps/{bootcamp.pk}/", {"price": "٤٥٠٠"}, format="json")
