@@ -1,5 +1,6 @@
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -90,6 +91,11 @@ class PlainDecimalField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, str) and not is_plain_decimal(data):
             self.fail("invalid")
+        if isinstance(data, Decimal) and data.is_finite() and data.as_tuple().exponent >= 0:
+            # A JSON number with a point always has a digit after it, so an exponent
+            # of 0 or more was written in exponent notation (1e2, 0.5e1), which
+            # is_plain_decimal refuses in quotes (cohortly.parsers reads it exactly).
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 
@@ -117,6 +123,7 @@ class MomentField(serializers.DateTimeField):
 JSON_KINDS = {
     str: "text",
     float: "a decimal number",
+    Decimal: "a decimal number",  # how cohortly.parsers reads one
     bool: "true or false",
     list: "a list",
     dict: "an object",
