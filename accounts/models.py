@@ -205,20 +205,21 @@ class User(AbstractBaseUser, TimeStampedModel, ImportedFromLegacy):
         made while a login checked the bcrypt hash (a second) was undone, and the
         old password worked again. Changed meanwhile, the login is refused."""
         verified = self.password
-        outdated = []
+        changed_meanwhile = False
 
         def upgrade(raw):
+            nonlocal changed_meanwhile
             with transaction.atomic():
                 held = User.objects.select_for_update().filter(pk=self.pk)
                 stored = held.values_list("password", flat=True).get()
-                if stored != verified:
+                changed_meanwhile = stored != verified
+                if changed_meanwhile:
                     self.password = stored
-                    outdated.append(True)
                     return
                 self.set_password(raw)
                 self.save(update_fields=["password"])
 
-        return check_password(raw_password, verified, upgrade) and not outdated
+        return check_password(raw_password, verified, upgrade) and not changed_meanwhile
 
     def clean(self):
         super().clean()

@@ -367,7 +367,6 @@ class UserViewSet(
     serializer_class = UserSerializer
     filterset_class = UserFilterSet
     filter_backends = [DjangoFilterBackend, UserSearchFilter]
-    search_fields = ["email", "full_name", "phone"]  # ?search= (accounts.selectors.users_search)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
