@@ -2,11 +2,14 @@
 and the finishing touches a generated client needs (see finish_schema)."""
 
 import re
+from decimal import Decimal
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from accounts.permissions import RolePermission, has_role, roles_for_view
 from cohortly.filters import SearchFilter
@@ -172,6 +175,48 @@ class JWTScheme(SimpleJWTScheme):
     target_class = "cohortly.authentication.JWTAuthentication"
     match_subclasses = True  # legacy.authentication.CutoverJWTAuthentication too
     name = "jwtAuth"
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal as the API answers and reads it. drf-spectacular's pattern
+    (`^-?\\d{0,8}(?:\\.\\d{0,2})?$`) also matches "", "-" and ".", which are
+    refused, and its type leaves out the JSON numbers that are read. An answer
+    always has every decimal place ("12.50"). A request (the API's writable
+    decimals are cohortly.serializers.PlainDecimalField) may send any plain
+    decimal within the field's digits, as text or as a JSON number."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        coerced = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        if direction == "response" and not coerced:
+            return {"type": "number"}
+        places = field.decimal_places or 0
+        whole = "+" if field.max_digits is None else f"{{1,{max(field.max_digits - places, 1)}}}"
+        if direction == "response":
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            fraction = rf"\.[0-9]{{{places}}}" if places else ""
+            if places and field.normalize_output:  # "12.5", "12": no trailing zeros
+                fraction = rf"(?:\.[0-9]{{1,{places}}})?"
+            return {"type": "string", "format": "decimal", "pattern": rf"^{sign}[0-9]{whole}{fraction}$"}
+        # As cohortly.models.is_plain_decimal reads text (spaces around it, a sign,
+        # a point with digits on either side), within the field's digits
+        # (leading zeros aren't digits to DRF), in ASCII digits: a
+        # validator in Python reads \d as any Unicode digit.
+        fraction = rf"(?:\.[0-9]{{0,{places}}})?|\.[0-9]{{1,{places}}}" if places else ""
+        text = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^\s*[+-]?(?:0*[0-9]{whole}{fraction})\s*$",
+        }
+        number = {"type": "number"}
+        if field.max_digits is not None:
+            largest = Decimal(10) ** (field.max_digits - places) - Decimal(10) ** -places
+            number["maximum"] = float(largest if field.max_value is None else min(largest, field.max_value))
+            number["minimum"] = float(-largest if field.min_value is None else max(-largest, field.min_value))
+        return {"oneOf": [text, number]}
 
 
 _HEALTH_SCHEMA = {

@@ -94,6 +94,39 @@ def test_a_blank_link_matches_its_schema_once():
     assert "oneOf" not in link
 
 
+# Text the API reads as a price, and text it refuses; numbers are sent as JSON numbers.
+PRICES_READ = ["12.50", " 12.5 ", "12", "12.", ".5", "+3", "0007.25", "99999999.99", 12.5, 12, 0]
+PRICES_REFUSED = ["", "-", ".", "+", "1e2", "12.505", "1_000", "\u0661\u0662", "0x10", "100000000", "12,50"]
+
+
+@pytest.mark.django_db
+def test_the_request_schema_reads_a_price_as_the_api_does(admin_client):
+    """A client validating against the schema sends what the API takes: text or a
+    JSON number, never "", "-" or "." (drf-spectacular's own pattern matched
+    those, and its type left the numbers out)."""
+    from bootcamps.tests.factories import BootcampFactory
+
+    price = api_schema()["components"]["schemas"]["PatchedBootcampWriteRequest"]["properties"]["price"]
+    validator = jsonschema.Draft202012Validator(price)
+    url = f"/api/v1/bootcamps/{BootcampFactory().pk}/"
+    for value in PRICES_READ + PRICES_REFUSED:
+        answer = admin_client.patch(url, {"price": value}, format="json")
+        assert validator.is_valid(value) == (answer.status_code == 200), (value, answer.json())
+    assert {validator.is_valid(value) for value in PRICES_READ} == {True}
+    assert {validator.is_valid(value) for value in PRICES_REFUSED} == {False}
+
+
+@pytest.mark.django_db
+def test_the_response_schema_says_a_decimal_has_every_place(admin_client):
+    from bootcamps.tests.factories import BootcampFactory
+
+    price = api_schema()["components"]["schemas"]["Bootcamp"]["properties"]["price"]
+    validator = jsonschema.Draft202012Validator(price)
+    served = admin_client.get(f"/api/v1/bootcamps/{BootcampFactory(price='7.5').pk}/").json()["price"]
+    assert served == "7.50" and validator.is_valid(served)
+    assert not validator.is_valid("7.5") and not validator.is_valid("") and not validator.is_valid(7.5)
+
+
 def test_path_ids_have_the_type_of_body_ids():
     """Integers, but for users, whose ids are UUIDs in bodies and paths alike."""
     for method, path, spec in _operations():
