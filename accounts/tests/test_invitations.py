@@ -164,6 +164,30 @@ def test_the_action_sends_each_the_link_that_fits(admin_web, mailoutbox, django_
     assert not LogEntry.objects.filter(object_id=str(gone.pk)).exists()
 
 
+def test_a_link_sent_to_an_address_nobody_has_proven_carries_nothing_a_stranger_typed(
+    admin_web, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Anyone may register someone else's address, with a name of their choosing
+    ("your bank account is locked, visit ..."): the back office's link to that
+    account's still unproven address says neither that name nor that the
+    stranger's password works (it signs in nowhere until the address is proven)."""
+    stranger = UserFactory(
+        email="target@example.org", full_name="Your account is locked visit evil", email_verified_at=None
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_web.post(
+            "/admin/accounts/user/",
+            {"action": "send_password_links", "_selected_action": [stranger.pk], "post": "yes"},
+        )
+    [message] = mailoutbox
+    assert message.subject == "Set a new Cohortly password"
+    assert message.body.startswith("Hello,"), message.body[:40]
+    assert "evil" not in message.body
+    assert "your current password keeps working" not in message.body
+    assert "Nobody has confirmed yet that this address belongs to the account" in message.body
+    assert set_password_and_sign_in(message, "target@example.org") == 200
+
+
 def test_logging_yourself_out_everywhere_keeps_this_page(admin_web, admin_user, make_user):
     from accounts.services import tokens_for
 
