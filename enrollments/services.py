@@ -23,9 +23,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import SALES_TEAM, has_role
 from accounts.selectors import users_held
+from accounts.services import password_reset_link
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_lock
-from cohortly.emails import email_user
+from cohortly.emails import email_user, send_templated_email
 from cohortly.errors import Conflict, NotAllowed, NotFound
 from cohortly.metrics import ENROLLMENTS, count_after_commit
 from enrollments.models import Enrollment
@@ -78,6 +79,29 @@ def _notify(enrollment: Enrollment, template: str, **extra) -> None:
     """Email the student about their enrollment (not a deactivated one: email_user)."""
     context = {"enrollment": enrollment, "student": enrollment.student, "bootcamp": enrollment.bootcamp}
     email_user(enrollment.student, template=template, context={**context, **extra})
+
+
+def enrollment_invite(*, enrollment: Enrollment, existing_account: bool = True) -> None:
+    """Tell a student whose address nobody has proven about their enrollment
+    (student_invitation), with a link that sets their password and proves the
+    address. Not by name, since anyone can register someone else's address under
+    a name of their choosing, and not "see your enrollments", which they can't
+    sign in to see. `existing_account`: registered before, not made just now."""
+    student = enrollment.student
+    if not student.is_active:
+        return
+    send_templated_email(
+        to=student.email,
+        template="student_invitation",
+        context={
+            "student": student,
+            "existing_account": existing_account,
+            "enrollment": enrollment,
+            "bootcamp": enrollment.bootcamp,
+            "position": waitlist_position(enrollment),
+            "link": password_reset_link(student),
+        },
+    )
 
 
 def _may_reuse(existing: Enrollment | None, actor: User | None) -> bool:
@@ -164,7 +188,10 @@ def enrollment_create(
         raise Conflict("This student is already enrolled in this bootcamp.", code="already_enrolled") from exc
     count_after_commit(ENROLLMENTS, enrollment.status.lower())
     if notify and notify_student:
-        _notify(enrollment, template, position=waitlist_position(enrollment))
+        if student.email_verified:
+            _notify(enrollment, template, position=waitlist_position(enrollment))
+        else:
+            enrollment_invite(enrollment=enrollment)
     return enrollment
 
 

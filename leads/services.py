@@ -21,14 +21,14 @@ from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from accounts.selectors import users_held
-from accounts.services import password_reset_link, user_create
+from accounts.services import user_create
 from bootcamps.models import Bootcamp
 from bootcamps.services import bootcamp_hold
 from cohortly.emails import PER_ADDRESS_LIMIT, send_templated_email
 from cohortly.errors import Conflict
 from cohortly.metrics import LEADS, count_after_commit
 from cohortly.models import field_values, save_changes
-from enrollments.services import enrollment_create, waitlist_position
+from enrollments.services import enrollment_create, enrollment_invite
 from leads.models import Lead, LeadActivity
 
 Status = Lead.Status
@@ -688,18 +688,7 @@ def lead_convert(*, lead: Lead, actor: User | None, bootcamp: Bootcamp, notify: 
         kind, body, data = follow_up
         _activity(lead, kind, actor=actor, body=body, data=data)
     if notify and not student.email_verified:
-        send_templated_email(
-            to=student.email,
-            template="student_invitation",
-            context={
-                "student": student,
-                "existing_account": not created,
-                "enrollment": enrollment,
-                "bootcamp": enrollment.bootcamp,
-                "position": waitlist_position(enrollment),
-                "link": password_reset_link(student),
-            },
-        )
+        enrollment_invite(enrollment=enrollment, existing_account=not created)
     return lead
 
 

@@ -403,3 +403,25 @@ def test_a_deactivated_student_is_not_emailed_about_their_enrollment(
         services.enrollment_set_status(enrollment=enrollment, status=Status.DROPPED)
     assert Enrollment.objects.get(pk=enrollment.pk).status == Status.DROPPED
     assert mailoutbox == []
+
+
+def test_a_student_nobody_has_proven_is_invited_not_greeted_by_a_strangers_name(
+    make_user, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Anyone can register someone else's address under a name of their choosing.
+    Staff enrolling that account greeted its owner by that name and said "see your
+    enrollments", which nobody can sign in to see until the address is proven."""
+    bait = make_user(Role.STUDENT, full_name="Your account is locked visit evil", email_verified_at=None)
+    bootcamp = BootcampFactory(capacity=1, title="Data Science")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment = services.enrollment_create(student=bait, bootcamp=bootcamp, actor=admin_user)
+    (invitation,) = mailoutbox
+    assert invitation.to == [bait.email] and "evil" not in invitation.subject + invitation.body
+    assert "You are enrolled in Data Science" in invitation.body
+    assert "set its password and sign in: it confirms the address" in invitation.body
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=enrollment)
+    (cancelled,) = mailoutbox
+    assert cancelled.body.startswith("Hello,") and "evil" not in cancelled.body
