@@ -183,7 +183,8 @@ def _recount_late(assignment: Assignment) -> None:
 @transaction.atomic
 def assignment_update(*, assignment: Assignment, updated_by: User, data: dict) -> Assignment:
     """Change any of ASSIGNMENT_EDITABLE_FIELDS. Moving the due date re-flags
-    late submissions; the maximum cannot go below a score already given."""
+    late submissions; the maximum stays once any work is graded
+    (assignment_check_max_score)."""
     # The assignment's row alone (its bootcamp's is the seat lock, not this edit's).
     assignment = lock_row(Assignment.objects, pk=assignment.pk, busy_message=ASSIGNMENT_BUSY)
     _check_author(user=updated_by, bootcamp=assignment.bootcamp)

@@ -105,7 +105,9 @@ class AssignmentViewSet(
         responses={200: AssignmentSerializer},
         description=(
             "ADMIN, or an INSTRUCTOR of the assignment's bootcamp. The bootcamp cannot change. Moving "
-            "`due_at` re-flags late submissions; `max_score` cannot go below a score already given."
+            "`due_at` re-flags late submissions. `max_score` stays once any submission is graded: "
+            "400 `has_grades`, or `below_given_score` for one below a score given (a grade was told "
+            "out of it)."
         ),
     )
     def partial_update(self, request, *args, **kwargs):

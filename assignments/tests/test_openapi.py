@@ -32,6 +32,14 @@ def test_conflicts_are_documented(schema):
     assert {"200", "201", "409"} <= set(submit)
 
 
+def test_the_update_says_the_maximum_stays_once_work_is_graded(schema):
+    """A higher maximum is refused as a lower one is (400 has_grades): the
+    operation says so, not only that it can't go below a score."""
+    description = schema["paths"]["/api/v1/assignments/{id}/"]["patch"]["description"]
+    assert "`max_score` stays once any submission is graded" in description
+    assert "`has_grades`" in description and "`below_given_score`" in description
+
+
 def test_gradebook_documents_json_and_csv_as_two_operations(schema):
     """A client generated from the schema types the gradebook as JSON only;
     the CSV download is its own operation."""
