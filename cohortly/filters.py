@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import BaseCSVWidget
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
 
@@ -101,7 +100,6 @@ class IdChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number in the primary key's range, in ASCII digits ("1.5"
     or "٣" is a 400, not row 1 or 3; a number past bigint is a 400, never a
@@ -113,6 +111,13 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+        # The schema says what is read, so a client that validates first doesn't
+        # send a 0 to meet a 400 min_value. drf-spectacular takes the help text
+        # only from such an explicit schema.
+        schema = {"type": "integer", "minimum": kwargs["min_value"], "maximum": kwargs["max_value"]}
+        if self.extra.get("help_text"):
+            schema["description"] = str(self.extra["help_text"])
+        extend_schema_field(schema)(self)
 
 
 class IdChoiceFilter(django_filters.ModelChoiceFilter):

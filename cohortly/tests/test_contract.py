@@ -127,6 +127,26 @@ def test_the_response_schema_says_a_decimal_has_every_place(admin_client):
     assert not validator.is_valid("7.5") and not validator.is_valid("") and not validator.is_valid(7.5)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/assignments/", "bootcamp"),
+        ("/api/v1/submissions/", "assignment"),
+        ("/api/v1/enrollments/", "bootcamp"),
+    ],
+)
+def test_an_id_filter_is_documented_as_the_api_reads_it(admin_client, path, name):
+    """A bare integer let a validating client send 0 (a 400 min_value), and the
+    filter's help text was lost."""
+    (parameter,) = [p for p in operation("get", path)["parameters"] if p["name"] == name]
+    assert parameter["description"]
+    validator = jsonschema.Draft202012Validator(parameter["schema"])
+    for value in (0, -1, 1, 2**63 - 1, 2**63):
+        answer = admin_client.get(path, {name: value})
+        assert validator.is_valid(value) == (answer.status_code == 200), (value, answer.json())
+
+
 def test_path_ids_have_the_type_of_body_ids():
     """Integers, but for users, whose ids are UUIDs in bodies and paths alike."""
     for method, path, spec in _operations():
