@@ -482,8 +482,9 @@ THROTTLE_RATES = {
 for _scope, _rate in THROTTLE_RATES.items():
     # DRF reads a rate only at the first request it limits: a typo made every
     # login, or every request, a 500 while the health check said 200.
-    # DRF reads the number, and the period by its first letter ("10/mins", "5/hours").
-    if not re.fullmatch(r"[1-9][0-9]*/[smhd][a-z]*", _rate):
+    # DRF reads the number, and the period by its first letter only ("10/mins", "5/hours"):
+    # any other word was read by its letter, "100/month" as 100 a minute.
+    if not re.fullmatch(r"[1-9][0-9]*/(s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)", _rate):
         raise ImproperlyConfigured(
             f"THROTTLE_{_scope.upper()}_RATE must be a number of requests per s, min, hour or day, "
             f"such as 10/min (it is {_rate!r})."

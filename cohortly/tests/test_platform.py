@@ -343,6 +343,8 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
             "THROTTLE_LOGIN_RATE must be a number of requests per s, min, hour or day",
         ),
         ("THROTTLE_USER_RATE", "100/fortnight", "THROTTLE_USER_RATE must be"),
+        # DRF reads a period by its first letter: this was 100 a minute.
+        ("THROTTLE_REGISTER_RATE", "100/month", "THROTTLE_REGISTER_RATE must be"),
         ("REDIS_URL", "http://redis.example.com:6379/0", "REDIS_URL must be a redis://"),
         ("JWT_SIGNING_KEY", "changeme", "JWT_SIGNING_KEY must be a long random value"),
         ("SECURE_SSL_REDIRECT", "enabled", "SECURE_SSL_REDIRECT must be true or false (it is 'enabled')"),
