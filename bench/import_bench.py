@@ -14,7 +14,7 @@ bench/IMPORT-RESULTS.md.
 
 Settings (environment):
   BENCH_PG_URL     postgres://postgres@127.0.0.1:5432 (the server; two databases are made on it)
-  BENCH_REDIS_URL  redis://127.0.0.1:6379/14 (Cohortly's query cache sees every write, as in production)
+  BENCH_REDIS_URL  redis://127.0.0.1:6379/14 (the response cache is told of every write, as in production)
   BENCH_SOURCE_DB cohortly_bench_node   BENCH_TARGET_DB cohortly_bench_import (dropped and rebuilt)
   BENCH_USERS 10000   BENCH_LEADS 100000
 """
@@ -180,7 +180,7 @@ def main() -> None:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench-import` on {platform.node()} "
         f"({os.cpu_count()} cores), PostgreSQL on loopback for both databases, "
-        "Redis for Cohortly's query cache.",
+        "Redis for Cohortly's response cache.",
         "Each run is `manage.py import_legacy` as its own process; rows are the source rows read "
         "(users, bootcamps, assignments, enrollments, leads, refresh tokens); peak memory is the process's "
         "maximum resident set.",
