@@ -21,9 +21,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 class _Env(environ.Env):
     """django-environ's Env, naming the variable whose value it can't read (it
     raised a bare ValueError), and reading a yes/no only from the usual words:
-    "SECURE_SSL_REDIRECT=enabled" was silently false."""
+    "SECURE_SSL_REDIRECT=enabled" was silently false, and so was "t" (django-environ
+    reads "y" as true but "t" as false), as gunicorn.conf.py refuses both."""
 
-    YES_NO = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"})
+    YES_NO = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         raw = self.ENVIRON.get(var)

@@ -348,6 +348,8 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         ("REDIS_URL", "http://redis.example.com:6379/0", "REDIS_URL must be a redis://"),
         ("JWT_SIGNING_KEY", "changeme", "JWT_SIGNING_KEY must be a long random value"),
         ("SECURE_SSL_REDIRECT", "enabled", "SECURE_SSL_REDIRECT must be true or false (it is 'enabled')"),
+        # django-environ read "t" as false.
+        ("SESSION_COOKIE_SECURE", "t", "SESSION_COOKIE_SECURE must be true or false (it is 't')"),
         ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number (it is 'smtp')"),
         ("DB_CONN_MAX_AGE", "abc", "DB_CONN_MAX_AGE must be a whole number"),
         ("TASKS_BACKEND", "db", "TASKS_BACKEND must be immediate or database (it is 'db')"),
