@@ -425,3 +425,16 @@ def test_a_student_nobody_has_proven_is_invited_not_greeted_by_a_strangers_name(
         services.enrollment_cancel(enrollment=enrollment)
     (cancelled,) = mailoutbox
     assert cancelled.body.startswith("Hello,") and "evil" not in cancelled.body
+
+
+def test_an_invitation_onto_the_waitlist_says_so_in_its_subject(
+    make_user, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """It read "Welcome to <bootcamp>" for a seat nobody had given."""
+    bootcamp = BootcampFactory(capacity=1, title="Data Science")
+    services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp, notify=False)
+    waiting = make_user(Role.STUDENT, email_verified_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_create(student=waiting, bootcamp=bootcamp, actor=admin_user)
+    assert [m.subject for m in mailoutbox] == ["On the waitlist for Data Science: set your Cohortly password"]
+    assert "You are on the waitlist of Data Science, number 1 in line" in mailoutbox[0].body
