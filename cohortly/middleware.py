@@ -26,7 +26,13 @@ def current_request_id() -> str:
 
 class RequestIDLogFilter(logging.Filter):
     def filter(self, record):
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
+        if request_id == "-":
+            # Django logs an error answer ("Service Unavailable: <path>") once the
+            # middleware has returned and given the context back; its record
+            # carries the request, which carries the id.
+            request_id = getattr(getattr(record, "request", None), "request_id", "-")
+        record.request_id = request_id
         return True
 
 

@@ -213,6 +213,28 @@ def test_request_id_is_kept_or_generated_and_logged(anon_client, caplog):
     assert anon_client.get("/api/v1/health", HTTP_X_REQUEST_ID="bad id\nx")["X-Request-ID"] != "bad id\nx"
 
 
+def test_djangos_line_for_an_error_answer_carries_the_request_id(anon_client):
+    """Django writes "Service Unavailable: <path>" (every request of a database
+    outage) after the middleware has returned: the line still names the request."""
+    from cohortly.middleware import RequestIDLogFilter
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    handler.addFilter(RequestIDLogFilter())
+    django_request = logging.getLogger("django.request")
+    django_request.addHandler(handler)
+    try:
+        with mock.patch("cohortly.health._database_ok", return_value=False):
+            response = anon_client.get("/api/v1/health", HTTP_X_REQUEST_ID="outage-7")
+    finally:
+        django_request.removeHandler(handler)
+    assert response.status_code == 503
+    assert [(r.getMessage(), r.request_id) for r in records] == [
+        ("Service Unavailable: /api/v1/health", "outage-7")
+    ]
+
+
 def test_request_log_names_the_user(student_client, student_user, caplog):
     with caplog.at_level(logging.INFO, logger="cohortly.request"):
         student_client.get("/api/v1/auth/me")
