@@ -245,11 +245,14 @@ if REDIS_URL:
 
     try:
         _parse_redis_url(REDIS_URL)
-    except ValueError as exc:
+    except ValueError:
         # A port that isn't a number, a password with an unescaped "#": it started,
         # then every request that reached Redis was a 500 while health said "degraded".
+        # Not redis-py's words: they quote the "port", which is then the password
+        # up to its "#", into the deploy's log.
         raise ImproperlyConfigured(
-            f"REDIS_URL can't be read ({exc}); percent-encode a password's special characters."
+            "REDIS_URL can't be read: its port and database must be numbers, and a password's "
+            "special characters percent-encoded (# as %23, / as %2F, @ as %40)."
         ) from None
 # Redis is a cache, never a dependency (cohortly/redis_client.py): a call waits at
 # most REDIS_TIMEOUT_MS to connect and as long for the reply, and after a failure

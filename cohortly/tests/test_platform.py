@@ -420,6 +420,14 @@ def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value
     assert _manage("check", env=_production_env()).returncode == 0
 
 
+def test_a_redis_url_that_cant_be_read_stops_the_start_without_printing_its_password():
+    env = {**_production_env(), "REDIS_URL": "redis://:Hunter2Secret#x@127.0.0.1:6379/0"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Hunter2Secret" not in result.stdout + result.stderr
+    assert "REDIS_URL can't be read" in result.stderr and "# as %23" in result.stderr
+
+
 def test_a_database_wait_of_zero_and_two_kinds_of_smtp_encryption_stop_the_start():
     env = {**_production_env(), "DATABASE_URL": "postgres://u@db.example.com/cohortly"}
     result = _manage("check", env={**env, "DB_CONNECT_TIMEOUT": "0"})
