@@ -410,6 +410,10 @@ EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # SMTPS, usually port 
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (SMTPS), not both.")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_TIMEOUT <= 0:
+    # SMTP reads 0 as "don't wait at all" (every send fails); said here, not as the
+    # ANYMAIL_REQUESTS_TIMEOUT it becomes below, which the operator never set.
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number of seconds, more than 0.")
 # django-anymail no longer tests its SendGrid backend (anymail.W003); it ships and
 # works, and is what Cohortly's delivery webhook (mail.webhooks) reads. The README
 # says so, and how to move to another provider.
