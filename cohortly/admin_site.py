@@ -72,7 +72,13 @@ class AdminSite(admin.AdminSite):
                 # Without a filter in the address, or already flagged, it's a bug.
                 if request.method != "GET" or not request.GET or ERROR_FLAG in request.GET:
                     raise
-                logger.warning("Changelist filter its query can't use: %s (%s)", request.get_full_path(), exc)
+                # The parameters' names, not their values: a search is a name or an address.
+                logger.warning(
+                    "Changelist filter its query can't use: %s, filtered by %s (%s)",
+                    request.path,
+                    ", ".join(sorted(request.GET)),
+                    exc,
+                )
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
 
         return changelist
