@@ -135,7 +135,11 @@ def child_exit(server, worker):
 
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "").strip().lower() or "info"
+if loglevel not in ("debug", "info", "warning", "error", "critical"):
+    # gunicorn reads a level it doesn't know as info; under LOG_FORMAT=json the same
+    # value stopped the start with "Unable to configure logger 'gunicorn.error'".
+    _refuse(f"GUNICORN_LOGLEVEL must be debug, info, warning, error or critical (it is {loglevel!r}).")
 
 
 def _json_logging(level: str) -> dict:

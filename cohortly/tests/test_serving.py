@@ -79,6 +79,11 @@ def test_gunicorn_defaults_suit_one_machine_on_loopback(gunicorn_conf):
         ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number, 1 or more (it is '0')."),
         ("GUNICORN_MAX_REQUESTS", "-5", "GUNICORN_MAX_REQUESTS must be a whole number, 0 or more"),
         ("GUNICORN_PRELOAD", "maybe", "GUNICORN_PRELOAD must be true or false (it is 'maybe')."),
+        (
+            "GUNICORN_LOGLEVEL",
+            "verbose",
+            "GUNICORN_LOGLEVEL must be debug, info, warning, error or critical (it is 'verbose').",
+        ),
     ],
 )
 def test_a_gunicorn_setting_it_cant_use_stops_the_start_with_one_line(gunicorn_conf, name, value, said):
