@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from accounts.forms import AdminLoginForm, AdminOwnPasswordChangeForm, throttled_login_response
+from cohortly.middleware import loggable
 
 
 class OwnPasswordChangeView(PasswordChangeView):
@@ -75,8 +76,8 @@ class AdminSite(admin.AdminSite):
                 # The parameters' names, not their values: a search is a name or an address.
                 logger.warning(
                     "Changelist filter its query can't use: %s, filtered by %s (%s)",
-                    request.path,
-                    ", ".join(sorted(request.GET)),
+                    loggable(request.path),
+                    loggable(", ".join(sorted(request.GET))),
                     exc,
                 )
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")

@@ -24,6 +24,13 @@ def current_request_id() -> str:
     return request_id_var.get()
 
 
+def loggable(text: str) -> str:
+    """What a client wrote (a path, a parameter's name) as it goes into a log line:
+    control characters escaped, as Django escapes its own request lines, so that a
+    "%0A" in a URL can't start a made-up line of a plain log."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
 class RequestIDLogFilter(logging.Filter):
     def filter(self, record):
         request_id = request_id_var.get()
@@ -187,10 +194,11 @@ class RequestIDMiddleware:
             if cache_result:
                 metrics.RESPONSE_CACHE.labels(cache_result).inc()
             user_id = _user_id(request)
+            path = loggable(request.path)
             logger.info(
                 "%s %s %s %.1fms user=%s db=%d/%.1fms",
                 method,
-                request.path,
+                path,
                 status,
                 duration * 1000,
                 user_id,
@@ -199,7 +207,7 @@ class RequestIDMiddleware:
                 extra={
                     "user_id": user_id,
                     "method": method,
-                    "path": request.path,
+                    "path": path,
                     "route": route,
                     "status": status,
                     "duration_ms": round(duration * 1000, 2),

@@ -235,6 +235,16 @@ def test_djangos_line_for_an_error_answer_carries_the_request_id(anon_client):
     ]
 
 
+def test_a_line_break_in_the_path_cant_start_a_made_up_log_line(anon_client, caplog):
+    forged = "2026-12-08 02:00:00,000 ERROR cohortly.payments [req-1] refund sent"
+    with caplog.at_level(logging.INFO, logger="cohortly.request"):
+        response = anon_client.get(f"/api/v1/x%0A{forged}%0A")
+    assert response.status_code == 404
+    line = next(r for r in caplog.records if r.name == "cohortly.request")
+    assert "\n" not in line.getMessage() and "\n" not in line.path
+    assert line.getMessage().startswith(f"GET /api/v1/x\\n{forged}\\n 404 ")
+
+
 def test_request_log_names_the_user(student_client, student_user, caplog):
     with caplog.at_level(logging.INFO, logger="cohortly.request"):
         student_client.get("/api/v1/auth/me")
