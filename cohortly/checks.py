@@ -3,6 +3,7 @@
 `manage.py check --deploy` (and the release step's migrate, for the errors)
 reports them; each was found running the documented production setup."""
 
+import warnings
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -67,6 +68,46 @@ def check_production_links_and_mail(app_configs=None, **kwargs):
             )
         )
     return problems
+
+
+#: Django's SMTP backend: the default with DEBUG off when EMAIL_BACKEND is unset.
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@register(Tags.security, deploy=True)
+def check_mail_can_leave(app_configs=None, **kwargs):
+    """Mail that can't leave: EMAIL_BACKEND left unset (SMTP to this machine, where a
+    container runs no mail server), or a provider's backend without its key. Every
+    email then fails: retried for hours and given up, or given up at once."""
+    from anymail.exceptions import AnymailConfigurationError, AnymailWarning
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.mail import get_connection
+
+    if settings.EMAIL_BACKEND == _SMTP and settings.EMAIL_HOST in ("localhost", "127.0.0.1", "::1"):
+        return [
+            Warning(
+                f"Email goes to an SMTP server on this machine ({settings.EMAIL_HOST}:"
+                f"{settings.EMAIL_PORT}): without one every email fails, is retried for hours and given up.",
+                hint="Set EMAIL_BACKEND to your provider's (anymail.backends.sendgrid.EmailBackend) with its "
+                "key, or EMAIL_HOST to your SMTP server.",
+                id="cohortly.W006",
+            )
+        ]
+    try:
+        with warnings.catch_warnings():  # anymail's notice about SendGrid: the README says it
+            warnings.simplefilter("ignore", AnymailWarning)
+            get_connection()
+    except ImportError:  # cohortly.E001 says so
+        return []
+    except (ImproperlyConfigured, AnymailConfigurationError) as exc:
+        return [
+            Warning(
+                f"EMAIL_BACKEND {settings.EMAIL_BACKEND!r} can't send: {str(exc).splitlines()[0]}",
+                hint="Set the provider's key (e.g. ANYMAIL_SENDGRID_API_KEY).",
+                id="cohortly.W006",
+            )
+        ]
+    return []
 
 
 @register(Tags.caches, deploy=True)

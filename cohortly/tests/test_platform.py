@@ -327,6 +327,8 @@ def test_deploy_check_is_clean_for_the_documented_production_environment():
         ("DEFAULT_FROM_EMAIL", {}, "cohortly.W002"),
         (None, {"TASKS_BACKEND": "immediate"}, "cohortly.W003"),
         ("SENTRY_RELEASE", {}, "cohortly.W005"),
+        ("EMAIL_BACKEND", {}, "cohortly.W006"),
+        ("ANYMAIL_SENDGRID_API_KEY", {}, "cohortly.W006"),
     ],
 )
 def test_the_deploy_check_says_what_would_quietly_break_email(unset, change, said):
