@@ -26,17 +26,13 @@ _last_outage_log = float("-inf")
 
 
 def _log_outage(exc: Exception | None = None):
-    # The database cache's failures (no Redis): one line a minute per process
-    # is enough to notice them. The database being away is said by the request's
-    # own 503 line (cohortly.exceptions), so it needs no traceback here.
+    # The cache's failures other than an outage: one line a minute per process
+    # is enough to notice them.
     global _last_outage_log
     now = time.monotonic()
     if now - _last_outage_log > 60:
         _last_outage_log = now
-        if exc is not None and locking.is_database_outage(exc):
-            logger.warning("throttle cache unavailable (database unavailable); requests are let through")
-        else:
-            logger.warning("throttle cache unavailable; requests are let through", exc_info=exc)
+        logger.warning("throttle cache unavailable; requests are let through", exc_info=exc)
 
 
 def _hit_windows(cache, windows: list[tuple[str, int]]) -> list[int | None]:
@@ -112,6 +108,12 @@ def refusing(throttles, request, view=None) -> list:
         _log_outage(exc)
         return []
     except Exception as exc:
+        if locking.is_database_outage(exc):
+            # The database cache (no Redis), away with the database: the request
+            # can't be served either. Its 503 now, after this one wait for the
+            # database, rather than after each throttle's wait and then the view's
+            # (a login waited four times DB_CONNECT_TIMEOUT for a blackholed database).
+            raise
         _log_outage(exc)
         return []
     pairs = zip(counted, counts, strict=True)
