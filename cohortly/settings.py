@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -721,6 +722,9 @@ LOGGING = {
             "fmt": "{asctime}{levelname}{name}{request_id}{message}",
             "style": "{",
             "rename_fields": {"asctime": "time", "levelname": "level"},
+            # Django's request lines carry the request, whose repr has the query
+            # string (a lead search's name or address); their message has the path.
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "request"],
         },
     },
     "handlers": {

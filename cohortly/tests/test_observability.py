@@ -87,6 +87,11 @@ def test_json_logs_one_object_per_line_with_the_request_id():
     assert app_log["request_id"] == "req-works-1" and app_log["level"] == "WARNING"
     failed = next(r for r in lines if r["name"] == "cohortly.request" and r["request_id"] == "req-fails-1")
     assert failed["status"] == 500
+    # No query string (a search for a person), Django's own lines about a failed request included.
+    django_lines = [r for r in lines if r["name"] == "django.request"]
+    assert django_lines and all(r["message"].endswith("/test/fails") for r in django_lines[:2])
+    for secret in ("Zebedee", "plain.person", "query.person"):
+        assert secret not in result.stderr
 
 
 def test_the_dev_servers_own_request_lines_are_not_written():
