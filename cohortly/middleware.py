@@ -4,6 +4,7 @@ import logging
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -22,6 +23,16 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+@contextmanager
+def logged_for_request(request_id: str):
+    """Log lines written inside carry `request_id` (work a request caused, done later)."""
+    token = request_id_var.set(request_id or "-")
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
 
 
 def loggable(text: str) -> str:

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import default_task_backend, task
 
+from cohortly.middleware import logged_for_request
 from cohortly.privacy import redact_addresses
 from mail.models import OutboundEmail
 from mail.selectors import suppression_for
@@ -56,6 +57,13 @@ def send_email_task(*, email_id: int, attempt: int = 1):
     if email is None:
         logger.info("email %s: attempt %d is no longer due (sent, retried or given up)", email_id, attempt)
         return 0
+    # The worker's lines about it carry the request id of the request that caused it,
+    # as that request's own lines do: one search of the logs finds both.
+    with logged_for_request(email.request_id):
+        return _send(email, attempt)
+
+
+def _send(email: OutboundEmail, attempt: int) -> int:
     suppression = None if email.ignore_suppression else suppression_for(email.to)
     if suppression is not None:
         email.status = Status.SUPPRESSED

@@ -174,7 +174,9 @@ def test_failing_mail_provider_never_fails_the_request_and_the_mail_is_retried(s
     # The worker tries, the provider fails: logged with the request id, a retry is queued with backoff.
     with caplog.at_level(logging.ERROR):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-    assert any("req-42" in r.getMessage() and "retry queued" in r.getMessage() for r in caplog.records)
+    (failure,) = [r for r in caplog.records if "retry queued" in r.getMessage()]
+    assert "req-42" in failure.getMessage()
+    assert failure.request_id == "req-42"  # the field a search of the logs by request id reads
     stored.refresh_from_db()
     assert stored.status == "FAILED"
     retry = DBTaskResult.objects.exclude(pk=stored.pk).get()
