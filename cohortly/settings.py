@@ -37,6 +37,12 @@ class _Env(environ.Env):
             kind = {int: "a whole number", float: "a number"}.get(cast, "readable")
             raise ImproperlyConfigured(f"{var} must be {kind} (it is {raw!r}).") from exc
 
+    def list(self, var, cast=None, default=environ.Env.NOTSET):
+        # "cohortly.example.com, www.cohortly.example.com", as people write lists,
+        # kept " www.cohortly.example.com": a host no request names, every one a 400.
+        values = super().list(var, cast=cast, default=default)
+        return [value.strip() for value in values if value.strip()]
+
 
 env = _Env()
 

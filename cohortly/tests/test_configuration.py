@@ -1,3 +1,4 @@
+import json
 import re
 from pathlib import Path
 
@@ -61,6 +62,26 @@ def test_a_variable_set_to_nothing_means_its_default():
     assert loaded["secret_key"] and loaded["signing_key"] == loaded["secret_key"]
     assert loaded["log_format"] == "plain"
     assert loaded["tasks"] == "django_tasks.backends.immediate.ImmediateBackend"
+
+
+def test_a_list_with_a_space_after_each_comma_is_read_as_meant():
+    script = (
+        "import json; from django.conf import settings as s;"
+        "print(json.dumps([s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, s.CORS_ALLOWED_ORIGINS]))"
+    )
+    origins = "https://cohortly.example.com, https://www.cohortly.example.com"
+    printed = _run_settings(
+        script,
+        {
+            "DEBUG": "true",
+            "ALLOWED_HOSTS": "cohortly.example.com, www.cohortly.example.com,",
+            "CSRF_TRUSTED_ORIGINS": origins,
+            "CORS_ALLOWED_ORIGINS": origins,
+        },
+    )
+    hosts, csrf, cors = json.loads(printed)
+    assert hosts == ["cohortly.example.com", "www.cohortly.example.com"]
+    assert csrf == cors == ["https://cohortly.example.com", "https://www.cohortly.example.com"]
 
 
 def test_a_copy_of_env_example_runs_as_it_is():
