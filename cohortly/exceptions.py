@@ -48,10 +48,16 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+#: Seconds a client waits before trying again while the database is away (every
+#: 503 says so in Retry-After, as the schema promises; a Busy lock wait, less).
+OUTAGE_RETRY_AFTER = 10
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; try again shortly."
     default_code = "service_unavailable"
+    wait = OUTAGE_RETRY_AFTER  # sent as Retry-After
 
 
 #: Each domain error as the API answers it (the error's message and code are kept).

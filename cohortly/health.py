@@ -101,7 +101,11 @@ def _unavailable(down: list[str]) -> JsonResponse:
         {"code": ServiceUnavailable.default_code, "detail": f"The {name} is unavailable.", "attr": name}
         for name in down
     ]
-    return JsonResponse({"type": "server_error", "errors": errors}, status=503)
+    return JsonResponse(
+        {"type": "server_error", "errors": errors},
+        status=503,
+        headers={"Retry-After": str(ServiceUnavailable.wait)},
+    )
 
 
 # It only ever reads, and CSRF would otherwise answer every other method 403

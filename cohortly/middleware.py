@@ -275,8 +275,6 @@ class DatabaseUnavailableIs503:
     page, the mail provider's webhook the error shape (it posts again later),
     and the log one line instead of a traceback per request."""
 
-    retry_after = "10"
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -291,7 +289,7 @@ class DatabaseUnavailableIs503:
         from django.http import JsonResponse
         from django.template.response import SimpleTemplateResponse
 
-        from cohortly.exceptions import error_body
+        from cohortly.exceptions import OUTAGE_RETRY_AFTER, error_body
 
         logging.getLogger("cohortly.database").error("database unavailable: %s", exception)
         if request.path.startswith("/anymail/"):
@@ -301,5 +299,5 @@ class DatabaseUnavailableIs503:
             response = JsonResponse(body, status=503)
         else:
             response = SimpleTemplateResponse("503.html", status=503).render()
-        response["Retry-After"] = self.retry_after
+        response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
         return response

@@ -56,6 +56,16 @@ def test_busy_says_when_to_retry():
     assert answer(errors.Busy())["Retry-After"] == "1"
 
 
+def test_a_database_outage_says_when_to_retry():
+    """Every 503 carries Retry-After, as the schema says; the API's outage
+    answer had none (the pages' and the webhook's had)."""
+    from django.db import OperationalError
+
+    response = answer(OperationalError("connection failed: could not connect to server: Connection refused"))
+    assert_error(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "10"
+
+
 def test_a_validation_error_is_a_400_on_its_field_with_its_code():
     exc = ValidationError({"capacity": ValidationError("Too low.", code="below_seats_taken")})
     body = assert_error(answer(exc), 400, "below_seats_taken", "capacity")

@@ -36,6 +36,7 @@ def test_health_is_503_when_the_database_fails(anon_client):
     assert body["errors"] == [
         {"code": "service_unavailable", "detail": "The database is unavailable.", "attr": "database"}
     ]
+    assert response["Retry-After"] == "10"  # as the schema says every 503 does
     assert_documented(response)
 
 
