@@ -18,7 +18,8 @@ Every value has a default that suits one machine; hosts set only what differs.
   GUNICORN_CONTROL_SOCKET  a path for gunicorn's control socket (default: none, see below)
   FORWARDED_ALLOW_IPS      read by gunicorn itself: proxies trusted for X-Forwarded-* headers
   PROMETHEUS_MULTIPROC_DIR where the workers' metrics files live (default: a new directory in
-                           /dev/shm or the temporary folder, emptied as gunicorn starts)
+                           /dev/shm or the temporary folder); an earlier run's metrics files
+                           there are removed as gunicorn starts, nothing else
 
 Sync workers also collect the previous request's garbage as each request starts (see
 pre_request below).
@@ -26,6 +27,7 @@ pre_request below).
 
 import gc
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -112,11 +114,19 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ[_MADE_BY] = str(os.getpid())
 
 
+# The files prometheus-client writes there: <type>_<pid>.db (a gauge's type names its mode).
+_METRICS_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_[0-9]+\.db")
+
+
 def on_starting(server):
     # Counts from a previous run in a reused directory would be added to this one's.
+    # Only prometheus-client's own files go: the directory is the operator's to name,
+    # and PROMETHEUS_MULTIPROC_DIR=/tmp must not empty /tmp.
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+    for entry in os.scandir(directory):
+        if _METRICS_FILE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            os.remove(entry.path)
 
 
 def on_exit(server):

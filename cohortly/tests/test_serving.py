@@ -534,3 +534,22 @@ def test_a_head_request_is_answered_without_a_body_and_without_a_warning(tmp_pat
             if path != "/api/v1/health":
                 assert sizes["HEAD"][0] == sizes["GET"][0], (path, sizes)
     assert "no-body response" not in log.read_text()
+
+
+def test_a_named_metrics_directory_loses_only_the_metrics_files_at_start(gunicorn_conf, tmp_path):
+    """The directory was emptied whole: PROMETHEUS_MULTIPROC_DIR=/tmp would have
+    emptied /tmp. The counts of a previous run still go."""
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    for name in ("counter_12.db", "gauge_livesum_12.db", "histogram_7.db", "summary_3.db"):
+        (directory / name).write_bytes(b"old counts")
+    for name in ("notes.txt", "app.db", "counter_backup.db"):
+        (directory / name).write_text("not the server's")
+    (directory / "histogram_8.db.d").mkdir()
+    gunicorn_conf(PROMETHEUS_MULTIPROC_DIR=str(directory))["on_starting"](None)
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "app.db",
+        "counter_backup.db",
+        "histogram_8.db.d",
+        "notes.txt",
+    ]
