@@ -242,8 +242,12 @@ def _promote_waitlist(bootcamp: Bootcamp, *, notify: bool = True) -> list[Enroll
             enrollment.waitlist_seq = None
             enrollment.save(update_fields=["status", "waitlist_seq", "updated_at"])
             count_after_commit(ENROLLMENTS, "promoted")
-            if notify:
+            if notify and student.email_verified:
                 _notify(enrollment, "enrollment_promoted")
+            elif notify:
+                # Nobody can sign in to an unproven account, and the waitlist's
+                # invitation link has likely expired by now: the news comes with a new one.
+                enrollment_invite(enrollment=enrollment)
             promoted.append(enrollment)
             free -= 1
     return promoted

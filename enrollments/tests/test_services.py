@@ -438,3 +438,22 @@ def test_an_invitation_onto_the_waitlist_says_so_in_its_subject(
         services.enrollment_create(student=waiting, bootcamp=bootcamp, actor=admin_user)
     assert [m.subject for m in mailoutbox] == ["On the waitlist for Data Science: set your Cohortly password"]
     assert "You are on the waitlist of Data Science, number 1 in line" in mailoutbox[0].body
+
+
+def test_a_student_nobody_has_proven_promoted_from_the_waitlist_gets_a_link_to_sign_in(
+    make_user, admin_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The waitlist's invitation link lasts a few days; a seat often frees weeks
+    later. "A seat opened up: you're in" came without one, to an account nobody
+    can sign in to until its address is proven."""
+    bootcamp = BootcampFactory(capacity=1, title="Data Science")
+    seated = services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp, notify=False)
+    waiting = make_user(Role.STUDENT, full_name="Your account is locked visit evil", email_verified_at=None)
+    services.enrollment_create(student=waiting, bootcamp=bootcamp, actor=admin_user, notify=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=seated, notify=True)
+    promoted = [m for m in mailoutbox if m.to == [waiting.email]]
+    assert [m.subject for m in promoted] == ["Welcome to Data Science: set your Cohortly password"]
+    assert "You are enrolled in Data Science" in promoted[0].body
+    assert "set its password and sign in: it confirms the address" in promoted[0].body
+    assert "evil" not in promoted[0].body
