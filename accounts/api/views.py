@@ -59,6 +59,14 @@ class PublicAPIView(GenericAPIView):
         # Failed credentials are a 401 (with the scheme to use), not a 403.
         return 'Bearer realm="api"'
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # The credentials are in the body here (a password, a refresh token, a link's
+        # token), which CredentialedAnswersAreNotStored can't see, and login and
+        # refresh answer with tokens: kept by no cache (RFC 6749 5.1).
+        response.setdefault("Cache-Control", "no-store")
+        return response
+
 
 class RegisterView(PublicAPIView):
     serializer_class = RegisterSerializer

@@ -287,6 +287,15 @@ def test_refresh_rotates_and_blacklists_the_old_token(anon_client):
     assert anon_client.post(REFRESH, {"refresh": new["refresh"]}, format="json").status_code == 200
 
 
+def test_answers_carrying_tokens_are_not_stored(anon_client):
+    """Login and refresh carry no Authorization header, but answer with tokens."""
+    UserFactory(email="ann@example.com", full_name="Ann Example")
+    logged_in = login(anon_client, "ann@example.com")
+    assert logged_in.status_code == 200 and logged_in["Cache-Control"] == "no-store"
+    refreshed = anon_client.post(REFRESH, {"refresh": logged_in.json()["refresh"]}, format="json")
+    assert refreshed.status_code == 200 and refreshed["Cache-Control"] == "no-store"
+
+
 def test_refresh_refuses_garbage_and_access_tokens(anon_client):
     UserFactory(email="ann@example.com", full_name="Ann Example")
     tokens = login(anon_client, "ann@example.com").json()
