@@ -83,13 +83,15 @@ def check_mail_can_leave(app_configs=None, **kwargs):
     from django.core.exceptions import ImproperlyConfigured
     from django.core.mail import get_connection
 
-    if settings.EMAIL_BACKEND == _SMTP and settings.EMAIL_HOST in ("localhost", "127.0.0.1", "::1"):
+    # Django's default host, not one the operator named: EMAIL_HOST=127.0.0.1 says
+    # that this machine does run a mail server.
+    if settings.EMAIL_BACKEND == _SMTP and settings.EMAIL_HOST == "localhost":
         return [
             Warning(
                 f"Email goes to an SMTP server on this machine ({settings.EMAIL_HOST}:"
                 f"{settings.EMAIL_PORT}): without one every email fails, is retried for hours and given up.",
                 hint="Set EMAIL_BACKEND to your provider's (anymail.backends.sendgrid.EmailBackend) with its "
-                "key, or EMAIL_HOST to your SMTP server.",
+                "key, or EMAIL_HOST to your SMTP server (127.0.0.1 if it does run on this machine).",
                 id="cohortly.W006",
             )
         ]

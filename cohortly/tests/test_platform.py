@@ -342,6 +342,13 @@ def test_the_deploy_check_says_what_would_quietly_break_email(unset, change, sai
     assert result.returncode != 0 and said in result.stdout + result.stderr
 
 
+def test_a_mail_server_named_on_this_machine_is_taken_at_its_word():
+    env = {**_production_env(), "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}
+    env["EMAIL_HOST"] = "127.0.0.1"
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_an_email_backend_that_doesnt_import_is_an_error_of_every_check():
     env = {**_production_env(), "EMAIL_BACKEND": "anymail.backends.sendgird.EmailBackend"}
     result = _manage("check", env=env)
