@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cohortly.dates import site_today
 from cohortly.models import (
     FIRST_DATE,
     LAST_DATE,
@@ -18,7 +19,7 @@ from cohortly.models import (
 
 def open_for_enrollment() -> Q:
     """Bootcamp.closed_to_enrollment as a filter: the bootcamps students can be enrolled in."""
-    return Q(status=Bootcamp.Status.PUBLISHED, end_date__gte=timezone.localdate())
+    return Q(status=Bootcamp.Status.PUBLISHED, end_date__gte=site_today())
 
 
 class Bootcamp(TimeStampedModel, ImportedFromLegacy):
@@ -109,12 +110,13 @@ class Bootcamp(TimeStampedModel, ImportedFromLegacy):
     @property
     def closed_to_enrollment(self) -> str | None:
         """None while students can be enrolled (PUBLISHED and not ended, as of
-        today), else why not: NOT_OPEN (a draft or archived) or ENDED. The one
-        rule enrollments.services, the sales pages and their forms hold a
-        bootcamp to (open_for_enrollment() is the same as a filter)."""
+        today where the site is, whatever zone a page renders in), else why
+        not: NOT_OPEN (a draft or archived) or ENDED. The one rule
+        enrollments.services, the sales pages and their forms hold a bootcamp
+        to (open_for_enrollment() is the same as a filter)."""
         if self.status != self.Status.PUBLISHED:
             return self.NOT_OPEN
-        if self.end_date < timezone.localdate():
+        if self.end_date < site_today():
             return self.ENDED
         return None
 

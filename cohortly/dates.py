@@ -9,6 +9,13 @@ from django.utils import timezone
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
+def site_today() -> date:
+    """Today in the site's time zone (TIME_ZONE), whatever zone a page renders
+    in: the day the rules go by (whether a bootcamp has ended), which a sales
+    rep's browser zone (a cookie) must not move."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
 def _midnight(day: date) -> datetime | None:
     """Midnight at the start of `day` in the current time zone, or None where
     that moment is outside what a datetime holds in UTC (0001-01-01 east of

@@ -1749,6 +1749,32 @@ def test_converting_a_deactivated_students_lead_refuses_before_a_page_to_confirm
     assert "Convert Nora Lind into a student?" not in page
 
 
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Pacific/Kiritimati"])
+def test_whether_a_bootcamp_has_ended_is_the_sites_day_whatever_the_readers_zone(sales, lead, zone):
+    # The rule the API holds: a rep's browser (or a cookie set by hand) 12 hours
+    # west of UTC doesn't reopen a bootcamp ended yesterday, nor does one 14 hours
+    # east close one on its last day. At any hour one of the two zones is on
+    # another day than the site.
+    sales.cookies["tz"] = zone
+    today = timezone.localdate()
+    ended = BootcampFactory(
+        title="Ended",
+        start_date=today - datetime.timedelta(days=60),
+        end_date=today - datetime.timedelta(days=1),
+    )
+    last_day = BootcampFactory(
+        title="Last Day", start_date=today - datetime.timedelta(days=60), end_date=today
+    )
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(ended.pk), "confirmed": "yes"})
+    assert response.status_code == 200 and field_errors(response, "id_bootcamp")
+    lead.refresh_from_db()
+    assert lead.status == Status.NEW
+    response = sales.post(action(lead, "convert"), {"bootcamp": str(last_day.pk), "confirmed": "yes"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.converted_enrollment.bootcamp == last_day
+
+
 def test_converting_keeps_the_chosen_bootcamp_on_error(sales, lead, bootcamp):
     other = BootcampFactory(title="Other Camp")
     UserFactory(email="nora@example.org", role=User.Role.MENTOR)
