@@ -66,6 +66,7 @@ from leads.services import (
     lead_set_status,
 )
 from leads.submit_once import SubmitOnceMixin
+from leads.templatetags import sales
 from mail.selectors import suppression_for
 
 PAGE_SIZE = 50
@@ -325,6 +326,8 @@ class LeadListView(SalesMixin, View):
         query = data.copy()
         for name in form.errors:
             query.pop(name, None)
+        if request.session.get(sales.LIST_QUERY, "") != (shown := query.urlencode()):
+            request.session[sales.LIST_QUERY] = shown
         selected = query.getlist("status")
         # The tabs count every status under the other filters.
         tab_query = query.copy()

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -13,6 +14,18 @@ from leads import submit_once
 register = template.Library()
 
 EXACT_FORMAT = "D j M Y, H:i T"
+
+#: The session key of the lead list's filters, order and page as last shown
+#: (leads.views.LeadListView): the "Leads" links of the pages opened from it
+#: go back to them, after any number of actions on a lead.
+LIST_QUERY = "sales_list_query"
+
+
+@register.simple_tag(takes_context=True)
+def lead_list_url(context) -> str:
+    """The lead list as the user last saw it."""
+    query = context["request"].session.get(LIST_QUERY, "")
+    return reverse("sales:lead_list") + (f"?{query}" if query else "")
 
 
 def relative_phrase(value: datetime, now: datetime) -> str:

@@ -822,6 +822,25 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
         )
 
 
+def test_the_lead_pages_leads_link_goes_back_to_the_list_as_it_was_left(sales, lead):
+    LeadFactory.create_batch(3, status=Status.NEW)
+    listed = "?status=NEW&ordering=full_name&search=nora&page=1"
+    assert sales.get(LIST + listed).status_code == 200
+    back = '<a href="/sales/?status=NEW&amp;ordering=full_name&amp;search=nora&amp;page=1">Leads</a>'
+    assert back in sales.get(detail(lead)).content.decode()
+    # After an action (Post/Redirect/Get), when the browser's back button leads
+    # to the lead page again, and on the pages opened from the lead page.
+    response = sales.post(action(lead, "notes"), {"body": "Called, no answer."}, follow=True)
+    assert "Note added." in text(response)
+    assert back in response.content.decode()
+    assert back in sales.get("/sales/leads/new/").content.decode()
+    # A filter the list left out isn't carried back; the plain list forgets them all.
+    sales.get(LIST + "?source=EVENT&created_after=yesterday")
+    assert '<a href="/sales/?source=EVENT">Leads</a>' in sales.get(detail(lead)).content.decode()
+    sales.get(LIST)
+    assert '<a href="/sales/">Leads</a>' in sales.get(detail(lead)).content.decode()
+
+
 @pytest.mark.parametrize(
     ("status", "days", "said"),
     [
