@@ -48,6 +48,7 @@ def phone_search_digits(term: str) -> str | None:
 
 #: The shortest national number a search matches in another form.
 _NATIONAL_DIGITS_AT_LEAST = 6
+_BRACKETED_TRUNK = re.compile(r"\(\s*0\s*\)")
 
 
 def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
@@ -69,6 +70,10 @@ def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
         forms += [
             (f"0{digits[cut:]}", True) for cut in (1, 2, 3) if len(digits) - cut >= _NATIONAL_DIGITS_AT_LEAST
         ]
+        # "+44 (0)20 7946 0958": a trunk 0 in brackets beside the country code
+        # isn't dialled with it, and the number is stored without it.
+        if (without_trunk := _BRACKETED_TRUNK.sub("", term, count=1)) != term:
+            forms += phone_search_forms(without_trunk)
     elif compact.startswith("0") and len(compact) - 1 >= _NATIONAL_DIGITS_AT_LEAST:
         forms.append((compact[1:], False))
     return tuple(dict.fromkeys(forms))

@@ -78,6 +78,9 @@ def test_a_phone_number_matches_however_it_is_spaced(db, term):
         ("(415) 555-0100", {"sam"}),
         ("+44 659 629903", {"other"}),
         ("+33 6 59 62 99 03", {"umar"}),  # not "+44 20 5962 9903", which holds 059629903 inside
+        ("+33 (0)6 59 62 99 03", {"umar"}),  # the trunk 0 in brackets, as signatures write it
+        ("+33(0)659629903", {"umar"}),
+        ("+33 (0)6 12 34 56 78", {"lea"}),
     ],
 )
 def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, term, found):
@@ -97,6 +100,7 @@ def test_a_phone_number_matches_written_nationally_or_with_its_country_code(db, 
     [
         ("Waller 020 7946 0000", {"phoebe"}),
         ("Waller +44 (20) 7946 0000", {"phoebe"}),
+        ("Waller +44 (0)20 7946 0000", {"phoebe"}),
         ("020 7946 0000 Waller", {"phoebe"}),
         ("Waller 02079460000", {"phoebe"}),
         ("Waller 7946 0000", {"phoebe"}),
