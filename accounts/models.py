@@ -48,7 +48,9 @@ def phone_search_digits(term: str) -> str | None:
 
 #: The shortest national number a search matches in another form.
 _NATIONAL_DIGITS_AT_LEAST = 6
-_BRACKETED_TRUNK = re.compile(r"\(\s*0\s*\)")
+#: The trunk 0 some write in brackets after a country code ("+44 (0)20 7946 0958"),
+#: not dialled with it.
+BRACKETED_TRUNK = re.compile(r"\(\s*0\s*\)")
 
 
 def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
@@ -72,7 +74,7 @@ def phone_search_forms(term: str) -> tuple[tuple[str, bool], ...]:
         ]
         # "+44 (0)20 7946 0958": a trunk 0 in brackets beside the country code
         # isn't dialled with it, and the number is stored without it.
-        if (without_trunk := _BRACKETED_TRUNK.sub("", term, count=1)) != term:
+        if (without_trunk := BRACKETED_TRUNK.sub("", term, count=1)) != term:
             forms += phone_search_forms(without_trunk)
     elif compact.startswith("0") and len(compact) - 1 >= _NATIONAL_DIGITS_AT_LEAST:
         forms.append((compact[1:], False))

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.models import BRACKETED_TRUNK, PHONE_SEPARATORS
 from accounts.permissions import SALES_TEAM, has_role
 from leads import submit_once
 
@@ -19,6 +20,16 @@ EXACT_FORMAT = "D j M Y, H:i T"
 #: (leads.views.LeadListView): the "Leads" links of the pages opened from it
 #: go back to them, after any number of actions on a lead.
 LIST_QUERY = "sales_list_query"
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """A phone number as a tel: link dials it: without separators, and written
+    with a country code, without the bracketed trunk 0 ("+44 (0)20 7946 0958"
+    dials +442079460958, not +4402079460958, a number that doesn't exist)."""
+    if phone.strip().startswith("+"):
+        phone = BRACKETED_TRUNK.sub("", phone, count=1)
+    return "tel:" + phone.translate(str.maketrans("", "", PHONE_SEPARATORS))
 
 
 @register.simple_tag(takes_context=True)

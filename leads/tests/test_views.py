@@ -822,6 +822,20 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
         )
 
 
+@pytest.mark.parametrize(
+    ("phone", "href"),
+    [
+        ("+44 (0)20 7946 0958", "tel:+442079460958"),  # the bracketed trunk 0 isn't dialled
+        ("+44 (20) 7946-0958", "tel:+442079460958"),
+        ("(0)20 7946.0958", "tel:02079460958"),  # nationally it is
+        ("020 7946 0958", "tel:02079460958"),
+    ],
+)
+def test_the_lead_pages_phone_link_dials_the_number(sales, phone, href):
+    lead = LeadFactory(phone=phone)
+    assert f'<a href="{href}">{html.escape(phone)}</a>' in sales.get(detail(lead)).content.decode()
+
+
 def test_the_lead_pages_leads_link_goes_back_to_the_list_as_it_was_left(sales, lead):
     LeadFactory.create_batch(3, status=Status.NEW)
     listed = "?status=NEW&ordering=full_name&search=nora&page=1"
