@@ -823,6 +823,19 @@ def test_lead_page_shows_contact_bootcamp_seats_and_timeline(sales, lead, bootca
 
 
 @pytest.mark.parametrize(
+    ("email", "href"),
+    [
+        ("ann#sales@example.org", "mailto:ann%23sales@example.org"),  # not a link to "ann"
+        ("what?now@example.org", "mailto:what%3Fnow@example.org"),  # nor "what" with a header
+        ("nora+camp@example.org", "mailto:nora+camp@example.org"),
+    ],
+)
+def test_the_lead_pages_email_link_writes_to_the_whole_address(sales, email, href):
+    lead = LeadFactory(email=email)
+    assert f'<a href="{href}">' in sales.get(detail(lead)).content.decode()
+
+
+@pytest.mark.parametrize(
     ("phone", "href"),
     [
         ("+44 (0)20 7946 0958", "tel:+442079460958"),  # the bracketed trunk 0 isn't dialled
