@@ -33,13 +33,15 @@ def mailbox_of(address: str) -> str:
 def mailbox_recently_mailed(address: str, *, template: str, since) -> int:
     """How many `template` emails went to `address`'s mailbox since `since`. Its
     sub-addresses count as the mailbox (name+tag@domain is delivered to
-    name@domain), and a send that failed doesn't count: it reached nobody."""
+    name@domain), and a send given up on doesn't count: it reached nobody. One
+    that failed with a retry due counts: the retry sends it once the provider
+    is back."""
     from mail.models import OutboundEmail
 
     local, _, domain = mailbox_of(address).rpartition("@")
     mailbox = Q(to=f"{local}@{domain}") | Q(to__startswith=f"{local}+", to__endswith=f"@{domain}")
     rows = OutboundEmail.objects.filter(mailbox, template=template, created_at__gte=since)
-    return rows.exclude(status=OutboundEmail.Status.FAILED).count()
+    return rows.exclude(status=OutboundEmail.Status.FAILED, next_attempt_at__isnull=True).count()
 
 
 def suppression_for(address: str) -> SuppressedAddress | None:

@@ -342,3 +342,32 @@ def test_simultaneous_requests_mail_one_mailbox_no_more_than_the_limit(monkeypat
     most, _ = PER_ADDRESS_LIMIT
     assert sorted(sent) == [0] * (10 - most) + [1] * most
     assert OutboundEmail.objects.filter(template="password_reset", to=person.email).count() == most
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emails_failing_in_an_outage_count_toward_the_limit_as_their_retries_send_them(settings, make_user):
+    """A failed send with a retry queued is sent once the provider is back: it
+    counts toward the mailbox's limit as a queued one does, or an outage let
+    anyone queue any number of resets that all reach the mailbox afterwards."""
+    from accounts.services import password_reset_send
+    from cohortly.emails import PER_ADDRESS_LIMIT
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = FAILING
+    person = make_user(email="ada@example.com")
+
+    def run_worker(retries_too=False):
+        if retries_too:
+            DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    most, _ = PER_ADDRESS_LIMIT
+    for _ in range(most + 3):
+        password_reset_send(email=person.email)
+        run_worker()
+    assert OutboundEmail.objects.filter(to=person.email).count() == most
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {Status.FAILED}
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    run_worker(retries_too=True)
+    assert len(mail.outbox) == most
