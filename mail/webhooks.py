@@ -62,9 +62,10 @@ def sendgrid_tracking(request, *args, **kwargs):
         )
         response["WWW-Authenticate"] = 'Basic realm="anymail"'
         return response
-    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, OSError):
-        # A body anymail can't read as SendGrid events, a time past what a
-        # datetime holds among them: no event of the batch is stored.
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, OSError, RecursionError):
+        # A body anymail can't read as SendGrid events (JSON nested deeper than
+        # Python's recursion limit too), a time past what a datetime holds among
+        # them: no event of the batch is stored.
         return JsonResponse(
             error_body("parse_error", "The body is not a list of SendGrid events."), status=400
         )

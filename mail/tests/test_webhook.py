@@ -152,7 +152,15 @@ def test_without_a_configured_secret_the_webhook_is_closed(client, settings, web
 
 
 @pytest.mark.parametrize(
-    "body", ["not json", '{"event": "bounce"}', "[1, 2]", '[{"email": "x@example.com"}]']
+    "body",
+    [
+        "not json",
+        '{"event": "bounce"}',
+        "[1, 2]",
+        '[{"email": "x@example.com"}]',
+        # Nested deeper than Python's recursion limit: a 500 before.
+        "[" * 100_000 + "]" * 100_000,
+    ],
 )
 def test_an_unreadable_body_is_a_400_and_stores_nothing(client, webhook_settings, webhook_auth, body):
     response = client.post(URL, data=body, content_type="application/json", **webhook_auth)
