@@ -32,10 +32,14 @@ class EmailDeliveryError(Exception):
 
 def _claim(email_id: int, attempt: int) -> OutboundEmail | None:
     """Take attempt `attempt` of the email, once: a scheduled retry and a "retry now"
-    from the admin can't both send it, and a sent email is never sent again."""
+    from the admin can't both send it, and a sent email is never sent again. A
+    retry is QUEUED again while it is under way: a "retry now" takes only a
+    FAILED email, or one stuck (mail.services.outbox_retry), not one being sent."""
     claimed = OutboundEmail.objects.filter(
         pk=email_id, status__in=[Status.QUEUED, Status.FAILED], attempts=attempt - 1
-    ).update(attempts=F("attempts") + 1, next_attempt_at=None, updated_at=timezone.now())
+    ).update(
+        status=Status.QUEUED, attempts=F("attempts") + 1, next_attempt_at=None, updated_at=timezone.now()
+    )
     return OutboundEmail.objects.get(pk=email_id) if claimed else None
 
 

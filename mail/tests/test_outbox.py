@@ -371,3 +371,32 @@ def test_emails_failing_in_an_outage_count_toward_the_limit_as_their_retries_sen
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     run_worker(retries_too=True)
     assert len(mail.outbox) == most
+
+
+def test_retry_now_while_a_retry_is_being_sent_does_not_send_it_twice(monkeypatch):
+    """The row read "failed" while its next attempt was with the provider, and
+    "retry now" took a further attempt of it then: the email went out twice.
+    An attempt under way is queued; it is retried once it fails, or is stuck."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from cohortly import errors
+    from mail import services
+
+    email = OutboundEmailFactory(status=Status.FAILED, attempts=1, provider_message_id="")
+    original, retried = EmailBackend.send_messages, []
+
+    def send_after_another_retry_now(self, messages):
+        if not retried:  # the admin's second click, while the first one's attempt is sending
+            retried.append("again")
+            try:
+                services.outbox_retry(email=OutboundEmail.objects.get(pk=email.pk))
+            except errors.Conflict as exc:
+                retried.append(str(exc))
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_after_another_retry_now)
+    services.outbox_retry(email=email)
+    assert [m.to for m in mail.outbox] == [[email.to]]
+    assert "this one is queued" in retried[1]
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 2)
