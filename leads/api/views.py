@@ -5,6 +5,7 @@ leads.filtersets.LeadFilterSet filters (the only filter backend, so the API,
 its CSV export and the sales pages read the same parameters the same way).
 """
 
+from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -116,7 +117,15 @@ class LeadViewSet(
         # CSV, whatever the Accept header asks for (`text/csv` included: no
         # renderer of this view serves it, the export builds its own response).
         # Every other response, errors included, stays JSON.
-        csv_format = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT
+        try:
+            csv_format = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT
+        except SuspiciousOperation:
+            # A query string Django won't read (too many parameters): the 400
+            # it became is rendered as JSON. Read again here, it escaped the
+            # exception handler (logged as an error; a 500 under DEBUG).
+            if not force:
+                raise
+            csv_format = False
         if self.action == "export" or csv_format:
             renderer = self.get_renderers()[0]
             return renderer, renderer.media_type
