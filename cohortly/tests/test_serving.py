@@ -553,3 +553,45 @@ def test_a_named_metrics_directory_loses_only_the_metrics_files_at_start(gunicor
         "histogram_8.db.d",
         "notes.txt",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_body_is_read_whole_and_one_too_large_is_a_413():
+    """Django reads a body only as far as its Content-Length, which a chunked
+    request hasn't: a PATCH of one's name answered 200 and changed nothing."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from accounts.tests.factories import UserFactory
+    from cohortly.tests.live_servers import gunicorn
+
+    user = UserFactory(role=User.Role.MENTOR, full_name="Milo Mentor")
+    headers = {
+        "Authorization": f"Bearer {AccessToken.for_user(user)}",
+        "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked",
+    }
+
+    def patch(base, chunks):
+        address = urlsplit(base)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection.request(
+            "PATCH", "/api/v1/auth/me", body=iter(chunks), headers=headers, encode_chunked=True
+        )
+        response = connection.getresponse()
+        answer = (response.status, json.loads(response.read()))
+        connection.close()
+        return answer
+
+    with gunicorn(workers=1, env={"DATA_UPLOAD_MAX_MEMORY_SIZE": "4096"}) as base:
+        status, body = patch(base, [b'{"full_name": ', b'"Chunky Changed"}'])
+        assert (status, body["full_name"]) == (200, "Chunky Changed")
+        status, body = patch(base, [b'{"full_name": "', b"x" * 5000, b'"}'])
+        assert status == 413 and body["errors"][0]["code"] == "payload_too_large", body
+    user.refresh_from_db()
+    assert user.full_name == "Chunky Changed"
