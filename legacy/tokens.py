@@ -36,8 +36,10 @@ def token_hash(raw: str) -> str:
 CLOCK_SKEW_SECONDS = 60
 
 
-def _claims(raw: str | bytes, secret: str) -> dict | None:
-    """The verified claims of a Node token, or None."""
+def _claims(raw: str | bytes, secret: str, *, access: bool) -> dict | None:
+    """The verified claims of a Node access or refresh token, or None. Only an
+    access token has a role, so that a refresh token can't pass for one even
+    where both secrets are the same."""
     if not secret or settings.LEGACY_TOKENS_UNTIL is None or timezone.now() >= settings.LEGACY_TOKENS_UNTIL:
         return None
     # Anything else (a trailing "=", spaces, another alphabet) is not a token the Node backend issued.
@@ -55,7 +57,9 @@ def _claims(raw: str | bytes, secret: str) -> dict | None:
         )
     except jwt.InvalidTokenError:
         return None
-    return claims if isinstance(claims.get("userId"), str) else None
+    if not isinstance(claims.get("userId"), str) or isinstance(claims.get("role"), str) != access:
+        return None
+    return claims
 
 
 def _imported_active_user(claims: dict):
@@ -91,7 +95,7 @@ def _imported_active_user(claims: dict):
 
 def access_token_user(raw: str | bytes):
     """The imported, active user a Node access token stands for, or None."""
-    claims = _claims(raw, settings.LEGACY_JWT_SECRET)
+    claims = _claims(raw, settings.LEGACY_JWT_SECRET, access=True)
     return _imported_active_user(claims) if claims else None
 
 
@@ -104,7 +108,7 @@ def spend_refresh_token(raw: str):
     """
     from legacy.models import LegacyRefreshToken
 
-    claims = _claims(raw, settings.LEGACY_JWT_REFRESH_SECRET)
+    claims = _claims(raw, settings.LEGACY_JWT_REFRESH_SECRET, access=False)
     if claims is None:
         return None
     user = _imported_active_user(claims)

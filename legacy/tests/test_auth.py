@@ -180,6 +180,19 @@ def test_forged_or_stale_node_access_tokens_are_plain_bad_tokens(anon_client, cu
     assert response.json() == me_with(anon_client, "garbage.token.here").json()
 
 
+def test_a_node_refresh_token_is_not_an_access_token_even_under_one_secret(anon_client, cutover):
+    """Node's access tokens carry the role, its refresh tokens don't. With both
+    secrets set to one value (a deployment that used one for both), a refresh
+    token, valid for 7 days and never revoked by a logout here, opened the API
+    as an access token."""
+    cutover.LEGACY_JWT_REFRESH_SECRET = ACCESS_SECRET
+    user = imported_user()
+    refresh = node_refresh_token(user, secret=ACCESS_SECRET)
+    response = me_with(anon_client, refresh)
+    assert_error(response, 401)
+    assert me_with(anon_client, node_access_token(user)).status_code == 200
+
+
 def test_a_node_clock_a_little_ahead_is_forgiven(anon_client, cutover):
     """Node's jsonwebtoken never checks iat; PyJWT refused one a second ahead."""
     user = imported_user()
