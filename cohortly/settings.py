@@ -410,6 +410,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Cohortly <no-reply@cohor
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+if not 1 <= EMAIL_PORT <= 65535:
+    # Every send failed at the socket, and the outbox retried each one till it gave up.
+    raise ImproperlyConfigured("EMAIL_PORT must be a port number, 1 to 65535.")
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
@@ -669,6 +672,9 @@ HEALTH_CHECK_INTERVAL = env.float("HEALTH_CHECK_INTERVAL", default=1.0)
 
 # --- Request limits -------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+if DATA_UPLOAD_MAX_MEMORY_SIZE < 1024:
+    # 0 refused every request with a body (a login included) as too large.
+    raise ImproperlyConfigured("DATA_UPLOAD_MAX_MEMORY_SIZE must be a number of bytes, 1024 or more.")
 
 # --- Metrics --------------------------------------------------------------
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, and 404 while it is unset.
@@ -696,6 +702,9 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+if SECURE_HSTS_SECONDS < 0:
+    # -1 sent "max-age=-1", which browsers ignore: no HTTPS pinning, and check --deploy content.
+    raise ImproperlyConfigured("SECURE_HSTS_SECONDS must be a number of seconds, 0 (off) or more.")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True

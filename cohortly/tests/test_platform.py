@@ -429,6 +429,9 @@ def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off():
         ("ANYMAIL_DEBUG_API_REQUESTS", "maybe", "ANYMAIL_DEBUG_API_REQUESTS must be true or false"),
         ("EMAIL_USE_SSL", "sometimes", "EMAIL_USE_SSL must be true or false"),
         ("EMAIL_TIMEOUT", "0", "EMAIL_TIMEOUT must be a number of seconds, more than 0"),
+        ("DATA_UPLOAD_MAX_MEMORY_SIZE", "0", "DATA_UPLOAD_MAX_MEMORY_SIZE must be a number of bytes"),
+        ("SECURE_HSTS_SECONDS", "-1", "SECURE_HSTS_SECONDS must be a number of seconds, 0 (off) or more"),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT must be a port number, 1 to 65535"),
     ],
 )
 def test_a_value_that_would_break_requests_later_stops_the_start_now(name, value, said):
