@@ -116,7 +116,8 @@ class LeadViewSet(
         # `?format=csv` picks the CSV export in list(), and export.csv is always
         # CSV, whatever the Accept header asks for (`text/csv` included: no
         # renderer of this view serves it, the export builds its own response).
-        # Every other response, errors included, stays JSON.
+        # Every other response, errors included, stays JSON; elsewhere `csv` is
+        # an unknown format, a 404 as DRF answers any other.
         try:
             csv_format = request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == CSV_FORMAT
         except SuspiciousOperation:
@@ -126,7 +127,7 @@ class LeadViewSet(
             if not force:
                 raise
             csv_format = False
-        if self.action == "export" or csv_format:
+        if self.action == "export" or (csv_format and self.action == "list"):
             renderer = self.get_renderers()[0]
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)

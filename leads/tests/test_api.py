@@ -887,6 +887,16 @@ def test_export_filter_errors_stay_json(sales_client):
     assert_error(sales_client.get(f"{LEADS}?format=csv&status=NOPE"), 400, attr="status")
 
 
+@pytest.mark.parametrize("suffix", ["/", "/activities/"])
+def test_csv_is_only_the_lists_format(sales_client, suffix):
+    """A lead's own page has no CSV: `?format=csv` there is an unknown format, a
+    404 like `?format=xml`, not JSON under a name that says CSV."""
+    lead = LeadFactory()
+    for name in ("csv", "xml"):
+        assert_error(sales_client.get(f"{LEADS}{lead.pk}{suffix}?format={name}"), 404)
+    assert sales_client.get(f"{LEADS}{lead.pk}{suffix}").status_code == 200
+
+
 def test_export_keeps_the_ordering(sales_client):
     b = LeadFactory(full_name="Bea")
     a = LeadFactory(full_name="Abe")
