@@ -344,6 +344,29 @@ def test_emails_confirmed_waitlisted_promoted_cancelled(
     ]
 
 
+def test_a_cancellation_offers_enrolling_again_only_while_the_bootcamp_takes_enrollments(
+    make_user, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Archived, the bootcamp takes no enrollments: the email said "you can enroll
+    again while seats or the waitlist are open" all the same."""
+    bootcamp = BootcampFactory(capacity=1, title="Data Science")
+    held = services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+    waiting = services.enrollment_create(student=make_user(Role.STUDENT), bootcamp=bootcamp)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=waiting, notify=True)
+    assert "you can enroll again while seats or the waitlist are open" in mailoutbox[-1].body
+
+    bootcamp.status = bootcamp.Status.ARCHIVED
+    bootcamp.save(update_fields=["status"])
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.enrollment_cancel(enrollment=held)
+    [email] = mailoutbox
+    assert email.subject == "Your enrollment in Data Science is cancelled"
+    assert "enroll again" not in email.body
+    assert "Data Science no longer takes enrollments" in email.body
+
+
 def test_no_email_before_commit_nor_after_rollback(make_user, django_capture_on_commit_callbacks, mailoutbox):
     bootcamp, student = DraftBootcampFactory(), make_user(Role.STUDENT)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ValidationError):
