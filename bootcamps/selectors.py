@@ -10,6 +10,13 @@ from bootcamps.permissions import can_see_all_bootcamps
 from cohortly.caching import Scoped
 
 
+def bootcamp_completions(bootcamp: Bootcamp) -> int:
+    """How many of the bootcamp's enrollments are COMPLETED."""
+    from enrollments.models import Enrollment
+
+    return Enrollment.objects.filter(bootcamp=bootcamp, status=Enrollment.Status.COMPLETED).count()
+
+
 def bootcamp_annotate_seats(queryset: QuerySet[Bootcamp]) -> QuerySet[Bootcamp]:
     """Add `seats_taken`, the bootcamp's enrollments that hold a seat (ACTIVE,
     COMPLETED), and `seats_left` (capacity - seats_taken, never below 0).

@@ -23,8 +23,9 @@ from accounts.permissions import ADMIN_ONLY, has_role
 from accounts.selectors import users_held
 from bootcamps.models import Bootcamp
 from bootcamps.permissions import INSTRUCTOR_EDITABLE_FIELDS, bootcamp_is_taught_by
-from bootcamps.selectors import bootcamp_annotate_seats
+from bootcamps.selectors import bootcamp_annotate_seats, bootcamp_completions
 from bootcamps.signals import capacity_changed, opening_changed
+from cohortly.dates import site_today
 from cohortly.errors import Conflict, NotAllowed
 from cohortly.locking import hold_row, lock_row
 from cohortly.models import clean_edit
@@ -243,6 +244,25 @@ def bootcamp_check_capacity(*, bootcamp: Bootcamp, capacity: int) -> None:
         )
 
 
+def bootcamp_check_start(*, bootcamp: Bootcamp, start_date: date) -> None:
+    """A bootcamp some students have completed has started (enrollments.services
+    completes nobody before the start): its start can't move past today."""
+    if bootcamp.pk is None or start_date <= site_today():
+        return
+    completed = bootcamp_completions(bootcamp)
+    if completed:
+        who = "1 student has" if completed == 1 else f"{completed} students have"
+        raise ValidationError(
+            {
+                "start_date": ValidationError(
+                    f"{who} completed this bootcamp, so it has started: "
+                    "its start date can't be later than today.",
+                    code="has_completions",
+                )
+            }
+        )
+
+
 @transaction.atomic
 def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
     """Change a bootcamp.
@@ -287,6 +307,8 @@ def bootcamp_update(*, bootcamp: Bootcamp, actor: User, data: dict) -> Bootcamp:
             setattr(bootcamp, field, value.strip() if isinstance(value, str) else value)
     if "capacity" in changed and bootcamp.capacity < old_capacity:
         bootcamp_check_capacity(bootcamp=bootcamp, capacity=bootcamp.capacity)
+    if "start_date" in changed:
+        bootcamp_check_start(bootcamp=bootcamp, start_date=bootcamp.start_date)
     clean_edit(bootcamp, changed - PEOPLE_FIELDS.keys())
     # Only the fields changed: the response cache (cohortly.caching) then keeps
     # the lists whose order and filters don't read them.

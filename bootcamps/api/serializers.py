@@ -75,12 +75,17 @@ class BootcampWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = Bootcamp
         fields = list(WRITABLE_FIELDS)
         extra_kwargs = {
+            "start_date": {
+                "error_messages": {
+                    "has_completions": "Once a student has completed it, the start can't be after today."
+                }
+            },
             "end_date": {
                 "error_messages": {
                     "end_before_start": "The end date cannot be before the start date.",
                     "too_long": f"A bootcamp runs for {Bootcamp.MAX_DAYS} days (two years) at most.",
                 }
-            }
+            },
         }
 
     def validate_currency(self, value):

@@ -11,7 +11,7 @@ from django.utils.html import escape
 from accounts.models import User
 from bootcamps.admin import BootcampAdmin
 from bootcamps.models import Bootcamp
-from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.factories import BootcampFactory, DraftBootcampFactory, RunningBootcampFactory
 from enrollments.models import Enrollment
 from enrollments.services import enrollment_create
 from enrollments.tests.factories import EnrollmentFactory
@@ -155,6 +155,20 @@ def test_capacity_below_seats_taken_is_a_form_error(admin_web):
     assert "3 seats are already taken" in str(response.context["adminform"].form.errors["capacity"])
     bootcamp.refresh_from_db()
     assert bootcamp.capacity == 3
+
+
+def test_a_start_after_today_once_someone_completed_is_a_form_error(admin_web):
+    bootcamp = RunningBootcampFactory()
+    EnrollmentFactory(bootcamp=bootcamp, status=Enrollment.Status.COMPLETED)
+    started = bootcamp.start_date
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = admin_web.post(f"{CHANGELIST}{bootcamp.pk}/change/", form_data(bootcamp, start_date=later))
+    assert response.status_code == 200
+    assert "1 student has completed this bootcamp" in str(
+        response.context["adminform"].form.errors["start_date"]
+    )
+    bootcamp.refresh_from_db()
+    assert bootcamp.start_date == started
 
 
 def test_change_page_shows_enrollments_read_only(admin_web, make_user):

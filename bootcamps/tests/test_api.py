@@ -8,7 +8,12 @@ from django.utils import timezone
 from accounts.models import User
 from assignments.tests.factories import AssignmentFactory
 from bootcamps.models import Bootcamp
-from bootcamps.tests.factories import ArchivedBootcampFactory, BootcampFactory, DraftBootcampFactory
+from bootcamps.tests.factories import (
+    ArchivedBootcampFactory,
+    BootcampFactory,
+    DraftBootcampFactory,
+    RunningBootcampFactory,
+)
 from cohortly.tests.openapi_checks import documented_fields
 from conftest import assert_error
 from enrollments.models import Enrollment
@@ -591,6 +596,31 @@ def test_patch_capacity_below_seats_taken(admin_client):
         attr="capacity",
     )
     assert "3 seats are already taken" in body["errors"][0]["detail"]
+
+
+def test_a_bootcamp_someone_completed_cant_start_after_today(admin_client):
+    """Completing needs the bootcamp to have started (enrollments' `not_started`);
+    its start could then be moved into the future all the same, leaving students
+    who completed a bootcamp that hadn't begun."""
+    bootcamp = RunningBootcampFactory()
+    EnrollmentFactory(bootcamp=bootcamp, status=Enrollment.Status.COMPLETED)
+    later = (timezone.localdate() + timedelta(days=3)).isoformat()
+    body = assert_error(
+        admin_client.patch(detail(bootcamp), {"start_date": later}, format="json"),
+        400,
+        code="has_completions",
+        attr="start_date",
+    )
+    assert "1 student has completed this bootcamp" in body["errors"][0]["detail"]
+    bootcamp.refresh_from_db()
+    assert bootcamp.start_date < timezone.localdate()
+    # Earlier, or today, is still a start it had.
+    today = timezone.localdate().isoformat()
+    assert admin_client.patch(detail(bootcamp), {"start_date": today}, format="json").status_code == 200
+    # Without a completion, a running bootcamp's start may still move (a typo fixed).
+    other = RunningBootcampFactory()
+    EnrollmentFactory(bootcamp=other)
+    assert admin_client.patch(detail(other), {"start_date": later}, format="json").status_code == 200
 
 
 def test_patch_capacity_up_promotes_the_waitlist(
