@@ -948,11 +948,16 @@ class Importer:
             ):
                 people_here[bootcamp_pk].add(user_id)
         instructor_of = {row["id"]: row["instructor_id"] for row in rows}
+        # Only this batch's rows: `known` also holds bootcamps in its id range that
+        # the source deleted (_find_missing lists them).
         other_people = {
             legacy_id
             for legacy_id, (pk, _) in known.items()
-            if set(mentors[legacy_id]) != here["mentors"][pk]
-            or {instructor_of[legacy_id]} - {None} != here["instructors"][pk]
+            if legacy_id in instructor_of
+            and (
+                set(mentors[legacy_id]) != here["mentors"][pk]
+                or {instructor_of[legacy_id]} - {None} != here["instructors"][pk]
+            )
         }
         rows = self._fresh("bootcamps", rows, known, stamp=1, changed=other_people)
         if not rows:

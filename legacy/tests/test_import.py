@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import UTC, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -1092,3 +1093,31 @@ def test_a_very_long_source_or_phone_kept_on_the_timeline_is_cut_to_what_it_hold
     # A second run keeps them as they are: nothing changed.
     run_import(node)
     assert lead.activities.count() == 2
+
+
+def test_a_bootcamp_deleted_in_node_between_two_others_is_listed_and_the_run_goes_on(node):
+    """Rows are read by id range: a deleted bootcamp inside a batch's range (no
+    enrollments, so the Node backend could delete it) stopped every later run with
+    a KeyError."""
+    ids = sorted(uuid.uuid4() for _ in range(3))
+    camps = [node.bootcamp(id=legacy_id) for legacy_id in ids]
+    run_import(node)
+
+    node.execute("DELETE FROM bootcamps WHERE id = %s", [camps[1]["id"]])
+    node.execute(
+        "UPDATE bootcamps SET title = 'Renamed', updated_at = %s WHERE id = %s", [naive_utc(), ids[2]]
+    )
+    _, report = run_import(node)
+
+    assert counts(report, "bootcamps") == {
+        "read": 2,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "refused": 0,
+    }
+    assert Bootcamp.objects.get(legacy_id=ids[2]).title == "Renamed"
+    gone = Bootcamp.objects.get(legacy_id=ids[1])
+    assert report["missing_in_source"] == [
+        {"table": "bootcamps", "legacy_id": str(ids[1]), "id": str(gone.pk)}
+    ]
