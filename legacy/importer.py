@@ -1294,10 +1294,11 @@ class Importer:
         ids = {row["id"] for row in rows}
         gone = {held[0] for held in open_in_cohortly.values() if held[0] is not None and held[0] not in ids}
         gone -= self._present("leads", gone)
-        # {legacy id: bootcamp pk} of the leads converted in Cohortly since they came over.
+        # {legacy id: the bootcamp the lead has here} of the leads converted in Cohortly
+        # since they came over (a conversion into another bootcamp keeps the lead's own).
         converted_here = dict(
             Lead.objects.filter(legacy_id__in=ids, converted_enrollment__isnull=False).values_list(
-                "legacy_id", "converted_enrollment__bootcamp_id"
+                "legacy_id", "bootcamp_id"
             )
         )
 

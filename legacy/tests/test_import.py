@@ -314,6 +314,33 @@ def test_a_lead_converted_in_cohortly_stays_converted_when_the_node_backend_chan
     assert Enrollment.objects.filter(student=lead.converted_student).count() == 1
 
 
+def test_a_lead_converted_in_cohortly_into_another_bootcamp_keeps_its_own_when_node_changes_it(node):
+    """Converting keeps the bootcamp the lead asked about (leads.services.lead_convert);
+    the next import of a Node change swapped in the bootcamp it was converted into."""
+    from leads.services import lead_convert
+
+    asked = node.bootcamp(start_date=naive_utc(30).date(), end_date=naive_utc(90).date())
+    joined = node.bootcamp(start_date=naive_utc(30).date(), end_date=naive_utc(90).date())
+    source = node.lead(email="omar@node.example", status="QUALIFIED", bootcamp_id=asked["id"])
+    run_import(node)
+    lead = Lead.objects.get(legacy_id=source["id"])
+    lead = lead_convert(
+        lead=lead, actor=None, bootcamp=Bootcamp.objects.get(legacy_id=joined["id"]), notify=False
+    )
+    asked_here = Bootcamp.objects.get(legacy_id=asked["id"])
+    assert lead.bootcamp_id == asked_here.pk
+
+    node.execute(
+        "UPDATE leads SET notes = 'Paid the deposit.', updated_at = %s WHERE id = %s",
+        [naive_utc(), source["id"]],
+    )
+    run_import(node, expect=1)
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.bootcamp_id) == ("CONVERTED", asked_here.pk)
+    assert lead.converted_enrollment.bootcamp.legacy_id == joined["id"]
+
+
 def test_a_waiting_enrollment_moved_to_another_bootcamp_joins_the_end_of_its_waitlist(node):
     """Both bootcamps have someone first in line: the moved one used to keep its
     place number, which the other's first already held (every later import
