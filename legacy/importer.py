@@ -121,6 +121,11 @@ def connect(url: str) -> psycopg.Connection:
     state for the whole run while the Node backend keeps writing, and no way to write."""
     try:
         source = psycopg.connect(url, connect_timeout=10, application_name="cohortly import_legacy")
+    except psycopg.ProgrammingError as exc:
+        # A URL libpq can't parse: its message quotes the offending part, which may
+        # be the password ("unexpected spaces found in …"), into cron mail and --report.
+        said = re.sub(r'"[^"]*"', '"…"', first_line(exc))
+        raise SourceError(f"can't connect to the source: its URL can't be read: {said}") from exc
     except psycopg.Error as exc:
         raise SourceError(f"can't connect to the source: {first_line(exc)}") from exc
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ

@@ -453,6 +453,29 @@ def test_runs_that_cannot_start_exit_2_with_one_line_and_write_nothing(node, tmp
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://reader:Open Sesame-42@node-db/bootcamps",  # a space not percent-encoded
+        "postgres://reader:Open%ZZSesame-42@node-db/bootcamps",
+        "postgres:/reader:OpenSesame-42@node-db/bootcamps",  # a slash missing
+    ],
+)
+def test_a_source_url_that_cant_be_read_keeps_its_password_out_of_the_output_and_report(url, tmp_path):
+    """libpq quotes the part of a URL it can't parse, the password among them, and
+    the line went to the terminal, cron mail and the --report file."""
+    report = tmp_path / "import.json"
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "import_legacy", "--source", url, "--report", str(report), stdout=_Buffer(), stderr=_Buffer()
+        )
+
+    assert raised.value.returncode == 2
+    said = str(raised.value)
+    assert said.startswith("can't connect to the source: its URL can't be read:"), said
+    assert "Sesame" not in said and "Sesame" not in report.read_text()
+
+
 def test_the_mapping_file_renames_a_table_and_a_column(node, tmp_path):
     lead = node.lead(full_name="Renamed Person")
     node.execute("ALTER TABLE leads RENAME TO prospects")
