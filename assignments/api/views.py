@@ -70,6 +70,15 @@ class AssignmentViewSet(
     lookup_value_regex = "[0-9]+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def get_serializer_class(self):
+        # What each action takes, so that OPTIONS describes a POST with the fields it
+        # accepts (ActionMetadata), not with the assignment or submission it answers.
+        return {
+            "create": AssignmentCreateSerializer,
+            "partial_update": AssignmentUpdateSerializer,
+            "submit": SubmitSerializer,
+        }.get(self.action, super().get_serializer_class())
+
     def get_queryset(self):
         # The submissions action lists (and filters, with its SubmissionFilterSet)
         # submissions; it reads its assignment with get_object.
@@ -201,6 +210,12 @@ class SubmissionViewSet(
     filterset_class = SubmissionFilterSet
     search_fields = SUBMISSION_SEARCH_FIELDS
     lookup_value_regex = "[0-9]+"
+
+    def get_serializer_class(self):
+        # As AssignmentViewSet's: OPTIONS describes grading and returning with what they take.
+        return {"grade": GradeSerializer, "return_for_revision": ReturnSerializer}.get(
+            self.action, super().get_serializer_class()
+        )
 
     def get_queryset(self):
         return selectors.submission_list_for(self.request.user)

@@ -654,3 +654,37 @@ def test_options_describes_a_post_with_the_serializer_its_action_takes(client_fo
     student, _ = client_for("STUDENT")
     assert "POST" in student.options("/api/v1/enrollments/").json()["actions"]
     assert_error(student.options("/api/v1/users/"), 403)
+
+
+def test_options_describes_coursework_posts_with_what_they_take(client_for):
+    """Creating an assignment, handing work in, grading and returning it built
+    their serializers in the view: OPTIONS described each POST with the
+    assignment or submission it answers, every field read-only."""
+    from assignments.tests.factories import AssignmentFactory, SubmissionFactory, enroll
+
+    admin, _ = client_for("ADMIN")
+
+    def writable(client, path):
+        response = client.options(path)
+        assert response.status_code == 200, response.content
+        return {name for name, field in response.json()["actions"]["POST"].items() if not field["read_only"]}
+
+    assert writable(admin, "/api/v1/assignments/") == {
+        "bootcamp",
+        "title",
+        "description",
+        "due_at",
+        "max_score",
+        "is_published",
+    }
+    submission = SubmissionFactory()
+    assert writable(admin, f"/api/v1/submissions/{submission.pk}/grade/") == {
+        "score",
+        "feedback",
+        "submitted_at",
+    }
+    assert writable(admin, f"/api/v1/submissions/{submission.pk}/return/") == {"feedback"}
+    student, user = client_for("STUDENT")
+    assignment = AssignmentFactory()
+    enroll(user, assignment.bootcamp)
+    assert writable(student, f"/api/v1/assignments/{assignment.pk}/submissions/") == {"content", "link"}
