@@ -59,6 +59,10 @@ def _claims(raw: str | bytes, secret: str, *, access: bool) -> dict | None:
         return None
     if not isinstance(claims.get("userId"), str) or isinstance(claims.get("role"), str) != access:
         return None
+    # Node writes whole seconds; PyJWT also passes "123" as text, which compared with
+    # a number further on (the sessions an import ended) would be a 500.
+    if not all(type(claims[name]) is int for name in ("iat", "exp")):
+        return None
     return claims
 
 

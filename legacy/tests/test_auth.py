@@ -171,6 +171,7 @@ def test_cohortly_tokens_still_work_beside_node_tokens(cutover):
         pytest.param(lambda user: node_access_token(user, userId=str(uuid.uuid4())), id="unknown-user"),
         pytest.param(lambda user: node_access_token(user, userId="not-a-uuid"), id="not-a-uuid"),
         pytest.param(lambda user: node_access_token(user) + "=", id="padded"),
+        pytest.param(lambda user: node_access_token(user, iat=str(int(time.time()))), id="iat-as-text"),
     ],
 )
 def test_forged_or_stale_node_access_tokens_are_plain_bad_tokens(anon_client, cutover, forge):
