@@ -46,6 +46,17 @@ export async function walkThrough(baseUrl: string): Promise<void> {
   const one = await client.GET("/api/v1/bootcamps/{id}/", { params: { path: { id } } });
   console.log(one.data?.title);
 
+  // An instructor edits the description alone: a PATCH sends only what changes.
+  const edited = await client.PATCH("/api/v1/bootcamps/{id}/", { params: { path: { id } }, body: { description: "Evenings." } });
+  console.log(edited.data?.location);
+
+  // A student hands in a link alone (content, a link or both).
+  const handedIn = await client.POST("/api/v1/assignments/{id}/submissions/", {
+    params: { path: { id: 7 } },
+    body: { link: "https://github.com/ada/api" },
+  });
+  console.log(handedIn.data?.status);
+
   // The leads list with a search: JSON only, so `results` is there to read.
   const leads = await client.GET("/api/v1/leads/", { params: { query: { search: "grace", ordering: ["-created_at"] } } });
   for (const lead of leads.data?.results ?? []) {
