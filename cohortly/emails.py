@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 from cohortly.locking import hold_name
 from cohortly.middleware import current_request_id
@@ -64,10 +65,22 @@ def send_templated_email(
         return _queue(recipients, template, context, ignore_suppression)
 
 
+def _lifetime(seconds: int) -> str:
+    """A link's lifetime in words ("3 days", "1 hour, 30 minutes")."""
+    now = timezone.now()
+    return timeuntil(now + timedelta(seconds=seconds), now).replace("\xa0", " ")
+
+
 def _queue(recipients: list[str], template: str, context: dict, ignore_suppression: bool) -> int:
     if not recipients:
         return 0
-    context = {"frontend_url": settings.FRONTEND_URL, **context}
+    context = {
+        "frontend_url": settings.FRONTEND_URL,
+        # How long the links these emails carry work: what the settings make them.
+        "reset_link_lifetime": _lifetime(settings.PASSWORD_RESET_TIMEOUT),
+        "verification_link_lifetime": _lifetime(settings.EMAIL_VERIFICATION_TIMEOUT),
+        **context,
+    }
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context, using="emails").split())
     body = render_to_string(f"emails/{template}.txt", context, using="emails")
     outbox_enqueue(

@@ -426,6 +426,25 @@ def test_password_reset_flow(anon_client, django_capture_on_commit_callbacks):
     assert_error(again, 400, attr="token")
 
 
+def test_an_emailed_link_says_how_long_it_works_as_configured(
+    settings, anon_client, django_capture_on_commit_callbacks
+):
+    """The welcome and set-password emails said "expires in a few days" whatever
+    EMAIL_VERIFICATION_TIMEOUT and PASSWORD_RESET_TIMEOUT were: with an hour's
+    reset link, its owner came back the next day to a link that no longer worked."""
+    settings.EMAIL_VERIFICATION_TIMEOUT = 2 * 60 * 60
+    settings.PASSWORD_RESET_TIMEOUT = 60 * 60
+    with django_capture_on_commit_callbacks(execute=True):
+        anon_client.post(REGISTER, NEW_USER, format="json")
+        anon_client.post(PASSWORD_RESET, {"email": NEW_USER["email"]}, format="json")
+    welcome, reset = mail.outbox
+    assert "/verify-email?uid=" in welcome.body
+    assert "The link works once and expires in 2 hours." in welcome.body
+    assert "/reset-password?uid=" in reset.body
+    assert "The link works once and expires in 1 hour." in reset.body
+    assert "few days" not in welcome.body + reset.body
+
+
 def test_password_reset_does_not_reveal_unknown_emails(anon_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = anon_client.post(PASSWORD_RESET, {"email": "nobody@example.com"}, format="json")
