@@ -21,6 +21,7 @@ from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
+    ListsAtMost,
     PlainDecimalFormField,
     ServiceErrorsMixin,
     badge,
@@ -30,7 +31,7 @@ from cohortly.admin import (
 from cohortly.spreadsheets import SPREADSHEET_BOM
 
 
-class SubmissionInline(admin.TabularInline):
+class SubmissionInline(ListsAtMost, admin.TabularInline):
     """An assignment's submissions, read-only; each links to its grade form."""
 
     model = Submission
@@ -40,6 +41,7 @@ class SubmissionInline(admin.TabularInline):
     fields = ["student", "submitted_at", "is_late", "score", "graded_by", "graded_at"]
     readonly_fields = fields
     ordering = ["student__full_name", "student__email"]
+    see_all = "every one is in the submission list"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("student", "graded_by", "assignment")
@@ -85,7 +87,7 @@ def gradebook_csv_download(bootcamp) -> HttpResponse:
     )
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(ListsAtMost, admin.TabularInline):
     """For the bootcamp admin page: its assignments, read-only, each linking to
     its own page (adding and editing happen there, through the services, which
     record the author and re-flag late work)."""
@@ -97,6 +99,7 @@ class AssignmentInline(admin.TabularInline):
     fields = ["title", "due_at", "max_score", "is_published", "submission_count"]
     readonly_fields = fields
     ordering = ["due_at", "id"]
+    see_all = "every one is in the assignment list"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_submission_count=Count("submissions"))

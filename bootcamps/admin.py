@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Case, Count, When
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils import formats
@@ -25,6 +25,7 @@ from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
     DeleteBlockersExplained,
+    ListsAtMost,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -36,7 +37,7 @@ from enrollments.selectors import enrollment_annotate_waitlist_position
 SERVICE_FIELDS = list(services.WRITABLE_FIELDS)
 
 
-class EnrollmentInline(admin.TabularInline):
+class EnrollmentInline(ListsAtMost, admin.TabularInline):
     """Who is enrolled, read-only: changes go through the enrollment list's
     actions so the seat rules and emails hold."""
 
@@ -47,6 +48,7 @@ class EnrollmentInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     verbose_name_plural = "Enrollments (changed in the enrollment list: see Seats and price)"
+    see_all = "the seats and the waitlist first"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -59,8 +61,14 @@ class EnrollmentInline(admin.TabularInline):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("student", "bootcamp")
+        # The seats and the waitlist first: they are what a capped list must show.
+        current = Case(
+            When(status=Enrollment.Status.ACTIVE, then=0),
+            When(status=Enrollment.Status.WAITLISTED, then=1),
+            default=2,
+        )
         return enrollment_annotate_waitlist_position(queryset).order_by(
-            "status", "waitlist_seq", "enrolled_at"
+            current, "status", "waitlist_seq", "enrolled_at"
         )
 
     @admin.display(description="Waitlist position")

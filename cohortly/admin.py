@@ -424,6 +424,37 @@ class DeleteBlockersExplained:
         return deleted, counts, perms_needed, protected
 
 
+class ListsAtMost:
+    """For a read-only inline: its first `lists_at_most` rows, its heading saying
+    how many there are and where to find them all (`see_all`). Each row shown
+    posts its id and its parent's with the page's form, so a bootcamp page
+    listing some 490 enrollments went past DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000)
+    and every save of the bootcamp was a 400; thousands of rows took seconds to
+    draw."""
+
+    lists_at_most = 100
+    see_all = ""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        at_most = self.lists_at_most
+        if obj is not None:
+            total = self.get_queryset(request).filter(**{formset.fk.name: obj}).count()
+            if total > at_most:
+                shown, heading = f"the first {at_most} of {total}: {self.see_all}", self.verbose_name_plural
+                self.verbose_name_plural = (
+                    f"{heading[:-1]}; {shown})" if heading.endswith(")") else f"{heading} ({shown})"
+                )
+
+        class Listed(formset):
+            def get_queryset(self):
+                if not hasattr(self, "_queryset"):
+                    self._queryset = super().get_queryset()[:at_most]
+                return self._queryset
+
+        return Listed
+
+
 class CompactChangelist:
     """For a ModelAdmin whose list shows status `badge`s: their stylesheet."""
 

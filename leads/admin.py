@@ -12,6 +12,7 @@ from accounts.models import User
 from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
+    ListsAtMost,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -97,13 +98,14 @@ class MarkLostForm(forms.Form):
     )
 
 
-class LeadActivityInline(admin.TabularInline):
+class LeadActivityInline(ListsAtMost, admin.TabularInline):
     model = LeadActivity
     verbose_name = "timeline entry"
     verbose_name_plural = "timeline"
     fields = ["created_at", "kind", "actor", "body", "data"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
+    see_all = "the newest first; every one is under Lead activities"
     extra = 0
     can_delete = False
     show_change_link = False

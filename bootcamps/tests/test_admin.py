@@ -520,3 +520,34 @@ def test_a_currency_in_small_letters_is_taken_as_the_api_takes_it(admin_web):
     assert bootcamp.currency == "USD"
     response = admin_web.post(url, {**page_form(admin_web, url), "currency": ["u5d"], "_save": ["Save"]})
     assert response.status_code == 200 and "three capital letters" in response.content.decode()
+
+
+def test_a_bootcamp_with_hundreds_of_enrollments_saves_from_its_page(admin_web, make_user):
+    """Each enrollment listed on the page posts its id with the form: 600 of them
+    went past the 1,000 fields Django reads, and saving the page was a 400."""
+    from cohortly.tests.test_admin_stale_forms import page_form
+
+    bootcamp = BootcampFactory(capacity=1, location="")
+    seated = make_user(Role.STUDENT, full_name="Seated Student")
+    waiting = make_user(Role.STUDENT, full_name="Waiting Student")
+    enrollment_create(student=seated, bootcamp=bootcamp, notify=False)
+    students = User.objects.bulk_create(
+        User(email=f"gone{n}@example.com", full_name=f"Gone {n}", role=Role.STUDENT) for n in range(600)
+    )
+    Enrollment.objects.bulk_create(
+        Enrollment(student=student, bootcamp=bootcamp, status=Enrollment.Status.CANCELLED)
+        for student in students
+    )
+    enrollment_create(student=waiting, bootcamp=bootcamp, notify=False)
+    url = f"{CHANGELIST}{bootcamp.pk}/change/"
+
+    shown = page_form(admin_web, url)
+    shown["location"] = ["Lisbon"]
+    response = admin_web.post(url, shown)
+
+    assert response.status_code == 302
+    bootcamp.refresh_from_db()
+    assert bootcamp.location == "Lisbon"
+    page = admin_web.get(url).content.decode()
+    assert "(changed in the enrollment list: see Seats and price; the first 100 of 602: the seats and" in page
+    assert "Seated Student" in page and "Waiting Student" in page
