@@ -350,6 +350,10 @@ class LeadAdmin(
                     lead=lead, actor=request.user, status=Lead.Status.LOST, lost_reason=data["lost_reason"]
                 ),
                 "marked as lost",
+                # For another reason it changes the reason (on the timeline too): counted.
+                already=lambda lead: (
+                    lead.status == Lead.Status.LOST and lead.lost_reason == data["lost_reason"]
+                ),
             ),
         )
 

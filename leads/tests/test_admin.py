@@ -315,3 +315,17 @@ def test_action_export_csv(admin_web):
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert len(rows) == 2
     assert rows[1][:2] == [str(chosen.pk), "'@SUM(A1)"]
+
+
+def test_marking_lost_a_lead_already_lost_for_that_reason_is_named_not_counted(admin_web):
+    from django.contrib.admin.models import LogEntry
+
+    lost = LeadFactory(full_name="Lost One", status=Status.LOST, lost_reason="No budget")
+    open_lead = LeadFactory(full_name="Open One")
+    response = action(admin_web, "mark_lost", [lost, open_lead], apply="1", lost_reason="No budget")
+
+    page = admin_web.get(response["Location"]).content.decode()
+    assert f"Already marked as lost: Lost One &lt;{lost.email}&gt;." in page
+    assert "1 lead(s) marked as lost." in page
+    assert not LogEntry.objects.filter(object_id=str(lost.pk)).exists()
+    assert LogEntry.objects.filter(object_id=str(open_lead.pk)).count() == 1
