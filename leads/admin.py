@@ -324,12 +324,21 @@ class LeadAdmin(
         )
         if asked is not None:
             return asked
+
+        def contact(lead):
+            if lead.status == Lead.Status.LOST:
+                # LOST -> CONTACTED reopens a lead and clears its reason: a decision
+                # about that lead, not something a bulk action over open ones does.
+                raise ValidationError(
+                    "it is lost; reopen it from its page in the sales workspace if it should be.",
+                    code="lost",
+                )
+            services.lead_set_status(lead=lead, actor=request.user, status=Lead.Status.CONTACTED)
+
         self._apply(
             request,
             queryset,
-            lambda lead: services.lead_set_status(
-                lead=lead, actor=request.user, status=Lead.Status.CONTACTED
-            ),
+            contact,
             "marked as contacted",
             already=lambda lead: lead.status == Lead.Status.CONTACTED,
         )

@@ -329,3 +329,23 @@ def test_marking_lost_a_lead_already_lost_for_that_reason_is_named_not_counted(a
     assert "1 lead(s) marked as lost." in page
     assert not LogEntry.objects.filter(object_id=str(lost.pk)).exists()
     assert LogEntry.objects.filter(object_id=str(open_lead.pk)).count() == 1
+
+
+def test_marking_contacted_leaves_a_lost_lead_lost(admin_web):
+    """The action is for open leads (its confirmation says so): a lost lead among
+    those selected was reopened, its reason cleared, without anyone deciding to."""
+    lost = LeadFactory(full_name="Lost One", status=Status.LOST, lost_reason="Chose a competitor")
+    new = LeadFactory(full_name="New One")
+    asked = action(admin_web, "mark_contacted", [lost, new]).content.decode()
+    assert "Each selected open lead becomes CONTACTED" in asked
+
+    response = action(admin_web, "mark_contacted", [lost, new], post="yes")
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.lost_reason) == (Status.LOST, "Chose a competitor")
+    assert not lost.activities.exists()
+    new.refresh_from_db()
+    assert new.status == Status.CONTACTED
+    page = admin_web.get(response["Location"]).content.decode()
+    assert "Not changed: Lost One" in page and "it is lost; reopen it from its page" in page
+    assert "1 lead(s) marked as contacted." in page
