@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
@@ -61,7 +61,8 @@ class LeadAdminForm(forms.ModelForm):
         status = self.instance.status if self.instance.pk else Lead.Status.NEW
         if email and status in Lead.OPEN_STATUSES:
             # A friendly early message; the database constraint is what holds.
-            others = Lead.objects.filter(email__iexact=email.strip(), status__in=Lead.OPEN_STATUSES)
+            # As lead_capture stores it: zoe@exämple.com is zoe@xn--exmple-cua.com.
+            others = Lead.objects.filter(email__iexact=normalize_email(email), status__in=Lead.OPEN_STATUSES)
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)
             other = others.first()

@@ -138,12 +138,27 @@ def test_change_form_refuses_an_email_of_another_open_lead(admin_web, email):
     assert lead.email == "ana@example.org"
 
 
-def test_adding_a_lead_with_an_open_leads_email_in_another_case_is_refused(admin_web):
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("audit.lead@example.com", "AUDIT.Lead@example.com"),
+        # One mailbox, either spelling of its internationalised domain.
+        ("zoe@xn--exmple-cua.com", "zoe@exämple.com"),
+    ],
+)
+def test_adding_a_lead_with_an_open_leads_email_in_another_case_is_refused(admin_web, stored, typed):
     # Not merged into the open lead behind an "added successfully".
-    other = LeadFactory(email="audit.lead@example.com")
+    other = LeadFactory(email=stored)
     response = admin_web.post(
         reverse("admin:leads_lead_add"),
-        {"full_name": "Audit Lead", "email": "AUDIT.Lead@example.com", "phone": "", "source": "WEBSITE"},
+        {
+            "full_name": "Audit Lead",
+            "email": typed,
+            "phone": "",
+            "source": "WEBSITE",
+            "activities-TOTAL_FORMS": "0",
+            "activities-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     said = f"Another open lead (#{other.pk}) already has this email: nothing was added."
