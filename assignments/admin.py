@@ -23,6 +23,7 @@ from cohortly.admin import (
     DeleteBlockersExplained,
     ListsAtMost,
     PlainDecimalFormField,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -138,7 +139,13 @@ def _copy_into(target, source):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(DeleteBlockersExplained, ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class AssignmentAdmin(
+    SearchAtMostMaxTerms,
+    DeleteBlockersExplained,
+    ChangedSinceShownMixin,
+    ServiceErrorsMixin,
+    admin.ModelAdmin,
+):
     # Submissions are students' work and grades (assignment_delete).
     delete_instead = (
         "Unpublish the assignment instead: students no longer see it, and their work stays on record."
@@ -293,7 +300,9 @@ class SubmissionGradeForm(forms.ModelForm):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin):
+class SubmissionAdmin(
+    SearchAtMostMaxTerms, CompactChangelist, ChangedSinceShownMixin, ServiceErrorsMixin, admin.ModelAdmin
+):
     """Submissions come from students; here staff read and grade them. Saving
     the form grades through `submission_grade` (grader, time, email)."""
 

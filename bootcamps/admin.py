@@ -26,6 +26,7 @@ from cohortly.admin import (
     CompactChangelist,
     DeleteBlockersExplained,
     ListsAtMost,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -126,6 +127,7 @@ class BootcampAdminForm(forms.ModelForm):
 
 @admin.register(Bootcamp)
 class BootcampAdmin(
+    SearchAtMostMaxTerms,
     AutocompleteRefusesJunk,
     DeleteBlockersExplained,
     ChangedSinceShownMixin,

@@ -10,6 +10,7 @@ from django.db.models import Case, When
 from cohortly.admin import (
     AutocompleteRefusesJunk,
     CompactChangelist,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -58,7 +59,9 @@ class EnrollmentAddForm(forms.ModelForm):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin):
+class EnrollmentAdmin(
+    SearchAtMostMaxTerms, AutocompleteRefusesJunk, CompactChangelist, ServiceErrorsMixin, admin.ModelAdmin
+):
     add_form = EnrollmentAddForm
     # Short columns, the status next to the student, so that a row fits a
     # laptop beside the filters, and a phone shows who and in what state.

@@ -13,6 +13,7 @@ from cohortly.admin import (
     ChangedSinceShownMixin,
     CompactChangelist,
     ListsAtMost,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     badge,
     person_name,
@@ -377,7 +378,7 @@ class LeadAdmin(
 
 
 @admin.register(LeadActivity)
-class LeadActivityAdmin(admin.ModelAdmin):
+class LeadActivityAdmin(SearchAtMostMaxTerms, admin.ModelAdmin):
     """The timelines, read-only: entries are written by the services."""
 
     # Short columns, so that a row fits a laptop beside the filters.

@@ -5,6 +5,7 @@ from django.utils.text import Truncator
 from cohortly.admin import (
     CompactChangelist,
     HiddenFieldsNotFilterable,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     badge,
     breakable_email,
@@ -95,7 +96,12 @@ def _remove_suppressions(modeladmin, request, addresses):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(
-    HiddenFieldsNotFilterable, CompactChangelist, ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    SearchAtMostMaxTerms,
+    HiddenFieldsNotFilterable,
+    CompactChangelist,
+    ServiceErrorsMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     unfilterable = ("body",)  # the links it sent: its page leaves the body out
     # What a row needs on a laptop beside the filters; the request id is searched,
@@ -176,7 +182,7 @@ class OutboundEmailAdmin(
 
 
 @admin.register(SuppressedAddress)
-class SuppressedAddressAdmin(ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SuppressedAddressAdmin(SearchAtMostMaxTerms, ServiceErrorsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["address", "reason", "detail", "created_at"]
     list_filter = ["reason"]
     search_fields = ["address"]

@@ -67,3 +67,32 @@ def test_the_leads_admin_keeps_the_searchs_word_limit(admin_web):
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
     assert "Search for at most 10 words." in [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/leads/leadactivity/",
+        "/admin/enrollments/enrollment/",
+        "/admin/bootcamps/bootcamp/",
+        "/admin/assignments/assignment/",
+        "/admin/assignments/submission/",
+        "/admin/mail/outboundemail/",
+        "/admin/mail/suppressedaddress/",
+    ],
+)
+def test_every_admin_search_keeps_the_word_limit(admin_web, path):
+    """Django's search adds a clause per word: a pasted paragraph of 300 words
+    took PostgreSQL 23 seconds over the timeline's 1,400 entries."""
+    response = admin_web.get(path, {"q": " ".join(f"word{n}" for n in range(11))})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+    assert "Search for at most 10 words." in [str(m) for m in response.context["messages"]]
+
+
+def test_ten_words_still_find_a_timeline_entry(admin_web):
+    from leads.tests.factories import LeadActivityFactory
+
+    entry = LeadActivityFactory(body="one two three four five six seven eight nine ten")
+    LeadActivityFactory(body="something else")
+    assert found(admin_web, "/admin/leads/leadactivity/", entry.body) == {entry}
