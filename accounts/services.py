@@ -111,6 +111,7 @@ def user_invite(
     return user
 
 
+@transaction.atomic
 def user_add(
     *,
     added_by: User,
@@ -125,7 +126,10 @@ def user_add(
     with the password they set, or, without one, invited by email (user_invite)."""
     person = {"email": email, "full_name": full_name, "phone": phone, "role": role, "is_active": is_active}
     if password:
-        return user_create(password=password, **person)
+        user = user_create(password=password, **person)
+        # Proven as a used link proves it (user_mark_email_verified): its open lead is told.
+        user_email_verified.send(sender=User, user=user)
+        return user
     return user_invite(invited_by=added_by, **person)
 
 

@@ -664,3 +664,44 @@ def test_the_users_list_cant_be_filtered_by_what_it_never_shows(client):
         response = client.get(f"/admin/accounts/user/?{lookup}")
         assert response.status_code == 400, lookup  # Django's answer to a lookup it doesn't allow
     assert client.get("/admin/accounts/user/?role__exact=STUDENT").status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["Prospect@Example.com", "prospect@example.com"])
+def test_an_account_added_with_a_password_is_linked_to_the_open_lead_of_its_address(client, typed):
+    """The ADMIN who sets the password vouches for the address, as a link used
+    would prove it: the lead's timeline says the person has an account, as it
+    does when they confirm their own registration or when the admin sets the
+    password of an account added earlier."""
+    from leads.models import LeadActivity
+    from leads.tests.factories import LeadFactory
+
+    lead = LeadFactory(email="prospect@example.com")
+    client.force_login(UserFactory(role="ADMIN"))
+    data = {**_add_form(typed, "Quiet-Harbour-77"), "role": "STUDENT"}
+    response = client.post("/admin/accounts/user/add/", data)
+
+    assert response.status_code == 302
+    user = User.objects.get(email="prospect@example.com")
+    entry = lead.activities.get()
+    assert entry.kind == LeadActivity.Kind.USER_LINKED
+    assert entry.data["user"]["id"] == str(user.pk)
+
+
+def test_an_account_the_users_api_adds_with_a_password_is_linked_to_its_open_lead(admin_client):
+    from leads.models import LeadActivity
+    from leads.tests.factories import LeadFactory
+
+    lead = LeadFactory(email="prospect@example.com")
+    response = admin_client.post(
+        "/api/v1/users/",
+        {
+            "email": "prospect@example.com",
+            "full_name": "Pro Spect",
+            "password": "Quiet-Harbour-77",
+            "role": "STUDENT",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert lead.activities.get().kind == LeadActivity.Kind.USER_LINKED
