@@ -7,6 +7,7 @@ The admin writes through the services, which refuse with a domain error
 ModelAdmin needs its own try/except around a save, a delete or an action.
 """
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -448,10 +449,13 @@ class ListsAtMost:
                 )
 
         class Listed(formset):
+            # The formset reads its queryset once per form: the slice is kept, one query.
+            @functools.cached_property
+            def listed(self):
+                return super().get_queryset()[:at_most]
+
             def get_queryset(self):
-                if not hasattr(self, "_queryset"):
-                    self._queryset = super().get_queryset()[:at_most]
-                return self._queryset
+                return self.listed
 
         return Listed
 
