@@ -98,7 +98,7 @@ def user_invite(
     """Create an account without a password (an ADMIN's invitation) and email its
     owner the link to set one, which also proves the address. An inactive
     account is not told: there is nothing it could sign in to yet (a
-    set-password link can be sent once it is active, from the admin)."""
+    set-password link is sent when it is activated, user_update)."""
     user = user_create(
         email=email, password=None, full_name=full_name, phone=phone, role=role, is_active=is_active
     )
@@ -133,6 +133,12 @@ def user_add(
     return user_invite(invited_by=added_by, **person)
 
 
+def _awaits_invitation(user: User) -> bool:
+    """Never had a password: none now, and never signed in nor proved the address.
+    One whose password was taken away later is no newcomer ("has made you an account")."""
+    return not user.has_usable_password() and user.last_login is None and user.email_verified_at is None
+
+
 #: Why user_send_password_link sent nothing.
 LINK_NOT_SENT_INACTIVE = "inactive"
 LINK_NOT_SENT_SUPPRESSED = "suppressed"
@@ -149,12 +155,9 @@ def user_send_password_link(*, user: User, sent_by: User) -> str | None:
         return LINK_NOT_SENT_INACTIVE
     if suppression_for(user.email) is not None:
         return LINK_NOT_SENT_SUPPRESSED
-    # Never had a password: none now, and never signed in nor proved the address.
-    # One whose password was taken away later is no newcomer ("has made you an account").
-    invited = not user.has_usable_password() and user.last_login is None and user.email_verified_at is None
     send_templated_email(
         to=user.email,
-        template="invitation" if invited else "password_link",
+        template="invitation" if _awaits_invitation(user) else "password_link",
         context={"user": user, "invited_by": sent_by, "sent_by": sent_by, "link": password_reset_link(user)},
     )
     return None
@@ -294,6 +297,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     if user.is_active and not stored.is_active:
         # What was held for them meanwhile (a waitlist's free seat) is theirs again.
         transaction.on_commit(lambda: user_reactivated.send(sender=User, user=user), robust=True)
+        if _awaits_invitation(stored):
+            # Made inactive without a password (user_invite told nobody): invited now.
+            user_send_password_link(user=user, sent_by=actor)
     return user
 
 

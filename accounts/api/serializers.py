@@ -262,7 +262,14 @@ class UserCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
     role = serializers.ChoiceField(choices=User.Role.choices)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=(
+            "false: the account signs in nowhere until it is activated. Made without a password, "
+            "it is emailed its link when it is activated, not before."
+        ),
+    )
 
     def validate_email(self, value):
         value = normalize_email(value)

@@ -72,6 +72,34 @@ def test_an_inactive_account_is_not_invited(admin_client, mailoutbox, django_cap
     assert mailoutbox == []
 
 
+def test_an_account_invited_while_inactive_is_invited_once_activated(
+    admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The API promises an account made without a password is emailed its link.
+    One made inactive got none then, nor when it was activated: an API-only staff
+    frontend had no way left to send it (the back office's link action)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        created = admin_client.post(
+            USERS,
+            {"email": "later@example.com", "full_name": "Later", "role": "STUDENT", "is_active": False},
+            format="json",
+        )
+    pk = created.json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.patch(f"{USERS}{pk}/", {"is_active": True}, format="json")
+    assert response.status_code == 200, response.content
+    [message] = mailoutbox
+    assert message.subject == "Your Cohortly account: set your password"
+    assert set_password_and_sign_in(message, "later@example.com") == 200
+
+    # Deactivated and activated again once it has signed in: no new invitation.
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.patch(f"{USERS}{pk}/", {"is_active": False}, format="json")
+        admin_client.patch(f"{USERS}{pk}/", {"is_active": True}, format="json")
+    assert mailoutbox == []
+
+
 # --- the admin -----------------------------------------------------------------------------------
 
 
