@@ -26,10 +26,10 @@ _sendgrid_tracking = SendGridTrackingWebhookView.as_view()
 
 
 def record_tracking_event(sender, event, esp_name, **kwargs):
-    # Each event on its own (a savepoint inside the batch's transaction): one whose
-    # values the database still refuses is logged with what it carried and skipped,
-    # and the rest of the batch (a real bounce among them) is stored. A database
-    # that can't be reached fails the batch, which SendGrid then posts again.
+    # Each event on its own (its own transaction): one whose values the database
+    # still refuses is logged with what it carried and skipped, and the rest of the
+    # batch (a real bounce among them) is stored. A database that can't be reached
+    # fails the batch, which SendGrid then posts again.
     try:
         with transaction.atomic():
             services.delivery_event_record(event=event, provider=esp_name)
@@ -51,10 +51,13 @@ def sendgrid_tracking(request, *args, **kwargs):
             status=403,
         )
     try:
-        # One batch, one transaction: SendGrid posts it again after a failure, and
-        # the events already stored are recognised by their ids.
-        with transaction.atomic():
-            return _sendgrid_tracking(request, *args, **kwargs)
+        # Each event in a transaction of its own (record_tracking_event), not the
+        # batch in one: SendGrid posts batches in parallel, naming the same messages
+        # in other orders (delivered in one, opened in another), and a batch holding
+        # each message's row to its end deadlocked with the others (a 500). After a
+        # failure SendGrid posts the batch again, and the events already stored are
+        # recognised by their ids.
+        return _sendgrid_tracking(request, *args, **kwargs)
     except AnymailWebhookValidationFailure:
         response = JsonResponse(
             error_body("not_authenticated", "Missing or invalid webhook credentials or signature."),
