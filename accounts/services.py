@@ -694,7 +694,7 @@ def user_mark_email_verified(*, user: User) -> bool:
     """Record that `user`'s address is proven (a verification or set-password
     link sent to it was used). True only for the one caller
     that changed it, so concurrent callers can't both
-    (accounts.signals.user_email_verified is sent once, in this transaction)."""
+    (accounts.signals.user_email_verified is sent once, after this transaction commits)."""
     # The row locked, then saved: of concurrent callers only the first finds it
     # unproven, and the response cache moves this user's tags alone (an
     # UPDATE it isn't told of would make every response that reads users stale).
@@ -705,5 +705,9 @@ def user_mark_email_verified(*, user: User) -> bool:
     stored.save(update_fields=["email_verified_at", "updated_at"])
     user.email_verified_at, user.updated_at = stored.email_verified_at, stored.updated_at
     user_cache_invalidate(user.pk)
-    user_email_verified.send(sender=User, user=user)
+    # After commit, outside this lock on the user's row (as user_reactivated): its
+    # receiver locks the address's open lead, and converting that lead locks the
+    # lead, then this user; sent in here, the two waited for each other (a deadlock,
+    # a 500 for one of them).
+    transaction.on_commit(lambda: user_email_verified.send(sender=User, user=user), robust=True)
     return True

@@ -251,15 +251,17 @@ def test_registering_a_proven_address_again_sends_no_link(register):
 # --- the services -----------------------------------------------------------------------
 
 
-def test_an_address_becomes_proven_once(db):
+def test_an_address_becomes_proven_once(db, django_capture_on_commit_callbacks):
     user = unverified(email="ada@example.com")
     heard = []
     user_email_verified.connect(
         lambda sender, user, **kwargs: heard.append(user.pk), weak=False, dispatch_uid="t"
     )
     try:
-        assert services.user_mark_email_verified(user=user) is True
-        assert services.user_mark_email_verified(user=User.objects.get(pk=user.pk)) is False
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.user_mark_email_verified(user=user) is True
+            assert services.user_mark_email_verified(user=User.objects.get(pk=user.pk)) is False
+            assert heard == []  # told once the change is committed, outside its lock
     finally:
         user_email_verified.disconnect(dispatch_uid="t")
     assert heard == [user.pk]
