@@ -348,6 +348,13 @@ def _lock(lead: Lead) -> Lead:
 Entry = tuple[str, str, dict]
 
 
+def lead_lock(*, lead: Lead) -> Lead:
+    """The lead as stored now, held until the transaction ends (_lock): for a
+    check of what a page showed against what is stored (the sales pages' "changed
+    while this page was open"), made where no other save can come in between."""
+    return _lock(lead)
+
+
 def _change_status(lead: Lead, *, status: str, lost_reason: str | None) -> Entry | None:
     """Move the lead along TRANSITIONS (in memory). A LOST lead needs a reason,
     which may also be changed on its own; reopening clears it."""

@@ -62,6 +62,7 @@ from leads.services import (
     lead_capture,
     lead_check_follow_up,
     lead_convert,
+    lead_lock,
     lead_set_follow_up,
     lead_set_status,
 )
@@ -494,6 +495,10 @@ class LeadDetailView(SalesMixin, View):
         return _lead_page(request, lead_get_for(request.user, pk))
 
 
+class ChangedMeanwhile(Exception):
+    """What LeadActionView says instead of saving; raised, it rolls the save back."""
+
+
 class LeadActionView(SalesMixin, SubmitOnceMixin, View, abc.ABC):
     """POST a form → call a service → redirect back to the lead with a message.
     On an error the lead page is shown again with this form bound (input kept).
@@ -613,10 +618,17 @@ class LeadActionView(SalesMixin, SubmitOnceMixin, View, abc.ABC):
         if all(valid):
             try:
                 with transaction.atomic():
+                    # Checked again on the lead as stored, under its lock: two reps saving
+                    # at once (both "Assign to me" on a new lead) each passed the check
+                    # above, and the second overwrote the first unseen.
+                    if meanwhile := self.changed_meanwhile(lead_lock(lead=lead), form):
+                        raise ChangedMeanwhile(meanwhile)
                     message = self.perform(lead, form)
                     if note is not None:
                         lead_add_note(lead=lead, actor=request.user, body=note.cleaned_data["body"])
                         message += " Your note was added too."
+            except ChangedMeanwhile as exc:
+                form.add_error(None, str(exc))
             except SERVICE_ERRORS as exc:
                 apply_service_errors(form, exc)
             else:
