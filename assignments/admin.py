@@ -146,6 +146,7 @@ class AssignmentAdmin(
     ServiceErrorsMixin,
     admin.ModelAdmin,
 ):
+    hold_row_while_saving = True  # its service locks the row first
     # Submissions are students' work and grades (assignment_delete).
     delete_instead = (
         "Unpublish the assignment instead: students no longer see it, and their work stays on record."

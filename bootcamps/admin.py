@@ -135,6 +135,7 @@ class BootcampAdmin(
     ServiceErrorsMixin,
     admin.ModelAdmin,
 ):
+    hold_row_while_saving = True  # its service locks the row first
     # Enrollments, leads and assignments are the bootcamp's record (bootcamp_delete).
     delete_instead = (
         "Archive the bootcamp instead (set its status to Archived): it stays on record, "

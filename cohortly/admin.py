@@ -28,6 +28,7 @@ from django.utils.html import format_html
 
 from cohortly.errors import SERVICE_ERRORS
 from cohortly.filters import at_most_max_search_terms
+from cohortly.locking import lock_row
 from cohortly.models import MAX_ID, is_plain_decimal
 
 
@@ -168,6 +169,34 @@ class ChangedSinceShownMixin:
         for field in form.base_fields.values():
             field.show_hidden_initial = True
         return form
+
+    #: Hold the row while a change form's post is checked and saved: two admins
+    #: saving at once each compared their page with the row as it was before
+    #: either saved, and the second overwrote the first unseen. Only where the
+    #: save's service locks this row before any other (a lead, a bootcamp, an
+    #: assignment); elsewhere holding it first would turn the service's lock order.
+    hold_row_while_saving = False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        setattr(
+            request,
+            HOLD_ROW,
+            self.hold_row_while_saving and object_id is not None and request.method == "POST",
+        )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None or not getattr(request, HOLD_ROW, False):
+            return obj
+        # In the change form's transaction (ModelAdmin.changeform_view): read again once held.
+        lock_row(self.model._default_manager, pk=obj.pk)
+        return super().get_object(request, object_id, from_field)
+
+
+#: The request attribute by which ChangedSinceShownMixin.changeform_view asks its
+#: get_object to hold the row.
+HOLD_ROW = "cohortly_admin_hold_row"
 
 
 #: The request attribute that carries a service's refusal of a form's save

@@ -133,6 +133,7 @@ class LeadAdmin(
     ServiceErrorsMixin,
     admin.ModelAdmin,
 ):
+    hold_row_while_saving = True  # its service locks the row first
     form = LeadAdminForm
     # Short columns, what a rep acts on first, so that a row fits a laptop
     # beside the filters; email, phone and source are searched or filtered,
