@@ -5,7 +5,7 @@ import math
 from datetime import timedelta
 
 from anymail.signals import AnymailTrackingEvent, EventType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cohortly import errors
@@ -154,17 +154,25 @@ def delivery_event_record(*, event: AnymailTrackingEvent, provider: str) -> Deli
     # An address past 254 characters is no address: kept on no event, suppressed nowhere.
     recipient = normalize(_text(event.recipient))
     recipient = recipient if len(recipient) <= 254 else ""
-    recorded = DeliveryEvent.objects.create(
-        email=email,
-        event_type=_text(event.event_type, 20),
-        provider_event=_text(esp_event.get("event"), 40),
-        recipient=recipient,
-        provider_message_id=message_id,
-        provider_event_id=event_id,
-        occurred_at=event.timestamp,
-        detail=detail,
-        payload=esp_event,
-    )
+    try:
+        with transaction.atomic():
+            recorded = DeliveryEvent.objects.create(
+                email=email,
+                event_type=_text(event.event_type, 20),
+                provider_event=_text(esp_event.get("event"), 40),
+                recipient=recipient,
+                provider_message_id=message_id,
+                provider_event_id=event_id,
+                occurred_at=event.timestamp,
+                detail=detail,
+                payload=esp_event,
+            )
+    except IntegrityError:
+        # The same event posted again while its first post was being stored (SendGrid
+        # retries a batch it waited too long for): a repeat, not an error to log.
+        if event_id and DeliveryEvent.objects.filter(provider_event_id=event_id).exists():
+            return None
+        raise
     new_status = STATUS_AFTER.get(event.event_type)
     # A bounce or a drop is final; a late "delivered" never hides it.
     if email is not None and new_status and email.status != Status.BOUNCED:

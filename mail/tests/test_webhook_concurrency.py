@@ -4,6 +4,7 @@ order) come in batches that list them in different orders. Real concurrent
 posts at a live server, on PostgreSQL (SQLite serialises every writer)."""
 
 import base64
+import logging
 import time
 from collections import Counter
 
@@ -71,3 +72,24 @@ def test_batches_naming_the_same_messages_in_other_orders_are_all_stored(race_se
     # A bounce is final, whichever batch got in first.
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {OutboundEmail.Status.BOUNCED}
     assert SuppressedAddress.objects.count() == 30
+
+
+def test_a_batch_posted_again_while_its_first_post_is_stored_is_a_quiet_repeat(race_server, caplog):
+    """SendGrid posts a batch again when its first post took too long; both then
+    store the same events at once. Each event is stored once, and the repeats are
+    no error (each was logged as one, with its traceback, for Sentry)."""
+    emails = OutboundEmailFactory.create_batch(30)
+    batch = [event(email, "delivered") for email in emails]
+
+    responses = race(
+        [
+            lambda session: session.post(f"{race_server.url}{URL}", json=batch, headers=AUTH, timeout=60)
+            for _ in range(3)
+        ]
+    )
+
+    codes = Counter(r.status_code if isinstance(r, requests.Response) else repr(r) for r in responses)
+    assert codes == {200: 3}, codes
+    assert DeliveryEvent.objects.count() == 30
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {OutboundEmail.Status.DELIVERED}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
