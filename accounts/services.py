@@ -127,8 +127,9 @@ def user_add(
     person = {"email": email, "full_name": full_name, "phone": phone, "role": role, "is_active": is_active}
     if password:
         user = user_create(password=password, **person)
-        # Proven as a used link proves it (user_mark_email_verified): its open lead is told.
-        user_email_verified.send(sender=User, user=user)
+        # Proven as a used link proves it (user_mark_email_verified): its open lead is
+        # told, after commit, as there.
+        transaction.on_commit(lambda: user_email_verified.send(sender=User, user=user), robust=True)
         return user
     return user_invite(invited_by=added_by, **person)
 

@@ -667,7 +667,9 @@ def test_the_users_list_cant_be_filtered_by_what_it_never_shows(client):
 
 
 @pytest.mark.parametrize("typed", ["Prospect@Example.com", "prospect@example.com"])
-def test_an_account_added_with_a_password_is_linked_to_the_open_lead_of_its_address(client, typed):
+def test_an_account_added_with_a_password_is_linked_to_the_open_lead_of_its_address(
+    client, typed, django_capture_on_commit_callbacks
+):
     """The ADMIN who sets the password vouches for the address, as a link used
     would prove it: the lead's timeline says the person has an account, as it
     does when they confirm their own registration or when the admin sets the
@@ -678,7 +680,8 @@ def test_an_account_added_with_a_password_is_linked_to_the_open_lead_of_its_addr
     lead = LeadFactory(email="prospect@example.com")
     client.force_login(UserFactory(role="ADMIN"))
     data = {**_add_form(typed, "Quiet-Harbour-77"), "role": "STUDENT"}
-    response = client.post("/admin/accounts/user/add/", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/accounts/user/add/", data)
 
     assert response.status_code == 302
     user = User.objects.get(email="prospect@example.com")
@@ -687,21 +690,24 @@ def test_an_account_added_with_a_password_is_linked_to_the_open_lead_of_its_addr
     assert entry.data["user"]["id"] == str(user.pk)
 
 
-def test_an_account_the_users_api_adds_with_a_password_is_linked_to_its_open_lead(admin_client):
+def test_an_account_the_users_api_adds_with_a_password_is_linked_to_its_open_lead(
+    admin_client, django_capture_on_commit_callbacks
+):
     from leads.models import LeadActivity
     from leads.tests.factories import LeadFactory
 
     lead = LeadFactory(email="prospect@example.com")
-    response = admin_client.post(
-        "/api/v1/users/",
-        {
-            "email": "prospect@example.com",
-            "full_name": "Pro Spect",
-            "password": "Quiet-Harbour-77",
-            "role": "STUDENT",
-        },
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/api/v1/users/",
+            {
+                "email": "prospect@example.com",
+                "full_name": "Pro Spect",
+                "password": "Quiet-Harbour-77",
+                "role": "STUDENT",
+            },
+            format="json",
+        )
 
     assert response.status_code == 201, response.content
     assert lead.activities.get().kind == LeadActivity.Kind.USER_LINKED
