@@ -322,6 +322,32 @@ def test_a_typed_note_goes_with_the_next_action_and_leaving_with_one_asks_first(
     assert page.url.endswith(f"/sales/leads/{nora.pk}/")
 
 
+def test_back_after_adding_a_note_shows_an_empty_box_so_the_next_action_doesnt_add_it_again(
+    browser_page, workspace
+):
+    """Back after Add note reloaded the lead page and the browser put the added
+    note back in its box; the next action (Save status) carried it along, and
+    the note was on the timeline twice."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    nora = workspace["nora"]
+    log_in(page, "sales@example.com")
+    page.goto(page.base_url + f"/sales/leads/{nora.pk}/")
+    page.get_by_label("Note").fill("Left a voicemail.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator(".messages")).to_contain_text("Note added.")
+    page.go_back()
+    expect(page.locator(".timeline__list")).to_contain_text("Left a voicemail.")
+    expect(page.get_by_label("Note")).to_have_value("")
+    page.get_by_label("Status", exact=True).select_option("CONTACTED")
+    page.get_by_role("button", name="Save status").click()
+    expect(page.locator(".messages")).to_have_text("Status set to Contacted.")
+    assert list(nora.activities.filter(kind=LeadActivity.Kind.NOTE).values_list("body", flat=True)) == [
+        "Left a voicemail."
+    ]
+
+
 def test_the_convert_page_holds_a_carried_note_and_leaving_it_another_way_asks(browser_page, workspace):
     """The note that came along with Convert is on the confirm page only: leaving
     by the breadcrumb dropped it without a word. Cancel brings it back to its box."""

@@ -951,6 +951,14 @@ def test_adding_a_note(sales, lead):
     assert lead.activities.filter(kind=Kind.NOTE).count() == 1
 
 
+def test_the_browser_doesnt_put_an_added_note_back_in_its_box(sales, lead):
+    """Back after Add note reloads the lead page; without autocomplete="off" the
+    browser restored the note into the box and the next action added it again
+    (test_browser has the whole walk)."""
+    page = sales.get(detail(lead)).content.decode()
+    assert re.search(r'<form id="note_form" [^>]*autocomplete="off"', page)
+
+
 def test_an_empty_note_shows_the_error_beside_the_field(sales, lead):
     response = sales.post(action(lead, "notes"), {"body": "   "})
     assert response.status_code == 200
