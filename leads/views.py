@@ -308,12 +308,13 @@ class LeadListView(SalesMixin, View):
         form = filterset.form
         page = _page(filterset.qs, data.get("page"))
         # A value the list can't apply (a hand-edited or stale link) is left
-        # out, and said so: beside a date field, above the list for the others.
-        date_names = {name for name, _label in DATE_FILTERS}
+        # out, and said so: beside the search box and a date field (the boxes
+        # that show what was typed), above the list for the others.
+        beside = {"search"} | {name for name, _label in DATE_FILTERS}
         ignored = [_not_among_choices(form[name], values) for name, values in dropped.items()] + [
             _ignored_filter(form[name], data.getlist(name), errors)
             for name, errors in form.errors.as_data().items()
-            if name in form.fields and name not in date_names
+            if name in form.fields and name not in beside
         ]
         applied = [
             name
@@ -371,6 +372,7 @@ class LeadListView(SalesMixin, View):
             "date_fields": [{"field": form[name], "label": label} for name, label in DATE_FILTERS],
             "show_more_filters": any(request.GET.get(name) for name, _label in DATE_FILTERS),
             "has_filters": bool(applied),
+            "errors_beside": bool(beside & set(form.errors)),
             "ignored_filters": ignored,
             "query": query,
             "now": timezone.now(),
