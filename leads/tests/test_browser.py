@@ -348,6 +348,37 @@ def test_back_after_adding_a_note_shows_an_empty_box_so_the_next_action_doesnt_a
     ]
 
 
+def test_a_half_typed_follow_up_is_not_sent_as_clearing_it(browser_page, workspace):
+    """A date and time box whose time is half typed (or left out) is sent by the
+    browser as "": saving it cleared the follow-up the rep meant to move. The
+    browser now stops that form and says the box is incomplete."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    nora = workspace["nora"]
+    when = (timezone.now() + datetime.timedelta(days=3)).replace(second=0, microsecond=0)
+    Lead.objects.filter(pk=nora.pk).update(next_follow_up_at=when)
+    log_in(page, "sales@example.com")
+    page.goto(page.base_url + f"/sales/leads/{nora.pk}/")
+    box = page.get_by_label("Next follow-up")
+    expect(box).not_to_have_value("")
+    # Keyboard only: into the box, on to its hour, and rub the hour out.
+    box.focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Backspace")
+    assert box.evaluate("box => box.validity.badInput")
+    page.get_by_role("button", name="Save follow-up").click()
+    assert box.evaluate("box => box.validationMessage")
+    expect(page.locator(".messages")).to_have_count(0)
+    nora.refresh_from_db()
+    assert nora.next_follow_up_at == when
+    assert not nora.activities.filter(kind=LeadActivity.Kind.FOLLOW_UP_CHANGE).exists()
+    # The quick buttons don't read the box: they still work.
+    page.get_by_role("button", name="Tomorrow 9:00").click()
+    expect(page.locator(".messages")).to_contain_text("Follow-up set for")
+
+
 def test_the_convert_page_holds_a_carried_note_and_leaving_it_another_way_asks(browser_page, workspace):
     """The note that came along with Convert is on the confirm page only: leaving
     by the breadcrumb dropped it without a word. Cancel brings it back to its box."""

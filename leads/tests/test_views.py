@@ -1564,6 +1564,17 @@ def test_the_timeline_shows_a_follow_up_change_where_the_reader_is(sales, lead):
     assert "15:29" not in page
 
 
+def test_the_browser_checks_the_follow_up_box_but_not_for_the_quick_buttons(sales, lead):
+    """A half-typed date and time is sent as "" and cleared the follow-up: the form
+    lets the browser stop it (no novalidate), and the quick buttons skip that check."""
+    page = sales.get(detail(lead)).content.decode()
+    form = re.search(r'<form id="follow_up_form" [^>]*>', page).group(0)
+    assert "novalidate" not in form
+    assert page.count('class="button button--quiet button--small" formnovalidate>') == len(
+        FollowUpForm.PRESETS
+    )
+
+
 def test_a_follow_up_preset(sales, lead):
     sales.post(action(lead, "follow-up"), {"next_follow_up_at": "", "preset": "tomorrow"})
     lead.refresh_from_db()
