@@ -693,8 +693,17 @@ def test_list_query_count_does_not_grow_with_rows(sales, pipeline, django_assert
 
 def test_empty_result_says_so(sales, pipeline):
     page = text(sales.get(LIST, {"search": "nobody-has-this-name"}))
-    assert "No leads match these filters." in page
+    assert page.count("No leads match these filters.") == 1  # it was said twice, above and in the table
     assert "Show all leads" in page
+
+
+def test_an_empty_list_without_filters_doesnt_blame_the_filters(sales):
+    """With no lead at all (a new install) the list said "No leads match these
+    filters." though none was set."""
+    page = text(sales.get(LIST))
+    assert "No leads match these filters." not in page and "Show all leads" not in page
+    assert "No leads yet." in page
+    assert "Leads from the website's form, and those added with New lead, are listed here." in page
 
 
 # --- Export -----------------------------------------------------------------------------------------
