@@ -1745,6 +1745,19 @@ def test_converting_a_known_student_into_a_full_bootcamp_says_waitlist_and_no_pa
     assert "They are emailed their enrollment." in page
 
 
+def test_the_convert_card_doesnt_promise_a_password_link_to_a_known_student(sales, lead):
+    """The card said every conversion "emails them a link to set their password",
+    while a student whose account exists (and is verified) gets their enrollment
+    only, as the confirm page says."""
+    StudentFactory(email="nora@example.org")
+    page = text(sales.get(detail(lead)))
+    assert "emails them a link to set their password" not in page
+    assert (
+        "Creates the student account, or reuses the one with this email, and enrolls them; a new or not "
+        "yet verified account is emailed a link to set its password." in page
+    )
+
+
 def test_converting_into_a_bootcamp_with_seats(sales, lead, bootcamp):
     response = sales.post(action(lead, "convert"), {"bootcamp": str(bootcamp.pk), "confirmed": "yes"})
     assert response.status_code == 302 and response["Location"] == detail(lead)
