@@ -322,7 +322,11 @@ class ConvertForm(forms.Form):
         label="Enroll in bootcamp",
         queryset=Bootcamp.objects.none(),
         empty_label="Choose a bootcamp…",
-        error_messages={"required": "Choose the bootcamp to enroll the student in."},
+        error_messages={
+            "required": "Choose the bootcamp to enroll the student in.",
+            # Offered when the page was shown, ended or archived since (or never offered).
+            "invalid_choice": "That bootcamp isn't open for enrollment any more: choose another.",
+        },
     )
 
     def __init__(self, *args, lead: Lead, **kwargs):

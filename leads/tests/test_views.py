@@ -1854,7 +1854,11 @@ def test_whether_a_bootcamp_has_ended_is_the_sites_day_whatever_the_readers_zone
         title="Last Day", start_date=today - datetime.timedelta(days=60), end_date=today
     )
     response = sales.post(action(lead, "convert"), {"bootcamp": str(ended.pk), "confirmed": "yes"})
-    assert response.status_code == 200 and field_errors(response, "id_bootcamp")
+    assert response.status_code == 200
+    # Not Django's "Select a valid choice. That choice is not one of the available choices."
+    assert field_errors(response, "id_bootcamp") == [
+        "That bootcamp isn't open for enrollment any more: choose another."
+    ]
     lead.refresh_from_db()
     assert lead.status == Status.NEW
     response = sales.post(action(lead, "convert"), {"bootcamp": str(last_day.pk), "confirmed": "yes"})
