@@ -63,8 +63,10 @@ RETURNED_FEEDBACK = (
 )
 
 
-def _due_at(anchor, days: int) -> datetime:
-    return timezone.make_aware(datetime.combine(anchor + timedelta(days=days), time(17, 0)))
+def _due_at(anchor, days: int, last_day) -> datetime:
+    # Never after the bootcamp's last day: a four-week sprint's capstone proposal
+    # is due as it ends, not a week after its students have left.
+    return timezone.make_aware(datetime.combine(min(anchor + timedelta(days=days), last_day), time(17, 0)))
 
 
 def _author(bootcamp, context):
@@ -90,7 +92,7 @@ def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int
                 bootcamp=bootcamp,
                 title=title,
                 description=description,
-                due_at=_due_at(anchor, days),
+                due_at=_due_at(anchor, days, bootcamp.end_date),
                 max_score=max_score,
                 is_published=published,
                 notify=False,  # demo data, not news for the demo's students

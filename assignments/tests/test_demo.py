@@ -67,3 +67,16 @@ def test_bootcamp_without_instructor_uses_an_admin(admin_user):
     bootcamp = BootcampFactory(start_date=date.today() + timedelta(days=3))
     _seed({"bootcamps": [bootcamp], "users": {"ADMIN": admin_user}})
     assert set(Assignment.objects.values_list("created_by", flat=True)) == {admin_user.pk}
+
+
+def test_work_is_due_while_the_bootcamp_runs():
+    # The demo's UX sprint lasts four weeks; its capstone proposal (due 34 days in)
+    # was due a week after the bootcamp had ended.
+    start = date.today() + timedelta(days=35)
+    sprint, _, _ = staffed_bootcamp(start_date=start, end_date=start + timedelta(days=28))
+    _seed({"bootcamps": [sprint]})
+
+    due_days = sorted(a.due_at.date() for a in Assignment.objects.filter(bootcamp=sprint))
+    assert len(due_days) == 4
+    assert all(sprint.start_date <= day <= sprint.end_date for day in due_days), due_days
+    assert len(set(due_days)) == 4
