@@ -267,10 +267,13 @@ def _convert(*, rng, leads, bootcamps, sales):
         else:
             bootcamp = rng.choice(roomy or [b for b in bootcamps if seats[b.pk] == 0] or bootcamps)
         actor = lead.owner or (rng.choice(sales) if sales else None)
-        lead = services.lead_convert(lead=lead, actor=actor, bootcamp=bootcamp, notify=False)
-        last = lead.activities.exclude(kind=Kind.CONVERSION).order_by("-created_at").first()
+        # The timeline as _seed dated it: the conversion also clears the follow-up,
+        # an entry written now that would date every conversion to this moment.
+        last = lead.activities.order_by("-created_at").first()
         when = min(now, (last.created_at if last else lead.created_at) + timedelta(days=rng.uniform(1, 10)))
+        converting = timezone.now()
+        lead = services.lead_convert(lead=lead, actor=actor, bootcamp=bootcamp, notify=False)
         Lead.objects.filter(pk=lead.pk).update(converted_at=when, updated_at=when)
-        lead.activities.filter(kind=Kind.CONVERSION).update(created_at=when)
+        lead.activities.filter(created_at__gte=converting).update(created_at=when)
         converted += 1
     return converted

@@ -2,6 +2,7 @@
 
 import io
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -87,3 +88,21 @@ def test_seed_without_bootcamps(db, sales_user):
     assert Lead.objects.count() == demo.TOTAL
     assert not Lead.objects.exclude(bootcamp=None).exists()
     assert not Lead.objects.filter(status=Lead.Status.CONVERTED).exists()
+
+
+def test_demo_conversions_follow_each_leads_own_history():
+    # Converting clears the follow-up, an entry written at seeding time: taken as
+    # the lead's last step, it dated 20 of the 24 conversions to the moment
+    # `make run` ran, months after a summer lead's last call.
+    call_command("seed_demo", "--without-debug", stdout=io.StringIO())
+
+    converted = Lead.objects.filter(status=Lead.Status.CONVERTED)
+    assert converted.count() >= 10
+    for lead in converted:
+        timeline = list(lead.activities.order_by("created_at", "pk"))
+        conversion = next(a for a in timeline if a.kind == LeadActivity.Kind.CONVERSION)
+        before = [a for a in timeline if a.pk < conversion.pk]
+        assert conversion.created_at == lead.converted_at
+        assert before[-1].created_at < lead.converted_at <= before[-1].created_at + timedelta(days=10)
+        # What the conversion wrote beside it (the follow-up cleared) is dated with it.
+        assert timeline[-1].created_at == lead.converted_at, [(a.kind, a.created_at) for a in timeline]
