@@ -16,6 +16,7 @@ from assignments.api.renderers import GradebookCSVRenderer, gradebook_download_h
 from assignments.api.serializers import GradebookSerializer
 from assignments.models import Assignment, Submission, awaiting_revision
 from assignments.selectors import bootcamp_gradebook
+from bootcamps.models import Bootcamp
 from cohortly.admin import (
     PLAIN_DECIMALS,
     ChangedSinceShownMixin,
@@ -29,6 +30,7 @@ from cohortly.admin import (
     person_name,
     short_date,
 )
+from cohortly.dates import site_today
 from cohortly.spreadsheets import SPREADSHEET_BOM
 
 
@@ -73,6 +75,8 @@ def gradebook_page(request, model_admin, bootcamp) -> TemplateResponse:
         "opts": model_admin.opts,
         "original": bootcamp,
         "gradebook": gradebook,
+        # An archived or finished cohort has nobody "yet": its seats and work are history.
+        "is_over": bootcamp.status == Bootcamp.Status.ARCHIVED or bootcamp.end_date < site_today(),
         "rows": [(row, zip(gradebook.assignments, row.cells, strict=True)) for row in gradebook.rows],
     }
     return TemplateResponse(request, "admin/assignments/gradebook.html", context)

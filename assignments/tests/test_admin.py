@@ -21,6 +21,7 @@ from assignments.tests.factories import (
     SubmissionFactory,
     enroll,
 )
+from bootcamps.models import Bootcamp
 from enrollments.models import Enrollment
 
 pytestmark = pytest.mark.django_db
@@ -424,3 +425,25 @@ def test_the_admin_action_returns_graded_work_and_names_what_it_could_not(
     ).content.decode()
     assert "returned for revision" in gradebook
     assert "Awaiting revision" in gradebook
+
+
+def test_an_empty_gradebook_of_a_finished_bootcamp_does_not_say_yet(admin_browser):
+    # The demo's archived spring cohort said "Nobody holds a seat in it yet".
+    from assignments.tests.factories import staffed_bootcamp
+
+    today = timezone.localdate()
+    finished, _, _ = staffed_bootcamp(
+        title="Spring",
+        start_date=today - timedelta(days=200),
+        end_date=today - timedelta(days=150),
+        status=Bootcamp.Status.ARCHIVED,
+    )
+    upcoming, _, _ = staffed_bootcamp(title="Autumn")
+
+    def text_of(bootcamp):
+        page = admin_browser.get(reverse("admin:bootcamps_bootcamp_gradebook", args=[bootcamp.pk]))
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+
+    assert "Nobody held a seat in Spring." in text_of(finished)
+    assert "yet" not in text_of(finished).split("Download CSV")[1]
+    assert "Nobody holds a seat in Autumn yet." in text_of(upcoming)
