@@ -54,6 +54,12 @@ class Enrollment(TimeStampedModel, ImportedFromLegacy):
                 condition=Q(status="WAITLISTED"),
                 name="enrollment_waitlist_seq_unique",
             ),
+            # When it was marked COMPLETED: another status has none (leaving
+            # COMPLETED clears it). The grading rules read it as a completion.
+            models.CheckConstraint(
+                condition=Q(status="COMPLETED") | Q(completed_at__isnull=True),
+                name="enrollment_completed_at_only_when_completed",
+            ),
         ]
         indexes = [
             models.Index(fields=["bootcamp", "status"], name="enrollment_bootcamp_status_idx"),

@@ -113,6 +113,10 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
             models.CheckConstraint(
                 condition=~Q(status="LOST") | ~Q(lost_reason=""), name="lead_lost_has_reason"
             ),
+            # And only a lost one: reopening or converting a lead clears its reason.
+            models.CheckConstraint(
+                condition=Q(status="LOST") | Q(lost_reason=""), name="lead_lost_reason_only_when_lost"
+            ),
             # A lead converted in the Node backend stays CONVERTED without the
             # enrollment that backend never recorded.
             models.CheckConstraint(

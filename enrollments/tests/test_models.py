@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from enrollments.models import Enrollment
 from enrollments.tests.factories import EnrollmentFactory
@@ -45,3 +46,18 @@ def test_enrollments_protect_their_bootcamp_and_student():
         enrollment.bootcamp.delete()
     with pytest.raises(ProtectedError):
         enrollment.student.delete()
+
+
+@pytest.mark.parametrize("status", ["ACTIVE", "CANCELLED", "DROPPED"])
+def test_completed_at_only_when_completed(status):
+    """A raw write can't leave a completion time on an enrollment that isn't
+    completed (the grading rules would excuse work due after it)."""
+    enrollment = EnrollmentFactory(status="COMPLETED", completed_at=timezone.now())
+    with (
+        pytest.raises(IntegrityError, match="enrollment_completed_at_only_when_completed"),
+        transaction.atomic(),
+    ):
+        Enrollment.objects.filter(pk=enrollment.pk).update(status=status)
+    enrollment.refresh_from_db()
+    assert enrollment.status == "COMPLETED"
+    Enrollment.objects.filter(pk=enrollment.pk).update(status=status, completed_at=None)

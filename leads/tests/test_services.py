@@ -298,6 +298,17 @@ def test_open_lead_per_email_is_held_by_the_database(db):
         Lead.objects.create(full_name="Dup", email="ana@example.org")
 
 
+@pytest.mark.parametrize("status", [Status.NEW, Status.CONTACTED, Status.QUALIFIED])
+def test_lost_reason_only_on_a_lost_lead_is_held_by_the_database(db, status):
+    """As reopening clears it: a raw write can't show an open lead's old reason."""
+    lead = LeadFactory(status=Status.LOST, lost_reason="Chose another school")
+    with pytest.raises(IntegrityError, match="lead_lost_reason_only_when_lost"), transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(status=status)
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (Status.LOST, "Chose another school")
+    Lead.objects.filter(pk=lead.pk).update(status=status, lost_reason="")
+
+
 def _race(n, target):
     """Run target(i) in n threads (each its own connection) released at once."""
     barrier = threading.Barrier(n)
