@@ -117,6 +117,16 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
             models.CheckConstraint(
                 condition=Q(status="LOST") | Q(lost_reason=""), name="lead_lost_reason_only_when_lost"
             ),
+            # And only a converted lead holds a conversion: it is final.
+            models.CheckConstraint(
+                condition=Q(status="CONVERTED")
+                | Q(
+                    converted_student__isnull=True,
+                    converted_enrollment__isnull=True,
+                    converted_at__isnull=True,
+                ),
+                name="lead_conversion_only_when_converted",
+            ),
             # A lead converted in the Node backend stays CONVERTED without the
             # enrollment that backend never recorded.
             models.CheckConstraint(
