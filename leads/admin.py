@@ -56,6 +56,12 @@ class LeadAdminForm(forms.ModelForm):
             field.queryset = lead_owner_choices(keeping=self.instance if self.instance.pk else None)
             field.label_from_instance = owner_label
 
+    def clean_email(self):
+        # As the services store it: the model's validation of this form checks
+        # lead_email_lower_case too, which a typed "Walk.In@example.org" failed.
+        email = self.cleaned_data.get("email")
+        return normalize_email(email) if email else email
+
     def clean(self):
         cleaned = super().clean()
         email = cleaned.get("email")

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models.functions import Concat, Lower, Upper
 from django.utils import timezone
 
 from accounts.models import name_validator, phone_validator, without_phone_separators
@@ -106,6 +106,9 @@ class Lead(TimeStampedModel, ImportedFromLegacy):
                 name="lead_one_open_per_email",
                 violation_error_message="An open lead with this email already exists.",
             ),
+            # Stored as normalize_email writes it, lower-cased: what makes the
+            # constraint above ignore case, and what every lookup by email assumes.
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="lead_email_lower_case"),
             models.CheckConstraint(
                 condition=Q(status__in=["NEW", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST"]),
                 name="lead_status_valid",

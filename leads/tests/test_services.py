@@ -298,6 +298,15 @@ def test_open_lead_per_email_is_held_by_the_database(db):
         Lead.objects.create(full_name="Dup", email="ana@example.org")
 
 
+def test_open_lead_per_email_ignores_case_in_the_database(db):
+    """Emails are stored lower-cased (normalize_email), so one open lead per
+    email holds whatever case a raw write or a bug would use."""
+    LeadFactory(email="ana@example.org")
+    with pytest.raises(IntegrityError, match="lead_email_lower_case"), transaction.atomic():
+        Lead.objects.create(full_name="Dup", email="Ana@Example.org")
+    assert list(Lead.objects.values_list("email", flat=True)) == ["ana@example.org"]
+
+
 @pytest.mark.parametrize("status", [Status.NEW, Status.CONTACTED, Status.QUALIFIED])
 def test_lost_reason_only_on_a_lost_lead_is_held_by_the_database(db, status):
     """As reopening clears it: a raw write can't show an open lead's old reason."""
