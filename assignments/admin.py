@@ -312,6 +312,7 @@ class SubmissionAdmin(
     the form grades through `submission_grade` (grader, time, email)."""
 
     form = SubmissionGradeForm
+    hold_row_while_saving = True  # as its service locks: the assignment's row, then this one
     actions = ["return_for_revision"]
     # Short columns, the grade third, so that a row fits a laptop beside the filters
     # (the rest is on the submission's page).
@@ -424,6 +425,9 @@ class SubmissionAdmin(
             already_said="returned for revision",
         )
         return None
+
+    def hold_for_saving(self, obj) -> None:
+        services.submission_lock_for_grading(obj)
 
     def has_add_permission(self, request):
         return False

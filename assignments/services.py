@@ -370,9 +370,12 @@ def _mail_student(submission: Submission, template: str, **extra) -> None:
     email_user(submission.student, template=template, context={**context, **extra})
 
 
-def _lock_for_grading(submission: Submission) -> Submission:
+def submission_lock_for_grading(submission: Submission) -> Submission:
     """The submission's row, locked, with its assignment's and bootcamp's, after
-    its assignment's row (as assignment_update locks it)."""
+    its assignment's row (as assignment_update locks it). Grading and returning
+    lock these first; the admin's grade form holds them before it checks what
+    its page showed (ChangedSinceShownMixin), so two graders saving at once
+    queue up and the second sees the first's grade. Must run in a transaction."""
     _lock_assignment(submission.assignment_id)
     return (
         Submission.objects.select_for_update(of=("self",))
@@ -424,7 +427,7 @@ def submission_grade(
     The assignment's row is locked first, as assignment_update locks it: a
     maximum lowered at the same moment is checked against this score, or this
     score against the new maximum, never neither."""
-    submission = _lock_for_grading(submission)
+    submission = submission_lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(grader, submission, "grade")
     if submitted_at is not None and not same_hand_in(submitted_at, submission.submitted_at):
@@ -477,7 +480,7 @@ def submission_return(
     enrollment is no longer ACTIVE is 409 cannot_resubmit. Returning work that already waits for
     its revision changes only the feedback, if it differs (then the student is
     emailed again); a retried request changes nothing and emails nobody."""
-    submission = _lock_for_grading(submission)
+    submission = submission_lock_for_grading(submission)
     assignment = submission.assignment
     _check_grader(returned_by, submission, "return")
     feedback = feedback.strip() if feedback is not None else submission.feedback

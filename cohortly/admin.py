@@ -173,9 +173,15 @@ class ChangedSinceShownMixin:
     #: Hold the row while a change form's post is checked and saved: two admins
     #: saving at once each compared their page with the row as it was before
     #: either saved, and the second overwrote the first unseen. Only where the
-    #: save's service locks this row before any other (a lead, a bootcamp, an
-    #: assignment); elsewhere holding it first would turn the service's lock order.
+    #: save's service locks first what `hold_for_saving` locks, in that order (a
+    #: lead, a bootcamp, an assignment: its row; a submission: its assignment's,
+    #: then its own); elsewhere holding it first would turn the service's lock order.
     hold_row_while_saving = False
+
+    def hold_for_saving(self, obj) -> None:
+        """Lock what the save's service locks first, in its order: the row alone
+        unless a ModelAdmin says otherwise."""
+        lock_row(self.model._default_manager, pk=obj.pk)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         setattr(
@@ -190,7 +196,7 @@ class ChangedSinceShownMixin:
         if obj is None or not getattr(request, HOLD_ROW, False):
             return obj
         # In the change form's transaction (ModelAdmin.changeform_view): read again once held.
-        lock_row(self.model._default_manager, pk=obj.pk)
+        self.hold_for_saving(obj)
         return super().get_object(request, object_id, from_field)
 
 

@@ -12,6 +12,8 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import User
+from assignments.models import Submission
+from assignments.tests.factories import SubmissionFactory
 from cohortly.admin import ChangedSinceShownForm
 from cohortly.tests.live_servers import RaceServerThread
 from leads.models import Lead
@@ -46,7 +48,10 @@ class ChangeForm(HTMLParser):
             self.data[self._open[1]] = attrs.get("value", "")
         if not self._in_form or not attrs.get("name"):
             return
-        if tag == "input" and attrs.get("type") not in ("submit", "checkbox"):
+        if tag == "input" and attrs.get("type") == "checkbox":
+            if "checked" in attrs:
+                self.data[attrs["name"]] = attrs.get("value", "on")
+        elif tag == "input" and attrs.get("type") != "submit":
             self.data[attrs["name"]] = attrs.get("value", "")
         elif tag in ("textarea", "select"):
             self._open = (tag, attrs["name"])
@@ -73,21 +78,19 @@ def signed_in(user) -> requests.Session:
     return session
 
 
-def test_two_admins_saving_one_lead_at_once_are_not_both_saved(live, make_user, monkeypatch):
-    """Both pages showed the same name; each admin typed another and saved at the
-    same moment. Each save compared its page with the lead as read before either
-    wrote, so both were saved, the second over the first, unseen."""
-    admins = [make_user(User.Role.ADMIN), make_user(User.Role.ADMIN)]
-    lead = LeadFactory(full_name="Nora Lind")
-    url = f"{live}/admin/leads/lead/{lead.pk}/change/"
-    browsers = [signed_in(admin) for admin in admins]
+def opened(browsers, url, **typed) -> list[dict]:
+    """Each browser opens the change page; admin i types `typed` with {i} filled in."""
     forms = []
     for i, browser in enumerate(browsers):
         page = ChangeForm()
         page.feed(browser.get(url, timeout=TIMEOUT).text)
-        forms.append({**page.data, "full_name": f"Name by admin {i}", "_save": "Save"})
-    assert forms[0]["initial-full_name"] == "Nora Lind"
+        forms.append({**page.data, **{k: v.format(i=i) for k, v in typed.items()}, "_save": "Save"})
+    return forms
 
+
+def saved_at_once(browsers, url, forms, monkeypatch) -> list[requests.Response]:
+    """Both forms posted at the same moment, each checked slowly enough that
+    neither has saved when the other is checked (unless one waits for the other)."""
     clean = ChangedSinceShownForm.clean
 
     def slow_clean(self):
@@ -110,9 +113,48 @@ def test_two_admins_saving_one_lead_at_once_are_not_both_saved(live, make_user, 
         thread.start()
     for thread in threads:
         thread.join(TIMEOUT)
-
     assert sorted(r.status_code for r in responses) == [200, 302], [r.status_code for r in responses]
+    return responses
+
+
+def test_two_admins_saving_one_lead_at_once_are_not_both_saved(live, make_user, monkeypatch):
+    """Both pages showed the same name; each admin typed another and saved at the
+    same moment. Each save compared its page with the lead as read before either
+    wrote, so both were saved, the second over the first, unseen."""
+    admins = [make_user(User.Role.ADMIN), make_user(User.Role.ADMIN)]
+    lead = LeadFactory(full_name="Nora Lind")
+    url = f"{live}/admin/leads/lead/{lead.pk}/change/"
+    browsers = [signed_in(admin) for admin in admins]
+    forms = opened(browsers, url, full_name="Name by admin {i}")
+    assert forms[0]["initial-full_name"] == "Nora Lind"
+
+    responses = saved_at_once(browsers, url, forms, monkeypatch)
+
     saved = next(i for i, r in enumerate(responses) if r.status_code == 302)
     refused = responses[1 - saved].text
     assert REFUSED in refused and f"Name by admin {saved}" in refused
     assert Lead.objects.get(pk=lead.pk).full_name == f"Name by admin {saved}"
+
+
+def test_two_graders_saving_one_grade_at_once_are_not_both_saved(live, make_user, monkeypatch):
+    """Both pages showed the work ungraded; each admin gave it a score at the same
+    moment, and both grades were saved (and emailed), the second over the first.
+    The grade form holds the assignment's row, then the submission's, as grading does."""
+    admins = [make_user(User.Role.ADMIN), make_user(User.Role.ADMIN)]
+    submission = SubmissionFactory(assignment__max_score=100)
+    url = f"{live}/admin/assignments/submission/{submission.pk}/change/"
+    browsers = [signed_in(admin) for admin in admins]
+    forms = opened(browsers, url, score="1{i}", feedback="Feedback by admin {i}")
+    assert forms[0]["initial-score"] == ""
+
+    responses = saved_at_once(browsers, url, forms, monkeypatch)
+
+    saved = next(i for i, r in enumerate(responses) if r.status_code == 302)
+    refused = responses[1 - saved].text
+    assert REFUSED in refused and f"Feedback by admin {saved}" in refused
+    stored = Submission.objects.get(pk=submission.pk)
+    assert (stored.score, stored.feedback, stored.graded_by_id) == (
+        10 + saved,
+        f"Feedback by admin {saved}",
+        admins[saved].pk,
+    )
