@@ -394,6 +394,8 @@ class UserAdmin(
                     for field in ["full_name", "phone", "role", "is_active"]
                     if field in form.changed_data
                 },
+                # Checked again under the service's locks, which the admin can't take first.
+                shown=form.shown,
             )
             if deactivating:
                 self._say_what_they_still_hold(request, obj)

@@ -25,7 +25,7 @@ from accounts.tasks import password_reset_task
 from accounts.tokens import RefreshToken
 from cohortly.authentication import user_cache_invalidate
 from cohortly.emails import send_templated_email
-from cohortly.errors import NotFound
+from cohortly.errors import CHANGED_MEANWHILE, NotFound
 from cohortly.middleware import current_request_id
 from cohortly.models import field_values, save_changes
 from mail.selectors import suppression_for
@@ -257,8 +257,30 @@ def _check_no_lockout(*, actor: User, stored: User, other_admins: list[User], ch
         )
 
 
+def _check_unchanged_since_shown(*, stored: User, changes: dict, shown: dict) -> None:
+    """Refuse a change of a field someone else changed since `shown` (what an
+    admin's page showed) was read, checked on the locked row: two admins saving
+    one user at once each passed the page's own check, made before this lock,
+    and the second overwrote the first unseen. The admin can't hold the row
+    before that check: this service locks the user with the active admins, in
+    id order (_user_lock_for_update)."""
+    moved = {
+        field: ValidationError(
+            "Someone else changed this since you opened the page: open it again.", code=CHANGED_MEANWHILE
+        )
+        for field in changes
+        if field in shown and _as_compared(getattr(stored, field)) != _as_compared(shown[field])
+    }
+    if moved:
+        raise ValidationError(moved)
+
+
+def _as_compared(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 @transaction.atomic
-def user_update(*, actor: User, user: User, data: dict) -> User:
+def user_update(*, actor: User, user: User, data: dict, shown: dict | None = None) -> User:
     """An ADMIN (`actor`) changes a user's name, phone, role or active flag.
 
     Nobody may deactivate themself or change their own role, and no change may
@@ -268,7 +290,9 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     a place on a bootcamp's staff): the apps holding it refuse through
     accounts.signals.user_role_changing.
     `user` may already carry the new values (the admin's form sets them); the
-    checks compare with the stored row.
+    checks compare with the stored row. `shown`, what an admin's page showed,
+    refuses a field changed there that someone else changed meanwhile
+    (_check_unchanged_since_shown).
     """
     allowed = {"full_name", "phone", "role", "is_active"}
     for field in data:
@@ -280,6 +304,7 @@ def user_update(*, actor: User, user: User, data: dict) -> User:
     changes = {field: value for field, value in changes.items() if getattr(stored, field) != value}
     if not changes:
         return user
+    _check_unchanged_since_shown(stored=stored, changes=changes, shown=shown or {})
     _check_no_lockout(actor=actor, stored=stored, other_admins=other_admins, changes=changes)
     if changes.get("role", stored.role) != stored.role:
         # The apps that hold something by this role may refuse (accounts.signals).

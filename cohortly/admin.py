@@ -26,7 +26,7 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from cohortly.errors import SERVICE_ERRORS
+from cohortly.errors import CHANGED_MEANWHILE, SERVICE_ERRORS
 from cohortly.filters import at_most_max_search_terms
 from cohortly.locking import lock_row
 from cohortly.models import MAX_ID, is_plain_decimal
@@ -92,6 +92,22 @@ class ChangedSinceShownForm:
         )
 
     @cached_property
+    def shown(self) -> dict:
+        """What the page showed of each field, as the field reads it ({} for a post
+        not from a page): for a service that checks again, under its own locks,
+        that nobody changed what this admin changed (CHANGED_MEANWHILE)."""
+        if not self._from_page:
+            return {}
+        shown = {}
+        for name in self.fields:
+            bound = self[name]
+            try:
+                shown[name] = bound.field.to_python(self._shown(bound))
+            except ValidationError:
+                continue
+        return shown
+
+    @cached_property
     def changed_data(self):
         changed = []
         for name in self.fields:
@@ -132,7 +148,7 @@ class ChangedSinceShownForm:
                 ValidationError(
                     "Someone else changed this since you opened the page; it now reads “%(now)s”. "
                     "Save again to replace that with yours, or put it back.",
-                    code="changed_meanwhile",
+                    code=CHANGED_MEANWHILE,
                     params={"now": _display(field, now)},
                 ),
             )
@@ -175,7 +191,8 @@ class ChangedSinceShownMixin:
     #: either saved, and the second overwrote the first unseen. Only where the
     #: save's service locks first what `hold_for_saving` locks, in that order (a
     #: lead, a bootcamp, an assignment: its row; a submission: its assignment's,
-    #: then its own); elsewhere holding it first would turn the service's lock order.
+    #: then its own); elsewhere holding it first would turn the service's lock
+    #: order, and the service checks `form.shown` again under its locks (a user).
     hold_row_while_saving = False
 
     def hold_for_saving(self, obj) -> None:
@@ -215,7 +232,13 @@ def add_refusal(form, exc: Exception) -> None:
     when the form shows it, the rest above the form."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            if isinstance(form, ChangedSinceShownForm):
+                # A service's check of what the page showed, on its locked rows: the
+                # form checks it again against the row as it reads now, and says what
+                # it reads (and that saving again replaces it) where it still holds.
+                errors = [error for error in errors if error.code != CHANGED_MEANWHILE]
+            if errors:
+                form.add_error(field if field in form.fields else None, errors)
     elif isinstance(exc, ValidationError):
         form.add_error(None, exc)
     else:

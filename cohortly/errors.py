@@ -61,3 +61,9 @@ class TooManyAttempts(DomainError):
 
 #: Everything a service raises when it refuses a request (catch these, not Exception).
 SERVICE_ERRORS = (DomainError, ValidationError)
+
+
+#: The code of a field's "someone else changed this since you opened the page":
+#: an admin change form's own check (cohortly.admin.ChangedSinceShownForm), and a
+#: service's that checks it again under its locks (accounts.services.user_update).
+CHANGED_MEANWHILE = "changed_meanwhile"

@@ -112,6 +112,32 @@ def test_promoting_and_reactivating_need_no_other_admin():
     assert inactive.role == "ADMIN" and inactive.is_active
 
 
+@pytest.mark.django_db
+def test_a_field_changed_since_the_admin_page_showed_it_is_refused_on_the_locked_row():
+    """What the page showed (`shown`) is checked under the service's own lock: a
+    name someone else changed meanwhile is refused, nothing is written; changing
+    it to the same value, or changing another field, is no conflict."""
+    admin = AdminFactory()
+    student = UserFactory(role="STUDENT", full_name="Nora Lind", phone="+1 555 0100")
+    services.user_update(actor=admin, user=User.objects.get(pk=student.pk), data={"full_name": "Nora B"})
+    shown = {"full_name": "Nora Lind", "phone": "+1 555 0100", "role": "STUDENT", "is_active": True}
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.user_update(actor=admin, user=student, data={"full_name": "Nora C"}, shown=shown)
+    _refused(
+        exc_info,
+        "full_name",
+        "changed_meanwhile",
+        "Someone else changed this since you opened the page: open it again.",
+    )
+    assert _stored(student)["full_name"] == "Nora B"
+
+    services.user_update(
+        actor=admin, user=student, data={"full_name": "Nora B", "phone": "+1 555 0199"}, shown=shown
+    )
+    assert (_stored(student)["full_name"], _stored(student)["phone"]) == ("Nora B", "+1 555 0199")
+
+
 # --- user_delete: the same lockout rules ---------------------------------------------
 
 

@@ -136,6 +136,40 @@ def test_two_admins_saving_one_lead_at_once_are_not_both_saved(live, make_user, 
     assert Lead.objects.get(pk=lead.pk).full_name == f"Name by admin {saved}"
 
 
+def test_two_admins_saving_one_user_at_once_are_not_both_saved(live, make_user, monkeypatch):
+    """The user admin can't hold the user's row before its check (user_update
+    locks it with the active admins, in id order): the service checks what the
+    page showed again under its own locks."""
+    admins = [make_user(User.Role.ADMIN), make_user(User.Role.ADMIN)]
+    student = make_user(User.Role.STUDENT, full_name="Nora Lind")
+    url = f"{live}/admin/accounts/user/{student.pk}/change/"
+    browsers = [signed_in(admin) for admin in admins]
+    forms = opened(browsers, url, full_name="Name by admin {i}")
+    assert forms[0]["initial-full_name"] == "Nora Lind" and forms[0]["is_active"] == "on"
+
+    responses = saved_at_once(browsers, url, forms, monkeypatch)
+
+    saved = next(i for i, r in enumerate(responses) if r.status_code == 302)
+    refused = responses[1 - saved].text
+    # Said once, by the form, with what it reads now; saving that page again would replace it.
+    assert refused.count(REFUSED) == 1 and f"it now reads “Name by admin {saved}”" in refused
+    stored = User.objects.get(pk=student.pk)
+    assert (stored.full_name, stored.is_active) == (f"Name by admin {saved}", True)
+
+    # The refused page, saved again as it is shown: its name replaces the other.
+    again = ChangeForm()
+    again.feed(refused)
+    response = browsers[1 - saved].post(
+        url,
+        data={**again.data, "_save": "Save"},
+        headers={"Referer": url},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=student.pk).full_name == f"Name by admin {1 - saved}"
+
+
 def test_two_graders_saving_one_grade_at_once_are_not_both_saved(live, make_user, monkeypatch):
     """Both pages showed the work ungraded; each admin gave it a score at the same
     moment, and both grades were saved (and emailed), the second over the first.
