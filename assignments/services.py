@@ -252,9 +252,16 @@ def _submit_refusal(*, assignment: Assignment, student: User) -> Exception | Non
     if assignment.bootcamp.status == Bootcamp.Status.ARCHIVED:
         # As it takes no new assignments; work already in can still be graded.
         return ValidationError({NON_FIELD_ERRORS: ValidationError(ARCHIVED_TAKES_NO_WORK, code=ARCHIVED)})
-    is_active = Enrollment.objects.filter(
-        student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE
-    ).exists()
+    # Held to the end of the hand-in (or return): a cancel, drop or completion
+    # locks the enrollment too (after its bootcamp's row; neither locks coursework),
+    # so it waits for this one, or this one waits and sees it. Read unlocked, work
+    # was handed in to a seat given up at the same moment.
+    is_active = (
+        Enrollment.objects.select_for_update(no_key=True)
+        .filter(student=student, bootcamp_id=assignment.bootcamp_id, status=Enrollment.Status.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    ) is not None
     if not is_active:
         return NotAllowed("Only students with an active enrollment in this bootcamp can hand in work.")
     return None

@@ -471,3 +471,38 @@ def test_work_handed_in_during_an_extension_is_judged_by_the_new_due_date(monkey
     )
     assert isinstance(results["then"], tuple), results
     assert Submission.objects.get(assignment=assignment, student=student).is_late is (not locked)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", [Enrollment.Status.DROPPED, Enrollment.Status.COMPLETED])
+@pytest.mark.parametrize("action", ["submit", "return"])
+def test_work_handed_in_or_returned_while_the_seat_is_given_up_waits_and_is_refused(action, status):
+    """A drop (or completion) of the enrollment commits while the student hands
+    in work, or a grader returns it for revision: the enrollment is held for the
+    check, so the hand-in waits and is refused. Read without a lock it was ACTIVE
+    still: work was stored against a seat given up, and a grade withdrawn from a
+    student who could no longer hand the work in again."""
+    from enrollments.services import enrollment_set_status
+
+    bootcamp, _, mentor = staffed_bootcamp()
+    assignment = AssignmentFactory(bootcamp=bootcamp)
+    student = StudentFactory()
+    enrollment = enroll(student, bootcamp)
+    graded = None if action == "submit" else GradedSubmissionFactory(assignment=assignment, student=student)
+
+    def then():
+        if action == "submit":
+            return services.submission_submit(assignment=assignment, student=student, content="My work.")
+        return services.submission_return(submission=graded, returned_by=mentor)
+
+    results = race_behind_held(
+        lambda: enrollment_set_status(enrollment=enrollment, status=status, notify=False), then
+    )
+    assert Enrollment.objects.get(pk=enrollment.pk).status == status
+    if action == "submit":
+        assert isinstance(results["then"], NotAllowed), results
+        assert not Submission.objects.filter(assignment=assignment, student=student).exists()
+    else:
+        assert isinstance(results["then"], Conflict) and results["then"].code == "cannot_resubmit", results
+        assert Submission.objects.get(pk=graded.pk).score == Decimal("8.00")
