@@ -178,7 +178,7 @@ def _seed(*, rng, sales, demo_sales, bootcamps):
     LeadActivity.objects.bulk_create(activities, batch_size=1000)
     _backdate(activities)
     to_convert = [lead for lead, (plan, _created) in zip(leads, plans, strict=True) if plan == "CONVERT"]
-    return leads, to_convert[:CONVERSIONS]
+    return leads, to_convert
 
 
 def _backdate(activities):
@@ -251,21 +251,29 @@ def _timeline(rng, lead, created, now):
 
 def _convert(*, rng, leads, bootcamps, sales):
     """Convert through the service (student, enrollment, seat rules), then date
-    the conversion a little after the lead's last timeline entry."""
+    the conversion (and its enrollment) a little after the lead's last timeline
+    entry. Up to CONVERSIONS of `leads`, each into the bootcamp it asked about:
+    onto the waitlist when that one is full, as sales would; a lead that asked
+    about none gets one with room. A bootcamp down to its last seat takes no
+    more conversions (those leads stay QUALIFIED, waiting on a seat), so the
+    demo keeps one full bootcamp (with its waitlist) and the others open."""
     if not bootcamps:
         return 0
     now = timezone.now()
     converted = 0
     for lead in leads:
-        # Into a bootcamp that keeps a seat after it, else onto the waitlist of
-        # one already full: the demo keeps one full bootcamp (with its
-        # waitlist) and the others open to convert into.
+        if converted >= CONVERSIONS:
+            break
         seats = {b.pk: bootcamp_seats_left(b) for b in bootcamps}
         roomy = [b for b in bootcamps if seats[b.pk] >= 2]
-        if lead.bootcamp in roomy:
+        if lead.bootcamp is None:
+            if not roomy:
+                continue
+            bootcamp = rng.choice(roomy)
+        elif lead.bootcamp in roomy or seats.get(lead.bootcamp.pk) == 0:
             bootcamp = lead.bootcamp
         else:
-            bootcamp = rng.choice(roomy or [b for b in bootcamps if seats[b.pk] == 0] or bootcamps)
+            continue  # its last seat, or a bootcamp no longer open: not into another one
         actor = lead.owner or (rng.choice(sales) if sales else None)
         # The timeline as _seed dated it: the conversion also clears the follow-up,
         # an entry written now that would date every conversion to this moment.

@@ -5,7 +5,7 @@ flows of "The API's main flows" (README.md) run, as written, against what
 The flows are encoded here, in the README's order; every request body and
 query they send is taken from the README by its literal text (`readme_json`,
 `readme_text`), so a README edit that changes one fails here until the flow is
-checked again. The README's ids (bootcamp 3, enrollment 51, ...) stand for
+checked again. The README's ids (bootcamp 3, enrollment 47, ...) stand for
 whichever demo record the flow needs: those the test looks up.
 """
 
@@ -169,7 +169,7 @@ def test_bootcamps_and_enrollments(demo):
     enrollment = ok(student.post(f"{API}/enrollments/", body, format="json"), 201)
     assert enrollment["status"] == "ACTIVE" and enrollment["waitlist_position"] is None
 
-    readme_text("$API/enrollments/51/cancel")
+    readme_text("$API/enrollments/47/cancel")
     assert ok(student.post(f"{API}/enrollments/{enrollment['id']}/cancel"))["status"] == "CANCELLED"
 
     # "Staff: ADMIN or the bootcamp's INSTRUCTOR": instructor@ completes a student of theirs.
@@ -240,6 +240,35 @@ def test_assignments_and_grading(demo):
     readme_text('"$API/bootcamps/2/gradebook.csv"')
     csv = ok(instructor.get(f"{API}/bootcamps/{bootcamp.pk}/gradebook.csv"))
     assert csv["Content-Type"].startswith("text/csv")
+
+
+@pytest.mark.django_db(reset_sequences=True)
+def test_the_ids_the_readme_quotes_are_the_fresh_demos(demo):
+    """The README's curl examples name demo records by id: on a fresh demo they
+    are what it says."""
+    answer = re.search(r'# 201 \{"id": (\d+), "status": "WAITLISTED", "waitlist_position": (\d+),', README)
+    assert answer, "README.md no longer shows ada's enrollment answer"
+    enrollment_id, position = map(int, answer.groups())
+    readme_text(f"$API/enrollments/{enrollment_id}/cancel")
+    full = Bootcamp.objects.get(pk=3)
+    readme_text("the demo's student@ already waits for bootcamp 3")
+    assert Enrollment.objects.get(student__email="student@cohortly.dev", bootcamp=full).status == "WAITLISTED"
+    from accounts.tests.factories import StudentFactory
+    from enrollments.services import enrollment_create
+
+    ada = enrollment_create(student=StudentFactory(), bootcamp=full, notify=False)
+    assert (ada.pk, ada.status) == (enrollment_id, "WAITLISTED")
+    waiting = list(full.enrollments.filter(status="WAITLISTED").order_by("waitlist_seq"))
+    assert waiting.index(ada) + 1 == position
+
+    readme_text("In the demo, 10 is an ACTIVE seat in bootcamp 2, which has started")
+    ten = Enrollment.objects.get(pk=10)
+    assert ten.status == "ACTIVE" and ten.bootcamp == running_bootcamp() and ten.bootcamp.pk == 2
+    assert ten.bootcamp.start_date <= timezone.localdate()
+    readme_text("the demo's leads go up to 320, so she is 321 on a fresh demo")
+    from leads.models import Lead
+
+    assert Lead.objects.order_by("-pk").first().pk == 320
 
 
 def test_leads(demo):

@@ -106,3 +106,21 @@ def test_demo_conversions_follow_each_leads_own_history():
         assert before[-1].created_at < lead.converted_at <= before[-1].created_at + timedelta(days=10)
         # What the conversion wrote beside it (the follow-up cleared) is dated with it.
         assert timeline[-1].created_at == lead.converted_at, [(a.kind, a.created_at) for a in timeline]
+
+
+def test_demo_conversions_go_to_the_bootcamp_the_lead_asked_about():
+    # Once no bootcamp kept two free seats, conversions fell back to the full
+    # one: 13 of 24 converted leads sat in a bootcamp they never asked about, 7
+    # on the UX waitlist while the sales list showed their own bootcamp.
+    call_command("seed_demo", "--without-debug", stdout=io.StringIO())
+
+    converted = Lead.objects.filter(status=Lead.Status.CONVERTED).select_related("converted_enrollment")
+    assert converted.count() >= 10
+    for lead in converted:
+        if lead.bootcamp_id is not None:
+            assert lead.converted_enrollment.bootcamp_id == lead.bootcamp_id, lead.pk
+    # The full bootcamp's waitlist holds only people who asked for it.
+    full = Bootcamp.objects.get(slug=FULL_BOOTCAMP_SLUG)
+    for enrollment in full.enrollments.filter(status=Enrollment.Status.WAITLISTED):
+        lead = Lead.objects.filter(converted_enrollment=enrollment).first()
+        assert lead is None or lead.bootcamp_id == full.pk
