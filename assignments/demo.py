@@ -103,9 +103,9 @@ def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int
 
 
 def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
-    """Past-due published work: most students handed in (a few late, a few
-    missing); all but the most recent past-due assignment are graded, but for
-    one piece of the first, returned to its student for revision. An
+    """Past-due published work (`students`: (student, enrolled_at) pairs): most
+    students handed in (a few late, a few missing); all but the most recent
+    past-due assignment are graded, but for one piece of the first, returned to its student for revision. An
     assignment that has any work already is left as it is: the students
     listed change as people use the demo (an enrollment completed, a new one),
     and their gaps with them."""
@@ -114,7 +114,10 @@ def _ensure_submissions(assignments, students, grader, now) -> tuple[int, int]:
     for a_index, assignment in enumerate(due):
         if Submission.objects.filter(assignment=assignment).exists():
             continue
-        for s_index, student in enumerate(students):
+        # Only those enrolled well before it was due did it (a lead converted
+        # since has nothing handed in before their enrollment).
+        there = [s for s, enrolled in students if enrolled < assignment.due_at - timedelta(days=2)]
+        for s_index, student in enumerate(there):
             if (s_index + a_index) % 7 == 6:
                 continue  # missing work, so the gradebook shows a gap
             late = (s_index + a_index) % 5 == 4
@@ -168,7 +171,7 @@ def seed(*, stdout, style, context):
         if bootcamp not in running:
             continue
         students = [
-            enrollment.student
+            (enrollment.student, enrollment.enrolled_at)
             for enrollment in Enrollment.objects.filter(bootcamp=bootcamp, status=Enrollment.Status.ACTIVE)
             .select_related("student")
             .order_by("student__email")

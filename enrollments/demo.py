@@ -2,7 +2,15 @@
 real: the full bootcamp ends up with a waitlist, the running one has a
 dropped student, an upcoming one a cancelled enrollment. The demo student
 (index 0) is active in two bootcamps and waitlisted in the full one.
-Idempotent: a student already enrolled in a bootcamp is skipped. No emails."""
+Idempotent: a student already enrolled in a bootcamp is skipped. No emails.
+
+Each is dated as an early sign-up, in arrival order, before the bootcamp starts
+and before the leads' history (leads.demo) begins, so a converted lead joins a
+waitlist after them and nobody is enrolled after handing work in."""
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
 
 from bootcamps.demo import FULL_BOOTCAMP_SLUG
 from bootcamps.models import Bootcamp
@@ -10,6 +18,21 @@ from enrollments import services
 from enrollments.models import Enrollment
 
 Status = Enrollment.Status
+
+#: The first sign-up of a bootcamp, at most this many days ago (leads.demo's go back 120).
+SIGN_UPS_FROM = 150
+#: Days between two sign-ups of the same bootcamp.
+SIGN_UP_EVERY = 2
+
+
+def enrolled_at(bootcamp, arrival: int) -> datetime:
+    """When the bootcamp's `arrival`-th demo sign-up (from 0) enrolled."""
+    first = min(
+        timezone.localdate() - timedelta(days=SIGN_UPS_FROM), bootcamp.start_date - timedelta(days=30)
+    )
+    moment = datetime.combine(first + timedelta(days=arrival * SIGN_UP_EVERY), time(10, 0))
+    return timezone.make_aware(moment) + timedelta(minutes=37 * arrival)
+
 
 #: (bootcamp slug, indexes into context["students"] in arrival order, what happens to the last one)
 PLAN = [
@@ -29,10 +52,15 @@ def seed(*, stdout, style, context):
         if bootcamp is None or bootcamp.status != Bootcamp.Status.PUBLISHED or not students:
             continue
         new = []
-        for index in indexes:
+        for arrival, index in enumerate(indexes):
             student = students[index % len(students)]
             if not Enrollment.objects.filter(student=student, bootcamp=bootcamp).exists():
-                new.append(services.enrollment_create(student=student, bootcamp=bootcamp, notify=False))
+                enrollment = services.enrollment_create(student=student, bootcamp=bootcamp, notify=False)
+                enrollment.enrolled_at = enrolled_at(bootcamp, arrival)
+                Enrollment.objects.filter(pk=enrollment.pk).update(
+                    enrolled_at=enrollment.enrolled_at, created_at=enrollment.enrolled_at
+                )
+                new.append(enrollment)
         created += len(new)
         last = new[-1] if new else None
         if last is not None and last.status == Status.ACTIVE and last_becomes == Status.DROPPED:

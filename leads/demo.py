@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bootcamps.models import Bootcamp
+from enrollments.models import Enrollment
 from enrollments.services import bootcamp_seats_left
 from leads import services
 from leads.models import Lead, LeadActivity
@@ -250,7 +251,7 @@ def _timeline(rng, lead, created, now):
 
 
 def _convert(*, rng, leads, bootcamps, sales):
-    """Convert through the service (student, enrollment, seat rules), then date
+    """Convert through the service (student, enrollment, seat rules), dating
     the conversion (and its enrollment) a little after the lead's last timeline
     entry. Up to CONVERSIONS of `leads`, each into the bootcamp it asked about:
     onto the waitlist when that one is full, as sales would; a lead that asked
@@ -260,8 +261,17 @@ def _convert(*, rng, leads, bootcamps, sales):
     if not bootcamps:
         return 0
     now = timezone.now()
-    converted = 0
+    # Each lead's conversion date first; then converted in that order, so seats
+    # and waitlist places go as they would have, and the enrollment is dated with it.
+    dated = []
     for lead in leads:
+        # The timeline as _seed dated it: the conversion also clears the follow-up,
+        # an entry written now that would date every conversion to this moment.
+        last = lead.activities.order_by("-created_at").first()
+        when = min(now, (last.created_at if last else lead.created_at) + timedelta(days=rng.uniform(1, 10)))
+        dated.append((when, lead.pk, lead))
+    converted = 0
+    for when, _pk, lead in sorted(dated, key=lambda item: item[:2]):
         if converted >= CONVERSIONS:
             break
         seats = {b.pk: bootcamp_seats_left(b) for b in bootcamps}
@@ -275,13 +285,10 @@ def _convert(*, rng, leads, bootcamps, sales):
         else:
             continue  # its last seat, or a bootcamp no longer open: not into another one
         actor = lead.owner or (rng.choice(sales) if sales else None)
-        # The timeline as _seed dated it: the conversion also clears the follow-up,
-        # an entry written now that would date every conversion to this moment.
-        last = lead.activities.order_by("-created_at").first()
-        when = min(now, (last.created_at if last else lead.created_at) + timedelta(days=rng.uniform(1, 10)))
         converting = timezone.now()
         lead = services.lead_convert(lead=lead, actor=actor, bootcamp=bootcamp, notify=False)
         Lead.objects.filter(pk=lead.pk).update(converted_at=when, updated_at=when)
         lead.activities.filter(created_at__gte=converting).update(created_at=when)
+        Enrollment.objects.filter(pk=lead.converted_enrollment_id).update(enrolled_at=when, created_at=when)
         converted += 1
     return converted

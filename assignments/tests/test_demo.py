@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management.base import OutputWrapper
 from django.core.management.color import no_style
+from django.utils import timezone
 
 from accounts.tests.factories import StudentFactory
 from assignments import demo
@@ -34,6 +35,10 @@ def test_seeds_running_and_upcoming_bootcamps_once():
     for student in students:
         enroll(student, running)
     enroll(StudentFactory(), running, status=Enrollment.Status.WAITLISTED)
+    # Signed up before it started, as demo students are; one joined just now.
+    Enrollment.objects.filter(bootcamp=running).update(enrolled_at=timezone.now() - timedelta(days=30))
+    newcomer = StudentFactory()
+    enroll(newcomer, running)
 
     output = _seed({"bootcamps": [running, upcoming, finished]})
     assert "Coursework" in output
@@ -50,6 +55,7 @@ def test_seeds_running_and_upcoming_bootcamps_once():
     assert submissions.filter(score__isnull=True).exists()
     assert submissions.filter(is_late=True).exists()
     assert set(submissions.values_list("student", flat=True)) <= {s.pk for s in students}
+    assert not submissions.filter(student=newcomer).exists()  # no work from before they enrolled
     assert set(submissions.values_list("assignment__bootcamp", flat=True)) == {running.pk}
     assert not submissions.filter(assignment__is_published=False).exists()
     assert set(submissions.filter(score__isnull=False).values_list("graded_by", flat=True)) == {mentor.pk}

@@ -108,3 +108,28 @@ def test_it_refuses_without_debug_unless_told(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
     assert User.objects.filter(email="admin@cohortly.dev").exists()
+
+
+def test_demo_enrollments_are_dated_before_the_work_and_with_the_conversions():
+    """Every demo enrollment was dated the moment of seeding: students showed as
+    enrolled after handing work in, converted leads months after converting."""
+    from leads.models import Lead
+
+    _seed()
+    assert Submission.objects.exists()
+    for submission in Submission.objects.select_related("assignment"):
+        enrollment = Enrollment.objects.get(
+            student=submission.student, bootcamp=submission.assignment.bootcamp
+        )
+        assert enrollment.enrolled_at < submission.submitted_at, submission.pk
+    converted = Lead.objects.filter(status=Lead.Status.CONVERTED).select_related("converted_enrollment")
+    assert converted.count() >= 10
+    for lead in converted:
+        assert lead.converted_enrollment.enrolled_at == lead.converted_at, lead.pk
+    leads = set(converted.values_list("converted_enrollment", flat=True))
+    for enrollment in Enrollment.objects.exclude(pk__in=leads).select_related("bootcamp"):
+        assert enrollment.enrolled_at.date() < enrollment.bootcamp.start_date, enrollment.pk
+    # A waitlist's order is its arrival order.
+    for bootcamp in Bootcamp.objects.all():
+        waiting = bootcamp.enrollments.filter(status="WAITLISTED")
+        assert list(waiting.order_by("waitlist_seq")) == list(waiting.order_by("enrolled_at"))
