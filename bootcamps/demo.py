@@ -82,7 +82,7 @@ DEMO_BOOTCAMPS = [
         "Intro to Python (spring cohort)",
         -200,
         42,
-        20,
+        16,
         "1200.00",
         Format.ONLINE,
         "",

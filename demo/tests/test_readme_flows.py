@@ -5,7 +5,7 @@ flows of "The API's main flows" (README.md) run, as written, against what
 The flows are encoded here, in the README's order; every request body and
 query they send is taken from the README by its literal text (`readme_json`,
 `readme_text`), so a README edit that changes one fails here until the flow is
-checked again. The README's ids (bootcamp 3, enrollment 46, ...) stand for
+checked again. The README's ids (bootcamp 3, enrollment 63, ...) stand for
 whichever demo record the flow needs: those the test looks up.
 """
 
@@ -169,7 +169,7 @@ def test_bootcamps_and_enrollments(demo):
     enrollment = ok(student.post(f"{API}/enrollments/", body, format="json"), 201)
     assert enrollment["status"] == "ACTIVE" and enrollment["waitlist_position"] is None
 
-    readme_text("$API/enrollments/46/cancel")
+    readme_text("$API/enrollments/63/cancel")
     assert ok(student.post(f"{API}/enrollments/{enrollment['id']}/cancel"))["status"] == "CANCELLED"
 
     # "Staff: ADMIN or the bootcamp's INSTRUCTOR": instructor@ completes a student of theirs.
