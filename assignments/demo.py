@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from assignments import services
 from assignments.models import Assignment, Submission
+from bootcamps.models import Bootcamp
 from enrollments.models import Enrollment
 
 # (title, description, days after the start it is due, max score, published)
@@ -52,6 +53,71 @@ ASSIGNMENTS = [
     ),
 ]
 
+#: Each track's own (title, description) for the four ASSIGNMENTS slots (due days,
+#: max scores and publishing as there); a bootcamp not listed gets ASSIGNMENTS'.
+TRACKS = {
+    "data-science-and-machine-learning": [
+        (
+            "Week 1: Python and notebooks",
+            "Set up Jupyter, load the course CSV and push a notebook that plots it.",
+        ),
+        (
+            "Week 2: Cleaning data",
+            "Tidy the survey data with pandas; explain each choice you made.",
+        ),
+        (
+            "Week 3: Your first model",
+            "Train a scikit-learn model against a baseline and evaluate it honestly.",
+        ),
+        (
+            "Capstone proposal (draft)",
+            "The question, the data and how you will measure success. Not published yet.",
+        ),
+    ],
+    "ux-and-product-design-sprint": [
+        ("Week 1: User interviews", "Interview three people about the brief and write up what you learned."),
+        ("Week 2: Journey map", "Turn your interviews into two personas and one journey map."),
+        (
+            "Week 3: Clickable prototype",
+            "Link a prototype of the key flow and notes from testing it with three users.",
+        ),
+        (
+            "Final critique plan (draft)",
+            "What you will show at the final critique, and why. Not published yet.",
+        ),
+    ],
+    "cybersecurity-fundamentals": [
+        ("Week 1: Lab network setup", "Build the virtual lab network and document its addressing plan."),
+        (
+            "Week 2: Threat modelling",
+            "A STRIDE threat model of the sample shop, with the top five risks.",
+        ),
+        ("Week 3: CTF write-up", "How you found each flag, and how the flaw should be fixed."),
+        (
+            "Capstone proposal (draft)",
+            "The system you will assess, its scope and its rules. Not published yet.",
+        ),
+    ],
+    "devops-and-cloud-engineering": [
+        (
+            "Week 1: Containers",
+            "A Dockerfile and compose file that run the sample app and its database.",
+        ),
+        (
+            "Week 2: A CI pipeline",
+            "Tests, lint and an image build on every push, in a pipeline you can link.",
+        ),
+        (
+            "Week 3: Terraform",
+            "Provision the app's environment with Terraform; no clicking in consoles.",
+        ),
+        (
+            "Capstone proposal (draft)",
+            "What you will ship to the cloud and how you will watch it. Not published yet.",
+        ),
+    ],
+}
+
 FEEDBACK = [
     "Solid work: clear structure and good tests. Look at edge cases next time.",
     "Nice progress. The README could explain how to run it.",
@@ -84,7 +150,12 @@ def _grader(bootcamp, author):
 def _ensure_assignments(bootcamp, author, anchor) -> tuple[list[Assignment], int]:
     """The demo's assignments of `bootcamp` (made where missing), and how many were made."""
     assignments, made = [], 0
-    for title, description, days, max_score, published in ASSIGNMENTS:
+    texts = TRACKS.get(bootcamp.slug) or [(title, description) for title, description, *_ in ASSIGNMENTS]
+    for (title, description), (_title, _description, days, max_score, published) in zip(
+        texts, ASSIGNMENTS, strict=True
+    ):
+        # A draft bootcamp's syllabus is in progress: none of its work is out yet.
+        published = published and bootcamp.status == Bootcamp.Status.PUBLISHED
         assignment = Assignment.objects.filter(bootcamp=bootcamp, title=title).first()
         if assignment is None:
             assignment = services.assignment_create(

@@ -133,3 +133,19 @@ def test_demo_enrollments_are_dated_before_the_work_and_with_the_conversions():
     for bootcamp in Bootcamp.objects.all():
         waiting = bootcamp.enrollments.filter(status="WAITLISTED")
         assert list(waiting.order_by("waitlist_seq")) == list(waiting.order_by("enrolled_at"))
+
+
+def test_each_demo_bootcamp_has_coursework_of_its_own_subject():
+    """UX design and Cybersecurity got "Build a REST API" and a "Data structures
+    kata"; the draft DevOps bootcamp had published assignments."""
+    from assignments.models import Assignment
+
+    _seed()
+    published = Assignment.objects.filter(is_published=True)
+    titles = list(published.values_list("bootcamp", "title"))
+    assert len({title for _bootcamp, title in titles}) == len(titles), titles  # none shared
+    assert not published.exclude(bootcamp__status=Bootcamp.Status.PUBLISHED).exists()
+    draft = Bootcamp.objects.get(status=Bootcamp.Status.DRAFT)
+    assert draft.assignments.exists()  # its syllabus in progress, unpublished
+    ux = Bootcamp.objects.get(slug__startswith="ux-")
+    assert not ux.assignments.filter(title__icontains="API").exists()
