@@ -25,6 +25,7 @@ from cohortly.admin import (
     CompactChangelist,
     DeleteBlockersExplained,
     HiddenFieldsNotFilterable,
+    SearchAtMostMaxTerms,
     ServiceErrorsMixin,
     short_date,
 )
@@ -113,6 +114,7 @@ class EmailVerifiedFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(
+    SearchAtMostMaxTerms,
     HiddenFieldsNotFilterable,
     CompactChangelist,
     DeleteBlockersExplained,
@@ -358,6 +360,8 @@ class UserAdmin(
         # As the users API searches (accounts.selectors.users_search).
         if not search_term.strip():
             return super().get_search_results(request, queryset, search_term)
+        if self.search_refused(request, search_term):
+            return queryset.none(), False
         return users_search(queryset, search_term), False
 
     def get_deleted_objects(self, objs, request):

@@ -615,13 +615,20 @@ class SearchAtMostMaxTerms:
     paragraph of 300 words kept the timeline's list busy for 23 seconds over
     1,400 entries. More words find nothing, and the list says why."""
 
-    def get_search_results(self, request, queryset, search_term):
+    def search_refused(self, request, search_term) -> bool:
+        """True for a search of too many words, said on the list (an autocomplete's
+        answer has no place for it). For a ModelAdmin with its own search."""
         try:
             at_most_max_search_terms(search_term)
         except ValidationError as exc:
             match = request.resolver_match
             if match is not None and (match.url_name or "").endswith("_changelist"):
                 self.message_user(request, exc.messages[0], messages.ERROR)
+            return True
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        if self.search_refused(request, search_term):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 

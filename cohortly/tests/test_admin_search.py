@@ -79,6 +79,7 @@ def test_the_leads_admin_keeps_the_searchs_word_limit(admin_web):
         "/admin/assignments/submission/",
         "/admin/mail/outboundemail/",
         "/admin/mail/suppressedaddress/",
+        "/admin/accounts/user/",
     ],
 )
 def test_every_admin_search_keeps_the_word_limit(admin_web, path):
@@ -96,3 +97,21 @@ def test_ten_words_still_find_a_timeline_entry(admin_web):
     entry = LeadActivityFactory(body="one two three four five six seven eight nine ten")
     LeadActivityFactory(body="something else")
     assert found(admin_web, "/admin/leads/leadactivity/", entry.body) == {entry}
+
+
+def test_the_user_autocomplete_keeps_the_word_limit(admin_web, make_user):
+    """The user search feeds the student and staff pickers too (Django's
+    autocomplete asks UserAdmin): refused there without a message for a later page."""
+    make_user(User.Role.STUDENT, full_name="Ada Lovelace")
+    response = admin_web.get(
+        "/admin/autocomplete/",
+        {
+            "term": " ".join(["ada"] * 11),
+            "app_label": "enrollments",
+            "model_name": "enrollment",
+            "field_name": "student",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert list(admin_web.get("/admin/").context["messages"]) == []
