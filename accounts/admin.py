@@ -199,11 +199,13 @@ class UserAdmin(
                 messages.SUCCESS,
             )
         for user in inactive:
-            self.message_user(
-                request,
-                f"Not sent: {user.email} is deactivated (activate the account first).",
-                messages.ERROR,
+            # Activating one that never had a password emails its invitation (user_update).
+            then = (
+                "activating it emails the invitation"
+                if services.user_awaits_invitation(user)
+                else "activate the account first"
             )
+            self.message_user(request, f"Not sent: {user.email} is deactivated ({then}).", messages.ERROR)
         for user in suppressed:
             self.message_user(request, _not_deliverable(user.email), messages.ERROR)
 
@@ -389,6 +391,12 @@ class UserAdmin(
     def save_model(self, request, obj, form, change):
         if change:
             deactivating = "is_active" in form.changed_data and not form.cleaned_data["is_active"]
+            # Activating one invited while inactive emails its invitation (user_update).
+            inviting = (
+                "is_active" in form.changed_data
+                and form.cleaned_data["is_active"]
+                and services.user_awaits_invitation(obj)
+            )
             services.user_update(
                 actor=request.user,
                 user=obj,
@@ -403,6 +411,8 @@ class UserAdmin(
             )
             if deactivating:
                 self._say_what_they_still_hold(request, obj)
+            if inviting:
+                self._say_invited(request, obj)
         else:
             created = services.user_add(
                 added_by=request.user,
@@ -416,18 +426,22 @@ class UserAdmin(
             if not form.cleaned_data["password1"]:  # invited
                 if not created.is_active:
                     said = (
-                        f"Not invited yet: {created.email} is deactivated "
-                        "(activate it, then send a password link)."
+                        f"Not invited yet: {created.email} is deactivated; "
+                        "activating it emails the invitation."
                     )
                     self.message_user(request, said, messages.WARNING)
-                elif suppression_for(created.email) is not None:
-                    self.message_user(request, _not_deliverable(created.email), messages.WARNING)
                 else:
-                    said = f"An invitation to set a password went to {created.email}."
-                    self.message_user(request, said, messages.INFO)
+                    self._say_invited(request, created)
             obj.pk = created.pk
             obj._state.adding = False
             obj._state.db = created._state.db
+
+    def _say_invited(self, request, user) -> None:
+        if suppression_for(user.email) is not None:
+            self.message_user(request, _not_deliverable(user.email), messages.WARNING)
+        else:
+            said = f"An invitation to set a password went to {user.email}."
+            self.message_user(request, said, messages.INFO)
 
     def _say_what_they_still_hold(self, request, user) -> None:
         """A deactivation is never refused; what the user leaves behind in the

@@ -134,7 +134,7 @@ def user_add(
     return user_invite(invited_by=added_by, **person)
 
 
-def _awaits_invitation(user: User) -> bool:
+def user_awaits_invitation(user: User) -> bool:
     """Never had a password: none now, and never signed in nor proved the address.
     One whose password was taken away later is no newcomer ("has made you an account")."""
     return not user.has_usable_password() and user.last_login is None and user.email_verified_at is None
@@ -158,7 +158,7 @@ def user_send_password_link(*, user: User, sent_by: User) -> str | None:
         return LINK_NOT_SENT_SUPPRESSED
     send_templated_email(
         to=user.email,
-        template="invitation" if _awaits_invitation(user) else "password_link",
+        template="invitation" if user_awaits_invitation(user) else "password_link",
         context={"user": user, "invited_by": sent_by, "sent_by": sent_by, "link": password_reset_link(user)},
     )
     return None
@@ -323,7 +323,7 @@ def user_update(*, actor: User, user: User, data: dict, shown: dict | None = Non
     if user.is_active and not stored.is_active:
         # What was held for them meanwhile (a waitlist's free seat) is theirs again.
         transaction.on_commit(lambda: user_reactivated.send(sender=User, user=user), robust=True)
-        if _awaits_invitation(stored):
+        if user_awaits_invitation(stored):
             # Made inactive without a password (user_invite told nobody): invited now.
             user_send_password_link(user=user, sent_by=actor)
     return user

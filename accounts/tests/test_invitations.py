@@ -261,3 +261,41 @@ def test_an_undeliverable_address_is_not_said_to_be_invited_nor_sent_a_link(
         "(Mail → Suppressed addresses) once the person confirms it works, then send the link again."
     ]
     assert mailoutbox == []
+
+
+def test_the_admin_says_activating_an_invited_account_invites_it_once(
+    admin_web, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Activating an account invited while inactive emails its link (user_update):
+    the add page's advice to activate it *then send a link* sent two, and the
+    activation said nothing of the one that went."""
+    with django_capture_on_commit_callbacks(execute=True):
+        added = admin_web.post("/admin/accounts/user/add/", _add_form(is_active=""), follow=True)
+    assert "Not invited yet: nia@example.com is deactivated; activating it emails the invitation." in [
+        str(m) for m in added.context["messages"]
+    ]
+    assert mailoutbox == []
+    nia = User.objects.get(email="nia@example.com")
+    form = {"email": nia.email, "full_name": nia.full_name, "phone": "", "role": nia.role, "is_active": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        activated = admin_web.post(f"/admin/accounts/user/{nia.pk}/change/", form, follow=True)
+    assert "An invitation to set a password went to nia@example.com." in [
+        str(m) for m in activated.context["messages"]
+    ]
+    [message] = mailoutbox
+    assert message.subject == "Your Cohortly account: set your password"
+
+
+def test_the_link_action_says_activating_an_invited_account_invites_it(admin_web, mailoutbox):
+    waiting = UserFactory(email="waiting@example.com", is_active=False, email_verified_at=None)
+    waiting.set_unusable_password()
+    waiting.save()
+    response = admin_web.post(
+        "/admin/accounts/user/",
+        {"action": "send_password_links", "_selected_action": [waiting.pk], "post": "yes"},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "Not sent: waiting@example.com is deactivated (activating it emails the invitation)."
+    ]
+    assert mailoutbox == []
