@@ -5,11 +5,12 @@ from django.dispatch import Signal
 
 #: Sent by accounts.services.user_mark_email_verified when a user's email
 #: becomes proven (the welcome email's verification link or a set-password
-#: link was used), once per user, after that change commits (outside its lock
-#: on the user's row, so a receiver may take other locks, such as a lead's). Not
-#: sent for accounts created verified (by an ADMIN, with a password). Until
-#: then, anyone could have registered the address: nothing may be handed to
-#: the account on the strength of its email. Arguments: user.
+#: link was used), once per user, and by user_add for an account an ADMIN adds
+#: with a password (the ADMIN vouches for the address): after that change
+#: commits (outside its lock on the user's row, so a receiver may take other
+#: locks, such as a lead's). A receiver's failure is logged, not raised: the
+#: address stays proven. Until then, anyone could have registered the address:
+#: nothing may be handed to the account on the strength of its email. Arguments: user.
 user_email_verified = Signal()
 
 #: Sent by accounts.services.user_update before a user's role changes, inside
