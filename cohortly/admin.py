@@ -286,7 +286,12 @@ class ServiceErrorsMixin:
             # validates the same post with the refusal added to the form, so the
             # page comes back as it was typed, with the reason on it.
             setattr(request, REFUSAL, exc)
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except SERVICE_ERRORS as again:
+                # Refused before the form is shown again (the row still held past
+                # the lock timeout, hold_row_while_saving; or deleted meanwhile).
+                return self._refused(request, again, request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
         try:

@@ -192,3 +192,42 @@ def test_two_graders_saving_one_grade_at_once_are_not_both_saved(live, make_user
         f"Feedback by admin {saved}",
         admins[saved].pk,
     )
+
+
+def test_a_change_form_saved_while_its_row_stays_held_says_busy_not_500(transactional_db, admin_user):
+    """The change form holds the row while it saves (hold_row_while_saving): a row
+    held elsewhere past LOCK_TIMEOUT is Busy, and the second pass that shows the
+    page again with the refusal waited for the same lock, and its Busy was a 500."""
+    from django.db import connections, transaction
+
+    from cohortly.tests.test_admin_stale_forms import page_form
+
+    lead = LeadFactory(full_name="Held Lead")
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/admin/leads/lead/{lead.pk}/change/"
+    shown = page_form(client, url)
+    shown["full_name"] = "Renamed Lead"
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Lead.objects.select_for_update().get(pk=lead.pk)
+                held.set()
+                release.wait(TIMEOUT)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(TIMEOUT)
+        response = client.post(url, shown, follow=True)
+    finally:
+        release.set()
+        holder.join(TIMEOUT)
+    assert response.status_code == 200
+    assert "This is being changed by someone else right now" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.full_name == "Held Lead"
