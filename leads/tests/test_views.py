@@ -2000,6 +2000,15 @@ def test_dashboard_custom_period_errors_are_beside_the_fields(sales):
     assert field_errors(response, "id_start") == []
 
 
+def test_the_browser_checks_the_dashboards_dates(sales):
+    """A half-typed date is sent as "": a custom period's "To" left half-typed ran
+    the period to today without a word. The form lets the browser stop it."""
+    page = sales.get(DASHBOARD).content.decode()
+    form = re.search(r'<form class="period-form" [^>]*>', page).group(0)
+    assert "novalidate" not in form
+    assert page.count('type="date"') == 2
+
+
 def test_dashboard_query_count_is_fixed(sales, pipeline, django_assert_max_num_queries):
     LeadFactory.create_batch(30, owner=pipeline["other"], bootcamp=pipeline["data"])
     with django_assert_max_num_queries(10):
