@@ -351,13 +351,14 @@ class LeadEntryForm(forms.Form):
 
     # The lead's own rules, so that every field's error shows at once, rather than
     # the name's first and the email's and phone's (the service's) after a resubmit.
-    full_name = forms.CharField(
+    # LongTextField: the server measures them, a box's maxlength would cut a paste short.
+    full_name = LongTextField(
         label="Name", max_length=Lead._meta.get_field("full_name").max_length, validators=[name_validator]
     )
-    email = forms.CharField(
+    email = LongTextField(
         label="Email", max_length=254, widget=forms.EmailInput(), validators=[validate_email, email_validator]
     )
-    phone = forms.CharField(
+    phone = LongTextField(
         label="Phone",
         required=False,
         max_length=Lead._meta.get_field("phone").max_length,

@@ -1024,6 +1024,24 @@ def test_a_too_long_lost_reason_keeps_what_was_typed(sales, lead):
 NEW_LEAD = "/sales/leads/new/"
 
 
+def test_a_new_leads_name_and_phone_are_measured_by_the_server_not_cut_by_the_browser(sales):
+    """A box's maxlength makes the browser drop the end of a longer paste without
+    a word ("+44 20 7946 0958 ext. 1234 (office)" kept 32 characters): the form
+    says how long it is instead, and keeps every character typed."""
+    page = sales.get(NEW_LEAD).content.decode()
+    for name in ("full_name", "email", "phone"):
+        box = re.search(rf'<input [^>]*name="{name}"[^>]*>', page).group(0)
+        assert "maxlength" not in box, box
+    pasted = "+44 20 7946 0958 ext. 1234 (office)"
+    response = sales.post(
+        NEW_LEAD, {"full_name": "Omar Costa", "email": "omar@example.org", "phone": pasted, "source": "EVENT"}
+    )
+    assert response.status_code == 200
+    assert f'value="{pasted}"' in response.content.decode()
+    assert field_errors(response, "id_phone")
+    assert not Lead.objects.filter(email="omar@example.org").exists()
+
+
 def test_a_rep_enters_a_prospect_who_phoned(sales, bootcamp, mailoutbox, django_capture_on_commit_callbacks):
     page = sales.get(NEW_LEAD)
     assert page.status_code == 200
