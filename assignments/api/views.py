@@ -104,7 +104,7 @@ class AssignmentViewSet(
         ),
     )
     def create(self, request, *args, **kwargs):
-        serializer = AssignmentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assignment_create(created_by=request.user, **serializer.validated_data)
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
@@ -121,7 +121,7 @@ class AssignmentViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         assignment = self.get_object()
-        serializer = AssignmentUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assignment_update(
             assignment=assignment, updated_by=request.user, data=serializer.validated_data
@@ -171,7 +171,7 @@ class AssignmentViewSet(
     @submissions.mapping.post
     def submit(self, request, pk=None):
         assignment = self.get_object()
-        serializer = SubmitSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         submission, created = services.submission_submit(
             assignment=assignment, student=request.user, **serializer.validated_data
@@ -234,7 +234,7 @@ class SubmissionViewSet(
     @action(detail=True, methods=["post"], filter_backends=[])
     def grade(self, request, pk=None):
         submission = self.get_object()
-        serializer = GradeSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         submission = services.submission_grade(
             submission=submission,
@@ -262,7 +262,7 @@ class SubmissionViewSet(
     @action(detail=True, methods=["post"], url_path="return", filter_backends=[])
     def return_for_revision(self, request, pk=None):
         submission = self.get_object()
-        serializer = ReturnSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         submission = services.submission_return(
             submission=submission,
