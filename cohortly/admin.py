@@ -506,7 +506,9 @@ class ListsAtMost:
         if obj is not None:
             total = self.get_queryset(request).filter(**{formset.fk.name: obj}).count()
             if total > at_most:
-                shown, heading = f"the first {at_most} of {total}: {self.see_all}", self.verbose_name_plural
+                # The declared heading, not this instance's (get_formset may run twice).
+                heading = type(self).verbose_name_plural or self.opts.verbose_name_plural
+                shown = f"the first {at_most} of {total}: {self.see_all}"
                 self.verbose_name_plural = (
                     f"{heading[:-1]}; {shown})" if heading.endswith(")") else f"{heading} ({shown})"
                 )
